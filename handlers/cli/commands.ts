@@ -1,0 +1,138 @@
+/** The CLI's commands. Each returns its exit status; output goes to the streams it is given. */
+import { existsSync } from 'node:fs';
+import { classify, parseResize, parseTop } from '../../src/classify.js';
+import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
+import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
+import { setup } from '../../src/store/setup.js';
+import { readImageArgument } from './read-input.js';
+
+export interface Io {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export interface ClassifyArgs {
+  readonly files: readonly string[];
+  readonly model?: string | undefined;
+  readonly top?: string | undefined;
+  readonly resize?: string | undefined;
+  readonly format?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly modelsDirs: readonly string[];
+  /**
+   * The bare `tflite-fn < photo.jpg` form reproduces WasmEdge's classify example, which
+   * stretches the photo to the model's size; `classify` uses the model's own (more accurate)
+   * resize mode unless --resize says otherwise.
+   */
+  readonly wasmedgeCompatible?: boolean;
+}
+
+function outputFormat(args: ClassifyArgs): OutputFormat {
+  if (args.json) return 'json';
+  const format = args.format ?? 'sentence';
+  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
+    throw new BadRequestError(
+      'bad_option',
+      `--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${format}'`,
+    );
+  }
+  return format as OutputFormat;
+}
+
+export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<number> {
+  const format = outputFormat(args);
+  const top = parseTop(args.top);
+  const resize = parseResize(args.resize) ?? (args.wasmedgeCompatible ? 'fill' : undefined);
+  const files = args.files.length > 0 ? args.files : ['-'];
+  // Warming up costs two extra inferences: worth it only when several images follow.
+  const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: files.length > 2 });
+  const many = files.length > 1;
+  let status = 0;
+  for (const file of files) {
+    try {
+      const image = await readImageArgument(file);
+      const result = await classify(image, { model: args.model, top, resize, catalog });
+      const text = format === 'json' && many ? JSON.stringify({ file, ...result }) : render(result, format);
+      const prefix = many && format !== 'json' ? `${file}: ` : '';
+      io.stdout.write(`${prefix}${format === 'text' && many ? `\n${text}` : text}\n`);
+    } catch (error) {
+      const failure = toTfliteFnError(error);
+      io.stderr.write(
+        `tflite-fn: ${file === '-' ? 'stdin' : file}: ${failure.expose ? failure.message.split('\n').join(' ') : String(error)}\n`,
+      );
+      status = 1;
+      // A broken model fails every image the same way: say it once.
+      if (failure.status >= 500) break;
+    }
+  }
+  await catalog.dispose();
+  return status;
+}
+
+export async function modelsCommand(
+  args: { json?: boolean | undefined; modelsDirs: readonly string[] },
+  io: Io,
+): Promise<number> {
+  const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: false });
+  const rows = catalog.entries().map((entry) => {
+    if (!entry.descriptor) {
+      return {
+        id: entry.id,
+        default: entry.id === catalog.defaultModel,
+        descriptor: entry.descriptorPath,
+        error: entry.error?.message ?? 'invalid',
+      };
+    }
+    const d = entry.descriptor;
+    const model = catalog.locate(entry, d.model);
+    const labels = catalog.locate(entry, d.output.labels);
+    return {
+      id: entry.id,
+      default: entry.id === catalog.defaultModel,
+      title: d.title ?? '',
+      builtin: entry.builtin,
+      input: `${d.input.width}x${d.input.height} ${d.input.format}`,
+      resize: d.input.resize,
+      descriptor: entry.descriptorPath,
+      model: { path: model.path, present: existsSync(model.path) },
+      labels: { path: labels.path, present: existsSync(labels.path) },
+    };
+  });
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  for (const row of rows) {
+    const mark = row.default ? ' (default)' : '';
+    if ('error' in row) {
+      io.stdout.write(
+        `${row.id}${mark}  INVALID descriptor ${row.descriptor}\n  ${String(row.error).split('\n').join('\n  ')}\n`,
+      );
+      continue;
+    }
+    const state = (present: boolean) => (present ? 'present' : 'MISSING (run: npx tflite-fn setup)');
+    io.stdout.write(
+      `${row.id}${mark}  ${row.title}\n  input  ${row.input}, resize ${row.resize}\n  model  ${row.model.path}  ${state(row.model.present)}\n  labels ${row.labels.path}  ${state(row.labels.present)}\n`,
+    );
+  }
+  return 0;
+}
+
+export async function setupCommand(
+  args: { offline?: boolean | undefined; quiet?: boolean | undefined },
+  io: Io,
+): Promise<number> {
+  const report = await setup({
+    offline: args.offline ?? false,
+    quiet: args.quiet ?? false,
+    onFile: (name, source, path) => {
+      if (!args.quiet)
+        io.stderr.write(
+          `${source === 'cache' ? 'have   ' : source === 'upstream' ? 'fetched' : 'copied '} ${name} -> ${path}\n`,
+        );
+    },
+  });
+  if (!args.quiet) io.stderr.write(`set-up complete: ${report.files.length} files verified by sha256\n`);
+  return 0;
+}

@@ -1,0 +1,53 @@
+/** Usage text for `tflite-fn --help` and each command's `--help`. */
+export const MAIN_HELP = `tflite-fn: classify images with TensorFlow Lite models (LiteRT, WebAssembly)
+
+Usage:
+  tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
+  tflite-fn classify FILE... [options]  classify files (- is stdin)
+  tflite-fn models [--json]             list models, their files and whether they are present
+  tflite-fn setup [--offline]           fetch and verify model files and sample photos
+
+Run 'tflite-fn COMMAND --help' for a command's options.
+
+Environment:
+  TFLITE_FN_MODELS        extra model descriptor folders (PATH-style list)
+  TFLITE_FN_DEFAULT_MODEL model used when none is named (default: imagenet)
+  TFLITE_FN_CACHE_DIR     where set-up puts fetched files (default: <package>/.cache)
+  TFLITE_FN_MIRROR        folders to copy pinned files from when offline (PATH-style list)
+  TFLITE_FN_MAX_BYTES     largest accepted image in bytes (default 33554432)
+  TFLITE_FN_MAX_PIXELS    largest accepted width x height (default 64000000)
+  TFLITE_FN_DEBUG         show LiteRT's own log lines
+`;
+
+export const CLASSIFY_HELP = `Usage: tflite-fn classify [FILE...] [options]
+       tflite-fn [options] < photo.jpg
+
+Classifies each image (stdin when no FILE is given, or for '-').
+
+Options:
+  -m, --model NAME        model id (default: imagenet; see 'tflite-fn models')
+  -k, --top K             how many labels to return (default: the model's top_k)
+  -r, --resize MODE       cover (centre crop, default) or fill (stretch, as WasmEdge does)
+  -f, --format FORMAT     sentence (default), json or text
+      --json              same as --format json (one JSON object per line)
+      --models-dir DIR    also load model descriptors from DIR (repeatable)
+  -h, --help              this text
+
+Exit status: 0 when every image was classified, 1 when one failed, 2 for a usage error.
+`;
+
+export const MODELS_HELP = `Usage: tflite-fn models [--json] [--models-dir DIR]
+
+Lists every model: id, input size, where its files are and whether they are present.
+`;
+
+export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet]
+
+Fetches the files of every model that pins them (sha256) and the sample photos into the cache,
+verifying each hash. Without network, files are copied from TFLITE_FN_MIRROR (or ../shared
+when present). Files already there with the right hash are kept.
+
+Options:
+  --offline    do not try the network; use mirror folders only
+  --quiet      no progress bars
+`;

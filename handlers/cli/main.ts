@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The tflite-fn command: the CLI is one more thin adapter over the core, like the platform
+ * handlers. It turns argv and stdin into core calls and results into stdout and an exit status.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toTfliteFnError } from '../../src/errors.js';
+import { packageRoot } from '../../src/store/paths.js';
+import { classifyCommand, type Io, modelsCommand, setupCommand } from './commands.js';
+import { CLASSIFY_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
+
+const USAGE_ERROR = 2;
+
+const classifyOptions = {
+  model: { type: 'string', short: 'm' },
+  top: { type: 'string', short: 'k' },
+  resize: { type: 'string', short: 'r' },
+  format: { type: 'string', short: 'f' },
+  json: { type: 'boolean' },
+  'models-dir': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  const command = first && !first.startsWith('-') ? first : undefined;
+  const args = command ? rest : [...argv];
+
+  if (command === 'models') {
+    const { values } = parseArgs({
+      args,
+      options: {
+        json: { type: 'boolean' },
+        'models-dir': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) return write(io, MODELS_HELP);
+    return modelsCommand({ json: values.json, modelsDirs: values['models-dir'] ?? [] }, io);
+  }
+  if (command === 'setup') {
+    const { values } = parseArgs({
+      args,
+      options: {
+        offline: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) return write(io, SETUP_HELP);
+    return setupCommand(values, io);
+  }
+  if (command === 'help') return write(io, MAIN_HELP);
+  if (command !== undefined && command !== 'classify') {
+    io.stderr.write(`tflite-fn: unknown command '${command}'. Run 'tflite-fn --help'.\n`);
+    return USAGE_ERROR;
+  }
+
+  const { values, positionals } = parseArgs({
+    args,
+    options: classifyOptions,
+    allowPositionals: command === 'classify',
+  });
+  if (values.version) {
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    return write(io, `${manifest.version}\n`);
+  }
+  if (values.help) return write(io, command ? CLASSIFY_HELP : MAIN_HELP);
+  if (positionals.length === 0 && process.stdin.isTTY) {
+    io.stderr.write(
+      "tflite-fn: no image given: pipe one in (tflite-fn < photo.jpg) or name files (tflite-fn classify photo.jpg). See 'tflite-fn --help'.\n",
+    );
+    return USAGE_ERROR;
+  }
+  return classifyCommand(
+    {
+      files: positionals,
+      model: values.model,
+      top: values.top,
+      resize: values.resize,
+      format: values.format,
+      json: values.json,
+      modelsDirs: values['models-dir'] ?? [],
+      wasmedgeCompatible: command === undefined,
+    },
+    io,
+  );
+}
+
+function write(io: Io, text: string): number {
+  io.stdout.write(text);
+  return 0;
+}
+
+const io: Io = { stdout: process.stdout, stderr: process.stderr };
+// A closed pipe (`tflite-fn ... | head`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+});
+
+main(process.argv.slice(2), io).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    const failure = toTfliteFnError(error);
+    const isUsage =
+      error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+    io.stderr.write(
+      `tflite-fn: ${isUsage ? (error as Error).message : failure.expose ? failure.message : String(error)}\n`,
+    );
+    process.exitCode = isUsage ? USAGE_ERROR : 1;
+  },
+);

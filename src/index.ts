@@ -1,0 +1,34 @@
+/** tflite-fn: run TensorFlow Lite vision models on image bytes, anywhere Node runs. */
+export {
+  type Classification,
+  type ClassifyOptions,
+  classify,
+  type Prediction,
+  parseResize,
+  parseTop,
+} from './classify.js';
+export type { CompiledModel, TensorData, TensorInfo } from './engine/types.js';
+export {
+  BadRequestError,
+  DescriptorError,
+  ModelLoadError,
+  TfliteFnError,
+  TooLargeError,
+  toTfliteFnError,
+  UnknownModelError,
+  UnsupportedImageError,
+} from './errors.js';
+export { defaultImageLimits, type ImageLimits } from './image/decode.js';
+export { RESIZE_MODES, type ResizeMode } from './image/to-tensor.js';
+export {
+  BUILTIN_DEFAULT_MODEL,
+  type CatalogEntry,
+  type CatalogOptions,
+  defaultCatalog,
+  ModelCatalog,
+} from './model/catalog.js';
+export { type ModelDescriptor, parseDescriptor, readDescriptor } from './model/descriptor.js';
+export type { LoadedModel } from './model/loaded-model.js';
+export { OUTPUT_FORMATS, type OutputFormat, render, toPlainText } from './output/format.js';
+export { classicSentence } from './output/sentence.js';
+export { type SetupReport, setup } from './store/setup.js';

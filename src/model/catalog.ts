@@ -1,0 +1,128 @@
+/**
+ * The models a process knows: built-in descriptors plus any folders the user adds. Each model
+ * is loaded at most once per process, on first use, and shared by every request after that.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
+import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
+import { type FileRef, type ModelDescriptor, readDescriptor } from './descriptor.js';
+import { type LoadedModel, loadModel } from './loaded-model.js';
+
+export interface CatalogEntry {
+  readonly id: string;
+  readonly descriptorPath: string;
+  readonly builtin: boolean;
+  /** Set when the descriptor is valid. */
+  readonly descriptor?: ModelDescriptor;
+  /** Set when it is not: the model is listed, and using it reports every problem. */
+  readonly error?: DescriptorError;
+}
+
+export interface CatalogOptions {
+  /** Descriptor folders after the built-in one; later folders override earlier ids. */
+  readonly dirs?: readonly string[];
+  /** Warm each model up when it loads (default true; one-shot CLI runs turn it off). */
+  readonly warmUp?: boolean;
+  /** Model used when a request names none. */
+  readonly defaultModel?: string;
+}
+
+export const BUILTIN_DEFAULT_MODEL = 'imagenet';
+
+function listDescriptorFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/i.test(name))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+export class ModelCatalog {
+  readonly defaultModel: string;
+  readonly #entries = new Map<string, CatalogEntry>();
+  readonly #loaded = new Map<string, Promise<LoadedModel>>();
+  readonly #warmUp: boolean;
+
+  constructor(options: CatalogOptions = {}) {
+    this.#warmUp = options.warmUp ?? true;
+    this.defaultModel = options.defaultModel ?? process.env.TFLITE_FN_DEFAULT_MODEL ?? BUILTIN_DEFAULT_MODEL;
+    const builtin = builtinDescriptorDir();
+    const dirs = [builtin, ...extraDescriptorDirs(), ...(options.dirs ?? [])];
+    for (const dir of dirs) {
+      for (const path of listDescriptorFiles(dir)) this.#add(path, dir === builtin);
+    }
+  }
+
+  #add(path: string, builtin: boolean): void {
+    try {
+      const descriptor = readDescriptor(path);
+      this.#entries.set(descriptor.id, { id: descriptor.id, descriptorPath: path, builtin, descriptor });
+    } catch (error) {
+      if (!(error instanceof DescriptorError)) throw error;
+      const id = path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '');
+      this.#entries.set(id, { id, descriptorPath: path, builtin, error });
+    }
+  }
+
+  entries(): CatalogEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** The entry for `id` (or the default model), with a valid descriptor, or the error that says why not. */
+  entry(id: string = this.defaultModel): CatalogEntry & { descriptor: ModelDescriptor } {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new UnknownModelError(id, [...this.#entries.keys()]);
+    if (entry.error || !entry.descriptor)
+      throw entry.error ?? new TfliteFnError(500, 'internal_error', 'no descriptor');
+    return entry as CatalogEntry & { descriptor: ModelDescriptor };
+  }
+
+  /**
+   * Where a file of a model is: beside its descriptor if it is there (user models ship that
+   * way), else in the set-up cache (where built-in models are fetched to).
+   */
+  locate(entry: CatalogEntry, ref: FileRef): { path: string; candidates: string[] } {
+    const candidates = [join(dirname(entry.descriptorPath), ref.file), join(modelCacheDir(), ref.file)];
+    const found = candidates.find((candidate) => existsSync(candidate));
+    return { path: found ?? (candidates[candidates.length - 1] as string), candidates };
+  }
+
+  /** Loads the model once; concurrent callers share one load. A failed load is retried next time. */
+  load(id: string = this.defaultModel): Promise<LoadedModel> {
+    let loading = this.#loaded.get(id);
+    if (!loading) {
+      const entry = this.entry(id);
+      const files = {
+        model: this.locate(entry, entry.descriptor.model).path,
+        labels: this.locate(entry, entry.descriptor.output.labels).path,
+      };
+      loading = loadModel(entry.descriptor, files, { warmUp: this.#warmUp });
+      this.#loaded.set(id, loading);
+      loading.catch(() => this.#loaded.delete(id));
+    }
+    return loading;
+  }
+
+  /** Whether `id` has been loaded (or is loading) in this process. */
+  isLoaded(id: string): boolean {
+    return this.#loaded.has(id);
+  }
+
+  /** Frees every loaded model's engine memory. */
+  async dispose(): Promise<void> {
+    const loads = [...this.#loaded.values()];
+    this.#loaded.clear();
+    for (const result of await Promise.allSettled(loads)) {
+      if (result.status === 'fulfilled') result.value.engine.dispose();
+    }
+  }
+}
+
+let shared: ModelCatalog | undefined;
+
+/** The process-wide catalog used when a caller passes none (built from the environment). */
+export function defaultCatalog(): ModelCatalog {
+  shared ??= new ModelCatalog();
+  return shared;
+}

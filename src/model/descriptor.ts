@@ -1,0 +1,119 @@
+/**
+ * Model descriptors: one YAML file per model, saying which file to run and how to feed it and
+ * read it. In the spirit of WasmEdge's classify_yml examples, e.g.
+ *
+ *   id: imagenet
+ *   title: ImageNet, MobileNet V2 1.0 224 (uint8)
+ *   task: classify
+ *   model: { file: mobilenet_v2_1.0_224_quant.tflite, sha256: ..., url: https://... }
+ *   input: { name: input, width: 224, height: 224, format: rgb8 }
+ *   output: { name: MobilenetV2/Predictions/Softmax, labels: { file: imagenet_labels.txt } }
+ *
+ * Validation reports every problem at once, each with its path (`input.width: ...`), so a
+ * user fixes a descriptor in one go.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { DescriptorError } from '../errors.js';
+import { RESIZE_MODES } from '../image/to-tensor.js';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
+/** A file the model needs; `sha256` and `url` let set-up fetch and verify it. */
+const fileRef = z.strictObject({
+  file: z.string().min(1),
+  sha256: sha256.optional(),
+  url: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+
+const schema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, dot, dash and underscore')
+    .optional(),
+  title: z.string().optional(),
+  task: z.literal('classify').default('classify'),
+  model: fileRef,
+  input: z.strictObject({
+    /** Checked against the model; optional because single-input models need no name. */
+    name: z.string().optional(),
+    width: z.int().positive().max(4096),
+    height: z.int().positive().max(4096),
+    format: z.enum(['rgb8', 'bgr8', 'rgb32f', 'bgr32f']).default('rgb8'),
+    /** RGB order. Float formats compute (pixel - mean) / std; defaults give pixel / 255. */
+    mean: triple.default([0, 0, 0]),
+    std: triple
+      .refine((values) => values.every((v) => v !== 0), 'std values must not be 0')
+      .default([255, 255, 255]),
+    resize: z.enum(RESIZE_MODES).default('cover'),
+  }),
+  output: z.strictObject({
+    name: z.string().optional(),
+    labels: fileRef,
+    /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
+    label_offset: z.int().default(0),
+    top_k: z.int().positive().max(100).default(5),
+    /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
+    activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
+  }),
+  /**
+   * Thresholds on the 0-255 score scale of the WasmEdge examples (for uint8 outputs that is
+   * the raw output value): above `very_likely` the sentence says "is very likely", and so on.
+   */
+  wording: z
+    .strictObject({
+      very_likely: z.number().min(0).max(255).default(200),
+      likely: z.number().min(0).max(255).default(125),
+      could_be: z.number().min(0).max(255).default(50),
+    })
+    .prefault({}),
+});
+
+export type ModelDescriptor = z.output<typeof schema> & { id: string };
+export type FileRef = z.output<typeof fileRef>;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map(String).join('.');
+}
+
+/** Validates already-parsed YAML/JSON; `source` names the file in error messages. */
+export function parseDescriptor(value: unknown, source: string): ModelDescriptor {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new DescriptorError(
+      source,
+      result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
+    );
+  }
+  const descriptor = result.data;
+  const problems: string[] = [];
+  const { very_likely, likely, could_be } = descriptor.wording;
+  if (!(very_likely >= likely && likely >= could_be)) {
+    problems.push('wording: thresholds must satisfy very_likely >= likely >= could_be');
+  }
+  if (problems.length > 0) throw new DescriptorError(source, problems);
+  const id = descriptor.id ?? basename(source, extname(source));
+  return { ...descriptor, id };
+}
+
+/** Reads and validates a descriptor file (synchronously: they are tiny, read once at start). */
+export function readDescriptor(file: string): ModelDescriptor {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new DescriptorError(file, [`cannot read the file: ${(cause as Error).message}`]);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (cause) {
+    const where = cause instanceof YAMLParseError ? ` at line ${cause.linePos?.[0].line ?? '?'}` : '';
+    throw new DescriptorError(file, [`not valid YAML${where}: ${(cause as Error).message.split('\n')[0]}`]);
+  }
+  return parseDescriptor(value, file);
+}

@@ -1,0 +1,168 @@
+/**
+ * A model ready to serve: descriptor checked against the real model, labels read, engine
+ * compiled and warmed up. Built once per process per model by the catalog.
+ */
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
+import type { CompiledModel, TensorInfo } from '../engine/types.js';
+import { ModelLoadError } from '../errors.js';
+import type { TensorLayout } from '../image/to-tensor.js';
+import type { ModelDescriptor } from './descriptor.js';
+
+export interface ModelFiles {
+  readonly model: string;
+  readonly labels: string;
+}
+
+export interface LoadedModel {
+  readonly descriptor: ModelDescriptor;
+  readonly engine: CompiledModel;
+  readonly engineName: 'litert';
+  readonly labels: readonly string[];
+  readonly layout: TensorLayout;
+  /** Which of the model's inputs/outputs the descriptor refers to. */
+  readonly inputIndex: number;
+  readonly outputIndex: number;
+  readonly outputSize: number;
+  readonly files: ModelFiles;
+  readonly loadMs: number;
+  readonly warmUpMs: number;
+}
+
+const FIX = 'Fix: npx tflite-fn setup (fetches and verifies the built-in models)';
+
+async function readModelFile(
+  path: string,
+  what: string,
+  id: string,
+  sha256: string | undefined,
+): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'cannot be read';
+    throw new ModelLoadError(`the ${what} of model '${id}' ${reason}: ${path}. ${FIX}`, { cause });
+  }
+  if (sha256) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) {
+      throw new ModelLoadError(
+        `the ${what} of model '${id}' is corrupt: ${path} has sha256 ${actual}, expected ${sha256}. Delete it and run: npx tflite-fn setup`,
+      );
+    }
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function parseLabels(text: string): string[] {
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function pick(tensors: readonly TensorInfo[], name: string | undefined, kind: string, id: string): number {
+  if (name === undefined) {
+    if (tensors.length === 1) return 0;
+    throw new ModelLoadError(
+      `model '${id}' has ${tensors.length} ${kind}s (${tensors.map((t) => t.name).join(', ')}); name one in the descriptor's ${kind}.name`,
+    );
+  }
+  const index = tensors.findIndex((tensor) => tensor.name === name);
+  if (index < 0) {
+    throw new ModelLoadError(
+      `model '${id}' has no ${kind} named '${name}'; its ${kind}s are: ${tensors.map((t) => `'${t.name}'`).join(', ') || '(unnamed)'}`,
+    );
+  }
+  return index;
+}
+
+/** Checks that the descriptor describes this model, so a mismatch fails at load, not per request. */
+function checkAgainstModel(descriptor: ModelDescriptor, engine: CompiledModel, labels: readonly string[]) {
+  const id = descriptor.id;
+  const inputIndex = pick(engine.inputs, descriptor.input.name, 'input', id);
+  const outputIndex = pick(engine.outputs, descriptor.output.name, 'output', id);
+  const input = engine.inputs[inputIndex] as TensorInfo;
+  const output = engine.outputs[outputIndex] as TensorInfo;
+  const { width, height, format } = descriptor.input;
+
+  const expectedShape = [1, height, width, 3];
+  if (input.shape.join(',') !== expectedShape.join(',')) {
+    throw new ModelLoadError(
+      `model '${id}' input '${input.name}' has shape [${input.shape.join(', ')}], but the descriptor says [${expectedShape.join(', ')}] (NHWC, RGB)`,
+    );
+  }
+  const wantedType = format.endsWith('32f') ? 'float32' : 'uint8';
+  if (input.dtype !== wantedType) {
+    throw new ModelLoadError(
+      `model '${id}' input '${input.name}' is ${input.dtype}, but the descriptor's input.format ${format} gives ${wantedType}`,
+    );
+  }
+  if (output.dtype !== 'uint8' && output.dtype !== 'float32') {
+    throw new ModelLoadError(
+      `model '${id}' output '${output.name}' is ${output.dtype}; a classifier needs uint8 or float32 scores`,
+    );
+  }
+  const outputSize = output.shape.reduce((a, b) => a * b, 1);
+  const offset = descriptor.output.label_offset;
+  if (outputSize !== labels.length + offset) {
+    throw new ModelLoadError(
+      `model '${id}' output '${output.name}' has ${outputSize} scores, but ${labels.length} labels with label_offset ${offset} cover ${labels.length + offset}`,
+    );
+  }
+  return { inputIndex, outputIndex, outputSize };
+}
+
+export async function loadModel(
+  descriptor: ModelDescriptor,
+  files: ModelFiles,
+  options: { warmUp: boolean },
+): Promise<LoadedModel> {
+  const started = performance.now();
+  const id = descriptor.id;
+  const [modelBytes, labelBytes] = await Promise.all([
+    readModelFile(files.model, 'model file', id, descriptor.model.sha256),
+    readModelFile(files.labels, 'labels file', id, descriptor.output.labels.sha256),
+  ]);
+  const labels = parseLabels(new TextDecoder().decode(labelBytes));
+  const engine = await LiteRtCompiledModelAdapter.compile(modelBytes, `model '${id}' (${files.model})`);
+  try {
+    const { inputIndex, outputIndex, outputSize } = checkAgainstModel(descriptor, engine, labels);
+    const loadMs = performance.now() - started;
+    let warmUpMs = 0;
+    if (options.warmUp) {
+      // V8 compiles wasm lazily: the first runs are 3-5x slower than the rest. Two runs on a
+      // blank image at load take that cost out of the first real request.
+      const warmStarted = performance.now();
+      const inputs = engine.inputs.map((info) => {
+        const size = info.shape.reduce((a, b) => a * b, 1);
+        return info.dtype === 'float32'
+          ? new Float32Array(size)
+          : info.dtype === 'int32'
+            ? new Int32Array(size)
+            : new Uint8Array(size);
+      });
+      for (let run = 0; run < 2; run++) await engine.run(inputs);
+      warmUpMs = performance.now() - warmStarted;
+    }
+    const { width, height, format, mean, std } = descriptor.input;
+    return {
+      descriptor,
+      engine,
+      engineName: 'litert',
+      labels,
+      layout: { width, height, format, mean, std },
+      inputIndex,
+      outputIndex,
+      outputSize,
+      files,
+      loadMs,
+      warmUpMs,
+    };
+  } catch (error) {
+    engine.dispose();
+    throw error;
+  }
+}
