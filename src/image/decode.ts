@@ -98,7 +98,8 @@ export async function openImage(
   const input = sharp(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels, animated: false });
   let metadata: Metadata;
   try {
-    metadata = await input.metadata();
+    // Headers are read without sharp's pixel limit, so the limit error below can name the size.
+    metadata = await sharp(bytes, { limitInputPixels: false, animated: false }).metadata();
   } catch (cause) {
     throw sharpErrorToTfliteFnError(cause);
   }
