@@ -60,13 +60,20 @@ describe('bad input', () => {
   });
 
   it('SVG is refused (it can reference other files): 415', async () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+    );
     await rejectsWith(() => classify(svg), UnsupportedImageError, 415, 'unsupported_image');
   });
 
   it('a truncated JPEG: 400 corrupt_image', async () => {
     const jpeg = photo('grace_hopper.jpg');
-    await rejectsWith(() => classify(jpeg.subarray(0, jpeg.length / 2)), BadRequestError, 400, 'corrupt_image');
+    await rejectsWith(
+      () => classify(jpeg.subarray(0, jpeg.length / 2)),
+      BadRequestError,
+      400,
+      'corrupt_image',
+    );
     await stillServes();
   });
 
@@ -82,18 +89,38 @@ describe('bad input', () => {
 
   it('more bytes than the limit: 413 payload_too_large', async () => {
     const limits = { maxBytes: 1000, maxPixels: 1e8 };
-    await rejectsWith(() => classify(photo('grace_hopper.jpg'), { limits }), TooLargeError, 413, 'payload_too_large');
+    await rejectsWith(
+      () => classify(photo('grace_hopper.jpg'), { limits }),
+      TooLargeError,
+      413,
+      'payload_too_large',
+    );
   });
 
   it('an unknown model: 404 unknown_model, listing the known ones', async () => {
-    const error = await rejectsWith(() => classify(photo('grace_hopper.jpg'), { model: 'nope' }), UnknownModelError, 404, 'unknown_model');
+    const error = await rejectsWith(
+      () => classify(photo('grace_hopper.jpg'), { model: 'nope' }),
+      UnknownModelError,
+      404,
+      'unknown_model',
+    );
     assert.match(error.message, /imagenet/);
     await stillServes();
   });
 
   it('bad options: 400 bad_option', async () => {
-    await rejectsWith(() => classify(photo('grace_hopper.jpg'), { top: 0 }), BadRequestError, 400, 'bad_option');
-    await rejectsWith(() => classify(photo('grace_hopper.jpg'), { top: 1.5 }), BadRequestError, 400, 'bad_option');
+    await rejectsWith(
+      () => classify(photo('grace_hopper.jpg'), { top: 0 }),
+      BadRequestError,
+      400,
+      'bad_option',
+    );
+    await rejectsWith(
+      () => classify(photo('grace_hopper.jpg'), { top: 1.5 }),
+      BadRequestError,
+      400,
+      'bad_option',
+    );
     await rejectsWith(
       () => classify(photo('grace_hopper.jpg'), { resize: 'squash' as 'fill' }),
       BadRequestError,
@@ -117,9 +144,9 @@ describe('bad model files', () => {
     writeFileSync(join(dir, 'broken.tflite'), modelBytes);
     copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(dir, 'labels.txt'));
     copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(dir, 'tiny.tflite'));
-    const descriptor = (file: string) =>
-      `model: { file: ${file}${descriptorExtra} }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt } }\n`;
-    writeFileSync(join(dir, 'broken.yaml'), descriptor('broken.tflite'));
+    const descriptor = (file: string, extra = '') =>
+      `model: { file: ${file}${extra} }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt } }\n`;
+    writeFileSync(join(dir, 'broken.yaml'), descriptor('broken.tflite', descriptorExtra));
     writeFileSync(join(dir, 'tiny.yaml'), descriptor('tiny.tflite'));
     return dir;
   }
@@ -136,7 +163,12 @@ describe('bad model files', () => {
     );
     assert.match(error.message, pattern);
     // Asking again fails the same way (no half-loaded model is cached)...
-    await rejectsWith(() => classify(photo('grace_hopper.jpg'), { model: 'broken', catalog }), ModelLoadError, 500, 'model_load_failed');
+    await rejectsWith(
+      () => classify(photo('grace_hopper.jpg'), { model: 'broken', catalog }),
+      ModelLoadError,
+      500,
+      'model_load_failed',
+    );
     // ...and the other models of the same process keep working.
     const tiny = await classify(photo('parrot.jpg'), { model: 'tiny', catalog });
     assert.equal(tiny.label, 'macaw'); // measured 0.745 with this small model
@@ -152,11 +184,17 @@ describe('bad model files', () => {
   });
 
   it('a truncated model: 500 model_load_failed, found before LiteRT runs it', async () => {
-    await assertBrokenThenTinyWorks(modelFolder(tinyBytes.subarray(0, Math.floor(tinyBytes.length * 0.7))), /truncated or corrupt/);
+    await assertBrokenThenTinyWorks(
+      modelFolder(tinyBytes.subarray(0, Math.floor(tinyBytes.length * 0.7))),
+      /truncated or corrupt/,
+    );
   });
 
   it('a file that is not a model at all: 500 model_load_failed', async () => {
-    await assertBrokenThenTinyWorks(modelFolder(Buffer.from('definitely not a flatbuffer')), /not a TensorFlow Lite model/);
+    await assertBrokenThenTinyWorks(
+      modelFolder(Buffer.from('definitely not a flatbuffer')),
+      /not a TensorFlow Lite model/,
+    );
   });
 
   it('a model whose sha256 does not match its descriptor: 500, naming the fix', async () => {
@@ -166,7 +204,10 @@ describe('bad model files', () => {
 
   it('a missing model file: 500, naming where it looked and the fix', async () => {
     const dir = modelFolder(tinyBytes);
-    writeFileSync(join(dir, 'broken.yaml'), 'model: { file: gone.tflite }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt } }\n');
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      'model: { file: gone.tflite }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt } }\n',
+    );
     await assertBrokenThenTinyWorks(dir, /is missing: .*gone\.tflite.*npx tflite-fn setup/);
   });
 });

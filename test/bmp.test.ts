@@ -7,7 +7,10 @@ import { encodeBmp, photo } from './helpers.js';
 
 describe('BMP decoder', async () => {
   // An odd width exercises row padding (rows are padded to 4 bytes).
-  const { data, info } = await sharp(photo('parrot.jpg')).resize(33, 17, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(photo('parrot.jpg'))
+    .resize(33, 17, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const rgb = new Uint8Array(data);
 
   for (const layout of [

@@ -14,9 +14,16 @@ describe('classify', () => {
     assert.equal(result.top.length, 5);
     assert.deepEqual(result.top[0], { label: result.label, index: result.index, score: result.score });
     for (let i = 1; i < result.top.length; i++) {
-      assert.ok((result.top[i - 1]?.score ?? 0) >= (result.top[i]?.score ?? 0), 'top-k is sorted, best first');
+      assert.ok(
+        (result.top[i - 1]?.score ?? 0) >= (result.top[i]?.score ?? 0),
+        'top-k is sorted, best first',
+      );
     }
-    assert.equal(result.resize, 'cover', 'cover is the default: it measured 0.876 top-1 against 0.822 for fill');
+    assert.equal(
+      result.resize,
+      'cover',
+      'cover is the default: it measured 0.876 top-1 against 0.822 for fill',
+    );
     assert.deepEqual(result.image, { format: 'jpeg', width: 517, height: 606 });
     for (const key of ['decodeMs', 'inferenceMs', 'totalMs'] as const) {
       assert.ok(result.timings[key] > 0, `${key} is measured`);
@@ -75,7 +82,9 @@ describe('classify', () => {
     for (const name of names) sequential.push(await classify(photo(name), { top: 5 }));
     const calls = Array.from({ length: 50 }, (_, i) => {
       const name = names[i % names.length] as string;
-      return classify(photo(name), { top: 5, model: i % 7 === 0 ? 'imagenet-small' : 'imagenet' }).then((r) => ({ i, r }));
+      return classify(photo(name), { top: 5, model: i % 7 === 0 ? 'imagenet-small' : 'imagenet' }).then(
+        (r) => ({ i, r }),
+      );
     });
     for (const { i, r } of await Promise.all(calls)) {
       if (r.model !== 'imagenet') continue;

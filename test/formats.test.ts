@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { classify } from '../src/index.js';
 import { openImage } from '../src/image/decode.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
+import { classify } from '../src/index.js';
 import { encodeBmp, meanAbsDiff, photo } from './helpers.js';
 
 /** What the model sees: the 224x224 RGB input of an image, for comparing decode paths. */
@@ -34,13 +34,18 @@ describe('image formats', async () => {
       assert.equal(result.label, 'military uniform');
       // Lossy re-encoding moves pixels a little; a wrong channel order or scaling moves them a lot.
       const tolerance = format === 'gif' ? 12 : 6;
-      assert.ok(meanAbsDiff(await modelInput(bytes), reference) < tolerance, 'model input matches the JPEG path');
+      assert.ok(
+        meanAbsDiff(await modelInput(bytes), reference) < tolerance,
+        'model input matches the JPEG path',
+      );
     });
   }
 
   it('takes the first frame of an animated GIF', async () => {
     const frame = (name: string) => sharp(photo(name)).resize(300, 350, { fit: 'fill' }).png().toBuffer();
-    const gif = await sharp([await frame('grace_hopper.jpg'), await frame('hot_dog.jpg')], { join: { animated: true } })
+    const gif = await sharp([await frame('grace_hopper.jpg'), await frame('hot_dog.jpg')], {
+      join: { animated: true },
+    })
       .gif()
       .toBuffer();
     assert.equal((await sharp(gif).metadata()).pages, 2);
@@ -86,12 +91,17 @@ describe('image formats', async () => {
   });
 
   it('drops alpha, showing transparent pixels as white', async () => {
-    const transparent = await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+    const transparent = await sharp({
+      create: { width: 64, height: 64, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
       .png()
       .toBuffer();
     const input = await modelInput(transparent);
     assert.equal(input.length, 224 * 224 * 3);
-    assert.ok(input.every((v) => v === 255), 'transparent black is shown as white, not black');
+    assert.ok(
+      input.every((v) => v === 255),
+      'transparent black is shown as white, not black',
+    );
 
     const withAlpha = await sharp(jpeg).ensureAlpha(1).png().toBuffer();
     assert.equal((await sharp(withAlpha).metadata()).channels, 4);

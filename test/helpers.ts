@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { packageRoot } from '../src/store/paths.js';
 
 export const SHARED = resolve(packageRoot(), '..', 'shared');

@@ -110,7 +110,8 @@ main(process.argv.slice(2), io).then(
   (error: unknown) => {
     const failure = toTfliteFnError(error);
     const isUsage =
-      error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+      failure.code === 'bad_option' ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
     io.stderr.write(
       `tflite-fn: ${isUsage ? (error as Error).message : failure.expose ? failure.message : String(error)}\n`,
     );
