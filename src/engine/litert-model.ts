@@ -49,9 +49,12 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
   /** Compiles a model from its bytes; `label` names it in error messages (a path or id). */
   static async compile(bytes: Uint8Array, label: string): Promise<LiteRtCompiledModelAdapter> {
     assertTfliteIntegrity(bytes, label);
-    const { core, liteRt } = await loadLiteRtRuntime();
+    const { core, liteRt, threads } = await loadLiteRtRuntime();
     try {
-      const model = await liteRt.loadAndCompile(bytes, { accelerator: 'wasm' });
+      const model = await liteRt.loadAndCompile(bytes, {
+        accelerator: 'wasm',
+        cpuOptions: { numThreads: threads },
+      });
       return new LiteRtCompiledModelAdapter(core, model, label);
     } catch (cause) {
       throw new ModelLoadError(`LiteRT could not compile ${label}: ${describe(cause)}`, { cause });

@@ -1,0 +1,280 @@
+/**
+ * `npm run bench`: the figures issue #2 names, measured on this machine in one run.
+ *
+ *   warm latency per model and photo (decode+resize, inference, end to end; p50/p95)
+ *   cold start of `tflite-fn < grace_hopper.jpg` as a new process (spawn to first byte out)
+ *   throughput with 2 concurrent callers, peak RSS
+ *   accuracy on imagenet-sample (1000 photos) for imagenet and imagenet-small, cover and fill
+ *   RSS growth over 10,000 consecutive classify() calls (a tensor leak shows here)
+ *
+ * Flags: --quick (fewer iterations, no accuracy or leak run), --skip-accuracy, --skip-leak.
+ * Writes bench/results/<date>.json and bench/results/latest.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ResizeMode } from '../src/image/to-tensor.js';
+import { classify, ModelCatalog } from '../src/index.js';
+import { packageRoot } from '../src/store/paths.js';
+import { createProgress } from '../src/util/progress.js';
+import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
+import { median, percentile, round, table } from './stats.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const images = resolve(packageRoot(), '..', 'shared', 'images');
+const photos = ['grace_hopper.jpg', 'kite_and_cold.jpg'];
+const models = ['imagenet', 'imagenet-small', 'birds', 'insects'];
+const catalog = new ModelCatalog();
+
+function read(name: string): Buffer {
+  return readFileSync(join(images, name));
+}
+
+async function warmLatency() {
+  const iterations = quick ? 15 : 60;
+  const rows = [];
+  const progress = createProgress('warm latency', models.length * photos.length * iterations);
+  let done = 0;
+  for (const model of models) {
+    await catalog.load(model);
+    for (const name of photos) {
+      const bytes = read(name);
+      for (let i = 0; i < 5; i++) await classify(bytes, { model, catalog }); // settle caches
+      const decode: number[] = [];
+      const inference: number[] = [];
+      const total: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        const started = performance.now();
+        const result = await classify(bytes, { model, catalog });
+        total.push(performance.now() - started);
+        decode.push(result.timings.decodeMs);
+        inference.push(result.timings.inferenceMs);
+        progress.update(++done);
+      }
+      rows.push({
+        model,
+        photo: `${name} (${Math.round(bytes.length / 1024)} kB)`,
+        'decode p50': round(median(decode)),
+        'infer p50': round(median(inference)),
+        'infer p95': round(percentile(inference, 95)),
+        'total p50': round(median(total)),
+        'total p95': round(percentile(total, 95)),
+      });
+    }
+  }
+  progress.finish();
+  return rows;
+}
+
+/** Spawn to first byte on stdout, for `tflite-fn < grace_hopper.jpg` in a new process. */
+function coldStartOnce(): Promise<{ firstOutputMs: number; exitMs: number; output: string }> {
+  const cli = join(packageRoot(), 'dist', 'handlers', 'cli', 'main.js');
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [cli], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let firstOutputMs = 0;
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!firstOutputMs) firstOutputMs = performance.now() - started;
+      output += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) reject(new Error(`tflite-fn exited with ${status}`));
+      else resolvePromise({ firstOutputMs, exitMs: performance.now() - started, output });
+    });
+    child.stdin.end(read('grace_hopper.jpg'));
+  });
+}
+
+async function coldStart() {
+  const runs = quick ? 3 : 9;
+  const first: number[] = [];
+  const exit: number[] = [];
+  const progress = createProgress('cold start', runs);
+  let output = '';
+  for (let i = 0; i < runs; i++) {
+    const run = await coldStartOnce();
+    first.push(run.firstOutputMs);
+    exit.push(run.exitMs);
+    output = run.output.trim();
+    progress.update(i + 1);
+  }
+  progress.finish();
+  return {
+    runs,
+    firstOutputMedianMs: round(median(first)),
+    firstOutputMinMs: round(Math.min(...first)),
+    exitMedianMs: round(median(exit)),
+    output,
+  };
+}
+
+async function throughput() {
+  const bytes = read('grace_hopper.jpg');
+  const calls = quick ? 60 : 300;
+  const callers = 2;
+  const progress = createProgress('throughput (2 callers)', calls);
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (next < calls) {
+        next++;
+        await classify(bytes, { catalog });
+        progress.update(++done);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  progress.finish();
+  return { callers, calls, perSecond: round(calls / seconds) };
+}
+
+async function accuracy() {
+  const photosList = listImagenetSample();
+  const rows = [];
+  const runs: [string, ResizeMode][] = [
+    ['imagenet', 'cover'],
+    ['imagenet', 'fill'],
+    ['imagenet-small', 'cover'],
+    ['imagenet-small', 'fill'],
+  ];
+  for (const [model, resize] of runs) {
+    const progress = createProgress(`accuracy ${model} ${resize}`, photosList.length);
+    const result = await measureAccuracy(photosList, {
+      model,
+      resize,
+      catalog,
+      onProgress: (n) => progress.update(n),
+    });
+    progress.finish();
+    rows.push({
+      model,
+      resize,
+      photos: result.count,
+      'top-1': round(result.top1, 3),
+      'top-5': round(result.top5, 3),
+    });
+  }
+  return rows;
+}
+
+async function leak() {
+  const calls = 10_000;
+  const bytes = read('grace_hopper.jpg');
+  const model = 'imagenet-small';
+  // Settle allocator pools and JIT first, so growth measures what accumulates per call.
+  for (let i = 0; i < 300; i++) await classify(bytes, { model, catalog });
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const progress = createProgress(`leak check (${calls} calls, ${model})`, calls);
+  for (let i = 0; i < calls; i++) {
+    await classify(bytes, { model, catalog });
+    if (i % 50 === 0) progress.update(i);
+  }
+  progress.finish();
+  global.gc?.();
+  const after = process.memoryUsage().rss;
+  return {
+    model,
+    calls,
+    rssBeforeMb: round(before / 2 ** 20),
+    rssAfterMb: round(after / 2 ** 20),
+    growthMb: round((after - before) / 2 ** 20),
+  };
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGb: round(totalmem() / 2 ** 30),
+    arch: arch(),
+    node: process.version,
+  };
+}
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine(), quick };
+console.log(`machine: ${JSON.stringify(results.machine)}`);
+const cold = await coldStart(); // first, while nothing else is loaded in this process
+results.coldStart = cold;
+results.warm = await warmLatency();
+results.throughput = await throughput();
+if (!quick && !args.has('--skip-accuracy')) results.accuracy = await accuracy();
+if (!quick && !args.has('--skip-leak')) results.leak = await leak();
+results.peakRssMb = round(process.resourceUsage().maxRSS / 1024);
+
+const warm = results.warm as { model: string; photo: string; 'total p50': number; 'infer p50': number }[];
+const graceImagenet = warm.find((row) => row.model === 'imagenet' && row.photo.startsWith('grace'));
+const accuracyRows = (results.accuracy ?? []) as {
+  model: string;
+  resize: string;
+  'top-1': number;
+  'top-5': number;
+}[];
+const cover = accuracyRows.find((row) => row.model === 'imagenet' && row.resize === 'cover');
+const leakResult = results.leak as { growthMb: number } | undefined;
+const targets = [
+  {
+    figure: 'imagenet warm classify() p50, grace_hopper',
+    target: '<= 22 ms',
+    measured: graceImagenet?.['total p50'],
+    ok: (graceImagenet?.['total p50'] ?? 1e9) <= 22,
+  },
+  {
+    figure: 'imagenet inference alone p50',
+    target: '<= 17 ms',
+    measured: graceImagenet?.['infer p50'],
+    ok: (graceImagenet?.['infer p50'] ?? 1e9) <= 17,
+  },
+  {
+    figure: 'cold start to first result (median)',
+    target: '<= 600 ms',
+    measured: cold.firstOutputMedianMs,
+    ok: cold.firstOutputMedianMs <= 600,
+  },
+  {
+    figure: 'accuracy imagenet cover top-1 / top-5',
+    target: '>= 0.87 / 0.97',
+    measured: cover ? `${cover['top-1']} / ${cover['top-5']}` : 'not run',
+    ok: cover ? cover['top-1'] >= 0.87 && cover['top-5'] >= 0.97 : false,
+  },
+  {
+    figure: 'RSS growth over 10,000 calls',
+    target: '< 20 MB',
+    measured: leakResult ? leakResult.growthMb : 'not run',
+    ok: leakResult ? leakResult.growthMb < 20 : false,
+  },
+].map((row) => ({ ...row, measured: String(row.measured), result: row.ok ? 'ok' : 'MISSED' }));
+results.targets = targets;
+
+console.log('\nWarm latency (ms, in process, models loaded)');
+console.log(table(warm as unknown as Record<string, string | number>[]));
+console.log(
+  `\nCold start, new process, spawn to first byte out: median ${cold.firstOutputMedianMs} ms, best ${cold.firstOutputMinMs} ms (to exit: ${cold.exitMedianMs} ms; ${cold.runs} runs)`,
+);
+const tp = results.throughput as { perSecond: number; callers: number; calls: number };
+console.log(
+  `Throughput, ${tp.callers} concurrent callers, grace_hopper.jpg, imagenet: ${tp.perSecond} classifications/s`,
+);
+if (accuracyRows.length > 0) {
+  console.log('\nAccuracy on imagenet-sample');
+  console.log(table(accuracyRows));
+}
+if (results.leak) console.log(`\nLeak check: ${JSON.stringify(results.leak)}`);
+console.log(`Peak RSS: ${results.peakRssMb} MB`);
+console.log('\nTargets (issue #2)');
+console.log(table(targets.map(({ ok: _ok, ...row }) => row)));
+
+const dir = join(packageRoot(), 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const json = `${JSON.stringify(results, null, 2)}\n`;
+writeFileSync(join(dir, `${(results.date as string).replace(/[:.]/g, '-')}.json`), json);
+writeFileSync(join(dir, 'latest.json'), json);
+console.log(`\nwrote ${join(dir, 'latest.json')}`);
+await catalog.dispose();
