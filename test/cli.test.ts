@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CLASSIC_GRACE_HOPPER, CLI, IMAGES, photo } from './helpers.js';
+import { CLASSIC_GRACE_HOPPER, CLI, IMAGES, photo, SHARED_MODELS } from './helpers.js';
 
 interface Run {
   readonly status: number | null;
@@ -11,9 +13,12 @@ interface Run {
 }
 
 /** Runs the real CLI in a new process, as a user's shell would. */
-function run(args: readonly string[], stdin?: Uint8Array): Promise<Run> {
+function run(args: readonly string[], stdin?: Uint8Array, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -115,5 +120,37 @@ describe('tflite-fn CLI', () => {
     assert.ok(imagenet?.default);
     assert.ok(imagenet?.model.present);
     assert.match((await run(['models'])).stdout, /imagenet \(default\)/);
+  });
+
+  it('runs a user model from a folder named by --models-dir or TFLITE_FN_MODELS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-user-'));
+    copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(dir, 'tiny.tflite'));
+    copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(dir, 'labels.txt'));
+    writeFileSync(
+      join(dir, 'parrots.yaml'),
+      'model: { file: tiny.tflite }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt }, top_k: 2 }\n',
+    );
+    const parrot = join(IMAGES, 'parrot.jpg');
+    const byFlag = await run(['classify', parrot, '--models-dir', dir, '-m', 'parrots', '--json']);
+    assert.equal(byFlag.status, 0, byFlag.stderr);
+    const json = JSON.parse(byFlag.stdout) as { model: string; label: string; top: unknown[] };
+    assert.deepEqual([json.model, json.label, json.top.length], ['parrots', 'macaw', 2]);
+    const byEnv = await run(['classify', parrot, '-m', 'parrots', '-f', 'text'], undefined, {
+      TFLITE_FN_MODELS: dir,
+    });
+    assert.equal(byEnv.status, 0, byEnv.stderr);
+    assert.match(byEnv.stdout, /^0\.\d{4} {2}macaw\n/);
+    assert.match((await run(['models'], undefined, { TFLITE_FN_MODELS: dir })).stdout, /parrots/);
+  });
+
+  it('gives the same scores on one inference thread and on two', async () => {
+    const scores = async (threads: string) => {
+      const result = await run(['classify', grace, '--json', '-k', '10'], undefined, {
+        TFLITE_FN_THREADS: threads,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { top: unknown }).top;
+    };
+    assert.deepEqual(await scores('2'), await scores('1'));
   });
 });
