@@ -1,0 +1,72 @@
+/**
+ * AWS Lambda adapter. Hono's adapter turns API Gateway REST (v1), HTTP API (v2), Function URL
+ * and ALB events into a Request (base64 bodies decoded to bytes, never to a string) and the
+ * Response back into the result shape each event type expects. We add two things it lacks:
+ * direct invocation with {"image": "<base64>"} (`aws lambda invoke`, Step Functions), and
+ * Lambda's 6 MB payload limit, so a local run refuses what the cloud would.
+ */
+import type { Context } from 'aws-lambda';
+import { Hono } from 'hono';
+import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { classify } from '../../src/classify.js';
+import { TooLargeError, toTfliteFnError } from '../../src/errors.js';
+import { createApp, errorResponse } from '../../src/http/app.js';
+import { decodeBase64 } from '../../src/http/base64.js';
+import { BODY_LIMITS } from '../../src/http/limits.js';
+
+/** `aws lambda invoke --payload '{"image": "<base64>", "model": "birds"}'`. */
+export interface DirectInvocation {
+  readonly image: string;
+  readonly model?: string;
+  readonly top?: number;
+  readonly resize?: 'fill' | 'cover';
+}
+
+/**
+ * HTTP events always carry `requestContext` (API Gateway, Function URLs) or `httpMethod`
+ * (ALB); a direct invocation is whatever JSON the caller sent, so it is told apart by having
+ * neither, plus an `image` string.
+ */
+export function isDirectInvocation(event: unknown): event is DirectInvocation {
+  if (typeof event !== 'object' || event === null) return false;
+  return (
+    !('requestContext' in event) &&
+    !('httpMethod' in event) &&
+    typeof (event as { image?: unknown }).image === 'string'
+  );
+}
+
+/** The size Lambda counts: the event's body as it arrived, base64 and all. */
+function eventBodyBytes(event: LambdaEvent): number {
+  const body = (event as { body?: unknown }).body;
+  return typeof body === 'string' ? Buffer.byteLength(body) : 0;
+}
+
+export function createLambdaHandler(app: Hono = createApp({ bodyLimit: BODY_LIMITS.lambda })) {
+  const http = handle(app);
+  // Answers every request with 413, shaped by Hono for the event type that came in.
+  const tooLarge = new Hono<{ Bindings: { event: LambdaEvent } }>();
+  tooLarge.all('*', (c) =>
+    errorResponse(
+      new TooLargeError(
+        'payload_too_large',
+        `the request is ${eventBodyBytes(c.env.event)} bytes; ${BODY_LIMITS.lambda.description}`,
+      ),
+    ),
+  );
+  const refuse = handle(tooLarge);
+
+  return async (event: LambdaEvent | DirectInvocation, context?: Context) => {
+    if (isDirectInvocation(event)) {
+      try {
+        const image = decodeBase64(event.image);
+        return await classify(image, { model: event.model, top: event.top, resize: event.resize });
+      } catch (error) {
+        const failure = toTfliteFnError(error);
+        return { ...failure.toJSON(), status: failure.status };
+      }
+    }
+    if (eventBodyBytes(event) > BODY_LIMITS.lambda.maxBytes) return refuse(event, context);
+    return http(event, context);
+  };
+}

@@ -1,0 +1,11 @@
+/** Netlify Functions v2: `(Request, Context) → Response`, so the app serves it as is. */
+import { createApp } from '../../src/http/app.js';
+import { BODY_LIMITS } from '../../src/http/limits.js';
+
+const app = createApp({ bodyLimit: BODY_LIMITS.netlify });
+
+export default (request: Request, context: unknown): Response | Promise<Response> =>
+  app.fetch(request, { context });
+
+/** Routes this function answers, so Netlify serves it at our paths (no /.netlify/functions/ prefix). */
+export const paths = ['/api/classify', '/api/models', '/api/healthz', '/classify', '/models', '/healthz'];

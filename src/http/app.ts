@@ -1,0 +1,134 @@
+/**
+ * The HTTP surface every platform serves: one Hono app, `app.fetch(Request) → Response`.
+ * Platform handlers only translate their events to a Request and the Response back.
+ *
+ *   POST /classify   image in, answer out (also under /api, where platforms prefix)
+ *   GET  /models     the models this deployment knows
+ *   GET  /healthz    liveness
+ */
+import { createHash } from 'node:crypto';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { classify } from '../classify.js';
+import { TfliteFnError, toTfliteFnError } from '../errors.js';
+import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
+import { toPlainText } from '../output/format.js';
+import { BODY_LIMITS, type BodyLimit } from './limits.js';
+import { negotiate } from './negotiate.js';
+import { readClassifyRequest } from './read-request.js';
+
+export interface AppOptions {
+  readonly catalog?: ModelCatalog;
+  /** The platform's request-size limit (defaults to the self-hosted server's). */
+  readonly bodyLimit?: BodyLimit;
+  /**
+   * Origins allowed to call from a browser: '*' or a list. Default: TFLITE_FN_CORS_ORIGINS
+   * (comma-separated), else none (no CORS headers: same-origin and non-browser clients only).
+   */
+  readonly corsOrigins?: '*' | readonly string[];
+  /** Where server-side details of unexpected errors go. */
+  readonly logError?: (error: TfliteFnError) => void;
+}
+
+function corsFromEnv(): '*' | string[] {
+  const value = process.env.TFLITE_FN_CORS_ORIGINS?.trim() ?? '';
+  if (value === '*') return '*';
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+function defaultLogError(error: TfliteFnError): void {
+  const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause ?? '');
+  console.error(
+    JSON.stringify({ level: 'error', code: error.code, status: error.status, message: error.message, cause }),
+  );
+}
+
+export function errorResponse(
+  error: unknown,
+  logError: (error: TfliteFnError) => void = defaultLogError,
+): Response {
+  const failure = toTfliteFnError(error);
+  if (failure.status >= 500) logError(failure);
+  return Response.json(failure.toJSON(), { status: failure.status });
+}
+
+export function createApp(options: AppOptions = {}): Hono {
+  const catalog = options.catalog ?? defaultCatalog();
+  const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
+  const origins = options.corsOrigins ?? corsFromEnv();
+  const logError = options.logError ?? defaultLogError;
+  const app = new Hono();
+
+  if (origins === '*' || origins.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: origins === '*' ? '*' : [...origins],
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  for (const base of ['', '/api']) {
+    app.post(`${base}/classify`, async (c) => {
+      const request = await readClassifyRequest(c.req.raw, bodyLimit);
+      const format = request.format ?? negotiate(c.req.header('accept'));
+      const result = await classify(request.image, {
+        model: request.model,
+        top: request.top,
+        resize: request.resize,
+        catalog,
+      });
+      c.header('vary', 'Accept');
+      if (format === 'html') return c.html(result.sentence);
+      if (format === 'text') return c.text(`${toPlainText(result)}\n`);
+      // What arrived, so a client can tell a mangled upload (the classic base64/UTF-8 bug of
+      // serverless front doors) from a wrong answer.
+      const received = {
+        bytes: request.image.length,
+        sha256: createHash('sha256').update(request.image).digest('hex'),
+      };
+      return c.json({ ...result, received });
+    });
+    app.all(`${base}/classify`, (c) => {
+      c.header('allow', 'POST');
+      return errorResponse(
+        new TfliteFnError(405, 'method_not_allowed', 'use POST with an image in the body'),
+      );
+    });
+    app.get(`${base}/models`, (c) =>
+      c.json({
+        default: catalog.defaultModel,
+        models: catalog.entries().map((entry) =>
+          entry.descriptor
+            ? {
+                id: entry.id,
+                title: entry.descriptor.title ?? entry.id,
+                task: entry.descriptor.task,
+                input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
+                resize: entry.descriptor.input.resize,
+                labels: entry.descriptor.output.labels.file,
+              }
+            : { id: entry.id, error: 'invalid descriptor' },
+        ),
+      }),
+    );
+    app.get(`${base}/healthz`, (c) => c.json({ status: 'ok' }));
+  }
+
+  app.notFound((c) =>
+    errorResponse(
+      new TfliteFnError(
+        404,
+        'not_found',
+        `no route ${c.req.method} ${new URL(c.req.url).pathname}; try POST /classify`,
+      ),
+    ),
+  );
+  app.onError((error) => errorResponse(error, logError));
+  return app;
+}

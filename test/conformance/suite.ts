@@ -1,0 +1,219 @@
+/**
+ * One suite of HTTP behaviours, proven on every platform: each platform's test file supplies
+ * only `invoke`, which carries a request through that platform's real handler (and event
+ * shape) and brings the response back.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
+import { CLASSIC_GRACE_HOPPER, photo } from '../helpers.js';
+
+export interface InvokeRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Uint8Array;
+}
+
+export type Invoke = (request: InvokeRequest) => Promise<HttpResponseParts>;
+
+export interface ConformanceOptions {
+  /** '' for platforms that route /classify, '/api' where the platform prefixes. */
+  readonly prefix: string;
+  /** The platform's body limit: one byte more must get a 413. */
+  readonly maxBodyBytes: number;
+}
+
+interface ClassifyJson {
+  label: string;
+  model: string;
+  top: unknown[];
+  received: { bytes: number; sha256: string };
+}
+
+interface ErrorJson {
+  error: { code: string; message: string };
+}
+
+function json<T>(response: HttpResponseParts): T {
+  return JSON.parse(new TextDecoder().decode(response.body)) as T;
+}
+
+function text(response: HttpResponseParts): string {
+  return new TextDecoder().decode(response.body);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function multipart(
+  fields: Record<string, string>,
+  file: Uint8Array,
+): Promise<{ body: Uint8Array; type: string }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('photo', new Blob([file], { type: 'image/jpeg' }), 'grace_hopper.jpg');
+  const encoded = new Response(form);
+  return {
+    body: new Uint8Array(await encoded.arrayBuffer()),
+    type: encoded.headers.get('content-type') ?? '',
+  };
+}
+
+export function describeConformance(platform: string, invoke: Invoke, options: ConformanceOptions): void {
+  const classifyPath = `${options.prefix}/classify`;
+  const grace = new Uint8Array(photo('grace_hopper.jpg'));
+  const post = (headers: Record<string, string>, body: Uint8Array, query = '') =>
+    invoke({ method: 'POST', path: classifyPath, query, headers, body });
+
+  async function assertError(response: HttpResponseParts, status: number, code: string): Promise<void> {
+    assert.equal(response.status, status, text(response));
+    assert.match(response.headers['content-type'] ?? '', /application\/json/);
+    const body = json<ErrorJson>(response);
+    assert.equal(body.error.code, code);
+    assert.ok(body.error.message.length > 0);
+    assert.doesNotMatch(body.error.message, /\n\s+at /, 'no stack trace');
+  }
+
+  describe(`${platform}: HTTP conformance`, () => {
+    it('raw image/jpeg body → military uniform, bytes arriving exactly', async () => {
+      // A JPEG is not valid UTF-8 (it starts 0xFF 0xD8): any text round trip would change it.
+      assert.throws(() => new TextDecoder('utf-8', { fatal: true }).decode(grace));
+      const response = await post({ 'content-type': 'image/jpeg' }, grace);
+      assert.equal(response.status, 200, text(response));
+      const body = json<ClassifyJson>(response);
+      assert.equal(body.label, 'military uniform');
+      assert.deepEqual(body.received, { bytes: grace.length, sha256: sha256(grace) });
+    });
+
+    it('application/octet-stream body, options from the query string', async () => {
+      const response = await post(
+        { 'content-type': 'application/octet-stream' },
+        grace,
+        'top=2&model=imagenet',
+      );
+      assert.equal(response.status, 200, text(response));
+      const body = json<ClassifyJson>(response);
+      assert.equal(body.label, 'military uniform');
+      assert.equal(body.top.length, 2);
+    });
+
+    it('multipart/form-data with one file and option fields', async () => {
+      const form = await multipart({ top: '3' }, grace);
+      const response = await post({ 'content-type': form.type }, form.body);
+      assert.equal(response.status, 200, text(response));
+      const body = json<ClassifyJson>(response);
+      assert.equal(body.label, 'military uniform');
+      assert.equal(body.top.length, 3);
+      assert.deepEqual(body.received, { bytes: grace.length, sha256: sha256(grace) });
+    });
+
+    it('JSON {"image": base64, "model", "top"}', async () => {
+      const payload = JSON.stringify({
+        image: Buffer.from(grace).toString('base64'),
+        model: 'imagenet',
+        top: 4,
+      });
+      const response = await post({ 'content-type': 'application/json' }, new TextEncoder().encode(payload));
+      assert.equal(response.status, 200, text(response));
+      const body = json<ClassifyJson>(response);
+      assert.equal(body.label, 'military uniform');
+      assert.equal(body.top.length, 4);
+      assert.equal(body.received.sha256, sha256(grace));
+    });
+
+    it('Accept: text/html → the classic sentence', async () => {
+      const response = await post(
+        { 'content-type': 'image/jpeg', accept: 'text/html' },
+        grace,
+        'resize=fill',
+      );
+      assert.equal(response.status, 200);
+      assert.match(response.headers['content-type'] ?? '', /text\/html/);
+      assert.equal(text(response), CLASSIC_GRACE_HOPPER);
+    });
+
+    it('Accept: text/plain → score and label lines; ?format= overrides Accept', async () => {
+      const plain = await post({ 'content-type': 'image/jpeg', accept: 'text/plain' }, grace);
+      assert.match(plain.headers['content-type'] ?? '', /text\/plain/);
+      assert.match(text(plain), /^0\.\d{4} {2}military uniform\n/);
+      const forced = await post({ 'content-type': 'image/jpeg', accept: 'text/html' }, grace, 'format=json');
+      assert.equal(json<ClassifyJson>(forced).label, 'military uniform');
+    });
+
+    it('empty body → 400 empty_image', async () => {
+      await assertError(await post({ 'content-type': 'image/jpeg' }, new Uint8Array(0)), 400, 'empty_image');
+    });
+
+    it('not an image → 415 unsupported_image; wrong content type → 415 unsupported_media_type', async () => {
+      await assertError(
+        await post({ 'content-type': 'image/jpeg' }, new Uint8Array([0xc0, 0xff, 0xee, 0, 1, 2, 3])),
+        415,
+        'unsupported_image',
+      );
+      await assertError(
+        await post({ 'content-type': 'text/plain' }, new TextEncoder().encode('hello')),
+        415,
+        'unsupported_media_type',
+      );
+    });
+
+    it('truncated image → 400 corrupt_image', async () => {
+      await assertError(
+        await post({ 'content-type': 'image/jpeg' }, grace.subarray(0, 20000)),
+        400,
+        'corrupt_image',
+      );
+    });
+
+    it('unknown model → 404 unknown_model', async () => {
+      await assertError(
+        await post({ 'content-type': 'image/jpeg' }, grace, 'model=nope'),
+        404,
+        'unknown_model',
+      );
+    });
+
+    it('bad JSON and bad base64 → 400', async () => {
+      await assertError(
+        await post({ 'content-type': 'application/json' }, new TextEncoder().encode('{"image": ')),
+        400,
+        'bad_json',
+      );
+      const badBase64 = new TextEncoder().encode(JSON.stringify({ image: 'not base64!' }));
+      await assertError(await post({ 'content-type': 'application/json' }, badBase64), 400, 'bad_base64');
+    });
+
+    it(`a body over the platform limit (${options.maxBodyBytes} bytes) → 413 payload_too_large, saying whose limit`, async () => {
+      const big = new Uint8Array(options.maxBodyBytes + 1);
+      big.set(grace);
+      const response = await post({ 'content-type': 'image/jpeg' }, big);
+      await assertError(response, 413, 'payload_too_large');
+      assert.match(json<ErrorJson>(response).error.message, /at most/);
+    });
+
+    it('GET /models and /healthz; GET /classify → 405; unknown path → 404', async () => {
+      const models = await invoke({ method: 'GET', path: `${options.prefix}/models` });
+      assert.equal(models.status, 200);
+      const list = json<{ default: string; models: { id: string }[] }>(models);
+      assert.equal(list.default, 'imagenet');
+      assert.ok(list.models.some((m) => m.id === 'birds'));
+      const health = await invoke({ method: 'GET', path: `${options.prefix}/healthz` });
+      assert.deepEqual(json(health), { status: 'ok' });
+      await assertError(await invoke({ method: 'GET', path: classifyPath }), 405, 'method_not_allowed');
+      await assertError(
+        await invoke({ method: 'GET', path: `${options.prefix}/nothing-here` }),
+        404,
+        'not_found',
+      );
+    });
+
+    it('keeps serving after every error', async () => {
+      const response = await post({ 'content-type': 'image/jpeg' }, grace);
+      assert.equal(json<ClassifyJson>(response).label, 'military uniform');
+    });
+  });
+}
