@@ -74,7 +74,7 @@ function queryObject(query: string): { single: Record<string, string>; multi: Re
   const multi: Record<string, string[]> = {};
   for (const [key, value] of new URLSearchParams(query)) {
     single[key] = value;
-    (multi[key] ??= []).push(value);
+    multi[key] = [...(multi[key] ?? []), value];
   }
   return { single, multi };
 }
