@@ -6,6 +6,7 @@ Usage:
   tflite-fn classify FILE... [options]  classify files (- is stdin)
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
+  tflite-fn dev --platform P            serve the lambda, vercel or netlify handler locally
 
 Run 'tflite-fn COMMAND --help' for a command's options.
 
@@ -50,4 +51,17 @@ when present). Files already there with the right hash are kept.
 Options:
   --offline    do not try the network; use mirror folders only
   --quiet      no progress bars
+`;
+
+export const DEV_HELP = `Usage: tflite-fn dev [--platform lambda|vercel|netlify] [--port N] [--host H] [--event KIND]
+
+Serves a platform's real handler on a local port, handing it each request in that platform's
+form: for lambda an AWS event (KIND: api-gateway-v2 (default), function-url, api-gateway-v1,
+alb), base64 rules and the 6 MB limit included; for vercel and netlify a Web Request.
+
+Options:
+  -p, --platform P   lambda (default), vercel or netlify
+      --port N       default 3000 (0 picks a free port)
+      --host H       default 127.0.0.1
+      --event KIND   the Lambda front door to emulate
 `;

@@ -11,7 +11,7 @@ import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
-import { CLASSIFY_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
+import { CLASSIFY_HELP, DEV_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
 
 const USAGE_ERROR = 2;
 
@@ -56,6 +56,21 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
     if (values.help) return write(io, SETUP_HELP);
     const { setupCommand } = await import('./commands.js');
     return setupCommand(values, io);
+  }
+  if (command === 'dev') {
+    const { values } = parseArgs({
+      args,
+      options: {
+        platform: { type: 'string', short: 'p' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        event: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) return write(io, DEV_HELP);
+    const { devCommand } = await import('../dev/command.js');
+    return devCommand(values, io.stdout);
   }
   if (command === 'help') return write(io, MAIN_HELP);
   if (command !== undefined && command !== 'classify') {

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { startDevServer } from '../handlers/dev/server.js';
+import { BODY_LIMITS } from '../src/http/limits.js';
+import { describeConformance, type InvokeRequest } from './conformance/suite.js';
+import { CLI } from './helpers.js';
+
+/** Real HTTP over loopback to the emulator. */
+function overHttp(base: string) {
+  return async (request: InvokeRequest) => {
+    const init: RequestInit = { method: request.method, headers: request.headers ?? {} };
+    if (request.body && request.body.length > 0) init.body = request.body;
+    const response = await fetch(`${base}${request.path}${request.query ? `?${request.query}` : ''}`, init);
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: new Uint8Array(await response.arrayBuffer()),
+    };
+  };
+}
+
+const lambda = await startDevServer({ platform: 'lambda', port: 0 });
+const lambdaV1 = await startDevServer({ platform: 'lambda', port: 0, event: 'api-gateway-v1' });
+const vercel = await startDevServer({ platform: 'vercel', port: 0 });
+const netlify = await startDevServer({ platform: 'netlify', port: 0 });
+after(() => Promise.all([lambda.close(), lambdaV1.close(), vercel.close(), netlify.close()]));
+
+const lambdaLimit = Math.floor((BODY_LIMITS.lambda.maxBytes * 3) / 4);
+describeConformance('dev emulator, lambda (HTTP API events)', overHttp(lambda.url), {
+  prefix: '',
+  maxBodyBytes: lambdaLimit,
+});
+describeConformance('dev emulator, lambda (REST API events)', overHttp(lambdaV1.url), {
+  prefix: '',
+  maxBodyBytes: lambdaLimit,
+});
+describeConformance('dev emulator, vercel', overHttp(vercel.url), {
+  prefix: '/api',
+  maxBodyBytes: BODY_LIMITS.vercel.maxBytes,
+});
+describeConformance('dev emulator, netlify', overHttp(netlify.url), {
+  prefix: '/api',
+  maxBodyBytes: BODY_LIMITS.netlify.maxBytes,
+});
+
+describe('tflite-fn dev', () => {
+  it('prints the URL and a curl line that works, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'dev', '--platform', 'vercel', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const curl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+        const line = output.split('\n').find((l) => l.trim().startsWith('try: curl'));
+        if (line) resolve(line.trim().slice('try: '.length));
+      });
+      child.on('exit', () => reject(new Error(`exited early: ${output}`)));
+    });
+    assert.match(output, /listening on http:\/\/127\.0\.0\.1:\d+/);
+    // Run the printed command itself, with the shell, from the project folder.
+    const result = await new Promise<string>((resolve, reject) => {
+      const shell = spawn('sh', ['-c', curl], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      shell.stdout.on('data', (chunk: Buffer) => {
+        out += chunk;
+      });
+      shell.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}`))));
+    });
+    assert.equal((JSON.parse(result) as { label: string }).label, 'military uniform');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+});
