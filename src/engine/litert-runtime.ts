@@ -9,11 +9,10 @@
  * and (threaded build) `navigator.hardwareConcurrency`, which ESM and Node 20 do not have in
  * scope: we hand them in through a function wrapper instead of globals.
  *
- * Threads: XNNPACK on two threads runs MobileNetV2 in 12.5 ms instead of 21.4 ms on this
- * project's 2-vCPU machines. The threaded build needs relaxed SIMD (on by default from Node 22;
- * Node 20 has it behind a V8 flag, which we turn on before any wasm is compiled) and runs its
- * glue again in worker threads as a script, so the glue must be loadable as CommonJS: we give
- * the workers a `.cjs` copy in the temp folder, as the package itself is an ES module package.
+ * Threads: XNNPACK on two threads runs MobileNetV2 in 11.4 ms instead of 21.4 ms on this
+ * project's 2-vCPU machines. The threaded build needs relaxed SIMD, and runs its glue again in
+ * worker threads as a script, so the glue must be loadable as CommonJS: we give the workers a
+ * `.cjs` copy in the temp folder, as the LiteRT package itself is an ES module package.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -99,12 +98,13 @@ async function loadOnce(): Promise<LiteRtRuntime> {
       { cause },
     );
   }
-  let threads = configuredThreads();
-  if (threads > 1) {
-    // Must happen before the first wasm compile, or V8 has already decided; a no-op on Node 22+.
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
-    if (!(await core.supportsFeature('relaxedSimd'))) threads = 1;
-  }
+  // Relaxed SIMD is on by default from Node 22; Node 20 has it behind this flag, which must be
+  // set before the first wasm compile. With it on, LiteRT picks the same builds on every Node
+  // version we support (litert_wasm_internal, or _threaded_internal), so a Lambda layer ships
+  // those two and not the compat and JSPI builds.
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const relaxedSimd = await core.supportsFeature('relaxedSimd');
+  const threads = relaxedSimd ? configuredThreads() : 1;
   if (threads > 1) {
     try {
       return await loadWith(core, threads);
