@@ -1,4 +1,4 @@
 /** The Lambda entry point: `handler` in serverless.yml. Models load once per container. */
 import { createLambdaHandler } from './lambda.js';
 
-export const handler = createLambdaHandler();
+export const handler = createLambdaHandler({ preload: true });

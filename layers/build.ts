@@ -1,0 +1,245 @@
+/**
+ * `npm run layer [-- --arch x86_64|arm64]`: builds the tflite-fn Lambda layer per architecture.
+ *
+ *   build/layers/<arch>/nodejs/node_modules/
+ *     tflite-fn/      the core and the Lambda adapter (compiled JS), descriptors, model files
+ *     sharp/, @img/   sharp with the prebuilt libvips of that architecture only
+ *     @litertjs/      LiteRT.js with the two wasm builds we use (single- and multi-threaded)
+ *     hono/, yaml/, zod/
+ *   build/layers/tflite-fn-layer-<arch>.zip
+ *
+ * Then it unzips the zip into a stand-in /opt and, for the machine's own architecture, runs
+ * the function's handler.cjs from an empty task folder with NODE_PATH pointing into it, as
+ * Lambda does: a classification of grace_hopper.jpg must come back. For the other
+ * architecture it checks the native binaries are built for it (ELF machine field).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { arch as hostArch } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ModelCatalog } from '../src/model/catalog.js';
+import { packageRoot } from '../src/store/paths.js';
+import { createProgress } from '../src/util/progress.js';
+
+export type LambdaArch = 'x86_64' | 'arm64';
+const NPM_CPU: Record<LambdaArch, string> = { x86_64: 'x64', arm64: 'arm64' };
+/** ELF e_machine values: what a native binary must say it is built for. */
+const ELF_MACHINE: Record<LambdaArch, number> = { x86_64: 62, arm64: 183 };
+
+/** What the layer's node_modules must hold besides tflite-fn: our runtime dependencies. */
+const RUNTIME_DEPENDENCIES = ['sharp', '@litertjs/core', 'hono', 'yaml', 'zod'];
+/** LiteRT builds we never load (see src/engine/litert-runtime.ts): compat needs no relaxed SIMD, JSPI is browser-only. */
+const UNUSED_LITERT_BUILDS = /^litert_wasm_(compat|jspi)_internal\./;
+/** What the layer does not need: types, source maps, docs, C++ sources and build scripts. */
+const PRUNE_FILE = /(\.d\.[cm]?ts|\.map|\.md|\.markdown|\.tsbuildinfo|metafile-esm\.json)$/i;
+const PRUNE_DIR = new Set(['test', 'tests', 'docs', 'doc', 'example', 'examples', '.github']);
+
+const root = packageRoot();
+
+function installedVersion(name: string): string {
+  return (
+    JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
+
+function run(command: string, args: string[], cwd: string): void {
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function walk(dir: string, visit: (path: string, isDir: boolean) => boolean | undefined): void {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const isDir = statSync(path).isDirectory();
+    if (visit(path, isDir) === false) continue;
+    if (isDir) walk(path, visit);
+  }
+}
+
+function prune(modules: string): number {
+  let removed = 0;
+  walk(modules, (path, isDir) => {
+    const name = basename(path);
+    const remove =
+      (isDir && PRUNE_DIR.has(name)) ||
+      (!isDir && PRUNE_FILE.test(name) && !/^licen[cs]e/i.test(name)) ||
+      (!isDir &&
+        dirname(path).endsWith(join('@litertjs', 'core', 'wasm')) &&
+        UNUSED_LITERT_BUILDS.test(name)) ||
+      (isDir && (path.endsWith(join('sharp', 'src')) || path.endsWith(join('sharp', 'install'))));
+    if (!remove) return true;
+    rmSync(path, { recursive: true, force: true });
+    removed++;
+    return false;
+  });
+  return removed;
+}
+
+/** Our own package: compiled core and Lambda adapter, descriptors, and the model files they pin. */
+function copySelf(target: string): void {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const { scripts: _scripts, devDependencies: _dev, ...runtimeManifest } = manifest;
+  mkdirSync(target, { recursive: true });
+  writeFileSync(join(target, 'package.json'), `${JSON.stringify(runtimeManifest, null, 2)}\n`);
+  cpSync(join(root, 'dist', 'src'), join(target, 'dist', 'src'), { recursive: true });
+  cpSync(join(root, 'dist', 'handlers', 'aws-lambda'), join(target, 'dist', 'handlers', 'aws-lambda'), {
+    recursive: true,
+  });
+  cpSync(join(root, 'models'), join(target, 'models'), { recursive: true });
+  const catalog = new ModelCatalog({ warmUp: false });
+  const cache = join(target, '.cache', 'models');
+  mkdirSync(cache, { recursive: true });
+  for (const entry of catalog.entries().filter((e) => e.builtin)) {
+    if (!entry.descriptor) throw new Error(`built-in model ${entry.id} has an invalid descriptor`);
+    for (const ref of [entry.descriptor.model, entry.descriptor.output.labels]) {
+      const { path } = catalog.locate(entry, ref);
+      if (!existsSync(path)) throw new Error(`${path} is missing: run npx tflite-fn setup first`);
+      copyFileSync(path, join(cache, ref.file));
+    }
+  }
+}
+
+function elfMachine(path: string): number {
+  const header = readFileSync(path).subarray(0, 20);
+  return header.readUInt16LE(18);
+}
+
+function checkNativeBinaries(modules: string, arch: LambdaArch): string[] {
+  const binaries: string[] = [];
+  walk(join(modules, '@img'), (path, isDir) => {
+    if (!isDir && /\.(node|so(\.\d+)*)$/.test(path)) binaries.push(path);
+    return true;
+  });
+  if (binaries.length === 0) throw new Error(`no sharp binaries for ${arch} in the layer`);
+  for (const binary of binaries) {
+    if (elfMachine(binary) !== ELF_MACHINE[arch]) throw new Error(`${binary} is not built for ${arch}`);
+  }
+  const others = readdirSync(join(modules, '@img')).filter(
+    (name) => name.startsWith('sharp-') && !name.endsWith(`linux-${NPM_CPU[arch]}`),
+  );
+  if (others.length > 0) throw new Error(`binaries for other platforms in the layer: ${others.join(', ')}`);
+  return binaries;
+}
+
+export interface LayerBuild {
+  readonly arch: LambdaArch;
+  readonly zip: string;
+  readonly zipBytes: number;
+  readonly unpackedDir: string;
+}
+
+export function buildLayer(arch: LambdaArch, outDir = join(root, 'build', 'layers')): LayerBuild {
+  const dir = join(outDir, arch);
+  const nodejs = join(dir, 'nodejs');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(nodejs, { recursive: true });
+  const dependencies = Object.fromEntries(RUNTIME_DEPENDENCIES.map((name) => [name, installedVersion(name)]));
+  writeFileSync(
+    join(nodejs, 'package.json'),
+    `${JSON.stringify({ private: true, dependencies }, null, 2)}\n`,
+  );
+  // npm picks sharp's prebuilt packages by --os/--cpu/--libc; Lambda is glibc Linux.
+  run(
+    'npm',
+    [
+      'install',
+      '--omit=dev',
+      '--os=linux',
+      `--cpu=${NPM_CPU[arch]}`,
+      '--libc=glibc',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+    ],
+    nodejs,
+  );
+  rmSync(join(nodejs, 'package.json'));
+  const modules = join(nodejs, 'node_modules');
+  copySelf(join(modules, 'tflite-fn'));
+  prune(modules);
+  checkNativeBinaries(modules, arch);
+
+  const zip = join(outDir, `tflite-fn-layer-${arch}.zip`);
+  rmSync(zip, { force: true });
+  // -X: no extra file attributes, so the same input gives the same zip.
+  run('zip', ['-q', '-r', '-9', '-X', zip, 'nodejs'], dir);
+  return { arch, zip, zipBytes: statSync(zip).size, unpackedDir: dir };
+}
+
+/** Unzips the layer as Lambda does into a stand-in /opt, and returns its node_modules. */
+export function unzipLayer(zip: string, opt: string): string {
+  rmSync(opt, { recursive: true, force: true });
+  mkdirSync(opt, { recursive: true });
+  run('unzip', ['-q', zip, '-d', opt], opt);
+  return join(opt, 'nodejs', 'node_modules');
+}
+
+/**
+ * A Lambda task folder holding only the function package (handler.cjs) and nothing that could
+ * resolve tflite-fn except NODE_PATH.
+ */
+export function functionTaskDir(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(root, 'handlers', 'aws-lambda', 'handler.cjs'), join(dir, 'index.cjs'));
+  return dir;
+}
+
+/** Runs layers/smoke.js in a fresh process as Lambda would: NODE_PATH=<opt>/nodejs/node_modules. */
+export function smokeTest(layerModules: string, taskDir: string): { ok: boolean; output: string } {
+  const smoke = join(root, 'dist', 'layers', 'smoke.js');
+  const photo = join(root, '.cache', 'samples', 'grace_hopper.jpg');
+  const result = spawnSync(process.execPath, [smoke, join(taskDir, 'index.cjs'), photo], {
+    cwd: taskDir,
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: layerModules, LAMBDA_TASK_ROOT: taskDir, HOME: taskDir },
+    encoding: 'utf8',
+  });
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+  const arches = (values.arch ?? ['x86_64', 'arm64']) as LambdaArch[];
+  const host: LambdaArch | undefined =
+    hostArch() === 'x64' ? 'x86_64' : hostArch() === 'arm64' ? 'arm64' : undefined;
+  const progress = createProgress('layer', arches.length * 2);
+  let step = 0;
+  const lines: string[] = [];
+  let failed = false;
+  for (const arch of arches) {
+    if (!(arch in NPM_CPU)) throw new Error(`--arch must be x86_64 or arm64, got ${arch}`);
+    const build = buildLayer(arch);
+    progress.update(++step);
+    const opt = unzipLayer(build.zip, join(root, 'build', 'layers', `opt-${arch}`));
+    let smoke = 'binaries checked for this architecture (cannot run them on this machine)';
+    if (arch === host) {
+      const result = smokeTest(opt, functionTaskDir(join(root, 'build', 'layers', `task-${arch}`)));
+      smoke = result.ok
+        ? `smoke test ok: ${result.output.split('\n').pop()}`
+        : `SMOKE TEST FAILED:\n${result.output}`;
+      failed ||= !result.ok;
+    }
+    progress.update(++step);
+    lines.push(`${build.zip}  ${mb(build.zipBytes)}\n  ${smoke}`);
+  }
+  progress.finish();
+  console.log(lines.join('\n'));
+  if (failed) process.exitCode = 1;
+}
+
+if (process.argv[1] && basename(process.argv[1]) === 'build.js') await main();
