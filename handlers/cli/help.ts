@@ -7,6 +7,7 @@ Usage:
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
   tflite-fn dev --platform P            serve the lambda, vercel or netlify handler locally
+  tflite-fn event FILE [--kind K]       print the AWS Lambda event for a photo (invoke local)
 
 Run 'tflite-fn COMMAND --help' for a command's options.
 
@@ -64,4 +65,18 @@ Options:
       --port N       default 3000 (0 picks a free port)
       --host H       default 127.0.0.1
       --event KIND   the Lambda front door to emulate
+`;
+
+export const EVENT_HELP = `Usage: tflite-fn event FILE [--kind KIND] [--path P] [--query Q] [--content-type T] [--accept A]
+
+Prints the AWS Lambda event that a front door sends for a POST of FILE, for example
+  tflite-fn event photo.jpg > event.json
+  npx serverless invoke local -f classify --path event.json
+
+Options:
+  --kind KIND          api-gateway-v2 (default), function-url, api-gateway-v1, alb
+  --path P             default /classify
+  --query Q            e.g. 'top=3&model=birds'
+  --content-type T     default image/jpeg
+  --accept A           default application/json
 `;

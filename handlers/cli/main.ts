@@ -11,7 +11,7 @@ import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
-import { CLASSIFY_HELP, DEV_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
+import { CLASSIFY_HELP, DEV_HELP, EVENT_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
 
 const USAGE_ERROR = 2;
 
@@ -71,6 +71,23 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
     if (values.help) return write(io, DEV_HELP);
     const { devCommand } = await import('../dev/command.js');
     return devCommand(values, io.stdout);
+  }
+  if (command === 'event') {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        kind: { type: 'string' },
+        path: { type: 'string' },
+        query: { type: 'string' },
+        'content-type': { type: 'string' },
+        accept: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) return write(io, EVENT_HELP);
+    const { eventCommand } = await import('../dev/event-command.js');
+    return eventCommand({ ...values, contentType: values['content-type'], file: positionals[0] }, io.stdout);
   }
   if (command === 'help') return write(io, MAIN_HELP);
   if (command !== undefined && command !== 'classify') {

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { buildLambdaEvent } from '../../handlers/dev/lambda-events.js';
+import {
+  buildLayer,
+  functionTaskDir,
+  type LambdaArch,
+  type LayerBuild,
+  smokeTest,
+  unzipLayer,
+} from '../../layers/build.js';
+import { photo } from '../helpers.js';
+import { platformTool, ROOT, runTool, SKIP_REASON, zipEntries } from './tools.js';
+
+const ARCHES: LambdaArch[] = ['x86_64', 'arm64'];
+const HOST: LambdaArch = arch() === 'arm64' ? 'arm64' : 'x86_64';
+const MB = 1024 * 1024;
+
+describe('Lambda layer', () => {
+  const builds = new Map<LambdaArch, LayerBuild>();
+  before(() => {
+    for (const layerArch of ARCHES) builds.set(layerArch, buildLayer(layerArch));
+  });
+
+  for (const layerArch of ARCHES) {
+    it(`${layerArch}: nodejs/node_modules with sharp for ${layerArch} only, the models, two LiteRT builds, no types or docs; <= 30 MB`, () => {
+      const build = builds.get(layerArch) as LayerBuild;
+      assert.ok(build.zipBytes <= 30 * MB, `${(build.zipBytes / MB).toFixed(1)} MB`);
+      const entries = zipEntries(build.zip);
+      assert.ok(
+        entries.every((entry) => entry.startsWith('nodejs/')),
+        'everything under nodejs/, as Lambda expects',
+      );
+      const cpu = layerArch === 'x86_64' ? 'x64' : 'arm64';
+      assert.ok(
+        entries.some(
+          (e) => e.startsWith(`nodejs/node_modules/@img/sharp-linux-${cpu}/`) && e.endsWith('.node'),
+        ),
+      );
+      assert.ok(
+        entries.some((e) => e.startsWith(`nodejs/node_modules/@img/sharp-libvips-linux-${cpu}/lib/`)),
+      );
+      const otherCpu = layerArch === 'x86_64' ? 'arm64' : 'x64';
+      assert.ok(
+        !entries.some((e) => e.includes(`linux-${otherCpu}`) || e.includes('darwin') || e.includes('win32')),
+        'no other platform binaries',
+      );
+      for (const model of [
+        'mobilenet_v2_1.0_224_quant.tflite',
+        'mobilenet_v1_0.25_128_quant.tflite',
+        'imagenet_labels.txt',
+        'inat_bird_labels.txt',
+      ]) {
+        assert.ok(entries.includes(`nodejs/node_modules/tflite-fn/.cache/models/${model}`), model);
+      }
+      const wasm = entries.filter((e) => e.startsWith('nodejs/node_modules/@litertjs/core/wasm/') && !e.endsWith('/'));
+      assert.deepEqual(wasm.map((e) => e.split('/').pop()).sort(), [
+        'litert_wasm_internal.js',
+        'litert_wasm_internal.wasm',
+        'litert_wasm_threaded_internal.js',
+        'litert_wasm_threaded_internal.wasm',
+      ]);
+      assert.ok(!entries.some((e) => /\.d\.[cm]?ts$|\.map$/.test(e)), 'no type declarations or source maps');
+      assert.ok(
+        entries.some((e) => /sharp\/LICENSE$/.test(e)),
+        'licences stay',
+      );
+    });
+  }
+
+  it(`${HOST}: the function's handler.cjs runs from an empty task folder with the unzipped layer on NODE_PATH`, () => {
+    const build = builds.get(HOST) as LayerBuild;
+    const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+    const result = smokeTest(opt, functionTaskDir(join(ROOT, 'build', 'layers', `task-${HOST}`)));
+    assert.ok(result.ok, result.output);
+    assert.match(result.output, /"label":"military uniform"/);
+  });
+});
+
+const serverless = platformTool('serverless');
+
+describe('serverless.yml (Serverless Framework v3, offline)', {
+  skip: serverless ? false : SKIP_REASON,
+}, () => {
+  for (const layerArch of ARCHES) {
+    it(`serverless package for ${layerArch}: the function zip is the handler alone; the template has the routes and the layer`, async () => {
+      const out = mkdtempSync(join(tmpdir(), `sls-${layerArch}-`));
+      const run = await runTool(serverless as string, [
+        'package',
+        '--param',
+        `arch=${layerArch}`,
+        '--package',
+        out,
+      ]);
+      assert.equal(run.status, 0, run.output);
+
+      const functionZip = join(out, 'classify.zip');
+      assert.deepEqual(zipEntries(functionZip), ['handlers/aws-lambda/handler.cjs']);
+      assert.ok(statSync(functionZip).size < 1 * MB);
+
+      const template = JSON.parse(
+        readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+      ) as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const resources = Object.values(template.Resources);
+      const fn = template.Resources.ClassifyLambdaFunction?.Properties ?? {};
+      assert.deepEqual(fn.Layers, [{ Ref: 'TfliteLambdaLayer' }]);
+      assert.deepEqual(fn.Architectures, [layerArch]);
+      assert.equal(fn.Runtime, 'nodejs22.x');
+      assert.equal(fn.MemorySize, 1769);
+      assert.equal(fn.Handler, 'handlers/aws-lambda/handler.handler');
+      const layer = template.Resources.TfliteLambdaLayer?.Properties ?? {};
+      assert.deepEqual(layer.CompatibleArchitectures, [layerArch]);
+      assert.match(JSON.stringify(layer.Content), new RegExp(`tflite-fn-layer-${layerArch}\\.zip`));
+      const routes = resources
+        .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+        .map((r) => r.Properties.RouteKey);
+      for (const route of ['POST /classify', 'POST /api/classify', 'GET /models', 'GET /healthz']) {
+        assert.ok(routes.includes(route), `route ${route}; got ${routes.join(', ')}`);
+      }
+      // Least privilege: the role may only write the function's logs.
+      const role = template.Resources.IamRoleLambdaExecution?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Action: string[] }[] } }[];
+      };
+      const actions = role.Policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => s.Action));
+      assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('logs:')), actions.join(', '));
+    });
+  }
+
+  it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {
+    const template = JSON.parse(
+      readFileSync(join(ROOT, 'test', 'events', 'aws-lambda', 'api-gateway-v2.json'), 'utf8'),
+    ) as object;
+    const event = buildLambdaEvent(
+      'api-gateway-v2',
+      {
+        method: 'POST',
+        path: '/classify',
+        query: 'top=2',
+        headers: { 'content-type': 'image/jpeg' },
+        body: photo('grace_hopper.jpg'),
+      },
+      template,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'sls-event-')), 'event.json');
+    writeFileSync(file, JSON.stringify(event));
+    const run = await runTool(serverless as string, ['invoke', 'local', '-f', 'classify', '--path', file]);
+    assert.equal(run.status, 0, run.output);
+    assert.match(run.output, /"statusCode": 200/);
+    assert.match(run.output, /military uniform/);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The platforms' own CLIs live in platforms/ (installed by .ci/run with `npm ci --prefix
+ * platforms`), to keep the main install lean. Locally, tests that need one are skipped with the
+ * command that installs it; in CI (CI=true) a missing tool is a failure, never a silent skip.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/store/paths.js';
+
+export const ROOT = packageRoot();
+
+export function platformTool(name: string): string | undefined {
+  const path = join(ROOT, 'platforms', 'node_modules', '.bin', name);
+  if (existsSync(path)) return path;
+  if (process.env.CI) throw new Error(`${name} is not installed: .ci/run must run npm ci --prefix platforms`);
+  return undefined;
+}
+
+export const SKIP_REASON = 'platform CLIs not installed (npm ci --prefix platforms)';
+
+/** Quiet, offline settings for the tools, whatever the caller's environment says. */
+export const TOOL_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+  SLS_DEPRECATION_DISABLE: '*',
+  NETLIFY_TELEMETRY_DISABLED: '1',
+  VERCEL_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+  CI: '1',
+};
+
+export function zipEntries(zip: string): string[] {
+  return execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\n')
+    .filter(Boolean);
+}
+
+export interface ToolRun {
+  readonly status: number | null;
+  readonly output: string;
+}
+
+/** Runs a tool to completion, with a time limit, collecting stdout and stderr together. */
+export function runTool(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? TOOL_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
