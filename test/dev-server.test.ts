@@ -3,22 +3,9 @@ import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { startDevServer } from '../handlers/dev/server.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
-import { describeConformance, type InvokeRequest } from './conformance/suite.js';
+import { overHttp } from './conformance/over-http.js';
+import { describeConformance } from './conformance/suite.js';
 import { CLI } from './helpers.js';
-
-/** Real HTTP over loopback to the emulator. */
-function overHttp(base: string) {
-  return async (request: InvokeRequest) => {
-    const init: RequestInit = { method: request.method, headers: request.headers ?? {} };
-    if (request.body && request.body.length > 0) init.body = request.body;
-    const response = await fetch(`${base}${request.path}${request.query ? `?${request.query}` : ''}`, init);
-    return {
-      status: response.status,
-      headers: Object.fromEntries(response.headers),
-      body: new Uint8Array(await response.arrayBuffer()),
-    };
-  };
-}
 
 const lambda = await startDevServer({ platform: 'lambda', port: 0 });
 const lambdaV1 = await startDevServer({ platform: 'lambda', port: 0, event: 'api-gateway-v1' });
@@ -27,22 +14,38 @@ const netlify = await startDevServer({ platform: 'netlify', port: 0 });
 after(() => Promise.all([lambda.close(), lambdaV1.close(), vercel.close(), netlify.close()]));
 
 const lambdaLimit = Math.floor((BODY_LIMITS.lambda.maxBytes * 3) / 4);
-describeConformance('dev emulator, lambda (HTTP API events)', overHttp(lambda.url), {
-  prefix: '',
-  maxBodyBytes: lambdaLimit,
-});
-describeConformance('dev emulator, lambda (REST API events)', overHttp(lambdaV1.url), {
-  prefix: '',
-  maxBodyBytes: lambdaLimit,
-});
-describeConformance('dev emulator, vercel', overHttp(vercel.url), {
-  prefix: '/api',
-  maxBodyBytes: BODY_LIMITS.vercel.maxBytes,
-});
-describeConformance('dev emulator, netlify', overHttp(netlify.url), {
-  prefix: '/api',
-  maxBodyBytes: BODY_LIMITS.netlify.maxBytes,
-});
+describeConformance(
+  'dev emulator, lambda (HTTP API events)',
+  overHttp(() => lambda.url),
+  {
+    prefix: '',
+    maxBodyBytes: lambdaLimit,
+  },
+);
+describeConformance(
+  'dev emulator, lambda (REST API events)',
+  overHttp(() => lambdaV1.url),
+  {
+    prefix: '',
+    maxBodyBytes: lambdaLimit,
+  },
+);
+describeConformance(
+  'dev emulator, vercel',
+  overHttp(() => vercel.url),
+  {
+    prefix: '/api',
+    maxBodyBytes: BODY_LIMITS.vercel.maxBytes,
+  },
+);
+describeConformance(
+  'dev emulator, netlify',
+  overHttp(() => netlify.url),
+  {
+    prefix: '/api',
+    maxBodyBytes: BODY_LIMITS.netlify.maxBytes,
+  },
+);
 
 describe('tflite-fn dev', () => {
   it('prints the URL and a curl line that works, and stops on SIGTERM', async () => {

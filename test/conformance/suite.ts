@@ -24,6 +24,12 @@ export interface ConformanceOptions {
   readonly prefix: string;
   /** The platform's body limit: one byte more must get a 413. */
   readonly maxBodyBytes: number;
+  /**
+   * Set where the platform's own front end answers some requests before our function sees
+   * them (netlify-cli refuses bodies over 6 MB and unknown paths itself): there only the status
+   * is ours to check.
+   */
+  readonly frontEndAnswers?: boolean;
 }
 
 interface ClassifyJson {
@@ -191,6 +197,10 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const big = new Uint8Array(options.maxBodyBytes + 1);
       big.set(grace);
       const response = await post({ 'content-type': 'image/jpeg' }, big);
+      if (options.frontEndAnswers) {
+        assert.equal(response.status, 413);
+        return;
+      }
       await assertError(response, 413, 'payload_too_large');
       assert.match(json<ErrorJson>(response).error.message, /at most/);
     });
@@ -204,11 +214,9 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const health = await invoke({ method: 'GET', path: `${options.prefix}/healthz` });
       assert.deepEqual(json(health), { status: 'ok' });
       await assertError(await invoke({ method: 'GET', path: classifyPath }), 405, 'method_not_allowed');
-      await assertError(
-        await invoke({ method: 'GET', path: `${options.prefix}/nothing-here` }),
-        404,
-        'not_found',
-      );
+      const unknown = await invoke({ method: 'GET', path: `${options.prefix}/nothing-here` });
+      if (options.frontEndAnswers) assert.equal(unknown.status, 404);
+      else await assertError(unknown, 404, 'not_found');
     });
 
     it('keeps serving after every error', async () => {

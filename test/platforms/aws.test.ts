@@ -56,7 +56,9 @@ describe('Lambda layer', () => {
       ]) {
         assert.ok(entries.includes(`nodejs/node_modules/tflite-fn/.cache/models/${model}`), model);
       }
-      const wasm = entries.filter((e) => e.startsWith('nodejs/node_modules/@litertjs/core/wasm/') && !e.endsWith('/'));
+      const wasm = entries.filter(
+        (e) => e.startsWith('nodejs/node_modules/@litertjs/core/wasm/') && !e.endsWith('/'),
+      );
       assert.deepEqual(wasm.map((e) => e.split('/').pop()).sort(), [
         'litert_wasm_internal.js',
         'litert_wasm_internal.wasm',

@@ -1,0 +1,2 @@
+// Vercel routes /api/models to this file; the handler is shared by all three routes.
+export { GET, OPTIONS, POST } from '../handlers/vercel/index.js';

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BODY_LIMITS } from '../../src/http/limits.js';
+import { overHttp } from '../conformance/over-http.js';
+import { describeConformance } from '../conformance/suite.js';
+import { platformTool, ROOT, runTool, SKIP_REASON, startTool } from './tools.js';
+
+interface VcConfig {
+  handler: string;
+  runtime: string;
+  memory: number;
+  maxDuration: number;
+  filePathMap?: Record<string, string>;
+}
+
+const vercel = platformTool('vercel');
+const FUNCTIONS = join(ROOT, '.vercel', 'output', 'functions', 'api');
+
+/**
+ * A .func folder lists some files by reference (filePathMap) rather than copying them; Vercel
+ * copies them at upload. We do the same into a temporary folder, so what runs is only what
+ * would be deployed.
+ */
+function materialise(func: string): string {
+  const target = join(mkdtempSync(join(tmpdir(), 'vercel-func-')), 'func');
+  cpSync(func, target, { recursive: true });
+  const config = JSON.parse(readFileSync(join(func, '.vc-config.json'), 'utf8')) as VcConfig;
+  for (const [inFunction, source] of Object.entries(config.filePathMap ?? {})) {
+    mkdirSync(dirname(join(target, inFunction)), { recursive: true });
+    cpSync(join(ROOT, source), join(target, inFunction));
+  }
+  return target;
+}
+
+describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_REASON }, () => {
+  let base = '';
+  let stop: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    // `vercel build` needs a linked project; offline, a hand-written link does.
+    const link = join(ROOT, '.vercel', 'project.json');
+    if (!existsSync(link)) {
+      mkdirSync(dirname(link), { recursive: true });
+      writeFileSync(
+        link,
+        JSON.stringify({ projectId: 'prj_local', orgId: 'team_local', settings: { framework: null } }),
+      );
+    }
+    const build = await runTool(vercel as string, ['build', '--yes']);
+    assert.equal(build.status, 0, build.output);
+    const func = materialise(join(FUNCTIONS, 'classify.func'));
+    const config = JSON.parse(readFileSync(join(func, '.vc-config.json'), 'utf8')) as VcConfig;
+    const server = await startTool(
+      process.execPath,
+      [join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'), join(func, config.handler)],
+      /listening (\S+)/,
+      { cwd: func },
+    );
+    base = server.match[1] as string;
+    stop = server.stop;
+  });
+  after(() => stop?.());
+
+  it('builds one function per route with the memory, duration and files vercel.json gives', () => {
+    for (const route of ['classify', 'models', 'healthz']) {
+      const config = JSON.parse(
+        readFileSync(join(FUNCTIONS, `${route}.func`, '.vc-config.json'), 'utf8'),
+      ) as VcConfig;
+      assert.equal(config.memory, 1769);
+      assert.equal(config.maxDuration, 10);
+      assert.match(config.runtime, /^nodejs2[2-9]\.x$/);
+      const files = Object.keys(config.filePathMap ?? {});
+      for (const needed of [
+        'models/imagenet.yaml',
+        '.cache/models/mobilenet_v2_1.0_224_quant.tflite',
+        'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm',
+      ]) {
+        assert.ok(files.includes(needed), `${route} ships ${needed}`);
+      }
+      assert.ok(
+        !files.some((f) => f.includes('litert_wasm_compat') || f.includes('jspi')),
+        'only the LiteRT builds we load',
+      );
+    }
+    assert.ok(
+      existsSync(join(FUNCTIONS, 'classify.func', 'node_modules', '@img', 'sharp-linux-x64')),
+      'sharp for Linux x64',
+    );
+  });
+
+  describeConformance(
+    'Vercel, the function vercel build produced',
+    overHttp(() => base),
+    {
+      prefix: '/api',
+      maxBodyBytes: BODY_LIMITS.vercel.maxBytes,
+    },
+  );
+});
