@@ -7,7 +7,11 @@
  *   accuracy on imagenet-sample (1000 photos) for imagenet and imagenet-small, cover and fill
  *   RSS growth over 10,000 consecutive classify() calls (a tensor leak shows here)
  *
- * Flags: --quick (fewer iterations, no accuracy or leak run), --skip-accuracy, --skip-leak.
+ *   handler overhead over the core (Lambda, Vercel, Netlify), Lambda cold start from the
+ *   built layer, layer and function zip sizes
+ *
+ * Flags: --quick (fewer iterations, no accuracy or leak run), --skip-accuracy, --skip-leak,
+ * --skip-serverless (no layer builds).
  * Writes bench/results/<date>.json and bench/results/latest.json.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +23,7 @@ import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
+import { functionZip, handlerOverhead, lambdaColdStart } from './serverless.js';
 import { median, percentile, round, table } from './stats.js';
 
 const args = new Set(process.argv.slice(2));
@@ -207,6 +212,13 @@ results.warm = await warmLatency();
 results.throughput = await throughput();
 if (!quick && !args.has('--skip-accuracy')) results.accuracy = await accuracy();
 if (!quick && !args.has('--skip-leak')) results.leak = await leak();
+results.handlerOverhead = await handlerOverhead(read('grace_hopper.jpg'), quick ? 30 : 150);
+if (!args.has('--skip-serverless')) {
+  const lambda = await lambdaColdStart(quick ? 3 : 9);
+  results.lambdaColdStart = lambda.coldStart;
+  results.layers = lambda.layers;
+  results.functionZip = functionZip();
+}
 results.peakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
 const warm = results.warm as { model: string; photo: string; 'total p50': number; 'infer p50': number }[];
@@ -250,8 +262,48 @@ const targets = [
     measured: leakResult ? leakResult.growthMb : 'not run',
     ok: leakResult ? leakResult.growthMb < 20 : false,
   },
-].map((row) => ({ ...row, measured: String(row.measured), result: row.ok ? 'ok' : 'MISSED' }));
-results.targets = targets;
+];
+const overheadRows = (results.handlerOverhead ?? []) as { way: string; 'overhead p50 ms': number | string }[];
+const worstOverhead = Math.max(
+  ...overheadRows.filter((r) => r.way !== 'core').map((r) => Number(r['overhead p50 ms'])),
+);
+targets.push({
+  figure: 'handler overhead over the core, p50 (worst platform)',
+  target: '<= 2 ms',
+  measured: round(worstOverhead, 2),
+  ok: worstOverhead <= 2,
+});
+const lambdaCold = results.lambdaColdStart as { medianMs: number } | undefined;
+if (lambdaCold) {
+  targets.push({
+    figure: 'Lambda cold start from the layer, init + first invoke (median)',
+    target: '<= 700 ms',
+    measured: lambdaCold.medianMs,
+    ok: lambdaCold.medianMs <= 700,
+  });
+  const layerRows = results.layers as { arch: string; zipMb: number }[];
+  for (const layer of layerRows) {
+    targets.push({
+      figure: `layer zip, ${layer.arch}`,
+      target: '<= 30 MB',
+      measured: `${layer.zipMb} MB`,
+      ok: layer.zipMb <= 30,
+    });
+  }
+  const fnZip = results.functionZip as { bytes: number };
+  targets.push({
+    figure: 'function zip',
+    target: '<= 1 MB',
+    measured: `${fnZip.bytes} bytes`,
+    ok: fnZip.bytes <= 2 ** 20,
+  });
+}
+const targetRows = targets.map((row) => ({
+  ...row,
+  measured: String(row.measured),
+  result: row.ok ? 'ok' : 'MISSED',
+}));
+results.targets = targetRows;
 
 console.log('\nWarm latency (ms, in process, models loaded)');
 console.log(table(warm as unknown as Record<string, string | number>[]));
@@ -268,8 +320,14 @@ if (accuracyRows.length > 0) {
 }
 if (results.leak) console.log(`\nLeak check: ${JSON.stringify(results.leak)}`);
 console.log(`Peak RSS: ${results.peakRssMb} MB`);
-console.log('\nTargets (issue #2)');
-console.log(table(targets.map(({ ok: _ok, ...row }) => row)));
+console.log('\nHandler overhead over the core (grace_hopper.jpg, in process)');
+console.log(table(results.handlerOverhead as Record<string, string | number>[]));
+if (lambdaCold)
+  console.log(
+    `Lambda cold start from the layer: ${JSON.stringify(results.lambdaColdStart)}; layers ${JSON.stringify(results.layers)}; function zip ${JSON.stringify(results.functionZip)}`,
+  );
+console.log('\nTargets (issues #2 and #3)');
+console.log(table(targetRows.map(({ ok: _ok, ...row }) => row)));
 
 const dir = join(packageRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,5 +103,27 @@ describe('model descriptors', () => {
         assert.match(ref.url ?? '', /^https:\/\//, `${entry.id} ${ref.file}`);
       }
     }
+  });
+
+  it('reads built-in descriptors from the build-time snapshot without loading zod or yaml; a changed copy is parsed', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      const { ModelCatalog } = await import(${JSON.stringify(new URL('../src/model/catalog.js', import.meta.url).href)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules\\/(zod|yaml)\\//.test(k)).length > 0;
+      const builtin = new ModelCatalog();
+      const before = loaded();
+      const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-snap-'));
+      const text = readFileSync(builtin.entry('imagenet').descriptorPath, 'utf8').replace('top_k: 5', 'top_k: 7');
+      writeFileSync(join(dir, 'imagenet.yaml'), text);
+      const edited = new ModelCatalog({ dirs: [dir] });
+      console.log(JSON.stringify({ before, after: loaded(), top: edited.entry('imagenet').descriptor.output.top_k }));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    assert.deepEqual(JSON.parse(output), { before: false, after: true, top: 7 });
   });
 });

@@ -12,69 +12,92 @@
  * Validation reports every problem at once, each with its path (`input.width: ...`), so a
  * user fixes a descriptor in one go.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import { fileURLToPath } from 'node:url';
+import type * as Yaml from 'yaml';
+import type * as Zod from 'zod';
 import { DescriptorError } from '../errors.js';
 import { RESIZE_MODES } from '../image/to-tensor.js';
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+/**
+ * zod and yaml take ~80 ms to load, a sixth of a cold start. Built-in descriptors are
+ * validated at build time into a snapshot (see snapshotFile), so a process that uses only
+ * those never loads either; they are required on first need, synchronously, from their
+ * CommonJS builds.
+ */
+const require = createRequire(import.meta.url);
+let schemaCache: ReturnType<typeof buildSchema> | undefined;
 
-/** A file the model needs; `sha256` and `url` let set-up fetch and verify it. */
-const fileRef = z.strictObject({
-  file: z.string().min(1),
-  sha256: sha256.optional(),
-  url: z.url({ protocol: /^https?$/ }).optional(),
-});
+function buildSchema() {
+  const { z } = require('zod') as typeof Zod;
 
-const triple = z.tuple([z.number(), z.number(), z.number()]);
+  const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
-const schema = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, dot, dash and underscore')
-    .optional(),
-  title: z.string().optional(),
-  task: z.literal('classify').default('classify'),
-  model: fileRef,
-  input: z.strictObject({
-    /** Checked against the model; optional because single-input models need no name. */
-    name: z.string().optional(),
-    width: z.int().positive().max(4096),
-    height: z.int().positive().max(4096),
-    format: z.enum(['rgb8', 'bgr8', 'rgb32f', 'bgr32f']).default('rgb8'),
-    /** RGB order. Float formats compute (pixel - mean) / std; defaults give pixel / 255. */
-    mean: triple.default([0, 0, 0]),
-    std: triple
-      .refine((values) => values.every((v) => v !== 0), 'std values must not be 0')
-      .default([255, 255, 255]),
-    resize: z.enum(RESIZE_MODES).default('cover'),
-  }),
-  output: z.strictObject({
-    name: z.string().optional(),
-    labels: fileRef,
-    /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
-    label_offset: z.int().default(0),
-    top_k: z.int().positive().max(100).default(5),
-    /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
-    activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
-  }),
-  /**
-   * Thresholds on the 0-255 score scale of the WasmEdge examples (for uint8 outputs that is
-   * the raw output value): above `very_likely` the sentence says "is very likely", and so on.
-   */
-  wording: z
-    .strictObject({
-      very_likely: z.number().min(0).max(255).default(200),
-      likely: z.number().min(0).max(255).default(125),
-      could_be: z.number().min(0).max(255).default(50),
-    })
-    .prefault({}),
-});
+  /** A file the model needs; `sha256` and `url` let set-up fetch and verify it. */
+  const fileRef = z.strictObject({
+    file: z.string().min(1),
+    sha256: sha256.optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+  });
 
-export type ModelDescriptor = z.output<typeof schema> & { id: string };
-export type FileRef = z.output<typeof fileRef>;
+  const triple = z.tuple([z.number(), z.number(), z.number()]);
+
+  const schema = z.strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, dot, dash and underscore')
+      .optional(),
+    title: z.string().optional(),
+    task: z.literal('classify').default('classify'),
+    model: fileRef,
+    input: z.strictObject({
+      /** Checked against the model; optional because single-input models need no name. */
+      name: z.string().optional(),
+      width: z.int().positive().max(4096),
+      height: z.int().positive().max(4096),
+      format: z.enum(['rgb8', 'bgr8', 'rgb32f', 'bgr32f']).default('rgb8'),
+      /** RGB order. Float formats compute (pixel - mean) / std; defaults give pixel / 255. */
+      mean: triple.default([0, 0, 0]),
+      std: triple
+        .refine((values) => values.every((v) => v !== 0), 'std values must not be 0')
+        .default([255, 255, 255]),
+      resize: z.enum(RESIZE_MODES).default('cover'),
+    }),
+    output: z.strictObject({
+      name: z.string().optional(),
+      labels: fileRef,
+      /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
+      label_offset: z.int().default(0),
+      top_k: z.int().positive().max(100).default(5),
+      /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
+      activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
+    }),
+    /**
+     * Thresholds on the 0-255 score scale of the WasmEdge examples (for uint8 outputs that is
+     * the raw output value): above `very_likely` the sentence says "is very likely", and so on.
+     */
+    wording: z
+      .strictObject({
+        very_likely: z.number().min(0).max(255).default(200),
+        likely: z.number().min(0).max(255).default(125),
+        could_be: z.number().min(0).max(255).default(50),
+      })
+      .prefault({}),
+  });
+  return { schema, fileRef };
+}
+
+type Schema = ReturnType<typeof buildSchema>;
+export type ModelDescriptor = Zod.output<Schema['schema']> & { id: string };
+export type FileRef = Zod.output<Schema['fileRef']>;
+
+function schema() {
+  schemaCache ??= buildSchema();
+  return schemaCache.schema;
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(top level)' : path.map(String).join('.');
@@ -82,7 +105,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates already-parsed YAML/JSON; `source` names the file in error messages. */
 export function parseDescriptor(value: unknown, source: string): ModelDescriptor {
-  const result = schema.safeParse(value);
+  const result = schema().safeParse(value);
   if (!result.success) {
     throw new DescriptorError(
       source,
@@ -100,6 +123,41 @@ export function parseDescriptor(value: unknown, source: string): ModelDescriptor
   return { ...descriptor, id };
 }
 
+/**
+ * Built-in descriptors as validated at build time, keyed by the sha256 of the YAML text: a
+ * descriptor edited since the build no longer matches and is parsed the slow way.
+ */
+export function snapshotFile(): string {
+  return fileURLToPath(new URL('./builtin-descriptors.json', import.meta.url));
+}
+
+let snapshot: Record<string, unknown> | undefined;
+
+function fromSnapshot(text: string): ModelDescriptor | undefined {
+  if (!snapshot) {
+    try {
+      snapshot = JSON.parse(readFileSync(snapshotFile(), 'utf8')) as Record<string, unknown>;
+    } catch {
+      snapshot = {};
+    }
+  }
+  const key = createHash('sha256').update(text).digest('hex');
+  return snapshot[key] as ModelDescriptor | undefined;
+}
+
+/** Parses YAML text and validates it; `file` names it in messages and gives the default id. */
+export function parseDescriptorText(text: string, file: string): ModelDescriptor {
+  const { parse, YAMLParseError } = require('yaml') as typeof Yaml;
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (cause) {
+    const where = cause instanceof YAMLParseError ? ` at line ${cause.linePos?.[0].line ?? '?'}` : '';
+    throw new DescriptorError(file, [`not valid YAML${where}: ${(cause as Error).message.split('\n')[0]}`]);
+  }
+  return parseDescriptor(value, file);
+}
+
 /** Reads and validates a descriptor file (synchronously: they are tiny, read once at start). */
 export function readDescriptor(file: string): ModelDescriptor {
   let text: string;
@@ -108,12 +166,8 @@ export function readDescriptor(file: string): ModelDescriptor {
   } catch (cause) {
     throw new DescriptorError(file, [`cannot read the file: ${(cause as Error).message}`]);
   }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (cause) {
-    const where = cause instanceof YAMLParseError ? ` at line ${cause.linePos?.[0].line ?? '?'}` : '';
-    throw new DescriptorError(file, [`not valid YAML${where}: ${(cause as Error).message.split('\n')[0]}`]);
-  }
-  return parseDescriptor(value, file);
+  const known = fromSnapshot(text);
+  // The id defaults to the file name, which the snapshot cannot know for a renamed copy.
+  if (known && (known.id === basename(file, extname(file)) || /^id:/m.test(text))) return known;
+  return parseDescriptorText(text, file);
 }
