@@ -6,6 +6,3 @@ const app = createApp({ bodyLimit: BODY_LIMITS.netlify });
 
 export default (request: Request, context: unknown): Response | Promise<Response> =>
   app.fetch(request, { context });
-
-/** Routes this function answers, so Netlify serves it at our paths (no /.netlify/functions/ prefix). */
-export const paths = ['/api/classify', '/api/models', '/api/healthz', '/classify', '/models', '/healthz'];
