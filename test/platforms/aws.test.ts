@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { buildLambdaEvent } from '../../handlers/dev/lambda-events.js';
 import {
   buildLayer,
@@ -13,7 +22,16 @@ import {
   unzipLayer,
 } from '../../layers/build.js';
 import { photo } from '../helpers.js';
-import { platformTool, ROOT, runTool, SKIP_REASON, zipEntries } from './tools.js';
+import {
+  freePort,
+  platformTool,
+  ROOT,
+  runTool,
+  SKIP_REASON,
+  startTool,
+  TOOL_ENV,
+  zipEntries,
+} from './tools.js';
 
 const ARCHES: LambdaArch[] = ['x86_64', 'arm64'];
 const HOST: LambdaArch = arch() === 'arm64' ? 'arm64' : 'x86_64';
@@ -154,5 +172,62 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
     assert.equal(run.status, 0, run.output);
     assert.match(run.output, /"statusCode": 200/);
     assert.match(run.output, /military uniform/);
+  });
+});
+
+const offlinePlugin = join(ROOT, 'platforms', 'node_modules', 'serverless-offline');
+
+describe('serverless offline (13.9, the v3 line)', {
+  skip: serverless && existsSync(offlinePlugin) ? false : SKIP_REASON,
+}, () => {
+  let base = '';
+  let stop: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    // A service folder holding the function package (handler.cjs) and, as Lambda would have on
+    // /opt, the layer's tflite-fn: serverless-offline ignores layers, so it gets a link.
+    const opt = join(ROOT, 'build', 'layers', `opt-${HOST}`, 'nodejs', 'node_modules');
+    if (!existsSync(join(opt, 'tflite-fn')))
+      unzipLayer(buildLayer(HOST).zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+    const service = mkdtempSync(join(tmpdir(), 'sls-offline-'));
+    copyFileSync(join(ROOT, 'handlers', 'aws-lambda', 'handler.cjs'), join(service, 'handler.cjs'));
+    mkdirSync(join(service, 'node_modules'));
+    symlinkSync(offlinePlugin, join(service, 'node_modules', 'serverless-offline'));
+    symlinkSync(join(opt, 'tflite-fn'), join(service, 'node_modules', 'tflite-fn'));
+    writeFileSync(
+      join(service, 'serverless.yml'),
+      "service: tflite-fn-offline\nframeworkVersion: '3'\nplugins: [serverless-offline]\nprovider: { name: aws, runtime: nodejs20.x, timeout: 30 }\n" +
+        "functions:\n  classify:\n    handler: handler.handler\n    events: [{ httpApi: 'POST /classify' }]\n",
+    );
+    const port = await freePort();
+    // On Node 20.20 serverless-offline needs require(esm) off ("Cannot redefine property").
+    const env = { ...TOOL_ENV, NODE_OPTIONS: '--no-experimental-require-module' };
+    const server = await startTool(
+      serverless as string,
+      ['offline', 'start', '--httpPort', String(port), '--lambdaPort', String(await freePort())],
+      /Server ready/,
+      { cwd: service, env },
+    );
+    base = `http://localhost:${port}`;
+    stop = server.stop;
+  });
+  after(() => stop?.());
+
+  const post = (type: string, body: Uint8Array) =>
+    fetch(`${base}/classify`, { method: 'POST', headers: { 'content-type': type }, body });
+
+  it('corrupts image/jpeg bodies (it passes them as UTF-8 text; real API Gateway base64-encodes them)', async () => {
+    const response = await post('image/jpeg', photo('grace_hopper.jpg'));
+    assert.equal(response.status, 415);
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'unsupported_image');
+  });
+
+  it('passes application/octet-stream bodies intact: the workaround the README gives', async () => {
+    const image = photo('grace_hopper.jpg');
+    const response = await post('application/octet-stream', image);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { label: string; received: { bytes: number } };
+    assert.equal(body.label, 'military uniform');
+    assert.equal(body.received.bytes, image.length);
   });
 });
