@@ -69,7 +69,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       const config = JSON.parse(
         readFileSync(join(FUNCTIONS, `${route}.func`, '.vc-config.json'), 'utf8'),
       ) as VcConfig;
-      assert.equal(config.memory, 1769);
+      assert.equal(config.memory, 1024);
       assert.equal(config.maxDuration, 10);
       assert.match(config.runtime, /^nodejs2[2-9]\.x$/);
       const files = Object.keys(config.filePathMap ?? {});
