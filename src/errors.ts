@@ -89,3 +89,14 @@ export function toTfliteFnError(error: unknown): TfliteFnError {
   if (error instanceof TfliteFnError) return error;
   return new TfliteFnError(500, 'internal_error', 'internal error', { cause: error, expose: false });
 }
+
+/** The service cannot take the request now (queue full, shutting down): retry after a pause. */
+export class UnavailableError extends TfliteFnError {
+  /** Sent as Retry-After. */
+  readonly retryAfterSeconds: number;
+
+  constructor(code: string, message: string, retryAfterSeconds = 1) {
+    super(503, code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

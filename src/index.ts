@@ -15,6 +15,7 @@ export {
   TfliteFnError,
   TooLargeError,
   toTfliteFnError,
+  UnavailableError,
   UnknownModelError,
   UnsupportedImageError,
 } from './errors.js';

@@ -6,6 +6,7 @@ Usage:
   tflite-fn classify FILE... [options]  classify files (- is stdin)
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
+  tflite-fn serve [options]             the self-hosted server (worker pool, demo page at /)
   tflite-fn dev --platform P            serve the lambda, vercel or netlify handler locally
   tflite-fn event FILE [--kind K]       print the AWS Lambda event for a photo (invoke local)
 
@@ -79,4 +80,23 @@ Options:
   --query Q            e.g. 'top=3&model=birds'
   --content-type T     default image/jpeg
   --accept A           default application/json
+`;
+
+export const SERVE_HELP = `Usage: tflite-fn serve [options]
+
+The self-hosted inference server: POST /classify (as on every platform), GET / (demo page),
+/models, /healthz, /readyz (ready once every worker has loaded and warmed its models),
+/metrics (Prometheus). One JSON log line per request. SIGTERM: finish in-flight requests,
+refuse new ones, exit.
+
+Options (environment variable in brackets):
+  --port N          default 8080 [TFLITE_FN_PORT, PORT]
+  --host H          default 127.0.0.1; 0.0.0.0 for all interfaces [TFLITE_FN_HOST]
+  --workers N       worker processes, each with its models; default: CPUs [TFLITE_FN_WORKERS]
+  --queue N         requests that may wait for a worker; more get 503 + Retry-After; default 32 [TFLITE_FN_QUEUE]
+  --max-body BYTES  largest request body; default 33554432 [TFLITE_FN_MAX_BODY]
+  --timeout MS      per-request deadline; default 30000 [TFLITE_FN_TIMEOUT_MS]
+  --api-key KEY     require x-api-key or Authorization: Bearer on /classify, /models [TFLITE_FN_API_KEY]
+  --cors ORIGINS    '*' or comma-separated origins allowed from browsers; default none [TFLITE_FN_CORS_ORIGINS]
+  --preload IDS     models loaded before ready, comma-separated or 'all'; default imagenet [TFLITE_FN_PRELOAD]
 `;

@@ -11,7 +11,15 @@ import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
-import { CLASSIFY_HELP, DEV_HELP, EVENT_HELP, MAIN_HELP, MODELS_HELP, SETUP_HELP } from './help.js';
+import {
+  CLASSIFY_HELP,
+  DEV_HELP,
+  EVENT_HELP,
+  MAIN_HELP,
+  MODELS_HELP,
+  SERVE_HELP,
+  SETUP_HELP,
+} from './help.js';
 
 const USAGE_ERROR = 2;
 
@@ -71,6 +79,18 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
     if (values.help) return write(io, DEV_HELP);
     const { devCommand } = await import('../dev/command.js');
     return devCommand(values, io.stdout);
+  }
+  if (command === 'serve') {
+    const options = Object.fromEntries(
+      ['port', 'host', 'workers', 'queue', 'max-body', 'timeout', 'api-key', 'cors', 'preload'].map(
+        (name) => [name, { type: 'string' as const }],
+      ),
+    );
+    const { values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) return write(io, SERVE_HELP);
+    const { help: _help, ...flags } = values;
+    const { serveCommand } = await import('../server/command.js');
+    return serveCommand(flags as Record<string, string>);
   }
   if (command === 'event') {
     const { values, positionals } = parseArgs({

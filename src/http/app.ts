@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { classify } from '../classify.js';
-import { TfliteFnError, toTfliteFnError } from '../errors.js';
+import { type Classification, type ClassifyOptions, classify } from '../classify.js';
+import { TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
@@ -28,6 +28,11 @@ export interface AppOptions {
   readonly corsOrigins?: '*' | readonly string[];
   /** Where server-side details of unexpected errors go. */
   readonly logError?: (error: TfliteFnError) => void;
+  /**
+   * What classifies: the core in this process by default; the self-hosted server passes its
+   * worker pool. Everything else (routes, parsing, negotiation, errors) stays one code path.
+   */
+  readonly classifier?: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
 }
 
 function corsFromEnv(): '*' | string[] {
@@ -51,8 +56,10 @@ export function errorResponse(
   logError: (error: TfliteFnError) => void = defaultLogError,
 ): Response {
   const failure = toTfliteFnError(error);
-  if (failure.status >= 500) logError(failure);
-  return Response.json(failure.toJSON(), { status: failure.status });
+  if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
+  const headers: Record<string, string> = {};
+  if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
+  return Response.json(failure.toJSON(), { status: failure.status, headers });
 }
 
 export function createApp(options: AppOptions = {}): Hono {
@@ -60,6 +67,7 @@ export function createApp(options: AppOptions = {}): Hono {
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
   const origins = options.corsOrigins ?? corsFromEnv();
   const logError = options.logError ?? defaultLogError;
+  const classifier = options.classifier ?? classify;
   const app = new Hono();
 
   if (origins === '*' || origins.length > 0) {
@@ -77,7 +85,7 @@ export function createApp(options: AppOptions = {}): Hono {
     app.post(`${base}/classify`, async (c) => {
       const request = await readClassifyRequest(c.req.raw, bodyLimit);
       const format = request.format ?? negotiate(c.req.header('accept'));
-      const result = await classify(request.image, {
+      const result = await classifier(request.image, {
         model: request.model,
         top: request.top,
         resize: request.resize,

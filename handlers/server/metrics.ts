@@ -1,0 +1,78 @@
+/** Prometheus text-format metrics for the server: what an operator graphs and alerts on. */
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface Gauges {
+  queueDepth(): number;
+  inFlight(): number;
+  readyWorkers(): number;
+  workerRestarts(): number;
+  modelLoadSeconds(): Map<string, number>;
+}
+
+function labels(values: Record<string, string>): string {
+  const parts = Object.entries(values).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+export class Metrics {
+  readonly #requests = new Map<string, number>();
+  readonly #histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = labels({ route, method, status: String(status) });
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    const series = labels({ route });
+    let entry = this.#histogram.get(series);
+    if (!entry) {
+      entry = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.#histogram.set(series, entry);
+    }
+    BUCKETS.forEach((bound, i) => {
+      if (seconds <= bound) entry.buckets[i] = (entry.buckets[i] as number) + 1;
+    });
+    entry.sum += seconds;
+    entry.count++;
+  }
+
+  render(gauges: Gauges): string {
+    const lines: string[] = [];
+    lines.push(
+      '# HELP tflite_fn_requests_total HTTP requests by route, method and status.',
+      '# TYPE tflite_fn_requests_total counter',
+    );
+    for (const [key, value] of this.#requests) lines.push(`tflite_fn_requests_total${key} ${value}`);
+    lines.push(
+      '# HELP tflite_fn_request_duration_seconds Time from request to response.',
+      '# TYPE tflite_fn_request_duration_seconds histogram',
+    );
+    for (const [series, entry] of this.#histogram) {
+      const route = series.slice(1, -1);
+      BUCKETS.forEach((bound, i) =>
+        lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="${bound}"} ${entry.buckets[i]}`),
+      );
+      lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="+Inf"} ${entry.count}`);
+      lines.push(
+        `tflite_fn_request_duration_seconds_sum${series} ${entry.sum}`,
+        `tflite_fn_request_duration_seconds_count${series} ${entry.count}`,
+      );
+    }
+    const gauge = (name: string, help: string, value: number) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
+    gauge('tflite_fn_queue_depth', 'Requests waiting for a worker.', gauges.queueDepth());
+    gauge('tflite_fn_in_flight', 'Requests being classified.', gauges.inFlight());
+    gauge('tflite_fn_workers_ready', 'Worker processes with their models loaded.', gauges.readyWorkers());
+    lines.push(
+      '# HELP tflite_fn_worker_restarts_total Workers replaced after exiting.',
+      '# TYPE tflite_fn_worker_restarts_total counter',
+    );
+    lines.push(`tflite_fn_worker_restarts_total ${gauges.workerRestarts()}`);
+    lines.push(
+      '# HELP tflite_fn_model_load_seconds Time to load and warm each model in a worker.',
+      '# TYPE tflite_fn_model_load_seconds gauge',
+    );
+    for (const [model, seconds] of gauges.modelLoadSeconds())
+      lines.push(`tflite_fn_model_load_seconds${labels({ model })} ${seconds}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

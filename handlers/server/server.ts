@@ -1,0 +1,223 @@
+/**
+ * `tflite-fn serve`: the self-hosted server. The same HTTP app as every serverless handler
+ * (src/http), with classification handed to a pool of worker processes, plus what a server
+ * needs: readiness, metrics, request ids and JSON logs, an optional API key, a bounded queue,
+ * timeouts, keep-alive and a graceful shutdown. GET / is the demo page.
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { TfliteFnError, UnavailableError } from '../../src/errors.js';
+import { createApp, errorResponse } from '../../src/http/app.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
+import { sampleCacheDir } from '../../src/store/paths.js';
+import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
+import { describeConfig, type ServerConfig } from './config.js';
+import { DEMO_PAGE } from './demo-page.js';
+import { Metrics } from './metrics.js';
+import { WorkerPool } from './pool.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  readonly pool: WorkerPool;
+  /** Resolves once every worker has loaded and warmed its models. */
+  readonly ready: Promise<void>;
+  /** Graceful stop: refuse new requests, finish in-flight ones, stop the workers. */
+  close(): Promise<void>;
+}
+
+export type Logger = (event: Record<string, unknown>) => void;
+
+export const jsonLogger: Logger = (event) => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...event })}\n`);
+};
+
+const KNOWN_ROUTES = new Set([
+  '/',
+  '/classify',
+  '/api/classify',
+  '/models',
+  '/api/models',
+  '/healthz',
+  '/api/healthz',
+  '/readyz',
+  '/metrics',
+]);
+const PROTECTED = new Set(['/classify', '/api/classify', '/models', '/api/models']);
+
+function keyMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
+  const started = performance.now();
+  const pool = new WorkerPool({
+    workers: config.workers,
+    queueSize: config.queueSize,
+    jobTimeoutMs: config.timeoutMs,
+    env: { TFLITE_FN_PRELOAD: config.preload },
+    log,
+  });
+  const metrics = new Metrics();
+  const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
+  let isReady = false;
+  let draining = false;
+  let inFlight = 0;
+  /** Requests whose headers arrived before SIGTERM: they are in flight and get answered. */
+  const accepted = new WeakSet<IncomingMessage>();
+
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const begun = performance.now();
+    inFlight++;
+    try {
+      if (draining) {
+        c.res = errorResponse(
+          new UnavailableError('shutting_down', 'the server is shutting down; retry on another instance', 5),
+        );
+      } else {
+        await next();
+      }
+    } finally {
+      inFlight--;
+      c.res.headers.set('x-request-id', requestId);
+      if (draining) c.res.headers.set('connection', 'close');
+      const path = new URL(c.req.url).pathname;
+      const route = KNOWN_ROUTES.has(path) ? path : path.startsWith('/samples/') ? '/samples' : 'other';
+      const ms = performance.now() - begun;
+      metrics.observe(route, c.req.method, c.res.status, ms / 1000);
+      log({
+        msg: 'request',
+        requestId,
+        method: c.req.method,
+        path,
+        status: c.res.status,
+        ms: Math.round(ms * 10) / 10,
+      });
+    }
+  });
+  if (config.apiKey) {
+    const key = config.apiKey;
+    app.use('*', async (c, next) => {
+      if (c.req.method === 'OPTIONS' || !PROTECTED.has(new URL(c.req.url).pathname)) return next();
+      const bearer = c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
+      if (keyMatches(c.req.header('x-api-key'), key) || keyMatches(bearer, key)) return next();
+      c.res = errorResponse(
+        new TfliteFnError(401, 'unauthorized', 'send the API key in x-api-key or authorization: Bearer'),
+      );
+      c.res.headers.set('www-authenticate', 'Bearer');
+    });
+  }
+  app.get('/', (c) => c.html(DEMO_PAGE));
+  app.get('/readyz', (c) =>
+    isReady && !draining
+      ? c.json({ status: 'ready', workers: pool.readyWorkers })
+      : c.json({ status: draining ? 'draining' : 'loading', workers: pool.readyWorkers }, 503),
+  );
+  app.get('/metrics', (c) =>
+    c.text(
+      metrics.render({
+        queueDepth: () => pool.queueDepth,
+        inFlight: () => pool.inFlight,
+        readyWorkers: () => pool.readyWorkers,
+        workerRestarts: () => pool.restarts,
+        modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
+      }),
+      200,
+      { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+    ),
+  );
+  app.get('/samples', (c) => c.json(SAMPLE_PHOTOS.map((photo) => photo.name)));
+  app.get('/samples/:name', async (c) => {
+    const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
+    if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
+    const bytes = await readFile(join(sampleCacheDir(), photo.name));
+    return c.body(bytes, 200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
+  });
+  app.route(
+    '/',
+    createApp({
+      catalog,
+      classifier: (image, options) => pool.classify(image, options),
+      bodyLimit: {
+        maxBytes: config.maxBodyBytes,
+        description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
+      },
+      corsOrigins: config.corsOrigins,
+      logError: (error) =>
+        log({ level: 'error', msg: error.message, code: error.code, cause: String(error.cause ?? '') }),
+    }),
+  );
+
+  app.notFound((c) =>
+    errorResponse(
+      new TfliteFnError(
+        404,
+        'not_found',
+        `no route ${c.req.method} ${new URL(c.req.url).pathname}; try POST /classify`,
+      ),
+    ),
+  );
+  app.onError((error) => errorResponse(error));
+
+  const listener = getRequestListener(app.fetch);
+  const server = createServer((req, res) => {
+    if (!draining) accepted.add(req);
+    void listener(req, res);
+  });
+  // Longer than the usual 60 s idle timeout of load balancers, so they close first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = config.timeoutMs;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log({ msg: 'listening', url, config: describeConfig(config) });
+
+  const ready = pool.start().then(() => {
+    isReady = true;
+    log({
+      msg: 'ready',
+      readyMs: Math.round(performance.now() - started),
+      workers: pool.readyWorkers,
+      modelLoadMs: Object.fromEntries(pool.modelLoadMs),
+    });
+  });
+  ready.catch((error: unknown) =>
+    log({ level: 'error', msg: 'workers failed to start', error: String(error) }),
+  );
+
+  const close = async () => {
+    if (draining) return;
+    draining = true;
+    log({ msg: 'draining', inFlight });
+    // Stop accepting connections and close idle keep-alive ones; busy ones finish their
+    // request (answered with `connection: close`) and then close, which ends server.close().
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timedOut = await Promise.race([
+      stopped.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.drainMs).unref()),
+    ]);
+    if (timedOut) {
+      log({ level: 'warn', msg: 'drain timed out; closing connections', inFlight });
+      server.closeAllConnections();
+      await stopped;
+    }
+    await pool.stop();
+    log({ msg: 'stopped' });
+  };
+  return { url, server, pool, ready, close };
+}

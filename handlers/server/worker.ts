@@ -1,0 +1,53 @@
+/**
+ * A server worker process: loads and warms its models, then classifies what the server sends.
+ * One process per core, each on one inference thread, so a crash (or a kill) costs one worker,
+ * not the server.
+ */
+import { classify } from '../../src/classify.js';
+import { toTfliteFnError } from '../../src/errors.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
+import type { JobMessage, SerializedError, WorkerMessage } from './protocol.js';
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+function serialize(error: unknown): SerializedError {
+  const failure = toTfliteFnError(error);
+  if (failure.status >= 500 && !failure.expose) console.error(failure.cause ?? failure);
+  return { status: failure.status, code: failure.code, message: failure.message, expose: failure.expose };
+}
+
+const catalog = new ModelCatalog({ warmUp: true });
+const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
+  .split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
+const ids = preload.includes('all')
+  ? catalog
+      .entries()
+      .filter((e) => e.descriptor)
+      .map((e) => e.id)
+  : preload;
+
+try {
+  const loaded = await Promise.all(ids.map((id) => catalog.load(id)));
+  send({
+    type: 'ready',
+    loadMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.loadMs])),
+    warmUpMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.warmUpMs])),
+  });
+} catch (error) {
+  send({ type: 'failed', error: serialize(error) });
+  process.exit(1);
+}
+
+process.on('message', (message: JobMessage) => {
+  if (message.type !== 'classify') return;
+  classify(message.image, { ...message.options, catalog }).then(
+    (result) => send({ type: 'result', id: message.id, result }),
+    (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
+  );
+});
+// The server going away (crash, kill -9) closes the IPC channel: leave with it.
+process.on('disconnect', () => process.exit(0));

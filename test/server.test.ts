@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { serverConfig } from '../handlers/server/config.js';
+import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { overHttp } from './conformance/over-http.js';
+import { describeConformance } from './conformance/suite.js';
+import { CLI, photo } from './helpers.js';
+
+const MB = 1024 * 1024;
+const grace = photo('grace_hopper.jpg');
+
+function post(
+  base: string,
+  body: Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'image/jpeg' },
+) {
+  return fetch(`${base}/classify`, { method: 'POST', headers, body });
+}
+
+async function start(
+  flags: Record<string, string>,
+  logs: Record<string, unknown>[] = [],
+): Promise<RunningServer> {
+  const running = await startServer(
+    serverConfig({ port: '0', workers: '2', 'max-body': String(6 * MB), ...flags }, {}),
+    (event) => logs.push(event),
+  );
+  await running.ready;
+  return running;
+}
+
+describe('tflite-fn serve', () => {
+  const logs: Record<string, unknown>[] = [];
+  let server: RunningServer;
+  before(async () => {
+    server = await start({}, logs);
+  });
+  after(() => server.close());
+
+  describeConformance(
+    'self-hosted server',
+    overHttp(() => server.url),
+    { prefix: '', maxBodyBytes: 6 * MB },
+  );
+
+  it('is ready once every worker has its models, and says so', async () => {
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready', workers: 2 });
+    assert.equal(server.pool.pids.length, 2);
+    assert.ok(logs.some((l) => l.msg === 'ready' && typeof l.readyMs === 'number'));
+    assert.ok(
+      logs.some((l) => l.msg === 'listening' && (l.config as { apiKey: string }).apiKey.startsWith('(none')),
+    );
+  });
+
+  it('logs one JSON line per request with its id, and echoes the id', async () => {
+    const response = await post(server.url, grace, {
+      'content-type': 'image/jpeg',
+      'x-request-id': 'test-123',
+    });
+    assert.equal(response.headers.get('x-request-id'), 'test-123');
+    const line = logs.find((l) => l.requestId === 'test-123');
+    assert.ok(line);
+    assert.deepEqual([line.method, line.path, line.status], ['POST', '/classify', 200]);
+    assert.equal(typeof line.ms, 'number');
+    const generated = await fetch(`${server.url}/healthz`);
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves Prometheus metrics: requests by route and status, latency histogram, queue, model load time', async () => {
+    await post(server.url, grace);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(text, /tflite_fn_requests_total\{route="\/classify",method="POST",status="200"\} \d+/);
+    assert.match(text, /tflite_fn_request_duration_seconds_bucket\{route="\/classify",le="0.1"\} \d+/);
+    assert.match(text, /tflite_fn_queue_depth \d+/);
+    assert.match(text, /tflite_fn_workers_ready 2/);
+    assert.match(text, /tflite_fn_model_load_seconds\{model="imagenet"\} \d/);
+  });
+
+  it('serves the demo page and the sample photos it offers', async () => {
+    const page = await fetch(server.url);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<label for="file">/);
+    assert.doesNotMatch(html, /https?:\/\/(?!www\.google)/, 'no external resources');
+    assert.deepEqual(await (await fetch(`${server.url}/samples`)).json(), ['grace_hopper.jpg']);
+    const sample = await fetch(`${server.url}/samples/grace_hopper.jpg`);
+    assert.equal(Buffer.compare(Buffer.from(await sample.arrayBuffer()), grace), 0);
+    assert.equal((await fetch(`${server.url}/samples/..%2Fpackage.json`)).status, 404);
+  });
+
+  it('replaces a killed worker; every request gets an answer, none is dropped', async () => {
+    const [victim] = server.pool.pids;
+    const requests = Array.from({ length: 24 }, () =>
+      post(server.url, grace).then(async (r) => ({ status: r.status, body: await r.text() })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    process.kill(victim as number, 'SIGKILL');
+    const answers = await Promise.all(requests);
+    for (const answer of answers) {
+      assert.ok(answer.status === 200 || answer.status === 503, `${answer.status} ${answer.body}`);
+      if (answer.status === 200) assert.match(answer.body, /military uniform/);
+    }
+    for (let i = 0; i < 100 && server.pool.readyWorkers < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(server.pool.readyWorkers, 2);
+    assert.ok(!server.pool.pids.includes(victim as number));
+    assert.equal(server.pool.restarts, 1);
+    assert.ok(logs.some((l) => l.msg === 'worker exited; starting a new one'));
+  });
+});
+
+describe('tflite-fn serve: limits and access', () => {
+  it('refuses work beyond the queue with 503 and Retry-After, answering everything', async () => {
+    const server = await start({ workers: '1', queue: '1' });
+    try {
+      const answers = await Promise.all(Array.from({ length: 12 }, () => post(server.url, grace)));
+      const statuses = answers.map((a) => a.status);
+      assert.ok(statuses.includes(200));
+      assert.ok(statuses.includes(503));
+      assert.ok(statuses.every((s) => s === 200 || s === 503));
+      const refused = answers.find((a) => a.status === 503);
+      assert.equal(refused?.headers.get('retry-after'), '1');
+      assert.equal(((await refused?.json()) as { error: { code: string } }).error.code, 'overloaded');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with an API key: 401 without it, 200 with x-api-key or Bearer; health stays open', async () => {
+    const server = await start({ 'api-key': 'sesame', workers: '1' });
+    try {
+      const denied = await post(server.url, grace);
+      assert.equal(denied.status, 401);
+      assert.equal(((await denied.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      assert.equal(
+        (await post(server.url, grace, { 'content-type': 'image/jpeg', 'x-api-key': 'wrong' })).status,
+        401,
+      );
+      assert.equal(
+        (await post(server.url, grace, { 'content-type': 'image/jpeg', 'x-api-key': 'sesame' })).status,
+        200,
+      );
+      assert.equal(
+        (await post(server.url, grace, { 'content-type': 'image/jpeg', authorization: 'Bearer sesame' }))
+          .status,
+        200,
+      );
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${server.url}/models`)).status, 401);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('tflite-fn serve: SIGTERM', () => {
+  it('finishes in-flight requests, refuses new ones, exits 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const base = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+        const url = output.match(/"url":"([^"]+)"/)?.[1];
+        if (url && output.includes('"msg":"ready"')) resolve(url);
+      });
+      child.on('exit', () => reject(new Error(output)));
+    });
+    const inFlight = Array.from({ length: 6 }, () => post(base, grace).then((r) => r.status));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(inFlight), [200, 200, 200, 200, 200, 200]);
+    assert.equal(await exited, 0);
+    assert.match(output, /"msg":"draining"/);
+    assert.match(output, /"msg":"stopped"/);
+    await assert.rejects(fetch(`${base}/healthz`), 'the port is closed');
+  });
+});
