@@ -121,9 +121,9 @@ describe('tflite-fn serve: limits and access', () => {
       assert.ok(statuses.includes(200));
       assert.ok(statuses.includes(503));
       assert.ok(statuses.every((s) => s === 200 || s === 503));
-      const refused = answers.find((a) => a.status === 503);
-      assert.equal(refused?.headers.get('retry-after'), '1');
-      assert.equal(((await refused?.json()) as { error: { code: string } }).error.code, 'overloaded');
+      const refused = answers.find((a) => a.status === 503) as Response;
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'overloaded');
     } finally {
       await server.close();
     }

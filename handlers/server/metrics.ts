@@ -48,10 +48,9 @@ export class Metrics {
     );
     for (const [series, entry] of this.#histogram) {
       const route = series.slice(1, -1);
-      BUCKETS.forEach((bound, i) =>
-        lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="${bound}"} ${entry.buckets[i]}`),
-      );
-      lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="+Inf"} ${entry.count}`);
+      for (const [i, bound] of BUCKETS.entries()) {
+        lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="${bound}"} ${entry.buckets[i]}`);
+      }
       lines.push(
         `tflite_fn_request_duration_seconds_sum${series} ${entry.sum}`,
         `tflite_fn_request_duration_seconds_count${series} ${entry.count}`,
