@@ -74,6 +74,7 @@ describe('tflite-fn serve', () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(text, /tflite_fn_requests_total\{route="\/classify",method="POST",status="200"\} \d+/);
     assert.match(text, /tflite_fn_request_duration_seconds_bucket\{route="\/classify",le="0.1"\} \d+/);
+    assert.match(text, /tflite_fn_request_duration_seconds_bucket\{route="\/classify",le="\+Inf"\} \d+/);
     assert.match(text, /tflite_fn_queue_depth \d+/);
     assert.match(text, /tflite_fn_workers_ready 2/);
     assert.match(text, /tflite_fn_model_load_seconds\{model="imagenet"\} \d/);

@@ -51,6 +51,7 @@ export class Metrics {
       for (const [i, bound] of BUCKETS.entries()) {
         lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="${bound}"} ${entry.buckets[i]}`);
       }
+      lines.push(`tflite_fn_request_duration_seconds_bucket{${route},le="+Inf"} ${entry.count}`);
       lines.push(
         `tflite_fn_request_duration_seconds_sum${series} ${entry.sum}`,
         `tflite_fn_request_duration_seconds_count${series} ${entry.count}`,
