@@ -23,6 +23,7 @@ import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
+import { serverLoad } from './server-load.js';
 import { functionZip, handlerOverhead, lambdaColdStart } from './serverless.js';
 import { median, percentile, round, table } from './stats.js';
 
@@ -212,6 +213,7 @@ results.warm = await warmLatency();
 results.throughput = await throughput();
 if (!quick && !args.has('--skip-accuracy')) results.accuracy = await accuracy();
 if (!quick && !args.has('--skip-leak')) results.leak = await leak();
+results.server = await serverLoad(read('grace_hopper.jpg'), quick ? 5 : 15);
 results.handlerOverhead = await handlerOverhead(read('grace_hopper.jpg'), quick ? 30 : 150);
 if (!args.has('--skip-serverless')) {
   const lambda = await lambdaColdStart(quick ? 3 : 9);
@@ -298,6 +300,27 @@ if (lambdaCold) {
     ok: fnZip.bytes <= 2 ** 20,
   });
 }
+const serverResult = results.server as { perSecond: number; p99Ms: number; readyMs: number };
+targets.push(
+  {
+    figure: 'server: classifications/s, 8 connections, imagenet',
+    target: '>= 90',
+    measured: serverResult.perSecond,
+    ok: serverResult.perSecond >= 90,
+  },
+  {
+    figure: 'server: p99 latency at 8 connections',
+    target: '<= 150 ms',
+    measured: serverResult.p99Ms,
+    ok: serverResult.p99Ms <= 150,
+  },
+  {
+    figure: 'server: ready (models loaded and warmed) after start',
+    target: '<= 1500 ms',
+    measured: serverResult.readyMs,
+    ok: serverResult.readyMs <= 1500,
+  },
+);
 const targetRows = targets.map((row) => ({
   ...row,
   measured: String(row.measured),
@@ -326,7 +349,8 @@ if (lambdaCold)
   console.log(
     `Lambda cold start from the layer: ${JSON.stringify(results.lambdaColdStart)}; layers ${JSON.stringify(results.layers)}; function zip ${JSON.stringify(results.functionZip)}`,
   );
-console.log('\nTargets (issues #2 and #3)');
+console.log(`\nSelf-hosted server: ${JSON.stringify(results.server)}`);
+console.log('\nTargets (issues #2, #3 and #4)');
 console.log(table(targetRows.map(({ ok: _ok, ...row }) => row)));
 
 const dir = join(packageRoot(), 'bench', 'results');

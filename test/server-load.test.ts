@@ -130,7 +130,8 @@ describe('demo page in a real browser (Debian chromium, headless)', {
       const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
       const external: string[] = [];
       page.on('request', (request) => {
-        if (!request.url().startsWith(server.url) && !request.url().startsWith('blob:')) external.push(request.url());
+        if (!request.url().startsWith(server.url) && !request.url().startsWith('blob:'))
+          external.push(request.url());
       });
       await page.goto(server.url);
       await page.getByLabel('Model').selectOption('imagenet');
