@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { toTfliteFnError } from '../../src/errors.js';
@@ -34,80 +34,94 @@ const classifyOptions = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * Every command but classify: its options, its help, and what it runs (imported on demand, so
+ * `tflite-fn < photo.jpg` loads none of them).
+ */
+const SUBCOMMANDS: Record<
+  string,
+  {
+    options: ParseArgsConfig['options'];
+    help: string;
+    run: (values: Values, positionals: string[], io: Io) => Promise<number>;
+  }
+> = {
+  models: {
+    options: { json: { type: 'boolean' }, 'models-dir': { type: 'string', multiple: true } },
+    help: MODELS_HELP,
+    run: async (values, _positionals, io) =>
+      (await import('./commands.js')).modelsCommand(
+        { json: values.json === true, modelsDirs: (values['models-dir'] as string[] | undefined) ?? [] },
+        io,
+      ),
+  },
+  setup: {
+    options: { offline: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    help: SETUP_HELP,
+    run: async (values, _positionals, io) =>
+      (await import('./commands.js')).setupCommand(
+        { offline: values.offline === true, quiet: values.quiet === true },
+        io,
+      ),
+  },
+  serve: {
+    options: Object.fromEntries(
+      ['port', 'host', 'workers', 'queue', 'max-body', 'timeout', 'api-key', 'cors', 'preload'].map(
+        (name) => [name, { type: 'string' as const }],
+      ),
+    ),
+    help: SERVE_HELP,
+    run: async (values) =>
+      (await import('../server/command.js')).serveCommand(values as Record<string, string>),
+  },
+  dev: {
+    options: {
+      platform: { type: 'string', short: 'p' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      event: { type: 'string' },
+    },
+    help: DEV_HELP,
+    run: async (values, _positionals, io) =>
+      (await import('../dev/command.js')).devCommand(values as Record<string, string>, io.stdout),
+  },
+  event: {
+    options: {
+      kind: { type: 'string' },
+      path: { type: 'string' },
+      query: { type: 'string' },
+      'content-type': { type: 'string' },
+      accept: { type: 'string' },
+    },
+    help: EVENT_HELP,
+    run: async (values, positionals, io) =>
+      (await import('../dev/event-command.js')).eventCommand(
+        {
+          ...(values as Record<string, string>),
+          contentType: values['content-type'] as string | undefined,
+          file: positionals[0],
+        },
+        io.stdout,
+      ),
+  },
+};
+
 async function main(argv: readonly string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
   const command = first && !first.startsWith('-') ? first : undefined;
   const args = command ? rest : [...argv];
 
-  if (command === 'models') {
-    const { values } = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean' },
-        'models-dir': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) return write(io, MODELS_HELP);
-    const { modelsCommand } = await import('./commands.js');
-    return modelsCommand({ json: values.json, modelsDirs: values['models-dir'] ?? [] }, io);
-  }
-  if (command === 'setup') {
-    const { values } = parseArgs({
-      args,
-      options: {
-        offline: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) return write(io, SETUP_HELP);
-    const { setupCommand } = await import('./commands.js');
-    return setupCommand(values, io);
-  }
-  if (command === 'dev') {
-    const { values } = parseArgs({
-      args,
-      options: {
-        platform: { type: 'string', short: 'p' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        event: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) return write(io, DEV_HELP);
-    const { devCommand } = await import('../dev/command.js');
-    return devCommand(values, io.stdout);
-  }
-  if (command === 'serve') {
-    const options = Object.fromEntries(
-      ['port', 'host', 'workers', 'queue', 'max-body', 'timeout', 'api-key', 'cors', 'preload'].map(
-        (name) => [name, { type: 'string' as const }],
-      ),
-    );
-    const { values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } });
-    if (values.help) return write(io, SERVE_HELP);
-    const { help: _help, ...flags } = values;
-    const { serveCommand } = await import('../server/command.js');
-    return serveCommand(flags as Record<string, string>);
-  }
-  if (command === 'event') {
+  const subcommand = command ? SUBCOMMANDS[command] : undefined;
+  if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: true,
-      options: {
-        kind: { type: 'string' },
-        path: { type: 'string' },
-        query: { type: 'string' },
-        'content-type': { type: 'string' },
-        accept: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      allowPositionals: command === 'event',
+      options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
-    if (values.help) return write(io, EVENT_HELP);
-    const { eventCommand } = await import('../dev/event-command.js');
-    return eventCommand({ ...values, contentType: values['content-type'], file: positionals[0] }, io.stdout);
+    if (values.help) return write(io, subcommand.help);
+    return subcommand.run(values, positionals, io);
   }
   if (command === 'help') return write(io, MAIN_HELP);
   if (command !== undefined && command !== 'classify') {
