@@ -29,6 +29,7 @@ import { arch as hostArch } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelCatalog } from '../src/model/catalog.js';
+import { filesOf } from '../src/model/descriptor.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 
@@ -101,10 +102,15 @@ function copySelf(target: string): void {
   mkdirSync(cache, { recursive: true });
   for (const entry of catalog.entries().filter((e) => e.builtin)) {
     if (!entry.descriptor) throw new Error(`built-in model ${entry.id} has an invalid descriptor`);
-    for (const ref of [entry.descriptor.model, entry.descriptor.output.labels]) {
+    for (const ref of filesOf(entry.descriptor)) {
       const { path } = catalog.locate(entry, ref);
       if (!existsSync(path)) throw new Error(`${path} is missing: run npx tflite-fn setup first`);
-      copyFileSync(path, join(cache, ref.file));
+      // A file from an npm package goes where Node would find that package from the core.
+      const destination = ref.file.startsWith('npm:')
+        ? join(dirname(target), ref.file.slice(4))
+        : join(cache, ref.file);
+      mkdirSync(dirname(destination), { recursive: true });
+      copyFileSync(path, destination);
     }
   }
 }

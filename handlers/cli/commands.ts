@@ -89,7 +89,7 @@ export async function modelsCommand(
     }
     const d = entry.descriptor;
     const model = catalog.locate(entry, d.model);
-    const labels = catalog.locate(entry, d.output.labels);
+    const labels = d.output ? catalog.locate(entry, d.output.labels) : undefined;
     return {
       id: entry.id,
       default: entry.id === catalog.defaultModel,
@@ -99,7 +99,8 @@ export async function modelsCommand(
       resize: d.input.resize,
       descriptor: entry.descriptorPath,
       model: { path: model.path, present: existsSync(model.path) },
-      labels: { path: labels.path, present: existsSync(labels.path) },
+      task: d.task,
+      labels: labels ? { path: labels.path, present: existsSync(labels.path) } : undefined,
     };
   });
   if (args.json) {
@@ -116,7 +117,7 @@ export async function modelsCommand(
     }
     const state = (present: boolean) => (present ? 'present' : 'MISSING (run: npx tflite-fn setup)');
     io.stdout.write(
-      `${row.id}${mark}  ${row.title}\n  input  ${row.input}, resize ${row.resize}\n  model  ${row.model.path}  ${state(row.model.present)}\n  labels ${row.labels.path}  ${state(row.labels.present)}\n`,
+      `${row.id}${mark}  ${row.title} (${row.task})\n  input  ${row.input}, resize ${row.resize}\n  model  ${row.model.path}  ${state(row.model.present)}\n${row.labels ? `  labels ${row.labels.path}  ${state(row.labels.present)}\n` : ''}`,
     );
   }
   return 0;

@@ -119,7 +119,7 @@ export function createApp(options: AppOptions = {}): Hono {
                 task: entry.descriptor.task,
                 input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
                 resize: entry.descriptor.input.resize,
-                labels: entry.descriptor.output.labels.file,
+                labels: entry.descriptor.output?.labels.file,
               }
             : { id: entry.id, error: 'invalid descriptor' },
         ),

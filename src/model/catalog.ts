@@ -3,10 +3,18 @@
  * is loaded at most once per process, on first use, and shared by every request after that.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
+import { type LoadedDetector, loadDetector } from '../detect/loaded-detector.js';
+import { BadRequestError, DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
-import { type FileRef, type ModelDescriptor, readDescriptor } from './descriptor.js';
+import {
+  type FileRef,
+  isClassifier,
+  isDetector,
+  type ModelDescriptor,
+  readDescriptor,
+} from './descriptor.js';
 import { type LoadedModel, loadModel } from './loaded-model.js';
 
 export interface CatalogEntry {
@@ -30,6 +38,10 @@ export interface CatalogOptions {
 
 export const BUILTIN_DEFAULT_MODEL = 'imagenet';
 
+/** `file: npm:<package>/<path>` names a file shipped in an npm package (installed with ours). */
+const NPM_PREFIX = 'npm:';
+const require = createRequire(import.meta.url);
+
 function listDescriptorFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -42,6 +54,7 @@ export class ModelCatalog {
   readonly defaultModel: string;
   readonly #entries = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, Promise<LoadedModel>>();
+  readonly #detectors = new Map<string, Promise<LoadedDetector>>();
   readonly #warmUp: boolean;
 
   constructor(options: CatalogOptions = {}) {
@@ -83,6 +96,13 @@ export class ModelCatalog {
    * way), else in the set-up cache (where built-in models are fetched to).
    */
   locate(entry: CatalogEntry, ref: FileRef): { path: string; candidates: string[] } {
+    if (ref.file.startsWith(NPM_PREFIX)) {
+      // A file shipped inside an npm package: looked up where Node would look for the package.
+      const inPackage = ref.file.slice(NPM_PREFIX.length);
+      const candidates = (require.resolve.paths(inPackage) ?? []).map((dir) => join(dir, inPackage));
+      const found = candidates.find((candidate) => existsSync(candidate));
+      return { path: found ?? (candidates[0] as string), candidates };
+    }
     const candidates = [join(dirname(entry.descriptorPath), ref.file), join(modelCacheDir(), ref.file)];
     const found = candidates.find((candidate) => existsSync(candidate));
     return { path: found ?? (candidates[candidates.length - 1] as string), candidates };
@@ -93,13 +113,39 @@ export class ModelCatalog {
     let loading = this.#loaded.get(id);
     if (!loading) {
       const entry = this.entry(id);
+      const descriptor = entry.descriptor;
+      if (!isClassifier(descriptor)) {
+        throw new BadRequestError(
+          'wrong_task',
+          `model '${id}' is a ${descriptor.task} model; use it with detect (POST /detect)`,
+        );
+      }
       const files = {
-        model: this.locate(entry, entry.descriptor.model).path,
-        labels: this.locate(entry, entry.descriptor.output.labels).path,
+        model: this.locate(entry, descriptor.model).path,
+        labels: this.locate(entry, descriptor.output.labels).path,
       };
-      loading = loadModel(entry.descriptor, files, { warmUp: this.#warmUp });
+      loading = loadModel(descriptor, files, { warmUp: this.#warmUp });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));
+    }
+    return loading;
+  }
+
+  /** Loads a detection model once, like load() does for classifiers. */
+  loadDetector(id: string): Promise<LoadedDetector> {
+    let loading = this.#detectors.get(id);
+    if (!loading) {
+      const entry = this.entry(id);
+      const descriptor = entry.descriptor;
+      if (!isDetector(descriptor)) {
+        throw new BadRequestError(
+          'wrong_task',
+          `model '${id}' is a ${descriptor.task} model; use it with classify (POST /classify)`,
+        );
+      }
+      loading = loadDetector(descriptor, this.locate(entry, descriptor.model).path, { warmUp: this.#warmUp });
+      this.#detectors.set(id, loading);
+      loading.catch(() => this.#detectors.delete(id));
     }
     return loading;
   }
@@ -111,8 +157,9 @@ export class ModelCatalog {
 
   /** Frees every loaded model's engine memory. */
   async dispose(): Promise<void> {
-    const loads = [...this.#loaded.values()];
+    const loads = [...this.#loaded.values(), ...this.#detectors.values()];
     this.#loaded.clear();
+    this.#detectors.clear();
     for (const result of await Promise.allSettled(loads)) {
       if (result.status === 'fulfilled') result.value.engine.dispose();
     }

@@ -51,7 +51,8 @@ function buildSchema() {
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, dot, dash and underscore')
       .optional(),
     title: z.string().optional(),
-    task: z.literal('classify').default('classify'),
+    /** classify: one label per image (needs `output`); detect: boxes (needs `detect`). */
+    task: z.enum(['classify', 'detect']).default('classify'),
     model: fileRef,
     input: z.strictObject({
       /** Checked against the model; optional because single-input models need no name. */
@@ -66,15 +67,39 @@ function buildSchema() {
         .default([255, 255, 255]),
       resize: z.enum(RESIZE_MODES).default('cover'),
     }),
-    output: z.strictObject({
-      name: z.string().optional(),
-      labels: fileRef,
-      /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
-      label_offset: z.int().default(0),
-      top_k: z.int().positive().max(100).default(5),
-      /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
-      activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
-    }),
+    output: z
+      .strictObject({
+        name: z.string().optional(),
+        labels: fileRef,
+        /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
+        label_offset: z.int().default(0),
+        top_k: z.int().positive().max(100).default(5),
+        /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
+        activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
+      })
+      .optional(),
+    /**
+     * Single-shot detectors in the SSD style of MediaPipe's BlazeFace: per anchor, box
+     * regressors (centre offset, size, then keypoints) and one score logit. Anchors follow the
+     * SSD anchor scheme the model was trained with.
+     */
+    detect: z
+      .strictObject({
+        regressors: z.string(),
+        scores: z.string(),
+        anchors: z.strictObject({
+          strides: z.array(z.int().positive()).min(1),
+          offset: z.number().default(0.5),
+          /** Anchors per feature-map cell for each layer (BlazeFace: 2 short range, 1 full range). */
+          per_cell: z.int().positive().default(2),
+        }),
+        keypoints: z.int().min(0).default(6),
+        /** Sigmoid score a detection needs. */
+        min_score: z.number().min(0).max(1).default(0.5),
+        /** Boxes overlapping more than this (intersection over union) are merged. */
+        iou_threshold: z.number().min(0).max(1).default(0.3),
+      })
+      .optional(),
     /**
      * Thresholds on the 0-255 score scale of the WasmEdge examples (for uint8 outputs that is
      * the raw output value): above `very_likely` the sentence says "is very likely", and so on.
@@ -87,11 +112,48 @@ function buildSchema() {
       })
       .prefault({}),
   });
-  return { schema, fileRef };
+  const checked = schema.superRefine((descriptor, context) => {
+    if (descriptor.task === 'classify' && !descriptor.output) {
+      context.addIssue({
+        code: 'custom',
+        path: ['output'],
+        message: 'a classify model needs an output section (labels)',
+      });
+    }
+    if (descriptor.task === 'detect' && !descriptor.detect) {
+      context.addIssue({
+        code: 'custom',
+        path: ['detect'],
+        message: 'a detect model needs a detect section',
+      });
+    }
+  });
+  return { schema: checked, fileRef };
 }
 
 type Schema = ReturnType<typeof buildSchema>;
 export type ModelDescriptor = Zod.output<Schema['schema']> & { id: string };
+export type ClassifyDescriptor = ModelDescriptor & {
+  task: 'classify';
+  output: NonNullable<ModelDescriptor['output']>;
+};
+export type DetectDescriptor = ModelDescriptor & {
+  task: 'detect';
+  detect: NonNullable<ModelDescriptor['detect']>;
+};
+
+export function isClassifier(descriptor: ModelDescriptor): descriptor is ClassifyDescriptor {
+  return descriptor.task === 'classify' && descriptor.output !== undefined;
+}
+
+/** Every file a model needs: the model itself and, for classifiers, the labels. */
+export function filesOf(descriptor: ModelDescriptor): FileRef[] {
+  return descriptor.output ? [descriptor.model, descriptor.output.labels] : [descriptor.model];
+}
+
+export function isDetector(descriptor: ModelDescriptor): descriptor is DetectDescriptor {
+  return descriptor.task === 'detect' && descriptor.detect !== undefined;
+}
 export type FileRef = Zod.output<Schema['fileRef']>;
 
 function schema() {

@@ -9,7 +9,7 @@ import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
 import type { TensorLayout } from '../image/to-tensor.js';
-import type { ModelDescriptor } from './descriptor.js';
+import type { ClassifyDescriptor } from './descriptor.js';
 
 export interface ModelFiles {
   readonly model: string;
@@ -17,7 +17,7 @@ export interface ModelFiles {
 }
 
 export interface LoadedModel {
-  readonly descriptor: ModelDescriptor;
+  readonly descriptor: ClassifyDescriptor;
   readonly engine: CompiledModel;
   readonly engineName: 'litert';
   readonly labels: readonly string[];
@@ -80,7 +80,7 @@ function pick(tensors: readonly TensorInfo[], name: string | undefined, kind: st
 }
 
 /** Checks that the descriptor describes this model, so a mismatch fails at load, not per request. */
-function checkAgainstModel(descriptor: ModelDescriptor, engine: CompiledModel, labels: readonly string[]) {
+function checkAgainstModel(descriptor: ClassifyDescriptor, engine: CompiledModel, labels: readonly string[]) {
   const id = descriptor.id;
   const inputIndex = pick(engine.inputs, descriptor.input.name, 'input', id);
   const outputIndex = pick(engine.outputs, descriptor.output.name, 'output', id);
@@ -116,7 +116,7 @@ function checkAgainstModel(descriptor: ModelDescriptor, engine: CompiledModel, l
 }
 
 export async function loadModel(
-  descriptor: ModelDescriptor,
+  descriptor: ClassifyDescriptor,
   files: ModelFiles,
   options: { warmUp: boolean },
 ): Promise<LoadedModel> {

@@ -3,7 +3,7 @@
  * cache. Safe to run again: files already present with the right hash are left alone.
  */
 import { ModelCatalog } from '../model/catalog.js';
-import type { FileRef } from '../model/descriptor.js';
+import { filesOf } from '../model/descriptor.js';
 import { ensurePinnedFile, type FetchSource, type PinnedFile } from './fetch.js';
 import { mirrorDirs, modelCacheDir, sampleCacheDir } from './paths.js';
 import { SAMPLE_PHOTOS } from './samples.js';
@@ -25,9 +25,9 @@ function pinnedModelFiles(catalog: ModelCatalog): PinnedFile[] {
   const files = new Map<string, PinnedFile>();
   for (const entry of catalog.entries()) {
     if (!entry.descriptor) continue;
-    const refs: FileRef[] = [entry.descriptor.model, entry.descriptor.output.labels];
-    for (const ref of refs) {
-      if (!ref.sha256) continue;
+    for (const ref of filesOf(entry.descriptor)) {
+      // npm: files come with `npm install`, not from set-up.
+      if (!ref.sha256 || ref.file.startsWith('npm:')) continue;
       files.set(ref.file, { name: ref.file, sha256: ref.sha256, url: ref.url });
     }
   }
