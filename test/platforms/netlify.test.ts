@@ -48,6 +48,13 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       );
       base = `http://localhost:${port}`;
       stop = server.stop;
+      // "ready" comes before the function is bundled and registered (slower on a fresh clone):
+      // wait until it answers.
+      for (let i = 0; i < 120; i++) {
+        const health = await fetch(`${base}/api/healthz`).catch(() => undefined);
+        if (health?.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     });
     after(() => stop?.());
 
