@@ -10,7 +10,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
-import type { JobMessage, SerializedError, WorkerMessage } from './protocol.js';
+import type { Detector } from '../../src/http/app.js';
+import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
 
 export interface PoolOptions {
   readonly workers: number;
@@ -25,10 +26,8 @@ export interface PoolOptions {
 }
 
 interface Job {
-  readonly id: number;
-  readonly image: Uint8Array;
-  readonly options: JobMessage['options'];
-  readonly resolve: (result: Classification) => void;
+  readonly message: JobMessage;
+  readonly resolve: (result: JobResult) => void;
   readonly reject: (error: TfliteFnError) => void;
   attempts: number;
   timer?: NodeJS.Timeout;
@@ -165,48 +164,65 @@ export class WorkerPool {
       while (worker.ready && worker.jobs.size < this.#options.perWorker && this.#queue.length > 0) {
         const job = this.#queue.shift() as Job;
         job.attempts++;
-        worker.jobs.set(job.id, job);
+        const id = job.message.id;
+        worker.jobs.set(id, job);
         job.timer = setTimeout(() => {
-          if (!worker.jobs.delete(job.id)) return;
+          if (!worker.jobs.delete(id)) return;
           job.reject(
             new TfliteFnError(
               504,
               'timeout',
-              `classification took longer than ${this.#options.jobTimeoutMs} ms`,
+              `the request took longer than ${this.#options.jobTimeoutMs} ms`,
             ),
           );
         }, this.#options.jobTimeoutMs);
-        const message: JobMessage = { type: 'classify', id: job.id, image: job.image, options: job.options };
-        worker.process.send(message);
+        worker.process.send(job.message);
       }
     }
   }
 
-  classify(image: Uint8Array, options: ClassifyOptions): Promise<Classification> {
-    if (this.#stopping)
+  #submit(message: JobMessage): Promise<JobResult> {
+    if (this.#stopping) {
       return Promise.reject(new UnavailableError('shutting_down', 'the server is shutting down', 5));
+    }
     if (this.#queue.length >= this.#options.queueSize) {
+      const waiting = this.#queue.length;
       return Promise.reject(
         new UnavailableError(
           'overloaded',
-          `the server is busy (${this.#queue.length} requests waiting); retry shortly`,
+          `the server is busy (${waiting} requests waiting); retry shortly`,
           1,
         ),
       );
     }
     return new Promise((resolve, reject) => {
-      const { model, top, resize } = options;
-      this.#queue.push({
-        id: this.#nextId++,
-        image,
-        options: { model, top, resize },
-        resolve,
-        reject,
-        attempts: 0,
-      });
+      this.#queue.push({ message, resolve, reject, attempts: 0 });
       this.#dispatch();
     });
   }
+
+  async classify(image: Uint8Array, options: ClassifyOptions): Promise<Classification> {
+    const { model, top, resize } = options;
+    const message: JobMessage = {
+      type: 'classify',
+      id: this.#nextId++,
+      image,
+      options: { model, top, resize },
+    };
+    return (await this.#submit(message)) as Classification;
+  }
+
+  /** The Detector the HTTP app calls: detection (and the annotated photo) in a worker. */
+  readonly detect: Detector = async (image, options) => {
+    const { model, tiling, annotate } = options;
+    const message: JobMessage = {
+      type: 'detect',
+      id: this.#nextId++,
+      image,
+      options: { model, tiling, annotate },
+    };
+    return (await this.#submit(message)) as Awaited<ReturnType<Detector>>;
+  };
 
   /** Stops the workers. Call after in-flight requests have been answered. */
   async stop(): Promise<void> {

@@ -1,12 +1,27 @@
 /** Messages between the server and its worker processes (structured-clone IPC). */
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
+import type { AnnotatedFormat } from '../../src/detect/annotate.js';
+import type { Detections } from '../../src/detect/detect.js';
 
-export interface JobMessage {
-  readonly type: 'classify';
-  readonly id: number;
-  readonly image: Uint8Array;
-  readonly options: Pick<ClassifyOptions, 'model' | 'top' | 'resize'>;
-}
+export type JobMessage =
+  | {
+      readonly type: 'classify';
+      readonly id: number;
+      readonly image: Uint8Array;
+      readonly options: Pick<ClassifyOptions, 'model' | 'top' | 'resize'>;
+    }
+  | {
+      readonly type: 'detect';
+      readonly id: number;
+      readonly image: Uint8Array;
+      readonly options: {
+        model?: string | undefined;
+        tiling?: boolean | undefined;
+        annotate?: AnnotatedFormat | undefined;
+      };
+    };
+
+export type JobResult = Classification | { detections: Detections; image?: Uint8Array | undefined };
 
 export interface SerializedError {
   readonly status: number;
@@ -22,5 +37,5 @@ export type WorkerMessage =
       readonly warmUpMs: Record<string, number>;
     }
   | { readonly type: 'failed'; readonly error: SerializedError }
-  | { readonly type: 'result'; readonly id: number; readonly result: Classification }
+  | { readonly type: 'result'; readonly id: number; readonly result: JobResult }
   | { readonly type: 'error'; readonly id: number; readonly error: SerializedError };

@@ -148,6 +148,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     createApp({
       catalog,
       classifier: (image, options) => pool.classify(image, options),
+      detector: pool.detect,
       bodyLimit: {
         maxBytes: config.maxBodyBytes,
         description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,

@@ -5,8 +5,9 @@
  */
 import { classify } from '../../src/classify.js';
 import { toTfliteFnError } from '../../src/errors.js';
+import { detectHere } from '../../src/http/app.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
-import type { JobMessage, SerializedError, WorkerMessage } from './protocol.js';
+import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -42,9 +43,13 @@ try {
   process.exit(1);
 }
 
+function run(message: JobMessage): Promise<JobResult> {
+  if (message.type === 'classify') return classify(message.image, { ...message.options, catalog });
+  return detectHere(message.image, { ...message.options, catalog });
+}
+
 process.on('message', (message: JobMessage) => {
-  if (message.type !== 'classify') return;
-  classify(message.image, { ...message.options, catalog }).then(
+  run(message).then(
     (result) => send({ type: 'result', id: message.id, result }),
     (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
   );

@@ -3,7 +3,7 @@
 export { default } from '../../handlers/netlify/index.js';
 
 export const config = {
-  path: ['/api/classify', '/api/models', '/api/healthz'],
+  path: ['/api/classify', '/api/detect', '/api/models', '/api/healthz'],
   // Netlify answers OPTIONS itself unless the function asks for it (CORS preflight).
   method: ['GET', 'POST', 'OPTIONS'],
 };

@@ -3,6 +3,7 @@
  * Platform handlers only translate their events to a Request and the Response back.
  *
  *   POST /classify   image in, answer out (also under /api, where platforms prefix)
+ *   POST /detect     image in, faces out: JSON, or the annotated photo for Accept: image/*
  *   GET  /models     the models this deployment knows
  *   GET  /healthz    liveness
  */
@@ -10,7 +11,9 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { type Classification, type ClassifyOptions, classify } from '../classify.js';
-import { TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+import { type AnnotatedFormat, annotate } from '../detect/annotate.js';
+import { type Detections, type DetectOptions, detect } from '../detect/detect.js';
+import { BadRequestError, TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
@@ -33,7 +36,23 @@ export interface AppOptions {
    * worker pool. Everything else (routes, parsing, negotiation, errors) stays one code path.
    */
   readonly classifier?: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
+  /** What detects (and draws the annotated photo when asked): the core here by default. */
+  readonly detector?: Detector;
 }
+
+export type Detector = (
+  image: Uint8Array,
+  options: DetectOptions & { annotate?: AnnotatedFormat | undefined },
+) => Promise<{ detections: Detections; image?: Uint8Array | undefined }>;
+
+/** Detection in this process: the core's detect(), plus the annotated photo when asked for. */
+export const detectHere: Detector = async (image, options) => {
+  const detections = await detect(image, options);
+  return {
+    detections,
+    image: options.annotate ? await annotate(image, detections, options.annotate) : undefined,
+  };
+};
 
 function corsFromEnv(): '*' | string[] {
   const value = process.env.TFLITE_FN_CORS_ORIGINS?.trim() ?? '';
@@ -68,6 +87,7 @@ export function createApp(options: AppOptions = {}): Hono {
   const origins = options.corsOrigins ?? corsFromEnv();
   const logError = options.logError ?? defaultLogError;
   const classifier = options.classifier ?? classify;
+  const detector = options.detector ?? detectHere;
   const app = new Hono();
 
   if (origins === '*' || origins.length > 0) {
@@ -84,7 +104,12 @@ export function createApp(options: AppOptions = {}): Hono {
   for (const base of ['', '/api']) {
     app.post(`${base}/classify`, async (c) => {
       const request = await readClassifyRequest(c.req.raw, bodyLimit);
-      const format = request.format ?? negotiate(c.req.header('accept'));
+      let format = request.format ?? negotiate(c.req.header('accept'));
+      if (format === 'jpeg' || format === 'png') {
+        if (request.format)
+          throw new BadRequestError('bad_option', `format ${format} (an annotated photo) is for /detect`);
+        format = 'json'; // Accept: image/* on /classify: the answer is data, not a picture
+      }
       const result = await classifier(request.image, {
         model: request.model,
         top: request.top,
@@ -101,6 +126,35 @@ export function createApp(options: AppOptions = {}): Hono {
         sha256: createHash('sha256').update(request.image).digest('hex'),
       };
       return c.json({ ...result, received });
+    });
+    app.post(`${base}/detect`, async (c) => {
+      const request = await readClassifyRequest(c.req.raw, bodyLimit);
+      const format = request.format ?? negotiate(c.req.header('accept'));
+      const annotated = format === 'jpeg' || format === 'png' ? format : undefined;
+      const tiling = new URL(c.req.url).searchParams.get('tiling') !== 'false';
+      const { detections, image } = await detector(request.image, {
+        model: request.model,
+        tiling,
+        annotate: annotated,
+        catalog,
+      });
+      c.header('vary', 'Accept');
+      if (annotated && image)
+        return new Response(image as Uint8Array<ArrayBuffer>, {
+          headers: { 'content-type': `image/${annotated}`, vary: 'Accept' },
+        });
+      if (format === 'text') {
+        return c.text(
+          `${detections.faces.length} ${detections.faces.length === 1 ? 'face' : 'faces'}\n${detections.faces.map((f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`).join('\n')}\n`,
+        );
+      }
+      return c.json(detections);
+    });
+    app.all(`${base}/detect`, (c) => {
+      c.header('allow', 'POST');
+      return errorResponse(
+        new TfliteFnError(405, 'method_not_allowed', 'use POST with an image in the body'),
+      );
     });
     app.all(`${base}/classify`, (c) => {
       c.header('allow', 'POST');

@@ -1,20 +1,28 @@
 /** Content negotiation: which form of the answer a client wants. */
 import { BadRequestError } from '../errors.js';
 
-export type ResponseFormat = 'json' | 'html' | 'text';
+/** Text forms for every route; the image forms (an annotated photo) for /detect. */
+export type ResponseFormat = 'json' | 'html' | 'text' | 'jpeg' | 'png';
 
 const MEDIA_TYPES: Record<string, ResponseFormat> = {
   'application/json': 'json',
   'text/html': 'html',
   'text/plain': 'text',
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/*': 'jpeg',
 };
 
 /** `format` (query or JSON field) wins; 'sentence' is accepted as another name for html. */
 export function parseFormat(value: unknown): ResponseFormat | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (value === 'sentence') return 'html';
-  if (value === 'json' || value === 'html' || value === 'text') return value;
-  throw new BadRequestError('bad_option', `format must be json, html or text, got '${String(value)}'`);
+  if (value === 'json' || value === 'html' || value === 'text' || value === 'jpeg' || value === 'png')
+    return value;
+  throw new BadRequestError(
+    'bad_option',
+    `format must be json, html, text, jpeg or png, got '${String(value)}'`,
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
 import { CLASSIC_GRACE_HOPPER, photo } from '../helpers.js';
 
@@ -217,6 +218,33 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const unknown = await invoke({ method: 'GET', path: `${options.prefix}/nothing-here` });
       if (options.frontEndAnswers) assert.equal(unknown.status, 404);
       else await assertError(unknown, 404, 'not_found');
+    });
+
+    it('POST /detect: faces as JSON by default, the annotated photo for Accept: image/jpeg', async () => {
+      const detectPath = `${options.prefix}/detect`;
+      const data = await invoke({
+        method: 'POST',
+        path: detectPath,
+        headers: { 'content-type': 'image/jpeg' },
+        body: grace,
+      });
+      assert.equal(data.status, 200, text(data));
+      const found = json<{ faces: { box: { width: number } }[]; image: { width: number; height: number } }>(
+        data,
+      );
+      assert.equal(found.faces.length, 1);
+      assert.deepEqual(found.image, { format: 'jpeg', width: 517, height: 606 });
+      const drawn = await invoke({
+        method: 'POST',
+        path: detectPath,
+        headers: { 'content-type': 'image/jpeg', accept: 'image/jpeg' },
+        body: grace,
+      });
+      assert.equal(drawn.status, 200);
+      assert.equal(drawn.headers['content-type'], 'image/jpeg');
+      const size = await sharp(drawn.body).metadata();
+      assert.deepEqual([size.format, size.width, size.height], ['jpeg', 517, 606]);
+      await assertError(await invoke({ method: 'GET', path: detectPath }), 405, 'method_not_allowed');
     });
 
     it('keeps serving after every error', async () => {

@@ -139,7 +139,13 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       const routes = resources
         .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
         .map((r) => r.Properties.RouteKey);
-      for (const route of ['POST /classify', 'POST /api/classify', 'GET /models', 'GET /healthz']) {
+      for (const route of [
+        'POST /classify',
+        'POST /api/classify',
+        'POST /detect',
+        'GET /models',
+        'GET /healthz',
+      ]) {
         assert.ok(routes.includes(route), `route ${route}; got ${routes.join(', ')}`);
       }
       // Least privilege: the role may only write the function's logs.

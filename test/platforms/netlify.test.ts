@@ -33,7 +33,7 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       functions: { name: string; routes: { literal: string }[] }[];
     };
     const routes = manifest.functions.flatMap((fn) => fn.routes.map((route) => route.literal));
-    assert.deepEqual(routes.sort(), ['/api/classify', '/api/healthz', '/api/models']);
+    assert.deepEqual(routes.sort(), ['/api/classify', '/api/detect', '/api/healthz', '/api/models']);
   });
 
   describe('netlify functions:serve --offline', () => {

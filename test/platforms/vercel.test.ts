@@ -65,7 +65,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
   after(() => stop?.());
 
   it('builds one function per route with the memory, duration and files vercel.json gives', () => {
-    for (const route of ['classify', 'models', 'healthz']) {
+    for (const route of ['classify', 'detect', 'models', 'healthz']) {
       const config = JSON.parse(
         readFileSync(join(FUNCTIONS, `${route}.func`, '.vc-config.json'), 'utf8'),
       ) as VcConfig;
