@@ -4,6 +4,7 @@ export const MAIN_HELP = `tflite-fn: classify images with TensorFlow Lite models
 Usage:
   tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
   tflite-fn classify FILE... [options]  classify files (- is stdin)
+  tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
   tflite-fn serve [options]             the self-hosted server (worker pool, demo page at /)
@@ -99,4 +100,17 @@ Options (environment variable in brackets):
   --api-key KEY     require x-api-key or Authorization: Bearer on /classify, /models [TFLITE_FN_API_KEY]
   --cors ORIGINS    '*' or comma-separated origins allowed from browsers; default none [TFLITE_FN_CORS_ORIGINS]
   --preload IDS     models loaded before ready, comma-separated or 'all'; default imagenet [TFLITE_FN_PRELOAD]
+`;
+
+export const DETECT_HELP = `Usage: tflite-fn detect [FILE] [options]
+       tflite-fn detect < photo.jpg > boxed.jpg
+
+Finds the faces in FILE (or stdin): by default writes the photo with a box around each face
+and dots on its landmarks (JPEG) to stdout; --out writes it to a file (PNG for .png).
+
+Options:
+  -m, --model NAME   faces (BlazeFace full range, default) or faces-short (close-up faces)
+  -o, --out FILE     write the annotated photo here
+      --json         print the faces (boxes in pixels, score, 6 landmarks) as JSON
+      --no-tiling    one pass over the whole photo only (faster; misses small faces)
 `;

@@ -13,6 +13,7 @@ import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
 import {
   CLASSIFY_HELP,
+  DETECT_HELP,
   DEV_HELP,
   EVENT_HELP,
   MAIN_HELP,
@@ -87,6 +88,26 @@ const SUBCOMMANDS: Record<
     run: async (values, _positionals, io) =>
       (await import('../dev/command.js')).devCommand(values as Record<string, string>, io.stdout),
   },
+  detect: {
+    options: {
+      model: { type: 'string', short: 'm' },
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      'no-tiling': { type: 'boolean' },
+    },
+    help: DETECT_HELP,
+    run: async (values, positionals, io) =>
+      (await import('./detect-command.js')).detectCommand(
+        {
+          file: positionals[0],
+          model: values.model as string | undefined,
+          out: values.out as string | undefined,
+          json: values.json === true,
+          tiling: values['no-tiling'] !== true,
+        },
+        { ...io, stdoutIsTerminal: process.stdout.isTTY === true },
+      ),
+  },
   event: {
     options: {
       kind: { type: 'string' },
@@ -117,7 +138,7 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
   if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: command === 'event',
+      allowPositionals: command === 'event' || command === 'detect',
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);
