@@ -156,6 +156,14 @@ describe('demo page in a real browser (Debian chromium, headless)', {
       assert.ok(await page.locator('#error').isVisible());
       assert.deepEqual(external, [], 'the page loads nothing from outside');
 
+      // A detection model draws a box on every face.
+      await page.getByLabel('Model').selectOption('faces');
+      await page.getByLabel('Choose a photo, or drop one here').setInputFiles(join(IMAGES, 'face.jpg'));
+      await page.locator('#sentence').getByText(/\d+ faces in the picture/).waitFor({ timeout: 15_000 });
+      assert.ok((await page.locator('#boxes rect').count()) >= 2);
+      await page.screenshot({ path: join(artefacts, 'demo-page-faces.png'), fullPage: true });
+      await page.getByLabel('Model').selectOption('imagenet');
+
       // A sample photo chosen by keyboard alone.
       await page.locator('#sample').focus();
       await page.keyboard.press('ArrowDown');

@@ -19,7 +19,9 @@ export const DEMO_PAGE = `<!doctype html>
   select, button, input[type=file] { font: inherit; padding: .35rem .5rem; }
   #drop { border: 2px dashed #888; border-radius: .5rem; padding: 1.25rem; text-align: center; cursor: pointer; }
   #drop.over, #drop:focus-within { border-color: #0b57d0; background: #eef3fd; }
-  #preview { max-width: 100%; max-height: 18rem; display: block; margin: 1rem auto; }
+  figure { position: relative; width: fit-content; margin: 1rem auto; }
+  #preview { max-width: 100%; max-height: 18rem; display: block; }
+  #boxes { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
   #sentence { font-size: 1.15rem; }
   #error { color: #b3261e; font-weight: 600; }
   ol { padding-left: 1.25rem; }
@@ -44,10 +46,13 @@ export const DEMO_PAGE = `<!doctype html>
     <label>Model
       <select id="model"></select>
     </label>
-    <button type="submit">Classify</button>
+    <button type="submit">Analyse the photo</button>
   </div>
 </form>
-<img id="preview" alt="" hidden>
+<figure>
+  <img id="preview" alt="" hidden>
+  <svg id="boxes" aria-hidden="true" preserveAspectRatio="none"></svg>
+</figure>
 <section aria-live="polite" aria-busy="false" id="result">
   <p id="error" role="alert" hidden></p>
   <p id="sentence"></p>
@@ -68,12 +73,25 @@ function show(blob, name) {
   preview.hidden = false;
 }
 
+let tasks = {}; // model id -> 'classify' | 'detect'
+
+function drawBoxes(result) {
+  const svg = $('boxes');
+  svg.setAttribute('viewBox', '0 0 ' + result.image.width + ' ' + result.image.height);
+  const stroke = Math.max(2, Math.min(result.image.width, result.image.height) / 200);
+  svg.innerHTML = result.faces.map((f) =>
+    '<rect x="' + f.box.x + '" y="' + f.box.y + '" width="' + f.box.width + '" height="' + f.box.height +
+    '" fill="none" stroke="#ff1744" stroke-width="' + stroke + '"/>' +
+    f.landmarks.map((p) => '<circle cx="' + p.x + '" cy="' + p.y + '" r="' + stroke + '" fill="#00e676"/>').join('')).join('');
+}
+
 function fail(message) {
   $('error').textContent = message;
   $('error').hidden = false;
   $('sentence').textContent = '';
   $('top').replaceChildren();
   $('timings').textContent = '';
+  $('boxes').innerHTML = '';
 }
 
 async function classify() {
@@ -83,11 +101,25 @@ async function classify() {
   try {
     const type = chosen.blob.type || 'application/octet-stream';
     const started = performance.now();
-    const response = await fetch('classify?top=5&model=' + encodeURIComponent($('model').value), {
+    const model = $('model').value;
+    const detecting = tasks[model] === 'detect';
+    const response = await fetch((detecting ? 'detect?model=' : 'classify?top=5&model=') + encodeURIComponent(model), {
       method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body: chosen.blob,
     });
     const body = await response.json();
     if (!response.ok) return fail(body.error ? body.error.message : 'The server answered ' + response.status + '.');
+    const t = body.timings;
+    const timings = 'decode ' + t.decodeMs + ' ms, inference ' + t.inferenceMs + ' ms, server ' + t.totalMs +
+      ' ms, round trip ' + Math.round(performance.now() - started) + ' ms (' + body.model + ', ' + body.engine + ')';
+    $('boxes').innerHTML = '';
+    if (detecting) {
+      const n = body.faces.length;
+      $('sentence').textContent = n === 0 ? 'No face found in the picture' : n + (n === 1 ? ' face' : ' faces') + ' in the picture';
+      $('top').replaceChildren();
+      drawBoxes(body);
+      $('timings').textContent = timings + ', ' + body.tiling.passes + (body.tiling.passes === 1 ? ' pass' : ' passes');
+      return;
+    }
     $('sentence').innerHTML = body.sentence; // labels are HTML-escaped by the server
     $('top').replaceChildren(...body.top.map((p) => {
       const item = document.createElement('li');
@@ -100,9 +132,7 @@ async function classify() {
       item.append(bar);
       return item;
     }));
-    const t = body.timings;
-    $('timings').textContent = 'decode ' + t.decodeMs + ' ms, inference ' + t.inferenceMs + ' ms, server ' + t.totalMs +
-      ' ms, round trip ' + Math.round(performance.now() - started) + ' ms (' + body.model + ', ' + body.engine + ')';
+    $('timings').textContent = timings;
   } catch (error) {
     fail('Could not reach the server: ' + error.message);
   } finally {
@@ -137,6 +167,7 @@ $('form').addEventListener('submit', (e) => { e.preventDefault(); classify(); })
 (async () => {
   try {
     const [models, samples] = await Promise.all([fetch('models').then((r) => r.json()), fetch('samples').then((r) => r.json())]);
+    tasks = Object.fromEntries(models.models.map((m) => [m.id, m.task]));
     $('model').replaceChildren(...models.models.filter((m) => !m.error).map((m) => {
       const option = new Option(m.title || m.id, m.id);
       option.selected = m.id === models.default;
