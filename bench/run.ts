@@ -118,6 +118,36 @@ async function coldStart() {
   };
 }
 
+/** Warm face detection per model and photo, with the tiling each photo gets. */
+async function detection() {
+  const { detect } = await import('../src/detect/detect.js');
+  const iterations = quick ? 5 : 20;
+  const rows = [];
+  for (const model of ['faces', 'faces-short']) {
+    for (const name of ['face.jpg', 'solvay.jpg', 'grace_hopper.jpg']) {
+      const bytes = read(name);
+      for (let i = 0; i < 3; i++) await detect(bytes, { model, catalog });
+      const totals: number[] = [];
+      let last = await detect(bytes, { model, catalog });
+      for (let i = 0; i < iterations; i++) {
+        const started = performance.now();
+        last = await detect(bytes, { model, catalog });
+        totals.push(performance.now() - started);
+      }
+      rows.push({
+        model,
+        photo: name,
+        faces: last.faces.length,
+        passes: last.tiling.passes,
+        tile: last.tiling.tile || '-',
+        'total p50': round(median(totals)),
+        'total p95': round(percentile(totals, 95)),
+      });
+    }
+  }
+  return rows;
+}
+
 async function throughput() {
   const bytes = read('grace_hopper.jpg');
   const calls = quick ? 60 : 300;
@@ -211,6 +241,7 @@ const cold = await coldStart(); // first, while nothing else is loaded in this p
 results.coldStart = cold;
 results.warm = await warmLatency();
 results.throughput = await throughput();
+results.detection = await detection();
 if (!quick && !args.has('--skip-accuracy')) results.accuracy = await accuracy();
 if (!quick && !args.has('--skip-leak')) results.leak = await leak();
 results.server = await serverLoad(read('grace_hopper.jpg'), quick ? 5 : 15);
@@ -300,6 +331,34 @@ if (lambdaCold) {
     ok: fnZip.bytes <= 2 ** 20,
   });
 }
+const detectionRows = results.detection as {
+  model: string;
+  photo: string;
+  faces: number;
+  'total p50': number;
+}[];
+const solvay = detectionRows.find((r) => r.model === 'faces' && r.photo === 'solvay.jpg');
+const faceJpg = detectionRows.find((r) => r.model === 'faces' && r.photo === 'face.jpg');
+targets.push(
+  {
+    figure: 'solvay.jpg faces found (of 29), faces model',
+    target: '>= 27',
+    measured: solvay?.faces,
+    ok: (solvay?.faces ?? 0) >= 27,
+  },
+  {
+    figure: 'solvay.jpg detection, warm, end to end',
+    target: '<= 300 ms',
+    measured: solvay?.['total p50'],
+    ok: (solvay?.['total p50'] ?? 1e9) <= 300,
+  },
+  {
+    figure: 'face.jpg detection, warm, end to end',
+    target: '<= 60 ms',
+    measured: faceJpg?.['total p50'],
+    ok: (faceJpg?.['total p50'] ?? 1e9) <= 60,
+  },
+);
 const serverResult = results.server as { perSecond: number; p99Ms: number; readyMs: number };
 targets.push(
   {
@@ -349,8 +408,10 @@ if (lambdaCold)
   console.log(
     `Lambda cold start from the layer: ${JSON.stringify(results.lambdaColdStart)}; layers ${JSON.stringify(results.layers)}; function zip ${JSON.stringify(results.functionZip)}`,
   );
+console.log('\nFace detection, warm (ms)');
+console.log(table(detectionRows as unknown as Record<string, string | number>[]));
 console.log(`\nSelf-hosted server: ${JSON.stringify(results.server)}`);
-console.log('\nTargets (issues #2, #3 and #4)');
+console.log('\nTargets (issues #2 to #5)');
 console.log(table(targetRows.map(({ ok: _ok, ...row }) => row)));
 
 const dir = join(packageRoot(), 'bench', 'results');

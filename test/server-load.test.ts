@@ -159,7 +159,10 @@ describe('demo page in a real browser (Debian chromium, headless)', {
       // A detection model draws a box on every face.
       await page.getByLabel('Model').selectOption('faces');
       await page.getByLabel('Choose a photo, or drop one here').setInputFiles(join(IMAGES, 'face.jpg'));
-      await page.locator('#sentence').getByText(/\d+ faces in the picture/).waitFor({ timeout: 15_000 });
+      await page
+        .locator('#sentence')
+        .getByText(/\d+ faces in the picture/)
+        .waitFor({ timeout: 15_000 });
       assert.ok((await page.locator('#boxes rect').count()) >= 2);
       await page.screenshot({ path: join(artefacts, 'demo-page-faces.png'), fullPage: true });
       await page.getByLabel('Model').selectOption('imagenet');
