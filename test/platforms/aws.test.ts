@@ -75,7 +75,10 @@ describe('Lambda layer', () => {
         assert.ok(entries.includes(`nodejs/node_modules/tflite-fn/.cache/models/${model}`), model);
       }
       for (const face of ['face_detection_full_range.tflite', 'face_detection_short_range.tflite']) {
-        assert.ok(entries.includes(`nodejs/node_modules/@mediapipe/face_detection/${face}`), `${face}, where the core finds npm: files`);
+        assert.ok(
+          entries.includes(`nodejs/node_modules/@mediapipe/face_detection/${face}`),
+          `${face}, where the core finds npm: files`,
+        );
       }
       const wasm = entries.filter(
         (e) => e.startsWith('nodejs/node_modules/@litertjs/core/wasm/') && !e.endsWith('/'),
