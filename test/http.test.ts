@@ -12,7 +12,9 @@ describe('content negotiation', () => {
     assert.equal(negotiate('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'), 'html');
     assert.equal(negotiate('text/plain'), 'text');
     assert.equal(negotiate('text/html;q=0.1, text/plain;q=0.9'), 'text', 'quality wins over order');
-    assert.equal(negotiate('image/png'), 'json', 'nothing we offer: JSON');
+    assert.equal(negotiate('application/pdf'), 'json', 'nothing we offer: JSON');
+    assert.equal(negotiate('image/png'), 'png', 'the annotated photo, for /detect');
+    assert.equal(negotiate('image/*'), 'jpeg');
     assert.equal(negotiate('text/html;q=0, application/json'), 'json', 'q=0 means not acceptable');
   });
 });

@@ -171,8 +171,19 @@ describe('tflite-fn serve: SIGTERM', () => {
       });
       child.on('exit', () => reject(new Error(output)));
     });
-    const inFlight = Array.from({ length: 6 }, () => post(base, grace).then((r) => r.status));
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    let answered = 0;
+    const inFlight = Array.from({ length: 6 }, () =>
+      post(base, grace).then((r) => {
+        answered++;
+        return r.status;
+      }),
+    );
+    // SIGTERM only once the server holds all six (queued, running or answered): all in flight.
+    for (let held = 0; held + answered < 6; ) {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const gauge = (name: string) => Number(metrics.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+      held = gauge('tflite_fn_queue_depth') + gauge('tflite_fn_in_flight');
+    }
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     assert.deepEqual(await Promise.all(inFlight), [200, 200, 200, 200, 200, 200]);
