@@ -7,6 +7,14 @@ export {
   parseResize,
   parseTop,
 } from './classify.js';
+export { type AnnotatedFormat, annotate } from './detect/annotate.js';
+export {
+  DEFAULT_DETECT_MODEL,
+  type Detections,
+  type DetectOptions,
+  detect,
+  type Face,
+} from './detect/detect.js';
 export type { CompiledModel, TensorData, TensorInfo } from './engine/types.js';
 export {
   BadRequestError,

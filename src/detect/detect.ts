@@ -4,7 +4,6 @@
  * boxes from every pass are merged by one final weighted NMS.
  */
 import sharp, { type OutputInfo } from 'sharp';
-import type { TensorData } from '../engine/types.js';
 import {
   defaultImageLimits,
   type ImageLimits,
@@ -190,5 +189,3 @@ export async function detect(image: Uint8Array, options: DetectOptions = {}): Pr
     },
   };
 }
-
-export type { TensorData };
