@@ -5,6 +5,7 @@ Usage:
   tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
   tflite-fn classify FILE... [options]  classify files (- is stdin)
   tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
+  tflite-fn run PROGRAM.wasm [ARGS]     run a WasmEdge TensorFlow program in the sandbox
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
   tflite-fn serve [options]             the self-hosted server (worker pool, demo page at /)
@@ -113,4 +114,17 @@ Options:
   -o, --out FILE     write the annotated photo here
       --json         print the faces (boxes in pixels, score, 6 landmarks) as JSON
       --no-tiling    one pass over the whole photo only (faster; misses small faces)
+`;
+
+export const RUN_HELP = `Usage: tflite-fn run PROGRAM.wasm [ARGS...] [options] < input > output
+
+Runs a wasm32-wasi program written for WasmEdge's TensorFlow Lite extension (the legacy 0.2
+host ABI: wasmedge_tensorflowlite, wasmedge_image) in a sandbox: stdin in, stdout and
+stderr (1 MB each at most) out, its exit status returned. It sees no files, no network and
+only the environment given with --env.
+
+Options:
+  --env NAME=VALUE   an environment variable for the program (repeatable)
+  --timeout MS       stop it after MS milliseconds (default 10000; exit status 124)
+  --memory MB        its memory limit (default 512)
 `;

@@ -18,6 +18,7 @@ import {
   EVENT_HELP,
   MAIN_HELP,
   MODELS_HELP,
+  RUN_HELP,
   SERVE_HELP,
   SETUP_HELP,
 } from './help.js';
@@ -108,6 +109,25 @@ const SUBCOMMANDS: Record<
         { ...io, stdoutIsTerminal: process.stdout.isTTY === true },
       ),
   },
+  run: {
+    options: {
+      env: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      memory: { type: 'string' },
+    },
+    help: RUN_HELP,
+    run: async (values, positionals, io) =>
+      (await import('./run-command.js')).runCommand(
+        {
+          program: positionals[0],
+          args: positionals.slice(1),
+          env: (values.env as string[] | undefined) ?? [],
+          timeoutMs: values.timeout as string | undefined,
+          memoryMb: values.memory as string | undefined,
+        },
+        io,
+      ),
+  },
   event: {
     options: {
       kind: { type: 'string' },
@@ -138,7 +158,7 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
   if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: command === 'event' || command === 'detect',
+      allowPositionals: command === 'event' || command === 'detect' || command === 'run',
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);

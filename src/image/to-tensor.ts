@@ -31,11 +31,13 @@ export async function resizeToRgb(
   width: number,
   height: number,
   mode: ResizeMode,
+  /** lanczos3 (sharp's default) for our models; linear where a program expects bilinear. */
+  kernel: 'lanczos3' | 'linear' = 'lanczos3',
 ): Promise<Uint8Array> {
   try {
     const { data, info } = await image.pipeline
       .clone()
-      .resize(width, height, { fit: mode, position: 'centre' })
+      .resize(width, height, { fit: mode, position: 'centre', kernel })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });

@@ -1,0 +1,29 @@
+/** What a guest's host functions ask of the process that owns LiteRT and sharp. */
+import type { TensorInfo } from '../engine/types.js';
+
+export type PixelLayout = 'rgb8' | 'bgr8' | 'rgb32f' | 'bgr32f';
+
+export type HostRequest =
+  | { readonly op: 'compile'; readonly model: Uint8Array }
+  | { readonly op: 'run'; readonly handle: number; readonly inputs: readonly Uint8Array[] }
+  | {
+      readonly op: 'decode';
+      readonly image: Uint8Array;
+      readonly width: number;
+      readonly height: number;
+      readonly layout: PixelLayout;
+    };
+
+export type HostReply =
+  | {
+      readonly ok: true;
+      readonly handle: number;
+      readonly inputs: readonly TensorInfo[];
+      readonly outputs: readonly TensorInfo[];
+    }
+  | { readonly ok: true; readonly outputs: readonly Uint8Array[] }
+  | { readonly ok: true; readonly pixels: Uint8Array }
+  | { readonly ok: false; readonly error: string };
+
+/** Called synchronously by host functions (the guest waits while the owner works). */
+export type HostCall = (request: HostRequest) => HostReply;

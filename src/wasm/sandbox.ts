@@ -1,0 +1,184 @@
+/**
+ * runWasm(program, stdin) → what it printed: WasmEdge TensorFlow programs (wasm32-wasi) run
+ * here unchanged, their TensorFlow Lite sessions on the core's LiteRT engine.
+ *
+ * Isolation: the program sees its arguments, the environment it is given, stdin and two
+ * capped output streams; no files, no network, no host environment. Its memory is capped by
+ * rewriting the module's memory maximum; its time by running it in a worker thread that is
+ * terminated at the deadline. Programs are compiled once per process (by sha256) and models
+ * compiled once per distinct model bytes, so a program that embeds its model pays for
+ * compiling it only on its first run.
+ */
+import { createHash } from 'node:crypto';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
+import type { TensorData } from '../engine/types.js';
+import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
+import { openImage } from '../image/decode.js';
+import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
+import type { GuestResult } from './guest-worker.js';
+import type { HostReply, HostRequest } from './host-calls.js';
+import { capMemory } from './memory-cap.js';
+
+export interface RunOptions {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: Uint8Array;
+  readonly timeoutMs?: number;
+  readonly memoryBytes?: number;
+  readonly outputCap?: number;
+}
+
+export interface RunResult extends GuestResult {
+  readonly timedOut: boolean;
+  readonly timings: { readonly compileMs: number; readonly runMs: number };
+}
+
+const programs = new Map<string, Promise<WebAssembly.Module>>();
+const models = new Map<string, Promise<LiteRtCompiledModelAdapter>>();
+const handles: LiteRtCompiledModelAdapter[] = [];
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function compileProgram(bytes: Uint8Array, memoryBytes: number): Promise<WebAssembly.Module> {
+  const key = `${sha256(bytes)}:${memoryBytes}`;
+  let compiled = programs.get(key);
+  if (!compiled) {
+    compiled = (async () => {
+      try {
+        return await WebAssembly.compile(capMemory(bytes, memoryBytes) as Uint8Array<ArrayBuffer>);
+      } catch (cause) {
+        throw new BadRequestError(
+          'bad_program',
+          `not a WebAssembly program this sandbox can run: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+    })();
+    programs.set(key, compiled);
+    compiled.catch(() => programs.delete(key));
+  }
+  return compiled;
+}
+
+function asBytes(data: TensorData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+}
+
+function fromBytes(bytes: Uint8Array, dtype: string): TensorData {
+  const copy = bytes.slice();
+  if (dtype === 'float32') return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  if (dtype === 'int32') return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
+  return copy;
+}
+
+async function answer(request: HostRequest): Promise<HostReply> {
+  try {
+    if (request.op === 'compile') {
+      const key = sha256(request.model);
+      let model = models.get(key);
+      if (!model) {
+        model = LiteRtCompiledModelAdapter.compile(request.model, "the program's model");
+        models.set(key, model);
+        model.catch(() => models.delete(key));
+      }
+      const compiled = await model;
+      let handle = handles.indexOf(compiled);
+      if (handle < 0) handle = handles.push(compiled) - 1;
+      return { ok: true, handle, inputs: compiled.inputs, outputs: compiled.outputs };
+    }
+    if (request.op === 'run') {
+      const model = handles[request.handle];
+      if (!model) return { ok: false, error: 'unknown model handle' };
+      const inputs = request.inputs.map((bytes, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
+      const outputs = await model.run(inputs);
+      return { ok: true, outputs: outputs.map(asBytes) };
+    }
+    // WasmEdge's loaders stretch to exactly width x height with a bilinear filter (no crop),
+    // and give bytes, or bytes / 255 for the 32f layouts.
+    const opened = await openImage(request.image);
+    const rgb = await resizeToRgb(opened, request.width, request.height, 'fill', 'linear');
+    const tensor = rgbToTensor(rgb, {
+      width: request.width,
+      height: request.height,
+      format: request.layout,
+      mean: [0, 0, 0],
+      std: [255, 255, 255],
+    });
+    return { ok: true, pixels: asBytes(tensor) };
+  } catch (error) {
+    return { ok: false, error: toTfliteFnError(error).message };
+  }
+}
+
+export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
+  const compileStarted = performance.now();
+  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
+  const compileMs = performance.now() - compileStarted;
+  const channel = new MessageChannel();
+  const signal = new SharedArrayBuffer(4);
+  const wake = new Int32Array(signal);
+  channel.port1.on('message', (request: HostRequest) => {
+    void answer(request).then((reply) => {
+      channel.port1.postMessage(reply);
+      Atomics.store(wake, 0, 1);
+      Atomics.notify(wake, 0);
+    });
+  });
+  const runStarted = performance.now();
+  const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
+    workerData: {
+      module,
+      args: options.args ?? ['program.wasm'],
+      env: options.env ?? {},
+      stdin: options.stdin ?? new Uint8Array(0),
+      outputCap: options.outputCap ?? 1024 * 1024,
+      port: channel.port2,
+      signal,
+    },
+    transferList: [channel.port2],
+    execArgv: [], // not the host's flags (--input-type, inspectors...)
+    // The JS heap of the worker itself; the guest's memory is capped in the module.
+    resourceLimits: { maxOldGenerationSizeMb: 64 },
+  });
+  try {
+    const outcome = await new Promise<GuestResult | 'timeout'>((resolve, reject) => {
+      const timer = setTimeout(() => resolve('timeout'), options.timeoutMs ?? 10_000);
+      worker.once('message', (result: GuestResult) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      worker.once('error', (error) => {
+        clearTimeout(timer);
+        reject(
+          new TfliteFnError(500, 'sandbox_failed', `the sandbox failed: ${error.message}`, {
+            cause: error,
+            expose: true,
+          }),
+        );
+      });
+    });
+    const runMs = performance.now() - runStarted;
+    if (outcome === 'timeout') {
+      const empty = new Uint8Array(0);
+      const message = new TextEncoder().encode(
+        `tflite-fn: the program ran longer than ${options.timeoutMs ?? 10_000} ms and was stopped\n`,
+      );
+      return {
+        exitCode: 124,
+        stdout: empty,
+        stderr: message,
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        timedOut: true,
+        timings: { compileMs, runMs },
+      };
+    }
+    return { ...outcome, timedOut: false, timings: { compileMs, runMs } };
+  } finally {
+    await worker.terminate();
+    channel.port1.close();
+  }
+}

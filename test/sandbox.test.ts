@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { classify as classifyHere } from '../src/index.js';
+import { runWasm } from '../src/wasm/sandbox.js';
+import { buildGuest, haveClang } from './guests/build.js';
+import { CLI, photo, SHARED_MODELS } from './helpers.js';
+
+if (!haveClang() && process.env.CI) throw new Error('clang and wasi-libc are missing: .ci/run installs them');
+const skip = haveClang() ? false : 'clang / wasi-libc not installed (apt-get install clang lld wasi-libc)';
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+describe('WasmEdge-compatible sandbox', { skip }, () => {
+  let classify: Uint8Array;
+  let hostile: Uint8Array;
+  before(() => {
+    classify = readFileSync(
+      buildGuest('classify', {
+        model: join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'),
+        labels: join(SHARED_MODELS, 'imagenet_labels.txt'),
+      }),
+    );
+    hostile = readFileSync(buildGuest('hostile'));
+  });
+
+  it('runs a WasmEdge-style classify program (0.2 ABI) on grace_hopper.jpg', async () => {
+    const result = await runWasm(classify, { stdin: photo('grace_hopper.jpg') });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    // The same model through tflite-fn, stretched as WasmEdge's loader does, gives the same
+    // label and wording (the guest prints labels unescaped, as the original example does).
+    const reference = await classifyHere(photo('grace_hopper.jpg'), {
+      model: 'imagenet-small',
+      resize: 'fill',
+    });
+    const wording = reference.sentence.slice(0, reference.sentence.indexOf(' <a'));
+    assert.equal(
+      text(result.stdout),
+      `${wording} <a href='https://www.google.com/search?q=${reference.label}'>${reference.label}</a> in the picture\n`,
+    );
+    const again = await runWasm(classify, { stdin: photo('grace_hopper.jpg') });
+    assert.equal(text(again.stdout), text(result.stdout), 'a second run answers the same');
+    assert.ok(
+      again.timings.compileMs < 5,
+      `compiled once per process (${again.timings.compileMs} ms the second time)`,
+    );
+  });
+
+  it('an undecodable image fails in the host call and says why on stderr', async () => {
+    const result = await runWasm(classify, { stdin: new TextEncoder().encode('not a jpeg') });
+    assert.equal(result.exitCode, 2);
+    assert.match(text(result.stderr), /load_jpg_to_rgb8: the data is not an image/);
+  });
+
+  it('stops an endless program at the deadline', async () => {
+    const started = performance.now();
+    const result = await runWasm(hostile, { args: ['hostile', 'loop'], timeoutMs: 500 });
+    assert.ok(result.timedOut);
+    assert.equal(result.exitCode, 124);
+    assert.ok(performance.now() - started < 3000);
+  });
+
+  it('caps memory: malloc fails inside the guest at the cap', async () => {
+    const result = await runWasm(hostile, { args: ['hostile', 'memory'], memoryBytes: 64 * 1024 * 1024 });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const allocated = Number(text(result.stdout).match(/allocated (\d+) MB/)?.[1]);
+    assert.ok(allocated <= 64, `${allocated} MB`);
+  });
+
+  it('caps stdout', async () => {
+    const result = await runWasm(hostile, { args: ['hostile', 'stdout'], outputCap: 4096, timeoutMs: 1000 });
+    assert.ok(result.stdout.length <= 4096);
+  });
+
+  it('denies the host filesystem and environment', async () => {
+    const passwd = await runWasm(hostile, { args: ['hostile', 'passwd'] });
+    assert.equal(text(passwd.stdout), 'denied /etc/passwd\n');
+    const env = await runWasm(hostile, { args: ['hostile', 'env'], env: { HOME: '/sandbox' } });
+    assert.equal(text(env.stdout), 'HOME=/sandbox SECRET=(none)\n');
+  });
+
+  it('a bad guest pointer is refused, never read', async () => {
+    const result = await runWasm(hostile, { args: ['hostile', 'badpointer'] });
+    assert.notEqual(result.exitCode, 0);
+    assert.match(text(result.stderr), /outside the guest's .*memory/);
+  });
+
+  it('tflite-fn run program.wasm < photo', () => {
+    const wasm = join(process.cwd(), 'build', 'guests', 'classify.wasm');
+    const run = spawnSync(process.execPath, [CLI, 'run', wasm], {
+      input: photo('grace_hopper.jpg'),
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /in the picture\n$/);
+  });
+});
