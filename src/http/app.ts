@@ -8,6 +8,8 @@
  *   GET  /healthz    liveness
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { type Classification, type ClassifyOptions, classify } from '../classify.js';
@@ -18,7 +20,7 @@ import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
 import { negotiate } from './negotiate.js';
-import { readClassifyRequest } from './read-request.js';
+import { readBodyCapped, readClassifyRequest } from './read-request.js';
 
 export interface AppOptions {
   readonly catalog?: ModelCatalog;
@@ -38,6 +40,12 @@ export interface AppOptions {
   readonly classifier?: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
   /** What detects (and draws the annotated photo when asked): the core here by default. */
   readonly detector?: Detector;
+  /**
+   * A WasmEdge-style program (.wasm) that answers POST /classify instead of the built-in
+   * classifier: the request body is its stdin, its stdout the response (text/plain), as
+   * WasmEdge's serverless templates do. Default: TFLITE_FN_PROGRAM.
+   */
+  readonly program?: string | undefined;
 }
 
 export type Detector = (
@@ -101,7 +109,39 @@ export function createApp(options: AppOptions = {}): Hono {
     );
   }
 
+  const program = options.program ?? process.env.TFLITE_FN_PROGRAM;
+  let programBytes: Promise<Uint8Array> | undefined;
+  const runProgram = async (request: Request): Promise<Response> => {
+    programBytes ??= readFile(program as string).catch((cause: unknown) => {
+      programBytes = undefined;
+      throw new TfliteFnError(500, 'program_missing', `the configured program cannot be read: ${program}`, {
+        cause,
+        expose: true,
+      });
+    });
+    const stdin = await readBodyCapped(request, bodyLimit);
+    const { runWasm } = await import('../wasm/sandbox.js');
+    const result = await runWasm(await programBytes, { args: [basename(program as string)], stdin });
+    if (result.exitCode !== 0) {
+      const detail = new TextDecoder().decode(result.stderr).trim().split('\n').slice(-3).join(' ');
+      const code = result.timedOut ? 'program_timeout' : 'program_failed';
+      return errorResponse(
+        new TfliteFnError(
+          result.timedOut ? 504 : 500,
+          code,
+          `the program exited with ${result.exitCode}: ${detail}`,
+          { expose: true },
+        ),
+        () => undefined,
+      );
+    }
+    return new Response(result.stdout as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+  };
+
   for (const base of ['', '/api']) {
+    if (program) app.post(`${base}/classify`, (c) => runProgram(c.req.raw));
     app.post(`${base}/classify`, async (c) => {
       const request = await readClassifyRequest(c.req.raw, bodyLimit);
       let format = request.format ?? negotiate(c.req.header('accept'));
