@@ -64,22 +64,28 @@ export function createTensorflowHost(
       dataLen: number,
     ): void => {
       const state = sessions.get(session);
-      if (!state) return fail(`append_input: no session ${session}`, undefined);
+      if (!state) {
+        fail(`append_input: no session ${session}`, undefined);
+        return;
+      }
       const name = memory().readString(namePtr, nameLen);
       const info =
         state.inputs.find((input) => input.name === name) ??
         (state.inputs.length === 1 && name === '' ? state.inputs[0] : undefined);
-      if (!info)
-        return fail(
+      if (!info) {
+        fail(
           `append_input: the model has no input '${name}'; its inputs: ${state.inputs.map((i) => `'${i.name}'`).join(', ')}`,
-          undefined,
+          0,
         );
+        return;
+      }
       const data = memory().read(dataPtr, dataLen);
       if (data.length !== byteLength(info)) {
-        return fail(
+        fail(
           `append_input: '${name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${data.length}`,
-          undefined,
+          0,
         );
+        return;
       }
       state.given.set(info.name, data);
     },
@@ -122,7 +128,10 @@ export function createTensorflowHost(
     wasmedge_tensorflowlite_get_tensor_len: (tensor: bigint): number => tensors.get(tensor)?.length ?? 0,
     wasmedge_tensorflowlite_get_tensor_data: (tensor: bigint, dstPtr: number): void => {
       const data = tensors.get(tensor);
-      if (!data) return fail(`get_tensor_data: no tensor ${tensor}`, undefined);
+      if (!data) {
+        fail(`get_tensor_data: no tensor ${tensor}`, undefined);
+        return;
+      }
       memory().write(dstPtr, data); // a bad destination traps the guest (GuestFault)
     },
   };
