@@ -10,14 +10,19 @@ import type { HostCall, HostReply } from './host-calls.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 
+/** Set once per worker: the line to the owner thread for host calls. */
+export interface GuestWorkerData {
+  readonly port: MessagePort;
+  readonly signal: SharedArrayBuffer;
+}
+
+/** One run. A worker runs many, one after another, each in a fresh instance and memory. */
 export interface GuestJob {
   readonly module: WebAssembly.Module;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: Uint8Array;
   readonly outputCap: number;
-  readonly port: MessagePort;
-  readonly signal: SharedArrayBuffer;
 }
 
 export interface GuestResult {
@@ -28,55 +33,57 @@ export interface GuestResult {
   readonly stderrTruncated: boolean;
 }
 
-const job = workerData as GuestJob;
-const signal = new Int32Array(job.signal);
+const { port, signal: shared } = workerData as GuestWorkerData;
+const signal = new Int32Array(shared);
 
 const call: HostCall = (request) => {
   Atomics.store(signal, 0, 0);
-  job.port.postMessage(request);
+  port.postMessage(request);
   Atomics.wait(signal, 0, 0);
-  const reply = receiveMessageOnPort(job.port);
+  const reply = receiveMessageOnPort(port);
   return (reply?.message as HostReply | undefined) ?? { ok: false, error: 'the host did not answer' };
 };
 
-let memory: GuestMemory | undefined;
-const guestMemory = () => {
-  if (!memory) throw new GuestFault('the program has no memory export');
-  return memory;
-};
-const wasi = createWasi(job, guestMemory);
-const complain = (message: string) => wasi.stderr.append(new TextEncoder().encode(message));
-const host = createTensorflowHost(call, guestMemory, complain);
+function run(job: GuestJob): GuestResult {
+  let memory: GuestMemory | undefined;
+  const guestMemory = () => {
+    if (!memory) throw new GuestFault('the program has no memory export');
+    return memory;
+  };
+  const wasi = createWasi(job, guestMemory);
+  const complain = (message: string) => wasi.stderr.append(new TextEncoder().encode(message));
+  const host = createTensorflowHost(call, guestMemory, complain);
 
-let exitCode = 0;
-try {
-  const instance = new WebAssembly.Instance(job.module, {
-    wasi_snapshot_preview1: wasi.module as unknown as WebAssembly.Imports[string],
-    ...(host as unknown as WebAssembly.Imports),
-  });
-  const exported = instance.exports.memory;
-  if (exported instanceof WebAssembly.Memory) memory = new GuestMemory(exported);
-  const start = instance.exports._start;
-  if (typeof start !== 'function')
-    throw new GuestFault('the program exports no _start (is it a wasm32-wasi command?)');
-  start();
-} catch (error) {
-  if (error instanceof GuestExit) exitCode = error.code;
-  else {
-    exitCode = 134;
-    const reason =
-      error instanceof GuestFault
-        ? `bad pointer: ${error.message}`
-        : String(error instanceof Error ? error.message : error);
-    complain(`tflite-fn: the program stopped: ${reason}\n`);
+  let exitCode = 0;
+  try {
+    const instance = new WebAssembly.Instance(job.module, {
+      wasi_snapshot_preview1: wasi.module as unknown as WebAssembly.Imports[string],
+      ...(host as unknown as WebAssembly.Imports),
+    });
+    const exported = instance.exports.memory;
+    if (exported instanceof WebAssembly.Memory) memory = new GuestMemory(exported);
+    const start = instance.exports._start;
+    if (typeof start !== 'function')
+      throw new GuestFault('the program exports no _start (is it a wasm32-wasi command?)');
+    start();
+  } catch (error) {
+    if (error instanceof GuestExit) exitCode = error.code;
+    else {
+      exitCode = 134;
+      const reason =
+        error instanceof GuestFault
+          ? `bad pointer: ${error.message}`
+          : String(error instanceof Error ? error.message : error);
+      complain(`tflite-fn: the program stopped: ${reason}\n`);
+    }
   }
+  return {
+    exitCode,
+    stdout: wasi.stdout.bytes(),
+    stderr: wasi.stderr.bytes(),
+    stdoutTruncated: wasi.stdout.truncated,
+    stderrTruncated: wasi.stderr.truncated,
+  };
 }
 
-const result: GuestResult = {
-  exitCode,
-  stdout: wasi.stdout.bytes(),
-  stderr: wasi.stderr.bytes(),
-  stdoutTruncated: wasi.stdout.truncated,
-  stderrTruncated: wasi.stderr.truncated,
-};
-parentPort?.postMessage(result);
+parentPort?.on('message', (job: GuestJob) => parentPort?.postMessage(run(job)));

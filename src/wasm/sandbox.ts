@@ -10,13 +10,13 @@
  * compiling it only on its first run.
  */
 import { createHash } from 'node:crypto';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
 import type { TensorData } from '../engine/types.js';
 import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
-import type { GuestResult } from './guest-worker.js';
+import type { GuestJob, GuestResult } from './guest-worker.js';
 import type { HostReply, HostRequest } from './host-calls.js';
 import { capMemory } from './memory-cap.js';
 
@@ -113,10 +113,16 @@ async function answer(request: HostRequest): Promise<HostReply> {
   }
 }
 
-export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
-  const compileStarted = performance.now();
-  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
-  const compileMs = performance.now() - compileStarted;
+interface GuestWorker {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+}
+
+/** Idle workers, kept for the next run: starting a worker costs ~30 ms, a run far less. */
+const idle: GuestWorker[] = [];
+const MAX_IDLE = 4;
+
+function startGuestWorker(): GuestWorker {
   const channel = new MessageChannel();
   const signal = new SharedArrayBuffer(4);
   const wake = new Int32Array(signal);
@@ -127,30 +133,53 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
       Atomics.notify(wake, 0);
     });
   });
-  const runStarted = performance.now();
   const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
-    workerData: {
-      module,
-      args: options.args ?? ['program.wasm'],
-      env: options.env ?? {},
-      stdin: options.stdin ?? new Uint8Array(0),
-      outputCap: options.outputCap ?? 1024 * 1024,
-      port: channel.port2,
-      signal,
-    },
+    workerData: { port: channel.port2, signal },
     transferList: [channel.port2],
     execArgv: [], // not the host's flags (--input-type, inspectors...)
     // The JS heap of the worker itself; the guest's memory is capped in the module.
     resourceLimits: { maxOldGenerationSizeMb: 64 },
   });
+  return { worker, port: channel.port1 };
+}
+
+function park(guest: GuestWorker): void {
+  if (idle.length >= MAX_IDLE) {
+    void stop(guest);
+    return;
+  }
+  // An idle worker must not keep the process alive.
+  guest.worker.unref();
+  guest.port.unref();
+  idle.push(guest);
+}
+
+async function stop(guest: GuestWorker): Promise<void> {
+  guest.port.close();
+  await guest.worker.terminate();
+}
+
+export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
+  const compileStarted = performance.now();
+  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
+  const compileMs = performance.now() - compileStarted;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const guest = idle.pop() ?? startGuestWorker();
+  guest.worker.ref();
+  guest.port.ref();
+  const runStarted = performance.now();
+  const job: GuestJob = {
+    module,
+    args: options.args ?? ['program.wasm'],
+    env: options.env ?? {},
+    stdin: options.stdin ?? new Uint8Array(0),
+    outputCap: options.outputCap ?? 1024 * 1024,
+  };
+  let reusable = false;
   try {
     const outcome = await new Promise<GuestResult | 'timeout'>((resolve, reject) => {
-      const timer = setTimeout(() => resolve('timeout'), options.timeoutMs ?? 10_000);
-      worker.once('message', (result: GuestResult) => {
-        clearTimeout(timer);
-        resolve(result);
-      });
-      worker.once('error', (error) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      const onError = (error: Error) => {
         clearTimeout(timer);
         reject(
           new TfliteFnError(500, 'sandbox_failed', `the sandbox failed: ${error.message}`, {
@@ -158,13 +187,20 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
             expose: true,
           }),
         );
+      };
+      guest.worker.once('error', onError);
+      guest.worker.once('message', (result: GuestResult) => {
+        clearTimeout(timer);
+        guest.worker.off('error', onError);
+        resolve(result);
       });
+      guest.worker.postMessage(job);
     });
     const runMs = performance.now() - runStarted;
     if (outcome === 'timeout') {
       const empty = new Uint8Array(0);
       const message = new TextEncoder().encode(
-        `tflite-fn: the program ran longer than ${options.timeoutMs ?? 10_000} ms and was stopped\n`,
+        `tflite-fn: the program ran longer than ${timeoutMs} ms and was stopped\n`,
       );
       return {
         exitCode: 124,
@@ -176,9 +212,11 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
         timings: { compileMs, runMs },
       };
     }
+    reusable = true;
     return { ...outcome, timedOut: false, timings: { compileMs, runMs } };
   } finally {
-    await worker.terminate();
-    channel.port1.close();
+    // A worker that timed out or failed is stopped, never reused.
+    if (reusable) park(guest);
+    else await stop(guest);
   }
 }

@@ -21,7 +21,10 @@ int main(int argc, char **argv) {
     printf("allocated %zu MB before malloc failed\n", total);
     return 0;
   }
-  if (!strcmp(what, "stdout")) for (;;) fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", stdout);
+  if (!strcmp(what, "stdout")) {
+    for (int i = 0; i < 100000; i++) fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", stdout);
+    return 0; /* 6.5 MB written */
+  }
   if (!strcmp(what, "passwd")) {
     FILE *f = fopen("/etc/passwd", "r");
     printf(f ? "opened /etc/passwd\n" : "denied /etc/passwd\n");
