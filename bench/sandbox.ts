@@ -1,7 +1,7 @@
 /**
- * Sandbox figures (issue #6), with the C test guest (a WasmEdge-style classifier embedding
- * mobilenet_v1_0.25_128): warm run against the built-in classify() of the same model, and a
- * first run in a fresh process (`tflite-fn run`).
+ * Sandbox figures (issue #6), with the Rust test guest (the WasmEdge classic, embedding the
+ * `imagenet` model): warm run against the built-in classify() of the same model stretched the
+ * same way, and a first run in a fresh process (`tflite-fn run`).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { classify } from '../src/classify.js';
 import type { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
 import { runWasm } from '../src/wasm/sandbox.js';
-import { buildGuest, haveClang } from '../test/guests/build.js';
+import { buildRustGuest, haveRustWasm } from '../test/guests/build.js';
 import { median, round } from './stats.js';
 
 function firstRun(wasm: string, photo: Buffer): Promise<number> {
@@ -34,16 +34,16 @@ function firstRun(wasm: string, photo: Buffer): Promise<number> {
 }
 
 export async function sandbox(photo: Buffer, catalog: ModelCatalog, iterations: number) {
-  if (!haveClang()) return { skipped: 'clang / wasi-libc not installed' };
+  if (!haveRustWasm()) return { skipped: 'Debian rustc with wasm32-wasi not installed' };
   const models = join(packageRoot(), '..', 'shared', 'models');
-  const wasm = buildGuest('classify', {
-    model: join(models, 'mobilenet_v1_0.25_128_quant.tflite'),
-    labels: join(models, 'imagenet_labels.txt'),
-  });
+  const wasm = buildRustGuest(
+    join(models, 'mobilenet_v2_1.0_224_quant.tflite'),
+    join(models, 'imagenet_labels.txt'),
+  );
   const program = readFileSync(wasm);
   for (let i = 0; i < 3; i++) {
     await runWasm(program, { stdin: photo });
-    await classify(photo, { model: 'imagenet-small', resize: 'fill', catalog });
+    await classify(photo, { model: 'imagenet', resize: 'fill', catalog });
   }
   const guest: number[] = [];
   const builtin: number[] = [];
@@ -52,13 +52,13 @@ export async function sandbox(photo: Buffer, catalog: ModelCatalog, iterations: 
     await runWasm(program, { stdin: photo });
     guest.push(performance.now() - started);
     started = performance.now();
-    await classify(photo, { model: 'imagenet-small', resize: 'fill', catalog });
+    await classify(photo, { model: 'imagenet', resize: 'fill', catalog });
     builtin.push(performance.now() - started);
   }
   const first: number[] = [];
   for (let i = 0; i < 3; i++) first.push(await firstRun(wasm, photo));
   return {
-    guest: 'C, WasmEdge 0.2 ABI, mobilenet_v1_0.25_128 embedded',
+    guest: 'Rust, WasmEdge 0.2 ABI, mobilenet_v2_1.0_224 embedded',
     warmGuestMs: round(median(guest)),
     warmBuiltinMs: round(median(builtin)),
     ratio: round(median(guest) / median(builtin), 2),

@@ -11,10 +11,12 @@ import { startServer } from '../handlers/server/server.js';
 import { createApp } from '../src/http/app.js';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
-import { buildGuest, haveClang } from './guests/build.js';
-import { CLI, photo, SHARED_MODELS } from './helpers.js';
+import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
+import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
 
 if (!haveClang() && process.env.CI) throw new Error('clang and wasi-libc are missing: .ci/run installs them');
+if (!haveRustWasm() && process.env.CI)
+  throw new Error('rustc for wasm32-wasi is missing: .ci/run installs it');
 const skip = haveClang() ? false : 'clang / wasi-libc not installed (apt-get install clang lld wasi-libc)';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -149,5 +151,25 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
       delete process.env.TFLITE_FN_PROGRAM;
       await server.close();
     }
+  });
+
+  it('the WasmEdge classic in Rust prints exactly what `tflite-fn < grace_hopper.jpg` prints', {
+    skip: haveRustWasm() ? false : 'Debian rustc with wasm32-wasi not installed',
+  }, () => {
+    const wasm = buildRustGuest(
+      join(SHARED_MODELS, 'mobilenet_v2_1.0_224_quant.tflite'),
+      join(SHARED_MODELS, 'imagenet_labels.txt'),
+    );
+    const guest = spawnSync(process.execPath, [CLI, 'run', wasm], {
+      input: photo('grace_hopper.jpg'),
+      encoding: 'utf8',
+    });
+    assert.equal(guest.status, 0, guest.stderr);
+    const builtin = spawnSync(process.execPath, [CLI], {
+      input: photo('grace_hopper.jpg'),
+      encoding: 'utf8',
+    });
+    assert.equal(guest.stdout, builtin.stdout);
+    assert.equal(guest.stdout, `${CLASSIC_GRACE_HOPPER}\n`);
   });
 });

@@ -34,6 +34,14 @@ export class GuestMemory {
     return this.#check(pointer, length).slice(pointer, pointer + length);
   }
 
+  /**
+   * A view of guest bytes without copying, for reading at once (hashing) and never keeping:
+   * it aliases guest memory.
+   */
+  view(pointer: number, length: number): Uint8Array {
+    return this.#check(pointer, length).subarray(pointer, pointer + length);
+  }
+
   readString(pointer: number, length: number): string {
     return new TextDecoder().decode(this.read(pointer, length));
   }

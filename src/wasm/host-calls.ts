@@ -4,7 +4,11 @@ import type { TensorInfo } from '../engine/types.js';
 export type PixelLayout = 'rgb8' | 'bgr8' | 'rgb32f' | 'bgr32f';
 
 export type HostRequest =
-  | { readonly op: 'compile'; readonly model: Uint8Array }
+  /**
+   * By sha256 first: the owner compiles each distinct model once, so a program that embeds its
+   * model sends the bytes only when the owner has not seen them (reply `unknown: true`).
+   */
+  | { readonly op: 'compile'; readonly sha256: string; readonly model?: Uint8Array }
   | { readonly op: 'run'; readonly handle: number; readonly inputs: readonly Uint8Array[] }
   | {
       readonly op: 'decode';
@@ -23,7 +27,7 @@ export type HostReply =
     }
   | { readonly ok: true; readonly outputs: readonly Uint8Array[] }
   | { readonly ok: true; readonly pixels: Uint8Array }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly unknown?: boolean };
 
 /** Called synchronously by host functions (the guest waits while the owner works). */
 export type HostCall = (request: HostRequest) => HostReply;

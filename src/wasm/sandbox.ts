@@ -77,11 +77,14 @@ function fromBytes(bytes: Uint8Array, dtype: string): TensorData {
 async function answer(request: HostRequest): Promise<HostReply> {
   try {
     if (request.op === 'compile') {
-      const key = sha256(request.model);
-      let model = models.get(key);
+      let model = models.get(request.sha256);
       if (!model) {
+        if (!request.model) return { ok: false, error: 'model not seen yet', unknown: true };
+        if (sha256(request.model) !== request.sha256)
+          return { ok: false, error: 'the model bytes do not match their sha256' };
         model = LiteRtCompiledModelAdapter.compile(request.model, "the program's model");
-        models.set(key, model);
+        models.set(request.sha256, model);
+        const key = request.sha256;
         model.catch(() => models.delete(key));
       }
       const compiled = await model;

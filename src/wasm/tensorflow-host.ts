@@ -7,6 +7,7 @@
  * mismatch or an undecodable image returns the failure value and says why on the guest's
  * stderr, instead of handing back zeros.
  */
+import { createHash } from 'node:crypto';
 import type { TensorInfo } from '../engine/types.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { HostCall, PixelLayout } from './host-calls.js';
@@ -41,7 +42,10 @@ export function createTensorflowHost(
 
   const tensorflowlite = {
     wasmedge_tensorflowlite_create_session: (modelPtr: number, modelLen: number): bigint => {
-      const reply = call({ op: 'compile', model: memory().read(modelPtr, modelLen) });
+      const sha256 = createHash('sha256').update(memory().view(modelPtr, modelLen)).digest('hex');
+      let reply = call({ op: 'compile', sha256 });
+      if (!reply.ok && reply.unknown)
+        reply = call({ op: 'compile', sha256, model: memory().read(modelPtr, modelLen) });
       if (!reply.ok) return fail(`create_session: ${reply.error}`, 0n);
       if (!('handle' in reply)) return fail('create_session: unexpected reply', 0n);
       const id = nextHandle++;

@@ -1,6 +1,8 @@
 /**
- * Builds the C test guests for wasm32-wasi with Debian's clang and wasi-libc (installed by
- * .ci/run). The embedded model and labels become C arrays here, at build time.
+ * Builds the test guests for wasm32-wasi: C ones with Debian's clang and wasi-libc, the Rust
+ * one with Debian's rustc and its wasm32 standard library (all installed by .ci/run; /usr/bin
+ * is named because a rustup toolchain without the wasm32 target may come first on PATH).
+ * Embedded models and labels are read from their files at build time.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,5 +38,52 @@ export function buildGuest(
   execFileSync('clang', ['--target=wasm32-wasi', '-O2', `-I${OUT}`, '-o', wasm, join(SOURCES, `${name}.c`)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  return wasm;
+}
+
+const RUSTC = '/usr/bin/rustc';
+
+export function haveRustWasm(): boolean {
+  return existsSync(RUSTC) && existsSync('/usr/lib/rustlib/wasm32-wasi');
+}
+
+/** The WasmEdge classic in Rust, over our stand-in for the wasmedge_tensorflow_interface crate. */
+export function buildRustGuest(model: string, labels: string): string {
+  mkdirSync(OUT, { recursive: true });
+  const rust = join(SOURCES, 'rust');
+  const library = join(OUT, 'libwasmedge_tensorflow_interface.rlib');
+  const common = ['--edition', '2021', '--target', 'wasm32-wasi', '-O'];
+  execFileSync(
+    RUSTC,
+    [
+      ...common,
+      '--crate-type',
+      'rlib',
+      '--crate-name',
+      'wasmedge_tensorflow_interface',
+      join(rust, 'wasmedge_tensorflow_interface.rs'),
+      '-o',
+      library,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const wasm = join(OUT, 'classify-rs.wasm');
+  execFileSync(
+    RUSTC,
+    [
+      ...common,
+      '--extern',
+      `wasmedge_tensorflow_interface=${library}`,
+      join(rust, 'classify.rs'),
+      '-o',
+      wasm,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, TFLITE_FN_GUEST_MODEL: model, TFLITE_FN_GUEST_LABELS: labels },
+    },
+  );
   return wasm;
 }
