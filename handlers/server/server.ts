@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
-import { createApp, errorResponse } from '../../src/http/app.js';
+import { createApp, errorResponse, notFoundResponse } from '../../src/http/app.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
@@ -159,15 +159,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     }),
   );
 
-  app.notFound((c) =>
-    errorResponse(
-      new TfliteFnError(
-        404,
-        'not_found',
-        `no route ${c.req.method} ${new URL(c.req.url).pathname}; try POST /classify`,
-      ),
-    ),
-  );
+  app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error));
 
   const listener = getRequestListener(app.fetch);

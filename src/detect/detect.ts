@@ -142,10 +142,8 @@ export async function detect(image: Uint8Array, options: DetectOptions = {}): Pr
   } catch (cause) {
     throw sharpErrorToTfliteFnError(cause);
   }
-  // Upright size of the photo, and how much the working copy was scaled down.
-  const meta = await opened.pipeline.clone().metadata();
-  const uprightWidth = (meta.orientation ?? 1) >= 5 ? opened.height : opened.width;
-  const factor = uprightWidth / decoded.info.width;
+  // How much the working copy was scaled down from the upright photo.
+  const factor = opened.uprightWidth / decoded.info.width;
   timing.decodeMs += performance.now() - decodeStarted;
 
   const model = await loading;

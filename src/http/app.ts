@@ -89,6 +89,14 @@ export function errorResponse(
   return Response.json(failure.toJSON(), { status: failure.status, headers });
 }
 
+/** The 404 every surface gives for a path it does not serve. */
+export function notFoundResponse(request: Request): Response {
+  const path = new URL(request.url).pathname;
+  return errorResponse(
+    new TfliteFnError(404, 'not_found', `no route ${request.method} ${path}; try POST /classify`),
+  );
+}
+
 export function createApp(options: AppOptions = {}): Hono {
   const catalog = options.catalog ?? defaultCatalog();
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
@@ -222,15 +230,7 @@ export function createApp(options: AppOptions = {}): Hono {
     app.get(`${base}/healthz`, (c) => c.json({ status: 'ok' }));
   }
 
-  app.notFound((c) =>
-    errorResponse(
-      new TfliteFnError(
-        404,
-        'not_found',
-        `no route ${c.req.method} ${new URL(c.req.url).pathname}; try POST /classify`,
-      ),
-    ),
-  );
+  app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error, logError));
   return app;
 }

@@ -43,6 +43,8 @@ export interface OpenedImage {
   /** Size as stored in the file, before orientation. */
   readonly width: number;
   readonly height: number;
+  /** Width once upright: EXIF orientations 5-8 turn the photo a quarter. */
+  readonly uprightWidth: number;
 }
 
 /** Maps sharp's error text to what it means for the caller. */
@@ -90,7 +92,7 @@ export async function openImage(
     assertPixelCount(size.width, Math.abs(size.height), limits);
     const bmp = decodeBmp(bytes, limits.maxPixels);
     const pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } });
-    return { pipeline, format: 'bmp', width: bmp.width, height: bmp.height };
+    return { pipeline, format: 'bmp', width: bmp.width, height: bmp.height, uprightWidth: bmp.width };
   }
 
   // `failOn: 'truncated'` rejects cut-off files but tolerates the harmless warnings that many
@@ -122,5 +124,6 @@ export async function openImage(
     format: isAvif ? 'avif' : metadata.format,
     width: metadata.width ?? 0,
     height: metadata.height ?? 0,
+    uprightWidth: (metadata.orientation ?? 1) >= 5 ? (metadata.height ?? 0) : (metadata.width ?? 0),
   };
 }
