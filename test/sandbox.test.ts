@@ -24,6 +24,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 describe('WasmEdge-compatible sandbox', { skip }, () => {
   let classify: Uint8Array;
   let hostile: Uint8Array;
+  let errnoGuest: Uint8Array;
   before(() => {
     classify = readFileSync(
       buildGuest('classify', {
@@ -31,6 +32,7 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
         labels: join(SHARED_MODELS, 'imagenet_labels.txt'),
       }),
     );
+    errnoGuest = readFileSync(buildGuest('errno'));
     hostile = readFileSync(buildGuest('hostile'));
   });
 
@@ -60,6 +62,63 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     const result = await runWasm(classify, { stdin: new TextEncoder().encode('not a jpeg') });
     assert.equal(result.exitCode, 2);
     assert.match(text(result.stderr), /load_jpg_to_rgb8: the data is not an image/);
+  });
+
+  describe('the 0.3 errno ABI', () => {
+    const run = (scenario: string, stdin: Uint8Array = photo('grace_hopper.jpg')) =>
+      runWasm(errnoGuest, { args: ['errno', scenario], stdin });
+
+    it('classifies grace_hopper.jpg like the 0.2 program does', async () => {
+      const [legacy, errno] = await Promise.all([
+        runWasm(classify, { stdin: photo('grace_hopper.jpg') }),
+        run('classify'),
+      ]);
+      assert.equal(errno.exitCode, 0, text(errno.stderr));
+      assert.equal(text(errno.stdout), text(legacy.stdout));
+      assert.equal(text(errno.stderr), '');
+    });
+
+    it('a wrong tensor name is errno 1, and stderr lists the real names', async () => {
+      const result = await run('wrong-name');
+      assert.equal(text(result.stdout), 'append_input: 1\nget_output_tensor: 1\n');
+      assert.match(text(result.stderr), /append_input: the model has no input 'images'; its inputs: 'input'/);
+      assert.match(
+        text(result.stderr),
+        /get_output_tensor: the model has no output 'scores'; its outputs: 'MobilenetV1/,
+      );
+    });
+
+    it('a pointer outside guest memory is errno 3 (missing memory), not a host crash', async () => {
+      const result = await run('bad-pointer');
+      assert.equal(result.exitCode, 0);
+      assert.equal(
+        text(result.stdout),
+        'create_session past memory: 3\ncreate_session out-pointer past memory: 3\n',
+      );
+      assert.match(
+        text(result.stderr),
+        /create_session: bad pointer: pointer \d+ with length 4096 is outside/,
+      );
+    });
+
+    it('an undecodable image is errno 1 with the reason', async () => {
+      const result = await run('bad-image', new TextEncoder().encode('not a jpeg'));
+      assert.equal(text(result.stdout), 'load_jpg: 1\n');
+      assert.match(text(result.stderr), /load_jpg: the data is not an image/);
+    });
+
+    it('a buffer of the wrong size is refused (nothing half-written), and says the size needed', async () => {
+      const result = await run('small-buffer');
+      assert.equal(text(result.stdout), 'get_tensor_data: 1 written 0\nload_jpg: 1\n');
+      assert.match(text(result.stderr), /the buffer holds 1000 bytes; output tensor 0 has 1001/);
+      assert.match(text(result.stderr), /the buffer holds 49152 bytes; the image needs 196608/);
+    });
+
+    it('an unknown session id is errno 1', async () => {
+      const result = await run('bad-session');
+      assert.equal(text(result.stdout), 'run_session: 1\n');
+      assert.match(text(result.stderr), /run_session: no session 4242/);
+    });
   });
 
   it('stops an endless program at the deadline', async () => {
@@ -93,8 +152,9 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
 
   it('a bad guest pointer is refused, never read', async () => {
     const result = await runWasm(hostile, { args: ['hostile', 'badpointer'] });
-    assert.notEqual(result.exitCode, 0);
-    assert.match(text(result.stderr), /outside the guest's .*memory/);
+    // The 0.2 ABI's only failure signal for create_session is a 0 handle.
+    assert.equal(text(result.stdout), 'session 0\n');
+    assert.match(text(result.stderr), /create_session: bad pointer: .*outside the guest's .*memory/);
   });
 
   it('tflite-fn run program.wasm < photo', () => {

@@ -1,179 +1,152 @@
 /**
- * The WasmEdge TensorFlow host modules, for guests written against WasmEdge's TensorFlow
- * extension (Rust crate `wasmedge_tensorflow_interface` 0.2): `wasmedge_tensorflowlite`
- * sessions, `wasmedge_image` decoding, and `wasmedge_tensorflow` present only so programs link.
+ * The WasmEdge TensorFlow host modules: `wasmedge_tensorflowlite` sessions in both ABIs the
+ * published crates use, `wasmedge_image` decoding (image-host.ts), and `wasmedge_tensorflow`
+ * present only so programs link.
+ *
+ * - 0.2 (crate wasmedge_tensorflow_interface 0.2, the published examples): prefixed names,
+ *   u64 handles, failure shown only by a 0 handle or a 1 status.
+ * - 0.3: unprefixed names, u32 ids, every call returns an errno and writes results through
+ *   out-pointers.
  *
  * Unlike the original host, every pointer is bounds-checked, and a wrong tensor name, a size
- * mismatch or an undecodable image returns the failure value and says why on the guest's
- * stderr, instead of handing back zeros.
+ * mismatch or an undecodable image fails and says why on the guest's stderr, instead of
+ * handing back zeros.
  */
-import { createHash } from 'node:crypto';
-import type { TensorInfo } from '../engine/types.js';
 import type { GuestMemory } from './guest-memory.js';
-import type { HostCall, PixelLayout } from './host-calls.js';
+import type { HostCall } from './host-calls.js';
+import { errnoOf, HostFailure } from './host-failure.js';
+import { createImageHost } from './image-host.js';
+import { TfliteSessions } from './tflite-sessions.js';
 
-interface Session {
-  readonly handle: number;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
-  readonly given: Map<string, Uint8Array>;
-  results?: readonly Uint8Array[];
+type Complain = (message: string) => void;
+
+/** The 0.2 face: a failure returns `failed` (the only signal that ABI has). */
+function legacy<T>(what: string, complain: Complain, failed: T, body: () => T): T {
+  let value = failed;
+  const errno = errnoOf(what, complain, () => {
+    value = body();
+  });
+  return errno === 0 ? value : failed;
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { uint8: 1, int32: 4, float32: 4 };
-
-function byteLength(info: TensorInfo): number {
-  return info.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[info.dtype] ?? 1);
-}
-
-export function createTensorflowHost(
-  call: HostCall,
-  memory: () => GuestMemory,
-  complain: (message: string) => void,
-) {
-  const sessions = new Map<bigint, Session>();
+function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, complain: Complain) {
+  // 0.2 tensor handles name one output of one session's last run.
   const tensors = new Map<bigint, Uint8Array>();
-  let nextHandle = 1n;
+  let nextTensor = 1n;
+  const name = (pointer: number, length: number) => memory().readString(pointer, length);
 
-  const fail = <T>(message: string, value: T): T => {
-    complain(`tflite-fn host: ${message}\n`);
-    return value;
-  };
-
-  const tensorflowlite = {
-    wasmedge_tensorflowlite_create_session: (modelPtr: number, modelLen: number): bigint => {
-      const sha256 = createHash('sha256').update(memory().view(modelPtr, modelLen)).digest('hex');
-      let reply = call({ op: 'compile', sha256 });
-      if (!reply.ok && reply.unknown)
-        reply = call({ op: 'compile', sha256, model: memory().read(modelPtr, modelLen) });
-      if (!reply.ok) return fail(`create_session: ${reply.error}`, 0n);
-      if (!('handle' in reply)) return fail('create_session: unexpected reply', 0n);
-      const id = nextHandle++;
-      sessions.set(id, {
-        handle: reply.handle,
-        inputs: reply.inputs,
-        outputs: reply.outputs,
-        given: new Map(),
-      });
-      return id;
-    },
-    wasmedge_tensorflowlite_delete_session: (session: bigint): void => {
-      sessions.delete(session);
-    },
+  const v02 = {
+    wasmedge_tensorflowlite_create_session: (modelPtr: number, modelLen: number): bigint =>
+      legacy('create_session', complain, 0n, () => BigInt(sessions.create(memory(), modelPtr, modelLen))),
+    wasmedge_tensorflowlite_delete_session: (session: bigint): void => sessions.delete(Number(session)),
     wasmedge_tensorflowlite_append_input: (
       session: bigint,
       namePtr: number,
       nameLen: number,
       dataPtr: number,
       dataLen: number,
-    ): void => {
-      const state = sessions.get(session);
-      if (!state) {
-        fail(`append_input: no session ${session}`, undefined);
-        return;
-      }
-      const name = memory().readString(namePtr, nameLen);
-      const info =
-        state.inputs.find((input) => input.name === name) ??
-        (state.inputs.length === 1 && name === '' ? state.inputs[0] : undefined);
-      if (!info) {
-        fail(
-          `append_input: the model has no input '${name}'; its inputs: ${state.inputs.map((i) => `'${i.name}'`).join(', ')}`,
-          0,
-        );
-        return;
-      }
-      const data = memory().read(dataPtr, dataLen);
-      if (data.length !== byteLength(info)) {
-        fail(
-          `append_input: '${name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${data.length}`,
-          0,
-        );
-        return;
-      }
-      state.given.set(info.name, data);
-    },
-    wasmedge_tensorflowlite_run_session: (session: bigint): number => {
-      const state = sessions.get(session);
-      if (!state) return fail(`run_session: no session ${session}`, 1);
-      const missing = state.inputs.filter((input) => !state.given.has(input.name));
-      if (missing.length > 0)
-        return fail(`run_session: inputs not set: ${missing.map((i) => `'${i.name}'`).join(', ')}`, 1);
-      const reply = call({
-        op: 'run',
-        handle: state.handle,
-        inputs: state.inputs.map((input) => state.given.get(input.name) as Uint8Array),
-      });
-      if (!reply.ok) return fail(`run_session: ${reply.error}`, 1);
-      if (!('outputs' in reply) || !(reply.outputs[0] instanceof Uint8Array))
-        return fail('run_session: unexpected reply', 1);
-      state.results = reply.outputs as Uint8Array[];
-      return 0;
-    },
-    wasmedge_tensorflowlite_get_output_tensor: (
-      session: bigint,
-      namePtr: number,
-      nameLen: number,
-    ): bigint => {
-      const state = sessions.get(session);
-      if (!state) return fail(`get_output_tensor: no session ${session}`, 0n);
-      const name = memory().readString(namePtr, nameLen);
-      const index = state.outputs.findIndex((output) => output.name === name);
-      if (index < 0)
-        return fail(
-          `get_output_tensor: the model has no output '${name}'; its outputs: ${state.outputs.map((o) => `'${o.name}'`).join(', ')}`,
-          0n,
-        );
-      if (!state.results) return fail('get_output_tensor: run_session has not succeeded yet', 0n);
-      const id = nextHandle++;
-      tensors.set(id, state.results[index] as Uint8Array);
-      return id;
-    },
+    ): void =>
+      legacy('append_input', complain, undefined, () =>
+        sessions.appendInput(Number(session), name(namePtr, nameLen), memory().read(dataPtr, dataLen)),
+      ),
+    wasmedge_tensorflowlite_run_session: (session: bigint): number =>
+      legacy('run_session', complain, 1, () => {
+        sessions.run(Number(session));
+        return 0;
+      }),
+    wasmedge_tensorflowlite_get_output_tensor: (session: bigint, namePtr: number, nameLen: number): bigint =>
+      legacy('get_output_tensor', complain, 0n, () => {
+        const id = Number(session);
+        const data = sessions.output(id, sessions.outputIndex(id, name(namePtr, nameLen)));
+        const tensor = nextTensor++;
+        tensors.set(tensor, data);
+        return tensor;
+      }),
     wasmedge_tensorflowlite_get_tensor_len: (tensor: bigint): number => tensors.get(tensor)?.length ?? 0,
     wasmedge_tensorflowlite_get_tensor_data: (tensor: bigint, dstPtr: number): void => {
       const data = tensors.get(tensor);
       if (!data) {
-        fail(`get_tensor_data: no tensor ${tensor}`, undefined);
+        complain(`tflite-fn host: get_tensor_data: no tensor ${tensor}\n`);
         return;
       }
-      memory().write(dstPtr, data); // a bad destination traps the guest (GuestFault)
+      // The 0.2 signature has no room for an error: a bad destination traps the guest.
+      memory().write(dstPtr, data);
     },
   };
 
-  const image: Record<
-    string,
-    (imgPtr: number, imgLen: number, width: number, height: number, dstPtr: number) => number
-  > = {};
-  for (const format of ['jpg', 'png']) {
-    for (const layout of ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'] as PixelLayout[]) {
-      image[`wasmedge_image_load_${format}_to_${layout}`] = (imgPtr, imgLen, width, height, dstPtr) => {
-        if (width <= 0 || height <= 0 || width * height > 16_000_000)
-          return fail(`load_${format}_to_${layout}: bad size ${width}x${height}`, 1);
-        const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
-        if (!reply.ok) return fail(`load_${format}_to_${layout}: ${reply.error}`, 1);
-        if (!('pixels' in reply)) return fail('decode: unexpected reply', 1);
-        memory().write(dstPtr, reply.pixels);
-        return 0;
-      };
-    }
-  }
+  const v03 = {
+    create_session: (modelPtr: number, modelLen: number, outSessionPtr: number): number =>
+      errnoOf('create_session', complain, () => {
+        memory().writeU32(outSessionPtr, 0); // checks the out-pointer before compiling
+        memory().writeU32(outSessionPtr, sessions.create(memory(), modelPtr, modelLen));
+      }),
+    delete_session: (session: number): number =>
+      errnoOf('delete_session', complain, () => sessions.delete(session)),
+    append_input: (session: number, namePtr: number, nameLen: number, dataPtr: number, dataLen: number) =>
+      errnoOf('append_input', complain, () =>
+        sessions.appendInput(session, name(namePtr, nameLen), memory().read(dataPtr, dataLen)),
+      ),
+    run_session: (session: number): number => errnoOf('run_session', complain, () => sessions.run(session)),
+    get_output_tensor: (session: number, namePtr: number, nameLen: number, outTensorPtr: number) =>
+      errnoOf('get_output_tensor', complain, () =>
+        memory().writeU32(outTensorPtr, sessions.outputIndex(session, name(namePtr, nameLen))),
+      ),
+    get_tensor_len: (session: number, tensor: number, outLengthPtr: number): number =>
+      errnoOf('get_tensor_len', complain, () =>
+        memory().writeU32(outLengthPtr, sessions.outputLength(session, tensor)),
+      ),
+    get_tensor_data: (
+      session: number,
+      tensor: number,
+      bufPtr: number,
+      bufLen: number,
+      outWrittenPtr: number,
+    ) =>
+      errnoOf('get_tensor_data', complain, () => {
+        memory().writeU32(outWrittenPtr, 0);
+        const data = sessions.output(session, tensor);
+        // As WasmEdge: the buffer must be exactly the tensor's size, so a guest that got the
+        // type wrong hears about it instead of reading half a tensor.
+        if (bufLen !== data.length)
+          throw new HostFailure(
+            1,
+            `the buffer holds ${bufLen} bytes; output tensor ${tensor} has ${data.length}`,
+          );
+        memory().write(bufPtr, data);
+        memory().writeU32(outWrittenPtr, data.length);
+      }),
+  };
 
-  // Present so programs that import them link; each call fails with the failure value its
-  // signature has (0 handles, 1 for run, nothing for void functions) and says why.
-  const RETURNS_HANDLE = new Set([
+  return { ...v02, ...v03 };
+}
+
+/**
+ * Present so programs that import them link; each call fails with the failure value its
+ * signature has in either ABI and says why.
+ */
+function tensorflowStubs(complain: Complain) {
+  const LEGACY_HANDLES = new Set([
     'wasmedge_tensorflow_create_session',
     'wasmedge_tensorflow_get_output_tensor',
   ]);
   const unsupported = (name: string) => () => {
-    const value = RETURNS_HANDLE.has(name) ? 0n : name === 'wasmedge_tensorflow_run_session' ? 1 : 0;
-    return fail(
-      `wasmedge_tensorflow.${name}: full TensorFlow graphs are not supported; convert the model to TensorFlow Lite`,
-      value,
+    complain(
+      `tflite-fn host: wasmedge_tensorflow.${name}: full TensorFlow graphs are not supported; convert the model to TensorFlow Lite\n`,
     );
+    if (LEGACY_HANDLES.has(name)) return 0n;
+    // 0.2's run_session returns 1 on failure, its void functions ignore this; 0.3's errno 5 is
+    // "runtime error".
+    return name.startsWith('wasmedge_tensorflow_') ? 1 : 5;
   };
-  const tensorflow = new Proxy({} as Record<string, () => bigint | number>, {
+  return new Proxy({} as Record<string, () => bigint | number>, {
     get: (_target, name: string) => unsupported(name),
   });
+}
 
-  return { wasmedge_tensorflowlite: tensorflowlite, wasmedge_image: image, wasmedge_tensorflow: tensorflow };
+export function createTensorflowHost(call: HostCall, memory: () => GuestMemory, complain: Complain) {
+  return {
+    wasmedge_tensorflowlite: tensorflowLite(new TfliteSessions(call), memory, complain),
+    wasmedge_image: createImageHost(call, memory, complain),
+    wasmedge_tensorflow: tensorflowStubs(complain),
+  };
 }

@@ -28,7 +28,7 @@ function cArray(name: string, bytes: Uint8Array): string {
 }
 
 export function buildGuest(
-  name: 'classify' | 'hostile',
+  name: 'classify' | 'errno' | 'hostile',
   embed: { model?: string; labels?: string } = {},
 ): string {
   mkdirSync(OUT, { recursive: true });

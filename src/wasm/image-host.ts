@@ -1,0 +1,59 @@
+/**
+ * The `wasmedge_image` host module: decode a JPEG or PNG and stretch it to exactly width x
+ * height with a bilinear filter (no aspect kept, no crop), as interleaved RGB/BGR bytes or
+ * byte/255 floats. Decoding runs on sharp in the owner thread.
+ *
+ * - 0.2: `wasmedge_image_load_{jpg,png}_to_{rgb8,bgr8,rgb32f,bgr32f}(img, len, w, h, dst)`
+ *   → 0 or 1; the destination's size is implied, so it is checked when written.
+ * - 0.3: `load_jpg` / `load_png` / `load_image(img, len, w, h, type, out, out_max)` → errno,
+ *   type 0 RGB8, 1 BGR8, 2 RGB32F, 3 BGR32F; `out_max` must hold the whole image.
+ */
+import type { GuestMemory } from './guest-memory.js';
+import type { HostCall, PixelLayout } from './host-calls.js';
+import { ERRNO, errnoOf, HostFailure } from './host-failure.js';
+
+const LAYOUTS: readonly PixelLayout[] = ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'];
+/** Larger than any model input; stops a guest asking the host for gigabytes. */
+const MAX_PIXELS = 16_000_000;
+
+export function createImageHost(
+  call: HostCall,
+  memory: () => GuestMemory,
+  complain: (message: string) => void,
+) {
+  const decode = (imgPtr: number, imgLen: number, width: number, height: number, layout: PixelLayout) => {
+    if (width <= 0 || height <= 0 || width * height > MAX_PIXELS)
+      throw new HostFailure(ERRNO.INVALID_ARGUMENT, `bad size ${width}x${height}`);
+    const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
+    if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
+    if (!('pixels' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    return reply.pixels;
+  };
+
+  const module: Record<string, (...args: number[]) => number> = {};
+  for (const format of ['jpg', 'png']) {
+    for (const layout of LAYOUTS) {
+      const what = `load_${format}_to_${layout}`;
+      module[`wasmedge_image_${what}`] = (imgPtr = 0, imgLen = 0, width = 0, height = 0, dstPtr = 0) =>
+        errnoOf(what, complain, () => memory().write(dstPtr, decode(imgPtr, imgLen, width, height, layout)))
+          ? 1
+          : 0;
+    }
+  }
+  for (const what of ['load_jpg', 'load_png', 'load_image']) {
+    module[what] = (imgPtr = 0, imgLen = 0, width = 0, height = 0, type = 0, outPtr = 0, outMax = 0) =>
+      errnoOf(what, complain, () => {
+        const layout = LAYOUTS[type];
+        if (!layout) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `unknown data type ${type} (0-3)`);
+        const needed = width * height * 3 * (layout.endsWith('32f') ? 4 : 1);
+        if (outMax < needed)
+          throw new HostFailure(
+            ERRNO.INVALID_ARGUMENT,
+            `the buffer holds ${outMax} bytes; the image needs ${needed}`,
+          );
+        memory().view(outPtr, outMax); // bounds-check the whole buffer before decoding
+        memory().write(outPtr, decode(imgPtr, imgLen, width, height, layout));
+      });
+  }
+  return module;
+}

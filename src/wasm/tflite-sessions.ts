@@ -1,0 +1,121 @@
+/**
+ * TensorFlow Lite sessions as WasmEdge's host keeps them, minus its blind spots: each session
+ * knows its model's tensors, so a wrong name or a wrong byte count is refused with a message
+ * that lists what would have been right. Both ABIs (0.2 and 0.3) are faces over this one.
+ */
+import { createHash } from 'node:crypto';
+import type { TensorInfo } from '../engine/types.js';
+import type { GuestMemory } from './guest-memory.js';
+import type { HostCall } from './host-calls.js';
+import { ERRNO, HostFailure } from './host-failure.js';
+
+interface Session {
+  readonly handle: number;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly given: Map<string, Uint8Array>;
+  results?: readonly Uint8Array[];
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = { uint8: 1, int32: 4, float32: 4 };
+
+export function byteLength(info: TensorInfo): number {
+  return info.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[info.dtype] ?? 1);
+}
+
+const quoted = (tensors: readonly TensorInfo[]) => tensors.map((t) => `'${t.name}'`).join(', ');
+
+export class TfliteSessions {
+  readonly #sessions = new Map<number, Session>();
+  #nextId = 1;
+
+  constructor(private readonly call: HostCall) {}
+
+  /** Compiles (or finds, by sha256) the model in guest memory; returns the new session id. */
+  create(memory: GuestMemory, modelPtr: number, modelLen: number): number {
+    const sha256 = createHash('sha256').update(memory.view(modelPtr, modelLen)).digest('hex');
+    let reply = this.call({ op: 'compile', sha256 });
+    if (!reply.ok && reply.unknown)
+      reply = this.call({ op: 'compile', sha256, model: memory.read(modelPtr, modelLen) });
+    if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
+    if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    const id = this.#nextId++;
+    this.#sessions.set(id, {
+      handle: reply.handle,
+      inputs: reply.inputs,
+      outputs: reply.outputs,
+      given: new Map(),
+    });
+    return id;
+  }
+
+  delete(id: number): void {
+    this.#sessions.delete(id);
+  }
+
+  #get(id: number): Session {
+    const session = this.#sessions.get(id);
+    if (!session) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `no session ${id}`);
+    return session;
+  }
+
+  appendInput(id: number, name: string, data: Uint8Array): void {
+    const session = this.#get(id);
+    const info =
+      session.inputs.find((input) => input.name === name) ??
+      (session.inputs.length === 1 && name === '' ? session.inputs[0] : undefined);
+    if (!info)
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `the model has no input '${name}'; its inputs: ${quoted(session.inputs)}`,
+      );
+    if (data.length !== byteLength(info))
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `'${info.name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${data.length}`,
+      );
+    session.given.set(info.name, data);
+  }
+
+  run(id: number): void {
+    const session = this.#get(id);
+    const missing = session.inputs.filter((input) => !session.given.has(input.name));
+    if (missing.length > 0)
+      throw new HostFailure(ERRNO.INVALID_ARGUMENT, `inputs not set: ${quoted(missing)}`);
+    const reply = this.call({
+      op: 'run',
+      handle: session.handle,
+      inputs: session.inputs.map((input) => session.given.get(input.name) as Uint8Array),
+    });
+    if (!reply.ok) throw new HostFailure(ERRNO.RUNTIME_ERROR, reply.error);
+    if (!('outputs' in reply) || !(reply.outputs[0] instanceof Uint8Array))
+      throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    session.results = reply.outputs as Uint8Array[];
+  }
+
+  /** The output's index, which the 0.3 ABI uses as the tensor id. */
+  outputIndex(id: number, name: string): number {
+    const session = this.#get(id);
+    const index = session.outputs.findIndex((output) => output.name === name);
+    if (index < 0)
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `the model has no output '${name}'; its outputs: ${quoted(session.outputs)}`,
+      );
+    return index;
+  }
+
+  outputLength(id: number, index: number): number {
+    const info = this.#get(id).outputs[index];
+    if (!info) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `no output tensor ${index}`);
+    return byteLength(info);
+  }
+
+  /** The bytes of an output of the last successful run (never zeros standing in for one). */
+  output(id: number, index: number): Uint8Array {
+    const session = this.#get(id);
+    if (!session.outputs[index]) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `no output tensor ${index}`);
+    if (!session.results) throw new HostFailure(ERRNO.INVALID_ARGUMENT, 'run_session has not succeeded yet');
+    return session.results[index] as Uint8Array;
+  }
+}
