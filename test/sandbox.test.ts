@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createLambdaHandler } from '../handlers/aws-lambda/lambda.js';
@@ -148,6 +149,59 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     assert.equal(text(passwd.stdout), 'denied /etc/passwd\n');
     const env = await runWasm(hostile, { args: ['hostile', 'env'], env: { HOME: '/sandbox' } });
     assert.equal(text(env.stdout), 'HOME=/sandbox SECRET=(none)\n');
+  });
+
+  describe('granted directories (--dir)', () => {
+    let root: string;
+    before(() => {
+      root = mkdtempSync(join(tmpdir(), 'tflite-fn-dir-'));
+      mkdirSync(join(root, 'photos'));
+      writeFileSync(join(root, 'photos', 'note.txt'), 'inside the grant');
+      writeFileSync(join(root, 'secret.txt'), 'outside the grant');
+      symlinkSync(join(root, 'secret.txt'), join(root, 'photos', 'link'));
+    });
+    const photos = () => ({ guest: '/data', host: join(root, 'photos'), readOnly: false });
+    const run = async (
+      dirs: readonly { guest: string; host: string; readOnly: boolean }[],
+      ...args: string[]
+    ) => text((await runWasm(hostile, { args: ['hostile', ...args], dirs })).stdout);
+
+    it('reads a file inside a granted directory', async () => {
+      assert.equal(await run([photos()], 'cat', '/data/note.txt'), 'read /data/note.txt: inside the grant\n');
+    });
+
+    it('refuses paths that climb out: .., absolute host paths, symlinks', async () => {
+      assert.equal(await run([photos()], 'cat', '/data/../secret.txt'), 'denied /data/../secret.txt\n');
+      assert.equal(await run([photos()], 'cat', '/data/link'), 'denied /data/link\n');
+      assert.equal(
+        await run([photos()], 'cat', join(root, 'secret.txt')),
+        `denied ${join(root, 'secret.txt')}\n`,
+      );
+    });
+
+    it('writes into a granted directory, not into a read-only one', async () => {
+      assert.equal(await run([photos()], 'write', '/data/out.txt', 'result'), 'wrote /data/out.txt\n');
+      assert.equal(readFileSync(join(root, 'photos', 'out.txt'), 'utf8'), 'result');
+      const readOnly = { ...photos(), readOnly: true };
+      assert.equal(await run([readOnly], 'write', '/data/other.txt', 'x'), 'denied /data/other.txt\n');
+      assert.equal(existsSync(join(root, 'photos', 'other.txt')), false);
+      assert.equal(await run([readOnly], 'cat', '/data/note.txt'), 'read /data/note.txt: inside the grant\n');
+    });
+
+    it('tflite-fn run --dir GUEST:HOST:ro, and a clear error for a missing folder', () => {
+      const wasm = join(process.cwd(), 'build', 'guests', 'hostile.wasm');
+      const granted = spawnSync(
+        process.execPath,
+        [CLI, 'run', wasm, 'cat', '/data/note.txt', '--dir', `/data:${join(root, 'photos')}:ro`],
+        { encoding: 'utf8' },
+      );
+      assert.equal(granted.stdout, 'read /data/note.txt: inside the grant\n', granted.stderr);
+      const missing = spawnSync(process.execPath, [CLI, 'run', wasm, '--dir', join(root, 'nowhere')], {
+        encoding: 'utf8',
+      });
+      assert.notEqual(missing.status, 0);
+      assert.match(missing.stderr, /--dir: .*nowhere does not exist/);
+    });
   });
 
   it('a bad guest pointer is refused, never read', async () => {

@@ -118,13 +118,16 @@ Options:
 
 export const RUN_HELP = `Usage: tflite-fn run PROGRAM.wasm [ARGS...] [options] < input > output
 
-Runs a wasm32-wasi program written for WasmEdge's TensorFlow Lite extension (the legacy 0.2
-host ABI: wasmedge_tensorflowlite, wasmedge_image) in a sandbox: stdin in, stdout and
-stderr (1 MB each at most) out, its exit status returned. It sees no files, no network and
-only the environment given with --env.
+Runs a wasm32-wasi program written for WasmEdge's TensorFlow Lite extension (host modules
+wasmedge_tensorflowlite and wasmedge_image, legacy 0.2 ABI or errno-returning 0.3 ABI) in a
+sandbox: stdin in, stdout and stderr (1 MB each at most) out, its exit status returned. It
+sees no network, only the environment given with --env, and no files but those in
+directories granted with --dir.
 
 Options:
   --env NAME=VALUE   an environment variable for the program (repeatable)
+  --dir GUEST:HOST   let the program use the host folder HOST as GUEST (repeatable); one path
+                     means the same for both; add :ro to make it read-only
   --timeout MS       stop it after MS milliseconds (default 10000; exit status 124)
   --memory MB        its memory limit (default 512)
 `;

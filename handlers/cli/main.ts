@@ -112,6 +112,7 @@ const SUBCOMMANDS: Record<
   run: {
     options: {
       env: { type: 'string', multiple: true },
+      dir: { type: 'string', multiple: true },
       timeout: { type: 'string' },
       memory: { type: 'string' },
     },
@@ -122,6 +123,7 @@ const SUBCOMMANDS: Record<
           program: positionals[0],
           args: positionals.slice(1),
           env: (values.env as string[] | undefined) ?? [],
+          dirs: (values.dir as string[] | undefined) ?? [],
           timeoutMs: values.timeout as string | undefined,
           memoryMb: values.memory as string | undefined,
         },

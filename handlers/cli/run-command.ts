@@ -4,6 +4,7 @@
  */
 import { BadRequestError } from '../../src/errors.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
+import { parseDirectoryGrant } from '../../src/wasm/wasi-files.js';
 import type { Io } from './commands.js';
 import { readImageArgument, readStdin } from './read-input.js';
 
@@ -13,6 +14,7 @@ export interface RunArgs {
   readonly env: readonly string[];
   readonly timeoutMs?: string | undefined;
   readonly memoryMb?: string | undefined;
+  readonly dirs: readonly string[];
 }
 
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
@@ -32,6 +34,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     stdin: process.stdin.isTTY ? new Uint8Array(0) : await readStdin(),
     timeoutMs: args.timeoutMs ? Number(args.timeoutMs) : 10_000,
     memoryBytes: (args.memoryMb ? Number(args.memoryMb) : 512) * 1024 * 1024,
+    dirs: args.dirs.map(parseDirectoryGrant),
   });
   io.stdout.write(result.stdout);
   io.stderr.write(result.stderr);

@@ -9,6 +9,7 @@ import { GuestFault, GuestMemory } from './guest-memory.js';
 import type { HostCall, HostReply } from './host-calls.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
+import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
 
 /** Set once per worker: the line to the owner thread for host calls. */
 export interface GuestWorkerData {
@@ -23,6 +24,8 @@ export interface GuestJob {
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: Uint8Array;
   readonly outputCap: number;
+  /** Host directories the program may use (none: no filesystem at all). */
+  readonly dirs: readonly DirectoryGrant[];
 }
 
 export interface GuestResult {
@@ -50,7 +53,8 @@ function run(job: GuestJob): GuestResult {
     if (!memory) throw new GuestFault('the program has no memory export');
     return memory;
   };
-  const wasi = createWasi(job, guestMemory);
+  const files = new GrantedFiles(job.dirs);
+  const wasi = createWasi(job, files, guestMemory);
   const complain = (message: string) => wasi.stderr.append(new TextEncoder().encode(message));
   const host = createTensorflowHost(call, guestMemory, complain);
 
@@ -76,6 +80,8 @@ function run(job: GuestJob): GuestResult {
           : String(error instanceof Error ? error.message : error);
       complain(`tflite-fn: the program stopped: ${reason}\n`);
     }
+  } finally {
+    files.closeAll();
   }
   return {
     exitCode,

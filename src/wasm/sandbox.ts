@@ -3,13 +3,15 @@
  * here unchanged, their TensorFlow Lite sessions on the core's LiteRT engine.
  *
  * Isolation: the program sees its arguments, the environment it is given, stdin and two
- * capped output streams; no files, no network, no host environment. Its memory is capped by
+ * capped output streams; no files (unless directories are granted), no network, no host
+ * environment. Its memory is capped by
  * rewriting the module's memory maximum; its time by running it in a worker thread that is
  * terminated at the deadline. Programs are compiled once per process (by sha256) and models
  * compiled once per distinct model bytes, so a program that embeds its model pays for
  * compiling it only on its first run.
  */
 import { createHash } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
 import type { TensorData } from '../engine/types.js';
@@ -19,6 +21,7 @@ import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
 import type { GuestJob, GuestResult } from './guest-worker.js';
 import type { HostReply, HostRequest } from './host-calls.js';
 import { capMemory } from './memory-cap.js';
+import type { DirectoryGrant } from './wasi-files.js';
 
 export interface RunOptions {
   readonly args?: readonly string[];
@@ -27,6 +30,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   readonly memoryBytes?: number;
   readonly outputCap?: number;
+  /** Host directories to grant (WASI preopens); by default the program sees no files. */
+  readonly dirs?: readonly DirectoryGrant[];
 }
 
 export interface RunResult extends GuestResult {
@@ -173,7 +178,24 @@ async function stop(guest: GuestWorker): Promise<void> {
   await guest.worker.terminate();
 }
 
+/** Checks each grant names a directory, and pins it to its real path before the run. */
+function checkedGrants(dirs: readonly DirectoryGrant[]): DirectoryGrant[] {
+  return dirs.map((grant) => {
+    let host: string;
+    try {
+      host = realpathSync(grant.host);
+    } catch {
+      throw new BadRequestError('bad_option', `--dir: ${grant.host} does not exist`);
+    }
+    if (!statSync(host).isDirectory())
+      throw new BadRequestError('bad_option', `--dir: ${grant.host} is not a directory`);
+    if (!grant.guest) throw new BadRequestError('bad_option', `--dir: no guest path for ${grant.host}`);
+    return { ...grant, host };
+  });
+}
+
 export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
+  const dirs = checkedGrants(options.dirs ?? []);
   const compileStarted = performance.now();
   const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
   const compileMs = performance.now() - compileStarted;
@@ -188,6 +210,7 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
     env: options.env ?? {},
     stdin: options.stdin ?? new Uint8Array(0),
     outputCap: options.outputCap ?? 1024 * 1024,
+    dirs,
   };
   let reusable = false;
   try {

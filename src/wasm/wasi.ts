@@ -1,11 +1,13 @@
 /**
  * The slice of WASI preview 1 a sandboxed program gets: arguments and environment given
  * explicitly, stdin from a buffer, stdout and stderr into capped buffers, clocks, random
- * bytes and exit. No files, sockets or host environment: calls for those fail with ENOSYS or
- * EBADF, so a program that tries (say, to open /etc/passwd) gets an error, not access.
+ * bytes and exit, and files only inside directories the user granted (wasi-files.ts). No
+ * sockets or host environment: calls for those fail with ENOSYS or EBADF, so a program that
+ * tries (say, to open /etc/passwd) gets an error, not access.
  */
 import { randomFillSync } from 'node:crypto';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
+import type { GrantedFiles } from './wasi-files.js';
 
 const ERRNO = { SUCCESS: 0, BADF: 8, INVAL: 28, NOSYS: 52, NOTCAPABLE: 76, SPIPE: 70 } as const;
 
@@ -22,6 +24,14 @@ export interface WasiOptions {
   readonly stdin: Uint8Array;
   /** Bytes kept per output stream; the rest is dropped and `truncated` is set. */
   readonly outputCap: number;
+}
+
+/** The guest's iovec array (pointer, length pairs) as views of its memory. */
+function iovecs(mem: GuestMemory, iovs: number, count: number): Uint8Array[] {
+  const views: Uint8Array[] = [];
+  for (let i = 0; i < count; i++)
+    views.push(mem.view(mem.readU32(iovs + 8 * i), mem.readU32(iovs + 8 * i + 4)));
+  return views;
 }
 
 export class CappedOutput {
@@ -50,7 +60,7 @@ function encodeStrings(values: readonly string[]): Uint8Array[] {
   return values.map((value) => new TextEncoder().encode(`${value}\0`));
 }
 
-export function createWasi(options: WasiOptions, memory: () => GuestMemory) {
+export function createWasi(options: WasiOptions, files: GrantedFiles, memory: () => GuestMemory) {
   const stdout = new CappedOutput(options.outputCap);
   const stderr = new CappedOutput(options.outputCap);
   let stdinOffset = 0;
@@ -94,28 +104,29 @@ export function createWasi(options: WasiOptions, memory: () => GuestMemory) {
     environ_get: guard((environ: number, buffer: number) => writeList(env, environ, buffer)),
     environ_sizes_get: guard((count: number, size: number) => sizes(env, count, size)),
     fd_write: guard((fd: number, iovs: number, iovsLength: number, written: number) => {
+      const mem = memory();
+      if (files.handles(fd))
+        return files.call(() => mem.writeU32(written, files.write(fd, iovecs(mem, iovs, iovsLength))));
       const target = fd === 1 ? stdout : fd === 2 ? stderr : undefined;
       if (!target) return ERRNO.BADF;
-      const mem = memory();
       let total = 0;
-      for (let i = 0; i < iovsLength; i++) {
-        const pointer = mem.readU32(iovs + 8 * i);
-        const length = mem.readU32(iovs + 8 * i + 4);
-        target.append(mem.read(pointer, length));
-        total += length;
+      for (const chunk of iovecs(mem, iovs, iovsLength)) {
+        target.append(chunk);
+        total += chunk.length;
       }
       mem.writeU32(written, total);
       return ERRNO.SUCCESS;
     }),
     fd_read: guard((fd: number, iovs: number, iovsLength: number, read: number) => {
-      if (fd !== 0) return ERRNO.BADF;
       const mem = memory();
+      if (files.handles(fd))
+        return files.call(() => mem.writeU32(read, files.read(fd, iovecs(mem, iovs, iovsLength))));
+      if (fd !== 0) return ERRNO.BADF;
       let total = 0;
-      for (let i = 0; i < iovsLength && stdinOffset < options.stdin.length; i++) {
-        const pointer = mem.readU32(iovs + 8 * i);
-        const length = mem.readU32(iovs + 8 * i + 4);
-        const chunk = options.stdin.subarray(stdinOffset, stdinOffset + length);
-        mem.write(pointer, chunk);
+      for (const buffer of iovecs(mem, iovs, iovsLength)) {
+        if (stdinOffset >= options.stdin.length) break;
+        const chunk = options.stdin.subarray(stdinOffset, stdinOffset + buffer.length);
+        buffer.set(chunk);
         stdinOffset += chunk.length;
         total += chunk.length;
       }
@@ -123,6 +134,7 @@ export function createWasi(options: WasiOptions, memory: () => GuestMemory) {
       return ERRNO.SUCCESS;
     }),
     fd_fdstat_get: guard((fd: number, stat: number) => {
+      if (files.handles(fd)) return files.call(() => files.fdstat(memory(), fd, stat));
       if (fd > 2) return ERRNO.BADF;
       // filetype CHARACTER_DEVICE (2), no flags, all rights: enough for stdio buffering logic.
       const bytes = new Uint8Array(24);
@@ -131,12 +143,49 @@ export function createWasi(options: WasiOptions, memory: () => GuestMemory) {
       memory().write(stat, bytes);
       return ERRNO.SUCCESS;
     }),
-    fd_close: (fd: number) => (fd <= 2 ? ERRNO.SUCCESS : ERRNO.BADF),
-    fd_seek: (fd: number) => (fd <= 2 ? ERRNO.SPIPE : ERRNO.BADF),
-    // No preopened directories: programs see no filesystem at all.
-    fd_prestat_get: () => ERRNO.BADF,
-    fd_prestat_dir_name: () => ERRNO.BADF,
-    path_open: () => ERRNO.NOTCAPABLE,
+    fd_filestat_get: guard((fd: number, out: number) =>
+      files.handles(fd) ? files.call(() => files.filestat(memory(), fd, out)) : ERRNO.BADF,
+    ),
+    fd_close: (fd: number) =>
+      files.handles(fd) ? files.call(() => files.close(fd)) : fd <= 2 ? ERRNO.SUCCESS : ERRNO.BADF,
+    fd_seek: guard((fd: number, offset: bigint, whence: number, out: number) => {
+      if (!files.handles(fd)) return fd <= 2 ? ERRNO.SPIPE : ERRNO.BADF;
+      return files.call(() => memory().writeU64(out, files.seek(fd, offset, whence)));
+    }),
+    fd_tell: guard((fd: number, out: number) => {
+      if (!files.handles(fd)) return fd <= 2 ? ERRNO.SPIPE : ERRNO.BADF;
+      return files.call(() => memory().writeU64(out, files.seek(fd, 0n, 1)));
+    }),
+    // Granted directories are preopened from fd 3 on; with none, fd 3 is EBADF and libc
+    // knows there is no filesystem.
+    fd_prestat_get: guard((fd: number, out: number) => files.call(() => files.prestatGet(memory(), fd, out))),
+    fd_prestat_dir_name: guard((fd: number, pointer: number, length: number) =>
+      files.call(() => files.prestatDirName(memory(), fd, pointer, length)),
+    ),
+    path_open: guard(
+      (
+        dirFd: number,
+        _lookupFlags: number,
+        path: number,
+        pathLength: number,
+        oflags: number,
+        rightsBase: bigint,
+        _rightsInheriting: bigint,
+        fdflags: number,
+        out: number,
+      ) => {
+        const mem = memory();
+        const guestPath = mem.readString(path, pathLength);
+        return files.call(() => files.pathOpen(mem, dirFd, guestPath, oflags, rightsBase, fdflags, out));
+      },
+    ),
+    path_filestat_get: guard(
+      (dirFd: number, _flags: number, path: number, pathLength: number, out: number) => {
+        const mem = memory();
+        const guestPath = mem.readString(path, pathLength);
+        return files.call(() => files.pathFilestat(mem, dirFd, guestPath, out));
+      },
+    ),
     clock_time_get: guard((_id: number, _precision: bigint, time: number) => {
       memory().writeU64(time, process.hrtime.bigint());
       return ERRNO.SUCCESS;

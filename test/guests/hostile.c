@@ -30,6 +30,21 @@ int main(int argc, char **argv) {
     printf(f ? "opened /etc/passwd\n" : "denied /etc/passwd\n");
     return 0;
   }
+  if (!strcmp(what, "cat") && argc > 2) {
+    FILE *f = fopen(argv[2], "r");
+    if (!f) { printf("denied %s\n", argv[2]); return 0; }
+    char buffer[256];
+    size_t n = fread(buffer, 1, sizeof buffer - 1, f);
+    buffer[n] = 0;
+    printf("read %s: %s\n", argv[2], buffer);
+    return 0;
+  }
+  if (!strcmp(what, "write") && argc > 3) {
+    FILE *f = fopen(argv[2], "w");
+    if (!f || fputs(argv[3], f) < 0 || fclose(f) != 0) { printf("denied %s\n", argv[2]); return 0; }
+    printf("wrote %s\n", argv[2]);
+    return 0;
+  }
   if (!strcmp(what, "badpointer")) {
     uint64_t session = create_session((const uint8_t *)0x7ffffff0, 0x1000);
     printf("session %llu\n", (unsigned long long)session);
