@@ -203,12 +203,22 @@ export function functionTaskDir(dir: string): string {
 }
 
 /** Runs layers/smoke.js in a fresh process as Lambda would: NODE_PATH=<opt>/nodejs/node_modules. */
-export function smokeTest(layerModules: string, taskDir: string): { ok: boolean; output: string } {
+export function smokeTest(
+  layerModules: string,
+  taskDir: string,
+  extraEnv: Record<string, string> = {},
+): { ok: boolean; output: string } {
   const smoke = join(root, 'dist', 'layers', 'smoke.js');
   const photo = join(root, '.cache', 'samples', 'grace_hopper.jpg');
   const result = spawnSync(process.execPath, [smoke, join(taskDir, 'index.cjs'), photo], {
     cwd: taskDir,
-    env: { PATH: process.env.PATH ?? '', NODE_PATH: layerModules, LAMBDA_TASK_ROOT: taskDir, HOME: taskDir },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: layerModules,
+      LAMBDA_TASK_ROOT: taskDir,
+      HOME: taskDir,
+      ...extraEnv,
+    },
     encoding: 'utf8',
   });
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };

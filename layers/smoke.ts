@@ -6,12 +6,16 @@
  *   node smoke.js /path/to/task/index.cjs photo.jpg
  *
  * Prints one JSON line: init and first-invoke times and the label; exits 1 unless the label
- * is 'military uniform'.
+ * is 'military uniform'. With TFLITE_FN_PROGRAM set, the function serves that wasm program:
+ * the line carries its answer instead, and any 200 passes.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-type Handler = (event: object, context: object) => Promise<{ statusCode: number; body: string }>;
+type Handler = (
+  event: object,
+  context: object,
+) => Promise<{ statusCode: number; body: string; isBase64Encoded?: boolean }>;
 
 const [handlerPath, photoPath] = process.argv.slice(2);
 if (!handlerPath || !photoPath) {
@@ -54,14 +58,18 @@ const context = {
 const invokeStarted = performance.now();
 const result = await handler(event, context);
 const firstInvokeMs = performance.now() - invokeStarted;
-const body = JSON.parse(result.body) as { label?: string; error?: unknown };
+// A deployment serving a wasm program (TFLITE_FN_PROGRAM) answers with the program's text.
+const serving = process.env.TFLITE_FN_PROGRAM;
+const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+const body = serving ? { answer: text } : (JSON.parse(text) as { label?: string; error?: unknown });
 console.log(
   JSON.stringify({
     status: result.statusCode,
-    label: body.label ?? body.error,
+    ...('answer' in body ? { answer: body.answer } : { label: body.label ?? body.error }),
     initMs: Math.round(initMs),
     firstInvokeMs: Math.round(firstInvokeMs),
     processMs: Math.round(performance.now()),
   }),
 );
-process.exit(body.label === 'military uniform' ? 0 : 1);
+const ok = 'answer' in body ? result.statusCode === 200 : body.label === 'military uniform';
+process.exit(ok ? 0 : 1);

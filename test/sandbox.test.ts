@@ -4,12 +4,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createLambdaHandler } from '../handlers/aws-lambda/lambda.js';
-import { eventTemplate } from '../handlers/dev/event-templates.js';
-import { buildLambdaEvent, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
-import { serverConfig } from '../handlers/server/config.js';
-import { startServer } from '../handlers/server/server.js';
-import { createApp } from '../src/http/app.js';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
@@ -219,52 +213,6 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /in the picture\n$/);
-  });
-
-  it('serves a program instead of the built-in classifier on every platform (body → stdin, stdout → response)', async () => {
-    const program = join(process.cwd(), 'build', 'guests', 'classify.wasm');
-    const expected = text((await runWasm(classify, { stdin: photo('grace_hopper.jpg') })).stdout);
-    const app = createApp({ program });
-    // Vercel and Netlify hand the app a Request as is.
-    const web = await app.fetch(
-      new Request('https://x.example/api/classify', { method: 'POST', body: photo('grace_hopper.jpg') }),
-    );
-    assert.equal(web.headers.get('content-type'), 'text/plain; charset=utf-8');
-    assert.equal(await web.text(), expected);
-    // Lambda: an HTTP API event with the photo base64-encoded.
-    const event = buildLambdaEvent(
-      'api-gateway-v2',
-      {
-        method: 'POST',
-        path: '/classify',
-        query: '',
-        headers: { 'content-type': 'image/jpeg' },
-        body: photo('grace_hopper.jpg'),
-      },
-      eventTemplate('api-gateway-v2', 'x.example'),
-    );
-    const lambda = createLambdaHandler({ app });
-    const response = lambdaResultToHttp((await lambda(event as never)) as never);
-    assert.equal(text(response.body), expected);
-    // The self-hosted server, configured by environment.
-    process.env.TFLITE_FN_PROGRAM = program;
-    const server = await startServer(serverConfig({ port: '0', workers: '1' }, {}), () => undefined);
-    try {
-      const served = await fetch(`${server.url}/classify`, {
-        method: 'POST',
-        body: photo('grace_hopper.jpg'),
-      });
-      assert.equal(await served.text(), expected);
-      const broken = await fetch(`${server.url}/classify`, {
-        method: 'POST',
-        body: new TextEncoder().encode('not a jpeg'),
-      });
-      assert.equal(broken.status, 500);
-      assert.match(((await broken.json()) as { error: { message: string } }).error.message, /exited with 2/);
-    } finally {
-      delete process.env.TFLITE_FN_PROGRAM;
-      await server.close();
-    }
   });
 
   it('the WasmEdge classic in Rust prints exactly what `tflite-fn < grace_hopper.jpg` prints', {

@@ -8,8 +8,9 @@
  *   GET  /healthz    liveness
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { type Classification, type ClassifyOptions, classify } from '../classify.js';
@@ -18,6 +19,7 @@ import { type Detections, type DetectOptions, detect } from '../detect/detect.js
 import { BadRequestError, TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
+import { packageRoot } from '../store/paths.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
 import { negotiate } from './negotiate.js';
 import { readBodyCapped, readClassifyRequest } from './read-request.js';
@@ -97,6 +99,22 @@ export function notFoundResponse(request: Request): Response {
   );
 }
 
+/**
+ * A relative program path is looked up from the working folder, then from the package's own
+ * folder: on Lambda, Vercel and Netlify the deployed files sit under the task root, which is
+ * not always the working folder.
+ */
+function programPath(configured: string | undefined): string | undefined {
+  if (!configured || isAbsolute(configured)) return configured || undefined;
+  const fromHere = resolve(configured);
+  if (existsSync(fromHere)) return fromHere;
+  try {
+    return join(packageRoot(), configured);
+  } catch {
+    return fromHere; // not inside the package: the read fails later with a clear message
+  }
+}
+
 export function createApp(options: AppOptions = {}): Hono {
   const catalog = options.catalog ?? defaultCatalog();
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
@@ -117,7 +135,7 @@ export function createApp(options: AppOptions = {}): Hono {
     );
   }
 
-  const program = options.program ?? process.env.TFLITE_FN_PROGRAM;
+  const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
   let programBytes: Promise<Uint8Array> | undefined;
   const runProgram = async (request: Request): Promise<Response> => {
     programBytes ??= readFile(program as string).catch((cause: unknown) => {
@@ -128,6 +146,8 @@ export function createApp(options: AppOptions = {}): Hono {
       });
     });
     const stdin = await readBodyCapped(request, bodyLimit);
+    // The program would only fail on nothing; say so as the client's mistake it is.
+    if (stdin.length === 0) throw new BadRequestError('empty_image', 'no input was sent: the body is empty');
     const { runWasm } = await import('../wasm/sandbox.js');
     const result = await runWasm(await programBytes, { args: [basename(program as string)], stdin });
     if (result.exitCode !== 0) {

@@ -11,13 +11,15 @@
  * compiling it only on its first run.
  */
 import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
 import type { TensorData } from '../engine/types.js';
 import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
+import { packageRoot } from '../store/paths.js';
 import type { GuestJob, GuestResult } from './guest-worker.js';
 import type { HostReply, HostRequest } from './host-calls.js';
 import { capMemory } from './memory-cap.js';
@@ -132,6 +134,16 @@ async function answer(request: HostRequest): Promise<HostReply> {
   }
 }
 
+/**
+ * The worker's script sits beside this file, except where a bundler (Netlify's esbuild) moved
+ * this code into one file: there it ships as an included file under the package folder.
+ */
+function guestWorkerFile(): URL | string {
+  const beside = new URL('./guest-worker.js', import.meta.url);
+  if (existsSync(beside)) return beside;
+  return join(packageRoot(), 'dist', 'src', 'wasm', 'guest-worker.js');
+}
+
 interface GuestWorker {
   readonly worker: Worker;
   readonly port: MessagePort;
@@ -152,7 +164,7 @@ function startGuestWorker(): GuestWorker {
       Atomics.notify(wake, 0);
     });
   });
-  const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
+  const worker = new Worker(guestWorkerFile(), {
     workerData: { port: channel.port2, signal },
     transferList: [channel.port2],
     execArgv: [], // not the host's flags (--input-type, inspectors...)

@@ -5,7 +5,7 @@
  * Embedded models and labels are read from their files at build time.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/store/paths.js';
 
@@ -86,4 +86,22 @@ export function buildRustGuest(model: string, labels: string): string {
     },
   );
   return wasm;
+}
+
+/** The program the platform tests serve: the C classic, in the folder deployments package. */
+export interface ProgramFixture {
+  /** Relative to the package root, as a deployment names it in TFLITE_FN_PROGRAM. */
+  readonly relativePath: string;
+  readonly bytes: Uint8Array;
+}
+
+export function programFixture(): ProgramFixture {
+  const built = buildGuest('classify', {
+    model: join(packageRoot(), '.cache', 'models', 'mobilenet_v1_0.25_128_quant.tflite'),
+    labels: join(packageRoot(), '.cache', 'models', 'imagenet_labels.txt'),
+  });
+  const relativePath = 'programs/classify.wasm';
+  mkdirSync(join(packageRoot(), 'programs'), { recursive: true });
+  copyFileSync(built, join(packageRoot(), relativePath));
+  return { relativePath, bytes: readFileSync(built) };
 }

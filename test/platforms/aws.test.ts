@@ -21,6 +21,8 @@ import {
   smokeTest,
   unzipLayer,
 } from '../../layers/build.js';
+import { runWasm } from '../../src/wasm/sandbox.js';
+import { haveClang, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
 import {
   freePort,
@@ -104,6 +106,24 @@ describe('Lambda layer', () => {
     assert.ok(result.ok, result.output);
     assert.match(result.output, /"label":"military uniform"/);
   });
+
+  it(`${HOST}: the layer serves a wasm program shipped in the function package (TFLITE_FN_PROGRAM)`, {
+    skip: haveClang() ? false : 'clang / wasi-libc not installed',
+  }, async () => {
+    const program = programFixture();
+    const build = builds.get(HOST) as LayerBuild;
+    const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+    const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-program-${HOST}`));
+    mkdirSync(join(task, 'programs'), { recursive: true });
+    copyFileSync(join(ROOT, program.relativePath), join(task, program.relativePath));
+    const result = smokeTest(opt, task, { TFLITE_FN_PROGRAM: program.relativePath });
+    assert.ok(result.ok, result.output);
+    const expected = new TextDecoder().decode(
+      (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
+    );
+    const line = JSON.parse(result.output.split('\n').pop() as string) as { answer: string };
+    assert.equal(line.answer, expected);
+  });
 });
 
 const serverless = platformTool('serverless');
@@ -124,7 +144,11 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       assert.equal(run.status, 0, run.output);
 
       const functionZip = join(out, 'classify.zip');
-      assert.deepEqual(zipEntries(functionZip), ['handlers/aws-lambda/handler.cjs']);
+      // The handler, and programs/*.wasm if a test or the user put a program there.
+      assert.deepEqual(
+        zipEntries(functionZip).filter((entry) => !/^programs\/[^/]+\.wasm$/.test(entry)),
+        ['handlers/aws-lambda/handler.cjs'],
+      );
       assert.ok(statSync(functionZip).size < 1 * MB);
 
       const template = JSON.parse(
@@ -162,6 +186,31 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('logs:')), actions.join(', '));
     });
   }
+
+  it('serverless package --param program=programs/classify.wasm ships the program and names it', {
+    skip: haveClang() ? false : 'clang / wasi-libc not installed',
+  }, async () => {
+    const program = programFixture();
+    const out = mkdtempSync(join(tmpdir(), 'sls-program-'));
+    const run = await runTool(serverless as string, [
+      'package',
+      '--param',
+      `program=${program.relativePath}`,
+      '--package',
+      out,
+    ]);
+    assert.equal(run.status, 0, run.output);
+    assert.ok(zipEntries(join(out, 'classify.zip')).includes(program.relativePath));
+    const template = JSON.parse(
+      readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as {
+      Resources: {
+        ClassifyLambdaFunction: { Properties: { Environment: { Variables: Record<string, string> } } };
+      };
+    };
+    const variables = template.Resources.ClassifyLambdaFunction.Properties.Environment.Variables;
+    assert.equal(variables.TFLITE_FN_PROGRAM, program.relativePath);
+  });
 
   it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {
     const template = JSON.parse(

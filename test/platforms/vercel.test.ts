@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BODY_LIMITS } from '../../src/http/limits.js';
+import { runWasm } from '../../src/wasm/sandbox.js';
 import { overHttp } from '../conformance/over-http.js';
+import { describeProgramConformance } from '../conformance/program-suite.js';
 import { describeConformance } from '../conformance/suite.js';
-import { platformTool, ROOT, runTool, SKIP_REASON, startTool } from './tools.js';
+import { type ProgramFixture, programFixture } from '../guests/build.js';
+import { photo } from '../helpers.js';
+import { platformTool, ROOT, runTool, SKIP_REASON, startTool, TOOL_ENV } from './tools.js';
 
 interface VcConfig {
   handler: string;
@@ -37,6 +41,9 @@ function materialise(func: string): string {
 
 describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_REASON }, () => {
   let base = '';
+  let programBase = '';
+  let program: ProgramFixture;
+  let expected = '';
   let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
@@ -49,6 +56,8 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
         JSON.stringify({ projectId: 'prj_local', orgId: 'team_local', settings: { framework: null } }),
       );
     }
+    // A program in programs/ before the build, so the function ships it (includeFiles).
+    program = programFixture();
     const build = await runTool(vercel as string, ['build', '--yes']);
     assert.equal(build.status, 0, build.output);
     const func = materialise(join(FUNCTIONS, 'classify.func'));
@@ -60,7 +69,20 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       { cwd: func },
     );
     base = server.match[1] as string;
-    stop = server.stop;
+    // The same built function, deployed with TFLITE_FN_PROGRAM set.
+    const programServer = await startTool(
+      process.execPath,
+      [join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'), join(func, config.handler)],
+      /listening (\S+)/,
+      { cwd: func, env: { ...TOOL_ENV, TFLITE_FN_PROGRAM: program.relativePath } },
+    );
+    programBase = programServer.match[1] as string;
+    expected = new TextDecoder().decode(
+      (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
+    );
+    stop = async () => {
+      await Promise.all([server.stop(), programServer.stop()]);
+    };
   });
   after(() => stop?.());
 
@@ -77,6 +99,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
         'models/imagenet.yaml',
         '.cache/models/mobilenet_v2_1.0_224_quant.tflite',
         'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm',
+        program.relativePath,
       ]) {
         assert.ok(files.includes(needed), `${route} ships ${needed}`);
       }
@@ -98,5 +121,11 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       prefix: '/api',
       maxBodyBytes: BODY_LIMITS.vercel.maxBytes,
     },
+  );
+
+  describeProgramConformance(
+    'Vercel, the built function serving a wasm program',
+    overHttp(() => programBase),
+    { prefix: '/api', expected: () => expected },
   );
 });
