@@ -1,0 +1,132 @@
+/**
+ * TensorFlow Lite model in, ONNX model out, for onnxruntime-node.
+ *
+ * The ONNX graph's inputs and outputs keep the TFLite tensors' names, element types and NHWC
+ * shapes, so a caller feeds it exactly the bytes it feeds LiteRT and reads the outputs the same
+ * way. Every TFLite operator is lowered by one function in ./ops; an operator or option with no
+ * exact lowering is a ModelLoadError that names it, and the model stays on LiteRT.
+ */
+import type { TensorDType, TensorInfo } from '../engine/types.js';
+import { ModelLoadError } from '../errors.js';
+import { encodeOnnxModel, type OnnxDataType, type OnnxValueInfo } from './onnx-writer.js';
+import { LoweringContext, type OperatorView, onnxType } from './ops/context.js';
+import { LOWERINGS } from './ops/index.js';
+import {
+  builtinOperatorName,
+  readTfliteModel,
+  TensorType,
+  tensorTypeName,
+  withModelErrors,
+} from './tflite-schema.js';
+
+/**
+ * Bumped on every change that alters the ONNX output, so converted models cached under the
+ * old version are converted (and verified) again.
+ */
+export const CONVERTER_VERSION = 1;
+
+/** The ONNX default-domain opset the graph is written against, and the IR version it needs. */
+const OPSET = 13;
+const IR_VERSION = 8;
+
+export interface ConversionResult {
+  /** The ONNX model (a serialized ModelProto). */
+  readonly onnx: Uint8Array;
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  /** The TFLite operators the model uses, in order of first use. */
+  readonly ops: string[];
+}
+
+const EDGE_DTYPES: Readonly<Record<number, TensorDType>> = {
+  [TensorType.UINT8]: 'uint8',
+  [TensorType.INT32]: 'int32',
+  [TensorType.FLOAT32]: 'float32',
+};
+
+/** Converts a .tflite model; `label` names it in error messages (a path or a model id). */
+export function convertTfliteToOnnx(tflite: Uint8Array, label: string): ConversionResult {
+  const model = readTfliteModel(tflite, label);
+  return withModelErrors(label, () => {
+    const [subgraph] = model.subgraphs;
+    if (!subgraph) throw new ModelLoadError(`cannot convert ${label} to ONNX: it has no subgraph`);
+    const ctx = new LoweringContext(model, subgraph, label);
+
+    const edge = (index: number, role: string): TensorInfo & { onnx: OnnxValueInfo } => {
+      const view = ctx.tensor(index);
+      const dtype = EDGE_DTYPES[view.type];
+      if (!dtype)
+        throw ctx.error(
+          `${role} '${view.name}' is ${tensorTypeName(view.type)}; only uint8, int32 and float32 are`,
+        );
+      if (view.shape.some((d) => d < 1)) throw ctx.error(`${role} '${view.name}' has no static shape`);
+      return {
+        name: view.name,
+        dtype,
+        shape: [...view.shape],
+        onnx: { name: view.name, dataType: onnxType(view.type) as OnnxDataType, shape: view.shape },
+      };
+    };
+    const inputs = subgraph.inputs.map((index) => edge(index, 'input'));
+    const outputs = subgraph.outputs.map((index) => edge(index, 'output'));
+    const names = [...inputs, ...outputs].map((info) => info.name);
+    if (new Set(names).size !== names.length) throw ctx.error('two graph inputs or outputs share a name');
+    for (const name of names) ctx.reserve(name);
+    subgraph.inputs.forEach((index, i) => {
+      ctx.bind(index, 'nhwc', (inputs[i] as TensorInfo).name);
+    });
+
+    const codes = model.operatorCodes;
+    const ops: string[] = [];
+    subgraph.operators.forEach((operator, index) => {
+      const code = codes[operator.opcodeIndex];
+      if (!code)
+        throw ctx.error(
+          `operator ${index} names operator code ${operator.opcodeIndex}, which does not exist`,
+        );
+      const builtin = code.builtinCode;
+      const name = builtin === 32 ? `CUSTOM '${code.customCode ?? ''}'` : builtinOperatorName(builtin);
+      const view: OperatorView = {
+        index,
+        code: builtin,
+        name,
+        version: code.version,
+        inputs: operator.inputs,
+        outputs: operator.outputs,
+        operator,
+      };
+      ctx.current = view;
+      const lowering = LOWERINGS.get(builtin);
+      if (!lowering) {
+        ctx.current = undefined;
+        throw ctx.error(`unsupported TFLite op ${name} (operator ${index} of subgraph 0)`);
+      }
+      if (!ops.includes(name)) ops.push(name);
+      lowering(ctx, view);
+      ctx.current = undefined;
+    });
+
+    subgraph.outputs.forEach((index, i) => {
+      ctx.emit('Identity', [ctx.value(index, 'nhwc')], [(outputs[i] as TensorInfo).name]);
+    });
+
+    const opsetImports = [{ domain: '', version: OPSET }];
+    if (ctx.domains.has('com.microsoft')) opsetImports.push({ domain: 'com.microsoft', version: 1 });
+    const onnx = encodeOnnxModel({
+      irVersion: IR_VERSION,
+      opsetImports,
+      producerName: 'tflite-fn',
+      producerVersion: String(CONVERTER_VERSION),
+      docString: 'converted from TensorFlow Lite by tflite-fn',
+      graph: {
+        name: subgraph.name || 'main',
+        nodes: ctx.nodes,
+        initializers: ctx.initializers,
+        inputs: inputs.map((info) => info.onnx),
+        outputs: outputs.map((info) => info.onnx),
+      },
+    });
+    const strip = ({ name, dtype, shape }: TensorInfo): TensorInfo => ({ name, dtype, shape });
+    return { onnx, inputs: inputs.map(strip), outputs: outputs.map(strip), ops };
+  });
+}

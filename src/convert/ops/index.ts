@@ -1,0 +1,28 @@
+/** Which function lowers each TFLite builtin operator; an operator not listed is unsupported. */
+import { BuiltinOperator } from '../tflite-schema.js';
+import type { LoweringContext, OperatorView } from './context.js';
+import { lowerConv2d, lowerDepthwiseConv2d, lowerFullyConnected } from './conv.js';
+import { lowerAdd, lowerRelu, lowerRelu6 } from './elementwise.js';
+import { lowerAveragePool2d, lowerMaxPool2d } from './pool.js';
+import { lowerDequantize, lowerQuantize, lowerSoftmax } from './quantize.js';
+import { lowerConcatenation, lowerPad, lowerReshape, lowerResizeBilinear } from './shape.js';
+
+export type Lowering = (ctx: LoweringContext, op: OperatorView) => void;
+
+export const LOWERINGS: ReadonlyMap<number, Lowering> = new Map<number, Lowering>([
+  [BuiltinOperator.ADD, lowerAdd],
+  [BuiltinOperator.AVERAGE_POOL_2D, lowerAveragePool2d],
+  [BuiltinOperator.CONCATENATION, lowerConcatenation],
+  [BuiltinOperator.CONV_2D, lowerConv2d],
+  [BuiltinOperator.DEPTHWISE_CONV_2D, lowerDepthwiseConv2d],
+  [BuiltinOperator.DEQUANTIZE, lowerDequantize],
+  [BuiltinOperator.FULLY_CONNECTED, lowerFullyConnected],
+  [BuiltinOperator.MAX_POOL_2D, lowerMaxPool2d],
+  [BuiltinOperator.PAD, lowerPad],
+  [BuiltinOperator.QUANTIZE, lowerQuantize],
+  [BuiltinOperator.RELU, lowerRelu],
+  [BuiltinOperator.RELU6, lowerRelu6],
+  [BuiltinOperator.RESHAPE, lowerReshape],
+  [BuiltinOperator.RESIZE_BILINEAR, lowerResizeBilinear],
+  [BuiltinOperator.SOFTMAX, lowerSoftmax],
+]);

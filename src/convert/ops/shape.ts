@@ -1,0 +1,144 @@
+/**
+ * Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, and RESIZE_BILINEAR
+ * (float only: interpolation of uint8 values has its own rounding in TFLite).
+ */
+import { attr } from '../onnx-writer.js';
+import {
+  BuiltinOptionsType,
+  ConcatenationOptions,
+  ResizeBilinearOptions,
+  TensorType,
+  tensorTypeName,
+} from '../tflite-schema.js';
+import { floatActivation, quantizedActivation } from './activation.js';
+import {
+  elementCount,
+  isQuantizedType,
+  type Layout,
+  type LoweringContext,
+  type OperatorView,
+  optionsOf,
+  readInt32s,
+  requireFloat,
+  requireRank,
+  TO_NCHW,
+} from './context.js';
+
+/**
+ * RESHAPE takes its new shape from an input tensor or from its options; after TFLite's
+ * allocation both equal the output tensor's shape, which is static in the file, so that is the
+ * one used.
+ */
+export function lowerReshape(ctx: LoweringContext, op: OperatorView): void {
+  const input = ctx.tensor(op.inputs[0] ?? -1);
+  const output = ctx.tensor(op.outputs[0] ?? -1);
+  if (output.shape.some((d) => d < 0) || elementCount(output.shape) !== elementCount(input.shape)) {
+    throw ctx.error(`cannot reshape [${input.shape}] to [${output.shape}]`);
+  }
+  if (input.type !== output.type) throw ctx.error('RESHAPE changes the element type');
+  ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [ctx.flatValue(input.index), ctx.int64s(output.shape)]));
+}
+
+export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void {
+  const options = optionsOf(ctx, op, BuiltinOptionsType.ConcatenationOptions, ConcatenationOptions);
+  const output = ctx.tensor(op.outputs[0] ?? -1);
+  const rank = output.shape.length;
+  const axis = options.axis < 0 ? options.axis + rank : options.axis;
+  if (axis < 0 || axis >= rank) throw ctx.error(`axis ${options.axis} is out of range for rank ${rank}`);
+  const layout: Layout = rank === 4 ? 'nchw' : 'nhwc';
+  const onnxAxis = layout === 'nchw' ? TO_NCHW.indexOf(axis as 0 | 1 | 2 | 3) : axis;
+  const quantized = isQuantizedType(output.type);
+  const inputs = op.inputs.map((index) => {
+    const input = ctx.tensor(index);
+    requireRank(ctx, input, rank);
+    if (input.type !== output.type) throw ctx.error('CONCATENATION inputs of different types');
+    const x = ctx.value(index, layout);
+    if (!quantized) return x;
+    // TFLite requantizes each input whose parameters differ from the output's.
+    const inQuant = ctx.requirePerTensor(input);
+    const outQuant = ctx.requirePerTensor(output);
+    if (inQuant.scales[0] === outQuant.scales[0] && inQuant.zeroPoints[0] === outQuant.zeroPoints[0])
+      return x;
+    const real = ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]);
+    return ctx.op('QuantizeLinear', [real, ...ctx.quantInputs(output)]);
+  });
+  if (!quantized) requireFloat(ctx, output);
+  const joined = ctx.op('Concat', inputs, { axis: attr.int(onnxAxis) });
+  const y = quantized
+    ? quantizedActivation(ctx, joined, options.fusedActivation, output)
+    : floatActivation(ctx, joined, options.fusedActivation);
+  ctx.bind(output.index, layout, y);
+}
+
+/** PAD with zeros; quantized tensors are padded with the zero point, the quantized zero. */
+export function lowerPad(ctx: LoweringContext, op: OperatorView): void {
+  const input = ctx.tensor(op.inputs[0] ?? -1);
+  const paddingIndex = op.inputs[1] ?? -1;
+  const output = ctx.tensor(op.outputs[0] ?? -1);
+  const rank = input.shape.length;
+  const paddingView = ctx.tensor(paddingIndex);
+  if (paddingView.type !== TensorType.INT32) {
+    throw ctx.error(`paddings of type ${tensorTypeName(paddingView.type)} are not supported`);
+  }
+  const paddings = readInt32s(ctx.requireConstant(paddingIndex, 'the paddings'));
+  if (paddings.length !== 2 * rank || paddings.some((p) => p < 0)) {
+    throw ctx.error(`paddings [${paddings}] do not fit rank ${rank}`);
+  }
+  for (let d = 0; d < rank; d++) {
+    const expected =
+      (input.shape[d] as number) + (paddings[2 * d] as number) + (paddings[2 * d + 1] as number);
+    if (output.shape[d] !== expected)
+      throw ctx.error(`padded shape [${output.shape}] is not the expected one`);
+  }
+  const layout: Layout = rank === 4 ? 'nchw' : 'nhwc';
+  const order = layout === 'nchw' ? [...TO_NCHW] : [...Array(rank).keys()];
+  const pads = [
+    ...order.map((d) => paddings[2 * d] as number),
+    ...order.map((d) => paddings[2 * d + 1] as number),
+  ];
+  const x = ctx.value(input.index, layout);
+  let value: string;
+  if (isQuantizedType(input.type)) {
+    if (output.type !== input.type) throw ctx.error('PAD changes the element type');
+    value = ctx.quantInputs(output)[1];
+  } else {
+    requireFloat(ctx, input, output);
+    value = ctx.float32Scalar(0);
+  }
+  ctx.bind(output.index, layout, ctx.op('Pad', [x, ctx.int64s(pads), value]));
+}
+
+/**
+ * RESIZE_BILINEAR's three coordinate mappings are ONNX Resize's align_corners, half_pixel and
+ * asymmetric (TFLite's default: source = destination * in/out).
+ */
+export function lowerResizeBilinear(ctx: LoweringContext, op: OperatorView): void {
+  const options = optionsOf(ctx, op, BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
+  const input = ctx.tensor(op.inputs[0] ?? -1);
+  const sizeIndex = op.inputs[1] ?? -1;
+  const output = ctx.tensor(op.outputs[0] ?? -1);
+  requireRank(ctx, input, 4);
+  requireRank(ctx, output, 4);
+  if (isQuantizedType(input.type)) {
+    throw ctx.error(`RESIZE_BILINEAR on ${tensorTypeName(input.type)} tensors is not supported`);
+  }
+  requireFloat(ctx, input, output);
+  const size = readInt32s(ctx.requireConstant(sizeIndex, 'the size'));
+  if (size.length !== 2 || size[0] !== output.shape[1] || size[1] !== output.shape[2]) {
+    throw ctx.error(`size [${size}] does not match the output [${output.shape}]`);
+  }
+  if (options.alignCorners && options.halfPixelCenters) {
+    throw ctx.error('align_corners together with half_pixel_centers is not supported');
+  }
+  const mode = options.alignCorners
+    ? 'align_corners'
+    : options.halfPixelCenters
+      ? 'half_pixel'
+      : 'asymmetric';
+  const sizes = TO_NCHW.map((axis) => output.shape[axis] as number);
+  const y = ctx.op('Resize', [ctx.value(input.index, 'nchw'), '', '', ctx.int64s(sizes)], {
+    mode: attr.string('linear'),
+    coordinate_transformation_mode: attr.string(mode),
+  });
+  ctx.bind(output.index, 'nchw', y);
+}
