@@ -68,5 +68,7 @@ export function mirrorDirs(): string[] {
   const configured = pathList(process.env.TFLITE_FN_MIRROR);
   if (configured.length > 0) return configured;
   const shared = resolve(packageRoot(), '..', 'shared');
-  return [join(shared, 'models'), join(shared, 'images')].filter((dir) => existsSync(dir));
+  return [join(shared, 'models'), join(shared, 'images'), join(shared, 'imagenet-sample')].filter((dir) =>
+    existsSync(dir),
+  );
 }

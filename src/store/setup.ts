@@ -6,7 +6,7 @@ import { ModelCatalog } from '../model/catalog.js';
 import { filesOf } from '../model/descriptor.js';
 import { ensurePinnedFile, type FetchSource, type PinnedFile } from './fetch.js';
 import { mirrorDirs, modelCacheDir, sampleCacheDir } from './paths.js';
-import { SAMPLE_PHOTOS } from './samples.js';
+import { SAMPLE_PHOTOS, VERIFICATION_PHOTOS } from './samples.js';
 
 export interface SetupOptions {
   readonly catalog?: ModelCatalog;
@@ -34,13 +34,19 @@ function pinnedModelFiles(catalog: ModelCatalog): PinnedFile[] {
   return [...files.values()];
 }
 
+function uniqueByName(files: readonly PinnedFile[]): PinnedFile[] {
+  return [...new Map(files.map((file) => [file.name, file])).values()];
+}
+
 export async function setup(options: SetupOptions = {}): Promise<SetupReport> {
   const catalog = options.catalog ?? new ModelCatalog({ warmUp: false });
   const mirrors = mirrorDirs();
   const common = { mirrors, offline: options.offline ?? false, quiet: options.quiet ?? false };
   const jobs: { file: PinnedFile; dir: string }[] = [
     ...pinnedModelFiles(catalog).map((file) => ({ file, dir: modelCacheDir() })),
-    ...SAMPLE_PHOTOS.map((file) => ({ file, dir: sampleCacheDir() })),
+    ...uniqueByName([...SAMPLE_PHOTOS, ...VERIFICATION_PHOTOS.classify, ...VERIFICATION_PHOTOS.detect]).map(
+      (file) => ({ file, dir: sampleCacheDir() }),
+    ),
   ];
   const report: SetupReport = { files: [] };
   for (const { file, dir } of jobs) {
