@@ -108,7 +108,20 @@ function weightQuantInputs(
 ): [scale: string, zeroPoint: string] {
   const quant = weights.quant;
   if (!quant) throw ctx.error(`weights '${weights.name}' have no scale and zero point`);
-  if (quant.scales.length === 1) return ctx.quantInputs(weights);
+  const shift = weights.type === TensorType.UINT8 ? 128 : 0;
+  if (quant.scales.length === 1) {
+    // Each node gets its own weight zero point: ORT may rewrite it together with the weights
+    // (see weightType), and a rewrite of a shared one clashes with itself.
+    return [
+      ctx.float32Scalar(quant.scales[0] as number),
+      ctx.initializer(
+        'w_zero_point',
+        OnnxDataType.INT8,
+        [],
+        Uint8Array.of(((quant.zeroPoints[0] as number) - shift) & 0xff),
+      ),
+    ];
+  }
   if (quant.scales.length !== outputChannels || quant.dimension !== channelAxis) {
     throw ctx.error(
       `weights '${weights.name}' have ${quant.scales.length} scales on axis ${quant.dimension}; expected ${outputChannels} on axis ${channelAxis}`,
@@ -125,11 +138,22 @@ function weightQuantInputs(
     ),
     ctx.initializer(
       'w_zero_point',
-      quantOnnxType(weights.type),
+      quantOnnxType(TensorType.INT8),
       [outputChannels],
-      Uint8Array.from(zeroPoints, (z) => z & 0xff),
+      Uint8Array.from(zeroPoints, (z) => (z - shift) & 0xff),
     ),
   ];
+}
+
+/**
+ * Weights go to ORT as int8 whatever TFLite stored. uint8 weights are re-centred, w - 128 with
+ * zero point z - 128: (w - z) is unchanged, so this is exact, and it lets ORT use its u8 x s8
+ * kernels, 1.5x faster than u8 x u8 on MobileNetV2 (5.6 vs 8.4 ms here). On x86 CPUs without
+ * VNNI those kernels can saturate 16-bit sums; OrtCompiledModel sets session.x64quantprecision,
+ * with which ORT turns such weights back to uint8 on those CPUs only.
+ */
+function weightType(type: number): number {
+  return type === TensorType.UINT8 ? TensorType.INT8 : type;
 }
 
 interface ConvOperands {
@@ -165,7 +189,12 @@ function emitConv(
       throw ctx.error(`${tensorTypeName(input.type)} input with ${tensorTypeName(output.type)} output`);
     }
     const [wScale, wZero] = weightQuantInputs(ctx, weights, outputChannels, operands.channelAxis);
-    const w = ctx.initializer('w', quantOnnxType(weights.type), operands.weightDims, operands.weightRaw);
+    const w = ctx.initializer(
+      'w',
+      quantOnnxType(weightType(weights.type)),
+      operands.weightDims,
+      weights.type === TensorType.UINT8 ? operands.weightRaw.map((v) => v ^ 0x80) : operands.weightRaw,
+    );
     const inputs = [x, ...ctx.quantInputs(input), w, wScale, wZero, ...ctx.quantInputs(output)];
     if (bias >= 0) {
       const biasView = ctx.tensor(bias);

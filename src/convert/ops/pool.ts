@@ -2,23 +2,63 @@
  * AVERAGE_POOL_2D and MAX_POOL_2D.
  *
  * TFLite averages over the pixels inside the image only (SAME padding does not count), which
- * is ONNX's count_include_pad = 0. Quantized averages use ORT's QLinearAveragePool
- * (com.microsoft): it sums the integers and divides once, like TFLite; the two round an exact
- * half differently (TFLite up, ORT to even), which an odd window such as MobileNet's 7x7 global
- * pool can never produce. Max pooling compares integers, so uint8 MaxPool is exact.
+ * is ONNX's count_include_pad = 0. Max pooling compares integers, so uint8 MaxPool is exact.
+ *
+ * Quantized average pooling is computed exactly, not with ORT's QLinearAveragePool: TFLite
+ * divides the integer sum with (sum + count / 2) / count, rounding halves up, and ORT rounds
+ * them to even. Halves are common (MobileNet V1 0.25 ends in a 4x4 pool: a sum that is 8 mod
+ * 16 is one), and one step on the pooled features moved its softmax output by up to 8 steps.
  */
-import { attr } from '../onnx-writer.js';
-import { BuiltinOptionsType, Pool2DOptions } from '../tflite-schema.js';
+import { attr, type OnnxAttributeValue, OnnxDataType } from '../onnx-writer.js';
+import { BuiltinOptionsType, Pool2DOptions, TensorType } from '../tflite-schema.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
   isQuantizedType,
   type LoweringContext,
   type OperatorView,
   optionsOf,
+  quantOnnxType,
   requireFloat,
   requireRank,
+  type TensorView,
 } from './context.js';
 import { convWindow } from './conv.js';
+
+/**
+ * TFLite's quantized average (the same scale and zero point in and out, as it requires): the
+ * mean of the stored integers rounded half away from zero. In float32 the mean of up to 2048
+ * integers of at most 255 is within 1e-4 of the exact fraction k / count, whose distance to a
+ * half is either 0 or at least 1 / (2 count); adding 1 / (4 count) before Floor therefore
+ * rounds every exact half up and nothing else.
+ */
+function exactQuantizedAverage(
+  ctx: LoweringContext,
+  x: string,
+  input: TensorView,
+  output: TensorView,
+  attributes: Record<string, OnnxAttributeValue>,
+  kernel: readonly [number, number],
+): string {
+  const inQuant = ctx.requirePerTensor(input);
+  const outQuant = ctx.requirePerTensor(output);
+  if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
+    throw ctx.error('quantized AVERAGE_POOL_2D with different input and output quantization');
+  }
+  const count = kernel[0] * kernel[1];
+  if (count > 2048)
+    throw ctx.error(`a ${kernel[0]}x${kernel[1]} quantized average pool is too large to round exactly`);
+  const real = ctx.op('Cast', [x], { to: attr.int(OnnxDataType.FLOAT) });
+  const mean = ctx.op('AveragePool', [real], { ...attributes, count_include_pad: attr.int(0) });
+  const half = ctx.float32Scalar(0.5 + 1 / (4 * count));
+  let rounded: string;
+  if (input.type === TensorType.UINT8) {
+    rounded = ctx.op('Floor', [ctx.op('Add', [mean, half])]);
+  } else {
+    const magnitude = ctx.op('Floor', [ctx.op('Add', [ctx.op('Abs', [mean]), half])]);
+    rounded = ctx.op('Mul', [magnitude, ctx.op('Sign', [mean])]);
+  }
+  return ctx.op('Cast', [rounded], { to: attr.int(quantOnnxType(input.type)) });
+}
 
 function lowerPool(ctx: LoweringContext, op: OperatorView, kind: 'average' | 'max'): void {
   const options = optionsOf(ctx, op, BuiltinOptionsType.Pool2DOptions, Pool2DOptions);
@@ -45,12 +85,7 @@ function lowerPool(ctx: LoweringContext, op: OperatorView, kind: 'average' | 'ma
   let y: string;
   if (isQuantizedType(input.type)) {
     if (kind === 'average') {
-      y = ctx.op(
-        'QLinearAveragePool',
-        [x, ...ctx.quantInputs(input), ...ctx.quantInputs(output)],
-        { ...attributes, count_include_pad: attr.int(0) },
-        'com.microsoft',
-      );
+      y = exactQuantizedAverage(ctx, x, input, output, attributes, window.kernel);
     } else {
       const inQuant = ctx.requirePerTensor(input);
       const outQuant = ctx.requirePerTensor(output);

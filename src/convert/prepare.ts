@@ -1,0 +1,125 @@
+/**
+ * Convert-and-verify for one catalog model, as set-up, `tflite-fn convert` and the layer build
+ * run it: convert the .tflite, run both engines on the verification photos preprocessed the
+ * way serving does, and store the ONNX model with its report (or the report of why not).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TensorData } from '../engine/types.js';
+import { toTfliteFnError } from '../errors.js';
+import { openImage } from '../image/decode.js';
+import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
+import { isDetector, type ModelDescriptor } from '../model/descriptor.js';
+import { sampleCacheDir } from '../store/paths.js';
+import { VERIFICATION_PHOTOS } from '../store/samples.js';
+import { CONVERTER_VERSION, type ConversionResult, convertTfliteToOnnx } from './convert.js';
+import { type ConversionReport, readReport, writeConverted } from './store.js';
+import { verifyConversion } from './verify.js';
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function verificationInputs(descriptor: ModelDescriptor) {
+  const detector = isDetector(descriptor);
+  const photos = detector ? VERIFICATION_PHOTOS.detect : VERIFICATION_PHOTOS.classify;
+  const { width, height, format, mean, std } = descriptor.input;
+  const inputs: { name: string; inputs: TensorData[] }[] = [];
+  for (const photo of photos) {
+    const path = join(sampleCacheDir(), photo.name);
+    if (!existsSync(path)) continue; // counted below: too few photos fails verification
+    const opened = await openImage(readFileSync(path));
+    const rgb = await resizeToRgb(opened, width, height, detector ? 'fill' : descriptor.input.resize);
+    inputs.push({ name: photo.name, inputs: [rgbToTensor(rgb, { width, height, format, mean, std })] });
+  }
+  return { inputs, expected: photos.length };
+}
+
+function scoresIndex(descriptor: ModelDescriptor, conversion: ConversionResult): number {
+  const name = isDetector(descriptor) ? descriptor.detect.scores : descriptor.output?.name;
+  if (name === undefined) return 0;
+  return Math.max(
+    0,
+    conversion.outputs.findIndex((output) => output.name === name),
+  );
+}
+
+export interface PrepareOptions {
+  /** Convert and verify again even if a report for this model and converter exists. */
+  readonly force?: boolean;
+}
+
+export async function convertAndVerify(
+  descriptor: ModelDescriptor,
+  tflite: Uint8Array,
+  options: PrepareOptions = {},
+): Promise<ConversionReport> {
+  const tfliteSha256 = sha256Of(tflite);
+  const known = options.force ? undefined : readReport(tfliteSha256);
+  if (known) return known;
+  const label = `model '${descriptor.id}'`;
+  const base = {
+    converterVersion: CONVERTER_VERSION,
+    tfliteSha256,
+    model: descriptor.id,
+    createdAt: new Date().toISOString(),
+  };
+  let conversion: ConversionResult;
+  try {
+    conversion = convertTfliteToOnnx(tflite, label);
+  } catch (error) {
+    const report: ConversionReport = {
+      ...base,
+      ok: false,
+      failedAt: 'convert',
+      message: toTfliteFnError(error).message,
+      ops: [],
+      inputs: [],
+      outputs: [],
+    };
+    writeConverted(report, undefined);
+    return report;
+  }
+  const { inputs, expected } = await verificationInputs(descriptor);
+  let outcome: Awaited<ReturnType<typeof verifyConversion>> | undefined;
+  if (inputs.length === expected) {
+    try {
+      outcome = await verifyConversion(
+        tflite,
+        conversion,
+        inputs,
+        scoresIndex(descriptor, conversion),
+        label,
+      );
+    } catch (error) {
+      // An ONNX model onnxruntime refuses (a converter bug) fails verification, not set-up.
+      const report: ConversionReport = {
+        ...base,
+        ok: false,
+        failedAt: 'verify',
+        message: toTfliteFnError(error).message,
+        ops: conversion.ops,
+        inputs: conversion.inputs,
+        outputs: conversion.outputs,
+      };
+      writeConverted(report, undefined);
+      return report;
+    }
+  }
+  const report: ConversionReport = {
+    ...base,
+    ok: outcome?.ok ?? false,
+    ...(outcome?.ok ? {} : { failedAt: 'verify' as const }),
+    message:
+      outcome?.message ??
+      `only ${inputs.length} of the ${expected} verification photos are present: run tflite-fn setup`,
+    ops: conversion.ops,
+    inputs: conversion.inputs,
+    outputs: conversion.outputs,
+    ...(outcome ? { verification: outcome.summary } : {}),
+  };
+  // A model that missed its photos is not stored: the next set-up, with photos, tries again.
+  if (outcome) writeConverted(report, report.ok ? conversion.onnx : undefined);
+  return report;
+}

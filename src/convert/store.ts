@@ -1,0 +1,81 @@
+/**
+ * Converted models on disk: `<cache>/onnx/<tflite sha256>-c<converter version>.onnx` and, beside
+ * it, the report of its conversion and verification (`.json`). Keyed by the .tflite's hash
+ * and the converter's version, so a changed model or converter is converted and verified
+ * again, never served from a stale file. A failed conversion or verification is stored too
+ * (report only), so `auto` does not retry it on every start.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TensorInfo } from '../engine/types.js';
+import { cacheDir } from '../store/paths.js';
+import { CONVERTER_VERSION } from './convert.js';
+
+export interface VerificationSummary {
+  /** How many photos both engines ran on. */
+  readonly photos: number;
+  /** Photos whose top-1 (highest-scoring class, or anchor for detectors) both engines agree on. */
+  readonly top1Agreement: number;
+  /** Largest difference of a uint8 output, in steps of its quantization scale. */
+  readonly maxQuantizedSteps: number;
+  /** Largest difference of a float32 output, absolute, and relative to max(1, |reference|). */
+  readonly maxFloatDifference: number;
+  readonly tolerance: string;
+  readonly litertMs: number;
+  readonly ortMs: number;
+}
+
+export interface ConversionReport {
+  readonly converterVersion: number;
+  readonly tfliteSha256: string;
+  /** The model it was made for (a catalog id or a path), for people reading the file. */
+  readonly model: string;
+  readonly createdAt: string;
+  /** True only when the model converted and passed verification: what `auto` requires. */
+  readonly ok: boolean;
+  /** Where it stopped when not ok: 'convert' or 'verify'. */
+  readonly failedAt?: 'convert' | 'verify';
+  readonly message: string;
+  readonly ops: readonly string[];
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly verification?: VerificationSummary;
+}
+
+export function convertedDir(): string {
+  return join(cacheDir(), 'onnx');
+}
+
+function basePath(tfliteSha256: string): string {
+  return join(convertedDir(), `${tfliteSha256}-c${CONVERTER_VERSION}`);
+}
+
+export function readReport(tfliteSha256: string): ConversionReport | undefined {
+  try {
+    const report = JSON.parse(readFileSync(`${basePath(tfliteSha256)}.json`, 'utf8')) as ConversionReport;
+    return report.converterVersion === CONVERTER_VERSION && report.tfliteSha256 === tfliteSha256
+      ? report
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readOnnx(tfliteSha256: string): Uint8Array {
+  return readFileSync(`${basePath(tfliteSha256)}.onnx`);
+}
+
+/** Writes atomically (temp file + rename): a reader never sees half a model. */
+function writeAtomically(path: string, data: string | Uint8Array): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
+}
+
+export function writeConverted(report: ConversionReport, onnx: Uint8Array | undefined): void {
+  mkdirSync(convertedDir(), { recursive: true });
+  const base = basePath(report.tfliteSha256);
+  // The model first, then the report that vouches for it.
+  if (onnx) writeAtomically(`${base}.onnx`, onnx);
+  writeAtomically(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+}

@@ -1,0 +1,111 @@
+/**
+ * A converted model earns its place only by matching the reference: both engines run the same
+ * inputs (real photos, preprocessed as serving does), and the ONNX model must give the same
+ * top-1 on every photo and outputs within a stated tolerance of LiteRT's:
+ * - uint8 outputs: at most 2 steps of the output's quantization scale (TFLite rounds half away
+ *   from zero in its fixed-point rescaling, onnxruntime half to even, so 1 step happens);
+ * - float32 outputs: |ort - litert| <= 1e-4 * max(1, |litert|) (summation order differs).
+ */
+import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
+import { OrtCompiledModel } from '../engine/ort-model.js';
+import type { CompiledModel, TensorData } from '../engine/types.js';
+import type { ConversionResult } from './convert.js';
+import type { VerificationSummary } from './store.js';
+
+export const QUANTIZED_STEPS_ALLOWED = 2;
+export const FLOAT_RELATIVE_ALLOWED = 1e-4;
+const TOLERANCE = `uint8 outputs within ${QUANTIZED_STEPS_ALLOWED} quantization steps, float32 within ${FLOAT_RELATIVE_ALLOWED} x max(1, |value|), same top-1 on every photo`;
+
+export interface VerificationOutcome {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly summary: VerificationSummary;
+}
+
+function argmax(values: TensorData): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+async function timed(model: CompiledModel, inputs: readonly TensorData[]): Promise<[TensorData[], number]> {
+  const started = performance.now();
+  const outputs = await model.run(inputs);
+  return [outputs, performance.now() - started];
+}
+
+/**
+ * Runs both engines on every photo's inputs. `scoresOutput` is the output whose argmax is the
+ * answer (class scores, or detector anchor scores).
+ */
+export async function verifyConversion(
+  tflite: Uint8Array,
+  conversion: ConversionResult,
+  photos: readonly { readonly name: string; readonly inputs: readonly TensorData[] }[],
+  scoresOutput: number,
+  label: string,
+): Promise<VerificationOutcome> {
+  const litert = await LiteRtCompiledModelAdapter.compile(tflite, label);
+  const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, label, 1);
+  try {
+    let top1Agreement = 0;
+    let maxQuantizedSteps = 0;
+    let maxFloatDifference = 0;
+    let litertMs = 0;
+    let ortMs = 0;
+    const problems: string[] = [];
+    for (const photo of photos) {
+      const [expected, litertTime] = await timed(litert, photo.inputs);
+      const [actual, ortTime] = await timed(ort, photo.inputs);
+      litertMs += litertTime;
+      ortMs += ortTime;
+      const expectedTop = argmax(expected[scoresOutput] as TensorData);
+      const actualTop = argmax(actual[scoresOutput] as TensorData);
+      if (expectedTop === actualTop) top1Agreement++;
+      else problems.push(`${photo.name}: top-1 ${actualTop} on onnxruntime, ${expectedTop} on LiteRT`);
+      conversion.outputs.forEach((info, index) => {
+        const a = actual[index] as TensorData;
+        const b = expected[index] as TensorData;
+        for (let i = 0; i < b.length; i++) {
+          const reference = b[i] as number;
+          const difference = Math.abs((a[i] as number) - reference);
+          if (info.dtype === 'float32') {
+            const relative = difference / Math.max(1, Math.abs(reference));
+            maxFloatDifference = Math.max(maxFloatDifference, relative);
+          } else {
+            maxQuantizedSteps = Math.max(maxQuantizedSteps, difference);
+          }
+        }
+      });
+    }
+    if (maxQuantizedSteps > QUANTIZED_STEPS_ALLOWED)
+      problems.push(
+        `a uint8 output differs by ${maxQuantizedSteps} steps (allowed ${QUANTIZED_STEPS_ALLOWED})`,
+      );
+    if (maxFloatDifference > FLOAT_RELATIVE_ALLOWED)
+      problems.push(
+        `a float32 output differs by ${maxFloatDifference.toExponential(2)} (allowed ${FLOAT_RELATIVE_ALLOWED})`,
+      );
+    const summary: VerificationSummary = {
+      photos: photos.length,
+      top1Agreement,
+      maxQuantizedSteps,
+      maxFloatDifference,
+      tolerance: TOLERANCE,
+      litertMs: Math.round((litertMs / Math.max(1, photos.length)) * 100) / 100,
+      ortMs: Math.round((ortMs / Math.max(1, photos.length)) * 100) / 100,
+    };
+    if (photos.length === 0)
+      return { ok: false, message: 'no photos to verify on: run tflite-fn setup', summary };
+    return problems.length === 0
+      ? {
+          ok: true,
+          message: `verified on ${photos.length} photos: same top-1 on all, max difference ${maxQuantizedSteps} steps / ${maxFloatDifference.toExponential(1)}`,
+          summary,
+        }
+      : { ok: false, message: `verification failed: ${problems.slice(0, 3).join('; ')}`, summary };
+  } finally {
+    litert.dispose();
+    ort.dispose();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * One converted model (ONNX, from src/convert) on onnxruntime-node's native CPU kernels, behind
+ * the engine-neutral `CompiledModel` face.
+ *
+ * onnxruntime-node is imported on first use only: loading its native library costs tens of
+ * milliseconds and memory that a process serving from LiteRT never needs.
+ */
+import { readFileSync } from 'node:fs';
+import type * as Ort from 'onnxruntime-node';
+import { ModelLoadError, TfliteFnError } from '../errors.js';
+import type { CompiledModel, TensorData, TensorInfo } from './types.js';
+
+type OrtModule = typeof Ort;
+
+let ortModule: Promise<OrtModule> | undefined;
+
+/** Loads onnxruntime-node once per process; a failure is not cached, so a retry tries again. */
+function loadOrt(): Promise<OrtModule> {
+  ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
+    ortModule = undefined;
+    throw new ModelLoadError(
+      `onnxruntime-node could not be loaded (${describe(cause)}); it ships prebuilt for linux, macOS and ` +
+        'windows on x64 and arm64. Reinstall it with `npm install onnxruntime-node`, or use --engine litert',
+      { cause },
+    );
+  });
+  return ortModule;
+}
+
+let u8s8Exact: boolean | undefined;
+
+/**
+ * Whether ORT's uint8 x int8 kernels compute exact sums on this CPU. The converter writes int8
+ * weights (see src/convert/ops/conv.ts); on x86 without VNNI, ORT multiplies them with
+ * VPMADDUBSW, which adds pairs of products in saturating 16 bits, and a MobileNet can exceed
+ * that. There the session gets `session.x64quantprecision`, which makes ORT turn QLinearConv's
+ * weights back into uint8 (exact, and 1.5x slower). It is not set everywhere because ORT
+ * applies it to every x86 CPU with AVX2, VNNI or not. Other architectures have no such kernel.
+ * Off Linux we cannot read the CPU flags cheaply and take the exact path.
+ */
+export function u8s8KernelsAreExact(): boolean {
+  if (u8s8Exact !== undefined) return u8s8Exact;
+  if (process.arch !== 'x64' && process.arch !== 'ia32') {
+    u8s8Exact = true;
+  } else {
+    let flags = '';
+    try {
+      flags = process.platform === 'linux' ? readFileSync('/proc/cpuinfo', 'latin1') : '';
+    } catch {
+      flags = '';
+    }
+    u8s8Exact = /\b(avx512_vnni|avx_vnni)\b/.test(flags);
+  }
+  return u8s8Exact;
+}
+
+const ARRAY_TYPES = {
+  uint8: Uint8Array,
+  int32: Int32Array,
+  float32: Float32Array,
+} as const;
+
+export class OrtCompiledModel implements CompiledModel {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly #ort: OrtModule;
+  readonly #session: Ort.InferenceSession;
+  readonly #label: string;
+  /**
+   * Runs are chained one after another: each already uses every thread it was given, and
+   * overlapping runs would only compete for them.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+  #disposed = false;
+
+  private constructor(
+    ort: OrtModule,
+    session: Ort.InferenceSession,
+    info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
+    label: string,
+  ) {
+    this.#ort = ort;
+    this.#session = session;
+    this.#label = label;
+    this.inputs = info.inputs;
+    this.outputs = info.outputs;
+  }
+
+  /**
+   * Creates an inference session for a converted model. `info` is what the converter reported
+   * (TFLite's names, types and NHWC shapes); `label` names the model in errors; `threads` is
+   * the intra-op thread count.
+   */
+  static async compile(
+    onnx: Uint8Array,
+    info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
+    label: string,
+    threads: number,
+  ): Promise<OrtCompiledModel> {
+    const ort = await loadOrt();
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnx, {
+        intraOpNumThreads: Math.max(1, Math.floor(threads)),
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        // Warnings from graph optimization (e.g. unused initializers) are not the caller's business.
+        logSeverityLevel: 3,
+        ...(u8s8KernelsAreExact() ? {} : { extra: { session: { x64quantprecision: '1' } } }),
+      });
+    } catch (cause) {
+      throw new ModelLoadError(`onnxruntime could not load the converted ${label}: ${describe(cause)}`, {
+        cause,
+      });
+    }
+    const missing = [
+      ...info.inputs.filter((tensor) => !session.inputNames.includes(tensor.name)),
+      ...info.outputs.filter((tensor) => !session.outputNames.includes(tensor.name)),
+    ];
+    if (missing.length > 0) {
+      await session.release();
+      throw new ModelLoadError(
+        `the converted ${label} lacks ${missing.map((tensor) => `'${tensor.name}'`).join(', ')}`,
+      );
+    }
+    return new OrtCompiledModel(ort, session, info, label);
+  }
+
+  run(inputs: readonly TensorData[]): Promise<TensorData[]> {
+    const result = this.#queue.then(() => this.#runNow(inputs));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {
+    if (this.#disposed) throw new ModelLoadError(`${this.#label} was disposed`);
+    if (inputs.length !== this.inputs.length) {
+      throw new TfliteFnError(
+        500,
+        'engine_error',
+        `${this.#label} takes ${this.inputs.length} inputs, got ${inputs.length}`,
+      );
+    }
+    const feeds: Record<string, Ort.Tensor> = {};
+    inputs.forEach((data, index) => {
+      const info = this.inputs[index] as TensorInfo;
+      const expected = info.shape.reduce((a, b) => a * b, 1);
+      if (data.length !== expected || !(data instanceof ARRAY_TYPES[info.dtype])) {
+        throw new TfliteFnError(
+          500,
+          'engine_error',
+          `input '${info.name}' of ${this.#label} needs ${expected} ${info.dtype} values, got ${data.length} in a ${data.constructor.name}`,
+        );
+      }
+      feeds[info.name] = new this.#ort.Tensor(info.dtype, data, [...info.shape]);
+    });
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = await this.#session.run(feeds);
+    } catch (cause) {
+      throw new ModelLoadError(`${this.#label} failed to run on onnxruntime: ${describe(cause)}`, { cause });
+    }
+    return this.outputs.map((info) => {
+      const tensor = results[info.name];
+      const ArrayType = ARRAY_TYPES[info.dtype];
+      if (!tensor || tensor.type !== info.dtype || !(tensor.data instanceof ArrayType)) {
+        throw new ModelLoadError(`${this.#label} gave no ${info.dtype} output '${info.name}'`);
+      }
+      // A copy: the caller owns its outputs, whatever ORT does with its buffers later.
+      return tensor.data.slice();
+    });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // Wait for a run in flight before releasing the native session under it.
+    void this.#queue.then(() => this.#session.release()).catch(() => undefined);
+  }
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
