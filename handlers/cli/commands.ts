@@ -1,6 +1,9 @@
 /** The CLI's commands. Each returns its exit status; output goes to the streams it is given. */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { classify, parseResize, parseTop } from '../../src/classify.js';
+import { readReport } from '../../src/convert/store.js';
+import { plannedEngine } from '../../src/engine/select.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
@@ -90,6 +93,13 @@ export async function modelsCommand(
     const d = entry.descriptor;
     const model = catalog.locate(entry, d.model);
     const labels = d.output ? catalog.locate(entry, d.output.labels) : undefined;
+    const sha256 =
+      d.model.sha256 ??
+      (existsSync(model.path)
+        ? createHash('sha256').update(readFileSync(model.path)).digest('hex')
+        : undefined);
+    const plan = sha256 ? plannedEngine(sha256, catalog.engine) : undefined;
+    const report = sha256 ? readReport(sha256) : undefined;
     return {
       id: entry.id,
       default: entry.id === catalog.defaultModel,
@@ -101,6 +111,8 @@ export async function modelsCommand(
       model: { path: model.path, present: existsSync(model.path) },
       task: d.task,
       labels: labels ? { path: labels.path, present: existsSync(labels.path) } : undefined,
+      engine: plan ? { name: plan.engine, ready: plan.ready, reason: plan.reason } : undefined,
+      conversion: report,
     };
   });
   if (args.json) {
@@ -117,14 +129,14 @@ export async function modelsCommand(
     }
     const state = (present: boolean) => (present ? 'present' : 'MISSING (run: npx tflite-fn setup)');
     io.stdout.write(
-      `${row.id}${mark}  ${row.title} (${row.task})\n  input  ${row.input}, resize ${row.resize}\n  model  ${row.model.path}  ${state(row.model.present)}\n${row.labels ? `  labels ${row.labels.path}  ${state(row.labels.present)}\n` : ''}`,
+      `${row.id}${mark}  ${row.title} (${row.task})\n  input  ${row.input}, resize ${row.resize}\n  model  ${row.model.path}  ${state(row.model.present)}\n${row.labels ? `  labels ${row.labels.path}  ${state(row.labels.present)}\n` : ''}${row.engine ? `  engine ${row.engine.name}${row.engine.ready ? '' : ' (NOT READY)'}: ${row.engine.reason}\n` : ''}`,
     );
   }
   return 0;
 }
 
 export async function setupCommand(
-  args: { offline?: boolean | undefined; quiet?: boolean | undefined },
+  args: { offline?: boolean | undefined; quiet?: boolean | undefined; convert?: boolean | undefined },
   io: Io,
 ): Promise<number> {
   const report = await setup({
@@ -138,5 +150,17 @@ export async function setupCommand(
     },
   });
   if (!args.quiet) io.stderr.write(`set-up complete: ${report.files.length} files verified by sha256\n`);
+  if (args.convert !== false) {
+    // The native engine's models: converted from the .tflite files and checked against LiteRT.
+    const { convertCatalog } = await import('../../src/convert/prepare.js');
+    await convertCatalog(new ModelCatalog({ warmUp: false }), {
+      onModel: (id, result, ms) => {
+        if (!args.quiet)
+          io.stderr.write(
+            `${result.ok ? 'onnx   ' : 'litert '} ${id}: ${result.message} (${Math.round(ms)} ms)\n`,
+          );
+      },
+    });
+  }
   return 0;
 }

@@ -1,20 +1,25 @@
 /** Usage text for `tflite-fn --help` and each command's `--help`. */
-export const MAIN_HELP = `tflite-fn: classify images with TensorFlow Lite models (LiteRT, WebAssembly)
+export const MAIN_HELP = `tflite-fn: classify images with TensorFlow Lite models (LiteRT, WebAssembly, or native
+onnxruntime on models converted and verified at set-up)
 
 Usage:
   tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
   tflite-fn classify FILE... [options]  classify files (- is stdin)
   tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
   tflite-fn run PROGRAM.wasm [ARGS]     run a WasmEdge TensorFlow program in the sandbox
+  tflite-fn convert MODEL|FILE.tflite   convert a model to ONNX for the native engine, verified
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
   tflite-fn serve [options]             the self-hosted server (worker pool, demo page at /)
   tflite-fn dev --platform P            serve the lambda, vercel or netlify handler locally
   tflite-fn event FILE [--kind K]       print the AWS Lambda event for a photo (invoke local)
 
-Run 'tflite-fn COMMAND --help' for a command's options.
+Run 'tflite-fn COMMAND --help' for a command's options. Every command takes
+--engine auto|litert|ort (default auto: ort for models with a verified ONNX conversion).
 
 Environment:
+  TFLITE_FN_ENGINE        auto (default), litert or ort, as --engine
+  TFLITE_FN_THREADS       inference threads per model (default: CPUs, at most 4)
   TFLITE_FN_MODELS        extra model descriptor folders (PATH-style list)
   TFLITE_FN_DEFAULT_MODEL model used when none is named (default: imagenet)
   TFLITE_FN_CACHE_DIR     where set-up puts fetched files (default: <package>/.cache)
@@ -46,15 +51,35 @@ export const MODELS_HELP = `Usage: tflite-fn models [--json] [--models-dir DIR]
 Lists every model: id, input size, where its files are and whether they are present.
 `;
 
-export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet]
+export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet] [--no-convert]
 
 Fetches the files of every model that pins them (sha256) and the sample photos into the cache,
 verifying each hash. Without network, files are copied from TFLITE_FN_MIRROR (or ../shared
-when present). Files already there with the right hash are kept.
+when present). Files already there with the right hash are kept. Then converts every model
+to ONNX for the native engine and verifies each against LiteRT (see tflite-fn convert).
 
 Options:
-  --offline    do not try the network; use mirror folders only
-  --quiet      no progress bars
+  --offline      do not try the network; use mirror folders only
+  --quiet        no progress bars
+  --no-convert   skip the ONNX conversion (models then run on litert)
+`;
+
+export const CONVERT_HELP = `Usage: tflite-fn convert MODEL [--force] [--json]
+       tflite-fn convert FILE.tflite [--out FILE.onnx]
+
+MODEL (a model id, see tflite-fn models): converts its .tflite file to ONNX, runs LiteRT and
+onnxruntime side by side on the verification photos (20 ImageNet photos for classifiers, face
+photos for detectors), and stores the ONNX model with its report in the cache, where the
+engine choice 'auto' finds it. Set-up does this for every model.
+
+FILE.tflite: converts only, writing FILE.onnx (or --out) and listing the operators; a model
+with an operator the converter does not cover fails with its name. Such a file is not
+verified: tflite-fn does not know how its inputs are prepared.
+
+Options:
+  --force    convert and verify again even if a report exists
+  --json     print the report as JSON
+  --out      where to write the .onnx (FILE.tflite only)
 `;
 
 export const DEV_HELP = `Usage: tflite-fn dev [--platform lambda|vercel|netlify] [--port N] [--host H] [--event KIND]

@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
+import { parseEngineSetting, plannedEngine } from '../../src/engine/select.js';
 import { toTfliteFnError } from '../../src/errors.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
 import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
 import {
   CLASSIFY_HELP,
+  CONVERT_HELP,
   DETECT_HELP,
   DEV_HELP,
   EVENT_HELP,
@@ -60,11 +63,15 @@ const SUBCOMMANDS: Record<
       ),
   },
   setup: {
-    options: { offline: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    options: { offline: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-convert': { type: 'boolean' } },
     help: SETUP_HELP,
     run: async (values, _positionals, io) =>
       (await import('./commands.js')).setupCommand(
-        { offline: values.offline === true, quiet: values.quiet === true },
+        {
+          offline: values.offline === true,
+          quiet: values.quiet === true,
+          convert: values['no-convert'] !== true,
+        },
         io,
       ),
   },
@@ -130,6 +137,20 @@ const SUBCOMMANDS: Record<
         io,
       ),
   },
+  convert: {
+    options: { force: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' } },
+    help: CONVERT_HELP,
+    run: async (values, positionals, io) =>
+      (await import('./convert-command.js')).convertCommand(
+        {
+          target: positionals[0],
+          out: values.out as string | undefined,
+          force: values.force === true,
+          json: values.json === true,
+        },
+        io,
+      ),
+  },
   event: {
     options: {
       kind: { type: 'string' },
@@ -151,7 +172,39 @@ const SUBCOMMANDS: Record<
   },
 };
 
-async function main(argv: readonly string[], io: Io): Promise<number> {
+/**
+ * `--engine auto|litert|ort` is accepted by every command (classify, detect, serve, dev, run,
+ * models): it becomes TFLITE_FN_ENGINE, which every catalog and the server's worker processes
+ * read, so one setting reaches every place a model is compiled.
+ */
+function takeEngineOption(argv: readonly string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--engine' || arg.startsWith('--engine=')) {
+      const value = arg === '--engine' ? argv[++i] : arg.slice('--engine='.length);
+      process.env.TFLITE_FN_ENGINE = parseEngineSetting(value ?? '-');
+    } else rest.push(arg);
+  }
+  parseEngineSetting(); // a bad TFLITE_FN_ENGINE is a usage error now, not at the first request
+  return rest;
+}
+
+/** Whether the model a one-shot run will use runs on LiteRT (so its runtime is worth preloading). */
+function runsOnLiteRt(modelId: string | undefined): boolean {
+  const setting = parseEngineSetting();
+  if (setting !== 'auto') return setting === 'litert';
+  try {
+    const catalog = new ModelCatalog({ warmUp: false });
+    const sha256 = catalog.entry(modelId ?? catalog.defaultModel).descriptor?.model.sha256;
+    return !sha256 || plannedEngine(sha256, setting).engine === 'litert';
+  } catch {
+    return true; // an unknown model: the classify command reports it
+  }
+}
+
+async function main(commandLine: readonly string[], io: Io): Promise<number> {
+  const argv = takeEngineOption(commandLine);
   const [first, ...rest] = argv;
   const command = first && !first.startsWith('-') ? first : undefined;
   const args = command ? rest : [...argv];
@@ -160,7 +213,7 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
   if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: command === 'event' || command === 'detect' || command === 'run',
+      allowPositionals: ['event', 'detect', 'run', 'convert'].includes(command as string),
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);
@@ -199,7 +252,8 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
     // for the CPU and exit waits for it: ~550 -> ~430 ms to the answer, measured.
     setFlagsFromString('--liftoff-only');
   }
-  loadLiteRtRuntime().catch(() => undefined); // errors surface again when a model loads
+  // onnxruntime loads in ~40 ms when the model needs it; LiteRT's runtime is worth starting early.
+  if (runsOnLiteRt(values.model as string | undefined)) loadLiteRtRuntime().catch(() => undefined);
   const { classifyCommand } = await import('./commands.js');
   return classifyCommand(
     {

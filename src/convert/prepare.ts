@@ -10,6 +10,7 @@ import type { TensorData } from '../engine/types.js';
 import { toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
+import type { ModelCatalog } from '../model/catalog.js';
 import { isDetector, type ModelDescriptor } from '../model/descriptor.js';
 import { sampleCacheDir } from '../store/paths.js';
 import { VERIFICATION_PHOTOS } from '../store/samples.js';
@@ -122,4 +123,25 @@ export async function convertAndVerify(
   // A model that missed its photos is not stored: the next set-up, with photos, tries again.
   if (outcome) writeConverted(report, report.ok ? conversion.onnx : undefined);
   return report;
+}
+
+/**
+ * Converts and verifies every model of a catalog whose file is present (set-up and the layer
+ * build run this). A model that does not convert is reported, not fatal: it stays on LiteRT.
+ */
+export async function convertCatalog(
+  catalog: ModelCatalog,
+  options: PrepareOptions & { onModel?: (id: string, report: ConversionReport, ms: number) => void } = {},
+): Promise<ConversionReport[]> {
+  const reports: ConversionReport[] = [];
+  for (const entry of catalog.entries()) {
+    if (!entry.descriptor) continue;
+    const path = catalog.locate(entry, entry.descriptor.model).path;
+    if (!existsSync(path)) continue;
+    const started = performance.now();
+    const report = await convertAndVerify(entry.descriptor, readFileSync(path), options);
+    reports.push(report);
+    options.onModel?.(entry.id, report, performance.now() - started);
+  }
+  return reports;
 }

@@ -1,7 +1,7 @@
 /** A detection model ready to run: compiled, checked against its descriptor, anchors built. */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
+import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
 import type { TensorLayout } from '../image/to-tensor.js';
@@ -11,7 +11,8 @@ import { type Anchor, generateAnchors } from './anchors.js';
 export interface LoadedDetector {
   readonly descriptor: DetectDescriptor;
   readonly engine: CompiledModel;
-  readonly engineName: 'litert';
+  readonly engineName: EngineName;
+  readonly engineReason: string;
   readonly layout: TensorLayout;
   readonly anchors: readonly Anchor[];
   readonly regressorsIndex: number;
@@ -33,7 +34,7 @@ function outputIndex(outputs: readonly TensorInfo[], name: string, id: string): 
 export async function loadDetector(
   descriptor: DetectDescriptor,
   modelPath: string,
-  options: { warmUp: boolean },
+  options: { warmUp: boolean; engine: EngineSetting },
 ): Promise<LoadedDetector> {
   const started = performance.now();
   const id = descriptor.id;
@@ -54,10 +55,14 @@ export async function loadDetector(
       );
     }
   }
-  const engine = await LiteRtCompiledModelAdapter.compile(
+  const modelSha256 = descriptor.model.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+  const choice = await compileWithEngine(
     new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    modelSha256,
     `model '${id}' (${modelPath})`,
+    options.engine,
   );
+  const engine = choice.model;
   try {
     const { width, height, format, mean, std } = descriptor.input;
     const input = engine.inputs[0] as TensorInfo;
@@ -97,7 +102,8 @@ export async function loadDetector(
     return {
       descriptor,
       engine,
-      engineName: 'litert',
+      engineName: choice.engine,
+      engineReason: choice.reason,
       layout: { width, height, format, mean, std },
       anchors,
       regressorsIndex,

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type LoadedDetector, loadDetector } from '../detect/loaded-detector.js';
+import { type EngineSetting, parseEngineSetting } from '../engine/select.js';
 import { BadRequestError, DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
 import {
@@ -34,6 +35,8 @@ export interface CatalogOptions {
   readonly warmUp?: boolean;
   /** Model used when a request names none. */
   readonly defaultModel?: string;
+  /** Which engine runs the models (default: TFLITE_FN_ENGINE, else auto). */
+  readonly engine?: EngineSetting;
 }
 
 export const BUILTIN_DEFAULT_MODEL = 'imagenet';
@@ -56,9 +59,11 @@ export class ModelCatalog {
   readonly #loaded = new Map<string, Promise<LoadedModel>>();
   readonly #detectors = new Map<string, Promise<LoadedDetector>>();
   readonly #warmUp: boolean;
+  readonly engine: EngineSetting;
 
   constructor(options: CatalogOptions = {}) {
     this.#warmUp = options.warmUp ?? true;
+    this.engine = options.engine ?? parseEngineSetting();
     this.defaultModel = options.defaultModel ?? process.env.TFLITE_FN_DEFAULT_MODEL ?? BUILTIN_DEFAULT_MODEL;
     const builtin = builtinDescriptorDir();
     const dirs = [builtin, ...extraDescriptorDirs(), ...(options.dirs ?? [])];
@@ -124,7 +129,7 @@ export class ModelCatalog {
         model: this.locate(entry, descriptor.model).path,
         labels: this.locate(entry, descriptor.output.labels).path,
       };
-      loading = loadModel(descriptor, files, { warmUp: this.#warmUp });
+      loading = loadModel(descriptor, files, { warmUp: this.#warmUp, engine: this.engine });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));
     }
@@ -143,7 +148,10 @@ export class ModelCatalog {
           `model '${id}' is a ${descriptor.task} model; use it with classify (POST /classify)`,
         );
       }
-      loading = loadDetector(descriptor, this.locate(entry, descriptor.model).path, { warmUp: this.#warmUp });
+      loading = loadDetector(descriptor, this.locate(entry, descriptor.model).path, {
+        warmUp: this.#warmUp,
+        engine: this.engine,
+      });
       this.#detectors.set(id, loading);
       loading.catch(() => this.#detectors.delete(id));
     }

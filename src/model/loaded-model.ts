@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
+import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
 import type { TensorLayout } from '../image/to-tensor.js';
@@ -19,7 +19,9 @@ export interface ModelFiles {
 export interface LoadedModel {
   readonly descriptor: ClassifyDescriptor;
   readonly engine: CompiledModel;
-  readonly engineName: 'litert';
+  readonly engineName: EngineName;
+  /** Why that engine (a verified conversion, or why there is none). */
+  readonly engineReason: string;
   readonly labels: readonly string[];
   readonly layout: TensorLayout;
   /** Which of the model's inputs/outputs the descriptor refers to. */
@@ -118,7 +120,7 @@ function checkAgainstModel(descriptor: ClassifyDescriptor, engine: CompiledModel
 export async function loadModel(
   descriptor: ClassifyDescriptor,
   files: ModelFiles,
-  options: { warmUp: boolean },
+  options: { warmUp: boolean; engine: EngineSetting },
 ): Promise<LoadedModel> {
   const started = performance.now();
   const id = descriptor.id;
@@ -127,7 +129,14 @@ export async function loadModel(
     readModelFile(files.labels, 'labels file', id, descriptor.output.labels.sha256),
   ]);
   const labels = parseLabels(new TextDecoder().decode(labelBytes));
-  const engine = await LiteRtCompiledModelAdapter.compile(modelBytes, `model '${id}' (${files.model})`);
+  const modelSha256 = descriptor.model.sha256 ?? createHash('sha256').update(modelBytes).digest('hex');
+  const choice = await compileWithEngine(
+    modelBytes,
+    modelSha256,
+    `model '${id}' (${files.model})`,
+    options.engine,
+  );
+  const engine = choice.model;
   try {
     const { inputIndex, outputIndex, outputSize } = checkAgainstModel(descriptor, engine, labels);
     const loadMs = performance.now() - started;
@@ -151,7 +160,8 @@ export async function loadModel(
     return {
       descriptor,
       engine,
-      engineName: 'litert',
+      engineName: choice.engine,
+      engineReason: choice.reason,
       labels,
       layout: { width, height, format, mean, std },
       inputIndex,

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
-import type { TensorData } from '../engine/types.js';
+import { compileWithEngine, parseEngineSetting } from '../engine/select.js';
+import type { CompiledModel, TensorData } from '../engine/types.js';
 import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
@@ -42,8 +42,8 @@ export interface RunResult extends GuestResult {
 }
 
 const programs = new Map<string, Promise<WebAssembly.Module>>();
-const models = new Map<string, Promise<LiteRtCompiledModelAdapter>>();
-const handles: LiteRtCompiledModelAdapter[] = [];
+const models = new Map<string, Promise<CompiledModel>>();
+const handles: CompiledModel[] = [];
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -100,7 +100,14 @@ async function answer(request: HostRequest): Promise<HostReply> {
         if (!request.model) return { ok: false, error: 'model not seen yet', unknown: true };
         if (sha256(request.model) !== request.sha256)
           return { ok: false, error: 'the model bytes do not match their sha256' };
-        model = LiteRtCompiledModelAdapter.compile(request.model, "the program's model");
+        // The engine the deployment selected: a program embedding a model that set-up converted
+        // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
+        model = compileWithEngine(
+          request.model,
+          request.sha256,
+          "the program's model",
+          parseEngineSetting(),
+        ).then((choice) => choice.model);
         models.set(request.sha256, model);
         const key = request.sha256;
         model.catch(() => models.delete(key));

@@ -1,0 +1,56 @@
+/**
+ * `tflite-fn convert MODEL | FILE.tflite`: the converter by hand. A model id is converted and
+ * verified into the cache (what set-up does for all); a bare .tflite file is converted only.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { convertTfliteToOnnx } from '../../src/convert/convert.js';
+import { convertAndVerify } from '../../src/convert/prepare.js';
+import { BadRequestError } from '../../src/errors.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
+import type { Io } from './commands.js';
+
+export interface ConvertArgs {
+  readonly target?: string | undefined;
+  readonly out?: string | undefined;
+  readonly force: boolean;
+  readonly json: boolean;
+}
+
+export async function convertCommand(args: ConvertArgs, io: Io): Promise<number> {
+  if (!args.target)
+    throw new BadRequestError('bad_option', 'name a model id or a .tflite file: tflite-fn convert imagenet');
+  if (args.target.endsWith('.tflite') || (existsSync(args.target) && !/^[\w-]+$/.test(args.target))) {
+    const conversion = convertTfliteToOnnx(readFileSync(args.target), args.target);
+    const out = args.out ?? `${args.target.slice(0, -extname(args.target).length || undefined)}.onnx`;
+    writeFileSync(out, conversion.onnx);
+    const summary = {
+      onnx: out,
+      bytes: conversion.onnx.length,
+      ops: conversion.ops,
+      inputs: conversion.inputs,
+      outputs: conversion.outputs,
+      verified: false,
+    };
+    if (args.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else
+      io.stdout.write(
+        `${basename(args.target)} -> ${out} (${conversion.onnx.length} bytes)\n  ops: ${conversion.ops.join(', ')}\n  not verified: name a model id to verify against LiteRT on photos\n`,
+      );
+    return 0;
+  }
+  const catalog = new ModelCatalog({ warmUp: false });
+  const entry = catalog.entry(args.target);
+  const path = catalog.locate(entry, entry.descriptor.model).path;
+  const report = await convertAndVerify(entry.descriptor, readFileSync(path), { force: args.force });
+  if (args.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const v = report.verification;
+    io.stdout.write(
+      `${entry.id}: ${report.ok ? 'converted and verified' : `stays on litert (${report.failedAt ?? 'verify'} failed)`}\n  ${report.message}\n` +
+        (report.ops.length > 0 ? `  ops: ${report.ops.join(', ')}\n` : '') +
+        (v ? `  per photo, one thread: litert ${v.litertMs} ms, ort ${v.ortMs} ms\n` : ''),
+    );
+  }
+  return report.ok ? 0 : 1;
+}

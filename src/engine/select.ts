@@ -1,0 +1,93 @@
+/**
+ * Which engine runs a model. `litert` (LiteRT.js, TFLite in WebAssembly) is the reference and
+ * runs every model; `ort` (onnxruntime-node, native) runs a model converted to ONNX, 2-4x
+ * faster, once the conversion has been verified against LiteRT (src/convert). `auto`, the
+ * default, takes `ort` exactly when such a verified conversion is on disk, and otherwise
+ * `litert`, and says why either way.
+ */
+import { availableParallelism } from 'node:os';
+import { readOnnx, readReport } from '../convert/store.js';
+import { BadRequestError, ModelLoadError } from '../errors.js';
+import { LiteRtCompiledModelAdapter } from './litert-model.js';
+import { OrtCompiledModel } from './ort-model.js';
+import type { CompiledModel } from './types.js';
+
+export type EngineName = 'litert' | 'ort';
+export type EngineSetting = 'auto' | EngineName;
+export const ENGINE_SETTINGS: readonly EngineSetting[] = ['auto', 'litert', 'ort'];
+
+/** The setting from `--engine` or TFLITE_FN_ENGINE; a wrong value is an error, not a guess. */
+export function parseEngineSetting(value: string | undefined = process.env.TFLITE_FN_ENGINE): EngineSetting {
+  if (value === undefined || value === '') return 'auto';
+  if ((ENGINE_SETTINGS as readonly string[]).includes(value)) return value as EngineSetting;
+  throw new BadRequestError(
+    'bad_option',
+    `engine must be one of ${ENGINE_SETTINGS.join(', ')}; got '${value}'`,
+  );
+}
+
+/**
+ * Intra-op threads for onnxruntime: TFLITE_FN_THREADS when set (Lambda deploys 1: one vCPU),
+ * else the CPUs this process may use, at most 4 (past that, a MobileNet gains nothing).
+ */
+export function ortThreads(): number {
+  const configured = Number(process.env.TFLITE_FN_THREADS);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return Math.min(availableParallelism(), 4);
+}
+
+export interface EngineChoice {
+  readonly model: CompiledModel;
+  readonly engine: EngineName;
+  /** Why this engine: shown by `tflite-fn models`, in logs and in load errors. */
+  readonly reason: string;
+}
+
+/** What `auto` would pick for a model, without compiling anything. */
+export function plannedEngine(
+  tfliteSha256: string,
+  setting: EngineSetting,
+): { engine: EngineName; reason: string; ready: boolean } {
+  if (setting === 'litert') return { engine: 'litert', reason: 'litert asked for', ready: true };
+  const report = readReport(tfliteSha256);
+  if (report?.ok) return { engine: 'ort', reason: report.message, ready: true };
+  const why = report
+    ? `no verified ONNX conversion (${report.message})`
+    : 'not converted yet (run: npx tflite-fn setup)';
+  return setting === 'ort'
+    ? { engine: 'ort', reason: why, ready: false }
+    : { engine: 'litert', reason: why, ready: true };
+}
+
+export async function compileWithEngine(
+  tflite: Uint8Array,
+  tfliteSha256: string,
+  label: string,
+  setting: EngineSetting,
+): Promise<EngineChoice> {
+  const plan = plannedEngine(tfliteSha256, setting);
+  if (plan.engine === 'litert')
+    return {
+      model: await LiteRtCompiledModelAdapter.compile(tflite, label),
+      engine: 'litert',
+      reason: plan.reason,
+    };
+  if (!plan.ready) throw new ModelLoadError(`engine ort was asked for ${label}, but it has ${plan.reason}`);
+  const report = readReport(tfliteSha256);
+  if (!report) throw new ModelLoadError(`the conversion report of ${label} disappeared`);
+  let onnx: Uint8Array;
+  try {
+    onnx = readOnnx(tfliteSha256);
+  } catch (cause) {
+    throw new ModelLoadError(`the converted ${label} is missing; run: npx tflite-fn setup`, { cause });
+  }
+  try {
+    const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads());
+    return { model, engine: 'ort', reason: plan.reason };
+  } catch (error) {
+    if (setting === 'ort') throw error;
+    // auto promised a working answer: the reference engine gives one.
+    const reason = `onnxruntime failed (${(error as Error).message.split('\n')[0]}); using litert`;
+    return { model: await LiteRtCompiledModelAdapter.compile(tflite, label), engine: 'litert', reason };
+  }
+}
