@@ -11,7 +11,7 @@ import { eventTemplate } from '../handlers/dev/event-templates.js';
 import { buildLambdaEvent, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
 import netlifyHandler from '../handlers/netlify/index.js';
 import { POST as vercelPost } from '../handlers/vercel/index.js';
-import { buildLayer, functionTaskDir, type LambdaArch, unzipLayer } from '../layers/build.js';
+import { buildLayer, functionTaskDir, type LambdaArch, type LayerBuild, unzipLayer } from '../layers/build.js';
 import { classify } from '../src/classify.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
@@ -106,11 +106,11 @@ function runOnce(
 export async function lambdaColdStart(runs: number) {
   const host: LambdaArch = arch() === 'arm64' ? 'arm64' : 'x86_64';
   const progress = createProgress('layers + Lambda cold start', 2 + runs);
-  const layers = (['x86_64', 'arm64'] as LambdaArch[]).map((layerArch, i) => {
-    const build = buildLayer(layerArch);
-    progress.update(i + 1);
-    return build;
-  });
+  const layers: LayerBuild[] = [];
+  for (const layerArch of ['x86_64', 'arm64'] as LambdaArch[]) {
+    layers.push(await buildLayer(layerArch));
+    progress.update(layers.length);
+  }
   const hostLayer = layers.find((layer) => layer.arch === host);
   if (!hostLayer) throw new Error('no layer for this machine');
   const opt = unzipLayer(hostLayer.zip, join(root, 'build', 'layers', `opt-${host}`));

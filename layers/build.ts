@@ -2,9 +2,11 @@
  * `npm run layer [-- --arch x86_64|arm64]`: builds the tflite-fn Lambda layer per architecture.
  *
  *   build/layers/<arch>/nodejs/node_modules/
- *     tflite-fn/      the core and the Lambda adapter (compiled JS), descriptors, model files
+ *     tflite-fn/      the core and the Lambda adapter (compiled JS), descriptors, model files,
+ *                     and the models converted to ONNX and verified ahead of time (.cache/onnx)
  *     sharp/, @img/   sharp with the prebuilt libvips of that architecture only
  *     @litertjs/      LiteRT.js with the two wasm builds we use (single- and multi-threaded)
+ *     onnxruntime-node/  the native engine, its linux binary for that architecture only
  *     hono/, yaml/, zod/
  *   build/layers/tflite-fn-layer-<arch>.zip
  *
@@ -28,6 +30,8 @@ import {
 import { arch as hostArch } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { convertCatalog } from '../src/convert/prepare.js';
+import { type ConversionReport, convertedDir } from '../src/convert/store.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { filesOf } from '../src/model/descriptor.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -39,7 +43,7 @@ const NPM_CPU: Record<LambdaArch, string> = { x86_64: 'x64', arm64: 'arm64' };
 const ELF_MACHINE: Record<LambdaArch, number> = { x86_64: 62, arm64: 183 };
 
 /** What the layer's node_modules must hold besides tflite-fn: our runtime dependencies. */
-const RUNTIME_DEPENDENCIES = ['sharp', '@litertjs/core', 'hono', 'yaml', 'zod'];
+const RUNTIME_DEPENDENCIES = ['sharp', '@litertjs/core', 'onnxruntime-node', 'hono', 'yaml', 'zod'];
 /** LiteRT builds we never load (see src/engine/litert-runtime.ts): compat needs no relaxed SIMD, JSPI is browser-only. */
 const UNUSED_LITERT_BUILDS = /^litert_wasm_(compat|jspi)_internal\./;
 /** What the layer does not need: types, source maps, docs, C++ sources and build scripts. */
@@ -67,6 +71,19 @@ function walk(dir: string, visit: (path: string, isDir: boolean) => boolean | un
   }
 }
 
+/** onnxruntime-node ships every OS and CPU (~290 MB); Lambda needs one linux folder. */
+function pruneOrtBinaries(modules: string, arch: LambdaArch): void {
+  const bin = join(modules, 'onnxruntime-node', 'bin');
+  for (const napi of readdirSync(bin)) {
+    for (const os of readdirSync(join(bin, napi))) {
+      for (const cpu of readdirSync(join(bin, napi, os))) {
+        if (os !== 'linux' || cpu !== NPM_CPU[arch]) rmSync(join(bin, napi, os, cpu), { recursive: true });
+      }
+      if (readdirSync(join(bin, napi, os)).length === 0) rmSync(join(bin, napi, os), { recursive: true });
+    }
+  }
+}
+
 function prune(modules: string): number {
   let removed = 0;
   walk(modules, (path, isDir) => {
@@ -87,7 +104,7 @@ function prune(modules: string): number {
 }
 
 /** Our own package: compiled core and Lambda adapter, descriptors, and the model files they pin. */
-function copySelf(target: string): void {
+function copySelf(target: string, conversions: readonly ConversionReport[]): void {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
   const { scripts: _scripts, devDependencies: _dev, ...runtimeManifest } = manifest;
   mkdirSync(target, { recursive: true });
@@ -113,6 +130,15 @@ function copySelf(target: string): void {
       copyFileSync(path, destination);
     }
   }
+  // The converted models (and their reports), so the function starts on the native engine
+  // without converting anything: converted and verified here, at build time.
+  const onnx = join(target, '.cache', 'onnx');
+  mkdirSync(onnx, { recursive: true });
+  for (const report of conversions) {
+    const base = join(convertedDir(), `${report.tfliteSha256}-c${report.converterVersion}`);
+    copyFileSync(`${base}.json`, join(onnx, basename(`${base}.json`)));
+    if (report.ok) copyFileSync(`${base}.onnx`, join(onnx, basename(`${base}.onnx`)));
+  }
 }
 
 function elfMachine(path: string): number {
@@ -127,6 +153,14 @@ function checkNativeBinaries(modules: string, arch: LambdaArch): string[] {
     return true;
   });
   if (binaries.length === 0) throw new Error(`no sharp binaries for ${arch} in the layer`);
+  const ort = join(modules, 'onnxruntime-node', 'bin');
+  const ortBinaries: string[] = [];
+  walk(ort, (path, isDir) => {
+    if (!isDir && /\.(node|so(\.\d+)*)$/.test(path)) ortBinaries.push(path);
+    return true;
+  });
+  if (ortBinaries.length === 0) throw new Error(`no onnxruntime binaries for ${arch} in the layer`);
+  binaries.push(...ortBinaries);
   for (const binary of binaries) {
     if (elfMachine(binary) !== ELF_MACHINE[arch]) throw new Error(`${binary} is not built for ${arch}`);
   }
@@ -144,7 +178,10 @@ export interface LayerBuild {
   readonly unpackedDir: string;
 }
 
-export function buildLayer(arch: LambdaArch, outDir = join(root, 'build', 'layers')): LayerBuild {
+export async function buildLayer(arch: LambdaArch, outDir = join(root, 'build', 'layers')): Promise<LayerBuild> {
+  // Ahead of time: every built-in model converted to ONNX and verified (cached after the first
+  // build, or done already by set-up).
+  const conversions = await convertCatalog(new ModelCatalog({ warmUp: false }));
   const dir = join(outDir, arch);
   const nodejs = join(dir, 'nodejs');
   rmSync(dir, { recursive: true, force: true });
@@ -172,7 +209,8 @@ export function buildLayer(arch: LambdaArch, outDir = join(root, 'build', 'layer
   );
   rmSync(join(nodejs, 'package.json'));
   const modules = join(nodejs, 'node_modules');
-  copySelf(join(modules, 'tflite-fn'));
+  copySelf(join(modules, 'tflite-fn'), conversions);
+  pruneOrtBinaries(modules, arch);
   prune(modules);
   checkNativeBinaries(modules, arch);
 
@@ -239,7 +277,7 @@ async function main(): Promise<void> {
   let failed = false;
   for (const arch of arches) {
     if (!(arch in NPM_CPU)) throw new Error(`--arch must be x86_64 or arm64, got ${arch}`);
-    const build = buildLayer(arch);
+    const build = await buildLayer(arch);
     progress.update(++step);
     const opt = unzipLayer(build.zip, join(root, 'build', 'layers', `opt-${arch}`));
     let smoke = 'binaries checked for this architecture (cannot run them on this machine)';

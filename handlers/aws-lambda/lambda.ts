@@ -12,6 +12,7 @@ import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { TooLargeError, toTfliteFnError } from '../../src/errors.js';
 import { decodeBase64 } from '../../src/http/base64.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
 
 /** `aws lambda invoke --payload '{"image": "<base64>", "model": "birds"}'`. */
 export interface DirectInvocation {
@@ -60,6 +61,14 @@ async function loadCore() {
   return { createApp, classify, defaultCatalog };
 }
 
+function defaultModelRunsOnLiteRt(): boolean {
+  try {
+    return new ModelCatalog({ warmUp: false }).plannedEngine().engine === 'litert';
+  } catch {
+    return true; // the first request reports a broken catalog
+  }
+}
+
 function tooLargeResponse(event: LambdaEvent): Response {
   const error = new TooLargeError(
     'payload_too_large',
@@ -70,8 +79,9 @@ function tooLargeResponse(event: LambdaEvent): Response {
 
 export function createLambdaHandler(options: LambdaHandlerOptions = {}) {
   // Starting LiteRT first lets V8 compile its wasm on a background thread while the main
-  // thread loads sharp's native library and the rest: ~70 ms off a cold start.
-  if (options.preload) loadLiteRtRuntime().catch(() => undefined);
+  // thread loads sharp's native library and the rest: ~70 ms off a cold start. Only if the
+  // default model runs on LiteRT: on the native engine it would only steal the CPU.
+  if (options.preload && defaultModelRunsOnLiteRt()) loadLiteRtRuntime().catch(() => undefined);
   const ready = loadCore().then((core) => {
     const app = options.app ?? core.createApp({ bodyLimit: BODY_LIMITS.lambda });
     // A failed preload is not fatal: the first request retries and reports the error itself.

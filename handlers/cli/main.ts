@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
-import { parseEngineSetting, plannedEngine } from '../../src/engine/select.js';
+import { parseEngineSetting } from '../../src/engine/select.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { packageRoot } from '../../src/store/paths.js';
@@ -192,12 +192,8 @@ function takeEngineOption(argv: readonly string[]): string[] {
 
 /** Whether the model a one-shot run will use runs on LiteRT (so its runtime is worth preloading). */
 function runsOnLiteRt(modelId: string | undefined): boolean {
-  const setting = parseEngineSetting();
-  if (setting !== 'auto') return setting === 'litert';
   try {
-    const catalog = new ModelCatalog({ warmUp: false });
-    const sha256 = catalog.entry(modelId ?? catalog.defaultModel).descriptor?.model.sha256;
-    return !sha256 || plannedEngine(sha256, setting).engine === 'litert';
+    return new ModelCatalog({ warmUp: false }).plannedEngine(modelId).engine === 'litert';
   } catch {
     return true; // an unknown model: the classify command reports it
   }

@@ -19,11 +19,9 @@ import {
   withModelErrors,
 } from './tflite-schema.js';
 
-/**
- * Bumped on every change that alters the ONNX output, so converted models cached under the
- * old version are converted (and verified) again.
- */
-export const CONVERTER_VERSION = 1;
+import { CONVERTER_VERSION } from './version.js';
+
+export { CONVERTER_VERSION };
 
 /** The ONNX default-domain opset the graph is written against, and the IR version it needs. */
 const OPSET = 13;

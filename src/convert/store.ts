@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorInfo } from '../engine/types.js';
 import { cacheDir } from '../store/paths.js';
-import { CONVERTER_VERSION } from './convert.js';
+import { CONVERTER_VERSION } from './version.js';
 
 export interface VerificationSummary {
   /** How many photos both engines ran on. */

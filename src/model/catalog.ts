@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type LoadedDetector, loadDetector } from '../detect/loaded-detector.js';
-import { type EngineSetting, parseEngineSetting } from '../engine/select.js';
+import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import { BadRequestError, DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
 import {
@@ -156,6 +156,17 @@ export class ModelCatalog {
       loading.catch(() => this.#detectors.delete(id));
     }
     return loading;
+  }
+
+  /**
+   * The engine a model would run on, decided without loading it (from its pinned sha256 and
+   * the stored conversion report): lets a cold start warm up only the engine it will use.
+   */
+  plannedEngine(id: string = this.defaultModel): ReturnType<typeof plannedEngine> {
+    const sha256 = this.entry(id).descriptor.model.sha256;
+    if (!sha256)
+      return { engine: this.engine === 'ort' ? 'ort' : 'litert', reason: 'no pinned sha256', ready: true };
+    return plannedEngine(sha256, this.engine);
   }
 
   /** Whether `id` has been loaded (or is loading) in this process. */

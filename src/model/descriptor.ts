@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type * as Yaml from 'yaml';
 import type * as Zod from 'zod';
 import { DescriptorError } from '../errors.js';
-import { RESIZE_MODES } from '../image/to-tensor.js';
+import { RESIZE_MODES } from '../image/layout.js';
 
 /**
  * zod and yaml take ~80 ms to load, a sixth of a cold start. Built-in descriptors are

@@ -41,8 +41,8 @@ const MB = 1024 * 1024;
 
 describe('Lambda layer', () => {
   const builds = new Map<LambdaArch, LayerBuild>();
-  before(() => {
-    for (const layerArch of ARCHES) builds.set(layerArch, buildLayer(layerArch));
+  before(async () => {
+    for (const layerArch of ARCHES) builds.set(layerArch, await buildLayer(layerArch));
   });
 
   for (const layerArch of ARCHES) {
@@ -249,7 +249,7 @@ describe('serverless offline (13.9, the v3 line)', {
     // /opt, the layer's tflite-fn: serverless-offline ignores layers, so it gets a link.
     const opt = join(ROOT, 'build', 'layers', `opt-${HOST}`, 'nodejs', 'node_modules');
     if (!existsSync(join(opt, 'tflite-fn')))
-      unzipLayer(buildLayer(HOST).zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+      unzipLayer((await buildLayer(HOST)).zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
     const service = mkdtempSync(join(tmpdir(), 'sls-offline-'));
     copyFileSync(join(ROOT, 'handlers', 'aws-lambda', 'handler.cjs'), join(service, 'handler.cjs'));
     mkdirSync(join(service, 'node_modules'));
