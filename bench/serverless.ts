@@ -11,7 +11,13 @@ import { eventTemplate } from '../handlers/dev/event-templates.js';
 import { buildLambdaEvent, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
 import netlifyHandler from '../handlers/netlify/index.js';
 import { POST as vercelPost } from '../handlers/vercel/index.js';
-import { buildLayer, functionTaskDir, type LambdaArch, type LayerBuild, unzipLayer } from '../layers/build.js';
+import {
+  buildLayer,
+  functionTaskDir,
+  type LambdaArch,
+  type LayerBuild,
+  unzipLayer,
+} from '../layers/build.js';
 import { classify } from '../src/classify.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';

@@ -178,7 +178,10 @@ export interface LayerBuild {
   readonly unpackedDir: string;
 }
 
-export async function buildLayer(arch: LambdaArch, outDir = join(root, 'build', 'layers')): Promise<LayerBuild> {
+export async function buildLayer(
+  arch: LambdaArch,
+  outDir = join(root, 'build', 'layers'),
+): Promise<LayerBuild> {
   // Ahead of time: every built-in model converted to ONNX and verified (cached after the first
   // build, or done already by set-up).
   const conversions = await convertCatalog(new ModelCatalog({ warmUp: false }));
