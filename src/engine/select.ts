@@ -59,16 +59,22 @@ export function plannedEngine(
     : { engine: 'litert', reason: why, ready: true };
 }
 
+/**
+ * `tflite` is the model's bytes, or how to read them: on the native engine they are not read
+ * at all (the converted model stands in for them), so a deployment short of space may ship
+ * only the .onnx files.
+ */
 export async function compileWithEngine(
-  tflite: Uint8Array,
+  tflite: Uint8Array | (() => Promise<Uint8Array>),
   tfliteSha256: string,
   label: string,
   setting: EngineSetting,
 ): Promise<EngineChoice> {
+  const bytes = async () => (typeof tflite === 'function' ? tflite() : tflite);
   const plan = plannedEngine(tfliteSha256, setting);
   if (plan.engine === 'litert')
     return {
-      model: await LiteRtCompiledModelAdapter.compile(tflite, label),
+      model: await LiteRtCompiledModelAdapter.compile(await bytes(), label),
       engine: 'litert',
       reason: plan.reason,
     };
@@ -88,6 +94,10 @@ export async function compileWithEngine(
     if (setting === 'ort') throw error;
     // auto promised a working answer: the reference engine gives one.
     const reason = `onnxruntime failed (${(error as Error).message.split('\n')[0]}); using litert`;
-    return { model: await LiteRtCompiledModelAdapter.compile(tflite, label), engine: 'litert', reason };
+    return {
+      model: await LiteRtCompiledModelAdapter.compile(await bytes(), label),
+      engine: 'litert',
+      reason,
+    };
   }
 }

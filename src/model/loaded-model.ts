@@ -124,14 +124,17 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const started = performance.now();
   const id = descriptor.id;
-  const [modelBytes, labelBytes] = await Promise.all([
-    readModelFile(files.model, 'model file', id, descriptor.model.sha256),
-    readModelFile(files.labels, 'labels file', id, descriptor.output.labels.sha256),
-  ]);
+  const labelBytes = await readModelFile(files.labels, 'labels file', id, descriptor.output.labels.sha256);
   const labels = parseLabels(new TextDecoder().decode(labelBytes));
-  const modelSha256 = descriptor.model.sha256 ?? createHash('sha256').update(modelBytes).digest('hex');
+  const readModel = () => readModelFile(files.model, 'model file', id, descriptor.model.sha256);
+  // A pinned hash names the model without reading it: the native engine may not need the file.
+  const modelSha256 =
+    descriptor.model.sha256 ??
+    createHash('sha256')
+      .update(await readModel())
+      .digest('hex');
   const choice = await compileWithEngine(
-    modelBytes,
+    readModel,
     modelSha256,
     `model '${id}' (${files.model})`,
     options.engine,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BODY_LIMITS } from '../../src/http/limits.js';
@@ -32,30 +33,84 @@ async function untilHealthy(base: string): Promise<void> {
 }
 
 describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_REASON }, () => {
-  it('netlify build --offline zips the function with sharp, both LiteRT builds, descriptors and models', async () => {
-    const build = await runTool(netlify as string, ['build', '--offline']);
-    assert.equal(build.status, 0, build.output);
-    const entries = zipEntries(join(ROOT, '.netlify', 'functions', 'classify.zip'));
-    for (const needed of [
-      'node_modules/@img/sharp-linux-x64/lib/',
-      'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm',
-      'node_modules/@litertjs/core/wasm/litert_wasm_threaded_internal.wasm',
-      '.cache/models/mobilenet_v2_1.0_224_quant.tflite',
-      'models/imagenet.yaml',
-      'package.json',
-    ]) {
-      assert.ok(
-        entries.some((entry) => entry.startsWith(needed)),
-        needed,
+  describe('the function netlify build --offline zips', () => {
+    let base = '';
+    let stop: (() => Promise<void>) | undefined;
+    let entries: string[] = [];
+    before(async () => {
+      const build = await runTool(netlify as string, ['build', '--offline']);
+      assert.equal(build.status, 0, build.output);
+      const zip = join(ROOT, '.netlify', 'functions', 'classify.zip');
+      entries = zipEntries(zip);
+      zipBytes = statSync(zip).size;
+      // Run what would be uploaded: the zip, unpacked into an empty folder.
+      const unpacked = mkdtempSync(join(tmpdir(), 'netlify-func-'));
+      const unzip = await runTool('unzip', ['-q', zip, '-d', unpacked]);
+      assert.equal(unzip.status, 0, unzip.output);
+      const server = await startTool(
+        process.execPath,
+        [
+          join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'),
+          join(unpacked, 'netlify', 'functions', 'classify.mjs'),
+        ],
+        /listening (\S+)/,
+        { cwd: unpacked },
       );
-    }
-    const manifest = JSON.parse(
-      readFileSync(join(ROOT, '.netlify', 'functions', 'manifest.json'), 'utf8'),
-    ) as {
-      functions: { name: string; routes: { literal: string }[] }[];
-    };
-    const routes = manifest.functions.flatMap((fn) => fn.routes.map((route) => route.literal));
-    assert.deepEqual(routes.sort(), ['/api/classify', '/api/detect', '/api/healthz', '/api/models']);
+      base = server.match[1] as string;
+      stop = server.stop;
+    });
+    after(() => stop?.());
+    let zipBytes = 0;
+
+    it("is under Netlify's 50 MB: sharp, onnxruntime for linux x64 only, the converted models; no LiteRT wasm, no .tflite", () => {
+      assert.ok(zipBytes <= 50 * 1024 * 1024, `${(zipBytes / 2 ** 20).toFixed(1)} MB`);
+      for (const needed of [
+        'node_modules/@img/sharp-linux-x64/lib/',
+        'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
+        '.cache/onnx/',
+        '.cache/models/imagenet_labels.txt',
+        'models/imagenet.yaml',
+        'dist/src/wasm/guest-worker.js',
+        'package.json',
+      ]) {
+        assert.ok(
+          entries.some((entry) => entry.startsWith(needed)),
+          needed,
+        );
+      }
+      assert.ok(entries.filter((e) => e.endsWith('.onnx')).length >= 6, 'every built-in model converted');
+      for (const absent of [
+        /litert_wasm.*\.wasm$/,
+        /\.tflite$/,
+        /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)/,
+      ]) {
+        assert.ok(!entries.some((entry) => absent.test(entry)), `${absent} is not shipped`);
+      }
+      const manifest = JSON.parse(
+        readFileSync(join(ROOT, '.netlify', 'functions', 'manifest.json'), 'utf8'),
+      ) as {
+        functions: { name: string; routes: { literal: string }[] }[];
+      };
+      const routes = manifest.functions.flatMap((fn) => fn.routes.map((route) => route.literal));
+      assert.deepEqual(routes.sort(), ['/api/classify', '/api/detect', '/api/healthz', '/api/models']);
+    });
+
+    it('answers on the native engine', async () => {
+      const response = await fetch(`${base}/api/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: photo('grace_hopper.jpg'),
+      });
+      const body = (await response.json()) as { label: string; engine: string };
+      assert.equal(body.label, 'military uniform');
+      assert.equal(body.engine, 'ort');
+    });
+
+    describeConformance(
+      'Netlify, the unzipped function',
+      overHttp(() => base),
+      { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes },
+    );
   });
 
   describe('netlify functions:serve --offline', () => {

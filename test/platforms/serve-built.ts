@@ -1,6 +1,7 @@
 /**
- * Serves a built Web-standard function (Vercel's .func output) on loopback, so the
- * conformance suite can run against exactly what `vercel build` produced:
+ * Serves a built Web-standard function (Vercel's .func output, or the unzipped function
+ * `netlify build` produced) on loopback, so the conformance suite can run against exactly
+ * what the platform's build made:
  *
  *   node serve-built.js /tmp/classify.func/api/classify.js
  *
@@ -11,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
-type WebHandler = (request: Request) => Response | Promise<Response>;
+type WebHandler = (request: Request, context?: object) => Response | Promise<Response>;
 
 const entry = process.argv[2];
 if (!entry) throw new Error('usage: serve-built.js FUNCTION_ENTRY.js');
@@ -26,14 +27,17 @@ const server = createServer(async (req, res) => {
     if (typeof value === 'string') headers.set(key, value);
   }
   const method = req.method ?? 'GET';
-  const handler = handlers[method];
+  // Vercel exports one handler per method; a Netlify Functions v2 file one default for all.
+  const handler = handlers[method] ?? handlers.default;
   if (!handler) {
     res.writeHead(405).end();
     return;
   }
   const init: RequestInit = { method, headers };
   if (body.length > 0) init.body = body;
-  const response = await handler(new Request(`http://${req.headers.host}${req.url}`, init));
+  const response = await handler(new Request(`http://${req.headers.host}${req.url}`, init), {
+    requestId: 'serve-built',
+  });
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
 });
