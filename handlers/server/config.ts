@@ -1,5 +1,7 @@
 /** Server settings: flags win over environment variables, which win over defaults. */
+
 import { availableParallelism } from 'node:os';
+import { parseEngineSetting } from '../../src/engine/select.js';
 import { BadRequestError } from '../../src/errors.js';
 
 export interface ServerConfig {
@@ -64,5 +66,10 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
 
 /** The settings as printed at start: the API key is never printed. */
 export function describeConfig(config: ServerConfig): Record<string, unknown> {
-  return { ...config, apiKey: config.apiKey ? '(set)' : '(none: no authentication)' };
+  return {
+    ...config,
+    apiKey: config.apiKey ? '(set)' : '(none: no authentication)',
+    // The workers inherit it; each model's actual engine is in the 'ready' line.
+    engine: parseEngineSetting(),
+  };
 }

@@ -69,6 +69,9 @@ export class WorkerPool {
     return count;
   }
 
+  /** Which engine each preloaded model runs on (as the workers reported it), for the logs. */
+  readonly engines = new Map<string, { engine: string; reason: string }>();
+
   get readyWorkers(): number {
     return [...this.#workers].filter((worker) => worker.ready).length;
   }
@@ -102,6 +105,7 @@ export class WorkerPool {
           for (const [model, ms] of Object.entries(message.loadMs)) {
             this.modelLoadMs.set(model, ms + (message.warmUpMs[model] ?? 0));
           }
+          for (const [model, choice] of Object.entries(message.engines)) this.engines.set(model, choice);
           resolve();
           this.#dispatch();
         } else if (message.type === 'failed') {

@@ -35,6 +35,8 @@ export type WorkerMessage =
       readonly type: 'ready';
       readonly loadMs: Record<string, number>;
       readonly warmUpMs: Record<string, number>;
+      /** Which engine each preloaded model runs on, and why. */
+      readonly engines: Record<string, { readonly engine: string; readonly reason: string }>;
     }
   | { readonly type: 'failed'; readonly error: SerializedError }
   | { readonly type: 'result'; readonly id: number; readonly result: JobResult }

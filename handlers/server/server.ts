@@ -186,6 +186,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       readyMs: Math.round(performance.now() - started),
       workers: pool.readyWorkers,
       modelLoadMs: Object.fromEntries(pool.modelLoadMs),
+      engines: Object.fromEntries(pool.engines),
     });
   });
   ready.catch((error: unknown) =>

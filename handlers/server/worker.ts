@@ -10,7 +10,9 @@ import { ModelCatalog } from '../../src/model/catalog.js';
 import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
 
 function send(message: WorkerMessage): void {
-  process.send?.(message);
+  // The server may be gone (shutting down, killed): then there is no one to tell, and an
+  // EPIPE must not turn into an unhandled 'error' event.
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 function serialize(error: unknown): SerializedError {
@@ -37,6 +39,9 @@ try {
     type: 'ready',
     loadMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.loadMs])),
     warmUpMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.warmUpMs])),
+    engines: Object.fromEntries(
+      loaded.map((m) => [m.descriptor.id, { engine: m.engineName, reason: m.engineReason }]),
+    ),
   });
 } catch (error) {
   send({ type: 'failed', error: serialize(error) });
