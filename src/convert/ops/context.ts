@@ -97,20 +97,24 @@ export function permuteRaw(
   const inStrides = new Array<number>(rank).fill(1);
   for (let i = rank - 2; i >= 0; i--) inStrides[i] = (inStrides[i + 1] as number) * (shape[i + 1] as number);
   const strides = perm.map((axis) => inStrides[axis] as number);
-  const out = new Uint8Array(raw.length);
+  // Whole elements are moved as one number; the copy gives the typed view an aligned buffer.
+  const View = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array }[elementSize as 1 | 2 | 4];
+  if (!View) throw new RangeError(`no ${elementSize}-byte element type`);
+  const from = new View(raw.slice().buffer);
+  const to = new View(from.length);
   const index = new Array<number>(rank).fill(0);
-  const count = elementCount(shape);
-  for (let o = 0; o < count; o++) {
-    let from = 0;
-    for (let d = 0; d < rank; d++) from += (index[d] as number) * (strides[d] as number);
-    out.set(raw.subarray(from * elementSize, (from + 1) * elementSize), o * elementSize);
+  let source = 0;
+  for (let o = 0; o < to.length; o++) {
+    to[o] = from[source] as number;
     for (let d = rank - 1; d >= 0; d--) {
       index[d] = (index[d] as number) + 1;
+      source += strides[d] as number;
       if ((index[d] as number) < (outShape[d] as number)) break;
+      source -= (index[d] as number) * (strides[d] as number);
       index[d] = 0;
     }
   }
-  return out;
+  return new Uint8Array(to.buffer);
 }
 
 export function rawFloat32(values: readonly number[] | Float32Array): Uint8Array {
@@ -263,7 +267,14 @@ export class LoweringContext {
     if (layouts && layouts.size > 0) {
       const [[from, source]] = [...layouts.entries()] as [[Layout, string]];
       const name = this.fresh(`t${index}_${key}`);
-      this.emit('Transpose', [source], [name], { perm: attr.ints(from === 'nhwc' ? TO_NCHW : TO_NHWC) });
+      const perm = from === 'nhwc' ? TO_NCHW : TO_NHWC;
+      if (view.shape[1] === 1 && view.shape[2] === 1) {
+        // 1x1 pixels: both layouts hold the same bytes, only the shape changes.
+        const shape = key === 'nchw' ? TO_NCHW.map((axis) => view.shape[axis] as number) : view.shape;
+        this.emit('Reshape', [source, this.int64s(shape)], [name]);
+      } else {
+        this.emit('Transpose', [source], [name], { perm: attr.ints(perm) });
+      }
       this.bind(index, key, name);
       return name;
     }
@@ -355,6 +366,12 @@ export class LoweringContext {
     const onnxType = quantOnnxType(type);
     return this.#shared(`q${onnxType}:${value}`, () =>
       this.initializer('zero_point', onnxType, [], Uint8Array.of(value & 0xff)),
+    );
+  }
+
+  int32Scalar(value: number): string {
+    return this.#shared(`i32:${value}`, () =>
+      this.initializer('int', OnnxDataType.INT32, [], rawInt32([value])),
     );
   }
 

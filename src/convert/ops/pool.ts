@@ -33,21 +33,14 @@ import { convWindow } from './conv.js';
  */
 function exactQuantizedAverage(
   ctx: LoweringContext,
-  x: string,
   input: TensorView,
-  output: TensorView,
   attributes: Record<string, OnnxAttributeValue>,
   kernel: readonly [number, number],
 ): string {
-  const inQuant = ctx.requirePerTensor(input);
-  const outQuant = ctx.requirePerTensor(output);
-  if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
-    throw ctx.error('quantized AVERAGE_POOL_2D with different input and output quantization');
-  }
   const count = kernel[0] * kernel[1];
   if (count > 2048)
     throw ctx.error(`a ${kernel[0]}x${kernel[1]} quantized average pool is too large to round exactly`);
-  const real = ctx.op('Cast', [x], { to: attr.int(OnnxDataType.FLOAT) });
+  const real = ctx.op('Cast', [ctx.value(input.index, 'nchw')], { to: attr.int(OnnxDataType.FLOAT) });
   const mean = ctx.op('AveragePool', [real], { ...attributes, count_include_pad: attr.int(0) });
   const half = ctx.float32Scalar(0.5 + 1 / (4 * count));
   let rounded: string;
@@ -81,30 +74,39 @@ function lowerPool(ctx: LoweringContext, op: OperatorView, kind: 'average' | 'ma
     strides: attr.ints(window.strides),
     pads: attr.ints(window.pads),
   };
-  const x = ctx.value(input.index, 'nchw');
-  let y: string;
-  if (isQuantizedType(input.type)) {
-    if (kind === 'average') {
-      y = exactQuantizedAverage(ctx, x, input, output, attributes, window.kernel);
-    } else {
-      const inQuant = ctx.requirePerTensor(input);
-      const outQuant = ctx.requirePerTensor(output);
-      // TFLite's quantized max pool requires this too: the integers pass through unchanged.
-      if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
-        throw ctx.error('quantized MAX_POOL_2D with different input and output quantization');
-      }
-      y = ctx.op('MaxPool', [x], attributes);
-    }
-    y = quantizedActivation(ctx, y, options.fusedActivation, output);
-  } else {
+  const x = () => ctx.value(input.index, 'nchw');
+  if (!isQuantizedType(input.type)) {
     requireFloat(ctx, input);
-    y =
+    const y =
       kind === 'average'
-        ? ctx.op('AveragePool', [x], { ...attributes, count_include_pad: attr.int(0) })
-        : ctx.op('MaxPool', [x], attributes);
-    y = floatActivation(ctx, y, options.fusedActivation);
+        ? ctx.op('AveragePool', [x()], { ...attributes, count_include_pad: attr.int(0) })
+        : ctx.op('MaxPool', [x()], attributes);
+    ctx.bind(output.index, 'nchw', floatActivation(ctx, y, options.fusedActivation));
+    return;
   }
-  ctx.bind(output.index, 'nchw', y);
+  // TFLite requires this of both quantized pools: they work on the stored integers.
+  const inQuant = ctx.requirePerTensor(input);
+  const outQuant = ctx.requirePerTensor(output);
+  if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
+    throw ctx.error('a quantized pool with different input and output quantization');
+  }
+  if (kind === 'max') {
+    const y = ctx.op('MaxPool', [x()], attributes);
+    ctx.bind(output.index, 'nchw', quantizedActivation(ctx, y, options.fusedActivation, output));
+    return;
+  }
+  // Every window full and of odd size: no mean can end in a half, so any correct rounding is
+  // TFLite's, and ORT's own kernel (MobileNet's final 7x7 pool) is used.
+  const oddWindows = (window.kernel[0] * window.kernel[1]) % 2 === 1 && window.pads.every((pad) => pad === 0);
+  const y = oddWindows
+    ? ctx.op(
+        'QLinearAveragePool',
+        [ctx.value(input.index, 'nchw'), ...ctx.quantInputs(input), ...ctx.quantInputs(output)],
+        { ...attributes, count_include_pad: attr.int(0) },
+        'com.microsoft',
+      )
+    : exactQuantizedAverage(ctx, input, attributes, window.kernel);
+  ctx.bind(output.index, 'nchw', quantizedActivation(ctx, y, options.fusedActivation, output));
 }
 
 export function lowerAveragePool2d(ctx: LoweringContext, op: OperatorView): void {

@@ -1,0 +1,271 @@
+/**
+ * The TFLite-to-ONNX converter against LiteRT, the reference: every built-in model converts,
+ * keeps TFLite's input and output names, types and NHWC shapes, and gives LiteRT's outputs on
+ * real photos prepared by the project's own image code.
+ *
+ * Tolerances (issue 7): quantized outputs within 2 steps of the output scale and the same top-1
+ * (measured: no difference at all, on every photo and model); float outputs within
+ * 1e-3 + 1e-4 |x| (measured on BlazeFace: at most 5.4e-4 on scores up to 500, a tenth of it).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Builder } from 'flatbuffers';
+import { CONVERTER_VERSION, convertTfliteToOnnx } from '../src/convert/convert.js';
+import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
+import { OrtCompiledModel } from '../src/engine/ort-model.js';
+import type { TensorData } from '../src/engine/types.js';
+import { ModelLoadError } from '../src/errors.js';
+import { openImage } from '../src/image/decode.js';
+import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
+import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
+
+const FACE_MODELS = dirname(createRequire(import.meta.url).resolve('@mediapipe/face_detection/package.json'));
+
+interface Case {
+  readonly id: string;
+  readonly file: string;
+  readonly layout: TensorLayout;
+  /** As in models/*.yaml: classifiers crop the centre, the detectors see the whole photo. */
+  readonly resize: ResizeMode;
+}
+
+function rgb8(size: number): TensorLayout {
+  return { width: size, height: size, format: 'rgb8', mean: [0, 0, 0], std: [1, 1, 1] };
+}
+
+/** BlazeFace: [-1, 1] floats (models/faces.yaml). */
+function unitFloat(size: number): TensorLayout {
+  return {
+    width: size,
+    height: size,
+    format: 'rgb32f',
+    mean: [127.5, 127.5, 127.5],
+    std: [127.5, 127.5, 127.5],
+  };
+}
+
+const CASES: readonly Case[] = [
+  {
+    id: 'imagenet',
+    file: join(SHARED_MODELS, 'mobilenet_v2_1.0_224_quant.tflite'),
+    layout: rgb8(224),
+    resize: 'cover',
+  },
+  {
+    id: 'imagenet-small',
+    file: join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'),
+    layout: rgb8(128),
+    resize: 'cover',
+  },
+  {
+    id: 'mobilenet_v1_0.75_192',
+    file: join(SHARED_MODELS, 'mobilenet_v1_0.75_192_quant.tflite'),
+    layout: rgb8(192),
+    resize: 'cover',
+  },
+  {
+    id: 'birds',
+    file: join(SHARED_MODELS, 'mobilenet_v2_1.0_224_inat_bird_quant.tflite'),
+    layout: rgb8(224),
+    resize: 'cover',
+  },
+  {
+    id: 'insects',
+    file: join(SHARED_MODELS, 'mobilenet_v2_1.0_224_inat_insect_quant.tflite'),
+    layout: rgb8(224),
+    resize: 'cover',
+  },
+  {
+    id: 'faces-short',
+    file: join(FACE_MODELS, 'face_detection_short_range.tflite'),
+    layout: unitFloat(128),
+    resize: 'fill',
+  },
+  {
+    id: 'faces',
+    file: join(FACE_MODELS, 'face_detection_full_range.tflite'),
+    layout: unitFloat(192),
+    resize: 'fill',
+  },
+];
+
+/** Ten ImageNet photos spread over the classes, and the shared photos with faces and scenes. */
+const PHOTOS: readonly string[] = [
+  ...readdirSync(join(SHARED, 'imagenet-sample'))
+    .sort()
+    .filter((_, i) => i % 100 === 42)
+    .map((name) => join(SHARED, 'imagenet-sample', name)),
+  ...['grace_hopper.jpg', 'face.jpg', 'solvay.jpg', 'pets.jpg', 'ladybug.jpg', 'PurpleGallinule.jpg'].map(
+    (name) => join(IMAGES, name),
+  ),
+];
+
+async function prepare(path: string, layout: TensorLayout, resize: ResizeMode): Promise<TensorData> {
+  const image = await openImage(new Uint8Array(readFileSync(path)));
+  return rgbToTensor(await resizeToRgb(image, layout.width, layout.height, resize), layout);
+}
+
+function argmax(values: TensorData): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+describe('TFLite to ONNX converter, checked against LiteRT', () => {
+  for (const model of CASES) {
+    it(`${model.id}: converts and runs on onnxruntime with LiteRT's outputs`, async (t) => {
+      const bytes = new Uint8Array(readFileSync(model.file));
+      const converted = convertTfliteToOnnx(bytes, model.id);
+      const lite = await LiteRtCompiledModelAdapter.compile(bytes, model.id);
+      const ort = await OrtCompiledModel.compile(converted.onnx, converted, model.id, 1);
+      try {
+        // The caller feeds both engines the same bytes: same names, types, NHWC shapes.
+        assert.deepEqual(converted.inputs, lite.inputs);
+        assert.deepEqual(converted.outputs, lite.outputs);
+        assert.ok(converted.ops.includes('CONV_2D') && converted.ops.includes('DEPTHWISE_CONV_2D'));
+        let maxSteps = 0;
+        let maxFloat = 0;
+        for (const photo of PHOTOS) {
+          const input = await prepare(photo, model.layout, model.resize);
+          const expected = await lite.run([input]);
+          const actual = await ort.run([input]);
+          assert.equal(actual.length, expected.length);
+          expected.forEach((want, o) => {
+            const got = actual[o] as TensorData;
+            assert.equal(got.constructor, want.constructor, `output ${o} type`);
+            assert.equal(got.length, want.length, `output ${o} size`);
+            for (let i = 0; i < want.length; i++) {
+              const x = want[i] as number;
+              const difference = Math.abs((got[i] as number) - x);
+              if (want instanceof Uint8Array) {
+                maxSteps = Math.max(maxSteps, difference);
+                assert.ok(difference <= 2, `${photo}: output ${o}[${i}] is ${got[i]}, LiteRT ${x}`);
+              } else {
+                maxFloat = Math.max(maxFloat, difference);
+                assert.ok(
+                  difference <= 1e-3 + 1e-4 * Math.abs(x),
+                  `${photo}: output ${o}[${i}] is ${got[i]}, LiteRT ${x}`,
+                );
+              }
+            }
+          });
+          if (expected[0] instanceof Uint8Array) {
+            assert.equal(argmax(actual[0] as TensorData), argmax(expected[0]), `${photo}: top-1`);
+          }
+        }
+        t.diagnostic(
+          `${PHOTOS.length} photos; largest difference: ${maxSteps} steps, ${maxFloat.toExponential(2)} float`,
+        );
+      } finally {
+        lite.dispose();
+        ort.dispose();
+      }
+    });
+  }
+
+  it('names the operator it cannot convert (MoveNet starts with a CAST)', () => {
+    const bytes = new Uint8Array(
+      readFileSync(join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite')),
+    );
+    assert.throws(
+      () => convertTfliteToOnnx(bytes, 'movenet'),
+      (error: unknown) =>
+        error instanceof ModelLoadError &&
+        /^cannot convert movenet to ONNX: unsupported TFLite op CAST \(operator 0 of subgraph 0\)$/.test(
+          error.message,
+        ),
+    );
+  });
+
+  it('reads operator codes above 127 from builtin_code, not the one-byte field', () => {
+    // A one-operator model, built here: GELU (150) on a [1, 4] float tensor. Its old one-byte
+    // code holds the placeholder 127, as the TFLite converter writes it.
+    const builder = new Builder(1024);
+    const int32s = (values: number[]) => {
+      builder.startVector(4, values.length, 4);
+      for (const value of [...values].reverse()) builder.addInt32(value);
+      return builder.endVector();
+    };
+    const offsets = (values: number[]) => {
+      builder.startVector(4, values.length, 4);
+      for (const value of [...values].reverse()) builder.addOffset(value);
+      return builder.endVector();
+    };
+    const tensor = (name: string) => {
+      const nameOffset = builder.createString(name);
+      const shape = int32s([1, 4]);
+      builder.startObject(4);
+      builder.addFieldOffset(0, shape, 0); // shape
+      builder.addFieldInt8(1, 0, null); // type FLOAT32
+      builder.addFieldInt32(2, 0, null); // buffer 0, the empty one
+      builder.addFieldOffset(3, nameOffset, 0); // name
+      return builder.endObject();
+    };
+    const tensors = offsets([tensor('x'), tensor('y')]);
+    const operatorInputs = int32s([0]);
+    const operatorOutputs = int32s([1]);
+    builder.startObject(3);
+    builder.addFieldInt32(0, 0, null); // opcode_index
+    builder.addFieldOffset(1, operatorInputs, 0);
+    builder.addFieldOffset(2, operatorOutputs, 0);
+    const operators = offsets([builder.endObject()]);
+    const graphInputs = int32s([0]);
+    const graphOutputs = int32s([1]);
+    builder.startObject(4);
+    builder.addFieldOffset(0, tensors, 0);
+    builder.addFieldOffset(1, graphInputs, 0);
+    builder.addFieldOffset(2, graphOutputs, 0);
+    builder.addFieldOffset(3, operators, 0);
+    const subgraphs = offsets([builder.endObject()]);
+    builder.startObject(4);
+    builder.addFieldInt8(0, 127, null); // deprecated_builtin_code: PLACEHOLDER_FOR_GREATER_OP_CODES
+    builder.addFieldInt32(2, 1, null); // version
+    builder.addFieldInt32(3, 150, null); // builtin_code: GELU
+    const codes = offsets([builder.endObject()]);
+    builder.startObject(0);
+    const buffers = offsets([builder.endObject()]);
+    builder.startObject(5);
+    builder.addFieldInt32(0, 3, null); // schema version
+    builder.addFieldOffset(1, codes, 0);
+    builder.addFieldOffset(2, subgraphs, 0);
+    builder.addFieldOffset(4, buffers, 0);
+    builder.finish(builder.endObject(), 'TFL3');
+    assert.throws(
+      () => convertTfliteToOnnx(builder.asUint8Array(), 'tiny'),
+      /unsupported TFLite op GELU \(operator 0/,
+    );
+  });
+
+  it('refuses truncated and foreign files with a ModelLoadError', () => {
+    const bytes = new Uint8Array(readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite')));
+    assert.throws(
+      () => convertTfliteToOnnx(bytes.subarray(0, bytes.length >> 1), 'cut'),
+      (error: unknown) => {
+        return error instanceof ModelLoadError && /cut is truncated or corrupt/.test(error.message);
+      },
+    );
+    assert.throws(() => convertTfliteToOnnx(new Uint8Array([0xc0, 0xff, 0xee, 0, 1, 2, 3, 4]), 'coffee'), {
+      name: 'ModelLoadError',
+      message: /coffee is not a TensorFlow Lite model/,
+    });
+  });
+
+  it('OrtCompiledModel checks its inputs, hands out copies and refuses to run once disposed', async () => {
+    assert.ok(Number.isInteger(CONVERTER_VERSION) && CONVERTER_VERSION >= 1);
+    const bytes = new Uint8Array(readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite')));
+    const converted = convertTfliteToOnnx(bytes, 'small');
+    const model = await OrtCompiledModel.compile(converted.onnx, converted, 'small', 2);
+    await assert.rejects(model.run([new Uint8Array(10)]), /needs 49152 uint8 values, got 10/);
+    await assert.rejects(model.run([new Float32Array(49152)]), /in a Float32Array/);
+    const input = new Uint8Array(49152).fill(128);
+    const [first, second] = await Promise.all([model.run([input]), model.run([input])]);
+    assert.ok(first?.[0] instanceof Uint8Array && first[0].length === 1001);
+    assert.deepEqual(first, second);
+    assert.notEqual(first?.[0]?.buffer, second?.[0]?.buffer);
+    model.dispose();
+    await assert.rejects(model.run([input]), ModelLoadError);
+  });
+});
