@@ -45,6 +45,9 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
       text(result.stdout),
       `${wording} <a href='https://www.google.com/search?q=${reference.label}'>${reference.label}</a> in the picture\n`,
     );
+    // Its embedded model is the imagenet-small MobileNet, which set-up converted and verified:
+    // the session runs on the native engine, as the deployment selects (auto).
+    assert.deepEqual(result.engines, ['ort']);
     const again = await runWasm(classify, { stdin: photo('grace_hopper.jpg') });
     assert.equal(text(again.stdout), text(result.stdout), 'a second run answers the same');
     assert.ok(

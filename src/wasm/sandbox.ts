@@ -14,8 +14,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { compileWithEngine, parseEngineSetting } from '../engine/select.js';
-import type { CompiledModel, TensorData } from '../engine/types.js';
+import {
+  compileWithEngine,
+  type EngineChoice,
+  type EngineName,
+  parseEngineSetting,
+} from '../engine/select.js';
+import type { TensorData } from '../engine/types.js';
 import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
@@ -39,11 +44,13 @@ export interface RunOptions {
 export interface RunResult extends GuestResult {
   readonly timedOut: boolean;
   readonly timings: { readonly compileMs: number; readonly runMs: number };
+  /** The engine each model the program opened a session on ran on, in order. */
+  readonly engines: readonly EngineName[];
 }
 
 const programs = new Map<string, Promise<WebAssembly.Module>>();
-const models = new Map<string, Promise<CompiledModel>>();
-const handles: CompiledModel[] = [];
+const models = new Map<string, Promise<EngineChoice>>();
+const handles: EngineChoice[] = [];
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -92,7 +99,8 @@ function fromBytes(bytes: Uint8Array, dtype: string): TensorData {
   return copy;
 }
 
-async function answer(request: HostRequest): Promise<HostReply> {
+/** `engines` collects the engine of each model a run compiles (for RunResult.engines). */
+async function answer(request: HostRequest, engines: EngineName[]): Promise<HostReply> {
   try {
     if (request.op === 'compile') {
       let model = models.get(request.sha256);
@@ -102,23 +110,19 @@ async function answer(request: HostRequest): Promise<HostReply> {
           return { ok: false, error: 'the model bytes do not match their sha256' };
         // The engine the deployment selected: a program embedding a model that set-up converted
         // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
-        model = compileWithEngine(
-          request.model,
-          request.sha256,
-          "the program's model",
-          parseEngineSetting(),
-        ).then((choice) => choice.model);
+        model = compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
         models.set(request.sha256, model);
         const key = request.sha256;
         model.catch(() => models.delete(key));
       }
-      const compiled = await model;
-      let handle = handles.indexOf(compiled);
-      if (handle < 0) handle = handles.push(compiled) - 1;
-      return { ok: true, handle, inputs: compiled.inputs, outputs: compiled.outputs };
+      const choice = await model;
+      engines.push(choice.engine);
+      let handle = handles.indexOf(choice);
+      if (handle < 0) handle = handles.push(choice) - 1;
+      return { ok: true, handle, inputs: choice.model.inputs, outputs: choice.model.outputs };
     }
     if (request.op === 'run') {
-      const model = handles[request.handle];
+      const model = handles[request.handle]?.model;
       if (!model) return { ok: false, error: 'unknown model handle' };
       const inputs = request.inputs.map((bytes, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
       const outputs = await model.run(inputs);
@@ -154,6 +158,8 @@ function guestWorkerFile(): URL | string {
 interface GuestWorker {
   readonly worker: Worker;
   readonly port: MessagePort;
+  /** Engines of the models compiled in the current run; emptied when a run starts. */
+  readonly engines: EngineName[];
 }
 
 /** Idle workers, kept for the next run: starting a worker costs ~30 ms, a run far less. */
@@ -164,8 +170,9 @@ function startGuestWorker(): GuestWorker {
   const channel = new MessageChannel();
   const signal = new SharedArrayBuffer(4);
   const wake = new Int32Array(signal);
+  const engines: EngineName[] = [];
   channel.port1.on('message', (request: HostRequest) => {
-    void answer(request).then((reply) => {
+    void answer(request, engines).then((reply) => {
       channel.port1.postMessage(reply);
       Atomics.store(wake, 0, 1);
       Atomics.notify(wake, 0);
@@ -178,7 +185,7 @@ function startGuestWorker(): GuestWorker {
     // The JS heap of the worker itself; the guest's memory is capped in the module.
     resourceLimits: { maxOldGenerationSizeMb: 64 },
   });
-  return { worker, port: channel.port1 };
+  return { worker, port: channel.port1, engines };
 }
 
 function park(guest: GuestWorker): void {
@@ -220,6 +227,7 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
   const compileMs = performance.now() - compileStarted;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const guest = idle.pop() ?? startGuestWorker();
+  guest.engines.length = 0;
   guest.worker.ref();
   guest.port.ref();
   const runStarted = performance.now();
@@ -266,10 +274,11 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
         stderrTruncated: false,
         timedOut: true,
         timings: { compileMs, runMs },
+        engines: [...guest.engines],
       };
     }
     reusable = true;
-    return { ...outcome, timedOut: false, timings: { compileMs, runMs } };
+    return { ...outcome, timedOut: false, timings: { compileMs, runMs }, engines: [...guest.engines] };
   } finally {
     // A worker that timed out or failed is stopped, never reused.
     if (reusable) park(guest);

@@ -31,10 +31,16 @@ export interface ConformanceOptions {
    * is ours to check.
    */
   readonly frontEndAnswers?: boolean;
+  /**
+   * The engine answers must report: 'ort' by default, since set-up converted and verified
+   * every built-in model and `auto` picks it.
+   */
+  readonly engine?: 'ort' | 'litert';
 }
 
 interface ClassifyJson {
   label: string;
+  engine: string;
   model: string;
   top: unknown[];
   received: { bytes: number; sha256: string };
@@ -94,6 +100,7 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const body = json<ClassifyJson>(response);
       assert.equal(body.label, 'military uniform');
       assert.deepEqual(body.received, { bytes: grace.length, sha256: sha256(grace) });
+      assert.equal(body.engine, options.engine ?? 'ort', 'the engine the deployment selected');
     });
 
     it('application/octet-stream body, options from the query string', async () => {

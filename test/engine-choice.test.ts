@@ -1,0 +1,142 @@
+/**
+ * Which engine runs a model, and that the native one answers like the reference: `auto` takes
+ * onnxruntime only for a conversion that passed verification, and falls back to LiteRT,
+ * saying why, for everything else.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { listImagenetSample } from '../bench/imagenet-sample.js';
+import { convertAndVerify, sha256Of } from '../src/convert/prepare.js';
+import { readReport } from '../src/convert/store.js';
+import { compileWithEngine, parseEngineSetting, plannedEngine } from '../src/engine/select.js';
+import type { TensorData } from '../src/engine/types.js';
+import { ModelLoadError, TfliteFnError } from '../src/errors.js';
+import { openImage } from '../src/image/decode.js';
+import { resizeToRgb, rgbToTensor } from '../src/image/to-tensor.js';
+import { classify, ModelCatalog } from '../src/index.js';
+import { photo, SHARED_MODELS } from './helpers.js';
+
+const NOT_CONVERTED = '0'.repeat(64); // a sha256 no model has
+
+function argmax(values: TensorData): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+describe('engine choice', () => {
+  it('parses --engine / TFLITE_FN_ENGINE and refuses anything else', () => {
+    assert.equal(parseEngineSetting(undefined), 'auto');
+    assert.equal(parseEngineSetting('ort'), 'ort');
+    assert.throws(
+      () => parseEngineSetting('gpu'),
+      (error: unknown) => {
+        return (
+          error instanceof TfliteFnError && error.status === 400 && /auto, litert, ort/.test(error.message)
+        );
+      },
+    );
+  });
+
+  it('auto runs the built-in models on ort because set-up verified their conversions', () => {
+    const catalog = new ModelCatalog({ warmUp: false, engine: 'auto' });
+    for (const entry of catalog.entries()) {
+      const plan = catalog.plannedEngine(entry.id);
+      assert.equal(plan.engine, 'ort', `${entry.id}: ${plan.reason}`);
+      const report = readReport(entry.descriptor?.model.sha256 as string);
+      assert.ok(report?.ok && report.verification, entry.id);
+      assert.equal(report.verification.top1Agreement, report.verification.photos);
+      assert.ok(report.verification.photos >= 2);
+    }
+  });
+
+  it('auto falls back to litert for a model with no conversion, and says why; ort refuses it', async () => {
+    assert.match(plannedEngine(NOT_CONVERTED, 'auto').reason, /not converted yet/);
+    const bytes = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+    const choice = await compileWithEngine(bytes, NOT_CONVERTED, 'a test model', 'auto');
+    assert.equal(choice.engine, 'litert');
+    choice.model.dispose();
+    await assert.rejects(compileWithEngine(bytes, NOT_CONVERTED, 'a test model', 'ort'), (error: unknown) => {
+      return error instanceof ModelLoadError && /engine ort was asked for a test model/.test(error.message);
+    });
+  });
+
+  it('a model with an op the converter lacks stays on litert, and the report names the op', async () => {
+    // MoveNet starts with a CAST, which the converter does not cover; LiteRT runs it.
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-unsupported-'));
+    copyFileSync(
+      join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite'),
+      join(dir, 'movenet.tflite'),
+    );
+    writeFileSync(join(dir, 'labels.txt'), 'nose\n');
+    writeFileSync(
+      join(dir, 'movenet.yaml'),
+      'id: movenet\ntask: classify\nmodel:\n  file: movenet.tflite\ninput:\n  width: 192\n  height: 192\n  format: rgb8\noutput:\n  labels:\n    file: labels.txt\n',
+    );
+    const catalog = new ModelCatalog({ warmUp: false, dirs: [dir], engine: 'auto' });
+    const tflite = readFileSync(join(dir, 'movenet.tflite'));
+    const report = await convertAndVerify(catalog.entry('movenet').descriptor, tflite, { force: true });
+    assert.equal(report.ok, false);
+    assert.equal(report.failedAt, 'convert');
+    assert.match(report.message, /unsupported TFLite op CAST \(operator 0 of subgraph 0\)/);
+    const plan = plannedEngine(sha256Of(tflite), 'auto');
+    assert.equal(plan.engine, 'litert');
+    assert.match(plan.reason, /no verified ONNX conversion \(.*unsupported TFLite op CAST/);
+    const choice = await compileWithEngine(tflite, sha256Of(tflite), 'movenet', 'auto');
+    assert.equal(choice.engine, 'litert', 'and it runs there');
+    const [keypoints] = await choice.model.run([new Uint8Array(192 * 192 * 3)]);
+    assert.equal(keypoints?.length, 17 * 3);
+    choice.model.dispose();
+  });
+
+  it('ort and litert give the same answer for grace_hopper.jpg with every built-in classifier', async () => {
+    const ort = new ModelCatalog({ warmUp: false, engine: 'ort' });
+    const litert = new ModelCatalog({ warmUp: false, engine: 'litert' });
+    for (const model of ['imagenet', 'imagenet-small', 'birds', 'insects']) {
+      const [a, b] = await Promise.all([
+        classify(photo('grace_hopper.jpg'), { model, catalog: ort }),
+        classify(photo('grace_hopper.jpg'), { model, catalog: litert }),
+      ]);
+      assert.equal(a.engine, 'ort');
+      assert.equal(b.engine, 'litert');
+      assert.equal(a.label, b.label, model);
+      assert.ok(Math.abs(a.score - b.score) <= 2 / 255, `${model}: ${a.score} vs ${b.score}`);
+    }
+    await Promise.all([ort.dispose(), litert.dispose()]);
+  });
+});
+
+describe('imagenet-sample, all 1000 photos, ort against litert', () => {
+  it('top-1 accuracy within 0.2 percentage points, and the same top-1 on nearly every photo', async () => {
+    const photos = listImagenetSample();
+    assert.equal(photos.length, 1000);
+    const [ort, litert] = await Promise.all([
+      new ModelCatalog({ warmUp: false, engine: 'ort' }).load('imagenet'),
+      new ModelCatalog({ warmUp: false, engine: 'litert' }).load('imagenet'),
+    ]);
+    assert.equal(ort.engineName, 'ort');
+    assert.equal(litert.engineName, 'litert');
+    let ortRight = 0;
+    let litertRight = 0;
+    let agree = 0;
+    // Each photo decoded once, as classify() prepares it (cover, 224x224 RGB), run on both.
+    for (const sample of photos) {
+      const opened = await openImage(readFileSync(sample.path));
+      const input = rgbToTensor(await resizeToRgb(opened, 224, 224, 'cover'), ort.layout);
+      const [a] = await ort.engine.run([input]);
+      const [b] = await litert.engine.run([input]);
+      const top = (scores: TensorData | undefined) => argmax(scores as TensorData); // expectedIndex counts 'background' too
+      if (top(a) === sample.expectedIndex) ortRight++;
+      if (top(b) === sample.expectedIndex) litertRight++;
+      if (top(a) === top(b)) agree++;
+    }
+    const difference = Math.abs(ortRight - litertRight) / 10; // percentage points
+    assert.ok(difference <= 0.2, `ort ${ortRight / 10}% vs litert ${litertRight / 10}%`);
+    assert.ok(agree >= 995, `same top-1 on ${agree} of 1000`);
+    ort.engine.dispose();
+    litert.engine.dispose();
+  });
+});
