@@ -61,11 +61,15 @@ const firstInvokeMs = performance.now() - invokeStarted;
 // A deployment serving a wasm program (TFLITE_FN_PROGRAM) answers with the program's text.
 const serving = process.env.TFLITE_FN_PROGRAM;
 const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
-const body = serving ? { answer: text } : (JSON.parse(text) as { label?: string; error?: unknown });
+const body = serving
+  ? { answer: text }
+  : (JSON.parse(text) as { label?: string; engine?: string; error?: unknown });
 console.log(
   JSON.stringify({
     status: result.statusCode,
-    ...('answer' in body ? { answer: body.answer } : { label: body.label ?? body.error }),
+    ...('answer' in body
+      ? { answer: body.answer }
+      : { label: body.label ?? body.error, engine: body.engine }),
     initMs: Math.round(initMs),
     firstInvokeMs: Math.round(firstInvokeMs),
     processMs: Math.round(performance.now()),

@@ -7,7 +7,7 @@ describe('classify', () => {
   it('sees a military uniform on Grace Hopper, with the JSON fields API clients rely on', async () => {
     const result = await classify(photo('grace_hopper.jpg'));
     assert.equal(result.model, 'imagenet');
-    assert.equal(result.engine, 'litert');
+    assert.equal(result.engine, 'ort'); // set-up converted and verified the default model
     assert.equal(result.label, 'military uniform');
     assert.equal(result.index, 653);
     assert.ok(result.score > 0.5 && result.score <= 1, `score ${result.score}`);
