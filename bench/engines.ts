@@ -1,0 +1,66 @@
+/**
+ * The two engines side by side in one process (issue #7): `imagenet` on grace_hopper.jpg on
+ * litert and on ort with one thread and with the default threads, measured round-robin so
+ * machine drift hits all alike. Threads are fixed when a model is compiled, so each variant
+ * gets its own catalog, compiled under its own TFLITE_FN_THREADS.
+ */
+import { availableParallelism } from 'node:os';
+import type { EngineSetting } from '../src/engine/select.js';
+import { classify, ModelCatalog } from '../src/index.js';
+import { createProgress } from '../src/util/progress.js';
+import { median, percentile, round } from './stats.js';
+
+interface Variant {
+  readonly name: string;
+  readonly engine: EngineSetting;
+  readonly threads: number;
+  catalog?: ModelCatalog;
+  readonly inference: number[];
+  readonly total: number[];
+  loadMs?: number;
+}
+
+async function loadWithThreads(variant: Variant): Promise<void> {
+  const previous = process.env.TFLITE_FN_THREADS;
+  process.env.TFLITE_FN_THREADS = String(variant.threads);
+  try {
+    variant.catalog = new ModelCatalog({ engine: variant.engine });
+    variant.loadMs = (await variant.catalog.load('imagenet')).loadMs;
+  } finally {
+    if (previous === undefined) delete process.env.TFLITE_FN_THREADS;
+    else process.env.TFLITE_FN_THREADS = previous;
+  }
+}
+
+export async function compareEngines(photo: Buffer, iterations: number) {
+  const threads = Math.min(availableParallelism(), 4);
+  // LiteRT's runtime fixes its thread count once per process: the default, as served.
+  const variants: Variant[] = [
+    { name: `litert (${threads} threads)`, engine: 'litert', threads, inference: [], total: [] },
+    { name: 'ort (1 thread)', engine: 'ort', threads: 1, inference: [], total: [] },
+    { name: `ort (${threads} threads)`, engine: 'ort', threads, inference: [], total: [] },
+  ];
+  for (const variant of variants) await loadWithThreads(variant);
+  const progress = createProgress('engines side by side', iterations);
+  for (let i = 0; i < iterations + 5; i++) {
+    for (const variant of variants) {
+      const started = performance.now();
+      const result = await classify(photo, { model: 'imagenet', catalog: variant.catalog as ModelCatalog });
+      if (i < 5) continue; // settle caches and JIT
+      variant.total.push(performance.now() - started);
+      variant.inference.push(result.timings.inferenceMs);
+    }
+    if (i >= 5) progress.update(i - 4);
+  }
+  progress.finish();
+  const rows = variants.map((variant) => ({
+    engine: variant.name,
+    'load ms': round(variant.loadMs ?? 0),
+    'infer p50': round(median(variant.inference)),
+    'infer p95': round(percentile(variant.inference, 95)),
+    'classify p50': round(median(variant.total)),
+    'classify p95': round(percentile(variant.total, 95)),
+  }));
+  await Promise.all(variants.map((variant) => variant.catalog?.dispose()));
+  return rows;
+}
