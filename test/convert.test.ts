@@ -4,8 +4,13 @@
  * real photos prepared by the project's own image code.
  *
  * Tolerances (issue 7): quantized outputs within 2 steps of the output scale and the same top-1
- * (measured: no difference at all, on every photo and model); float outputs within
- * 1e-3 + 1e-4 |x| (measured on BlazeFace: at most 5.4e-4 on scores up to 500, a tenth of it).
+ * (measured: no difference at all, on all 1000 imagenet-sample photos and every model).
+ * Float outputs (BlazeFace) within 1e-3 + 1e-4 * max|x| of the output tensor. Per element,
+ * 1e-3 + 1e-4 |x| holds on these photos with ten times room (at most 5.4e-4 on scores up to
+ * 500) and on 999 of the 1000 sample photos; the acoustic guitar is the exception, included
+ * here: its activations reach 4647 (regressors) and 11403 (scores), summation order alone
+ * moves small outputs next to those (ORT's optimized graph differs from its unoptimized one
+ * by 0.07 there), and LiteRT and ORT differ by up to 0.16 and 0.41.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -101,7 +106,14 @@ const PHOTOS: readonly string[] = [
   ...['grace_hopper.jpg', 'face.jpg', 'solvay.jpg', 'pets.jpg', 'ladybug.jpg', 'PurpleGallinule.jpg'].map(
     (name) => join(IMAGES, name),
   ),
+  join(SHARED, 'imagenet-sample', 'n02676566_acoustic_guitar.JPEG'),
 ];
+
+function largestMagnitude(values: TensorData): number {
+  let largest = 0;
+  for (const value of values) largest = Math.max(largest, Math.abs(value));
+  return largest;
+}
 
 async function prepare(path: string, layout: TensorLayout, resize: ResizeMode): Promise<TensorData> {
   const image = await openImage(new Uint8Array(readFileSync(path)));
@@ -135,6 +147,7 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
           assert.equal(actual.length, expected.length);
           expected.forEach((want, o) => {
             const got = actual[o] as TensorData;
+            const floatTolerance = 1e-3 + 1e-4 * largestMagnitude(want);
             assert.equal(got.constructor, want.constructor, `output ${o} type`);
             assert.equal(got.length, want.length, `output ${o} size`);
             for (let i = 0; i < want.length; i++) {
@@ -144,9 +157,9 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
                 maxSteps = Math.max(maxSteps, difference);
                 assert.ok(difference <= 2, `${photo}: output ${o}[${i}] is ${got[i]}, LiteRT ${x}`);
               } else {
-                maxFloat = Math.max(maxFloat, difference);
+                maxFloat = Math.max(maxFloat, difference / floatTolerance);
                 assert.ok(
-                  difference <= 1e-3 + 1e-4 * Math.abs(x),
+                  difference <= floatTolerance,
                   `${photo}: output ${o}[${i}] is ${got[i]}, LiteRT ${x}`,
                 );
               }
@@ -157,7 +170,7 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
           }
         }
         t.diagnostic(
-          `${PHOTOS.length} photos; largest difference: ${maxSteps} steps, ${maxFloat.toExponential(2)} float`,
+          `${PHOTOS.length} photos; largest difference: ${maxSteps} steps, ${maxFloat.toFixed(3)} of the float tolerance`,
         );
       } finally {
         lite.dispose();

@@ -3,10 +3,11 @@
  *
  * Quantized, all three become QLinearConv: it takes TFLite's operands as they are (uint8 or
  * int8 activations with one scale and zero point, weights per tensor or per output channel,
- * the int32 bias at scale input*weight) and accumulates exactly as TFLite does, in int32. Only
- * the final requantization differs: TFLite multiplies by a 31-bit fixed-point multiplier and
- * rounds half away from zero, ORT multiplies by a float32 one and rounds half to even, so an
- * output can land one step away where the exact value sits on a rounding boundary.
+ * the int32 bias at scale input*weight) and accumulates exactly, in int32. The requantization
+ * is LiteRT's too: LiteRT runs these ops on XNNPACK, which multiplies the sum by the float32
+ * input*weight/output scale and rounds half to even, as ORT does, so the outputs are the same
+ * bytes. (TFLite's reference kernels use a 31-bit fixed-point multiplier instead and can land
+ * one step away.)
  * FULLY_CONNECTED is a 1x1 convolution over a [N, I, 1, 1] view of its input, which keeps the
  * bias inside the int32 accumulator (QLinearMatMul has no bias input).
  *

@@ -1,10 +1,8 @@
 /**
  * ADD, RELU and RELU6.
  *
- * Quantized ADD becomes ORT's QLinearAdd (com.microsoft): it rescales both operands to the
- * output scale and rounds once, as TFLite does, but in float32 where TFLite uses fixed point
- * (inputs shifted left by 20 bits, 31-bit multipliers), so an output on a rounding boundary
- * can land one step away. The fused activation is a clamp on the quantized result.
+ * Quantized ADD reproduces LiteRT's integer arithmetic exactly (see exactQuantizedAdd); the
+ * fused activation is a clamp on the quantized result.
  */
 import {
   ActivationFunctionType,

@@ -4,10 +4,12 @@
  * TFLite averages over the pixels inside the image only (SAME padding does not count), which
  * is ONNX's count_include_pad = 0. Max pooling compares integers, so uint8 MaxPool is exact.
  *
- * Quantized average pooling is computed exactly, not with ORT's QLinearAveragePool: TFLite
- * divides the integer sum with (sum + count / 2) / count, rounding halves up, and ORT rounds
- * them to even. Halves are common (MobileNet V1 0.25 ends in a 4x4 pool: a sum that is 8 mod
- * 16 is one), and one step on the pooled features moved its softmax output by up to 8 steps.
+ * Quantized average pooling rounds halves up, as TFLite and LiteRT do ((sum + count / 2) /
+ * count), where ORT's QLinearAveragePool rounds them to even. Halves are common with an even
+ * window (MobileNet V1 0.25 ends in a 4x4 pool: a sum that is 8 mod 16 is one), and one step
+ * on the pooled features moved its softmax output by up to 8 steps. So QLinearAveragePool is
+ * only used where no half can occur, and other windows are computed in float (see
+ * exactQuantizedAverage).
  */
 import { attr, type OnnxAttributeValue, OnnxDataType } from '../onnx-writer.js';
 import { BuiltinOptionsType, Pool2DOptions, TensorType } from '../tflite-schema.js';
