@@ -12,6 +12,7 @@ import { encodeOnnxModel, type OnnxDataType, type OnnxValueInfo } from './onnx-w
 import { LoweringContext, type OperatorView, onnxType } from './ops/context.js';
 import { LOWERINGS } from './ops/index.js';
 import {
+  BuiltinOperator,
   builtinOperatorName,
   readTfliteModel,
   TensorType,
@@ -83,7 +84,10 @@ export function convertTfliteToOnnx(tflite: Uint8Array, label: string): Conversi
           `operator ${index} names operator code ${operator.opcodeIndex}, which does not exist`,
         );
       const builtin = code.builtinCode;
-      const name = builtin === 32 ? `CUSTOM '${code.customCode ?? ''}'` : builtinOperatorName(builtin);
+      const name =
+        builtin === BuiltinOperator.CUSTOM
+          ? `CUSTOM '${code.customCode ?? ''}'`
+          : builtinOperatorName(builtin);
       const view: OperatorView = {
         index,
         code: builtin,

@@ -217,9 +217,7 @@ export const BuiltinOperator = {
   DEPTHWISE_CONV_2D: 4,
   DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
-  LOGISTIC: 14,
   MAX_POOL_2D: 17,
-  MUL: 18,
   RELU: 19,
   RELU6: 21,
   RESHAPE: 22,
@@ -227,8 +225,6 @@ export const BuiltinOperator = {
   SOFTMAX: 25,
   CUSTOM: 32,
   PAD: 34,
-  MEAN: 40,
-  SQUEEZE: 43,
   QUANTIZE: 114,
   /** Codes below this fit the old one-byte field; above it only `builtin_code` holds them. */
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
@@ -246,10 +242,6 @@ export const BuiltinOptionsType = {
   AddOptions: 11,
   ResizeBilinearOptions: 15,
   ReshapeOptions: 17,
-  MulOptions: 21,
-  PadOptions: 22,
-  ReducerOptions: 27,
-  SqueezeOptions: 30,
 } as const;
 
 export const Padding = { SAME: 0, VALID: 1 } as const;
@@ -584,7 +576,7 @@ export class ConcatenationOptions extends Table {
   }
 }
 
-/** AddOptions { fused_activation_function 0, pot_scale_int16 1 }; MulOptions { fused_activation_function 0 } */
+/** table AddOptions { fused_activation_function 0, pot_scale_int16 1 } */
 export class ActivationOptions extends Table {
   get fusedActivation(): number {
     return this.int8(0);
@@ -598,13 +590,6 @@ export class ResizeBilinearOptions extends Table {
   }
   get halfPixelCenters(): boolean {
     return this.bool(3);
-  }
-}
-
-/** table ReducerOptions { keep_dims 0 } */
-export class ReducerOptions extends Table {
-  get keepDims(): boolean {
-    return this.bool(0);
   }
 }
 

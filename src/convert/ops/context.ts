@@ -127,11 +127,6 @@ export function rawInt64(values: readonly number[]): Uint8Array {
   return new Uint8Array(array.buffer);
 }
 
-export function rawInt32(values: readonly number[]): Uint8Array {
-  const array = Int32Array.from(values);
-  return new Uint8Array(array.buffer);
-}
-
 /** Little-endian int32 values of raw bytes (a TFLite INT32 buffer). */
 export function readInt32s(raw: Uint8Array): number[] {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -366,12 +361,6 @@ export class LoweringContext {
     const onnxType = quantOnnxType(type);
     return this.#shared(`q${onnxType}:${value}`, () =>
       this.initializer('zero_point', onnxType, [], Uint8Array.of(value & 0xff)),
-    );
-  }
-
-  int32Scalar(value: number): string {
-    return this.#shared(`i32:${value}`, () =>
-      this.initializer('int', OnnxDataType.INT32, [], rawInt32([value])),
     );
   }
 
