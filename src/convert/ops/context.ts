@@ -102,16 +102,18 @@ export function permuteRaw(
   if (!View) throw new RangeError(`no ${elementSize}-byte element type`);
   const from = new View(raw.slice().buffer);
   const to = new View(from.length);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let o = 0; o < to.length; o++) {
-    to[o] = from[source] as number;
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d] = (index[d] as number) + 1;
-      source += strides[d] as number;
-      if ((index[d] as number) < (outShape[d] as number)) break;
-      source -= (index[d] as number) * (strides[d] as number);
-      index[d] = 0;
+  // Padded to four dimensions (weights are at most 4-D), so the loops below are plain.
+  const pad = 4 - rank;
+  if (pad < 0) throw new RangeError(`cannot permute a rank-${rank} tensor`);
+  const size = [...new Array<number>(pad).fill(1), ...outShape] as [number, number, number, number];
+  const step = [...new Array<number>(pad).fill(0), ...strides] as [number, number, number, number];
+  let o = 0;
+  for (let i = 0; i < size[0]; i++) {
+    for (let j = 0; j < size[1]; j++) {
+      for (let k = 0; k < size[2]; k++) {
+        let source = i * step[0] + j * step[1] + k * step[2];
+        for (let l = 0; l < size[3]; l++, source += step[3]) to[o++] = from[source] as number;
+      }
     }
   }
   return new Uint8Array(to.buffer);

@@ -153,6 +153,12 @@ function weightQuantInputs(
  * VNNI those kernels can saturate 16-bit sums; OrtCompiledModel sets session.x64quantprecision,
  * with which ORT turns such weights back to uint8 on those CPUs only.
  */
+function recentre(weights: Uint8Array): Uint8Array {
+  const out = new Uint8Array(weights.length);
+  for (let i = 0; i < weights.length; i++) out[i] = (weights[i] as number) ^ 0x80;
+  return out;
+}
+
 function weightType(type: number): number {
   return type === TensorType.UINT8 ? TensorType.INT8 : type;
 }
@@ -194,7 +200,7 @@ function emitConv(
       'w',
       quantOnnxType(weightType(weights.type)),
       operands.weightDims,
-      weights.type === TensorType.UINT8 ? operands.weightRaw.map((v) => v ^ 0x80) : operands.weightRaw,
+      weights.type === TensorType.UINT8 ? recentre(operands.weightRaw) : operands.weightRaw,
     );
     const inputs = [x, ...ctx.quantInputs(input), w, wScale, wZero, ...ctx.quantInputs(output)];
     if (bias >= 0) {
