@@ -126,6 +126,126 @@ function argmax(values: TensorData): number {
   return best;
 }
 
+const FLOAT32 = 0;
+const INT32 = 2;
+const INT8 = 9;
+
+interface TestTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** TFLite TensorType. */
+  readonly type: number;
+  readonly data?: Uint8Array;
+  readonly quant?: { scale: readonly number[]; zeroPoint: readonly number[]; dimension?: number };
+}
+
+interface TestOperator {
+  /** BuiltinOperator code. */
+  readonly code: number;
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  /** BuiltinOptions union member and its scalar fields as [field id, value, size in bits]. */
+  readonly options?: { type: number; ints: readonly (readonly [number, number, 8 | 32])[] };
+}
+
+/**
+ * A TFLite model written with the flatbuffers Builder, from the field ids of TFLite's
+ * schema.fbs: one subgraph, one buffer per constant tensor (buffer 0 stays the empty one).
+ */
+function buildTflite(spec: {
+  tensors: readonly TestTensor[];
+  operators: readonly TestOperator[];
+  inputs: readonly number[];
+  outputs: readonly number[];
+}): Uint8Array {
+  const builder = new Builder(4096);
+  const vector = (size: 4 | 8, values: readonly number[], add: (value: number) => void) => {
+    builder.startVector(size, values.length, size);
+    for (const value of [...values].reverse()) add(value);
+    return builder.endVector();
+  };
+  const int32s = (values: readonly number[]) => vector(4, values, (v) => builder.addInt32(v));
+  const offsets = (values: readonly number[]) => vector(4, values, (v) => builder.addOffset(v));
+  const buffers = [(builder.startObject(1), builder.endObject())];
+  const tensors = spec.tensors.map((tensor) => {
+    let buffer = 0;
+    if (tensor.data) {
+      const data = builder.createByteVector(tensor.data);
+      builder.startObject(1);
+      builder.addFieldOffset(0, data, 0);
+      buffer = buffers.push(builder.endObject()) - 1;
+    }
+    let quantization = 0;
+    if (tensor.quant) {
+      const scale = vector(4, tensor.quant.scale, (v) => builder.addFloat32(v));
+      const zeroPoint = vector(8, tensor.quant.zeroPoint, (v) => builder.addInt64(BigInt(v)));
+      builder.startObject(7);
+      builder.addFieldOffset(2, scale, 0);
+      builder.addFieldOffset(3, zeroPoint, 0);
+      builder.addFieldInt32(6, tensor.quant.dimension ?? 0, 0);
+      quantization = builder.endObject();
+    }
+    const name = builder.createString(tensor.name);
+    const shape = int32s(tensor.shape);
+    builder.startObject(5);
+    builder.addFieldOffset(0, shape, 0);
+    builder.addFieldInt8(1, tensor.type, null);
+    builder.addFieldInt32(2, buffer, 0);
+    builder.addFieldOffset(3, name, 0);
+    if (quantization) builder.addFieldOffset(4, quantization, 0);
+    return builder.endObject();
+  });
+  const codes = [...new Set(spec.operators.map((op) => op.code))];
+  const operators = spec.operators.map((op) => {
+    let options = 0;
+    if (op.options) {
+      builder.startObject(8);
+      for (const [id, value, bits] of op.options.ints) {
+        if (bits === 8) builder.addFieldInt8(id, value, null);
+        else builder.addFieldInt32(id, value, null);
+      }
+      options = builder.endObject();
+    }
+    const inputs = int32s(op.inputs);
+    const outputs = int32s(op.outputs);
+    builder.startObject(5);
+    builder.addFieldInt32(0, codes.indexOf(op.code), null);
+    builder.addFieldOffset(1, inputs, 0);
+    builder.addFieldOffset(2, outputs, 0);
+    if (op.options) {
+      builder.addFieldInt8(3, op.options.type, null);
+      builder.addFieldOffset(4, options, 0);
+    }
+    return builder.endObject();
+  });
+  const tensorVector = offsets(tensors);
+  const graphInputs = int32s(spec.inputs);
+  const graphOutputs = int32s(spec.outputs);
+  const operatorVector = offsets(operators);
+  builder.startObject(4);
+  builder.addFieldOffset(0, tensorVector, 0);
+  builder.addFieldOffset(1, graphInputs, 0);
+  builder.addFieldOffset(2, graphOutputs, 0);
+  builder.addFieldOffset(3, operatorVector, 0);
+  const subgraphs = offsets([builder.endObject()]);
+  const codeTables = codes.map((code) => {
+    builder.startObject(4);
+    builder.addFieldInt8(0, Math.min(code, 127), null); // deprecated_builtin_code
+    builder.addFieldInt32(2, 1, null); // version
+    builder.addFieldInt32(3, code, null); // builtin_code
+    return builder.endObject();
+  });
+  const codeVector = offsets(codeTables);
+  const bufferVector = offsets(buffers);
+  builder.startObject(5);
+  builder.addFieldInt32(0, 3, null); // schema version
+  builder.addFieldOffset(1, codeVector, 0);
+  builder.addFieldOffset(2, subgraphs, 0);
+  builder.addFieldOffset(4, bufferVector, 0);
+  builder.finish(builder.endObject(), 'TFL3');
+  return builder.asUint8Array();
+}
+
 describe('TFLite to ONNX converter, checked against LiteRT', () => {
   for (const model of CASES) {
     it(`${model.id}: converts and runs on onnxruntime with LiteRT's outputs`, async (t) => {
@@ -194,62 +314,107 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
   });
 
   it('reads operator codes above 127 from builtin_code, not the one-byte field', () => {
-    // A one-operator model, built here: GELU (150) on a [1, 4] float tensor. Its old one-byte
-    // code holds the placeholder 127, as the TFLite converter writes it.
-    const builder = new Builder(1024);
-    const int32s = (values: number[]) => {
-      builder.startVector(4, values.length, 4);
-      for (const value of [...values].reverse()) builder.addInt32(value);
-      return builder.endVector();
-    };
-    const offsets = (values: number[]) => {
-      builder.startVector(4, values.length, 4);
-      for (const value of [...values].reverse()) builder.addOffset(value);
-      return builder.endVector();
-    };
-    const tensor = (name: string) => {
-      const nameOffset = builder.createString(name);
-      const shape = int32s([1, 4]);
-      builder.startObject(4);
-      builder.addFieldOffset(0, shape, 0); // shape
-      builder.addFieldInt8(1, 0, null); // type FLOAT32
-      builder.addFieldInt32(2, 0, null); // buffer 0, the empty one
-      builder.addFieldOffset(3, nameOffset, 0); // name
-      return builder.endObject();
-    };
-    const tensors = offsets([tensor('x'), tensor('y')]);
-    const operatorInputs = int32s([0]);
-    const operatorOutputs = int32s([1]);
-    builder.startObject(3);
-    builder.addFieldInt32(0, 0, null); // opcode_index
-    builder.addFieldOffset(1, operatorInputs, 0);
-    builder.addFieldOffset(2, operatorOutputs, 0);
-    const operators = offsets([builder.endObject()]);
-    const graphInputs = int32s([0]);
-    const graphOutputs = int32s([1]);
-    builder.startObject(4);
-    builder.addFieldOffset(0, tensors, 0);
-    builder.addFieldOffset(1, graphInputs, 0);
-    builder.addFieldOffset(2, graphOutputs, 0);
-    builder.addFieldOffset(3, operators, 0);
-    const subgraphs = offsets([builder.endObject()]);
-    builder.startObject(4);
-    builder.addFieldInt8(0, 127, null); // deprecated_builtin_code: PLACEHOLDER_FOR_GREATER_OP_CODES
-    builder.addFieldInt32(2, 1, null); // version
-    builder.addFieldInt32(3, 150, null); // builtin_code: GELU
-    const codes = offsets([builder.endObject()]);
-    builder.startObject(0);
-    const buffers = offsets([builder.endObject()]);
-    builder.startObject(5);
-    builder.addFieldInt32(0, 3, null); // schema version
-    builder.addFieldOffset(1, codes, 0);
-    builder.addFieldOffset(2, subgraphs, 0);
-    builder.addFieldOffset(4, buffers, 0);
-    builder.finish(builder.endObject(), 'TFL3');
-    assert.throws(
-      () => convertTfliteToOnnx(builder.asUint8Array(), 'tiny'),
-      /unsupported TFLite op GELU \(operator 0/,
-    );
+    // GELU (150) on a [1, 4] float tensor; the old one-byte code holds the placeholder 127, as
+    // the TFLite converter writes it.
+    const model = buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 4], type: FLOAT32 },
+        { name: 'y', shape: [1, 4], type: FLOAT32 },
+      ],
+      operators: [{ code: 150, inputs: [0], outputs: [1] }],
+      inputs: [0],
+      outputs: [1],
+    });
+    assert.throws(() => convertTfliteToOnnx(model, 'tiny'), /unsupported TFLite op GELU \(operator 0/);
+  });
+
+  it('per-channel int8: QUANTIZE, CONV_2D with one scale per output channel and RELU6, DEQUANTIZE', async () => {
+    // The scheme of TFLite's current int8 models (none of the built-in models uses it): float
+    // in, int8 inside with symmetric per-channel weights, float out.
+    const outChannels = 4;
+    const weightScales = [0.011, 0.004, 0.027, 0.0075];
+    const weights = Int8Array.from({ length: outChannels * 3 * 3 * 3 }, (_, i) => ((i * 37) % 255) - 127);
+    const model = buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 5, 5, 3], type: FLOAT32 },
+        { name: 'xq', shape: [1, 5, 5, 3], type: INT8, quant: { scale: [0.02], zeroPoint: [-3] } },
+        {
+          name: 'w',
+          shape: [outChannels, 3, 3, 3],
+          type: INT8,
+          data: new Uint8Array(weights.buffer),
+          quant: { scale: weightScales, zeroPoint: [0, 0, 0, 0], dimension: 0 },
+        },
+        {
+          name: 'b',
+          shape: [outChannels],
+          type: INT32,
+          data: new Uint8Array(Int32Array.of(300, -2000, 45, 9000).buffer),
+          quant: {
+            scale: weightScales.map((scale) => Math.fround(0.02 * Math.fround(scale))),
+            zeroPoint: [0, 0, 0, 0],
+          },
+        },
+        {
+          name: 'yq',
+          shape: [1, 3, 3, outChannels],
+          type: INT8,
+          quant: { scale: [0.03], zeroPoint: [-100] },
+        },
+        { name: 'y', shape: [1, 3, 3, outChannels], type: FLOAT32 },
+      ],
+      operators: [
+        { code: 114, inputs: [0], outputs: [1] },
+        // Conv2DOptions: SAME padding, stride 2 both ways, RELU6.
+        {
+          code: 3,
+          inputs: [1, 2, 3],
+          outputs: [4],
+          options: {
+            type: 1,
+            ints: [
+              [0, 0, 8],
+              [1, 2, 32],
+              [2, 2, 32],
+              [3, 3, 8],
+            ],
+          },
+        },
+        { code: 6, inputs: [4], outputs: [5] },
+      ],
+      inputs: [0],
+      outputs: [5],
+    });
+    const converted = convertTfliteToOnnx(model, 'int8');
+    assert.deepEqual(converted.ops, ['QUANTIZE', 'CONV_2D', 'DEQUANTIZE']);
+    const lite = await LiteRtCompiledModelAdapter.compile(model, 'int8');
+    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'int8', 1);
+    try {
+      let largest = 0;
+      const distinct: number[] = [];
+      for (let seed = 1; seed <= 20; seed++) {
+        const input = Float32Array.from(
+          { length: 75 },
+          (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 2.6,
+        );
+        const [want] = (await lite.run([input])) as [Float32Array];
+        const [got] = (await ort.run([input])) as [Float32Array];
+        distinct.push(...want);
+        for (let i = 0; i < want.length; i++)
+          largest = Math.max(largest, Math.abs((got[i] as number) - (want[i] as number)));
+      }
+      // Both dequantize the same int8 steps of 0.03: no difference, or whole steps.
+      assert.ok(largest <= 1e-6, `largest difference ${largest}`);
+      // Not a degenerate case: the outputs spread over many steps, RELU6's cap among them.
+      const steps = new Set(distinct);
+      assert.ok(
+        steps.size > 50 && steps.has(0) && Math.max(...steps) === Math.fround(0.03 * 200),
+        `${steps.size} values`,
+      );
+    } finally {
+      lite.dispose();
+      ort.dispose();
+    }
   });
 
   it('refuses truncated and foreign files with a ModelLoadError', () => {
