@@ -166,7 +166,8 @@ function buildTflite(spec: {
   };
   const int32s = (values: readonly number[]) => vector(4, values, (v) => builder.addInt32(v));
   const offsets = (values: readonly number[]) => vector(4, values, (v) => builder.addOffset(v));
-  const buffers = [(builder.startObject(1), builder.endObject())];
+  builder.startObject(1);
+  const buffers = [builder.endObject()];
   const tensors = spec.tensors.map((tensor) => {
     let buffer = 0;
     if (tensor.data) {
