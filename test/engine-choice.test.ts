@@ -53,6 +53,15 @@ describe('engine choice', () => {
     }
   });
 
+  it('converts and verifies a model read from disk (a Node Buffer, as set-up reads it)', async () => {
+    const catalog = new ModelCatalog({ warmUp: false });
+    const entry = catalog.entry('imagenet-small');
+    const tflite = readFileSync(catalog.locate(entry, entry.descriptor.model).path);
+    const report = await convertAndVerify(entry.descriptor, tflite, { force: true });
+    assert.equal(report.ok, true, report.message);
+    assert.equal(report.verification?.photos, 20);
+  });
+
   it('auto falls back to litert for a model with no conversion, and says why; ort refuses it', async () => {
     assert.match(plannedEngine(NOT_CONVERTED, 'auto').reason, /not converted yet/);
     const bytes = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));

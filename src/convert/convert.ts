@@ -45,7 +45,11 @@ const EDGE_DTYPES: Readonly<Record<number, TensorDType>> = {
 
 /** Converts a .tflite model; `label` names it in error messages (a path or a model id). */
 export function convertTfliteToOnnx(tflite: Uint8Array, label: string): ConversionResult {
-  const model = readTfliteModel(tflite, label);
+  // A Node Buffer's slice() is a view, not a copy: read it as a plain Uint8Array throughout.
+  const bytes = Buffer.isBuffer(tflite)
+    ? new Uint8Array(tflite.buffer, tflite.byteOffset, tflite.byteLength)
+    : tflite;
+  const model = readTfliteModel(bytes, label);
   return withModelErrors(label, () => {
     const [subgraph] = model.subgraphs;
     if (!subgraph) throw new ModelLoadError(`cannot convert ${label} to ONNX: it has no subgraph`);

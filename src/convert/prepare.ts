@@ -57,8 +57,11 @@ export async function convertAndVerify(
   options: PrepareOptions = {},
 ): Promise<ConversionReport> {
   const tfliteSha256 = sha256Of(tflite);
+  // A stored failure is tried again: serving never converts (it only reads reports), so a
+  // retry costs only set-up time, and the cause may have been fixed (a photo fetched, a
+  // library installed).
   const known = options.force ? undefined : readReport(tfliteSha256);
-  if (known) return known;
+  if (known?.ok) return known;
   const label = `model '${descriptor.id}'`;
   const base = {
     converterVersion: CONVERTER_VERSION,

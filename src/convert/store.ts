@@ -3,7 +3,7 @@
  * it, the report of its conversion and verification (`.json`). Keyed by the .tflite's hash
  * and the converter's version, so a changed model or converter is converted and verified
  * again, never served from a stale file. A failed conversion or verification is stored too
- * (report only), so `auto` does not retry it on every start.
+ * (report only), so `tflite-fn models` can say why a model stays on LiteRT.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -100,7 +100,8 @@ export function permuteRaw(
   // Whole elements are moved as one number; the copy gives the typed view an aligned buffer.
   const View = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array }[elementSize as 1 | 2 | 4];
   if (!View) throw new RangeError(`no ${elementSize}-byte element type`);
-  const from = new View(raw.slice().buffer);
+  // new Uint8Array(raw) copies, whatever raw is (Buffer's slice() would not).
+  const from = new View(new Uint8Array(raw).buffer);
   const to = new View(from.length);
   // Padded to four dimensions (weights are at most 4-D), so the loops below are plain.
   const pad = 4 - rank;
