@@ -8,6 +8,8 @@ Usage:
   tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
   tflite-fn run PROGRAM.wasm [ARGS]     run a WasmEdge TensorFlow program in the sandbox
   tflite-fn convert MODEL|FILE.tflite   convert a model to ONNX for the native engine, verified
+  tflite-fn stream [options]            classify frames from a NATS JetStream queue
+  tflite-fn stream-source VIDEO|DIR     publish every Nth video frame (or a folder's images)
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
   tflite-fn serve [options]             the self-hosted server (worker pool, demo page at /)
@@ -155,4 +157,36 @@ Options:
                      means the same for both; add :ro to make it read-only
   --timeout MS       stop it after MS milliseconds (default 10000; exit status 124)
   --memory MB        its memory limit (default 512)
+`;
+
+export const STREAM_HELP = `Usage: tflite-fn stream [--server URL] [--in SUBJECT] [--out SUBJECT] [options]
+
+A stream worker: takes frames (JPEG/PNG bytes; Frame-Id and Frame-Source headers) from a NATS
+JetStream work queue on --in, runs the core on each, and publishes a JSON result on --out
+(frame id, source, labels or faces, timings), then acknowledges the frame. Start several:
+they share one durable consumer. A frame that is not a usable image goes to the dead-letter
+subject with its error; other failures are retried up to --max-deliver times.
+
+Options:
+  --server URL        NATS server (default nats://127.0.0.1:4222, or TFLITE_FN_NATS)
+  --in SUBJECT        frames (default frames)
+  --out SUBJECT       results (default results)
+  --dead SUBJECT      dead letters (default <in>.dead)
+  --task T            classify (default) or detect
+  --model NAME        the model (default: the default model, or faces for detect)
+  --concurrency N     frames in flight per worker (default 2)
+  --ack-wait MS       redeliver a frame not acknowledged in MS (default 10000)
+  --max-deliver N     deliveries before a failing frame is dead-lettered (default 3)
+`;
+
+export const STREAM_SOURCE_HELP = `Usage: tflite-fn stream-source VIDEO|DIR [--every N] [--rate FPS] [--server URL] [--in SUBJECT]
+
+Publishes frames for stream workers: from a video, every Nth frame (default 24) cut to JPEG
+with ffmpeg; from a folder, each image in name order. Frame ids are the source name and
+the frame number; publishing the same source again within 5 minutes adds nothing.
+
+Options:
+  --every N       every Nth video frame (default 24)
+  --rate FPS      publish at most FPS frames a second (default: as fast as possible)
+  --server, --in, --out, --dead   as for tflite-fn stream
 `;

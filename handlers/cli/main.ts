@@ -24,6 +24,8 @@ import {
   RUN_HELP,
   SERVE_HELP,
   SETUP_HELP,
+  STREAM_HELP,
+  STREAM_SOURCE_HELP,
 } from './help.js';
 
 const USAGE_ERROR = 2;
@@ -137,6 +139,28 @@ const SUBCOMMANDS: Record<
         io,
       ),
   },
+  stream: {
+    options: Object.fromEntries(
+      ['server', 'in', 'out', 'dead', 'task', 'model', 'concurrency', 'ack-wait', 'max-deliver'].map(
+        (name) => [name, { type: 'string' as const }],
+      ),
+    ),
+    help: STREAM_HELP,
+    run: async (values) =>
+      (await import('../stream/command.js')).streamCommand(values as Record<string, string>),
+  },
+  'stream-source': {
+    options: Object.fromEntries(
+      ['server', 'in', 'out', 'dead', 'every', 'rate'].map((name) => [name, { type: 'string' as const }]),
+    ),
+    help: STREAM_SOURCE_HELP,
+    run: async (values, positionals, io) =>
+      (await import('../stream/command.js')).streamSourceCommand(
+        positionals[0],
+        values as Record<string, string>,
+        io,
+      ),
+  },
   convert: {
     options: { force: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' } },
     help: CONVERT_HELP,
@@ -209,7 +233,7 @@ async function main(commandLine: readonly string[], io: Io): Promise<number> {
   if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: ['event', 'detect', 'run', 'convert'].includes(command as string),
+      allowPositionals: ['event', 'detect', 'run', 'convert', 'stream-source'].includes(command as string),
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);

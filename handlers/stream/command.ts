@@ -1,0 +1,94 @@
+/** CLI glue for `tflite-fn stream` and `tflite-fn stream-source`. */
+import { BadRequestError } from '../../src/errors.js';
+import { createProgress } from '../../src/util/progress.js';
+import type { Io } from '../cli/commands.js';
+import { DEFAULT_DELIVERY, type StreamNames } from './broker.js';
+
+export interface StreamFlags {
+  readonly server?: string | undefined;
+  readonly in?: string | undefined;
+  readonly out?: string | undefined;
+  readonly dead?: string | undefined;
+  readonly task?: string | undefined;
+  readonly model?: string | undefined;
+  readonly concurrency?: string | undefined;
+  readonly 'ack-wait'?: string | undefined;
+  readonly 'max-deliver'?: string | undefined;
+  readonly every?: string | undefined;
+  readonly rate?: string | undefined;
+}
+
+function subjects(flags: StreamFlags): StreamNames & { server: string } {
+  const input = flags.in ?? 'frames';
+  return {
+    server: flags.server ?? process.env.TFLITE_FN_NATS ?? 'nats://127.0.0.1:4222',
+    input,
+    output: flags.out ?? 'results',
+    deadLetter: flags.dead ?? `${input}.dead`,
+  };
+}
+
+function positiveNumber(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0)
+    throw new BadRequestError('bad_option', `--${name} takes a number, got '${value}'`);
+  return number;
+}
+
+const log = (event: Record<string, unknown>) =>
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...event })}\n`);
+
+export async function streamCommand(flags: StreamFlags): Promise<number> {
+  const task = flags.task ?? 'classify';
+  if (task !== 'classify' && task !== 'detect')
+    throw new BadRequestError('bad_option', `--task is classify or detect, got '${task}'`);
+  const { startStreamWorker } = await import('./stream-worker.js');
+  const worker = await startStreamWorker(
+    {
+      ...subjects(flags),
+      task,
+      model: flags.model,
+      concurrency: positiveNumber(flags.concurrency, 'concurrency', 2),
+      delivery: {
+        ackWaitMs: positiveNumber(flags['ack-wait'], 'ack-wait', DEFAULT_DELIVERY.ackWaitMs),
+        maxDeliver: positiveNumber(flags['max-deliver'], 'max-deliver', DEFAULT_DELIVERY.maxDeliver),
+      },
+    },
+    log,
+  );
+  // SIGTERM/SIGINT: stop taking frames, finish (and acknowledge) those in flight, then leave.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log({ msg: 'stopping', processed: worker.processed() });
+    void worker.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await worker.done;
+  return 0;
+}
+
+export async function streamSourceCommand(
+  path: string | undefined,
+  flags: StreamFlags,
+  io: Io,
+): Promise<number> {
+  if (!path) throw new BadRequestError('bad_option', 'name a video file or a folder of images');
+  const { publishSource } = await import('./stream-source.js');
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const { published } = await publishSource(path, {
+    ...subjects(flags),
+    every: positiveNumber(flags.every, 'every', 24) || 1,
+    rate: positiveNumber(flags.rate, 'rate', 0),
+    onProgress: (done, total) => {
+      progress ??= createProgress('publishing frames', total);
+      progress.update(done);
+    },
+  });
+  progress?.finish();
+  io.stderr.write(`published ${published} frames from ${path}\n`);
+  return 0;
+}

@@ -1,0 +1,189 @@
+/**
+ * `tflite-fn stream`: a worker that takes frames from a NATS JetStream work queue, runs the
+ * core on each, and publishes a JSON result. Several workers on the same durable consumer
+ * share the frames; the broker redelivers what a dead or stuck worker never acknowledged.
+ *
+ * Per frame: result published (with the frame id as message id, so a redelivered frame is not
+ * answered twice), then acknowledged. A frame the core rejects (not an image, truncated, too
+ * large) is published to the dead-letter subject with its error and terminated at once: it
+ * will never succeed, and must not block the stream. Any other failure is retried (nak) until
+ * the consumer's delivery limit, then dead-lettered too.
+ */
+import { connect, headers, type JsMsg, type NatsConnection } from 'nats';
+import { classify } from '../../src/classify.js';
+import { detect } from '../../src/detect/detect.js';
+import { toTfliteFnError } from '../../src/errors.js';
+import { ModelCatalog } from '../../src/model/catalog.js';
+import {
+  DEFAULT_DELIVERY,
+  type DeliveryPolicy,
+  ensureTopology,
+  FRAME_HEADERS,
+  type StreamNames,
+} from './broker.js';
+
+export interface StreamWorkerOptions extends StreamNames {
+  readonly server: string;
+  readonly task: 'classify' | 'detect';
+  readonly model?: string | undefined;
+  /** Frames in flight per worker: 2 lets one decode while the other is inferred. */
+  readonly concurrency?: number;
+  readonly delivery?: DeliveryPolicy;
+}
+
+export interface FrameResult {
+  readonly frameId: string;
+  readonly source: string;
+  readonly task: 'classify' | 'detect';
+  readonly model: string;
+  readonly engine: string;
+  readonly worker: string;
+  /** 1 on first delivery; more when another worker died or timed out holding the frame. */
+  readonly delivery: number;
+  /** classify: the top classes; detect: the faces. */
+  readonly labels?: readonly { label: string; score: number }[];
+  readonly faces?: readonly unknown[];
+  readonly timings: { readonly processMs: number; readonly brokerMs: number };
+}
+
+export interface StreamWorker {
+  readonly processed: () => number;
+  readonly deadLettered: () => number;
+  /** Stops taking frames, finishes those in flight, closes the connection. */
+  stop(): Promise<void>;
+  /** Settles when the worker has stopped (by stop() or a lost connection). */
+  readonly done: Promise<void>;
+}
+
+type Log = (event: Record<string, unknown>) => void;
+
+const WORKER_ID = `${process.pid}`;
+
+export async function startStreamWorker(options: StreamWorkerOptions, log: Log): Promise<StreamWorker> {
+  const catalog = new ModelCatalog({ warmUp: true });
+  const model = options.model ?? (options.task === 'detect' ? 'faces' : catalog.defaultModel);
+  // Loaded before taking frames: a worker that cannot load its model must not eat the queue.
+  if (options.task === 'detect') await catalog.loadDetector(model);
+  else await catalog.load(model);
+
+  const nc: NatsConnection = await connect({
+    servers: options.server,
+    name: `tflite-fn stream ${WORKER_ID}`,
+  });
+  const delivery = options.delivery ?? DEFAULT_DELIVERY;
+  const names = await ensureTopology(await nc.jetstreamManager(), options, delivery);
+  const js = nc.jetstream();
+  const consumer = await js.consumers.get(names.frames, names.consumer);
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const messages = await consumer.consume({ max_messages: concurrency });
+  let processed = 0;
+  let deadLettered = 0;
+
+  const deadLetter = async (message: JsMsg, frameId: string, error: unknown) => {
+    const failure = toTfliteFnError(error);
+    const body = {
+      frameId,
+      source: message.headers?.get(FRAME_HEADERS.source) ?? '',
+      deliveries: message.info.deliveryCount,
+      error: { status: failure.status, code: failure.code, message: failure.message },
+    };
+    const h = headers();
+    h.set(FRAME_HEADERS.id, frameId);
+    await js.publish(options.deadLetter, JSON.stringify(body), { msgID: `dead-${frameId}`, headers: h });
+    message.term();
+    deadLettered++;
+    log({ level: 'warn', msg: 'dead-lettered', frameId, code: failure.code, error: failure.message });
+  };
+
+  const handle = async (message: JsMsg) => {
+    const started = performance.now();
+    const frameId = message.headers?.get(FRAME_HEADERS.id) || `${names.frames}-${message.seq}`;
+    const source = message.headers?.get(FRAME_HEADERS.source) ?? '';
+    // Time the frame waited in the broker: from publish (stream timestamp) to delivery.
+    const brokerMs = Math.max(0, Date.now() - message.info.timestampNanos / 1_000_000);
+    try {
+      const result: FrameResult =
+        options.task === 'detect'
+          ? await detect(message.data, { model, catalog }).then((found) => ({
+              frameId,
+              source,
+              task: 'detect' as const,
+              model,
+              engine: found.engine,
+              worker: WORKER_ID,
+              delivery: message.info.deliveryCount,
+              faces: found.faces,
+              timings: { processMs: round(performance.now() - started), brokerMs },
+            }))
+          : await classify(message.data, { model, catalog }).then((answer) => ({
+              frameId,
+              source,
+              task: 'classify' as const,
+              model,
+              engine: answer.engine,
+              worker: WORKER_ID,
+              delivery: message.info.deliveryCount,
+              labels: answer.top.map(({ label, score }) => ({ label, score })),
+              timings: { processMs: round(performance.now() - started), brokerMs },
+            }));
+      const h = headers();
+      h.set(FRAME_HEADERS.id, frameId);
+      await js.publish(options.output, JSON.stringify(result), { msgID: frameId, headers: h });
+      message.ack();
+      processed++;
+    } catch (error) {
+      const failure = toTfliteFnError(error);
+      const permanent = failure.status < 500;
+      if (permanent || message.info.deliveryCount >= delivery.maxDeliver)
+        await deadLetter(message, frameId, error);
+      else {
+        log({
+          level: 'warn',
+          msg: 'retrying',
+          frameId,
+          delivery: message.info.deliveryCount,
+          error: failure.message,
+        });
+        message.nak(500);
+      }
+    }
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const done = (async () => {
+    for await (const message of messages) {
+      const job = handle(message).catch((error: unknown) =>
+        log({ level: 'error', msg: 'frame handling failed', error: String(error) }),
+      );
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+      // Never more than `concurrency` frames at once: wait for one to finish before the next.
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  })();
+  log({
+    msg: 'consuming',
+    server: options.server,
+    input: options.input,
+    output: options.output,
+    model,
+    concurrency,
+  });
+
+  return {
+    processed: () => processed,
+    deadLettered: () => deadLettered,
+    done,
+    async stop() {
+      messages.stop();
+      await done;
+      await nc.drain();
+      await catalog.dispose();
+    },
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
