@@ -17,6 +17,7 @@ import { ModelCatalog } from '../../src/model/catalog.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
+import { addDaprRoutes, DAPR_ROUTE, daprConfig } from './dapr.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
@@ -47,6 +48,8 @@ const KNOWN_ROUTES = new Set([
   '/api/healthz',
   '/readyz',
   '/metrics',
+  '/dapr/subscribe',
+  DAPR_ROUTE,
 ]);
 const PROTECTED = new Set(['/classify', '/api/classify', '/models', '/api/models']);
 
@@ -136,6 +139,15 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
     ),
   );
+  addDaprRoutes(app, {
+    config: daprConfig(),
+    classify: (image, options) => pool.classify(image, options),
+    log,
+    bodyLimit: {
+      maxBytes: config.maxBodyBytes,
+      description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
+    },
+  });
   app.get('/samples', (c) => c.json(SAMPLE_PHOTOS.map((photo) => photo.name)));
   app.get('/samples/:name', async (c) => {
     const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));

@@ -1,0 +1,134 @@
+/**
+ * The server as a Dapr pub/sub subscriber. Dapr's sidecar asks `GET /dapr/subscribe` which
+ * topics the app wants and where to deliver them, then POSTs each message (a CloudEvent) to
+ * that route and reads the answer: HTTP 200 with `{"status": "SUCCESS" | "RETRY" | "DROP"}`.
+ * The app classifies the image and publishes the result through the sidecar's publish API
+ * (`POST /v1.0/publish/<pubsub>/<topic>` on DAPR_HTTP_PORT).
+ *
+ * How the image arrives, by Dapr's content rules:
+ * - structured CloudEvent (`application/cloudevents+json`): binary data in `data_base64`
+ *   (Dapr encodes it so for a binary content type), or a JSON `data` with an `image` field
+ *   holding base64;
+ * - a raw payload (subscription metadata `rawPayload: "true"`): the body is the image itself.
+ *
+ * Answers: a bad image is DROP (it will never succeed; the reason is logged); a full queue,
+ * a crashed worker or a failed publish is RETRY (Dapr delivers it again later).
+ */
+import type { Hono } from 'hono';
+import type { Classification, ClassifyOptions } from '../../src/classify.js';
+import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
+import { decodeBase64 } from '../../src/http/base64.js';
+import type { BodyLimit } from '../../src/http/limits.js';
+import { readBodyCapped } from '../../src/http/read-request.js';
+
+export interface DaprConfig {
+  readonly pubsub: string;
+  readonly topic: string;
+  readonly resultsTopic: string;
+  /** Where the sidecar's HTTP API listens (DAPR_HTTP_PORT on localhost). */
+  readonly sidecar: string;
+}
+
+export function daprConfig(env: NodeJS.ProcessEnv = process.env): DaprConfig {
+  return {
+    pubsub: env.TFLITE_FN_DAPR_PUBSUB ?? 'pubsub',
+    topic: env.TFLITE_FN_DAPR_TOPIC ?? 'frames',
+    resultsTopic: env.TFLITE_FN_DAPR_RESULTS_TOPIC ?? 'results',
+    sidecar: `http://127.0.0.1:${env.DAPR_HTTP_PORT ?? '3500'}`,
+  };
+}
+
+export const DAPR_ROUTE = '/dapr/frames';
+
+type Status = 'SUCCESS' | 'RETRY' | 'DROP';
+
+interface CloudEvent {
+  readonly id?: string;
+  readonly source?: string;
+  readonly type?: string;
+  readonly datacontenttype?: string;
+  readonly data_base64?: string;
+  readonly data?: unknown;
+}
+
+/** The image bytes and the event's id, from either content mode. */
+async function readDelivery(
+  request: Request,
+  limit: BodyLimit,
+): Promise<{ image: Uint8Array; id: string; source: string }> {
+  const type = request.headers.get('content-type') ?? '';
+  const body = await readBodyCapped(request, limit);
+  if (type.includes('application/cloudevents+json') || type.includes('application/json')) {
+    let event: CloudEvent;
+    try {
+      event = JSON.parse(new TextDecoder().decode(body)) as CloudEvent;
+    } catch {
+      throw new BadRequestError('bad_json', 'the CloudEvent is not valid JSON');
+    }
+    const id = event.id ?? '';
+    const source = event.source ?? '';
+    if (typeof event.data_base64 === 'string') return { image: decodeBase64(event.data_base64), id, source };
+    const data = typeof event.data === 'string' ? safeJson(event.data) : event.data;
+    const image = (data as { image?: unknown } | undefined)?.image;
+    if (typeof image === 'string') return { image: decodeBase64(image), id, source };
+    throw new BadRequestError(
+      'no_image',
+      'the CloudEvent carries no image: send binary data (data_base64) or data.image',
+    );
+  }
+  // A raw payload: the body is the image; binary-mode CloudEvent attributes come as ce- headers.
+  return {
+    image: body,
+    id: request.headers.get('ce-id') ?? '',
+    source: request.headers.get('ce-source') ?? '',
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function addDaprRoutes(
+  app: Hono,
+  options: {
+    readonly config: DaprConfig;
+    readonly classify: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
+    readonly log: (event: Record<string, unknown>) => void;
+    readonly bodyLimit: BodyLimit;
+  },
+): void {
+  const { config, log } = options;
+  app.get('/dapr/subscribe', (c) =>
+    c.json([{ pubsubname: config.pubsub, topic: config.topic, route: DAPR_ROUTE }]),
+  );
+  app.post(DAPR_ROUTE, async (c) => {
+    const answer = (status: Status) => c.json({ status });
+    let delivery: Awaited<ReturnType<typeof readDelivery>>;
+    let result: Classification;
+    try {
+      delivery = await readDelivery(c.req.raw, options.bodyLimit);
+      result = await options.classify(delivery.image, {});
+    } catch (error) {
+      const failure = toTfliteFnError(error);
+      // The message's own fault never goes away on retry; anything else may.
+      const status: Status = failure.status < 500 ? 'DROP' : 'RETRY';
+      log({ level: 'warn', msg: 'dapr delivery', status, code: failure.code, reason: failure.message });
+      return answer(status);
+    }
+    const published = await fetch(`${config.sidecar}/v1.0/publish/${config.pubsub}/${config.resultsTopic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ eventId: delivery.id, source: delivery.source, ...result }),
+    }).catch((error: unknown) => error as Error);
+    if (published instanceof Error || !published.ok) {
+      const reason = published instanceof Error ? published.message : `sidecar answered ${published.status}`;
+      log({ level: 'warn', msg: 'dapr publish failed', status: 'RETRY', reason });
+      return answer('RETRY');
+    }
+    return answer('SUCCESS');
+  });
+}
