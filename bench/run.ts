@@ -10,6 +10,7 @@
  *   handler overhead over the core (Lambda, Vercel, Netlify), Lambda cold start from the
  *   built layer, layer and function zip sizes
  *
+ *   stream workers on a real nats-server (frames/s with 1 and 2 workers, broker latency)
  *   both engines side by side (litert, ort on one and on the default threads), cold start on each
  *
  * Flags: --quick (fewer iterations, no accuracy or leak run), --skip-accuracy, --skip-leak,
@@ -30,6 +31,7 @@ import { sandbox } from './sandbox.js';
 import { serverLoad } from './server-load.js';
 import { functionZip, handlerOverhead, lambdaColdStart } from './serverless.js';
 import { median, percentile, round, table } from './stats.js';
+import { streamBench } from './stream.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -254,6 +256,7 @@ results.sandbox = await sandbox(read('grace_hopper.jpg'), catalog, quick ? 10 : 
 if (!quick && !args.has('--skip-accuracy')) results.accuracy = await accuracy();
 if (!quick && !args.has('--skip-leak')) results.leak = await leak();
 results.server = await serverLoad(read('grace_hopper.jpg'), quick ? 5 : 15);
+results.stream = await streamBench(quick ? 150 : 500);
 results.handlerOverhead = await handlerOverhead(read('grace_hopper.jpg'), quick ? 30 : 150);
 if (!args.has('--skip-serverless')) {
   const lambda = await lambdaColdStart(quick ? 3 : 9);
@@ -417,6 +420,33 @@ targets.push(
     ok: serverResult.readyMs <= 1500,
   },
 );
+const streamResult = results.stream as {
+  oneWorkerLitertFps?: number;
+  scaling?: number;
+  brokerAddedP50Ms?: number;
+};
+if (streamResult.scaling !== undefined) {
+  targets.push(
+    {
+      figure: 'stream: one worker, litert, 640x480 JPEGs (frames/s)',
+      target: '>= 40',
+      measured: streamResult.oneWorkerLitertFps,
+      ok: (streamResult.oneWorkerLitertFps ?? 0) >= 40,
+    },
+    {
+      figure: 'stream: two workers / one worker',
+      target: '>= 1.7x',
+      measured: streamResult.scaling,
+      ok: streamResult.scaling >= 1.7,
+    },
+    {
+      figure: 'stream: latency the broker path adds, p50',
+      target: '<= 5 ms',
+      measured: streamResult.brokerAddedP50Ms,
+      ok: (streamResult.brokerAddedP50Ms ?? 1e9) <= 5,
+    },
+  );
+}
 const targetRows = targets.map((row) => ({
   ...row,
   measured: String(row.measured),
@@ -457,7 +487,8 @@ console.log('\nFace detection, warm (ms)');
 console.log(table(detectionRows as unknown as Record<string, string | number>[]));
 console.log(`\nSandbox (C guest vs built-in, same model): ${JSON.stringify(results.sandbox)}`);
 console.log(`\nSelf-hosted server: ${JSON.stringify(results.server)}`);
-console.log('\nTargets (issues #2 to #7)');
+console.log(`Stream processing on NATS JetStream: ${JSON.stringify(results.stream)}`);
+console.log('\nTargets (issues #2 to #8)');
 console.log(table(targetRows.map(({ ok: _ok, ...row }) => row)));
 
 const dir = join(packageRoot(), 'bench', 'results');

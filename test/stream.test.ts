@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +14,8 @@ import { namesFor, type StreamNames } from '../handlers/stream/broker.js';
 import { publishSource } from '../handlers/stream/stream-source.js';
 import { type FrameResult, startStreamWorker } from '../handlers/stream/stream-worker.js';
 import { CLI, IMAGES } from './helpers.js';
-import { freePort } from './platforms/tools.js';
+import { NATS_SERVER, startNats } from './nats-server.js';
 
-const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((path) => existsSync(path));
 const haveFfmpeg = (() => {
   try {
     execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
@@ -30,26 +29,6 @@ if (process.env.CI && (!NATS_SERVER || !haveFfmpeg))
 const skip = NATS_SERVER ? false : 'nats-server not installed (apt-get install nats-server)';
 
 const quiet = () => undefined;
-
-async function startNats(): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const store = mkdtempSync(join(tmpdir(), 'tflite-fn-nats-'));
-  const server = spawn(NATS_SERVER as string, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${output}`)), 10_000);
-    server.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes('Server is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { url: `nats://127.0.0.1:${port}`, stop: () => server.kill('SIGKILL') };
-}
 
 /** Every message of the results stream, split into results and dead letters. */
 async function readResults(nc: NatsConnection, subjects: StreamNames) {

@@ -43,13 +43,18 @@ export async function streamCommand(flags: StreamFlags): Promise<number> {
   const task = flags.task ?? 'classify';
   if (task !== 'classify' && task !== 'detect')
     throw new BadRequestError('bad_option', `--task is classify or detect, got '${task}'`);
+  // One inference thread per worker, as the server's workers: scale out by running one worker
+  // per core (they share the queue), not by threads that would compete with the decoding.
+  process.env.TFLITE_FN_THREADS ??= '1';
+  // Likewise one libvips thread: a worker is one core's worth of work, so N workers use N.
+  process.env.VIPS_CONCURRENCY ??= '1';
   const { startStreamWorker } = await import('./stream-worker.js');
   const worker = await startStreamWorker(
     {
       ...subjects(flags),
       task,
       model: flags.model,
-      concurrency: positiveNumber(flags.concurrency, 'concurrency', 2),
+      concurrency: positiveNumber(flags.concurrency, 'concurrency', 1),
       delivery: {
         ackWaitMs: positiveNumber(flags['ack-wait'], 'ack-wait', DEFAULT_DELIVERY.ackWaitMs),
         maxDeliver: positiveNumber(flags['max-deliver'], 'max-deliver', DEFAULT_DELIVERY.maxDeliver),
