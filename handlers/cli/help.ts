@@ -174,7 +174,7 @@ Options:
   --dead SUBJECT      dead letters (default <in>.dead)
   --task T            classify (default) or detect
   --model NAME        the model (default: the default model, or faces for detect)
-  --concurrency N     frames in flight per worker (default 2)
+  --concurrency N     frames in flight per worker (default 1: run one worker per core)
   --ack-wait MS       redeliver a frame not acknowledged in MS (default 10000)
   --max-deliver N     deliveries before a failing frame is dead-lettered (default 3)
 `;

@@ -26,7 +26,7 @@ export interface StreamWorkerOptions extends StreamNames {
   readonly server: string;
   readonly task: 'classify' | 'detect';
   readonly model?: string | undefined;
-  /** Frames in flight per worker: 2 lets one decode while the other is inferred. */
+  /** Frames in flight per worker (default 1: one core's worth; 2 overlaps decode and inference). */
   readonly concurrency?: number;
   readonly delivery?: DeliveryPolicy;
 }
@@ -74,7 +74,7 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
   const names = await ensureTopology(await nc.jetstreamManager(), options, delivery);
   const js = nc.jetstream();
   const consumer = await js.consumers.get(names.frames, names.consumer);
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const messages = await consumer.consume({ max_messages: concurrency });
   let processed = 0;
   let deadLettered = 0;
