@@ -123,6 +123,29 @@ describe('stream processing on NATS JetStream', { skip }, () => {
     }
   });
 
+  it('--task detect: faces per frame', async () => {
+    const subjects = freshSubjects();
+    const worker = await startStreamWorker({ server: nats.url, ...subjects, task: 'detect' }, quiet);
+    try {
+      await publishSource(folderOf(['face.jpg', 'hot_dog.jpg']), {
+        server: nats.url,
+        ...subjects,
+        every: 1,
+        rate: 0,
+      });
+      const { results } = await until(
+        '2 results',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 2,
+      );
+      const faces = Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.faces?.length]));
+      assert.deepEqual(faces, { '0-face': 4, '0-hot_dog': 0 });
+      assert.ok(results.every((r) => r.task === 'detect' && r.model === 'faces'));
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a corrupt frame lands in the dead-letter subject with its error and does not block the rest', async () => {
     const subjects = freshSubjects();
     const folder = folderOf(['grace_hopper.jpg', 'owl.jpg']);
