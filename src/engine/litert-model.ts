@@ -8,6 +8,7 @@
 import type { TypedArray as LiteRtTypedArray } from '@litertjs/core';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
 import { type LiteRtModule, loadLiteRtRuntime } from './litert-runtime.js';
+import { SerialQueue } from './serial-queue.js';
 import { assertTfliteIntegrity } from './tflite-check.js';
 import type { CompiledModel, TensorData, TensorDType, TensorInfo } from './types.js';
 
@@ -35,7 +36,7 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
    * Runs are chained one after another. The wasm build is single-threaded, so this costs no
    * throughput, and it guarantees two requests never interleave inside one interpreter.
    */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #disposed = false;
 
   private constructor(core: LiteRtModule, model: LiteRtCompiledModel, label: string) {
@@ -62,9 +63,7 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    const result = this.#queue.then(() => this.#runNow(inputs));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#queue.add(() => this.#runNow(inputs));
   }
 
   async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {

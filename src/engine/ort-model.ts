@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
+import { SerialQueue } from './serial-queue.js';
 import type { CompiledModel, TensorData, TensorInfo } from './types.js';
 
 type OrtModule = typeof Ort;
@@ -70,7 +71,7 @@ export class OrtCompiledModel implements CompiledModel {
    * Runs are chained one after another: each already uses every thread it was given, and
    * overlapping runs would only compete for them.
    */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #disposed = false;
 
   private constructor(
@@ -137,9 +138,7 @@ export class OrtCompiledModel implements CompiledModel {
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    const result = this.#queue.then(() => this.#runNow(inputs));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#queue.add(() => this.#runNow(inputs));
   }
 
   async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {
@@ -185,7 +184,10 @@ export class OrtCompiledModel implements CompiledModel {
     if (this.#disposed) return;
     this.#disposed = true;
     // Wait for a run in flight before releasing the native session under it.
-    void this.#queue.then(() => this.#session.release()).catch(() => undefined);
+    void this.#queue
+      .idle()
+      .then(() => this.#session.release())
+      .catch(() => undefined);
   }
 }
 

@@ -3,13 +3,12 @@
  * compiled and warmed up. Built once per process per model by the catalog.
  */
 
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
 import type { TensorLayout } from '../image/to-tensor.js';
 import type { ClassifyDescriptor } from './descriptor.js';
+import { readModelFile, SETUP_FIX, sha256Hex } from './model-file.js';
 
 export interface ModelFiles {
   readonly model: string;
@@ -31,32 +30,6 @@ export interface LoadedModel {
   readonly files: ModelFiles;
   readonly loadMs: number;
   readonly warmUpMs: number;
-}
-
-const FIX = 'Fix: npx tflite-fn setup (fetches and verifies the built-in models)';
-
-async function readModelFile(
-  path: string,
-  what: string,
-  id: string,
-  sha256: string | undefined,
-): Promise<Uint8Array> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'cannot be read';
-    throw new ModelLoadError(`the ${what} of model '${id}' ${reason}: ${path}. ${FIX}`, { cause });
-  }
-  if (sha256) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256) {
-      throw new ModelLoadError(
-        `the ${what} of model '${id}' is corrupt: ${path} has sha256 ${actual}, expected ${sha256}. Delete it and run: npx tflite-fn setup`,
-      );
-    }
-  }
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function parseLabels(text: string): string[] {
@@ -124,15 +97,24 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const started = performance.now();
   const id = descriptor.id;
-  const labelBytes = await readModelFile(files.labels, 'labels file', id, descriptor.output.labels.sha256);
+  const labelBytes = await readModelFile({
+    path: files.labels,
+    what: 'labels file',
+    id,
+    sha256: descriptor.output.labels.sha256,
+    fix: SETUP_FIX,
+  });
   const labels = parseLabels(new TextDecoder().decode(labelBytes));
-  const readModel = () => readModelFile(files.model, 'model file', id, descriptor.model.sha256);
+  const readModel = () =>
+    readModelFile({
+      path: files.model,
+      what: 'model file',
+      id,
+      sha256: descriptor.model.sha256,
+      fix: SETUP_FIX,
+    });
   // A pinned hash names the model without reading it: the native engine may not need the file.
-  const modelSha256 =
-    descriptor.model.sha256 ??
-    createHash('sha256')
-      .update(await readModel())
-      .digest('hex');
+  const modelSha256 = descriptor.model.sha256 ?? sha256Hex(await readModel());
   const choice = await compileWithEngine(
     readModel,
     modelSha256,
