@@ -1,12 +1,12 @@
 /**
  * runWasm(program, stdin) → what it printed: WasmEdge TensorFlow programs (wasm32-wasi) run
- * here unchanged, their TensorFlow Lite sessions on the core's LiteRT engine.
+ * here unchanged, their TensorFlow Lite sessions on the engine the deployment selected
+ * (LiteRT, or onnxruntime for a model set-up converted and verified).
  *
  * Isolation: the program sees its arguments, the environment it is given, stdin and two
  * capped output streams; no files (unless directories are granted), no network, no host
- * environment. Its memory is capped by
- * rewriting the module's memory maximum; its time by running it in a worker thread that is
- * terminated at the deadline. Programs are compiled once per process (by sha256) and models
+ * environment. Its memory is capped by rewriting the module's memory maximum; its time by
+ * running it in a worker thread that is terminated at the deadline. Programs are compiled once per process (by sha256) and models
  * compiled once per distinct model bytes, so a program that embeds its model pays for
  * compiling it only on its first run.
  */
