@@ -4,13 +4,13 @@
  * saying why, for everything else.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listImagenetSample } from '../bench/imagenet-sample.js';
 import { convertAndVerify, sha256Of } from '../src/convert/prepare.js';
-import { readReport } from '../src/convert/store.js';
+import { type ConversionReport, convertedDir, readReport, writeConverted } from '../src/convert/store.js';
 import { compileWithEngine, parseEngineSetting, plannedEngine } from '../src/engine/select.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError, TfliteFnError } from '../src/errors.js';
@@ -71,6 +71,26 @@ describe('engine choice', () => {
     await assert.rejects(compileWithEngine(bytes, NOT_CONVERTED, 'a test model', 'ort'), (error: unknown) => {
       return error instanceof ModelLoadError && /engine ort was asked for a test model/.test(error.message);
     });
+  });
+
+  it('auto falls back to litert when the .onnx file of a verified conversion has gone missing', async () => {
+    const sha256 = '1'.repeat(64);
+    const report = {
+      ...(readReport(
+        new ModelCatalog({ warmUp: false }).entry('imagenet-small').descriptor.model.sha256 as string,
+      ) as ConversionReport),
+      tfliteSha256: sha256,
+    };
+    writeConverted(report, undefined); // the report vouches for a file that is not there
+    try {
+      const bytes = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+      const choice = await compileWithEngine(bytes, sha256, 'a test model', 'auto');
+      assert.equal(choice.engine, 'litert');
+      assert.match(choice.reason, /onnxruntime failed \(the converted a test model is missing/);
+      choice.model.dispose();
+    } finally {
+      rmSync(join(convertedDir(), `${sha256}-c${report.converterVersion}.json`), { force: true });
+    }
   });
 
   it('a model with an op the converter lacks stays on litert, and the report names the op', async () => {

@@ -3,7 +3,6 @@
  * run it: convert the .tflite, run both engines on the verification photos preprocessed the
  * way serving does, and store the ONNX model with its report (or the report of why not).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorData } from '../engine/types.js';
@@ -12,15 +11,14 @@ import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
 import type { ModelCatalog } from '../model/catalog.js';
 import { isDetector, type ModelDescriptor } from '../model/descriptor.js';
+import { sha256Hex } from '../model/model-file.js';
 import { sampleCacheDir } from '../store/paths.js';
 import { VERIFICATION_PHOTOS } from '../store/samples.js';
 import { CONVERTER_VERSION, type ConversionResult, convertTfliteToOnnx } from './convert.js';
 import { type ConversionReport, readReport, writeConverted } from './store.js';
 import { verifyConversion } from './verify.js';
 
-export function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex as sha256Of } from '../model/model-file.js';
 
 async function verificationInputs(descriptor: ModelDescriptor) {
   const detector = isDetector(descriptor);
@@ -56,7 +54,7 @@ export async function convertAndVerify(
   tflite: Uint8Array,
   options: PrepareOptions = {},
 ): Promise<ConversionReport> {
-  const tfliteSha256 = sha256Of(tflite);
+  const tfliteSha256 = sha256Hex(tflite);
   // A stored failure is tried again: serving never converts (it only reads reports), so a
   // retry costs only set-up time, and the cause may have been fixed (a photo fetched, a
   // library installed).

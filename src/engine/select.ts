@@ -81,13 +81,13 @@ export async function compileWithEngine(
   if (!plan.ready) throw new ModelLoadError(`engine ort was asked for ${label}, but it has ${plan.reason}`);
   const report = readReport(tfliteSha256);
   if (!report) throw new ModelLoadError(`the conversion report of ${label} disappeared`);
-  let onnx: Uint8Array;
   try {
-    onnx = readOnnx(tfliteSha256);
-  } catch (cause) {
-    throw new ModelLoadError(`the converted ${label} is missing; run: npx tflite-fn setup`, { cause });
-  }
-  try {
+    let onnx: Uint8Array;
+    try {
+      onnx = readOnnx(tfliteSha256);
+    } catch (cause) {
+      throw new ModelLoadError(`the converted ${label} is missing; run: npx tflite-fn setup`, { cause });
+    }
     const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads());
     return { model, engine: 'ort', reason: plan.reason };
   } catch (error) {
