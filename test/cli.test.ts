@@ -122,6 +122,62 @@ describe('tflite-fn CLI', () => {
     assert.match((await run(['models'])).stdout, /imagenet \(default\)/);
   });
 
+  it('--engine, and the engine each model runs on in tflite-fn models', async () => {
+    const ort = JSON.parse((await run(['classify', grace, '--json'])).stdout) as {
+      engine: string;
+      label: string;
+    };
+    const litert = await run(['classify', grace, '--json', '--engine', 'litert']);
+    assert.equal(ort.engine, 'ort');
+    assert.equal((JSON.parse(litert.stdout) as { engine: string }).engine, 'litert');
+    assert.equal((await run(['classify', grace, '--engine', 'gpu'])).status, 2);
+    const rows = JSON.parse((await run(['models', '--json'])).stdout) as {
+      id: string;
+      engine: { name: string; reason: string };
+      conversion: { ok: boolean; ops: string[] };
+    }[];
+    const imagenet = rows.find((row) => row.id === 'imagenet');
+    assert.equal(imagenet?.engine.name, 'ort');
+    assert.match(imagenet?.engine.reason ?? '', /verified on 20 photos/);
+    assert.ok(imagenet?.conversion.ops.includes('CONV_2D'));
+    assert.match((await run(['models'])).stdout, /engine ort: verified on 20 photos/);
+  });
+
+  it('convert: a model id is verified; a .tflite file is converted; a missing file or an unsupported op fails clearly', async () => {
+    const verified = await run(['convert', 'imagenet-small']);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /imagenet-small: converted and verified\n {2}verified on 20 photos/);
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-convert-'));
+    const file = await run([
+      'convert',
+      join(SHARED_MODELS, 'mobilenet_v1_0.75_192_quant.tflite'),
+      '--out',
+      join(dir, 'm.onnx'),
+      '--json',
+    ]);
+    assert.equal(file.status, 0, file.stderr);
+    const summary = JSON.parse(file.stdout) as {
+      bytes: number;
+      verified: boolean;
+      inputs: { shape: number[] }[];
+    };
+    assert.ok(summary.bytes > 1_000_000);
+    assert.equal(summary.verified, false);
+    assert.deepEqual(summary.inputs[0]?.shape, [1, 192, 192, 3]);
+    const missing = await run(['convert', join(dir, 'gone.tflite')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /gone\.tflite does not exist/);
+    const unsupported = await run([
+      'convert',
+      join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite'),
+      '--out',
+      join(dir, 'x.onnx'),
+    ]);
+    assert.equal(unsupported.status, 1);
+    assert.match(unsupported.stderr, /unsupported TFLite op CAST \(operator 0 of subgraph 0\)/);
+    assert.doesNotMatch(unsupported.stderr, /\n\s+at /);
+  });
+
   it('runs a user model from a folder named by --models-dir or TFLITE_FN_MODELS', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-user-'));
     copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(dir, 'tiny.tflite'));

@@ -21,6 +21,7 @@ export async function convertCommand(args: ConvertArgs, io: Io): Promise<number>
   if (!args.target)
     throw new BadRequestError('bad_option', 'name a model id or a .tflite file: tflite-fn convert imagenet');
   if (args.target.endsWith('.tflite') || (existsSync(args.target) && !/^[\w-]+$/.test(args.target))) {
+    if (!existsSync(args.target)) throw new BadRequestError('bad_option', `${args.target} does not exist`);
     const conversion = convertTfliteToOnnx(readFileSync(args.target), args.target);
     const out = args.out ?? `${args.target.slice(0, -extname(args.target).length || undefined)}.onnx`;
     writeFileSync(out, conversion.onnx);
