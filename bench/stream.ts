@@ -3,7 +3,7 @@
  * through two `tflite-fn stream` worker processes, and the latency the broker path adds to a
  * classification (publish to result received, minus the worker's own processing time).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, headers, type NatsConnection } from 'nats';
@@ -11,10 +11,9 @@ import sharp from 'sharp';
 import { ensureTopology, FRAME_HEADERS, type StreamNames } from '../handlers/stream/broker.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
-import { NATS_SERVER, startNats } from '../test/nats-server.js';
+import { NATS_SERVER, startNats, startStreamWorkers } from '../test/nats-server.js';
 import { median, round } from './stats.js';
 
-const CLI = join(packageRoot(), 'dist', 'handlers', 'cli', 'main.js');
 const PHOTOS = ['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg', 'pets.jpg', 'cat_720p.jpg'];
 
 async function frames(): Promise<Buffer[]> {
@@ -42,35 +41,12 @@ function startWorkers(
   subjects: StreamNames,
   setup: WorkerSetup,
 ): Promise<ChildProcess[]> {
-  const flags = [
-    '--engine',
-    setup.engine,
-    ...(setup.wholeMachine ? ['--concurrency', '2'] : []),
-    '--server',
+  return startStreamWorkers(
+    count,
     url,
-    '--in',
-    subjects.input,
-    '--out',
-    subjects.output,
-    '--dead',
-    subjects.deadLetter,
-  ];
-  return Promise.all(
-    Array.from({ length: count }, () => {
-      const child = spawn(process.execPath, [CLI, 'stream', ...flags], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: setup.wholeMachine
-          ? { ...process.env, TFLITE_FN_THREADS: '2', VIPS_CONCURRENCY: '2' }
-          : process.env,
-      });
-      return new Promise<ChildProcess>((resolve) => {
-        let output = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          output += chunk;
-          if (output.includes('"consuming"')) resolve(child);
-        });
-      });
-    }),
+    subjects,
+    ['--engine', setup.engine, ...(setup.wholeMachine ? ['--concurrency', '2'] : [])],
+    setup.wholeMachine ? { ...process.env, TFLITE_FN_THREADS: '2', VIPS_CONCURRENCY: '2' } : process.env,
   );
 }
 

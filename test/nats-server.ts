@@ -1,8 +1,9 @@
 /** A real nats-server with JetStream for tests and benchmarks: loopback, store in a temp folder. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageRoot } from '../src/store/paths.js';
 import { freePort } from './platforms/tools.js';
 
 /** Debian installs it in /usr/sbin, which is not on every user's PATH. */
@@ -27,4 +28,44 @@ export async function startNats(): Promise<{ url: string; stop: () => void }> {
     });
   });
   return { url: `nats://127.0.0.1:${port}`, stop: () => server.kill('SIGKILL') };
+}
+
+/**
+ * Starts `tflite-fn stream` worker processes on a server and subjects; resolves once each is
+ * consuming. `extraFlags` and `env` tune them (engine, concurrency, ack wait, threads).
+ */
+export function startStreamWorkers(
+  count: number,
+  url: string,
+  subjects: { readonly input: string; readonly output: string; readonly deadLetter: string },
+  extraFlags: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildProcess[]> {
+  const cli = join(packageRoot(), 'dist', 'handlers', 'cli', 'main.js');
+  const flags = [
+    '--server',
+    url,
+    '--in',
+    subjects.input,
+    '--out',
+    subjects.output,
+    '--dead',
+    subjects.deadLetter,
+  ];
+  return Promise.all(
+    Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, [cli, 'stream', ...flags, ...extraFlags], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env,
+      });
+      return new Promise<ChildProcess>((resolve, reject) => {
+        let output = '';
+        child.on('exit', (code) => reject(new Error(`stream worker exited with ${code}:\n${output}`)));
+        child.stderr?.on('data', (chunk: Buffer) => {
+          output += chunk;
+          if (output.includes('"consuming"')) resolve(child);
+        });
+      });
+    }),
+  );
 }

@@ -4,7 +4,7 @@
  * dead letters for frames that cannot succeed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,8 @@ import { connect, type NatsConnection } from 'nats';
 import { namesFor, type StreamNames } from '../handlers/stream/broker.js';
 import { publishSource } from '../handlers/stream/stream-source.js';
 import { type FrameResult, startStreamWorker } from '../handlers/stream/stream-worker.js';
-import { CLI, IMAGES } from './helpers.js';
-import { NATS_SERVER, startNats } from './nats-server.js';
+import { IMAGES } from './helpers.js';
+import { NATS_SERVER, startNats, startStreamWorkers } from './nats-server.js';
 
 const haveFfmpeg = (() => {
   try {
@@ -219,31 +219,8 @@ describe('stream processing on NATS JetStream', { skip }, () => {
   it('kill a worker mid-stream: its unacknowledged frames go to the other, and none is lost', async () => {
     const subjects = freshSubjects();
     const folder = folderOf(['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg'], 15); // 60 frames
-    const flags = [
-      '--server',
-      nats.url,
-      '--in',
-      subjects.input,
-      '--out',
-      subjects.output,
-      '--dead',
-      subjects.deadLetter,
-      '--ack-wait',
-      '1500',
-    ];
-    const workers: ChildProcess[] = [0, 1].map(() =>
-      spawn(process.execPath, [CLI, 'stream', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] }),
-    );
-    const ready = (child: ChildProcess) =>
-      new Promise<void>((resolve) => {
-        let output = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          output += chunk;
-          if (output.includes('"consuming"')) resolve();
-        });
-      });
+    const workers = await startStreamWorkers(2, nats.url, subjects, ['--ack-wait', '1500']);
     try {
-      await Promise.all(workers.map(ready));
       await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
       await until(
         'some results',

@@ -8,6 +8,7 @@
 import type { TypedArray as LiteRtTypedArray } from '@litertjs/core';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
 import { type LiteRtModule, loadLiteRtRuntime } from './litert-runtime.js';
+import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
 import { assertTfliteIntegrity } from './tflite-check.js';
 import type { CompiledModel, TensorData, TensorDType, TensorInfo } from './types.js';
@@ -58,7 +59,7 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
       });
       return new LiteRtCompiledModelAdapter(core, model, label);
     } catch (cause) {
-      throw new ModelLoadError(`LiteRT could not compile ${label}: ${describe(cause)}`, { cause });
+      throw new ModelLoadError(`LiteRT could not compile ${label}: ${firstLine(cause)}`, { cause });
     }
   }
 
@@ -67,14 +68,7 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
   }
 
   async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    if (this.#disposed) throw new ModelLoadError(`${this.#label} was disposed`);
-    if (inputs.length !== this.inputs.length) {
-      throw new TfliteFnError(
-        500,
-        'engine_error',
-        `${this.#label} takes ${this.inputs.length} inputs, got ${inputs.length}`,
-      );
-    }
+    assertRunnable(this.#label, this.#disposed, this.inputs.length, inputs.length);
     const tensors: { delete(): void }[] = [];
     try {
       const inputTensors = inputs.map((data, index) => {
@@ -96,7 +90,7 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
       try {
         outputs = await this.#model.run(inputTensors);
       } catch (cause) {
-        throw new ModelLoadError(`${this.#label} failed to run: ${describe(cause)}`, { cause });
+        throw new ModelLoadError(`${this.#label} failed to run: ${firstLine(cause)}`, { cause });
       }
       tensors.push(...outputs);
       // toTypedArray() copies out of wasm memory, so the arrays outlive the tensors.
@@ -111,9 +105,4 @@ export class LiteRtCompiledModelAdapter implements CompiledModel {
     this.#disposed = true;
     this.#model.delete();
   }
-}
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
 }

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
+import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
 import type { CompiledModel, TensorData, TensorInfo } from './types.js';
 
@@ -20,7 +21,7 @@ function loadOrt(): Promise<OrtModule> {
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
     throw new ModelLoadError(
-      `onnxruntime-node could not be loaded (${describe(cause)}); it ships prebuilt for linux, macOS and ` +
+      `onnxruntime-node could not be loaded (${firstLine(cause)}); it ships prebuilt for linux, macOS and ` +
         'windows on x64 and arm64. Reinstall it with `npm install onnxruntime-node`, or use --engine litert',
       { cause },
     );
@@ -120,7 +121,7 @@ export class OrtCompiledModel implements CompiledModel {
         },
       });
     } catch (cause) {
-      throw new ModelLoadError(`onnxruntime could not load the converted ${label}: ${describe(cause)}`, {
+      throw new ModelLoadError(`onnxruntime could not load the converted ${label}: ${firstLine(cause)}`, {
         cause,
       });
     }
@@ -142,14 +143,7 @@ export class OrtCompiledModel implements CompiledModel {
   }
 
   async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    if (this.#disposed) throw new ModelLoadError(`${this.#label} was disposed`);
-    if (inputs.length !== this.inputs.length) {
-      throw new TfliteFnError(
-        500,
-        'engine_error',
-        `${this.#label} takes ${this.inputs.length} inputs, got ${inputs.length}`,
-      );
-    }
+    assertRunnable(this.#label, this.#disposed, this.inputs.length, inputs.length);
     const feeds: Record<string, Ort.Tensor> = {};
     inputs.forEach((data, index) => {
       const info = this.inputs[index] as TensorInfo;
@@ -167,7 +161,7 @@ export class OrtCompiledModel implements CompiledModel {
     try {
       results = await this.#session.run(feeds);
     } catch (cause) {
-      throw new ModelLoadError(`${this.#label} failed to run on onnxruntime: ${describe(cause)}`, { cause });
+      throw new ModelLoadError(`${this.#label} failed to run on onnxruntime: ${firstLine(cause)}`, { cause });
     }
     return this.outputs.map((info) => {
       const tensor = results[info.name];
@@ -189,9 +183,4 @@ export class OrtCompiledModel implements CompiledModel {
       .then(() => this.#session.release())
       .catch(() => undefined);
   }
-}
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
 }

@@ -6,10 +6,11 @@
  * `litert`, and says why either way.
  */
 import { availableParallelism } from 'node:os';
-import { readOnnx, readReport } from '../convert/store.js';
+import { type ConversionReport, readOnnx, readReport } from '../convert/store.js';
 import { BadRequestError, ModelLoadError } from '../errors.js';
 import { LiteRtCompiledModelAdapter } from './litert-model.js';
 import { OrtCompiledModel } from './ort-model.js';
+import { firstLine } from './run-checks.js';
 import type { CompiledModel } from './types.js';
 
 export type EngineName = 'litert' | 'ort';
@@ -43,20 +44,33 @@ export interface EngineChoice {
   readonly reason: string;
 }
 
-/** What `auto` would pick for a model, without compiling anything. */
-export function plannedEngine(
-  tfliteSha256: string,
-  setting: EngineSetting,
-): { engine: EngineName; reason: string; ready: boolean } {
+interface Plan {
+  readonly engine: EngineName;
+  readonly reason: string;
+  readonly ready: boolean;
+  /** The verified conversion, when the plan is ort and ready. */
+  readonly report?: ConversionReport;
+}
+
+function planFor(tfliteSha256: string, setting: EngineSetting): Plan {
   if (setting === 'litert') return { engine: 'litert', reason: 'litert asked for', ready: true };
   const report = readReport(tfliteSha256);
-  if (report?.ok) return { engine: 'ort', reason: report.message, ready: true };
+  if (report?.ok) return { engine: 'ort', reason: report.message, ready: true, report };
   const why = report
     ? `no verified ONNX conversion (${report.message})`
     : 'not converted yet (run: npx tflite-fn setup)';
   return setting === 'ort'
     ? { engine: 'ort', reason: why, ready: false }
     : { engine: 'litert', reason: why, ready: true };
+}
+
+/** What `auto` would pick for a model, without compiling anything. */
+export function plannedEngine(
+  tfliteSha256: string,
+  setting: EngineSetting,
+): { engine: EngineName; reason: string; ready: boolean } {
+  const { engine, reason, ready } = planFor(tfliteSha256, setting);
+  return { engine, reason, ready };
 }
 
 /**
@@ -71,16 +85,16 @@ export async function compileWithEngine(
   setting: EngineSetting,
 ): Promise<EngineChoice> {
   const bytes = async () => (typeof tflite === 'function' ? tflite() : tflite);
-  const plan = plannedEngine(tfliteSha256, setting);
+  const plan = planFor(tfliteSha256, setting);
   if (plan.engine === 'litert')
     return {
       model: await LiteRtCompiledModelAdapter.compile(await bytes(), label),
       engine: 'litert',
       reason: plan.reason,
     };
-  if (!plan.ready) throw new ModelLoadError(`engine ort was asked for ${label}, but it has ${plan.reason}`);
-  const report = readReport(tfliteSha256);
-  if (!report) throw new ModelLoadError(`the conversion report of ${label} disappeared`);
+  const report = plan.report;
+  if (!plan.ready || !report)
+    throw new ModelLoadError(`engine ort was asked for ${label}, but it has ${plan.reason}`);
   try {
     let onnx: Uint8Array;
     try {
@@ -93,7 +107,7 @@ export async function compileWithEngine(
   } catch (error) {
     if (setting === 'ort') throw error;
     // auto promised a working answer: the reference engine gives one.
-    const reason = `onnxruntime failed (${(error as Error).message.split('\n')[0]}); using litert`;
+    const reason = `onnxruntime failed (${firstLine(error)}); using litert`;
     return {
       model: await LiteRtCompiledModelAdapter.compile(await bytes(), label),
       engine: 'litert',
