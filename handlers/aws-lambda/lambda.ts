@@ -12,7 +12,7 @@ import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { TooLargeError, toTfliteFnError } from '../../src/errors.js';
 import { decodeBase64 } from '../../src/http/base64.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
-import { ModelCatalog } from '../../src/model/catalog.js';
+import { defaultCatalog } from '../../src/model/catalog.js';
 
 /** `aws lambda invoke --payload '{"image": "<base64>", "model": "birds"}'`. */
 export interface DirectInvocation {
@@ -51,19 +51,19 @@ export interface LambdaHandlerOptions {
   readonly preload?: boolean;
 }
 
-/** The heavy part (sharp, the catalog, the HTTP app), imported after the wasm compile has begun. */
+/** The heavy part (sharp, the HTTP app), imported after the wasm compile has begun. */
 async function loadCore() {
-  const [{ createApp }, { classify }, { defaultCatalog }] = await Promise.all([
+  const [{ createApp }, { classify }] = await Promise.all([
     import('../../src/http/app.js'),
     import('../../src/classify.js'),
-    import('../../src/model/catalog.js'),
   ]);
-  return { createApp, classify, defaultCatalog };
+  return { createApp, classify };
 }
 
 function defaultModelRunsOnLiteRt(): boolean {
   try {
-    return new ModelCatalog({ warmUp: false }).plannedEngine().engine === 'litert';
+    // The catalog the app serves from, so its descriptors are read once.
+    return defaultCatalog().plannedEngine().engine === 'litert';
   } catch {
     return true; // the first request reports a broken catalog
   }
@@ -86,8 +86,7 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}) {
     const app = options.app ?? core.createApp({ bodyLimit: BODY_LIMITS.lambda });
     // A failed preload is not fatal: the first request retries and reports the error itself.
     if (options.preload)
-      core
-        .defaultCatalog()
+      defaultCatalog()
         .load()
         .catch(() => undefined);
     return { http: handle(app), classify: core.classify };
