@@ -19,11 +19,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { arch, cpus, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot } from '../src/store/paths.js';
+import { cpuFacts } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { compareEngines } from './engines.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
@@ -232,12 +233,14 @@ async function leak() {
 }
 
 function machine() {
-  const cpu = cpus();
+  const cpu = cpuFacts();
   return {
-    cpu: cpu[0]?.model.trim() ?? 'unknown',
-    cores: cpu.length,
+    cpu: cpu.model,
+    cores: cpu.cores,
+    cpuFlags: cpu.flags,
+    int8DotProduct: cpu.int8DotProduct,
     memoryGb: round(totalmem() / 2 ** 30),
-    arch: arch(),
+    arch: cpu.arch,
     node: process.version,
   };
 }
