@@ -4,6 +4,9 @@
  * handlers read it when first loaded, so it is set before any of them is imported (this file
  * runs in its own process).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { eventTemplate } from '../handlers/dev/event-templates.js';
 import { buildLambdaEvent, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
@@ -21,7 +24,11 @@ let expected = '';
 
 describe('a deployment serving a wasm program (TFLITE_FN_PROGRAM)', { skip }, async () => {
   if (skip) return;
-  const fixture = programFixture();
+  // The deployment's folder is a temporary one, and the working folder, so that the relative
+  // TFLITE_FN_PROGRAM resolves there as it does in a deployed function.
+  const deployment = mkdtempSync(join(tmpdir(), 'tflite-fn-deployment-'));
+  const fixture = programFixture(deployment);
+  process.chdir(deployment);
   process.env.TFLITE_FN_PROGRAM = fixture.relativePath;
   expected = new TextDecoder().decode(
     (await runWasm(fixture.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,

@@ -20,15 +20,18 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
   let classify: Uint8Array;
   let hostile: Uint8Array;
   let errnoGuest: Uint8Array;
+  /** Where the built guests are, for the tests that run them through the CLI. */
+  let classifyWasm = '';
+  let hostileWasm = '';
   before(() => {
-    classify = readFileSync(
-      buildGuest('classify', {
-        model: join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'),
-        labels: join(SHARED_MODELS, 'imagenet_labels.txt'),
-      }),
-    );
+    classifyWasm = buildGuest('classify', {
+      model: join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'),
+      labels: join(SHARED_MODELS, 'imagenet_labels.txt'),
+    });
+    classify = readFileSync(classifyWasm);
     errnoGuest = readFileSync(buildGuest('errno'));
-    hostile = readFileSync(buildGuest('hostile'));
+    hostileWasm = buildGuest('hostile');
+    hostile = readFileSync(hostileWasm);
   });
 
   it('runs a WasmEdge-style classify program (0.2 ABI) on grace_hopper.jpg', async () => {
@@ -186,7 +189,7 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     });
 
     it('tflite-fn run --dir GUEST:HOST:ro, and a clear error for a missing folder', () => {
-      const wasm = join(process.cwd(), 'build', 'guests', 'hostile.wasm');
+      const wasm = hostileWasm;
       const granted = spawnSync(
         process.execPath,
         [CLI, 'run', wasm, 'cat', '/data/note.txt', '--dir', `/data:${join(root, 'photos')}:ro`],
@@ -209,7 +212,7 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
   });
 
   it('tflite-fn run program.wasm < photo', () => {
-    const wasm = join(process.cwd(), 'build', 'guests', 'classify.wasm');
+    const wasm = classifyWasm;
     const run = spawnSync(process.execPath, [CLI, 'run', wasm], {
       input: photo('grace_hopper.jpg'),
       encoding: 'utf8',

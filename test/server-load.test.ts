@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -142,8 +142,10 @@ describe('demo page in a real browser (Debian chromium, headless)', {
       assert.match((await page.locator('#top li').first().textContent()) ?? '', /military uniform/);
       assert.match((await page.locator('#timings').textContent()) ?? '', /inference [\d.]+ ms/);
       assert.ok(await page.locator('#preview').isVisible());
-      const artefacts = join(packageRoot(), 'test-artifacts');
-      mkdirSync(artefacts, { recursive: true });
+      // A screenshot to look at when this fails; in a temporary folder (tests leave nothing in
+      // the working tree), named on stderr.
+      const artefacts = mkdtempSync(join(tmpdir(), 'tflite-fn-artifacts-'));
+      console.error(`demo page screenshot: ${join(artefacts, 'demo-page.png')}`);
       await page.screenshot({ path: join(artefacts, 'demo-page.png'), fullPage: true });
 
       const text = join(tmpdir(), 'not-a-photo.txt');

@@ -5,12 +5,14 @@
  * Embedded models and labels are read from their files at build time.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/store/paths.js';
 
 const SOURCES = join(packageRoot(), 'test', 'guests');
-const OUT = join(packageRoot(), 'build', 'guests');
+/** Built guests go to a temporary folder: tests leave nothing in the working tree. */
+const OUT = join(mkdtempSync(join(tmpdir(), 'tflite-fn-guests-')), 'guests');
 
 export function haveClang(): boolean {
   try {
@@ -88,20 +90,24 @@ export function buildRustGuest(model: string, labels: string): string {
   return wasm;
 }
 
-/** The program the platform tests serve: the C classic, in the folder deployments package. */
+/**
+ * The program the platform tests serve: the C classic, put in `programs/` of the project
+ * folder given (a temporary copy or folder, never the clone: `serverless package` would ship
+ * whatever a test left there).
+ */
 export interface ProgramFixture {
   /** Relative to the package root, as a deployment names it in TFLITE_FN_PROGRAM. */
   readonly relativePath: string;
   readonly bytes: Uint8Array;
 }
 
-export function programFixture(): ProgramFixture {
+export function programFixture(projectRoot: string): ProgramFixture {
   const built = buildGuest('classify', {
     model: join(packageRoot(), '.cache', 'models', 'mobilenet_v1_0.25_128_quant.tflite'),
     labels: join(packageRoot(), '.cache', 'models', 'imagenet_labels.txt'),
   });
   const relativePath = 'programs/classify.wasm';
-  mkdirSync(join(packageRoot(), 'programs'), { recursive: true });
-  copyFileSync(built, join(packageRoot(), relativePath));
+  mkdirSync(join(projectRoot, 'programs'), { recursive: true });
+  copyFileSync(built, join(projectRoot, relativePath));
   return { relativePath, bytes: readFileSync(built) };
 }

@@ -42,7 +42,8 @@ const MB = 1024 * 1024;
 describe('Lambda layer', () => {
   const builds = new Map<LambdaArch, LayerBuild>();
   before(async () => {
-    for (const layerArch of ARCHES) builds.set(layerArch, await buildLayer(layerArch));
+    for (const layerArch of ARCHES)
+      builds.set(layerArch, await buildLayer(layerArch, join(ROOT, 'build', 'layers')));
   });
 
   for (const layerArch of ARCHES) {
@@ -127,7 +128,7 @@ describe('Lambda layer', () => {
   it(`${HOST}: the layer serves a wasm program shipped in the function package (TFLITE_FN_PROGRAM)`, {
     skip: haveClang() ? false : 'clang / wasi-libc not installed',
   }, async () => {
-    const program = programFixture();
+    const program = programFixture(ROOT);
     const build = builds.get(HOST) as LayerBuild;
     const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
     const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-program-${HOST}`));
@@ -207,7 +208,7 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
   it('serverless package --param program=programs/classify.wasm ships the program and names it', {
     skip: haveClang() ? false : 'clang / wasi-libc not installed',
   }, async () => {
-    const program = programFixture();
+    const program = programFixture(ROOT);
     const out = mkdtempSync(join(tmpdir(), 'sls-program-'));
     const run = await runTool(serverless as string, [
       'package',
@@ -266,7 +267,10 @@ describe('serverless offline (13.9, the v3 line)', {
     // /opt, the layer's tflite-fn: serverless-offline ignores layers, so it gets a link.
     const opt = join(ROOT, 'build', 'layers', `opt-${HOST}`, 'nodejs', 'node_modules');
     if (!existsSync(join(opt, 'tflite-fn')))
-      unzipLayer((await buildLayer(HOST)).zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+      unzipLayer(
+        (await buildLayer(HOST, join(ROOT, 'build', 'layers'))).zip,
+        join(ROOT, 'build', 'layers', `opt-${HOST}`),
+      );
     const service = mkdtempSync(join(tmpdir(), 'sls-offline-'));
     copyFileSync(join(ROOT, 'handlers', 'aws-lambda', 'handler.cjs'), join(service, 'handler.cjs'));
     mkdirSync(join(service, 'node_modules'));

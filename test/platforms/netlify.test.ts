@@ -147,7 +147,7 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
     let expected = '';
     let stop: (() => Promise<void>) | undefined;
     before(async () => {
-      const program = programFixture();
+      const program = programFixture(ROOT);
       expected = new TextDecoder().decode(
         (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
       );

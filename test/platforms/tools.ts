@@ -4,14 +4,23 @@
  * command that installs it; in CI (CI=true) a missing tool is a failure, never a silent skip.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { packageRoot } from '../../src/store/paths.js';
+import { projectCopy } from './project-copy.js';
 
-export const ROOT = packageRoot();
+/** The clone: where the platform CLIs are installed. */
+const SOURCE_ROOT = packageRoot();
+
+/**
+ * The project the tools build and run in: a temporary copy, removed when the test process
+ * ends, so that no build output lands in the clone.
+ */
+export const ROOT = projectCopy(SOURCE_ROOT);
+process.on('exit', () => rmSync(dirname(ROOT), { recursive: true, force: true }));
 
 export function platformTool(name: string): string | undefined {
-  const path = join(ROOT, 'platforms', 'node_modules', '.bin', name);
+  const path = join(SOURCE_ROOT, 'platforms', 'node_modules', '.bin', name);
   if (existsSync(path)) return path;
   if (process.env.CI) throw new Error(`${name} is not installed: .ci/run must run npm ci --prefix platforms`);
   return undefined;

@@ -57,7 +57,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       );
     }
     // A program in programs/ before the build, so the function ships it (includeFiles).
-    program = programFixture();
+    program = programFixture(ROOT);
     const build = await runTool(vercel as string, ['build', '--yes']);
     assert.equal(build.status, 0, build.output);
     const func = materialise(join(FUNCTIONS, 'classify.func'));
