@@ -1,36 +1,65 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { buildGuest, haveClang } from './guests/build.js';
 import { CLASSIC_GRACE_HOPPER, CLI, IMAGES, photo, SHARED_MODELS } from './helpers.js';
 
 interface Run {
   readonly status: number | null;
   readonly stdout: string;
+  /** stdout as bytes, for binary output (an annotated JPEG). */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
 /** Runs the real CLI in a new process, as a user's shell would. */
 function run(args: readonly string[], stdin?: Uint8Array, env: Record<string, string> = {}): Promise<Run> {
+  return runCommand([process.execPath, CLI, ...args], stdin, env);
+}
+
+function runCommand(
+  command: readonly string[],
+  stdin?: Uint8Array,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command[0] as string, command.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
+      stdout.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk;
     });
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (status) => {
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ status, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
+    });
     child.stdin.end(stdin ?? Buffer.alloc(0));
   });
+}
+
+/**
+ * Runs the CLI with its stdout on a real pipe (`tflite-fn ... | cat`, as in a shell) whose
+ * reader starts late, like a slow consumer: what does not fit the pipe's 64 KB buffer is still
+ * in the CLI's hands when it has finished. (Node's own 'pipe' stdio is a socket pair with a
+ * bigger buffer, which would hide a lost tail.)
+ */
+async function runIntoPipe(args: readonly string[], stdin?: Uint8Array): Promise<Run> {
+  const statusFile = join(mkdtempSync(join(tmpdir(), 'tflite-fn-pipe-')), 'status');
+  const script = '{ "$@"; echo $? > "$STATUS_FILE"; } | { sleep 1; exec cat; }';
+  const result = await runCommand(['/bin/sh', '-c', script, 'sh', process.execPath, CLI, ...args], stdin, {
+    STATUS_FILE: statusFile,
+  });
+  return { ...result, status: Number(readFileSync(statusFile, 'utf8')) };
 }
 
 const grace = join(IMAGES, 'grace_hopper.jpg');
@@ -208,5 +237,30 @@ describe('tflite-fn CLI', () => {
       return (JSON.parse(result.stdout) as { top: unknown }).top;
     };
     assert.deepEqual(await scores('2'), await scores('1'));
+  });
+});
+
+describe('output to a pipe is complete (more than a pipe buffer of 64 KB)', () => {
+  it('detect < photo | ...: the whole annotated JPEG, byte for byte what --out writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-pipe-'));
+    const toFile = await run(['detect', '--out', join(dir, 'boxed.jpg')], photo('solvay.jpg'));
+    assert.equal(toFile.status, 0, toFile.stderr);
+    const expected = readFileSync(join(dir, 'boxed.jpg'));
+    assert.ok(expected.length > 128 * 1024, 'big enough to overflow a pipe buffer');
+    const piped = await runIntoPipe(['detect'], photo('solvay.jpg'));
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stdoutBytes.length, expected.length);
+    assert.ok(piped.stdoutBytes.equals(expected));
+  });
+
+  it('run program.wasm | ...: all of the program output up to the sandbox cap', {
+    skip: haveClang() ? false : 'clang with wasi-libc not installed',
+  }, async () => {
+    const hostile = buildGuest('hostile');
+    const result = await runIntoPipe(['run', hostile, 'stdout']);
+    assert.equal(result.status, 0, result.stderr);
+    // The guest writes 6.5 MB of 65-byte lines; the sandbox keeps the first 1 MB.
+    assert.equal(result.stdoutBytes.length, 1024 * 1024);
+    assert.match(result.stderr, /more than 1 MB/);
   });
 });

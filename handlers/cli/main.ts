@@ -301,12 +301,24 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
 });
 
+/**
+ * Exits once everything written to stdout and stderr has been handed to the OS. A write to a
+ * pipe is synchronous only while the pipe has room (64 KB on Linux); the rest waits in the
+ * stream, and process.exit() would drop it. A write's callback runs after every earlier write.
+ */
+async function exitWhenFlushed(status: number): Promise<never> {
+  process.exitCode = status;
+  await Promise.all(
+    [process.stdout, process.stderr].map(
+      (stream) => new Promise<void>((resolve) => stream.write('', () => resolve())),
+    ),
+  );
+  // Exit now rather than wait for V8 to tear down wasm memory and sharp's thread pool (~150 ms).
+  process.exit(status);
+}
+
 main(process.argv.slice(2), io).then(
-  (status) => {
-    // Exit now rather than wait for V8 to tear down wasm memory and sharp's thread pool
-    // (~150 ms). Safe: on Linux and macOS, writes to pipes, files and terminals are synchronous.
-    process.exit(status);
-  },
+  (status) => exitWhenFlushed(status),
   (error: unknown) => {
     const failure = toTfliteFnError(error);
     const isUsage =
