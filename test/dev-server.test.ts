@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { startDevServer } from '../handlers/dev/server.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
@@ -46,6 +47,44 @@ describeConformance(
     maxBodyBytes: BODY_LIMITS.netlify.maxBytes,
   },
 );
+
+/** A request with headers fetch() will not send (a bad Host) or a path it would normalise. */
+function raw(base: string, path: string, headers: Record<string, string>) {
+  const { hostname, port } = new URL(base);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest({ hostname, port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('dev emulators: header-derived URLs', () => {
+  const emulators = { lambda, lambdaV1, vercel, netlify };
+  for (const [name, emulator] of Object.entries(emulators)) {
+    it(`${name}: a bad Host header → 400 bad_host, no stack trace; the emulator keeps serving`, async () => {
+      for (const host of ['bad host', 'a/b', 'user@x', 'x:99999999', '[zz]']) {
+        const answer = await raw(emulator.url, '/healthz', { host });
+        assert.equal(answer.status, 400, `${host}: ${answer.body}`);
+        assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'bad_host');
+        assert.doesNotMatch(answer.body, /\n\s+at |node:/);
+      }
+      const path = name.startsWith('lambda') ? '/healthz' : '/api/healthz';
+      assert.equal((await raw(emulator.url, path, { host: 'localhost:3000' })).status, 200);
+    });
+
+    it(`${name}: '//healthz' is a path, not a host name`, async () => {
+      const path = name.startsWith('lambda') ? '//healthz' : '//api/healthz';
+      const answer = await raw(emulator.url, path, { host: 'localhost' });
+      assert.equal(answer.status, 404, answer.body);
+    });
+  }
+});
 
 describe('tflite-fn dev', () => {
   it('prints the URL and a curl line that works, and stops on SIGTERM', async () => {

@@ -3,7 +3,7 @@
  * to the real platform handler in the form that platform would: an API Gateway / Function URL /
  * ALB event for Lambda (base64 rules included), a Web Request for Vercel and Netlify.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventTemplate } from './event-templates.js';
 import {
@@ -69,6 +69,54 @@ async function dispatcher(options: DevServerOptions): Promise<Dispatch> {
   return webDispatch((request) => netlify.default(request, { site: { name: 'local' } }));
 }
 
+/** A request the emulator refuses at its door, as the platforms' front ends do. */
+class DoorError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Host header becomes part of a URL (the Web Request's, the Lambda event's domain), so it
+ * must be a host and nothing else: `a b`, `x/y` or `user@x` would make an invalid or a
+ * different URL. The platforms' front doors refuse such requests with a 400; so do we.
+ */
+const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function validHost(header: string | undefined): string {
+  const host = header ?? 'localhost';
+  if (!HOST.test(host) || !URL.canParse(`http://${host}/`)) {
+    throw new DoorError(400, 'bad_host', 'the Host header is not a valid host[:port]');
+  }
+  return host;
+}
+
+/**
+ * Path and query as the client sent them. The request target is split, not resolved against
+ * a base URL: `new URL('//classify', base)` would read `classify` as a host name.
+ */
+function requestTarget(target: string): { path: string; query: string } {
+  if (target.startsWith('http://') || target.startsWith('https://')) {
+    const url = URL.canParse(target) ? new URL(target) : undefined;
+    if (url) return { path: url.pathname, query: url.search.slice(1) };
+  } else if (target.startsWith('/')) {
+    const at = target.indexOf('?');
+    return at === -1
+      ? { path: target, query: '' }
+      : { path: target.slice(0, at), query: target.slice(at + 1) };
+  }
+  throw new DoorError(400, 'bad_request_target', 'the request target is not a path or an absolute URL');
+}
+
+function answer(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
 async function readBody(request: IncomingMessage): Promise<Uint8Array | undefined> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -84,29 +132,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const dispatch = await dispatcher(options);
   const server = createServer(async (req, res) => {
     try {
+      const host = validHost(req.headers.host);
+      const { path, query } = requestTarget(req.url ?? '/');
       const body = await readBody(req);
-      if (!body) {
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(
-          JSON.stringify({
-            error: { code: 'payload_too_large', message: `the request is over ${READ_CAP} bytes` },
-          }),
-        );
-        return;
-      }
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!body) return answer(res, 413, 'payload_too_large', `the request is over ${READ_CAP} bytes`);
       const headers: Record<string, string> = {};
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
       }
-      const host = headers.host ?? 'localhost';
-      const response = await dispatch(
-        { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers, body },
-        host,
-      );
+      const response = await dispatch({ method: req.method ?? 'GET', path, query, headers, body }, host);
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     } catch (error) {
+      if (error instanceof DoorError) return answer(res, error.status, error.code, error.message);
       // The handlers answer their own errors; reaching here means the emulator itself failed.
       console.error('tflite-fn dev:', error);
       res.writeHead(500, { 'content-type': 'application/json' });
