@@ -25,6 +25,7 @@ import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError } from '../src/errors.js';
 import { openImage } from '../src/image/decode.js';
 import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
+import { exactInt8Paths } from '../src/util/cpu.js';
 import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
 
 const FACE_MODELS = dirname(createRequire(import.meta.url).resolve('@mediapipe/face_detection/package.json'));
@@ -247,6 +248,67 @@ function buildTflite(spec: {
   return builder.asUint8Array();
 }
 
+/**
+ * The scheme of TFLite's current int8 models: float in, int8 inside with symmetric per-channel
+ * weights (beyond [-64, 64], where the int8 kernel paths differ), float out.
+ */
+function perChannelInt8Model(): Uint8Array {
+  const outChannels = 4;
+  const weightScales = [0.011, 0.004, 0.027, 0.0075];
+  const weights = Int8Array.from({ length: outChannels * 3 * 3 * 3 }, (_, i) => ((i * 37) % 255) - 127);
+  return buildTflite({
+    tensors: [
+      { name: 'x', shape: [1, 5, 5, 3], type: FLOAT32 },
+      { name: 'xq', shape: [1, 5, 5, 3], type: INT8, quant: { scale: [0.02], zeroPoint: [-3] } },
+      {
+        name: 'w',
+        shape: [outChannels, 3, 3, 3],
+        type: INT8,
+        data: new Uint8Array(weights.buffer),
+        quant: { scale: weightScales, zeroPoint: [0, 0, 0, 0], dimension: 0 },
+      },
+      {
+        name: 'b',
+        shape: [outChannels],
+        type: INT32,
+        data: new Uint8Array(Int32Array.of(300, -2000, 45, 9000).buffer),
+        quant: {
+          scale: weightScales.map((scale) => Math.fround(0.02 * Math.fround(scale))),
+          zeroPoint: [0, 0, 0, 0],
+        },
+      },
+      {
+        name: 'yq',
+        shape: [1, 3, 3, outChannels],
+        type: INT8,
+        quant: { scale: [0.03], zeroPoint: [-100] },
+      },
+      { name: 'y', shape: [1, 3, 3, outChannels], type: FLOAT32 },
+    ],
+    operators: [
+      { code: 114, inputs: [0], outputs: [1] },
+      // Conv2DOptions: SAME padding, stride 2 both ways, RELU6.
+      {
+        code: 3,
+        inputs: [1, 2, 3],
+        outputs: [4],
+        options: {
+          type: 1,
+          ints: [
+            [0, 0, 8],
+            [1, 2, 32],
+            [2, 2, 32],
+            [3, 3, 8],
+          ],
+        },
+      },
+      { code: 6, inputs: [4], outputs: [5] },
+    ],
+    inputs: [0],
+    outputs: [5],
+  });
+}
+
 describe('TFLite to ONNX converter, checked against LiteRT', () => {
   for (const model of CASES) {
     it(`${model.id}: converts and runs on onnxruntime with LiteRT's outputs`, async (t) => {
@@ -329,94 +391,41 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
     assert.throws(() => convertTfliteToOnnx(model, 'tiny'), /unsupported TFLite op GELU \(operator 0/);
   });
 
-  it('per-channel int8: QUANTIZE, CONV_2D with one scale per output channel and RELU6, DEQUANTIZE', async () => {
-    // The scheme of TFLite's current int8 models (none of the built-in models uses it): float
-    // in, int8 inside with symmetric per-channel weights, float out.
-    const outChannels = 4;
-    const weightScales = [0.011, 0.004, 0.027, 0.0075];
-    const weights = Int8Array.from({ length: outChannels * 3 * 3 * 3 }, (_, i) => ((i * 37) % 255) - 127);
-    const model = buildTflite({
-      tensors: [
-        { name: 'x', shape: [1, 5, 5, 3], type: FLOAT32 },
-        { name: 'xq', shape: [1, 5, 5, 3], type: INT8, quant: { scale: [0.02], zeroPoint: [-3] } },
-        {
-          name: 'w',
-          shape: [outChannels, 3, 3, 3],
-          type: INT8,
-          data: new Uint8Array(weights.buffer),
-          quant: { scale: weightScales, zeroPoint: [0, 0, 0, 0], dimension: 0 },
-        },
-        {
-          name: 'b',
-          shape: [outChannels],
-          type: INT32,
-          data: new Uint8Array(Int32Array.of(300, -2000, 45, 9000).buffer),
-          quant: {
-            scale: weightScales.map((scale) => Math.fround(0.02 * Math.fround(scale))),
-            zeroPoint: [0, 0, 0, 0],
-          },
-        },
-        {
-          name: 'yq',
-          shape: [1, 3, 3, outChannels],
-          type: INT8,
-          quant: { scale: [0.03], zeroPoint: [-100] },
-        },
-        { name: 'y', shape: [1, 3, 3, outChannels], type: FLOAT32 },
-      ],
-      operators: [
-        { code: 114, inputs: [0], outputs: [1] },
-        // Conv2DOptions: SAME padding, stride 2 both ways, RELU6.
-        {
-          code: 3,
-          inputs: [1, 2, 3],
-          outputs: [4],
-          options: {
-            type: 1,
-            ints: [
-              [0, 0, 8],
-              [1, 2, 32],
-              [2, 2, 32],
-              [3, 3, 8],
-            ],
-          },
-        },
-        { code: 6, inputs: [4], outputs: [5] },
-      ],
-      inputs: [0],
-      outputs: [5],
-    });
-    const converted = convertTfliteToOnnx(model, 'int8');
-    assert.deepEqual(converted.ops, ['QUANTIZE', 'CONV_2D', 'DEQUANTIZE']);
-    const lite = await LiteRtCompiledModelAdapter.compile(model, 'int8');
-    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'int8', 1);
-    try {
-      let largest = 0;
-      const distinct: number[] = [];
-      for (let seed = 1; seed <= 20; seed++) {
-        const input = Float32Array.from(
-          { length: 75 },
-          (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 2.6,
+  for (const int8Path of exactInt8Paths()) {
+    it(`per-channel int8: QUANTIZE, CONV_2D with one scale per output channel and RELU6, DEQUANTIZE (${int8Path} kernels)`, async () => {
+      const model = perChannelInt8Model();
+      const converted = convertTfliteToOnnx(model, 'int8');
+      assert.deepEqual(converted.ops, ['QUANTIZE', 'CONV_2D', 'DEQUANTIZE']);
+      const lite = await LiteRtCompiledModelAdapter.compile(model, 'int8');
+      const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'int8', 1, int8Path);
+      try {
+        let largest = 0;
+        const distinct: number[] = [];
+        for (let seed = 1; seed <= 20; seed++) {
+          const input = Float32Array.from(
+            { length: 75 },
+            (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 2.6,
+          );
+          const [want] = (await lite.run([input])) as [Float32Array];
+          const [got] = (await ort.run([input])) as [Float32Array];
+          distinct.push(...want);
+          for (let i = 0; i < want.length; i++)
+            largest = Math.max(largest, Math.abs((got[i] as number) - (want[i] as number)));
+        }
+        // Both dequantize the same int8 steps of 0.03: no difference, or whole steps.
+        assert.ok(largest <= 1e-6, `largest difference ${largest}`);
+        // Not a degenerate case: the outputs spread over many steps, RELU6's cap among them.
+        const steps = new Set(distinct);
+        assert.ok(
+          steps.size > 50 && steps.has(0) && Math.max(...steps) === Math.fround(0.03 * 200),
+          `${steps.size} values`,
         );
-        const [want] = (await lite.run([input])) as [Float32Array];
-        const [got] = (await ort.run([input])) as [Float32Array];
-        distinct.push(...want);
-        for (let i = 0; i < want.length; i++)
-          largest = Math.max(largest, Math.abs((got[i] as number) - (want[i] as number)));
+      } finally {
+        lite.dispose();
+        ort.dispose();
       }
-      // Both dequantize the same int8 steps of 0.03: no difference, or whole steps.
-      assert.ok(largest <= 1e-6, `largest difference ${largest}`);
-      // Not a degenerate case: the outputs spread over many steps, RELU6's cap among them.
-      const steps = new Set(distinct);
-      assert.ok(
-        steps.size > 50 && steps.has(0) && Math.max(...steps) === Math.fround(0.03 * 200),
-        `${steps.size} values`,
-      );
-    } finally {
-      lite.dispose();
-      ort.dispose();
-    }
-  });
+    });
+  }
 
   it('refuses truncated and foreign files with a ModelLoadError', () => {
     const bytes = new Uint8Array(readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite')));

@@ -10,13 +10,22 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listImagenetSample } from '../bench/imagenet-sample.js';
 import { convertAndVerify, sha256Of } from '../src/convert/prepare.js';
-import { type ConversionReport, convertedDir, readReport, writeConverted } from '../src/convert/store.js';
+import {
+  type ConversionReport,
+  convertedDir,
+  readOnnx,
+  readReport,
+  type VerificationSummary,
+  writeConverted,
+} from '../src/convert/store.js';
+import type { OrtCompiledModel } from '../src/engine/ort-model.js';
 import { compileWithEngine, parseEngineSetting, plannedEngine } from '../src/engine/select.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError, TfliteFnError } from '../src/errors.js';
 import { openImage } from '../src/image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
+import { exactInt8Paths, type Int8KernelPath } from '../src/util/cpu.js';
 import { photo, SHARED_MODELS } from './helpers.js';
 
 const NOT_CONVERTED = '0'.repeat(64); // a sha256 no model has
@@ -90,6 +99,46 @@ describe('engine choice', () => {
       choice.model.dispose();
     } finally {
       rmSync(join(convertedDir(), `${sha256}-c${report.converterVersion}.json`), { force: true });
+    }
+  });
+
+  it('takes a conversion verified only on the int8 path of CPUs without VNNI on that path; one verified on other kernels falls back to litert, saying why', async () => {
+    const verified = readReport(
+      new ModelCatalog({ warmUp: false }).entry('imagenet-small').descriptor.model.sha256 as string,
+    ) as ConversionReport;
+    const bytes = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+    const x86 = exactInt8Paths().includes('x86-u8u8');
+    // Every x86 CPU computes the u8 x u8 path exactly; no x86 CPU runs the arm64 one.
+    const runnable: Int8KernelPath = x86 ? 'x86-u8u8' : 'native';
+    const foreign: Int8KernelPath = x86 ? 'native' : 'x86-vnni';
+    const written: string[] = [];
+    const withPaths = (sha256: string, int8Paths: Int8KernelPath[]) => {
+      const report = { ...verified, tfliteSha256: sha256 };
+      writeConverted(
+        { ...report, verification: { ...(verified.verification as VerificationSummary), int8Paths } },
+        readOnnx(verified.tfliteSha256),
+      );
+      written.push(join(convertedDir(), `${sha256}-c${report.converterVersion}`));
+    };
+    try {
+      withPaths('2'.repeat(64), [runnable]);
+      const choice = await compileWithEngine(bytes, '2'.repeat(64), 'a test model', 'auto');
+      assert.equal(choice.engine, 'ort');
+      assert.equal(choice.int8Path, runnable);
+      assert.equal((choice.model as OrtCompiledModel).int8Path, runnable);
+      choice.model.dispose();
+
+      withPaths('3'.repeat(64), [foreign]);
+      const plan = plannedEngine('3'.repeat(64), 'auto');
+      assert.equal(plan.engine, 'litert');
+      assert.match(plan.reason, new RegExp(`verified on int8 kernels ${foreign}, and this CPU computes`));
+      const fallback = await compileWithEngine(bytes, '3'.repeat(64), 'a test model', 'auto');
+      assert.equal(fallback.engine, 'litert');
+      fallback.model.dispose();
+      await assert.rejects(compileWithEngine(bytes, '3'.repeat(64), 'a test model', 'ort'), ModelLoadError);
+    } finally {
+      for (const base of written)
+        for (const ext of ['.json', '.onnx']) rmSync(`${base}${ext}`, { force: true });
     }
   });
 

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { configuredThreads, loadLiteRtRuntime } from '../src/engine/litert-runtime.js';
 import { assertTfliteIntegrity } from '../src/engine/tflite-check.js';
-import { ModelLoadError } from '../src/errors.js';
+import { ModelLoadError, TfliteFnError } from '../src/errors.js';
+import { exactInt8Paths, factsFrom, sessionEntriesFor } from '../src/util/cpu.js';
 import { SHARED_MODELS } from './helpers.js';
+
+/** dist/src, beside this compiled test's folder. */
+const DIST_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 describe('LiteRT engine', () => {
   it('starts the threaded runtime when the machine has cores for it, and leaves no browser globals', async () => {
@@ -48,5 +54,52 @@ describe('LiteRT engine', () => {
         `kept ${keep}`,
       );
     }
+  });
+});
+
+describe('CPU facts and int8 kernel paths', () => {
+  it('TFLITE_FN_CPU_FEATURES takes VNNI away (or adds it) and is recorded; a malformed value is an error', () => {
+    const intel = new Set(['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx_vnni']);
+    const asIs = factsFrom(intel, undefined);
+    assert.equal(asIs.int8DotProduct, true);
+    assert.equal(asIs.featureOverride, undefined);
+    const withoutVnni = factsFrom(intel, '-avx512_vnni,-avx_vnni');
+    assert.deepEqual(withoutVnni.flags, ['avx2', 'fma', 'avx512f']);
+    assert.equal(withoutVnni.int8DotProduct, false);
+    assert.equal(withoutVnni.featureOverride, '-avx512_vnni,-avx_vnni');
+    assert.equal(factsFrom(new Set(['avx2']), '+avx_vnni').int8DotProduct, true);
+    assert.throws(
+      () => factsFrom(intel, 'avx2'),
+      (error: unknown) => {
+        return (
+          error instanceof TfliteFnError &&
+          error.status === 400 &&
+          /TFLITE_FN_CPU_FEATURES/.test(error.message)
+        );
+      },
+    );
+  });
+
+  it('an x86 CPU with VNNI computes both int8 paths exactly, one without only the u8 x u8 path', () => {
+    const x86 = (flags: string[]) => ({ ...factsFrom(new Set(flags), undefined), arch: 'x64' });
+    assert.deepEqual(exactInt8Paths(x86(['avx2', 'avx512_vnni'])), ['x86-vnni', 'x86-u8u8']);
+    assert.deepEqual(exactInt8Paths(x86(['avx2', 'avx_vnni'])), ['x86-vnni', 'x86-u8u8']);
+    assert.deepEqual(exactInt8Paths(x86(['avx2', 'fma'])), ['x86-u8u8']);
+    assert.deepEqual(exactInt8Paths(x86([])), ['x86-u8u8'], 'flags unknown: the path exact everywhere');
+    assert.deepEqual(exactInt8Paths({ ...x86(['asimddp']), arch: 'arm64' }), ['native']);
+    assert.deepEqual(sessionEntriesFor('x86-u8u8'), { x64quantprecision: '1' });
+    assert.deepEqual(sessionEntriesFor('x86-vnni'), {});
+  });
+
+  it('a process started with TFLITE_FN_CPU_FEATURES=-avx512_vnni,-avx_vnni takes the path of a CPU without VNNI', () => {
+    const script = `import('${pathToFileURL(join(DIST_SRC, 'util/cpu.js')).href}').then((m) => console.log(JSON.stringify([m.exactInt8Paths(), m.cpuFacts().featureOverride])))`;
+    const run = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, TFLITE_FN_CPU_FEATURES: '-avx512_vnni,-avx_vnni' },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [paths, override] = JSON.parse(run.stdout) as [string[], string];
+    assert.equal(override, '-avx512_vnni,-avx_vnni');
+    assert.deepEqual(paths, exactInt8Paths().includes('x86-u8u8') ? ['x86-u8u8'] : ['native']);
   });
 });

@@ -57,10 +57,10 @@ export function convertTfliteToOnnx(tflite: Uint8Array, label: string): Conversi
 
     const edge = (index: number, role: string): TensorInfo & { onnx: OnnxValueInfo } => {
       const view = ctx.tensor(index);
-      const dtype = EDGE_DTYPES[view.type];
+      const dtype = EDGE_DTYPES[view.tfliteType];
       if (!dtype)
         throw ctx.error(
-          `${role} '${view.name}' is ${tensorTypeName(view.type)}; only uint8, int32 and float32 are`,
+          `${role} '${view.name}' is ${tensorTypeName(view.tfliteType)}; only uint8, int32 and float32 are`,
         );
       if (view.shape.some((d) => d < 1)) throw ctx.error(`${role} '${view.name}' has no static shape`);
       return {

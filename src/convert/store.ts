@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorInfo } from '../engine/types.js';
 import { cacheDir } from '../store/paths.js';
+import type { Int8KernelPath } from '../util/cpu.js';
 import { CONVERTER_VERSION } from './version.js';
 
 export interface VerificationSummary {
@@ -23,6 +24,8 @@ export interface VerificationSummary {
   readonly tolerance: string;
   readonly litertMs: number;
   readonly ortMs: number;
+  /** The int8 kernel paths onnxruntime was verified on (src/util/cpu.ts): `auto` uses only these. */
+  readonly int8Paths?: readonly Int8KernelPath[];
 }
 
 export interface ConversionReport {

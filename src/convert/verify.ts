@@ -9,6 +9,7 @@
 import { LiteRtCompiledModelAdapter } from '../engine/litert-model.js';
 import { OrtCompiledModel } from '../engine/ort-model.js';
 import type { CompiledModel, TensorData } from '../engine/types.js';
+import { exactInt8Paths, type Int8KernelPath } from '../util/cpu.js';
 import type { ConversionResult } from './convert.js';
 import type { VerificationSummary } from './store.js';
 
@@ -36,7 +37,10 @@ async function timed(model: CompiledModel, inputs: readonly TensorData[]): Promi
 
 /**
  * Runs both engines on every photo's inputs. `scoresOutput` is the output whose argmax is the
- * answer (class scores, or detector anchor scores).
+ * answer (class scores, or detector anchor scores). onnxruntime runs once per int8 kernel path
+ * this CPU computes exactly (see Int8KernelPath): on a CPU with VNNI that is its own path and
+ * the one of CPUs without, so a conversion verified on one x86 machine holds on every other
+ * (a Lambda layer built on CI, a cache moved between machines); the report says which.
  */
 export async function verifyConversion(
   tflite: Uint8Array,
@@ -44,34 +48,91 @@ export async function verifyConversion(
   photos: readonly { readonly name: string; readonly inputs: readonly TensorData[] }[],
   scoresOutput: number,
   label: string,
+  int8Paths: readonly Int8KernelPath[] = exactInt8Paths(),
 ): Promise<VerificationOutcome> {
   const litert = await LiteRtCompiledModelAdapter.compile(tflite, label);
-  const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, label, 1);
+  let litertMs = 0;
+  const expected: TensorData[][] = [];
+  try {
+    for (const photo of photos) {
+      const [outputs, time] = await timed(litert, photo.inputs);
+      expected.push(outputs);
+      litertMs += time;
+    }
+  } finally {
+    litert.dispose();
+  }
+  const checks: PathCheck[] = [];
+  for (const path of int8Paths)
+    checks.push(await checkPath(conversion, photos, expected, scoresOutput, label, path));
+  const problems = checks.flatMap((check) =>
+    check.problems.map((problem) => (int8Paths.length > 1 ? `${check.path}: ${problem}` : problem)),
+  );
+  const maxQuantizedSteps = Math.max(0, ...checks.map((check) => check.maxQuantizedSteps));
+  const maxFloatDifference = Math.max(0, ...checks.map((check) => check.maxFloatDifference));
+  const serving = checks[0];
+  const summary: VerificationSummary = {
+    photos: photos.length,
+    top1Agreement: Math.min(...checks.map((check) => check.top1Agreement)),
+    maxQuantizedSteps,
+    maxFloatDifference,
+    tolerance: TOLERANCE,
+    litertMs: Math.round((litertMs / Math.max(1, photos.length)) * 100) / 100,
+    ortMs: Math.round(((serving?.ortMs ?? 0) / Math.max(1, photos.length)) * 100) / 100,
+    int8Paths: [...int8Paths],
+  };
+  if (photos.length === 0)
+    return { ok: false, message: 'no photos to verify on: run tflite-fn setup', summary };
+  return problems.length === 0
+    ? {
+        ok: true,
+        message: `verified on ${photos.length} photos (int8 kernels ${int8Paths.join(', ')}): same top-1 on all, max difference ${maxQuantizedSteps} steps / ${maxFloatDifference.toExponential(1)}`,
+        summary,
+      }
+    : { ok: false, message: `verification failed: ${problems.slice(0, 3).join('; ')}`, summary };
+}
+
+interface PathCheck {
+  readonly path: Int8KernelPath;
+  readonly top1Agreement: number;
+  readonly maxQuantizedSteps: number;
+  readonly maxFloatDifference: number;
+  readonly ortMs: number;
+  readonly problems: string[];
+}
+
+/** Runs the ONNX model with one path's int8 kernels and compares every output with LiteRT's. */
+async function checkPath(
+  conversion: ConversionResult,
+  photos: readonly { readonly name: string; readonly inputs: readonly TensorData[] }[],
+  expected: readonly TensorData[][],
+  scoresOutput: number,
+  label: string,
+  path: Int8KernelPath,
+): Promise<PathCheck> {
+  const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, label, 1, path);
   try {
     let top1Agreement = 0;
     let maxQuantizedSteps = 0;
     let maxFloatDifference = 0;
-    let litertMs = 0;
     let ortMs = 0;
     const problems: string[] = [];
-    for (const photo of photos) {
-      const [expected, litertTime] = await timed(litert, photo.inputs);
+    for (const [index, photo] of photos.entries()) {
+      const reference = expected[index] as TensorData[];
       const [actual, ortTime] = await timed(ort, photo.inputs);
-      litertMs += litertTime;
       ortMs += ortTime;
-      const expectedTop = argmax(expected[scoresOutput] as TensorData);
+      const expectedTop = argmax(reference[scoresOutput] as TensorData);
       const actualTop = argmax(actual[scoresOutput] as TensorData);
       if (expectedTop === actualTop) top1Agreement++;
       else problems.push(`${photo.name}: top-1 ${actualTop} on onnxruntime, ${expectedTop} on LiteRT`);
-      conversion.outputs.forEach((info, index) => {
-        const a = actual[index] as TensorData;
-        const b = expected[index] as TensorData;
+      conversion.outputs.forEach((info, output) => {
+        const a = actual[output] as TensorData;
+        const b = reference[output] as TensorData;
         for (let i = 0; i < b.length; i++) {
-          const reference = b[i] as number;
-          const difference = Math.abs((a[i] as number) - reference);
+          const want = b[i] as number;
+          const difference = Math.abs((a[i] as number) - want);
           if (info.dtype === 'float32') {
-            const relative = difference / Math.max(1, Math.abs(reference));
-            maxFloatDifference = Math.max(maxFloatDifference, relative);
+            maxFloatDifference = Math.max(maxFloatDifference, difference / Math.max(1, Math.abs(want)));
           } else {
             maxQuantizedSteps = Math.max(maxQuantizedSteps, difference);
           }
@@ -86,26 +147,8 @@ export async function verifyConversion(
       problems.push(
         `a float32 output differs by ${maxFloatDifference.toExponential(2)} (allowed ${FLOAT_RELATIVE_ALLOWED})`,
       );
-    const summary: VerificationSummary = {
-      photos: photos.length,
-      top1Agreement,
-      maxQuantizedSteps,
-      maxFloatDifference,
-      tolerance: TOLERANCE,
-      litertMs: Math.round((litertMs / Math.max(1, photos.length)) * 100) / 100,
-      ortMs: Math.round((ortMs / Math.max(1, photos.length)) * 100) / 100,
-    };
-    if (photos.length === 0)
-      return { ok: false, message: 'no photos to verify on: run tflite-fn setup', summary };
-    return problems.length === 0
-      ? {
-          ok: true,
-          message: `verified on ${photos.length} photos: same top-1 on all, max difference ${maxQuantizedSteps} steps / ${maxFloatDifference.toExponential(1)}`,
-          summary,
-        }
-      : { ok: false, message: `verification failed: ${problems.slice(0, 3).join('; ')}`, summary };
+    return { path, top1Agreement, maxQuantizedSteps, maxFloatDifference, ortMs, problems };
   } finally {
-    litert.dispose();
     ort.dispose();
   }
 }

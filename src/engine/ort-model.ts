@@ -5,9 +5,9 @@
  * onnxruntime-node is imported on first use only: loading its native library costs tens of
  * milliseconds and memory that a process serving from LiteRT never needs.
  */
-import { readFileSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
+import { exactInt8Paths, type Int8KernelPath, sessionEntriesFor } from '../util/cpu.js';
 import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
 import type { CompiledModel, TensorData, TensorInfo } from './types.js';
@@ -29,33 +29,6 @@ function loadOrt(): Promise<OrtModule> {
   return ortModule;
 }
 
-let u8s8Exact: boolean | undefined;
-
-/**
- * Whether ORT's uint8 x int8 kernels compute exact sums on this CPU. The converter writes int8
- * weights (see src/convert/ops/conv.ts); on x86 without VNNI, ORT multiplies them with
- * VPMADDUBSW, which adds pairs of products in saturating 16 bits, and a MobileNet can exceed
- * that. There the session gets `session.x64quantprecision`, which makes ORT turn QLinearConv's
- * weights back into uint8 (exact, and 1.5x slower). It is not set everywhere because ORT
- * applies it to every x86 CPU with AVX2, VNNI or not. Other architectures have no such kernel.
- * Off Linux we cannot read the CPU flags cheaply and take the exact path.
- */
-export function u8s8KernelsAreExact(): boolean {
-  if (u8s8Exact !== undefined) return u8s8Exact;
-  if (process.arch !== 'x64' && process.arch !== 'ia32') {
-    u8s8Exact = true;
-  } else {
-    let flags = '';
-    try {
-      flags = process.platform === 'linux' ? readFileSync('/proc/cpuinfo', 'latin1') : '';
-    } catch {
-      flags = '';
-    }
-    u8s8Exact = /\b(avx512_vnni|avx_vnni)\b/.test(flags);
-  }
-  return u8s8Exact;
-}
-
 const ARRAY_TYPES = {
   uint8: Uint8Array,
   int32: Int32Array,
@@ -65,6 +38,8 @@ const ARRAY_TYPES = {
 export class OrtCompiledModel implements CompiledModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
+  /** Which int8 kernels this session multiplies with (see Int8KernelPath). */
+  readonly int8Path: Int8KernelPath;
   readonly #ort: OrtModule;
   readonly #session: Ort.InferenceSession;
   readonly #label: string;
@@ -80,7 +55,9 @@ export class OrtCompiledModel implements CompiledModel {
     session: Ort.InferenceSession,
     info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
     label: string,
+    int8Path: Int8KernelPath,
   ) {
+    this.int8Path = int8Path;
     this.#ort = ort;
     this.#session = session;
     this.#label = label;
@@ -91,14 +68,21 @@ export class OrtCompiledModel implements CompiledModel {
   /**
    * Creates an inference session for a converted model. `info` is what the converter reported
    * (TFLite's names, types and NHWC shapes); `label` names the model in errors; `threads` is
-   * the intra-op thread count.
+   * the intra-op thread count; `int8Path` the int8 kernels to use, by default the fastest this
+   * CPU computes exactly (a path the CPU cannot run exactly is refused).
    */
   static async compile(
     onnx: Uint8Array,
     info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
     label: string,
     threads: number,
+    int8Path: Int8KernelPath = exactInt8Paths()[0] as Int8KernelPath,
   ): Promise<OrtCompiledModel> {
+    if (!exactInt8Paths().includes(int8Path)) {
+      throw new ModelLoadError(
+        `${label} cannot use the ${int8Path} int8 kernels on this CPU (${exactInt8Paths().join(', ')} only)`,
+      );
+    }
     const ort = await loadOrt();
     let session: Ort.InferenceSession;
     try {
@@ -116,7 +100,7 @@ export class OrtCompiledModel implements CompiledModel {
             // that spin steals the very cores the next step needs: measured 2-3x slower
             // interleaved runs.
             intra_op: { allow_spinning: '0' },
-            ...(u8s8KernelsAreExact() ? {} : { x64quantprecision: '1' }),
+            ...sessionEntriesFor(int8Path),
           },
         },
       });
@@ -135,7 +119,7 @@ export class OrtCompiledModel implements CompiledModel {
         `the converted ${label} lacks ${missing.map((tensor) => `'${tensor.name}'`).join(', ')}`,
       );
     }
-    return new OrtCompiledModel(ort, session, info, label);
+    return new OrtCompiledModel(ort, session, info, label, int8Path);
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { type ConversionReport, readOnnx, readReport } from '../convert/store.js';
 import { BadRequestError, ModelLoadError } from '../errors.js';
+import { exactInt8Paths, type Int8KernelPath } from '../util/cpu.js';
 import { LiteRtCompiledModelAdapter } from './litert-model.js';
 import { OrtCompiledModel } from './ort-model.js';
 import { firstLine } from './run-checks.js';
@@ -42,6 +43,8 @@ export interface EngineChoice {
   readonly engine: EngineName;
   /** Why this engine: shown by `tflite-fn models`, in logs and in load errors. */
   readonly reason: string;
+  /** On ort: the int8 kernels it runs with (recorded by benchmarks beside the CPU flags). */
+  readonly int8Path?: Int8KernelPath;
 }
 
 interface Plan {
@@ -50,15 +53,37 @@ interface Plan {
   readonly ready: boolean;
   /** The verified conversion, when the plan is ort and ready. */
   readonly report?: ConversionReport;
+  /** The int8 kernels to run it with: the fastest this CPU computes exactly that were verified. */
+  readonly int8Path?: Int8KernelPath;
+}
+
+/**
+ * The int8 path for a verified conversion here, or why there is none: a conversion verified
+ * only on a CPU without VNNI has not been checked on VNNI kernels, but its own path runs
+ * exactly on every x86 CPU, so it is taken; one verified on another architecture is not.
+ */
+function int8PathFor(report: ConversionReport): { path: Int8KernelPath } | { why: string } {
+  const verified = report.verification?.int8Paths ?? [];
+  const exact = exactInt8Paths();
+  const path = exact.find((candidate) => verified.includes(candidate));
+  if (path) return { path };
+  return {
+    why: `its conversion was verified on int8 kernels ${verified.join(', ') || 'unknown'}, and this CPU computes ${exact.join(', ')} exactly (run: npx tflite-fn setup here)`,
+  };
 }
 
 function planFor(tfliteSha256: string, setting: EngineSetting): Plan {
   if (setting === 'litert') return { engine: 'litert', reason: 'litert asked for', ready: true };
   const report = readReport(tfliteSha256);
-  if (report?.ok) return { engine: 'ort', reason: report.message, ready: true, report };
-  const why = report
-    ? `no verified ONNX conversion (${report.message})`
-    : 'not converted yet (run: npx tflite-fn setup)';
+  const kernels = report?.ok ? int8PathFor(report) : undefined;
+  if (report && kernels && 'path' in kernels)
+    return { engine: 'ort', reason: report.message, ready: true, report, int8Path: kernels.path };
+  const why =
+    kernels && 'why' in kernels
+      ? kernels.why
+      : report
+        ? `no verified ONNX conversion (${report.message})`
+        : 'not converted yet (run: npx tflite-fn setup)';
   return setting === 'ort'
     ? { engine: 'ort', reason: why, ready: false }
     : { engine: 'litert', reason: why, ready: true };
@@ -93,7 +118,7 @@ export async function compileWithEngine(
       reason: plan.reason,
     };
   const report = plan.report;
-  if (!plan.ready || !report)
+  if (!plan.ready || !report || !plan.int8Path)
     throw new ModelLoadError(`engine ort was asked for ${label}, but it has ${plan.reason}`);
   try {
     let onnx: Uint8Array;
@@ -102,8 +127,8 @@ export async function compileWithEngine(
     } catch (cause) {
       throw new ModelLoadError(`the converted ${label} is missing; run: npx tflite-fn setup`, { cause });
     }
-    const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads());
-    return { model, engine: 'ort', reason: plan.reason };
+    const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads(), plan.int8Path);
+    return { model, engine: 'ort', reason: plan.reason, int8Path: plan.int8Path };
   } catch (error) {
     if (setting === 'ort') throw error;
     // auto promised a working answer: the reference engine gives one.

@@ -43,11 +43,31 @@ export interface QuantParams {
 export interface TensorView {
   readonly index: number;
   readonly name: string;
-  /** TFLite TensorType. */
+  /**
+   * TFLite TensorType as the ONNX graph holds it: a quantized INT8 tensor is held as UINT8 (see
+   * `tensor`), so this says UINT8 for it.
+   */
   readonly type: number;
+  /** The TensorType stored in the .tflite file. */
+  readonly tfliteType: number;
   readonly shape: readonly number[];
   /** Present for UINT8 and INT8 tensors that carry scale and zero point. */
   readonly quant: QuantParams | undefined;
+}
+
+/**
+ * Quantized int8 tensors enter the ONNX graph as uint8: value + 128, zero point + 128. Every
+ * quantized op depends on (value - zero point) only, and the type's range moves with it, so
+ * this is exact. It makes the graph the one onnxruntime computes exactly on every x86 CPU:
+ * uint8 activations times int8 weights (conv.ts re-centres the weights back to int8), whose
+ * u8 x u8 fallback `session.x64quantprecision` selects on CPUs without VNNI. int8 activations
+ * have no such fallback: ORT rewrites their weights to uint8 too and then finds no int8 x uint8
+ * kernel ("Failed to find kernel for com.microsoft.QLinearConv ... tensor(int8)").
+ */
+const INT8_TO_UINT8 = 128;
+
+function heldAsUint8(type: number, quant: QuantParams | undefined): boolean {
+  return type === TensorType.INT8 && quant !== undefined;
 }
 
 /** One TFLite operator as the lowering functions see it. */
@@ -196,7 +216,17 @@ export class LoweringContext {
         };
       }
     }
-    const view: TensorView = { index, name: tensor.name, type, shape: tensor.shape, quant };
+    const shifted = heldAsUint8(type, quant) && quant;
+    const view: TensorView = shifted
+      ? {
+          index,
+          name: tensor.name,
+          type: TensorType.UINT8,
+          tfliteType: type,
+          shape: tensor.shape,
+          quant: { ...shifted, zeroPoints: shifted.zeroPoints.map((z) => z + INT8_TO_UINT8) },
+        }
+      : { index, name: tensor.name, type, tfliteType: type, shape: tensor.shape, quant };
     this.#views.set(index, view);
     return view;
   }
@@ -214,6 +244,12 @@ export class LoweringContext {
     const expected = elementCount(view.shape) * (ELEMENT_SIZE[view.type] ?? 0);
     if (raw.length !== expected) {
       throw this.error(`constant '${view.name}' holds ${raw.length} bytes, its shape needs ${expected}`);
+    }
+    if (view.type !== view.tfliteType) {
+      // An int8 constant held as uint8 (see INT8_TO_UINT8): x + 128 is x with its top bit flipped.
+      const held = raw.map((byte) => byte ^ 0x80);
+      this.#folded.set(index, { type: view.type, raw: held });
+      return { type: view.type, raw: held };
     }
     return { type: view.type, raw };
   }
