@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { startDevServer } from '../handlers/dev/server.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import { overHttp } from './conformance/over-http.js';
 import { describeConformance } from './conformance/suite.js';
 import { CLI } from './helpers.js';
+import { rawRequest } from './raw-http.js';
 
 const lambda = await startDevServer({ platform: 'lambda', port: 0 });
 const lambdaV1 = await startDevServer({ platform: 'lambda', port: 0, event: 'api-gateway-v1' });
@@ -48,21 +48,8 @@ describeConformance(
   },
 );
 
-/** A request with headers fetch() will not send (a bad Host) or a path it would normalise. */
-function raw(base: string, path: string, headers: Record<string, string>) {
-  const { hostname, port } = new URL(base);
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest({ hostname, port, path, method: 'GET', headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const raw = (base: string, path: string, headers: Record<string, string>) =>
+  rawRequest(base, { path, headers });
 
 describe('dev emulators: header-derived URLs', () => {
   const emulators = { lambda, lambdaV1, vercel, netlify };

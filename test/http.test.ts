@@ -54,6 +54,30 @@ describe('CORS', () => {
     assert.notEqual(other.headers.get('access-control-allow-origin'), 'https://b.example');
   });
 
+  it('a preflight is told the method the route serves; a 401 still carries the CORS headers', async () => {
+    const app = createApp({ corsOrigins: ['https://a.example'], apiKey: 'k' });
+    const models = await app.fetch(
+      new Request('https://api.example/api/models', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' },
+      }),
+    );
+    assert.equal(models.status, 204);
+    assert.equal(models.headers.get('access-control-allow-methods'), 'GET,OPTIONS');
+    assert.equal(
+      (await app.fetch(preflight('https://a.example'))).headers.get('access-control-allow-methods'),
+      'POST,OPTIONS',
+    );
+    const denied = await app.fetch(
+      new Request('https://api.example/api/classify', {
+        method: 'POST',
+        headers: { origin: 'https://a.example' },
+      }),
+    );
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers.get('access-control-allow-origin'), 'https://a.example');
+  });
+
   it("'*' allows any origin, from TFLITE_FN_CORS_ORIGINS too", async () => {
     process.env.TFLITE_FN_CORS_ORIGINS = '*';
     try {

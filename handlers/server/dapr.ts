@@ -14,12 +14,13 @@
  * Answers: a bad image is DROP (it will never succeed; the reason is logged); a full queue,
  * a crashed worker or a failed publish is RETRY (Dapr delivers it again later).
  */
-import type { Hono } from 'hono';
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
+import type { RouteHandler } from '../../src/http/app.js';
 import { decodeBase64 } from '../../src/http/base64.js';
 import type { BodyLimit } from '../../src/http/limits.js';
 import { readBodyCapped } from '../../src/http/read-request.js';
+import { routeById } from '../../src/http/routes.js';
 
 export interface DaprConfig {
   readonly pubsub: string;
@@ -38,7 +39,8 @@ export function daprConfig(env: NodeJS.ProcessEnv = process.env): DaprConfig {
   };
 }
 
-export const DAPR_ROUTE = '/dapr/frames';
+/** Where deliveries go: the route table's path, told to the sidecar by /dapr/subscribe. */
+export const DAPR_ROUTE = routeById('dapr-frames').paths[0] as string;
 
 type Status = 'SUCCESS' | 'RETRY' | 'DROP';
 
@@ -92,20 +94,17 @@ function safeJson(text: string): unknown {
   }
 }
 
-export function addDaprRoutes(
-  app: Hono,
-  options: {
-    readonly config: DaprConfig;
-    readonly classify: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
-    readonly log: (event: Record<string, unknown>) => void;
-    readonly bodyLimit: BodyLimit;
-  },
-): void {
+/** Handlers for the table's two Dapr routes: the subscription, and the deliveries. */
+export function daprHandlers(options: {
+  readonly config: DaprConfig;
+  readonly classify: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
+  readonly log: (event: Record<string, unknown>) => void;
+  readonly bodyLimit: BodyLimit;
+}): Record<'dapr-subscribe' | 'dapr-frames', RouteHandler> {
   const { config, log } = options;
-  app.get('/dapr/subscribe', (c) =>
-    c.json([{ pubsubname: config.pubsub, topic: config.topic, route: DAPR_ROUTE }]),
-  );
-  app.post(DAPR_ROUTE, async (c) => {
+  const subscribe: RouteHandler = (c) =>
+    c.json([{ pubsubname: config.pubsub, topic: config.topic, route: DAPR_ROUTE }]);
+  const deliver: RouteHandler = async (c) => {
     const answer = (status: Status) => c.json({ status });
     let delivery: Awaited<ReturnType<typeof readDelivery>>;
     let result: Classification;
@@ -130,5 +129,6 @@ export function addDaprRoutes(
       return answer('RETRY');
     }
     return answer('SUCCESS');
-  });
+  };
+  return { 'dapr-subscribe': subscribe, 'dapr-frames': deliver };
 }

@@ -4,7 +4,7 @@
  * needs: readiness, metrics, request ids and JSON logs, an optional API key, a bounded queue,
  * timeouts, keep-alive and a graceful shutdown. GET / is the demo page.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
-import { createApp, errorResponse, notFoundResponse } from '../../src/http/app.js';
+import { routeLabel } from '../../src/http/access.js';
+import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
+import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
-import { addDaprRoutes, DAPR_ROUTE, daprConfig } from './dapr.js';
+import { daprConfig, daprHandlers } from './dapr.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
@@ -26,6 +28,8 @@ export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   readonly pool: WorkerPool;
+  /** The Hono app it serves (its routes are what the route-table tests compare). */
+  readonly app: Hono;
   /** Resolves once every worker has loaded and warmed its models. */
   readonly ready: Promise<void>;
   /** Graceful stop: refuse new requests, finish in-flight ones, stop the workers. */
@@ -37,28 +41,6 @@ export type Logger = (event: Record<string, unknown>) => void;
 export const jsonLogger: Logger = (event) => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...event })}\n`);
 };
-
-const KNOWN_ROUTES = new Set([
-  '/',
-  '/classify',
-  '/api/classify',
-  '/models',
-  '/api/models',
-  '/healthz',
-  '/api/healthz',
-  '/readyz',
-  '/metrics',
-  '/dapr/subscribe',
-  DAPR_ROUTE,
-]);
-const PROTECTED = new Set(['/classify', '/api/classify', '/models', '/api/models']);
-
-function keyMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
   const started = performance.now();
@@ -95,9 +77,8 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       c.res.headers.set('x-request-id', requestId);
       if (draining) c.res.headers.set('connection', 'close');
       const path = new URL(c.req.url).pathname;
-      const route = KNOWN_ROUTES.has(path) ? path : path.startsWith('/samples/') ? '/samples' : 'other';
       const ms = performance.now() - begun;
-      metrics.observe(route, c.req.method, c.res.status, ms / 1000);
+      metrics.observe(routeLabel(c), c.req.method, c.res.status, ms / 1000);
       log({
         msg: 'request',
         requestId,
@@ -108,64 +89,52 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       });
     }
   });
-  if (config.apiKey) {
-    const key = config.apiKey;
-    app.use('*', async (c, next) => {
-      if (c.req.method === 'OPTIONS' || !PROTECTED.has(new URL(c.req.url).pathname)) return next();
-      const bearer = c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
-      if (keyMatches(c.req.header('x-api-key'), key) || keyMatches(bearer, key)) return next();
-      c.res = errorResponse(
-        new TfliteFnError(401, 'unauthorized', 'send the API key in x-api-key or authorization: Bearer'),
-      );
-      c.res.headers.set('www-authenticate', 'Bearer');
-    });
-  }
-  app.get('/', (c) => c.html(DEMO_PAGE));
-  app.get('/readyz', (c) =>
-    isReady && !draining
-      ? c.json({ status: 'ready', workers: pool.readyWorkers })
-      : c.json({ status: draining ? 'draining' : 'loading', workers: pool.readyWorkers }, 503),
-  );
-  app.get('/metrics', (c) =>
-    c.text(
-      metrics.render({
-        queueDepth: () => pool.queueDepth,
-        inFlight: () => pool.inFlight,
-        readyWorkers: () => pool.readyWorkers,
-        workerRestarts: () => pool.restarts,
-        modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
-      }),
-      200,
-      { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-    ),
-  );
-  addDaprRoutes(app, {
-    config: daprConfig(),
-    classify: (image, options) => pool.classify(image, options),
-    log,
-    bodyLimit: {
-      maxBytes: config.maxBodyBytes,
-      description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
+  const bodyLimit = {
+    maxBytes: config.maxBodyBytes,
+    description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
+  };
+  const serverRoutes: Record<ServerRouteId, RouteHandler> = {
+    demo: (c) => c.html(DEMO_PAGE),
+    readyz: (c) =>
+      isReady && !draining
+        ? c.json({ status: 'ready', workers: pool.readyWorkers })
+        : c.json({ status: draining ? 'draining' : 'loading', workers: pool.readyWorkers }, 503),
+    metrics: (c) =>
+      c.text(
+        metrics.render({
+          queueDepth: () => pool.queueDepth,
+          inFlight: () => pool.inFlight,
+          readyWorkers: () => pool.readyWorkers,
+          workerRestarts: () => pool.restarts,
+          modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
+        }),
+        200,
+        { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      ),
+    ...daprHandlers({
+      config: daprConfig(),
+      classify: (image, options) => pool.classify(image, options),
+      log,
+      bodyLimit,
+    }),
+    samples: (c) => c.json(SAMPLE_PHOTOS.map((photo) => photo.name)),
+    sample: async (c) => {
+      const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
+      if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
+      const bytes = await readFile(join(sampleCacheDir(), photo.name));
+      return c.body(bytes, 200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
     },
-  });
-  app.get('/samples', (c) => c.json(SAMPLE_PHOTOS.map((photo) => photo.name)));
-  app.get('/samples/:name', async (c) => {
-    const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
-    if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
-    const bytes = await readFile(join(sampleCacheDir(), photo.name));
-    return c.body(bytes, 200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
-  });
+  };
   app.route(
     '/',
     createApp({
       catalog,
       classifier: (image, options) => pool.classify(image, options),
       detector: pool.detect,
-      bodyLimit: {
-        maxBytes: config.maxBodyBytes,
-        description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
-      },
+      bodyLimit,
       corsOrigins: config.corsOrigins,
+      apiKey: config.apiKey,
+      serverRoutes,
       logError: (error) =>
         log({ level: 'error', msg: error.message, code: error.code, cause: String(error.cause ?? '') }),
     }),
@@ -225,5 +194,5 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     await pool.stop();
     log({ msg: 'stopped' });
   };
-  return { url, server, pool, ready, close };
+  return { url, server, pool, app, ready, close };
 }

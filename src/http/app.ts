@@ -6,23 +6,32 @@
  *   POST /detect     image in, faces out: JSON, or the annotated photo for Accept: image/*
  *   GET  /models     the models this deployment knows
  *   GET  /healthz    liveness
+ *
+ * Which routes exist, who may call them and how they are labelled is the route table's
+ * (routes.ts): this file supplies handlers for its entries and registers nothing else.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { Hono } from 'hono';
-import { cors } from 'hono/cors';
+import { type Context, Hono } from 'hono';
 import { type Classification, type ClassifyOptions, classify } from '../classify.js';
 import { type AnnotatedFormat, annotate } from '../detect/annotate.js';
 import { type Detections, type DetectOptions, detect } from '../detect/detect.js';
-import { BadRequestError, TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { packageRoot } from '../store/paths.js';
+import { corsFromTable, requireApiKey } from './access.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
 import { negotiate } from './negotiate.js';
 import { readBodyCapped, readClassifyRequest } from './read-request.js';
+import { defaultLogError, errorResponse, notFoundResponse } from './respond.js';
+import { type PlatformRouteId, ROUTES, type RouteId, type RouteSpec, type ServerRouteId } from './routes.js';
+
+export { errorResponse, notFoundResponse };
+
+export type RouteHandler = (c: Context) => Response | Promise<Response>;
 
 export interface AppOptions {
   readonly catalog?: ModelCatalog;
@@ -48,6 +57,13 @@ export interface AppOptions {
    * WasmEdge's serverless templates do. Default: TFLITE_FN_PROGRAM.
    */
   readonly program?: string | undefined;
+  /**
+   * When set, every route the table does not mark `open` needs this key (x-api-key,
+   * authorization: Bearer, or dapr-api-token).
+   */
+  readonly apiKey?: string | undefined;
+  /** Handlers for the table's server-only routes (the self-hosted server supplies them). */
+  readonly serverRoutes?: Partial<Record<ServerRouteId, RouteHandler>>;
 }
 
 export type Detector = (
@@ -73,32 +89,6 @@ function corsFromEnv(): '*' | string[] {
     .filter(Boolean);
 }
 
-function defaultLogError(error: TfliteFnError): void {
-  const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause ?? '');
-  console.error(
-    JSON.stringify({ level: 'error', code: error.code, status: error.status, message: error.message, cause }),
-  );
-}
-
-export function errorResponse(
-  error: unknown,
-  logError: (error: TfliteFnError) => void = defaultLogError,
-): Response {
-  const failure = toTfliteFnError(error);
-  if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
-  const headers: Record<string, string> = {};
-  if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
-  return Response.json(failure.toJSON(), { status: failure.status, headers });
-}
-
-/** The 404 every surface gives for a path it does not serve. */
-export function notFoundResponse(request: Request): Response {
-  const path = new URL(request.url).pathname;
-  return errorResponse(
-    new TfliteFnError(404, 'not_found', `no route ${request.method} ${path}; try POST /classify`),
-  );
-}
-
 /**
  * A relative program path is looked up from the working folder, then from the package's own
  * folder: on Lambda, Vercel and Netlify the deployed files sit under the task root, which is
@@ -115,41 +105,22 @@ function programPath(configured: string | undefined): string | undefined {
   }
 }
 
-export function createApp(options: AppOptions = {}): Hono {
-  const catalog = options.catalog ?? defaultCatalog();
-  const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
-  const origins = options.corsOrigins ?? corsFromEnv();
-  const logError = options.logError ?? defaultLogError;
-  const classifier = options.classifier ?? classify;
-  const detector = options.detector ?? detectHere;
-  const app = new Hono();
-
-  if (origins === '*' || origins.length > 0) {
-    app.use(
-      '*',
-      cors({
-        origin: origins === '*' ? '*' : [...origins],
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
-        maxAge: 600,
-      }),
-    );
-  }
-
-  const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
+/** A program (.wasm) that answers POST /classify: the body is its stdin, its stdout the answer. */
+function programHandler(program: string, bodyLimit: BodyLimit): RouteHandler {
   let programBytes: Promise<Uint8Array> | undefined;
-  const runProgram = async (request: Request): Promise<Response> => {
-    programBytes ??= readFile(program as string).catch((cause: unknown) => {
+  return async (c) => {
+    programBytes ??= readFile(program).catch((cause: unknown) => {
       programBytes = undefined;
       throw new TfliteFnError(500, 'program_missing', `the configured program cannot be read: ${program}`, {
         cause,
         expose: true,
       });
     });
-    const stdin = await readBodyCapped(request, bodyLimit);
+    const stdin = await readBodyCapped(c.req.raw, bodyLimit);
     // The program would only fail on nothing; say so as the client's mistake it is.
     if (stdin.length === 0) throw new BadRequestError('empty_image', 'no input was sent: the body is empty');
     const { runWasm } = await import('../wasm/sandbox.js');
-    const result = await runWasm(await programBytes, { args: [basename(program as string)], stdin });
+    const result = await runWasm(await programBytes, { args: [basename(program)], stdin });
     if (result.exitCode !== 0) {
       const detail = new TextDecoder().decode(result.stderr).trim().split('\n').slice(-3).join(' ');
       const code = result.timedOut ? 'program_timeout' : 'program_failed';
@@ -167,88 +138,135 @@ export function createApp(options: AppOptions = {}): Hono {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     });
   };
+}
 
-  for (const base of ['', '/api']) {
-    if (program) app.post(`${base}/classify`, (c) => runProgram(c.req.raw));
-    app.post(`${base}/classify`, async (c) => {
-      const request = await readClassifyRequest(c.req.raw, bodyLimit);
-      let format = request.format ?? negotiate(c.req.header('accept'));
-      if (format === 'jpeg' || format === 'png') {
-        if (request.format)
-          throw new BadRequestError('bad_option', `format ${format} (an annotated photo) is for /detect`);
-        format = 'json'; // Accept: image/* on /classify: the answer is data, not a picture
-      }
-      const result = await classifier(request.image, {
-        model: request.model,
-        top: request.top,
-        resize: request.resize,
-        catalog,
+interface CoreSetup {
+  readonly catalog: ModelCatalog;
+  readonly bodyLimit: BodyLimit;
+  readonly classifier: NonNullable<AppOptions['classifier']>;
+  readonly detector: Detector;
+}
+
+function classifyHandler({ catalog, bodyLimit, classifier }: CoreSetup): RouteHandler {
+  return async (c) => {
+    const request = await readClassifyRequest(c.req.raw, bodyLimit);
+    let format = request.format ?? negotiate(c.req.header('accept'));
+    if (format === 'jpeg' || format === 'png') {
+      if (request.format)
+        throw new BadRequestError('bad_option', `format ${format} (an annotated photo) is for /detect`);
+      format = 'json'; // Accept: image/* on /classify: the answer is data, not a picture
+    }
+    const result = await classifier(request.image, {
+      model: request.model,
+      top: request.top,
+      resize: request.resize,
+      catalog,
+    });
+    c.header('vary', 'Accept');
+    if (format === 'html') return c.html(result.sentence);
+    if (format === 'text') return c.text(`${toPlainText(result)}\n`);
+    // What arrived, so a client can tell a mangled upload (the classic base64/UTF-8 bug of
+    // serverless front doors) from a wrong answer.
+    const received = {
+      bytes: request.image.length,
+      sha256: createHash('sha256').update(request.image).digest('hex'),
+    };
+    return c.json({ ...result, received });
+  };
+}
+
+function detectHandler({ catalog, bodyLimit, detector }: CoreSetup): RouteHandler {
+  return async (c) => {
+    const request = await readClassifyRequest(c.req.raw, bodyLimit);
+    const format = request.format ?? negotiate(c.req.header('accept'));
+    const annotated = format === 'jpeg' || format === 'png' ? format : undefined;
+    const tiling = new URL(c.req.url).searchParams.get('tiling') !== 'false';
+    const { detections, image } = await detector(request.image, {
+      model: request.model,
+      tiling,
+      annotate: annotated,
+      catalog,
+    });
+    c.header('vary', 'Accept');
+    if (annotated && image)
+      return new Response(image as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-type': `image/${annotated}`, vary: 'Accept' },
       });
-      c.header('vary', 'Accept');
-      if (format === 'html') return c.html(result.sentence);
-      if (format === 'text') return c.text(`${toPlainText(result)}\n`);
-      // What arrived, so a client can tell a mangled upload (the classic base64/UTF-8 bug of
-      // serverless front doors) from a wrong answer.
-      const received = {
-        bytes: request.image.length,
-        sha256: createHash('sha256').update(request.image).digest('hex'),
-      };
-      return c.json({ ...result, received });
-    });
-    app.post(`${base}/detect`, async (c) => {
-      const request = await readClassifyRequest(c.req.raw, bodyLimit);
-      const format = request.format ?? negotiate(c.req.header('accept'));
-      const annotated = format === 'jpeg' || format === 'png' ? format : undefined;
-      const tiling = new URL(c.req.url).searchParams.get('tiling') !== 'false';
-      const { detections, image } = await detector(request.image, {
-        model: request.model,
-        tiling,
-        annotate: annotated,
-        catalog,
-      });
-      c.header('vary', 'Accept');
-      if (annotated && image)
-        return new Response(image as Uint8Array<ArrayBuffer>, {
-          headers: { 'content-type': `image/${annotated}`, vary: 'Accept' },
-        });
-      if (format === 'text') {
-        return c.text(
-          `${detections.faces.length} ${detections.faces.length === 1 ? 'face' : 'faces'}\n${detections.faces.map((f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`).join('\n')}\n`,
-        );
-      }
-      return c.json(detections);
-    });
-    app.all(`${base}/detect`, (c) => {
-      c.header('allow', 'POST');
-      return errorResponse(
-        new TfliteFnError(405, 'method_not_allowed', 'use POST with an image in the body'),
+    if (format === 'text') {
+      return c.text(
+        `${detections.faces.length} ${detections.faces.length === 1 ? 'face' : 'faces'}\n${detections.faces.map((f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`).join('\n')}\n`,
       );
+    }
+    return c.json(detections);
+  };
+}
+
+function modelsHandler(catalog: ModelCatalog): RouteHandler {
+  return (c) =>
+    c.json({
+      default: catalog.defaultModel,
+      models: catalog.entries().map((entry) =>
+        entry.descriptor
+          ? {
+              id: entry.id,
+              title: entry.descriptor.title ?? entry.id,
+              task: entry.descriptor.task,
+              input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
+              resize: entry.descriptor.input.resize,
+              labels: entry.descriptor.output?.labels.file,
+            }
+          : { id: entry.id, error: 'invalid descriptor' },
+      ),
     });
-    app.all(`${base}/classify`, (c) => {
-      c.header('allow', 'POST');
-      return errorResponse(
-        new TfliteFnError(405, 'method_not_allowed', 'use POST with an image in the body'),
-      );
-    });
-    app.get(`${base}/models`, (c) =>
-      c.json({
-        default: catalog.defaultModel,
-        models: catalog.entries().map((entry) =>
-          entry.descriptor
-            ? {
-                id: entry.id,
-                title: entry.descriptor.title ?? entry.id,
-                task: entry.descriptor.task,
-                input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
-                resize: entry.descriptor.input.resize,
-                labels: entry.descriptor.output?.labels.file,
-              }
-            : { id: entry.id, error: 'invalid descriptor' },
-        ),
-      }),
-    );
-    app.get(`${base}/healthz`, (c) => c.json({ status: 'ok' }));
+}
+
+function methodNotAllowed(route: RouteSpec): RouteHandler {
+  const hint = route.method === 'POST' ? 'use POST with an image in the body' : `use ${route.method}`;
+  return (c) => {
+    c.header('allow', route.method);
+    return errorResponse(new TfliteFnError(405, 'method_not_allowed', hint));
+  };
+}
+
+/**
+ * Registers the table's routes that have a handler, and only those: each path with its
+ * method, and a 405 naming that method for any other (so every path of the table matches a
+ * route whatever the method, and access and CORS can read it).
+ */
+function serveRoutes(app: Hono, handlers: Partial<Record<RouteId, RouteHandler>>): void {
+  for (const route of ROUTES as readonly RouteSpec[]) {
+    const handler = handlers[route.id as RouteId];
+    if (!handler) continue;
+    for (const path of route.paths) {
+      app.on(route.method, path, handler);
+      app.all(path, methodNotAllowed(route));
+    }
   }
+}
+
+export function createApp(options: AppOptions = {}): Hono {
+  const setup: CoreSetup = {
+    catalog: options.catalog ?? defaultCatalog(),
+    bodyLimit: options.bodyLimit ?? BODY_LIMITS.server,
+    classifier: options.classifier ?? classify,
+    detector: options.detector ?? detectHere,
+  };
+  const origins = options.corsOrigins ?? corsFromEnv();
+  const logError = options.logError ?? defaultLogError;
+  const app = new Hono();
+
+  // CORS first, so a preflight (which carries no key) is answered and a 401 can be read.
+  if (origins === '*' || origins.length > 0) app.use('*', corsFromTable(origins));
+  if (options.apiKey) app.use('*', requireApiKey(options.apiKey));
+
+  const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
+  const platformRoutes: Record<PlatformRouteId, RouteHandler> = {
+    classify: program ? programHandler(program, setup.bodyLimit) : classifyHandler(setup),
+    detect: detectHandler(setup),
+    models: modelsHandler(setup.catalog),
+    healthz: (c) => c.json({ status: 'ok' }),
+  };
+  serveRoutes(app, { ...platformRoutes, ...options.serverRoutes });
 
   app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error, logError));

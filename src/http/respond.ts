@@ -1,0 +1,28 @@
+/** How every surface turns an error into a response: one JSON shape, one status per cause. */
+import { TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+
+export function defaultLogError(error: TfliteFnError): void {
+  const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause ?? '');
+  console.error(
+    JSON.stringify({ level: 'error', code: error.code, status: error.status, message: error.message, cause }),
+  );
+}
+
+export function errorResponse(
+  error: unknown,
+  logError: (error: TfliteFnError) => void = defaultLogError,
+): Response {
+  const failure = toTfliteFnError(error);
+  if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
+  const headers: Record<string, string> = {};
+  if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
+  return Response.json(failure.toJSON(), { status: failure.status, headers });
+}
+
+/** The 404 every surface gives for a path it does not serve. */
+export function notFoundResponse(request: Request): Response {
+  const path = new URL(request.url).pathname;
+  return errorResponse(
+    new TfliteFnError(404, 'not_found', `no route ${request.method} ${path}; try POST /classify`),
+  );
+}

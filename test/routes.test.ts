@@ -1,0 +1,176 @@
+/**
+ * The route table (src/http/routes.ts) against what is actually served: every route the apps
+ * register is in the table and every table route is registered; with an API key, every route
+ * and every way of spelling its path is refused without the key unless the table marks it open.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Hono } from 'hono';
+import { serverConfig } from '../handlers/server/config.js';
+import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { createApp } from '../src/http/app.js';
+import { ROUTES, type RouteSpec, UNMATCHED_LABEL } from '../src/http/routes.js';
+import { packageRoot } from '../src/store/paths.js';
+import { photo } from './helpers.js';
+import { rawRequest } from './raw-http.js';
+
+const TABLE = ROUTES as readonly RouteSpec[];
+/** What the README documents as open with a key set. */
+const DOCUMENTED_OPEN = ['/', '/healthz', '/api/healthz', '/readyz', '/samples', '/samples/:name'];
+
+/** Registered path patterns of an app, middleware ('*', '/*') left out. */
+function registeredPaths(app: Hono): Set<string> {
+  return new Set(app.routes.map((route) => route.path).filter((path) => path !== '*' && path !== '/*'));
+}
+
+function tablePaths(surfaces: readonly RouteSpec['surface'][]): Set<string> {
+  return new Set(TABLE.filter((route) => surfaces.includes(route.surface)).flatMap((route) => route.paths));
+}
+
+/** A concrete path for a pattern (`/samples/:name` → a sample that exists). */
+const concrete = (pattern: string) => pattern.replace(':name', 'grace_hopper.jpg');
+
+/** Ways of writing a path that a router or a proxy may read differently. */
+function spellings(path: string): string[] {
+  const [first = '', ...rest] = path.slice(1);
+  if (!first) return [path, '/%2e/', '//'];
+  const hex = (char: string) => `%${char.charCodeAt(0).toString(16)}`;
+  const lastSlash = path.lastIndexOf('/');
+  const tail = path.slice(lastSlash + 1);
+  return [
+    path,
+    `/${hex(first)}${rest.join('')}`, // /%63lassify
+    `/${hex(first).toUpperCase()}${rest.join('')}`,
+    path.replace(/[a-z]/g, (char) => hex(char)), // every letter encoded
+    `${path.slice(0, lastSlash + 1)}${hex(tail[0] ?? 'x')}${tail.slice(1)}`,
+    `${path}/`,
+    `/${path}`,
+    path.toUpperCase(),
+    `/api/..${path}`,
+    `/api/%2e%2e${path}`,
+    `/.${path}`,
+    `/${path.slice(1).replaceAll('/', '%2f')}`,
+    `${path}?x=1`,
+    `${path};x=1`,
+  ];
+}
+
+describe('route table', () => {
+  it('the platform app registers exactly the table routes for every platform', () => {
+    assert.deepEqual(registeredPaths(createApp({ corsOrigins: [] })), tablePaths(['every']));
+  });
+
+  it('is deny by default: only the documented routes are open, and none of them runs a model', () => {
+    const open = TABLE.filter((route) => route.open).flatMap((route) => route.paths);
+    assert.deepEqual(open.sort(), [...DOCUMENTED_OPEN].sort());
+    for (const route of TABLE.filter((r) => r.open)) assert.notEqual(route.does, 'inference', route.id);
+    const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+    for (const path of DOCUMENTED_OPEN) assert.ok(readme.includes(`\`${path}\``), `README names ${path}`);
+  });
+
+  it('ids, paths and labels are unique; labels are few', () => {
+    const ids = TABLE.map((route) => route.id);
+    const paths = TABLE.flatMap((route) => route.paths);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(new Set(paths).size, paths.length);
+    assert.ok(!TABLE.some((route) => route.label === UNMATCHED_LABEL));
+  });
+
+  it("Vercel's api/ files and rewrites, and Netlify's redirects, name table routes", () => {
+    const root = packageRoot();
+    const files = readdirSync(join(root, 'api')).map((file) => `/api/${file.replace(/\.ts$/, '')}`);
+    const apiPaths = [...tablePaths(['every'])].filter((path) => path.startsWith('/api/'));
+    assert.deepEqual(files.sort(), apiPaths.sort());
+    const vercel = JSON.parse(readFileSync(join(root, 'vercel.json'), 'utf8')) as {
+      rewrites: { source: string; destination: string }[];
+    };
+    const netlify = readFileSync(join(root, 'netlify.toml'), 'utf8');
+    const redirects = [...netlify.matchAll(/from = "([^"]+)"\s+to = "([^"]+)"/g)].map((m) => ({
+      source: m[1] as string,
+      destination: m[2] as string,
+    }));
+    for (const { source, destination } of [...vercel.rewrites, ...redirects]) {
+      assert.ok(tablePaths(['every']).has(source), source);
+      assert.ok(tablePaths(['every']).has(destination), destination);
+    }
+  });
+});
+
+describe('tflite-fn serve --api-key: every route, every spelling', () => {
+  const KEY = 'sesame';
+  let server: RunningServer;
+  const grace = new Uint8Array(photo('grace_hopper.jpg'));
+  before(async () => {
+    server = await startServer(
+      serverConfig({ port: '0', workers: '1', 'api-key': KEY, preload: 'imagenet' }, {}),
+      () => undefined,
+    );
+    await server.ready;
+  });
+  after(() => server.close());
+
+  const call = (method: string, path: string, headers: Record<string, string> = {}) =>
+    rawRequest(server.url, {
+      method,
+      path,
+      headers: { 'content-type': 'image/jpeg', ...headers },
+      ...(method === 'POST' ? { body: grace } : {}),
+    });
+
+  it('the server registers exactly the table routes', () => {
+    assert.deepEqual(registeredPaths(server.app), tablePaths(['every', 'server']));
+  });
+
+  for (const route of TABLE) {
+    for (const pattern of route.paths) {
+      it(`${route.method} ${pattern} (${route.open ? 'open' : 'needs the key'})`, async () => {
+        for (const path of spellings(concrete(pattern))) {
+          for (const method of ['GET', 'POST']) {
+            const anonymous = await call(method, path);
+            if (!route.open) {
+              // Unknown spellings are refused too: without the key nothing but open routes answer.
+              assert.equal(anonymous.status, 401, `${method} ${path}: ${anonymous.body}`);
+              assert.equal(anonymous.headers['www-authenticate'], 'Bearer');
+            } else if (path === concrete(pattern) && method === route.method) {
+              assert.equal(anonymous.status, 200, `${method} ${path}: ${anonymous.body}`);
+            }
+          }
+        }
+        const keyed = await call(route.method, concrete(pattern), { 'x-api-key': KEY });
+        assert.notEqual(keyed.status, 401, keyed.body);
+        assert.ok(keyed.status < 500, `${route.id}: ${keyed.status} ${keyed.body}`);
+      });
+    }
+  }
+
+  it('the key works as x-api-key, Bearer and dapr-api-token; a wrong or empty one does not', async () => {
+    for (const headers of [
+      { 'x-api-key': KEY },
+      { authorization: `Bearer ${KEY}` },
+      { 'dapr-api-token': KEY },
+    ]) {
+      const answer = await call('POST', '/%63lassify', headers);
+      assert.equal(answer.status, 200, answer.body);
+      assert.match(answer.body, /military uniform/);
+    }
+    for (const headers of [{ 'x-api-key': 'wrong' }, { 'x-api-key': '' }, { authorization: 'Bearer' }]) {
+      assert.equal((await call('POST', '/classify', headers)).status, 401);
+    }
+  });
+
+  it('metrics label every request by its table route, unknown paths with one label', async () => {
+    const metrics = await call('GET', '/metrics', { 'x-api-key': KEY });
+    const labels = new Set([...metrics.body.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
+    const allowed = new Set([...TABLE.map((route) => route.label), UNMATCHED_LABEL]);
+    for (const label of labels) assert.ok(allowed.has(label as string), `label ${label}`);
+    assert.match(metrics.body, /tflite_fn_requests_total\{route="\/classify",method="POST",status="401"\}/);
+    assert.match(metrics.body, /tflite_fn_requests_total\{route="\/detect",method="POST",status="401"\}/);
+    assert.match(
+      metrics.body,
+      /tflite_fn_requests_total\{route="\/dapr\/frames",method="POST",status="401"\}/,
+    );
+    assert.match(metrics.body, /tflite_fn_requests_total\{route="other",method="GET",status="401"\}/);
+  });
+});
