@@ -140,7 +140,7 @@ export async function detect(image: Uint8Array, options: DetectOptions = {}): Pr
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (cause) {
-    throw sharpErrorToTfliteFnError(cause);
+    throw sharpErrorToTfliteFnError(cause, opened.format);
   }
   // How much the working copy was scaled down from the upright photo.
   const factor = opened.uprightWidth / decoded.info.width;

@@ -19,6 +19,22 @@ export interface TensorLayout {
   readonly std: readonly [number, number, number];
 }
 
+/** The centred region of `width` x `height` that has the aspect ratio of `target`. */
+export function centreCrop(
+  width: number,
+  height: number,
+  target: { width: number; height: number },
+): { left: number; top: number; width: number; height: number } {
+  const cropWidth = Math.min(width, Math.max(1, Math.round((height * target.width) / target.height)));
+  const cropHeight = Math.min(height, Math.max(1, Math.round((width * target.height) / target.width)));
+  return {
+    left: Math.floor((width - cropWidth) / 2),
+    top: Math.floor((height - cropHeight) / 2),
+    width: cropWidth,
+    height: cropHeight,
+  };
+}
+
 /** Resizes and returns interleaved 8-bit RGB of exactly width x height x 3. */
 export async function resizeToRgb(
   image: OpenedImage,
@@ -29,9 +45,14 @@ export async function resizeToRgb(
   kernel: 'lanczos3' | 'linear' = 'lanczos3',
 ): Promise<Uint8Array> {
   try {
-    const { data, info } = await image.pipeline
-      .clone()
-      .resize(width, height, { fit: mode, position: 'centre', kernel })
+    let pipeline = image.pipeline.clone();
+    // Cover crops first and then scales only what is kept. Scaling the whole image and
+    // cropping after (sharp's `fit: cover`) enlarges a 1x1000000 image to 224x224000000 on
+    // the way, past libvips's coordinate range, and blends cut-away pixels into the edges.
+    if (mode === 'cover')
+      pipeline = pipeline.extract(centreCrop(image.uprightWidth, image.uprightHeight, { width, height }));
+    const { data, info } = await pipeline
+      .resize(width, height, { fit: 'fill', kernel })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -40,7 +61,7 @@ export async function resizeToRgb(
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.length);
   } catch (cause) {
-    throw sharpErrorToTfliteFnError(cause) satisfies TfliteFnError;
+    throw sharpErrorToTfliteFnError(cause, image.format) satisfies TfliteFnError;
   }
 }
 
