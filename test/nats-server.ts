@@ -1,6 +1,6 @@
 /** A real nats-server with JetStream for tests and benchmarks: loopback, store in a temp folder. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/store/paths.js';
@@ -9,13 +9,26 @@ import { freePort } from './platforms/tools.js';
 /** Debian installs it in /usr/sbin, which is not on every user's PATH. */
 export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((path) => existsSync(path));
 
-export async function startNats(): Promise<{ url: string; stop: () => void }> {
+export interface NatsOptions {
+  /** The largest message the server accepts (nats-server's default: 1 MB). Set in a config file: it has no flag. */
+  readonly maxPayload?: number;
+}
+
+export async function startNats(options: NatsOptions = {}): Promise<{ url: string; stop: () => void }> {
   if (!NATS_SERVER) throw new Error('nats-server is not installed (apt-get install nats-server)');
   const port = await freePort();
   const store = mkdtempSync(join(tmpdir(), 'tflite-fn-nats-'));
-  const server = spawn(NATS_SERVER, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const config: string[] = [];
+  if (options.maxPayload !== undefined) {
+    const file = join(store, 'nats.conf');
+    writeFileSync(file, `max_payload: ${options.maxPayload}\n`);
+    config.push('-c', file);
+  }
+  const server = spawn(
+    NATS_SERVER,
+    [...config, '-js', '-sd', join(store, 'jetstream'), '-a', '127.0.0.1', '-p', String(port)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${output}`)), 10_000);

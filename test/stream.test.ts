@@ -4,16 +4,26 @@
  * dead letters for frames that cannot succeed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from 'nats';
-import { namesFor, type StreamNames } from '../handlers/stream/broker.js';
+import { connect, headers, type NatsConnection } from 'nats';
+import { FRAME_HEADERS, namesFor, type StreamNames } from '../handlers/stream/broker.js';
+import { FRAME_BODY_OBJECT, openFrameObjects, storeFrame } from '../handlers/stream/frame-objects.js';
 import { publishSource } from '../handlers/stream/stream-source.js';
 import { type FrameResult, startStreamWorker } from '../handlers/stream/stream-worker.js';
-import { IMAGES } from './helpers.js';
+import { defaultImageLimits } from '../src/image/decode.js';
+import { CLI, IMAGES } from './helpers.js';
 import { NATS_SERVER, startNats, startStreamWorkers } from './nats-server.js';
 
 const haveFfmpeg = (() => {
@@ -68,6 +78,21 @@ function folderOf(names: readonly string[], copies = 1): string {
     for (const name of names) copyFileSync(join(IMAGES, name), join(dir, `${copy}-${name}`));
   return dir;
 }
+
+/** Objects still in the frames' object store (deleted ones are not listed). */
+async function storedObjects(nc: NatsConnection, subjects: StreamNames): Promise<string[]> {
+  const objects = await openFrameObjects(nc.jetstream(), namesFor(subjects).objects);
+  return (await objects.list()).map((info) => info.name);
+}
+
+/** Top label of each result, by the file name part of its frame id. */
+function topLabels(results: readonly FrameResult[]): Record<string, string | undefined> {
+  return Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.labels?.[0]?.label]));
+}
+
+const KITE = 'volleyball'; // kite_and_cold.jpg, 1.4 MB: above nats-server's default 1 MB max_payload
+const GRACE = 'military uniform';
+const LADYBUG = 'ladybug, ladybeetle, lady beetle, ladybird, ladybird beetle';
 
 let subjectCount = 0;
 /** Fresh subjects per test, so tests never see each other's frames. */
@@ -172,6 +197,138 @@ describe('stream processing on NATS JetStream', { skip }, () => {
     }
   });
 
+  it("a photo above the broker's max_payload goes through the object store, and gets its result", async () => {
+    const subjects = freshSubjects();
+    const worker = await startStreamWorker({ server: nats.url, ...subjects, task: 'classify' }, quiet);
+    try {
+      const folder = folderOf(['grace_hopper.jpg', 'kite_and_cold.jpg', 'ladybug.jpg']);
+      const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+      assert.deepEqual(sent, { published: 3, byReference: 1, failed: [] });
+      // Again: the duplicate frame message is dropped, and the object stored for it deleted.
+      await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+      const { results, dead } = await until(
+        '3 results',
+        () => readResults(nc, subjects),
+        (r) => r.results.length + r.dead.length >= 3,
+      );
+      assert.deepEqual(dead, []);
+      assert.equal(results.length, 3);
+      assert.deepEqual(topLabels(results), {
+        '0-grace_hopper': GRACE,
+        '0-kite_and_cold': KITE,
+        '0-ladybug': LADYBUG,
+      });
+      // Deleted once its result is published and the frame acknowledged.
+      await until(
+        'the object store to empty',
+        () => storedObjects(nc, subjects),
+        (names) => names.length === 0,
+      );
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('stream-source keeps going past bad files, names each with its reason, and exits 1', async () => {
+    const subjects = freshSubjects();
+    const folder = folderOf(['grace_hopper.jpg', 'owl.jpg']);
+    mkdirSync(join(folder, '0-h-a-folder.jpg')); // listed as an image, cannot be read
+    symlinkSync(join(folder, 'gone'), join(folder, '0-i-dangling.jpg'));
+    // Sparse: one byte over the largest image a worker accepts, without writing 32 MB.
+    writeFileSync(join(folder, '0-j-huge.jpg'), '');
+    truncateSync(join(folder, '0-j-huge.jpg'), defaultImageLimits().maxBytes + 1);
+    const worker = await startStreamWorker({ server: nats.url, ...subjects, task: 'classify' }, quiet);
+    try {
+      const run = await new Promise<{ status: number | null; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            CLI,
+            'stream-source',
+            folder,
+            '--server',
+            nats.url,
+            '--in',
+            subjects.input,
+            '--out',
+            subjects.output,
+          ],
+          (error, _stdout, stderr) => resolve({ status: error ? (error.code as number) : 0, stderr }),
+        ),
+      );
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /published 2 frames/);
+      assert.match(run.stderr, /0-h-a-folder\.jpg: .*(directory|not a file)/i);
+      assert.match(run.stderr, /0-i-dangling\.jpg: .*(exist|no such)/i);
+      assert.match(run.stderr, /0-j-huge\.jpg: .*33554433 bytes.*limit/);
+      const { results } = await until(
+        '2 results',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 2,
+      );
+      assert.deepEqual(Object.keys(topLabels(results)).sort(), ['0-grace_hopper', '0-owl']);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('a frame reference that is missing, corrupt or foreign is dead-lettered with its reason; the worker goes on', async () => {
+    const subjects = freshSubjects();
+    const bucket = namesFor(subjects).objects;
+    const worker = await startStreamWorker({ server: nats.url, ...subjects, task: 'classify' }, quiet);
+    try {
+      const js = nc.jetstream();
+      const objects = await openFrameObjects(js, bucket);
+      const grace = readFileSync(join(IMAGES, 'grace_hopper.jpg'));
+      const owl = readFileSync(join(IMAGES, 'owl.jpg'));
+      const owlRef = await storeFrame(objects, 'test#owl', owl);
+      const graceRef = await storeFrame(objects, 'test#grace', grace);
+      const missingRef = await storeFrame(objects, 'test#missing', grace);
+      await objects.delete(missingRef.name);
+      const frames: [string, unknown][] = [
+        ['missing', missingRef],
+        ['corrupt', { ...owlRef, digest: graceRef.digest }], // the object is not the frame named
+        ['foreign', { ...graceRef, bucket: 'someone-elses-bucket' }],
+        ['garbage', 'not a reference'],
+        ['good', graceRef],
+      ];
+      for (const [id, reference] of frames) {
+        const h = headers();
+        h.set(FRAME_HEADERS.id, `test#${id}`);
+        h.set(FRAME_HEADERS.body, FRAME_BODY_OBJECT);
+        await js.publish(subjects.input, JSON.stringify(reference), { headers: h, msgID: `test#${id}` });
+      }
+      const { results, dead } = await until(
+        'a result and four dead letters',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 1 && r.dead.length >= 4,
+      );
+      assert.deepEqual(
+        dead.map((d) => [d.frameId, d.error.code]),
+        [
+          ['test#missing', 'frame_object_missing'],
+          ['test#corrupt', 'frame_object_corrupt'],
+          ['test#foreign', 'bad_frame_reference'],
+          ['test#garbage', 'bad_frame_reference'],
+        ],
+      );
+      assert.match(dead[0]?.error.message ?? '', /expired or was deleted/);
+      assert.match(dead[1]?.error.message ?? '', /digest/);
+      assert.match(dead[2]?.error.message ?? '', /bucket/);
+      assert.deepEqual(topLabels(results), { good: GRACE });
+      // The answered frame's object is deleted; the one a corrupt reference named is left to
+      // its TTL: a reference that does not match may name another frame's object.
+      await until(
+        'the answered object to go',
+        () => storedObjects(nc, subjects),
+        (names) => !names.includes(graceRef.name),
+      );
+      assert.deepEqual(await storedObjects(nc, subjects), [owlRef.name]);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a video: every 24th frame, cut by ffmpeg, gets a result', {
     skip: haveFfmpeg ? false : 'no ffmpeg',
   }, async () => {
@@ -243,6 +400,86 @@ describe('stream processing on NATS JetStream', { skip }, () => {
       const redelivered = results.filter((r) => r.delivery > 1);
       assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
       assert.ok(redelivered.every((r) => r.worker === String(workers[1]?.pid)));
+    } finally {
+      for (const worker of workers) worker.kill('SIGKILL');
+    }
+  });
+});
+
+describe('stream processing with a 64 KB max_payload: photos go by reference', { skip }, () => {
+  let nats: { url: string; stop: () => void };
+  let nc: NatsConnection;
+  before(async () => {
+    nats = await startNats({ maxPayload: 64 * 1024 });
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc?.close();
+    nats?.stop();
+  });
+
+  it("small photos go through the object store with correct labels; their objects are deleted, a dead letter's too", async () => {
+    const subjects = freshSubjects();
+    const worker = await startStreamWorker({ server: nats.url, ...subjects, task: 'classify' }, quiet);
+    try {
+      // 74 kB and 18 kB: the first is above 64 KB less headers room, the second goes inline.
+      const folder = folderOf(['grace_hopper.jpg', 'ladybug.jpg']);
+      // And 100 kB that are no image: by reference too, dead-lettered, and its object deleted.
+      writeFileSync(join(folder, '0-noise.jpg'), Buffer.alloc(100_000, 0xc0));
+      const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+      assert.deepEqual(sent, { published: 3, byReference: 2, failed: [] });
+      const { results, dead } = await until(
+        '2 results and a dead letter',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 2 && r.dead.length >= 1,
+      );
+      assert.deepEqual(topLabels(results), { '0-grace_hopper': GRACE, '0-ladybug': LADYBUG });
+      assert.deepEqual(
+        dead.map((d) => [d.frameId.split('#')[1], d.error.code]),
+        [['0-noise', 'unsupported_image']],
+      );
+      await until(
+        'the object store to empty',
+        () => storedObjects(nc, subjects),
+        (names) => names.length === 0,
+      );
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('a worker killed while holding by-reference frames: they are redelivered, answered once, and deleted', async () => {
+    const subjects = freshSubjects();
+    const folder = folderOf(['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg'], 6); // 24 frames
+    const workers = await startStreamWorkers(2, nats.url, subjects, ['--ack-wait', '1500']);
+    try {
+      const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+      assert.deepEqual(sent, { published: 24, byReference: 24, failed: [] });
+      await until(
+        'some results',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 4,
+      );
+      const victim = workers[0] as ChildProcess;
+      victim.kill('SIGKILL');
+      const { results, dead } = await until(
+        '24 results',
+        () => readResults(nc, subjects),
+        (r) => r.results.length >= 24,
+        60_000,
+      );
+      assert.deepEqual(dead, []);
+      assert.equal(results.length, 24, 'one result per frame');
+      assert.equal(new Set(results.map((r) => r.frameId)).size, 24);
+      const redelivered = results.filter((r) => r.delivery > 1);
+      assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
+      assert.ok(redelivered.every((r) => r.worker === String(workers[1]?.pid)));
+      assert.ok(results.every((r) => r.labels?.[0]?.label));
+      await until(
+        'the object store to empty',
+        () => storedObjects(nc, subjects),
+        (names) => names.length === 0,
+      );
     } finally {
       for (const worker of workers) worker.kill('SIGKILL');
     }

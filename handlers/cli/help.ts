@@ -183,7 +183,9 @@ export const STREAM_SOURCE_HELP = `Usage: tflite-fn stream-source VIDEO|DIR [--e
 
 Publishes frames for stream workers: from a video, every Nth frame (default 24) cut to JPEG
 with ffmpeg; from a folder, each image in name order. Frame ids are the source name and
-the frame number; publishing the same source again within 5 minutes adds nothing.
+the frame number; publishing the same source again within 5 minutes adds nothing. Frames
+above the broker's max_payload go through its object store. A file that cannot be published
+is named with the reason and skipped; the exit status is then 1.
 
 Options:
   --every N       every Nth video frame (default 24)

@@ -42,6 +42,8 @@ export function namesFor(subjects: StreamNames) {
     frames: streamName(subjects.input, 'FRAMES'),
     results: streamName(subjects.output, 'RESULTS'),
     consumer: `tflite-fn-${subjects.input.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+    /** Object store bucket for frames too large for one message (see frame-objects.ts). */
+    objects: streamName(subjects.input, 'OBJECTS'),
   };
 }
 
@@ -81,5 +83,9 @@ export async function ensureTopology(
   return names;
 }
 
-/** Header names frames carry (a source sets them; a worker copies them into its result). */
-export const FRAME_HEADERS = { id: 'Frame-Id', source: 'Frame-Source' } as const;
+/**
+ * Header names frames carry (a source sets them; a worker copies id and source into its
+ * result). Frame-Body says what the body is: absent, the image bytes; `object`, a reference to
+ * the bytes in the object store; anything else is refused.
+ */
+export const FRAME_HEADERS = { id: 'Frame-Id', source: 'Frame-Source', body: 'Frame-Body' } as const;

@@ -84,7 +84,7 @@ export async function streamSourceCommand(
   if (!path) throw new BadRequestError('bad_option', 'name a video file or a folder of images');
   const { publishSource } = await import('./stream-source.js');
   let progress: ReturnType<typeof createProgress> | undefined;
-  const { published } = await publishSource(path, {
+  const { published, byReference, failed } = await publishSource(path, {
     ...subjects(flags),
     every: positiveNumber(flags.every, 'every', 24) || 1,
     rate: positiveNumber(flags.rate, 'rate', 0),
@@ -94,6 +94,11 @@ export async function streamSourceCommand(
     },
   });
   progress?.finish();
-  io.stderr.write(`published ${published} frames from ${path}\n`);
-  return 0;
+  const stored =
+    byReference > 0 ? ` (${byReference} through the object store: above the broker's max_payload)` : '';
+  io.stderr.write(`published ${published} frames from ${path}${stored}\n`);
+  if (failed.length === 0) return 0;
+  io.stderr.write(`${failed.length} could not be published:\n`);
+  for (const { file, reason } of failed) io.stderr.write(`  ${file}: ${reason}\n`);
+  return 1;
 }

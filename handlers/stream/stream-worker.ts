@@ -8,6 +8,11 @@
  * large) is published to the dead-letter subject with its error and terminated at once: it
  * will never succeed, and must not block the stream. Any other failure is retried (nak) until
  * the consumer's delivery limit, then dead-lettered too.
+ *
+ * A frame too large for one message arrives as a reference to the object store
+ * (frame-objects.ts): fetched and checked against its digest, and deleted only once the ack is
+ * confirmed — until then a redelivery may need it. A missing, corrupt or foreign object is a
+ * dead letter like any frame that can never succeed.
  */
 import { connect, headers, type JsMsg, type NatsConnection } from 'nats';
 import { classify } from '../../src/classify.js';
@@ -21,6 +26,8 @@ import {
   FRAME_HEADERS,
   type StreamNames,
 } from './broker.js';
+import { FrameObjectMissingError, type FrameReference } from './frame-objects.js';
+import { WorkerFrames } from './worker-frames.js';
 
 export interface StreamWorkerOptions extends StreamNames {
   readonly server: string;
@@ -71,20 +78,34 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
     name: `tflite-fn stream ${WORKER_ID}`,
   });
   const delivery = options.delivery ?? DEFAULT_DELIVERY;
-  const names = await ensureTopology(await nc.jetstreamManager(), options, delivery);
+  const jsm = await nc.jetstreamManager();
+  const names = await ensureTopology(jsm, options, delivery);
   const js = nc.jetstream();
   const consumer = await js.consumers.get(names.frames, names.consumer);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const messages = await consumer.consume({ max_messages: concurrency });
   let processed = 0;
   let deadLettered = 0;
+  const frames = new WorkerFrames(js, jsm, names, log);
 
-  const deadLetter = async (message: JsMsg, frameId: string, error: unknown) => {
+  /**
+   * `reference`: the frame's object, if it had one; `verified`: the same, once fetched and
+   * found to be that frame. Only a verified object is deleted: a reference whose digest does
+   * not match may name another frame's object.
+   */
+  const deadLetter = async (
+    message: JsMsg,
+    frameId: string,
+    error: unknown,
+    reference?: FrameReference,
+    verified?: FrameReference,
+  ) => {
     const failure = toTfliteFnError(error);
     const body = {
       frameId,
       source: message.headers?.get(FRAME_HEADERS.source) ?? '',
       deliveries: message.info.deliveryCount,
+      ...(reference ? { object: { bucket: reference.bucket, name: reference.name } } : {}),
       error: { status: failure.status, code: failure.code, message: failure.message },
     };
     const h = headers();
@@ -93,49 +114,79 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
     message.term();
     deadLettered++;
     log({ level: 'warn', msg: 'dead-lettered', frameId, code: failure.code, error: failure.message });
+    // The frame will not be delivered again: its object is no use to anyone. The flush makes
+    // sure the server has the term before the object goes (else a redelivery would find it
+    // missing — and be dead-lettered again under the same message id, which adds nothing).
+    if (verified) {
+      await nc.flush();
+      await frames.release(verified);
+    }
+  };
+
+  const answer = (bytes: Uint8Array, message: JsMsg, frameId: string, started: number, brokerMs: number) => {
+    const common = {
+      frameId,
+      source: message.headers?.get(FRAME_HEADERS.source) ?? '',
+      model,
+      worker: WORKER_ID,
+      delivery: message.info.deliveryCount,
+    };
+    const timings = () => ({ processMs: round(performance.now() - started), brokerMs });
+    return options.task === 'detect'
+      ? detect(bytes, { model, catalog }).then(
+          (found): FrameResult => ({
+            ...common,
+            task: 'detect',
+            engine: found.engine,
+            faces: found.faces,
+            timings: timings(),
+          }),
+        )
+      : classify(bytes, { model, catalog }).then(
+          (top): FrameResult => ({
+            ...common,
+            task: 'classify',
+            engine: top.engine,
+            labels: top.top.map(({ label, score }) => ({ label, score })),
+            timings: timings(),
+          }),
+        );
   };
 
   const handle = async (message: JsMsg) => {
     const started = performance.now();
     const frameId = message.headers?.get(FRAME_HEADERS.id) || `${names.frames}-${message.seq}`;
-    const source = message.headers?.get(FRAME_HEADERS.source) ?? '';
     // Time the frame waited in the broker: from publish (stream timestamp) to delivery.
     const brokerMs = Math.max(0, Date.now() - message.info.timestampNanos / 1_000_000);
+    // A big frame's fetch plus inference on a loaded machine can outlast --ack-wait.
+    const heartbeat = keepHolding(message, delivery.ackWaitMs);
+    let reference: FrameReference | undefined;
+    let verified: FrameReference | undefined;
     try {
-      const result: FrameResult =
-        options.task === 'detect'
-          ? await detect(message.data, { model, catalog }).then((found) => ({
-              frameId,
-              source,
-              task: 'detect' as const,
-              model,
-              engine: found.engine,
-              worker: WORKER_ID,
-              delivery: message.info.deliveryCount,
-              faces: found.faces,
-              timings: { processMs: round(performance.now() - started), brokerMs },
-            }))
-          : await classify(message.data, { model, catalog }).then((answer) => ({
-              frameId,
-              source,
-              task: 'classify' as const,
-              model,
-              engine: answer.engine,
-              worker: WORKER_ID,
-              delivery: message.info.deliveryCount,
-              labels: answer.top.map(({ label, score }) => ({ label, score })),
-              timings: { processMs: round(performance.now() - started), brokerMs },
-            }));
+      reference = frames.referenceIn(message);
+      const bytes = reference ? await frames.fetch(reference) : message.data;
+      verified = reference;
+      const result = await answer(bytes, message, frameId, started, brokerMs);
       const h = headers();
       h.set(FRAME_HEADERS.id, frameId);
       await js.publish(options.output, JSON.stringify(result), { msgID: frameId, headers: h });
-      message.ack();
+      // Confirmed, so the frame cannot come back: only then may its object go. Unconfirmed, it
+      // stays for a redelivery (whose result the results stream de-duplicates), or its TTL.
+      const acked = await message.ackAck().catch(() => false);
       processed++;
+      if (verified && acked) await frames.release(verified);
     } catch (error) {
+      if (error instanceof FrameObjectMissingError && !(await frames.stillQueued(message))) {
+        // Another delivery of this frame was answered and acknowledged (this one came after an
+        // ack wait ran out), and its worker deleted the object: nothing is lost.
+        log({ msg: 'already answered', frameId });
+        message.term();
+        return;
+      }
       const failure = toTfliteFnError(error);
       const permanent = failure.status < 500;
       if (permanent || message.info.deliveryCount >= delivery.maxDeliver)
-        await deadLetter(message, frameId, error);
+        await deadLetter(message, frameId, error, reference, verified);
       else {
         log({
           level: 'warn',
@@ -146,6 +197,8 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
         });
         message.nak(500);
       }
+    } finally {
+      clearInterval(heartbeat);
     }
   };
 
@@ -182,6 +235,24 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
       await catalog.dispose();
     },
   };
+}
+
+/**
+ * Tells the broker the frame is still being worked on (so it is not handed to another worker
+ * while this one fetches and processes it), every third of the ack wait — for three ack waits
+ * at most: a worker stuck on one frame must still lose it to another.
+ */
+function keepHolding(message: JsMsg, ackWaitMs: number): NodeJS.Timeout {
+  let beats = 0;
+  const timer = setInterval(
+    () => {
+      beats++;
+      if (beats > 9) clearInterval(timer);
+      else message.working();
+    },
+    Math.max(100, ackWaitMs / 3),
+  );
+  return timer;
 }
 
 function round(ms: number): number {
