@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -262,5 +270,162 @@ describe('output to a pipe is complete (more than a pipe buffer of 64 KB)', () =
     // The guest writes 6.5 MB of 65-byte lines; the sandbox keeps the first 1 MB.
     assert.equal(result.stdoutBytes.length, 1024 * 1024);
     assert.match(result.stderr, /more than 1 MB/);
+  });
+});
+
+describe('many files: long command lines, big environments, folders and lists', () => {
+  const missing = (dir: string, count: number) =>
+    Array.from({ length: count }, (_, i) => join(dir, `not-there-${String(i).padStart(5, '0')}.jpg`));
+
+  for (const engine of ['ort', 'litert', 'auto']) {
+    it(`a 200 KB command line (3000 files) on --engine ${engine}: every file gets its line, in order`, async () => {
+      // The real photo comes first, so the model is loaded with the whole command line in place.
+      const gone = missing(mkdtempSync(join(tmpdir(), 'tflite-fn-many-')), 3000);
+      const result = await run(['classify', '--engine', engine, grace, ...gone, grace]);
+      assert.equal(result.status, 1, result.stderr.slice(0, 500));
+      const lines = result.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 2);
+      for (const line of lines) assert.match(line, /grace_hopper\.jpg: .*military uniform/);
+      const errors = result.stderr.trimEnd().split('\n');
+      assert.equal(errors.length, 3000);
+      assert.match(errors[0] ?? '', /not-there-00000\.jpg: .*no such file/);
+      assert.match(errors[2999] ?? '', /not-there-02999\.jpg: .*no such file/);
+    });
+  }
+
+  it('a 1 MB environment does not crash the native engine', async () => {
+    const big = Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`TFLITE_FN_TEST_FILLER_${i}`, 'x'.repeat(64 * 1024)]),
+    );
+    const result = await run(['classify', '--engine', 'ort', grace, '--json'], undefined, big);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { label: string }).label, 'military uniform');
+  });
+
+  it('a folder: its image files in name order, not its other files or subfolders', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-folder-'));
+    copyFileSync(join(IMAGES, 'parrot.jpg'), join(dir, 'b-parrot.JPG'));
+    copyFileSync(grace, join(dir, 'a-grace.jpeg'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a photo');
+    mkdirSync(join(dir, 'sub'));
+    copyFileSync(join(IMAGES, 'ladybug.jpg'), join(dir, 'sub', 'ladybug.jpg'));
+    const empty = mkdtempSync(join(tmpdir(), 'tflite-fn-empty-'));
+    const result = await run(['classify', dir, '-f', 'text', '-k', '1']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(
+      result.stdout.replace(/\d\.\d{4}/g, 'S'),
+      `${join(dir, 'a-grace.jpeg')}: \nS  military uniform\n${join(dir, 'b-parrot.JPG')}: \nS  macaw\n`,
+    );
+    const json = await run(['classify', join(dir, 'sub'), '--json']);
+    assert.equal((JSON.parse(json.stdout) as { file: string }).file, join(dir, 'sub', 'ladybug.jpg'));
+    const none = await run(['classify', empty, grace]);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /no image files in this folder/);
+    assert.match(none.stdout, /military uniform/);
+  });
+
+  it('--files-from FILE and --files-from - (one path per line, blank lines skipped)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-list-'));
+    const parrot = join(IMAGES, 'parrot.jpg');
+    writeFileSync(join(dir, 'list.txt'), `${parrot}\n\n${grace}\r\n`);
+    const fromFile = await run(['classify', '--files-from', join(dir, 'list.txt'), '--json']);
+    assert.equal(fromFile.status, 0, fromFile.stderr);
+    const rows = fromFile.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { file: string; label: string });
+    assert.deepEqual(
+      rows.map((row) => [row.file, row.label]),
+      [
+        [parrot, 'macaw'],
+        [grace, 'military uniform'],
+      ],
+    );
+    const fromStdin = await run(['classify', '--files-from', '-'], Buffer.from(`${grace}\n`));
+    assert.equal(fromStdin.status, 0, fromStdin.stderr);
+    assert.match(fromStdin.stdout, /^.*grace_hopper\.jpg: It is likely a .*military uniform/);
+    assert.equal((await run(['classify', '--files-from', '-', '-'], Buffer.from(grace))).status, 2);
+  });
+});
+
+describe('endless input stops at the limit', () => {
+  /**
+   * Runs the CLI and watches its peak memory (VmHWM, Linux): the run is killed, and the test
+   * fails, if it passes `capBytes`, so a regression cannot eat the machine's memory.
+   */
+  function runWatchingMemory(
+    args: readonly string[],
+    stdinFile: string | undefined,
+    env: Record<string, string>,
+    capBytes: number,
+  ): Promise<Run & { peakBytes: number }> {
+    return new Promise((resolve, reject) => {
+      const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
+      const child = spawn(process.execPath, [CLI, ...args], {
+        stdio: [stdin, 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      });
+      if (typeof stdin === 'number') closeSync(stdin);
+      let peakBytes = 0;
+      const watch = setInterval(() => {
+        try {
+          const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+          const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+          peakBytes = Math.max(peakBytes, kb * 1024);
+          if (peakBytes > capBytes) child.kill('SIGKILL');
+        } catch {
+          // the process has just exited
+        }
+      }, 20);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      child.stdout?.resume();
+      child.on('error', reject);
+      child.on('close', (status) => {
+        clearInterval(watch);
+        resolve({ status, stdout: '', stdoutBytes: Buffer.alloc(0), stderr, peakBytes });
+      });
+    });
+  }
+
+  const MB = 1024 * 1024;
+  // What node, sharp and the CLI need before reading input is about 100 MB; the input may add
+  // at most twice its limit on top.
+  const BASELINE = 200 * MB;
+
+  it('classify /dev/zero and classify - < /dev/zero: a clear 32 MiB limit error, memory stays bounded', {
+    skip: process.platform === 'linux' ? false : 'reads /proc',
+  }, async () => {
+    for (const [args, stdin] of [
+      [['classify', '/dev/zero'], undefined],
+      [['classify', '-'], '/dev/zero'],
+      [['detect', '/dev/zero'], undefined],
+    ] as const) {
+      const result = await runWatchingMemory(args, stdin, {}, BASELINE + 2 * 32 * MB);
+      assert.equal(result.status, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /the input is larger than the limit of 33554432 bytes \(TFLITE_FN_MAX_BYTES\)/,
+        args.join(' '),
+      );
+      assert.ok(result.peakBytes < BASELINE + 2 * 32 * MB, `${args.join(' ')}: peak ${result.peakBytes}`);
+    }
+  });
+
+  it('convert /dev/zero stops at TFLITE_FN_MAX_MODEL_BYTES', {
+    skip: process.platform === 'linux' ? false : 'reads /proc',
+  }, async () => {
+    const limit = 16 * MB;
+    const result = await runWatchingMemory(
+      ['convert', '/dev/zero'],
+      undefined,
+      { TFLITE_FN_MAX_MODEL_BYTES: String(limit) },
+      BASELINE + 2 * limit,
+    );
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /larger than the limit of 16777216 bytes \(TFLITE_FN_MAX_MODEL_BYTES\)/);
+    assert.ok(result.peakBytes < BASELINE + 2 * limit, `peak ${result.peakBytes}`);
   });
 });

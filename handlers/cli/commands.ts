@@ -16,7 +16,12 @@ export interface Io {
 }
 
 export interface ClassifyArgs {
+  /** Files in order (folders already expanded, see input-files.ts); none means stdin. */
   readonly files: readonly string[];
+  /** Folders named that hold no image: each is reported as an error. */
+  readonly emptyFolders?: readonly string[];
+  /** Name the file on every result line, even when there is one (it came from a folder or list). */
+  readonly nameEach?: boolean;
   readonly model?: string | undefined;
   readonly top?: string | undefined;
   readonly resize?: string | undefined;
@@ -47,14 +52,16 @@ export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<numbe
   const format = outputFormat(args);
   const top = parseTop(args.top);
   const resize = parseResize(args.resize) ?? (args.wasmedgeCompatible ? 'fill' : undefined);
-  const files = args.files.length > 0 ? args.files : ['-'];
+  const emptyFolders = args.emptyFolders ?? [];
+  for (const folder of emptyFolders) io.stderr.write(`tflite-fn: ${folder}: no image files in this folder\n`);
+  const files = args.files.length > 0 || emptyFolders.length > 0 ? args.files : ['-'];
   // Warming up costs two extra inferences, and starting inference threads ~150 ms: both pay
   // off only when several images follow. A one-shot run starts fastest on one thread.
   const oneShot = files.length <= 2;
   if (oneShot) process.env.TFLITE_FN_THREADS ??= '1';
   const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: !oneShot });
-  const many = files.length > 1;
-  let status = 0;
+  const many = files.length > 1 || args.nameEach === true;
+  let status = emptyFolders.length > 0 ? 1 : 0;
   for (const file of files) {
     try {
       const image = await readImageArgument(file);

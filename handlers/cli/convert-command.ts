@@ -2,12 +2,14 @@
  * `tflite-fn convert MODEL | FILE.tflite`: the converter by hand. A model id is converted and
  * verified into the cache (what set-up does for all); a bare .tflite file is converted only.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { convertTfliteToOnnx } from '../../src/convert/convert.js';
 import { convertAndVerify } from '../../src/convert/prepare.js';
 import { BadRequestError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
+import { modelFileLimit } from '../../src/model/model-file.js';
+import { readFileCapped } from '../../src/util/read-capped.js';
 import type { Io } from './commands.js';
 
 export interface ConvertArgs {
@@ -22,7 +24,7 @@ export async function convertCommand(args: ConvertArgs, io: Io): Promise<number>
     throw new BadRequestError('bad_option', 'name a model id or a .tflite file: tflite-fn convert imagenet');
   if (args.target.endsWith('.tflite') || (existsSync(args.target) && !/^[\w-]+$/.test(args.target))) {
     if (!existsSync(args.target)) throw new BadRequestError('bad_option', `${args.target} does not exist`);
-    const conversion = convertTfliteToOnnx(readFileSync(args.target), args.target);
+    const conversion = convertTfliteToOnnx(await readFileCapped(args.target, modelFileLimit()), args.target);
     const out = args.out ?? `${args.target.slice(0, -extname(args.target).length || undefined)}.onnx`;
     writeFileSync(out, conversion.onnx);
     const summary = {
@@ -43,7 +45,9 @@ export async function convertCommand(args: ConvertArgs, io: Io): Promise<number>
   const catalog = new ModelCatalog({ warmUp: false });
   const entry = catalog.entry(args.target);
   const path = catalog.locate(entry, entry.descriptor.model).path;
-  const report = await convertAndVerify(entry.descriptor, readFileSync(path), { force: args.force });
+  const report = await convertAndVerify(entry.descriptor, await readFileCapped(path, modelFileLimit()), {
+    force: args.force,
+  });
   if (args.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     const v = report.verification;

@@ -4,7 +4,7 @@ onnxruntime on models converted and verified at set-up)
 
 Usage:
   tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
-  tflite-fn classify FILE... [options]  classify files (- is stdin)
+  tflite-fn classify FILE|DIR... [opts] classify files, folders' images (- is stdin)
   tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
   tflite-fn run PROGRAM.wasm [ARGS]     run a WasmEdge TensorFlow program in the sandbox
   tflite-fn convert MODEL|FILE.tflite   convert a model to ONNX for the native engine, verified
@@ -28,13 +28,16 @@ Environment:
   TFLITE_FN_MIRROR        folders to copy pinned files from when offline (PATH-style list)
   TFLITE_FN_MAX_BYTES     largest accepted image in bytes (default 33554432)
   TFLITE_FN_MAX_PIXELS    largest accepted width x height (default 64000000)
+  TFLITE_FN_MAX_MODEL_BYTES largest model file read, e.g. by convert (default 536870912)
   TFLITE_FN_DEBUG         show LiteRT's own log lines
 `;
 
-export const CLASSIFY_HELP = `Usage: tflite-fn classify [FILE...] [options]
+export const CLASSIFY_HELP = `Usage: tflite-fn classify [FILE|DIR...] [--files-from LIST] [options]
        tflite-fn [options] < photo.jpg
 
-Classifies each image (stdin when no FILE is given, or for '-').
+Classifies each image (stdin when no FILE is given, or for '-'), one result per line, in
+order. A folder stands for the image files directly inside it (.jpg .png .webp .gif .tiff
+.avif .bmp), sorted by name. Inputs over TFLITE_FN_MAX_BYTES are refused while reading.
 
 Options:
   -m, --model NAME        model id (default: imagenet; see 'tflite-fn models')
@@ -43,6 +46,7 @@ Options:
   -f, --format FORMAT     sentence (default), json or text
       --json              same as --format json (one JSON object per line)
       --models-dir DIR    also load model descriptors from DIR (repeatable)
+      --files-from LIST   also classify the files LIST names, one per line (- for stdin)
   -h, --help              this text
 
 Exit status: 0 when every image was classified, 1 when one failed, 2 for a usage error.

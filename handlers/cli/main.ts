@@ -37,6 +37,7 @@ const classifyOptions = {
   format: { type: 'string', short: 'f' },
   json: { type: 'boolean' },
   'models-dir': { type: 'string', multiple: true },
+  'files-from': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -257,15 +258,18 @@ async function main(commandLine: readonly string[], io: Io): Promise<number> {
     return write(io, `${manifest.version}\n`);
   }
   if (values.help) return write(io, command ? CLASSIFY_HELP : MAIN_HELP);
-  if (positionals.length === 0 && process.stdin.isTTY) {
+  const filesFrom = values['files-from'];
+  if (positionals.length === 0 && filesFrom === undefined && process.stdin.isTTY) {
     io.stderr.write(
       "tflite-fn: no image given: pipe one in (tflite-fn < photo.jpg) or name files (tflite-fn classify photo.jpg). See 'tflite-fn --help'.\n",
     );
     return USAGE_ERROR;
   }
+  const { inputFiles } = await import('./input-files.js');
+  const inputs = await inputFiles(positionals, filesFrom);
   // Start the wasm runtime before sharp is imported: V8 compiles LiteRT's 9 MB of wasm on a
   // background thread while the main thread loads libvips (saves ~70 ms of a cold start).
-  if (positionals.length <= 2) {
+  if (inputs.files.length <= 2) {
     process.env.TFLITE_FN_THREADS ??= '1'; // see classifyCommand
     // V8 compiles wasm quickly (Liftoff), then recompiles hot code on background threads
     // (TurboFan). A one-shot run is over before that pays off, yet the recompiling competes
@@ -277,7 +281,9 @@ async function main(commandLine: readonly string[], io: Io): Promise<number> {
   const { classifyCommand } = await import('./commands.js');
   return classifyCommand(
     {
-      files: positionals,
+      files: inputs.files,
+      emptyFolders: inputs.emptyFolders,
+      nameEach: inputs.expanded,
       model: values.model,
       top: values.top,
       resize: values.resize,

@@ -1,23 +1,28 @@
-/** Reads a whole image from a file or stdin, the way a program reads its input. */
-import { readFile } from 'node:fs/promises';
-import { BadRequestError } from '../../src/errors.js';
+/**
+ * Reads a whole image (or program) from a file or stdin, the way a program reads its input,
+ * never more than the image limit: `tflite-fn classify /dev/zero` stops after 32 MiB.
+ */
+import { defaultImageLimits } from '../../src/image/decode.js';
+import { type InputLimit, readFileCapped, readStreamCapped } from '../../src/util/read-capped.js';
 
-export async function readStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
+/** The limit the decoder applies to every image (TFLITE_FN_MAX_BYTES), applied while reading. */
+export function imageInputLimit(): InputLimit {
+  return { maxBytes: defaultImageLimits().maxBytes, setting: 'TFLITE_FN_MAX_BYTES' };
+}
+
+export async function readStdin(
+  stdin: NodeJS.ReadableStream = process.stdin,
+  limit: InputLimit = imageInputLimit(),
+): Promise<Uint8Array> {
+  try {
+    return await readStreamCapped(stdin as AsyncIterable<Uint8Array | string>, limit);
+  } finally {
+    // A read stopped at the limit leaves stdin flowing into nothing: stop it.
+    if (stdin === process.stdin) process.stdin.pause();
+  }
 }
 
 /** `-` means stdin, as in most Unix tools. */
-export async function readImageArgument(path: string): Promise<Uint8Array> {
-  if (path === '-') return readStdin();
-  try {
-    return await readFile(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (cause as Error).message;
-    throw new BadRequestError('unreadable_file', `cannot read ${path}: ${reason}`, { cause });
-  }
+export function readImageArgument(path: string, limit: InputLimit = imageInputLimit()): Promise<Uint8Array> {
+  return path === '-' ? readStdin(process.stdin, limit) : readFileCapped(path, limit);
 }

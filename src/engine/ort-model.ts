@@ -18,6 +18,9 @@ let ortModule: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node once per process; a failure is not cached, so a retry tries again. */
 function loadOrt(): Promise<OrtModule> {
+  // ORT's Linux telemetry reads /proc/self/cmdline at the first session and walks it recursively
+  // on the main thread's stack: a long command line (classify of 1000 files) ends in SIGSEGV.
+  process.env.ORT_DISABLE_TELEMETRY = '1';
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
     throw new ModelLoadError(

@@ -1,11 +1,17 @@
 /**
  * Reading a model's files (the model, its labels) with the checks every loader needs: a clear
- * message naming the model and the fix when a file is missing, and the pinned sha256 checked,
- * so a truncated download is refused instead of computing with missing weights.
+ * message naming the model and the fix when a file is missing, the pinned sha256 checked (so a
+ * truncated download is refused instead of computing with missing weights), and a size limit
+ * applied while reading.
+ *
+ * Messages name the model id and the file's name, never its host path: they reach HTTP
+ * clients. The full path travels in `cause` (as `path`, like Node's own file errors), where the
+ * CLI, which runs for the local user, finds it (see hostPathOf).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { ModelLoadError } from '../errors.js';
+import { basename } from 'node:path';
+import { ModelLoadError, TfliteFnError } from '../errors.js';
+import { type InputLimit, readFileCapped } from '../util/read-capped.js';
 
 export interface ModelFileRef {
   readonly path: string;
@@ -21,27 +27,63 @@ export interface ModelFileRef {
 export const SETUP_FIX = 'Fix: npx tflite-fn setup (fetches and verifies the built-in models)';
 export const NPM_FIX = 'Fix: npm install (it ships in an npm package) or npx tflite-fn setup';
 
+/**
+ * The largest model (or labels) file read, TFLITE_FN_MAX_MODEL_BYTES (default 512 MiB). Vision
+ * models for a CPU function are a few MB (the built-in ones 0.5-4 MB; a float32 EfficientNet-B7,
+ * ~260 MB, is the far end); the limit bounds what a wrong `file:` or `convert /dev/zero` costs.
+ */
+export function modelFileLimit(): InputLimit {
+  const value = Number(process.env.TFLITE_FN_MAX_MODEL_BYTES);
+  return {
+    maxBytes: Number.isFinite(value) && value > 0 ? value : 512 * 1024 * 1024,
+    setting: 'TFLITE_FN_MAX_MODEL_BYTES',
+  };
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** An error that carries a host path for local display only. */
+export function withHostPath(message: string, path: string, cause?: unknown): Error {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { path });
+}
+
+/** The host path an error (or its causes) was about, for the CLI's messages; never sent to clients. */
+export function hostPathOf(error: unknown): string | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    const path = (at as { path?: unknown }).path;
+    if (typeof path === 'string') return path;
+  }
+  return undefined;
+}
+
 export async function readModelFile(ref: ModelFileRef): Promise<Uint8Array> {
-  let bytes: Buffer;
+  const name = basename(ref.path);
+  const limit = modelFileLimit();
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(ref.path);
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'cannot be read';
-    throw new ModelLoadError(`the ${ref.what} of model '${ref.id}' ${reason}: ${ref.path}. ${ref.fix}`, {
-      cause,
+    bytes = await readFileCapped(ref.path, limit);
+  } catch (error) {
+    const code = (error instanceof TfliteFnError ? error.cause : error) as NodeJS.ErrnoException | undefined;
+    const reason =
+      error instanceof TfliteFnError && error.status === 413
+        ? `is larger than ${limit.maxBytes} bytes (${limit.setting})`
+        : code?.code === 'ENOENT'
+          ? 'is missing'
+          : 'cannot be read';
+    throw new ModelLoadError(`the ${ref.what} of model '${ref.id}' ${reason}: ${name}. ${ref.fix}`, {
+      cause: withHostPath(`${ref.what} ${reason}`, ref.path, error),
     });
   }
   if (ref.sha256) {
     const actual = sha256Hex(bytes);
     if (actual !== ref.sha256) {
       throw new ModelLoadError(
-        `the ${ref.what} of model '${ref.id}' is corrupt: ${ref.path} has sha256 ${actual}, expected ${ref.sha256}. Delete it and run: npx tflite-fn setup`,
+        `the ${ref.what} of model '${ref.id}' is corrupt: ${name} has sha256 ${actual}, expected ${ref.sha256}. Delete it and run: npx tflite-fn setup`,
+        { cause: withHostPath('sha256 mismatch', ref.path) },
       );
     }
   }
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  return bytes;
 }
