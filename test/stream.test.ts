@@ -22,6 +22,7 @@ import { FRAME_HEADERS, namesFor, type StreamNames } from '../handlers/stream/br
 import { FRAME_BODY_OBJECT, openFrameObjects, storeFrame } from '../handlers/stream/frame-objects.js';
 import { publishSource } from '../handlers/stream/stream-source.js';
 import { type FrameResult, startStreamWorker } from '../handlers/stream/stream-worker.js';
+import { classify } from '../src/classify.js';
 import { defaultImageLimits } from '../src/image/decode.js';
 import { CLI, IMAGES } from './helpers.js';
 import { NATS_SERVER, startNats, startStreamWorkers } from './nats-server.js';
@@ -90,7 +91,14 @@ function topLabels(results: readonly FrameResult[]): Record<string, string | und
   return Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.labels?.[0]?.label]));
 }
 
-const KITE = 'volleyball'; // kite_and_cold.jpg, 1.4 MB: above nats-server's default 1 MB max_payload
+/**
+ * kite_and_cold.jpg (1.4 MB: above nats-server's default 1 MB max_payload) has no clear top
+ * class (seashore and volleyball within a few points): its result must be what the core
+ * answers for the file itself, which shows the bytes arrived whole.
+ */
+async function directTopLabel(name: string): Promise<string | undefined> {
+  return (await classify(readFileSync(join(IMAGES, name)))).top[0]?.label;
+}
 const GRACE = 'military uniform';
 const LADYBUG = 'ladybug, ladybeetle, lady beetle, ladybird, ladybird beetle';
 
@@ -215,7 +223,7 @@ describe('stream processing on NATS JetStream', { skip }, () => {
       assert.equal(results.length, 3);
       assert.deepEqual(topLabels(results), {
         '0-grace_hopper': GRACE,
-        '0-kite_and_cold': KITE,
+        '0-kite_and_cold': await directTopLabel('kite_and_cold.jpg'),
         '0-ladybug': LADYBUG,
       });
       // Deleted once its result is published and the frame acknowledged.
