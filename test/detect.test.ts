@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { flatPng } from '../bench/hostile-inputs.js';
 import { annotate } from '../src/detect/annotate.js';
 import { type Detections, detect, type Face } from '../src/detect/detect.js';
 import { type BadRequestError, classify, UnsupportedImageError } from '../src/index.js';
@@ -84,6 +85,38 @@ describe('face detection', () => {
     const result = await detect(tagged);
     assert.deepEqual([result.image.width, result.image.height], [512, 355]);
     for (const box of FACE_JPG_FRONT) assert.ok(bestMatch(result.faces, box) > 0.6);
+  });
+
+  it("extreme aspect ratios: the call answers and the image size is the photo's own, on both axes", async () => {
+    for (const [width, height] of [
+      [100_000, 10],
+      [1, 1_000_000],
+    ] as const) {
+      const result = await detect(await flatPng(width, height));
+      assert.deepEqual([result.image.width, result.image.height], [width, height]);
+      assert.equal(result.faces.length, 0);
+    }
+  });
+
+  it('a face in a long strip (a photo padded to a banner or a column): the box lands on the face', async () => {
+    const grace = photo('grace_hopper.jpg');
+    const face = { x: 160, y: 120, width: 210, height: 210 }; // in grace_hopper.jpg, as above
+    for (const strip of [
+      { width: 4136, height: 606, left: 3000, top: 0 },
+      { width: 517, height: 4000, left: 0, top: 3000 },
+    ]) {
+      const image = await sharp({
+        create: { width: strip.width, height: strip.height, channels: 3, background: '#777777' },
+      })
+        .composite([{ input: grace, left: strip.left, top: strip.top }])
+        .jpeg({ quality: 95 })
+        .toBuffer();
+      const result = await detect(image);
+      assert.equal(result.faces.length, 1, `${strip.width}x${strip.height}: ${result.faces.length} faces`);
+      const expected = { ...face, x: face.x + strip.left, y: face.y + strip.top };
+      const found = (result.faces[0] as Face).box;
+      assert.ok(iou(found, expected) > 0.7, `${JSON.stringify(found)} vs ${JSON.stringify(expected)}`);
+    }
   });
 
   it('the annotated photo decodes, has the input size, and has boxes drawn on it', async () => {

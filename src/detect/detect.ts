@@ -3,7 +3,7 @@
  * (after EXIF orientation). Large photos are searched tile by tile (see tiling.ts), and the
  * boxes from every pass are merged by one final weighted NMS.
  */
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import {
   defaultImageLimits,
   type ImageLimits,
@@ -13,6 +13,7 @@ import {
 import { rgbToTensor } from '../image/to-tensor.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { type Detection, decodeDetections, type Point, weightedNms } from './boxes.js';
+import { type Letterbox, letterbox, toRegion } from './letterbox.js';
 import type { LoadedDetector } from './loaded-detector.js';
 import { planTiles, type Region } from './tiling.js';
 
@@ -60,17 +61,10 @@ async function detectRegion(
 ): Promise<Detection[]> {
   const { width: inputWidth, height: inputHeight } = model.layout;
   const prepared = performance.now();
-  // Letterbox: keep the aspect ratio, pad with black, as the models were trained.
-  const scale = Math.min(inputWidth / region.width, inputHeight / region.height);
-  const padX = (inputWidth - region.width * scale) / 2;
-  const padY = (inputHeight - region.height * scale) / 2;
   let pixels: Buffer;
+  let box: Letterbox;
   try {
-    pixels = await sharp(rgb, { raw: { width: size.width, height: size.height, channels: 3 } })
-      .extract(region)
-      .resize(inputWidth, inputHeight, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
-      .raw()
-      .toBuffer();
+    ({ pixels, box } = await letterbox(rgb, size, region, { width: inputWidth, height: inputHeight }));
   } catch (cause) {
     throw sharpErrorToTfliteFnError(cause);
   }
@@ -88,10 +82,10 @@ async function detectRegion(
     model.anchors,
     { inputWidth, inputHeight, keypoints: spec.keypoints, minScore: spec.min_score },
   );
-  const toImage = (p: Point): Point => ({
-    x: region.left + (p.x * inputWidth - padX) / scale,
-    y: region.top + (p.y * inputHeight - padY) / scale,
-  });
+  const toImage = (p: Point): Point => {
+    const inRegion = toRegion({ x: p.x * inputWidth, y: p.y * inputHeight }, box);
+    return { x: region.left + inRegion.x, y: region.top + inRegion.y };
+  };
   return raw.map((d) => {
     const min = toImage({ x: d.xmin, y: d.ymin });
     const max = toImage({ x: d.xmax, y: d.ymax });
@@ -142,8 +136,10 @@ export async function detect(image: Uint8Array, options: DetectOptions = {}): Pr
   } catch (cause) {
     throw sharpErrorToTfliteFnError(cause, opened.format);
   }
-  // How much the working copy was scaled down from the upright photo.
-  const factor = opened.uprightWidth / decoded.info.width;
+  // How much the working copy was scaled down from the upright photo, per axis: the working
+  // size is whole pixels, so a 100000x10 photo becomes 2048x1, 48.8 across but 10 down.
+  const factorX = opened.uprightWidth / decoded.info.width;
+  const factorY = opened.uprightHeight / decoded.info.height;
   timing.decodeMs += performance.now() - decodeStarted;
 
   const model = await loading;
@@ -161,25 +157,21 @@ export async function detect(image: Uint8Array, options: DetectOptions = {}): Pr
   const faces: Face[] = merged
     .map((d) => ({
       box: {
-        x: round(Math.max(0, d.xmin * factor)),
-        y: round(Math.max(0, d.ymin * factor)),
-        width: round((Math.min(size.width, d.xmax) - Math.max(0, d.xmin)) * factor),
-        height: round((Math.min(size.height, d.ymax) - Math.max(0, d.ymin)) * factor),
+        x: round(Math.max(0, d.xmin * factorX)),
+        y: round(Math.max(0, d.ymin * factorY)),
+        width: round((Math.min(size.width, d.xmax) - Math.max(0, d.xmin)) * factorX),
+        height: round((Math.min(size.height, d.ymax) - Math.max(0, d.ymin)) * factorY),
       },
       score: round(d.score, 4),
-      landmarks: d.keypoints.map((p) => ({ x: round(p.x * factor), y: round(p.y * factor) })),
+      landmarks: d.keypoints.map((p) => ({ x: round(p.x * factorX), y: round(p.y * factorY) })),
     }))
     .sort((a, b) => a.box.x - b.box.x || a.box.y - b.box.y);
   return {
     model: id,
     engine: model.engineName,
     faces,
-    image: {
-      format: opened.format,
-      width: Math.round(size.width * factor),
-      height: Math.round(size.height * factor),
-    },
-    tiling: { passes: plan.regions.length, tile: Math.round(plan.tile * factor), overlap: plan.overlap },
+    image: { format: opened.format, width: opened.uprightWidth, height: opened.uprightHeight },
+    tiling: { passes: plan.regions.length, tile: Math.round(plan.tile * factorX), overlap: plan.overlap },
     timings: {
       decodeMs: round(timing.decodeMs, 2),
       inferenceMs: round(timing.inferenceMs, 2),
