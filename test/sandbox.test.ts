@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { before, describe, it } from 'node:test';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
+import { hugeElementSegment, hugeTables, tableGrower, wasiCall } from './guests/raw.js';
+import { slowBmp } from './guests/slow-image.js';
 import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
 
 if (!haveClang() && process.env.CI) throw new Error('clang and wasi-libc are missing: .ci/run installs them');
@@ -239,5 +242,152 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     });
     assert.equal(guest.stdout, builtin.stdout);
     assert.equal(guest.stdout, `${CLASSIC_GRACE_HOPPER}\n`);
+  });
+});
+
+/** Runs a guest through `tflite-fn run` in a process of its own: the host under test. */
+function runCli(wasm: Uint8Array, ...flags: string[]) {
+  const file = join(mkdtempSync(join(tmpdir(), 'tflite-fn-raw-')), 'guest.wasm');
+  writeFileSync(file, wasm);
+  return spawnSync(process.execPath, [CLI, 'run', file, ...flags], { encoding: 'utf8' });
+}
+
+describe('the sandbox keeps the host within its limits (#12)', () => {
+  it('a guest growing its table in a loop meets the cap inside the guest; the host survives', () => {
+    const run = runCli(tableGrower());
+    // Before the cap, V8 aborted the whole host process ("Reached heap limit", SIGABRT).
+    assert.equal(run.signal, null, run.stderr);
+    assert.doesNotMatch(run.stderr, /FATAL|heap limit|Native stack/);
+    // table.grow returned -1 at the cap and the guest trapped on its `unreachable`.
+    assert.equal(run.status, 134, run.stderr);
+    assert.match(run.stderr, /the program stopped: unreachable/);
+  });
+
+  it('huge declared tables and element segments are refused before anything is allocated', async () => {
+    const run = runCli(hugeTables(5, 10_000_000));
+    assert.equal(run.signal, null, run.stderr);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /tables start with 50000000 entries; the cap is \d+/);
+    await assert.rejects(runWasm(hugeTables(65, 0)), /declares 65 tables; the cap is 64/);
+    await assert.rejects(runWasm(hugeElementSegment(300_000)), /element segments hold over \d+ entries/);
+  });
+
+  it('random_get with a huge length is refused without the host allocating it', () => {
+    // The host used to allocate and fill 2 GB, then notice it did not fit in guest memory.
+    const script = `
+      const { runWasm } = await import(${JSON.stringify(new URL('../src/wasm/sandbox.js', import.meta.url).href)});
+      const { wasiCall } = await import(${JSON.stringify(new URL('./guests/raw.js', import.meta.url).href)});
+      const huge = await runWasm(wasiCall('random_get', [0, 0x7fffffff]));
+      const small = await runWasm(wasiCall('random_get', [0, 65536]));
+      console.log(JSON.stringify({ huge: huge.exitCode, small: small.exitCode, maxRssMb: process.resourceUsage().maxRSS / 1024 }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const { huge, small, maxRssMb } = JSON.parse(child.stdout);
+    assert.equal(huge, 28, 'EINVAL: the range is outside guest memory');
+    assert.equal(small, 0, 'a range inside guest memory is filled');
+    assert.ok(maxRssMb < 1024, `the host peaked at ${maxRssMb} MB`);
+  });
+
+  it('an iovec count past the limit is refused before the host builds anything for it', async () => {
+    // fd_write(1, 0, 0x7fffffff, ...) over 128 MB of zeros: 16 million empty buffers.
+    const result = await runWasm(wasiCall('fd_write', [1, 0, 0x7fffffff, 0], 2048));
+    assert.equal(result.exitCode, 28, text(result.stderr));
+  });
+});
+
+describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
+  let hostile: Uint8Array;
+  before(() => {
+    hostile = readFileSync(buildGuest('hostile'));
+  });
+
+  it('a concurrent writer swapping a directory for a symlink never gets a read outside the grant', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tflite-fn-race-'));
+    const grant = join(root, 'grant');
+    mkdirSync(join(grant, 'sub'), { recursive: true });
+    mkdirSync(join(root, 'outside'));
+    writeFileSync(join(grant, 'sub', 'secret.txt'), 'inside');
+    writeFileSync(join(root, 'outside', 'secret.txt'), 'outside');
+    symlinkSync(join(root, 'outside'), join(grant, 'link'));
+    // grant/sub is a directory, then (briefly) the symlink to outside/, and back, endlessly.
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { renameSync } = require('node:fs'); const d = process.argv[1]; let first = true;
+         for (;;) { renameSync(d + '/sub', d + '/sub.real'); renameSync(d + '/link', d + '/sub');
+           if (first) { console.log('swapping'); first = false; }
+           renameSync(d + '/sub', d + '/link'); renameSync(d + '/sub.real', d + '/sub'); }`,
+        grant,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(writer.stdout, 'data');
+      const result = await runWasm(hostile, {
+        args: ['hostile', 'race', '/data/sub/secret.txt'],
+        dirs: [{ guest: '/data', host: grant, readOnly: true }],
+        timeoutMs: 60_000,
+      });
+      const counts = text(result.stdout).match(/inside (\d+) outside (\d+) denied (\d+)/);
+      assert.ok(counts, text(result.stdout) + text(result.stderr));
+      const [inside, outside, denied] = counts.slice(1).map(Number) as [number, number, number];
+      assert.equal(outside, 0, `${outside} opens read the file outside the grant`);
+      // Both states were met: the race was on.
+      assert.ok(inside > 0 && denied > 0, text(result.stdout));
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it('a guest blocked in a long host call still ends at its deadline', async () => {
+    const timeoutMs = 1000;
+    let longestGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      longestGap = Math.max(longestGap, performance.now() - last);
+      last = performance.now();
+    }, 20);
+    try {
+      const result = await runWasm(hostile, {
+        args: ['hostile', 'decode-loop'],
+        stdin: slowBmp(),
+        timeoutMs,
+      });
+      assert.ok(result.timedOut, text(result.stdout));
+      assert.equal(result.exitCode, 124);
+      // The decode ran for seconds; it used to run on this thread, so the deadline fired late.
+      assert.ok(result.timings.runMs < timeoutMs + 1500, `ended after ${result.timings.runMs} ms`);
+      assert.ok(longestGap < 1000, `this thread was blocked for ${longestGap} ms`);
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  it('tflite-fn run: bad numbers and empty --dir paths are usage errors, before anything runs', () => {
+    const wasm = join(mkdtempSync(join(tmpdir(), 'tflite-fn-flags-')), 'guest.wasm');
+    writeFileSync(wasm, hostile);
+    for (const flags of [
+      ['--timeout', 'abc'],
+      ['--timeout', '0'],
+      ['--timeout=-5'],
+      ['--timeout', '1.5'],
+      ['--memory', 'lots'],
+      ['--memory', '0'],
+      ['--memory', '5000'],
+      ['--dir', '/g:'],
+      ['--dir', ':/tmp'],
+      ['--dir', '/g::ro'],
+      ['--dir', ':ro'],
+    ]) {
+      const run = spawnSync(process.execPath, [CLI, 'run', wasm, 'env', ...flags], { encoding: 'utf8' });
+      assert.equal(run.status, 2, `${flags.join(' ')}: ${run.stderr}`);
+      const flag = flags[0]?.split('=')[0];
+      assert.match(
+        run.stderr,
+        flag === '--dir' ? /--dir takes GUEST:HOST/ : new RegExp(`${flag} takes a whole number`),
+      );
+      assert.equal(run.stdout, '', 'the program did not run');
+    }
   });
 });

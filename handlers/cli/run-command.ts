@@ -3,8 +3,8 @@
  * (wasm32-wasi) in the sandbox: stdin in, its stdout and stderr out, its exit status ours.
  */
 import { BadRequestError } from '../../src/errors.js';
+import { parseDirectoryGrant } from '../../src/wasm/grants.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
-import { parseDirectoryGrant } from '../../src/wasm/wasi-files.js';
 import type { Io } from './commands.js';
 import { readImageArgument, readStdin } from './read-input.js';
 
@@ -17,10 +17,32 @@ export interface RunArgs {
   readonly dirs: readonly string[];
 }
 
+/** wasm32 addresses 4 GB at most; a day is longer than any program should run. */
+const LIMITS = {
+  timeout: { fallback: 10_000, max: 24 * 60 * 60 * 1000, unit: 'milliseconds' },
+  memory: { fallback: 512, max: 4096, unit: 'MB' },
+} as const;
+
+/** A whole number from 1 to the flag's maximum, or a usage error naming the flag. */
+function positiveInteger(flag: keyof typeof LIMITS, value: string | undefined): number {
+  const { fallback, max, unit } = LIMITS[flag];
+  if (value === undefined) return fallback;
+  const number = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1 || number > max)
+    throw new BadRequestError(
+      'bad_option',
+      `--${flag} takes a whole number of ${unit} from 1 to ${max}, got '${value}'`,
+    );
+  return number;
+}
+
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   if (!args.program)
     throw new BadRequestError('bad_option', 'name the program: tflite-fn run program.wasm < input');
-  const program = await readImageArgument(args.program);
+  // Every flag is checked before anything is read or run.
+  const timeoutMs = positiveInteger('timeout', args.timeoutMs);
+  const memoryMb = positiveInteger('memory', args.memoryMb);
+  const dirs = args.dirs.map(parseDirectoryGrant);
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');
@@ -28,13 +50,14 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
+  const program = await readImageArgument(args.program);
   const result = await runWasm(program, {
     args: [args.program, ...args.args],
     env,
     stdin: process.stdin.isTTY ? new Uint8Array(0) : await readStdin(),
-    timeoutMs: args.timeoutMs ? Number(args.timeoutMs) : 10_000,
-    memoryBytes: (args.memoryMb ? Number(args.memoryMb) : 512) * 1024 * 1024,
-    dirs: args.dirs.map(parseDirectoryGrant),
+    timeoutMs,
+    memoryBytes: memoryMb * 1024 * 1024,
+    dirs,
   });
   io.stdout.write(result.stdout);
   io.stderr.write(result.stderr);

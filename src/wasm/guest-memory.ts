@@ -1,9 +1,28 @@
 /**
  * Bounds-checked access to a guest's linear memory. Every pointer and length a guest hands to
  * a host function goes through here: a bad one is a GuestFault (reported to the guest as an
- * error code, and on its stderr), never a read or write outside the guest's memory.
+ * error code, and on its stderr), never a read or write outside the guest's memory. Sizes are
+ * checked before anything is allocated for them, so a guest cannot make the host allocate more
+ * than it could itself hold, and strings and vectors have their own, much smaller caps.
  */
+import { randomFillSync } from 'node:crypto';
+
 export class GuestFault extends Error {}
+
+/** PATH_MAX on Linux; also far longer than any tensor name. */
+export const MAX_STRING_BYTES = 4096;
+/** IOV_MAX on Linux: the most buffers one read or write call takes. */
+export const MAX_IOVECS = 1024;
+
+/**
+ * wasm32 passes pointers and lengths as i32, which JavaScript receives signed: an address
+ * past 2 GB arrives negative. Reading them as unsigned keeps such programs working and makes
+ * every "negative" length a huge one, which the bounds check then refuses.
+ */
+function unsigned(value: number): number {
+  if (!Number.isInteger(value)) throw new GuestFault(`${value} is not an address`);
+  return value >>> 0;
+}
 
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
@@ -12,56 +31,78 @@ export class GuestMemory {
     this.#memory = memory;
   }
 
-  /** Views are re-made on each call: memory.grow() detaches the old buffer. */
-  #check(pointer: number, length: number): Uint8Array {
+  /** The checked range; views are re-made on each call: memory.grow() detaches the old buffer. */
+  #check(pointer: number, length: number): { bytes: Uint8Array; start: number; end: number } {
     const bytes = new Uint8Array(this.#memory.buffer);
-    if (
-      !Number.isInteger(pointer) ||
-      !Number.isInteger(length) ||
-      pointer < 0 ||
-      length < 0 ||
-      pointer + length > bytes.length
-    ) {
+    const start = unsigned(pointer);
+    const end = start + unsigned(length);
+    if (end > bytes.length) {
       throw new GuestFault(
-        `pointer ${pointer} with length ${length} is outside the guest's ${bytes.length}-byte memory`,
+        `pointer ${start} with length ${end - start} is outside the guest's ${bytes.length}-byte memory`,
       );
     }
-    return bytes;
+    return { bytes, start, end };
   }
 
   /** A copy of guest bytes (the host keeps nothing that aliases guest memory). */
   read(pointer: number, length: number): Uint8Array {
-    return this.#check(pointer, length).slice(pointer, pointer + length);
+    const { bytes, start, end } = this.#check(pointer, length);
+    return bytes.slice(start, end);
   }
 
   /**
-   * A view of guest bytes without copying, for reading at once (hashing) and never keeping:
+   * A view of guest bytes without copying, for reading or filling at once and never keeping:
    * it aliases guest memory.
    */
   view(pointer: number, length: number): Uint8Array {
-    return this.#check(pointer, length).subarray(pointer, pointer + length);
+    const { bytes, start, end } = this.#check(pointer, length);
+    return bytes.subarray(start, end);
   }
 
+  /** A string the guest passes (a path, a tensor name), refused past MAX_STRING_BYTES. */
   readString(pointer: number, length: number): string {
-    return new TextDecoder().decode(this.read(pointer, length));
+    if (unsigned(length) > MAX_STRING_BYTES)
+      throw new GuestFault(`a ${unsigned(length)}-byte string; the limit is ${MAX_STRING_BYTES}`);
+    return new TextDecoder().decode(this.view(pointer, length));
+  }
+
+  /** The guest's iovec array (pointer, length pairs) as views of its memory, each checked. */
+  iovecs(pointer: number, count: number): Uint8Array[] {
+    if (unsigned(count) > MAX_IOVECS)
+      throw new GuestFault(`${unsigned(count)} buffers in one call; the limit is ${MAX_IOVECS}`);
+    const table = this.read(pointer, 8 * unsigned(count));
+    const fields = new DataView(table.buffer);
+    const views: Uint8Array[] = [];
+    for (let at = 0; at < table.length; at += 8)
+      views.push(this.view(fields.getUint32(at, true), fields.getUint32(at + 4, true)));
+    return views;
+  }
+
+  /** Random bytes straight into guest memory: nothing the size of the request is allocated. */
+  fillRandom(pointer: number, length: number): void {
+    const view = this.view(pointer, length);
+    const chunk = 1 << 30; // randomFillSync takes at most 2 GB - 1 per call
+    for (let at = 0; at < view.length; at += chunk)
+      randomFillSync(view, at, Math.min(chunk, view.length - at));
   }
 
   write(pointer: number, data: Uint8Array): void {
-    this.#check(pointer, data.length).set(data, pointer);
+    const { bytes, start } = this.#check(pointer, data.length);
+    bytes.set(data, start);
   }
 
   writeU32(pointer: number, value: number): void {
-    this.#check(pointer, 4);
-    new DataView(this.#memory.buffer).setUint32(pointer, value, true);
+    const { start } = this.#check(pointer, 4);
+    new DataView(this.#memory.buffer).setUint32(start, value, true);
   }
 
   writeU64(pointer: number, value: bigint): void {
-    this.#check(pointer, 8);
-    new DataView(this.#memory.buffer).setBigUint64(pointer, value, true);
+    const { start } = this.#check(pointer, 8);
+    new DataView(this.#memory.buffer).setBigUint64(start, value, true);
   }
 
   readU32(pointer: number): number {
-    this.#check(pointer, 4);
-    return new DataView(this.#memory.buffer).getUint32(pointer, true);
+    const { start } = this.#check(pointer, 4);
+    return new DataView(this.#memory.buffer).getUint32(start, true);
   }
 }

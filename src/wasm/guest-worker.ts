@@ -7,6 +7,7 @@
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, GuestMemory } from './guest-memory.js';
 import type { HostCall, HostReply } from './host-calls.js';
+import type { ImageHostLimits } from './image-host.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
@@ -26,6 +27,9 @@ export interface GuestJob {
   readonly outputCap: number;
   /** Host directories the program may use (none: no filesystem at all). */
   readonly dirs: readonly DirectoryGrant[];
+  readonly imageLimits: ImageHostLimits;
+  /** When the run must end (Date.now() time): a host call never waits past it. */
+  readonly deadline: number;
 }
 
 export interface GuestResult {
@@ -39,13 +43,20 @@ export interface GuestResult {
 const { port, signal: shared } = workerData as GuestWorkerData;
 const signal = new Int32Array(shared);
 
-const call: HostCall = (request) => {
-  Atomics.store(signal, 0, 0);
-  port.postMessage(request);
-  Atomics.wait(signal, 0, 0);
-  const reply = receiveMessageOnPort(port);
-  return (reply?.message as HostReply | undefined) ?? { ok: false, error: 'the host did not answer' };
-};
+/**
+ * The owner stops this worker at the deadline; waiting no longer than that here as well means
+ * the guest ends on time even if the owner is slow to do so.
+ */
+const callUntil =
+  (deadline: number): HostCall =>
+  (request) => {
+    Atomics.store(signal, 0, 0);
+    port.postMessage(request);
+    if (Atomics.wait(signal, 0, 0, Math.max(0, deadline - Date.now())) === 'timed-out')
+      return { ok: false, error: 'the run reached its deadline during this call' };
+    const reply = receiveMessageOnPort(port);
+    return (reply?.message as HostReply | undefined) ?? { ok: false, error: 'the host did not answer' };
+  };
 
 function run(job: GuestJob): GuestResult {
   let memory: GuestMemory | undefined;
@@ -56,7 +67,7 @@ function run(job: GuestJob): GuestResult {
   const files = new GrantedFiles(job.dirs);
   const wasi = createWasi(job, files, guestMemory);
   const complain = (message: string) => wasi.stderr.append(new TextEncoder().encode(message));
-  const host = createTensorflowHost(call, guestMemory, complain);
+  const host = createTensorflowHost(callUntil(job.deadline), guestMemory, complain, job.imageLimits);
 
   let exitCode = 0;
   try {

@@ -13,17 +13,46 @@ import type { HostCall, PixelLayout } from './host-calls.js';
 import { ERRNO, errnoOf, HostFailure } from './host-failure.js';
 
 const LAYOUTS: readonly PixelLayout[] = ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'];
-/** Larger than any model input; stops a guest asking the host for gigabytes. */
-const MAX_PIXELS = 16_000_000;
+/**
+ * Output size: 2048x2048 is larger than any model input, and keeps the largest answer (as
+ * floats) at 48 MB, which the host builds before the guest receives it.
+ */
+const MAX_OUTPUT_PIXELS = 2048 * 2048;
+
+export interface ImageHostLimits {
+  /** The largest image (in bytes) the host decodes: the same limit as every other input. */
+  readonly maxImageBytes: number;
+}
+
+const outputBytes = (width: number, height: number, layout: PixelLayout) =>
+  width * height * 3 * (layout.endsWith('32f') ? 4 : 1);
 
 export function createImageHost(
   call: HostCall,
   memory: () => GuestMemory,
   complain: (message: string) => void,
+  limits: ImageHostLimits,
 ) {
-  const decode = (imgPtr: number, imgLen: number, width: number, height: number, layout: PixelLayout) => {
-    if (width <= 0 || height <= 0 || width * height > MAX_PIXELS)
-      throw new HostFailure(ERRNO.INVALID_ARGUMENT, `bad size ${width}x${height}`);
+  /** Every size is checked, and the destination bounds-checked, before the host does any work. */
+  const decode = (
+    imgPtr: number,
+    imgLen: number,
+    width: number,
+    height: number,
+    layout: PixelLayout,
+    dstPtr: number,
+  ) => {
+    if (width <= 0 || height <= 0 || width * height > MAX_OUTPUT_PIXELS)
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `bad size ${width}x${height} (at most ${MAX_OUTPUT_PIXELS} pixels)`,
+      );
+    if (imgLen >>> 0 > limits.maxImageBytes)
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `the image is ${imgLen >>> 0} bytes; the limit is ${limits.maxImageBytes}`,
+      );
+    memory().view(dstPtr, outputBytes(width, height, layout));
     const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
     if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
     if (!('pixels' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
@@ -35,7 +64,9 @@ export function createImageHost(
     for (const layout of LAYOUTS) {
       const what = `load_${format}_to_${layout}`;
       module[`wasmedge_image_${what}`] = (imgPtr = 0, imgLen = 0, width = 0, height = 0, dstPtr = 0) =>
-        errnoOf(what, complain, () => memory().write(dstPtr, decode(imgPtr, imgLen, width, height, layout)))
+        errnoOf(what, complain, () =>
+          memory().write(dstPtr, decode(imgPtr, imgLen, width, height, layout, dstPtr)),
+        )
           ? 1
           : 0;
     }
@@ -45,14 +76,14 @@ export function createImageHost(
       errnoOf(what, complain, () => {
         const layout = LAYOUTS[type];
         if (!layout) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `unknown data type ${type} (0-3)`);
-        const needed = width * height * 3 * (layout.endsWith('32f') ? 4 : 1);
-        if (outMax < needed)
+        const needed = outputBytes(width, height, layout);
+        if (outMax >>> 0 < needed)
           throw new HostFailure(
             ERRNO.INVALID_ARGUMENT,
             `the buffer holds ${outMax} bytes; the image needs ${needed}`,
           );
         memory().view(outPtr, outMax); // bounds-check the whole buffer before decoding
-        memory().write(outPtr, decode(imgPtr, imgLen, width, height, layout));
+        memory().write(outPtr, decode(imgPtr, imgLen, width, height, layout, outPtr));
       });
   }
   return module;

@@ -11,23 +11,19 @@
  * compiling it only on its first run.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import {
-  compileWithEngine,
-  type EngineChoice,
-  type EngineName,
-  parseEngineSetting,
-} from '../engine/select.js';
-import type { TensorData } from '../engine/types.js';
-import { BadRequestError, TfliteFnError, toTfliteFnError } from '../errors.js';
-import { openImage } from '../image/decode.js';
-import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
+import type { EngineName } from '../engine/select.js';
+import { BadRequestError, TfliteFnError } from '../errors.js';
+import { defaultImageLimits } from '../image/decode.js';
 import { packageRoot } from '../store/paths.js';
+import { ImageDecoder } from './decoders.js';
+import { checkedGrants } from './grants.js';
 import type { GuestJob, GuestResult } from './guest-worker.js';
-import type { HostReply, HostRequest } from './host-calls.js';
-import { capMemory } from './memory-cap.js';
+import { answer, type RunContext } from './host-answers.js';
+import type { HostRequest } from './host-calls.js';
+import { limitModule } from './module-limits.js';
 import type { DirectoryGrant } from './wasi-files.js';
 
 export interface RunOptions {
@@ -49,8 +45,6 @@ export interface RunResult extends GuestResult {
 }
 
 const programs = new Map<string, Promise<WebAssembly.Module>>();
-const models = new Map<string, Promise<EngineChoice>>();
-const handles: EngineChoice[] = [];
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -70,7 +64,7 @@ async function compileProgram(bytes: Uint8Array, memoryBytes: number): Promise<W
   if (!compiled) {
     compiled = (async () => {
       try {
-        return await WebAssembly.compile(capMemory(bytes, memoryBytes) as Uint8Array<ArrayBuffer>);
+        return await WebAssembly.compile(limitModule(bytes, memoryBytes) as Uint8Array<ArrayBuffer>);
       } catch (cause) {
         throw new BadRequestError(
           'bad_program',
@@ -88,63 +82,6 @@ async function compileProgram(bytes: Uint8Array, memoryBytes: number): Promise<W
   return compiled;
 }
 
-function asBytes(data: TensorData): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-}
-
-function fromBytes(bytes: Uint8Array, dtype: string): TensorData {
-  const copy = bytes.slice();
-  if (dtype === 'float32') return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-  if (dtype === 'int32') return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
-  return copy;
-}
-
-/** `engines` collects the engine of each model a run compiles (for RunResult.engines). */
-async function answer(request: HostRequest, engines: EngineName[]): Promise<HostReply> {
-  try {
-    if (request.op === 'compile') {
-      let model = models.get(request.sha256);
-      if (!model) {
-        if (!request.model) return { ok: false, error: 'model not seen yet', unknown: true };
-        if (sha256(request.model) !== request.sha256)
-          return { ok: false, error: 'the model bytes do not match their sha256' };
-        // The engine the deployment selected: a program embedding a model that set-up converted
-        // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
-        model = compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
-        models.set(request.sha256, model);
-        const key = request.sha256;
-        model.catch(() => models.delete(key));
-      }
-      const choice = await model;
-      engines.push(choice.engine);
-      let handle = handles.indexOf(choice);
-      if (handle < 0) handle = handles.push(choice) - 1;
-      return { ok: true, handle, inputs: choice.model.inputs, outputs: choice.model.outputs };
-    }
-    if (request.op === 'run') {
-      const model = handles[request.handle]?.model;
-      if (!model) return { ok: false, error: 'unknown model handle' };
-      const inputs = request.inputs.map((bytes, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
-      const outputs = await model.run(inputs);
-      return { ok: true, outputs: outputs.map(asBytes) };
-    }
-    // WasmEdge's loaders stretch to exactly width x height with a bilinear filter (no crop),
-    // and give bytes, or bytes / 255 for the 32f layouts.
-    const opened = await openImage(request.image);
-    const rgb = await resizeToRgb(opened, request.width, request.height, 'fill', 'linear');
-    const tensor = rgbToTensor(rgb, {
-      width: request.width,
-      height: request.height,
-      format: request.layout,
-      mean: [0, 0, 0],
-      std: [255, 255, 255],
-    });
-    return { ok: true, pixels: asBytes(tensor) };
-  } catch (error) {
-    return { ok: false, error: toTfliteFnError(error).message };
-  }
-}
-
 /**
  * The worker's script sits beside this file, except where a bundler (Netlify's esbuild) moved
  * this code into one file: there it ships as an included file under the package folder.
@@ -158,34 +95,43 @@ function guestWorkerFile(): URL | string {
 interface GuestWorker {
   readonly worker: Worker;
   readonly port: MessagePort;
-  /** Engines of the models compiled in the current run; emptied when a run starts. */
-  readonly engines: EngineName[];
+  readonly decoder: ImageDecoder;
+  /** The run in progress, which the worker's host calls belong to. */
+  run?: RunContext | undefined;
 }
 
 /** Idle workers, kept for the next run: starting a worker costs ~30 ms, a run far less. */
 const idle: GuestWorker[] = [];
 const MAX_IDLE = 4;
+/**
+ * The JS heap of a guest worker (the guest's linear memory is capped in the module, outside
+ * this). Module limits keep every allocation a guest can cause far below it, so reaching it
+ * ends the worker (ERR_WORKER_OUT_OF_MEMORY) rather than V8 aborting the process.
+ */
+const WORKER_HEAP_MB = 64;
 
 function startGuestWorker(): GuestWorker {
   const channel = new MessageChannel();
   const signal = new SharedArrayBuffer(4);
   const wake = new Int32Array(signal);
-  const engines: EngineName[] = [];
+  const worker = new Worker(guestWorkerFile(), {
+    workerData: { port: channel.port2, signal },
+    transferList: [channel.port2],
+    execArgv: [], // not the host's flags (--input-type, inspectors...)
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+  });
+  const guest: GuestWorker = { worker, port: channel.port1, decoder: new ImageDecoder() };
   channel.port1.on('message', (request: HostRequest) => {
-    void answer(request, engines).then((reply) => {
+    const run = guest.run;
+    if (!run) return;
+    void answer(request, run).then((reply) => {
+      if (!run.alive()) return; // nobody waits for it: the worker is being stopped
       channel.port1.postMessage(reply);
       Atomics.store(wake, 0, 1);
       Atomics.notify(wake, 0);
     });
   });
-  const worker = new Worker(guestWorkerFile(), {
-    workerData: { port: channel.port2, signal },
-    transferList: [channel.port2],
-    execArgv: [], // not the host's flags (--input-type, inspectors...)
-    // The JS heap of the worker itself; the guest's memory is capped in the module.
-    resourceLimits: { maxOldGenerationSizeMb: 64 },
-  });
-  return { worker, port: channel.port1, engines };
+  return guest;
 }
 
 function park(guest: GuestWorker): void {
@@ -201,24 +147,50 @@ function park(guest: GuestWorker): void {
 
 async function stop(guest: GuestWorker): Promise<void> {
   guest.port.close();
-  await guest.worker.terminate();
+  await Promise.all([guest.worker.terminate(), guest.decoder.stop()]);
 }
 
-/** Checks each grant names a directory, and pins it to its real path before the run. */
-function checkedGrants(dirs: readonly DirectoryGrant[]): DirectoryGrant[] {
-  return dirs.map((grant) => {
-    let host: string;
-    try {
-      host = realpathSync(grant.host);
-    } catch {
-      throw new BadRequestError('bad_option', `--dir: ${grant.host} does not exist`);
-    }
-    if (!statSync(host).isDirectory())
-      throw new BadRequestError('bad_option', `--dir: ${grant.host} is not a directory`);
-    if (!grant.guest) throw new BadRequestError('bad_option', `--dir: no guest path for ${grant.host}`);
-    return { ...grant, host };
+type Outcome = GuestResult | { readonly stopped: 'timeout' | 'memory' };
+
+/** Posts the job and waits for the result, the deadline, or the worker's death. */
+function awaitOutcome(guest: GuestWorker, job: GuestJob, timeoutMs: number): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      guest.worker.off('error', onError);
+      guest.worker.off('message', onMessage);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve({ stopped: 'timeout' });
+    }, timeoutMs);
+    const onError = (error: Error & { code?: string }) => {
+      done();
+      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') return resolve({ stopped: 'memory' });
+      reject(
+        new TfliteFnError(500, 'sandbox_failed', `the sandbox failed: ${error.message}`, {
+          cause: error,
+          expose: true,
+        }),
+      );
+    };
+    const onMessage = (result: GuestResult) => {
+      done();
+      resolve(result);
+    };
+    guest.worker.on('error', onError);
+    guest.worker.on('message', onMessage);
+    guest.worker.postMessage(job);
   });
 }
+
+const STOPPED = {
+  timeout: { exitCode: 124, message: (ms: number) => `ran longer than ${ms} ms and was stopped` },
+  memory: {
+    exitCode: 137,
+    message: () => `used more than the sandbox's ${WORKER_HEAP_MB} MB of host heap and was stopped`,
+  },
+} as const;
 
 export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
   const dirs = checkedGrants(options.dirs ?? []);
@@ -227,7 +199,15 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
   const compileMs = performance.now() - compileStarted;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const guest = idle.pop() ?? startGuestWorker();
-  guest.engines.length = 0;
+  let alive = true;
+  const deadline = Date.now() + timeoutMs;
+  const run: RunContext = {
+    engines: [],
+    deadline,
+    alive: () => alive,
+    decode: (request) => guest.decoder.decode(request, deadline),
+  };
+  guest.run = run;
   guest.worker.ref();
   guest.port.ref();
   const runStarted = performance.now();
@@ -238,50 +218,34 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
     stdin: options.stdin ?? new Uint8Array(0),
     outputCap: options.outputCap ?? 1024 * 1024,
     dirs,
+    imageLimits: { maxImageBytes: defaultImageLimits().maxBytes },
+    deadline: run.deadline,
   };
   let reusable = false;
   try {
-    const outcome = await new Promise<GuestResult | 'timeout'>((resolve, reject) => {
-      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      const onError = (error: Error) => {
-        clearTimeout(timer);
-        reject(
-          new TfliteFnError(500, 'sandbox_failed', `the sandbox failed: ${error.message}`, {
-            cause: error,
-            expose: true,
-          }),
-        );
-      };
-      guest.worker.once('error', onError);
-      guest.worker.once('message', (result: GuestResult) => {
-        clearTimeout(timer);
-        guest.worker.off('error', onError);
-        resolve(result);
-      });
-      guest.worker.postMessage(job);
-    });
-    const runMs = performance.now() - runStarted;
-    if (outcome === 'timeout') {
-      const empty = new Uint8Array(0);
-      const message = new TextEncoder().encode(
-        `tflite-fn: the program ran longer than ${timeoutMs} ms and was stopped\n`,
-      );
+    const outcome = await awaitOutcome(guest, job, timeoutMs);
+    const timings = { compileMs, runMs: performance.now() - runStarted };
+    if ('stopped' in outcome) {
+      const { exitCode, message } = STOPPED[outcome.stopped];
       return {
-        exitCode: 124,
-        stdout: empty,
-        stderr: message,
+        exitCode,
+        stdout: new Uint8Array(0),
+        stderr: new TextEncoder().encode(`tflite-fn: the program ${message(timeoutMs)}\n`),
         stdoutTruncated: false,
         stderrTruncated: false,
-        timedOut: true,
-        timings: { compileMs, runMs },
-        engines: [...guest.engines],
+        timedOut: outcome.stopped === 'timeout',
+        timings,
+        engines: [...run.engines],
       };
     }
     reusable = true;
-    return { ...outcome, timedOut: false, timings: { compileMs, runMs }, engines: [...guest.engines] };
+    return { ...outcome, timedOut: false, timings, engines: [...run.engines] };
   } finally {
-    // A worker that timed out or failed is stopped, never reused.
+    alive = false;
+    guest.run = undefined;
+    // A worker that timed out or failed is stopped, never reused; the caller has its answer
+    // without waiting for that.
     if (reusable) park(guest);
-    else await stop(guest);
+    else void stop(guest).catch(() => undefined);
   }
 }

@@ -15,7 +15,7 @@
 import type { GuestMemory } from './guest-memory.js';
 import type { HostCall } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
-import { createImageHost } from './image-host.js';
+import { createImageHost, type ImageHostLimits } from './image-host.js';
 import { TfliteSessions } from './tflite-sessions.js';
 
 type Complain = (message: string) => void;
@@ -29,11 +29,22 @@ function legacy<T>(what: string, complain: Complain, failed: T, body: () => T): 
   return errno === 0 ? value : failed;
 }
 
+/**
+ * A 0.2 tensor handle names one output of one session, read from its latest run (as the
+ * original's TfLiteTensor pointer does). It encodes both, so a program asking for handles in a
+ * loop costs the host nothing; 0 stays the failure value.
+ */
+const OUTPUTS_PER_SESSION = 0x10000n;
+const tensorHandle = (session: number, index: number) =>
+  BigInt(session) * OUTPUTS_PER_SESSION + BigInt(index) + 1n;
+function tensorOf(handle: bigint): { session: number; index: number } {
+  const value = BigInt.asUintN(64, handle) - 1n;
+  return { session: Number(value / OUTPUTS_PER_SESSION), index: Number(value % OUTPUTS_PER_SESSION) };
+}
+
 function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, complain: Complain) {
-  // 0.2 tensor handles name one output of one session's last run.
-  const tensors = new Map<bigint, Uint8Array>();
-  let nextTensor = 1n;
   const name = (pointer: number, length: number) => memory().readString(pointer, length);
+  const input = (dataPtr: number, dataLen: number) => () => memory().read(dataPtr, dataLen);
 
   const v02 = {
     wasmedge_tensorflowlite_create_session: (modelPtr: number, modelLen: number): bigint =>
@@ -47,7 +58,7 @@ function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, com
       dataLen: number,
     ): void =>
       legacy('append_input', complain, undefined, () =>
-        sessions.appendInput(Number(session), name(namePtr, nameLen), memory().read(dataPtr, dataLen)),
+        sessions.appendInput(Number(session), name(namePtr, nameLen), dataLen, input(dataPtr, dataLen)),
       ),
     wasmedge_tensorflowlite_run_session: (session: bigint): number =>
       legacy('run_session', complain, 1, () => {
@@ -57,20 +68,23 @@ function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, com
     wasmedge_tensorflowlite_get_output_tensor: (session: bigint, namePtr: number, nameLen: number): bigint =>
       legacy('get_output_tensor', complain, 0n, () => {
         const id = Number(session);
-        const data = sessions.output(id, sessions.outputIndex(id, name(namePtr, nameLen)));
-        const tensor = nextTensor++;
-        tensors.set(tensor, data);
-        return tensor;
+        const index = sessions.outputIndex(id, name(namePtr, nameLen));
+        sessions.output(id, index); // only after a successful run, as before
+        return tensorHandle(id, index);
       }),
-    wasmedge_tensorflowlite_get_tensor_len: (tensor: bigint): number => tensors.get(tensor)?.length ?? 0,
+    wasmedge_tensorflowlite_get_tensor_len: (tensor: bigint): number =>
+      legacy('get_tensor_len', complain, 0, () => {
+        const { session, index } = tensorOf(tensor);
+        return sessions.output(session, index).length;
+      }),
     wasmedge_tensorflowlite_get_tensor_data: (tensor: bigint, dstPtr: number): void => {
-      const data = tensors.get(tensor);
-      if (!data) {
-        complain(`tflite-fn host: get_tensor_data: no tensor ${tensor}\n`);
-        return;
-      }
+      const { session, index } = tensorOf(tensor);
+      let data: Uint8Array | undefined;
+      legacy('get_tensor_data', complain, undefined, () => {
+        data = sessions.output(session, index);
+      });
       // The 0.2 signature has no room for an error: a bad destination traps the guest.
-      memory().write(dstPtr, data);
+      if (data) memory().write(dstPtr, data);
     },
   };
 
@@ -84,7 +98,7 @@ function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, com
       errnoOf('delete_session', complain, () => sessions.delete(session)),
     append_input: (session: number, namePtr: number, nameLen: number, dataPtr: number, dataLen: number) =>
       errnoOf('append_input', complain, () =>
-        sessions.appendInput(session, name(namePtr, nameLen), memory().read(dataPtr, dataLen)),
+        sessions.appendInput(session, name(namePtr, nameLen), dataLen, input(dataPtr, dataLen)),
       ),
     run_session: (session: number): number => errnoOf('run_session', complain, () => sessions.run(session)),
     get_output_tensor: (session: number, namePtr: number, nameLen: number, outTensorPtr: number) =>
@@ -143,10 +157,15 @@ function tensorflowStubs(complain: Complain) {
   });
 }
 
-export function createTensorflowHost(call: HostCall, memory: () => GuestMemory, complain: Complain) {
+export function createTensorflowHost(
+  call: HostCall,
+  memory: () => GuestMemory,
+  complain: Complain,
+  limits: ImageHostLimits,
+) {
   return {
     wasmedge_tensorflowlite: tensorflowLite(new TfliteSessions(call), memory, complain),
-    wasmedge_image: createImageHost(call, memory, complain),
+    wasmedge_image: createImageHost(call, memory, complain, limits),
     wasmedge_tensorflow: tensorflowStubs(complain),
   };
 }

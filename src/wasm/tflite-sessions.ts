@@ -44,6 +44,9 @@ function modelSha256(model: Uint8Array): string {
   return sha256;
 }
 
+/** Sessions one run may hold at once: each pins state in the worker; programs use one or two. */
+export const MAX_SESSIONS = 256;
+
 export class TfliteSessions {
   readonly #sessions = new Map<number, Session>();
   #nextId = 1;
@@ -52,6 +55,8 @@ export class TfliteSessions {
 
   /** Compiles (or finds, by sha256) the model in guest memory; returns the new session id. */
   create(memory: GuestMemory, modelPtr: number, modelLen: number): number {
+    if (this.#sessions.size >= MAX_SESSIONS)
+      throw new HostFailure(ERRNO.BUSY, `${MAX_SESSIONS} sessions are open; delete one first`);
     const sha256 = modelSha256(memory.view(modelPtr, modelLen));
     let reply = this.call({ op: 'compile', sha256 });
     if (!reply.ok && reply.unknown)
@@ -78,7 +83,8 @@ export class TfliteSessions {
     return session;
   }
 
-  appendInput(id: number, name: string, data: Uint8Array): void {
+  /** `read` copies the data out of guest memory, called only once its size is known right. */
+  appendInput(id: number, name: string, length: number, read: () => Uint8Array): void {
     const session = this.#get(id);
     const info =
       session.inputs.find((input) => input.name === name) ??
@@ -88,12 +94,12 @@ export class TfliteSessions {
         ERRNO.INVALID_ARGUMENT,
         `the model has no input '${name}'; its inputs: ${quoted(session.inputs)}`,
       );
-    if (data.length !== byteLength(info))
+    if (length >>> 0 !== byteLength(info))
       throw new HostFailure(
         ERRNO.INVALID_ARGUMENT,
-        `'${info.name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${data.length}`,
+        `'${info.name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${length >>> 0}`,
       );
-    session.given.set(info.name, data);
+    session.given.set(info.name, read());
   }
 
   run(id: number): void {

@@ -1,22 +1,28 @@
 /**
  * Host directories a user grants a sandboxed program (`tflite-fn run --dir`), as WASI
  * preopens. The program reaches files only by paths relative to a granted directory; a path
- * that climbs out of it (`..`, an absolute path, a symlink pointing elsewhere) is refused, as
- * is any write into a directory granted read-only. Without grants there is no fd 3 at all and
+ * that climbs out of it (`..`, an absolute path) or goes through any symlink is refused, as is
+ * any write into a directory granted read-only. Without grants there is no fd 3 at all and
  * every path call fails, so the program sees no filesystem.
+ *
+ * Paths are never resolved by name from the root: each directory the program holds is an
+ * open host descriptor, and a path is walked from it one component at a time, each opened
+ * with O_NOFOLLOW relative to the descriptor before it (through /proc/self/fd, as openat
+ * would). A concurrent writer who swaps a directory for a symlink therefore makes the open
+ * fail; it can never redirect it outside the grant, which a check-then-open by name could not
+ * promise.
  */
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   openSync,
   readSync,
-  realpathSync,
   type Stats,
-  statSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { posix } from 'node:path';
 import type { GuestMemory } from './guest-memory.js';
 
 /** One `--dir` grant: the path the program sees and the host folder behind it. */
@@ -34,6 +40,7 @@ export const WASI_ERRNO = {
   INVAL: 28,
   IO: 29,
   ISDIR: 31,
+  MFILE: 33,
   NOENT: 44,
   NOTDIR: 54,
   PERM: 63,
@@ -41,10 +48,18 @@ export const WASI_ERRNO = {
   NOTCAPABLE: 76,
 } as const;
 
+/** Descriptors a run may hold open at once: they come from the host process's own limit. */
+export const MAX_OPEN_FILES = 128;
+
 const FILETYPE = { DIRECTORY: 3, REGULAR_FILE: 4 } as const;
 const OFLAGS = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 } as const;
 const FDFLAGS_APPEND = 1;
 const RIGHT_FD_WRITE = 1n << 6n;
+/**
+ * Every open refuses a symlink in its last component and never blocks: a FIFO would hold the
+ * worker's thread in open() past any deadline (such files are then refused by type).
+ */
+const SAFE_OPEN = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 class WasiError extends Error {
   constructor(readonly errno: number) {
@@ -53,13 +68,10 @@ class WasiError extends Error {
 }
 
 interface OpenEntry {
-  /** Real host path, always inside `root`. */
-  readonly path: string;
-  readonly root: string;
+  /** Host descriptor of the file or directory (held for the entry's life). */
+  readonly hostFd: number;
   readonly readOnly: boolean;
   readonly directory: boolean;
-  /** Host descriptor of a file (directories are reopened by path as needed). */
-  readonly hostFd?: number;
   /** The guest name of a preopened directory. */
   readonly preopen?: Uint8Array;
   position: number;
@@ -75,31 +87,46 @@ function errnoOfNodeError(error: unknown): number {
     ENOTDIR: WASI_ERRNO.NOTDIR,
     EACCES: WASI_ERRNO.ACCES,
     EPERM: WASI_ERRNO.PERM,
+    ELOOP: WASI_ERRNO.NOTCAPABLE, // a symlink, refused by O_NOFOLLOW
+    EMFILE: WASI_ERRNO.MFILE,
   };
   return (code === undefined ? undefined : map[code]) ?? WASI_ERRNO.IO;
 }
 
-function inside(root: string, path: string): boolean {
-  return path === root || path.startsWith(root + sep);
+/** Opens `name` (one component) inside the directory open as `dirFd`, as openat(2) would. */
+function openAt(dirFd: number, name: string, flags: number): number {
+  return openSync(`/proc/self/fd/${dirFd}/${name}`, flags | SAFE_OPEN, 0o644);
+}
+
+/** True where directories can be granted: the walk above needs Linux's /proc/self/fd. */
+export function canGrantDirectories(): boolean {
+  return existsSync('/proc/self/fd');
 }
 
 export class GrantedFiles {
   readonly #entries = new Map<number, OpenEntry>();
   #nextFd = 3;
+  readonly #preopens: number;
 
   constructor(grants: readonly DirectoryGrant[]) {
-    for (const grant of grants) {
-      const root = realpathSync(resolve(grant.host));
-      this.#entries.set(this.#nextFd++, {
-        path: root,
-        root,
-        readOnly: grant.readOnly,
-        directory: true,
-        preopen: new TextEncoder().encode(grant.guest),
-        position: 0,
-        append: false,
-      });
+    try {
+      for (const grant of grants) {
+        // The host path was checked and pinned to its real path by the owner (checkedGrants).
+        const hostFd = openSync(grant.host, constants.O_RDONLY | constants.O_DIRECTORY);
+        this.#entries.set(this.#nextFd++, {
+          hostFd,
+          readOnly: grant.readOnly,
+          directory: true,
+          preopen: new TextEncoder().encode(grant.guest),
+          position: 0,
+          append: false,
+        });
+      }
+    } catch (error) {
+      this.closeAll();
+      throw error;
     }
+    this.#preopens = grants.length;
   }
 
   handles(fd: number): boolean {
@@ -137,24 +164,55 @@ export class GrantedFiles {
     memory.write(pointer, name.subarray(0, length));
   }
 
-  /** The host path for a guest path relative to a directory fd, or a refusal. */
-  #resolve(dirFd: number, guestPath: string, creating: boolean): { entry: OpenEntry; path: string } {
+  /**
+   * Walks a guest path from a directory entry to the directory holding its last component:
+   * returns that directory's descriptor (the caller closes it if it is not `entry.hostFd`)
+   * and the last name ('.' for the directory itself).
+   */
+  #walk(dirFd: number, guestPath: string): { entry: OpenEntry; parentFd: number; name: string } {
     const entry = this.#entry(dirFd);
     if (!entry.directory) throw new WasiError(WASI_ERRNO.NOTDIR);
+    // Lexical `..` is exact here, because no component may be a symlink.
     const normalized = posix.normalize(guestPath);
     if (posix.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../'))
       throw new WasiError(WASI_ERRNO.NOTCAPABLE);
-    const wanted = join(entry.path, normalized);
-    let real: string;
+    const names = normalized.split('/').filter((name) => name !== '' && name !== '.');
+    const name = names.pop() ?? '.';
+    let parentFd = entry.hostFd;
     try {
-      real = realpathSync(wanted);
+      for (const directory of names) {
+        const next = openAt(parentFd, directory, constants.O_RDONLY | constants.O_DIRECTORY);
+        if (parentFd !== entry.hostFd) closeSync(parentFd);
+        parentFd = next;
+      }
     } catch (error) {
-      if (!creating || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      // A file about to be created: its folder must resolve inside the grant.
-      real = join(realpathSync(dirname(wanted)), relative(dirname(wanted), wanted));
+      if (parentFd !== entry.hostFd) closeSync(parentFd);
+      throw error;
     }
-    if (!inside(entry.root, real)) throw new WasiError(WASI_ERRNO.NOTCAPABLE);
-    return { entry, path: real };
+    return { entry, parentFd, name };
+  }
+
+  /** Opens a guest path; refuses anything but regular files and directories. */
+  #open(dirFd: number, guestPath: string, flags: number): { entry: OpenEntry; hostFd: number; stats: Stats } {
+    const { entry, parentFd, name } = this.#walk(dirFd, guestPath);
+    let hostFd: number;
+    try {
+      try {
+        hostFd = openAt(parentFd, name, flags);
+      } catch (error) {
+        // wasi-libc asks for write rights on directories it only reads: open those to read.
+        if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+        hostFd = openAt(parentFd, name, constants.O_RDONLY | constants.O_DIRECTORY);
+      }
+    } finally {
+      if (parentFd !== entry.hostFd) closeSync(parentFd);
+    }
+    const stats = fstatSync(hostFd);
+    if (!stats.isFile() && !stats.isDirectory()) {
+      closeSync(hostFd);
+      throw new WasiError(WASI_ERRNO.ACCES);
+    }
+    return { entry, hostFd, stats };
   }
 
   pathOpen(
@@ -166,45 +224,40 @@ export class GrantedFiles {
     fdflags: number,
     out: number,
   ): void {
+    if (this.#entries.size - this.#preopens >= MAX_OPEN_FILES) throw new WasiError(WASI_ERRNO.MFILE);
+    memory.writeU32(out, 0); // checks the out-pointer before anything is opened
     const creating = (oflags & OFLAGS.CREAT) !== 0;
-    const { entry, path } = this.#resolve(dirFd, guestPath, creating);
     const writing = creating || (oflags & OFLAGS.TRUNC) !== 0 || (rightsBase & RIGHT_FD_WRITE) !== 0n;
-    let stats: Stats | undefined;
-    try {
-      stats = statSync(path);
-    } catch (error) {
-      if (!creating) throw error;
-    }
-    const directory = stats?.isDirectory() ?? false;
-    if ((oflags & OFLAGS.DIRECTORY) !== 0 && !directory) throw new WasiError(WASI_ERRNO.NOTDIR);
-    // wasi-libc asks for write rights on directories it only reads; only files are refused.
-    if (writing && entry.readOnly && !directory) throw new WasiError(WASI_ERRNO.ROFS);
-    let hostFd: number | undefined;
-    if (!directory) {
-      let flags = writing ? constants.O_RDWR : constants.O_RDONLY;
-      if (creating) flags |= constants.O_CREAT;
-      if (oflags & OFLAGS.EXCL) flags |= constants.O_EXCL;
-      if (oflags & OFLAGS.TRUNC) flags |= constants.O_TRUNC;
-      flags |= constants.O_NOFOLLOW; // the realpath check above already followed the links
-      hostFd = openSync(path, flags, 0o644);
+    const readOnly = this.#entry(dirFd).readOnly;
+    if (readOnly && (creating || (oflags & OFLAGS.TRUNC) !== 0)) throw new WasiError(WASI_ERRNO.ROFS);
+    let flags = writing && !readOnly ? constants.O_RDWR : constants.O_RDONLY;
+    if (oflags & OFLAGS.DIRECTORY) flags |= constants.O_DIRECTORY;
+    if (creating) flags |= constants.O_CREAT;
+    if (oflags & OFLAGS.EXCL) flags |= constants.O_EXCL;
+    if (oflags & OFLAGS.TRUNC) flags |= constants.O_TRUNC;
+    const { entry, hostFd, stats } = this.#open(dirFd, guestPath, flags);
+    const directory = stats.isDirectory();
+    // In a read-only grant files open read-only; asking to write one is refused. (wasi-libc
+    // asks write rights on directories it only reads, so those are let through.)
+    if (writing && entry.readOnly && !directory) {
+      closeSync(hostFd);
+      throw new WasiError(WASI_ERRNO.ROFS);
     }
     const fd = this.#nextFd++;
     this.#entries.set(fd, {
-      path,
-      root: entry.root,
+      hostFd,
       readOnly: entry.readOnly,
       directory,
-      ...(hostFd === undefined ? {} : { hostFd }),
       position: 0,
       append: (fdflags & FDFLAGS_APPEND) !== 0,
     });
     memory.writeU32(out, fd);
   }
 
-  #file(fd: number): OpenEntry & { hostFd: number } {
+  #file(fd: number): OpenEntry {
     const entry = this.#entry(fd);
-    if (entry.hostFd === undefined) throw new WasiError(WASI_ERRNO.ISDIR);
-    return entry as OpenEntry & { hostFd: number };
+    if (entry.directory) throw new WasiError(WASI_ERRNO.ISDIR);
+    return entry;
   }
 
   read(fd: number, buffers: readonly Uint8Array[]): number {
@@ -251,7 +304,7 @@ export class GrantedFiles {
   close(fd: number): void {
     const entry = this.#entry(fd);
     if (entry.preopen) throw new WasiError(WASI_ERRNO.NOTCAPABLE); // grants stay for the run
-    if (entry.hostFd !== undefined) closeSync(entry.hostFd);
+    closeSync(entry.hostFd);
     this.#entries.delete(fd);
   }
 
@@ -280,34 +333,18 @@ export class GrantedFiles {
 
   filestat(memory: GuestMemory, fd: number, out: number): void {
     const entry = this.#entry(fd);
-    this.#writeFilestat(
-      memory,
-      out,
-      entry.hostFd === undefined ? statSync(entry.path) : fstatSync(entry.hostFd),
-    );
+    this.#writeFilestat(memory, out, fstatSync(entry.hostFd));
   }
 
   pathFilestat(memory: GuestMemory, dirFd: number, guestPath: string, out: number): void {
-    this.#writeFilestat(memory, out, statSync(this.#resolve(dirFd, guestPath, false).path));
+    const { hostFd, stats } = this.#open(dirFd, guestPath, constants.O_RDONLY);
+    closeSync(hostFd);
+    this.#writeFilestat(memory, out, stats);
   }
 
   /** Closes every host descriptor the run opened (called when the run ends, however it ends). */
   closeAll(): void {
-    for (const entry of this.#entries.values()) if (entry.hostFd !== undefined) closeSync(entry.hostFd);
+    for (const entry of this.#entries.values()) closeSync(entry.hostFd);
     this.#entries.clear();
   }
-}
-
-/** Parses `--dir` values the way WasmEdge does: `GUEST:HOST`, or one path for both; `:ro` at the end for read-only. */
-export function parseDirectoryGrant(value: string): DirectoryGrant {
-  let spec = value;
-  let readOnly = false;
-  if (spec.endsWith(':ro')) {
-    readOnly = true;
-    spec = spec.slice(0, -3);
-  }
-  const at = spec.indexOf(':');
-  const guest = at < 0 ? spec : spec.slice(0, at);
-  const host = at < 0 ? spec : spec.slice(at + 1);
-  return { guest, host, readOnly };
 }

@@ -5,7 +5,6 @@
  * sockets or host environment: calls for those fail with ENOSYS or EBADF, so a program that
  * tries (say, to open /etc/passwd) gets an error, not access.
  */
-import { randomFillSync } from 'node:crypto';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
 import type { GrantedFiles } from './wasi-files.js';
 
@@ -26,16 +25,12 @@ export interface WasiOptions {
   readonly outputCap: number;
 }
 
-/** The guest's iovec array (pointer, length pairs) as views of its memory. */
-function iovecs(mem: GuestMemory, iovs: number, count: number): Uint8Array[] {
-  const views: Uint8Array[] = [];
-  for (let i = 0; i < count; i++)
-    views.push(mem.view(mem.readU32(iovs + 8 * i), mem.readU32(iovs + 8 * i + 4)));
-  return views;
-}
-
+/**
+ * One buffer that doubles up to the cap: a program writing a byte at a time costs no more
+ * host memory than one writing it all at once.
+ */
 export class CappedOutput {
-  readonly #chunks: Uint8Array[] = [];
+  #buffer = new Uint8Array(0);
   #size = 0;
   truncated = false;
 
@@ -45,14 +40,18 @@ export class CappedOutput {
     const room = this.cap - this.#size;
     if (data.length > room) this.truncated = true;
     const kept = data.subarray(0, Math.max(0, room));
-    if (kept.length > 0) {
-      this.#chunks.push(kept.slice());
-      this.#size += kept.length;
+    if (kept.length === 0) return;
+    if (this.#size + kept.length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.min(this.cap, Math.max(4096, 2 * (this.#size + kept.length))));
+      grown.set(this.#buffer.subarray(0, this.#size));
+      this.#buffer = grown;
     }
+    this.#buffer.set(kept, this.#size);
+    this.#size += kept.length;
   }
 
   bytes(): Uint8Array {
-    return Buffer.concat(this.#chunks);
+    return this.#buffer.slice(0, this.#size);
   }
 }
 
@@ -106,11 +105,11 @@ export function createWasi(options: WasiOptions, files: GrantedFiles, memory: ()
     fd_write: guard((fd: number, iovs: number, iovsLength: number, written: number) => {
       const mem = memory();
       if (files.handles(fd))
-        return files.call(() => mem.writeU32(written, files.write(fd, iovecs(mem, iovs, iovsLength))));
+        return files.call(() => mem.writeU32(written, files.write(fd, mem.iovecs(iovs, iovsLength))));
       const target = fd === 1 ? stdout : fd === 2 ? stderr : undefined;
       if (!target) return ERRNO.BADF;
       let total = 0;
-      for (const chunk of iovecs(mem, iovs, iovsLength)) {
+      for (const chunk of mem.iovecs(iovs, iovsLength)) {
         target.append(chunk);
         total += chunk.length;
       }
@@ -120,10 +119,10 @@ export function createWasi(options: WasiOptions, files: GrantedFiles, memory: ()
     fd_read: guard((fd: number, iovs: number, iovsLength: number, read: number) => {
       const mem = memory();
       if (files.handles(fd))
-        return files.call(() => mem.writeU32(read, files.read(fd, iovecs(mem, iovs, iovsLength))));
+        return files.call(() => mem.writeU32(read, files.read(fd, mem.iovecs(iovs, iovsLength))));
       if (fd !== 0) return ERRNO.BADF;
       let total = 0;
-      for (const buffer of iovecs(mem, iovs, iovsLength)) {
+      for (const buffer of mem.iovecs(iovs, iovsLength)) {
         if (stdinOffset >= options.stdin.length) break;
         const chunk = options.stdin.subarray(stdinOffset, stdinOffset + buffer.length);
         buffer.set(chunk);
@@ -195,7 +194,7 @@ export function createWasi(options: WasiOptions, files: GrantedFiles, memory: ()
       return ERRNO.SUCCESS;
     }),
     random_get: guard((pointer: number, length: number) => {
-      memory().write(pointer, randomFillSync(new Uint8Array(length)));
+      memory().fillRandom(pointer, length);
       return ERRNO.SUCCESS;
     }),
     sched_yield: () => ERRNO.SUCCESS,

@@ -7,6 +7,21 @@
 __attribute__((import_module("wasmedge_tensorflowlite"), import_name("wasmedge_tensorflowlite_create_session")))
 uint64_t create_session(const uint8_t *model, uint32_t length);
 
+__attribute__((import_module("wasmedge_image"), import_name("wasmedge_image_load_jpg_to_rgb32f")))
+uint32_t load_to_rgb32f(const uint8_t *image, uint32_t length, uint32_t width, uint32_t height, float *out);
+
+static uint8_t *read_stdin(size_t *length) {
+  size_t size = 0, room = 1 << 20;
+  uint8_t *data = malloc(room);
+  size_t got;
+  while (data && (got = fread(data + size, 1, room - size, stdin)) > 0) {
+    size += got;
+    if (size == room) data = realloc(data, room *= 2);
+  }
+  *length = size;
+  return data;
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   if (!strcmp(what, "loop")) for (volatile int i = 0;; i++) {}
@@ -48,6 +63,29 @@ int main(int argc, char **argv) {
   if (!strcmp(what, "badpointer")) {
     uint64_t session = create_session((const uint8_t *)0x7ffffff0, 0x1000);
     printf("session %llu\n", (unsigned long long)session);
+    return 0;
+  }
+  if (!strcmp(what, "decode-loop")) {
+    /* Keeps the host decoding stdin into the largest output it allows, call after call. */
+    size_t length;
+    uint8_t *image = read_stdin(&length);
+    float *out = malloc(2048 * 2048 * 3 * sizeof(float));
+    for (int i = 0; i < 1000; i++) printf("decode %d: %u\n", i, load_to_rgb32f(image, length, 2048, 2048, out));
+    return 0;
+  }
+  if (!strcmp(what, "race") && argc > 2) {
+    /* Opens one path over and over while something else swaps what is behind it. */
+    int inside = 0, outside = 0, denied = 0;
+    for (int i = 0; i < 20000; i++) {
+      FILE *f = fopen(argv[2], "r");
+      if (!f) { denied++; continue; }
+      char buffer[16] = {0};
+      fread(buffer, 1, sizeof buffer - 1, f);
+      fclose(f);
+      if (!strncmp(buffer, "inside", 6)) inside++;
+      else outside++;
+    }
+    printf("inside %d outside %d denied %d\n", inside, outside, denied);
     return 0;
   }
   if (!strcmp(what, "env")) {

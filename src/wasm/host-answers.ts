@@ -1,0 +1,99 @@
+/**
+ * The owner thread's side of the host calls (host-calls.ts): compiling and running a guest's
+ * TensorFlow Lite models on the engine the deployment selected, and decoding its images.
+ *
+ * Each call belongs to one run, which may end (its deadline, a crash) while the call is still
+ * working: a call for a run that has ended is not started, and image decodes run in a thread
+ * of their own that is stopped with the run (decoders.ts).
+ */
+import { createHash } from 'node:crypto';
+import {
+  compileWithEngine,
+  type EngineChoice,
+  type EngineName,
+  parseEngineSetting,
+} from '../engine/select.js';
+import type { TensorData } from '../engine/types.js';
+import { TfliteFnError, toTfliteFnError } from '../errors.js';
+import type { DecodeRequest } from './guest-decode.js';
+import type { HostReply, HostRequest } from './host-calls.js';
+
+/** The run a host call belongs to. */
+export interface RunContext {
+  /** Engines of the models compiled in this run, in order (RunResult.engines). */
+  readonly engines: EngineName[];
+  /** Date.now() time at which the run is stopped. */
+  readonly deadline: number;
+  /** False once the run has ended, however it ended. */
+  readonly alive: () => boolean;
+  /** Decodes an image off the owner thread (decoders.ts). */
+  readonly decode: (request: DecodeRequest) => Promise<HostReply>;
+}
+
+const models = new Map<string, Promise<EngineChoice>>();
+const handles: EngineChoice[] = [];
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function asBytes(data: TensorData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+}
+
+function fromBytes(bytes: Uint8Array, dtype: string): TensorData {
+  const copy = bytes.slice();
+  if (dtype === 'float32') return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  if (dtype === 'int32') return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
+  return copy;
+}
+
+class RunEnded extends TfliteFnError {
+  constructor() {
+    super(504, 'program_timeout', 'the run ended before this call finished', { expose: true });
+  }
+}
+
+function stillAlive(run: RunContext): void {
+  if (!run.alive() || Date.now() >= run.deadline) throw new RunEnded();
+}
+
+async function compile(
+  request: Extract<HostRequest, { op: 'compile' }>,
+  run: RunContext,
+): Promise<HostReply> {
+  let model = models.get(request.sha256);
+  if (!model) {
+    if (!request.model) return { ok: false, error: 'model not seen yet', unknown: true };
+    if (sha256(request.model) !== request.sha256)
+      return { ok: false, error: 'the model bytes do not match their sha256' };
+    // The engine the deployment selected: a program embedding a model that set-up converted
+    // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
+    model = compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
+    models.set(request.sha256, model);
+    const key = request.sha256;
+    model.catch(() => models.delete(key));
+  }
+  const choice = await model;
+  run.engines.push(choice.engine);
+  let handle = handles.indexOf(choice);
+  if (handle < 0) handle = handles.push(choice) - 1;
+  return { ok: true, handle, inputs: choice.model.inputs, outputs: choice.model.outputs };
+}
+
+export async function answer(request: HostRequest, run: RunContext): Promise<HostReply> {
+  try {
+    stillAlive(run);
+    if (request.op === 'compile') return await compile(request, run);
+    if (request.op === 'run') {
+      const model = handles[request.handle]?.model;
+      if (!model) return { ok: false, error: 'unknown model handle' };
+      const inputs = request.inputs.map((bytes, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
+      const outputs = await model.run(inputs);
+      return { ok: true, outputs: outputs.map(asBytes) };
+    }
+    return await run.decode(request);
+  } catch (error) {
+    return { ok: false, error: toTfliteFnError(error).message };
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Hostile guests too small to need a compiler: WebAssembly modules written out byte by byte
+ * (each is a handful of sections; the comments give the text format).
+ */
+const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  do {
+    let byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+    if (rest > 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest > 0);
+  return out;
+}
+
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const text = (value: string) => [...uleb(value.length), ...new TextEncoder().encode(value)];
+const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const I32 = 0x7f;
+const FUNCREF = 0x70;
+const i32 = (value: number) => [0x41, ...sleb(value)];
+
+interface Parts {
+  /** Function types, as [params, results]. */
+  readonly types: [number[], number[]][];
+  /** wasi_snapshot_preview1 imports: [name, type index]. */
+  readonly imports?: [string, number][];
+  /** Table section entries, already encoded. */
+  readonly tables?: number[][];
+  readonly memoryPages?: number;
+  /** The body of _start (type 0, no locals), without its final `end`. */
+  readonly start: number[];
+  readonly elements?: number[];
+}
+
+/** A wasm32-wasi command: its memory and `_start` exported, `_start` the last function. */
+function command(parts: Parts): Uint8Array {
+  const imports = parts.imports ?? [];
+  const startIndex = imports.length;
+  const code = [0x00, ...parts.start, 0x0b];
+  const bytes = [
+    ...MAGIC,
+    ...section(
+      1,
+      vector(
+        parts.types.map(([params, results]) => [
+          0x60,
+          ...vector(params.map((p) => [p])),
+          ...vector(results.map((r) => [r])),
+        ]),
+      ),
+    ),
+    ...(imports.length > 0
+      ? section(
+          2,
+          vector(
+            imports.map(([name, type]) => [
+              ...text('wasi_snapshot_preview1'),
+              ...text(name),
+              0x00,
+              ...uleb(type),
+            ]),
+          ),
+        )
+      : []),
+    ...section(3, vector([uleb(0)])),
+    ...(parts.tables ? section(4, vector(parts.tables)) : []),
+    ...section(5, vector([[0x00, ...uleb(parts.memoryPages ?? 1)]])),
+    ...section(
+      7,
+      vector([
+        [...text('memory'), 0x02, 0x00],
+        [...text('_start'), 0x00, ...uleb(startIndex)],
+      ]),
+    ),
+    ...(parts.elements ? section(9, parts.elements) : []),
+    ...section(10, vector([[...uleb(code.length), ...code]])),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * (table 0 funcref) (func $_start (loop (br_if 0 (i32.ne (table.grow (ref.null func)
+ * (i32.const 1000000)) (i32.const -1)))) unreachable): grows its table until refused, then
+ * traps. Without a cap in the module, V8 grows it until the host process runs out of heap.
+ */
+export function tableGrower(): Uint8Array {
+  return command({
+    types: [[[], []]],
+    tables: [[FUNCREF, 0x00, 0x00]],
+    start: [
+      0x03,
+      0x40,
+      0xd0,
+      FUNCREF,
+      ...i32(1_000_000),
+      0xfc,
+      0x0f,
+      0x00,
+      ...i32(-1),
+      0x47,
+      0x0d,
+      0x00,
+      0x0b,
+      0x00,
+    ],
+  });
+}
+
+/** `count` tables of `entries` each (V8 accepts 10 million): instantiating them is the attack. */
+export function hugeTables(count: number, entries: number): Uint8Array {
+  return command({
+    types: [[[], []]],
+    tables: Array.from({ length: count }, () => [FUNCREF, 0x00, ...uleb(entries)]),
+    start: [],
+  });
+}
+
+/** A passive element segment of `entries` null references (an array on the host's heap). */
+export function hugeElementSegment(entries: number): Uint8Array {
+  const nulls = Array.from({ length: entries }, () => [0xd0, FUNCREF, 0x0b]);
+  return command({
+    types: [[[], []]],
+    elements: vector([[0x05, FUNCREF, ...vector(nulls)]]),
+    start: [],
+  });
+}
+
+/**
+ * (call $proc_exit (call $<name> ...args)): one WASI call with the given i32 arguments,
+ * its errno as the exit status.
+ */
+export function wasiCall(name: string, args: number[], memoryPages = 1): Uint8Array {
+  const params = args.map(() => I32);
+  return command({
+    types: [
+      [[], []],
+      [params, [I32]],
+      [[I32], []],
+    ],
+    imports: [
+      [name, 1],
+      ['proc_exit', 2],
+    ],
+    memoryPages,
+    start: [...args.flatMap(i32), 0x10, 0x00, 0x10, 0x01],
+  });
+}
