@@ -1,17 +1,35 @@
 /**
  * A pool of worker processes, each with its models loaded, behind a bounded queue.
  *
- * - Full queue: the request is refused at once with 503 + Retry-After, rather than piling up.
- * - A worker that dies (crash, OOM, kill) is replaced; the requests it held are retried once
- *   on another worker (classification has no side effects), else answered with a 503.
- * - A job that takes longer than the timeout is answered with 504.
+ * The pool has a fixed number of slots; each holds one worker (see worker-process.ts for a
+ * worker's states) or waits to start one. What happens on each event:
+ *
+ *   worker ready            → its slot's failure count resets; queued jobs go to it.
+ *   worker gone, was ready  → its jobs are retried once elsewhere; a new worker starts at once.
+ *   worker gone, loading    → a load failure: the slot starts a new worker after a backoff
+ *                             (100 ms, doubling, at most 30 s) and the reason is logged, so a
+ *                             model that never loads is a slow, visible retry, not a crash loop.
+ *   job reply               → the job is answered.
+ *   job deadline            → answered 504 (503 if no worker was ever able to take it); if a
+ *                             worker is running it, that worker is killed and replaced: it would
+ *                             spend its CPU on an answer no one waits for.
+ *   stop()                  → queued jobs get 503, no more workers start, the workers leave.
+ *
+ * Invariants, restored by every event handler before it returns:
+ *   1. Unless stopping, every slot has a live worker or a timer that will start one.
+ *   2. A job is in exactly one place: the queue, one worker's `jobs`, or answered. It is
+ *      answered exactly once, and no later than its deadline (set when it is accepted).
+ *   3. Only ready workers get jobs, at most `perWorker` each, and no job waits in the queue
+ *      while a ready worker has room: #dispatch() runs after everything that makes room.
+ *   4. No job waits for a worker that cannot be expected: with none ready, and none loading
+ *      (or a slot failing to load), queued and new jobs are answered 503 at once, with
+ *      Retry-After until the next start.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import type { Detector } from '../../src/http/app.js';
-import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
+import type { JobMessage, JobResult, ReadyMessage, ReplyMessage, SerializedError } from './protocol.js';
+import { type WorkerExit, WorkerProcess } from './worker-process.js';
 
 export interface PoolOptions {
   readonly workers: number;
@@ -19,27 +37,54 @@ export interface PoolOptions {
   readonly queueSize: number;
   /** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
   readonly perWorker?: number;
+  /** Each job's deadline, from when it is accepted (waiting in the queue counts). */
   readonly jobTimeoutMs: number;
   /** Environment for the workers (models to preload, threads, limits). */
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (event: Record<string, unknown>) => void;
 }
 
+/** What /readyz says: ready (some worker can take work), loading, or unavailable (failing). */
+export type Readiness = 'ready' | 'loading' | 'unavailable';
+
 interface Job {
   readonly message: JobMessage;
   readonly resolve: (result: JobResult) => void;
   readonly reject: (error: TfliteFnError) => void;
+  /** Times it was sent to a worker: a job whose worker dies under it is retried once. */
   attempts: number;
-  timer?: NodeJS.Timeout;
+  /** The worker running it; undefined while it waits in the queue (or once answered). */
+  holder: Worker | undefined;
+  deadline: NodeJS.Timeout | undefined;
 }
 
-interface Worker {
-  readonly process: ChildProcess;
-  ready: boolean;
-  readonly jobs: Map<number, Job>;
+type Worker = WorkerProcess<Job>;
+
+interface Slot {
+  worker: Worker | undefined;
+  /** Load failures in a row; sets the backoff before the next start. */
+  failures: number;
+  /** Set while the slot waits out its backoff. */
+  restart: NodeJS.Timeout | undefined;
+  restartAt: number;
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
+/** start()'s promise, settled by whichever event ends start-up. */
+interface StartUp {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 30_000;
+/** How long stop() lets a worker leave by itself before killing it. */
+const STOP_GRACE_MS = 5_000;
+
+/** The wait before the next start after `failures` load failures in a row. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1));
+}
 
 function rebuild(error: SerializedError): TfliteFnError {
   return new TfliteFnError(error.status, error.code, error.message, { expose: error.expose });
@@ -47,16 +92,34 @@ function rebuild(error: SerializedError): TfliteFnError {
 
 export class WorkerPool {
   readonly #options: Required<Omit<PoolOptions, 'env' | 'log'>> & Pick<PoolOptions, 'env' | 'log'>;
-  readonly #workers = new Set<Worker>();
+  readonly #slots: Slot[];
   readonly #queue: Job[] = [];
   #nextId = 1;
   #stopping = false;
+  /** Set once every slot has had a ready worker at the same time: the end of start-up. */
+  #reachedFullStrength = false;
+  readonly #started: StartUp;
   /** Per model: the latest load and warm-up time a worker reported, for /metrics. */
   readonly modelLoadMs = new Map<string, number>();
+  /** Which engine each preloaded model runs on (as the workers reported it), for the logs. */
+  readonly engines = new Map<string, { engine: string; reason: string }>();
+  /** Workers started to replace one that went (for any reason), for /metrics. */
   restarts = 0;
 
   constructor(options: PoolOptions) {
     this.#options = { perWorker: 2, ...options };
+    this.#slots = Array.from({ length: options.workers }, () => ({
+      worker: undefined,
+      failures: 0,
+      restart: undefined,
+      restartAt: 0,
+    }));
+    let settle!: Pick<StartUp, 'resolve' | 'reject'>;
+    const promise = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    promise.catch(() => undefined); // start()'s caller handles it; no unhandled rejection
+    this.#started = { promise, ...settle };
   }
 
   get queueDepth(): number {
@@ -64,124 +127,245 @@ export class WorkerPool {
   }
 
   get inFlight(): number {
-    let count = 0;
-    for (const worker of this.#workers) count += worker.jobs.size;
-    return count;
+    return this.#live().reduce((count, worker) => count + worker.jobs.size, 0);
   }
 
-  /** Which engine each preloaded model runs on (as the workers reported it), for the logs. */
-  readonly engines = new Map<string, { engine: string; reason: string }>();
-
   get readyWorkers(): number {
-    return [...this.#workers].filter((worker) => worker.ready).length;
+    return this.#live().filter((worker) => worker.state === 'ready').length;
   }
 
   get size(): number {
     return this.#options.workers;
   }
 
-  /** PIDs of the worker processes (for operators, and the tests that kill one). */
+  /** PIDs of the live worker processes, loading ones too (for operators, and the tests that kill one). */
   get pids(): number[] {
-    return [...this.#workers].map((worker) => worker.process.pid ?? 0);
+    return this.#live().map((worker) => worker.pid ?? 0);
   }
 
-  /** Starts every worker; resolves once all have loaded and warmed their models. */
-  async start(): Promise<void> {
-    await Promise.all(Array.from({ length: this.#options.workers }, () => this.#spawn()));
+  /**
+   * Ready once start-up has filled every slot, and for as long as at least one worker can take
+   * work; a pool with no usable worker is not ready, whatever it was before.
+   */
+  get readiness(): Readiness {
+    if (this.#stopping) return 'unavailable';
+    if (this.#reachedFullStrength && this.readyWorkers > 0) return 'ready';
+    return this.#canTakeWork() ? 'loading' : 'unavailable';
   }
 
-  #spawn(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = fork(WORKER_SCRIPT, [], {
-        serialization: 'advanced',
-        env: { TFLITE_FN_THREADS: '1', ...process.env, ...this.#options.env },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const worker: Worker = { process: child, ready: false, jobs: new Map() };
-      this.#workers.add(worker);
-      child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ready') {
-          worker.ready = true;
-          for (const [model, ms] of Object.entries(message.loadMs)) {
-            this.modelLoadMs.set(model, ms + (message.warmUpMs[model] ?? 0));
-          }
-          for (const [model, choice] of Object.entries(message.engines)) this.engines.set(model, choice);
-          resolve();
-          this.#dispatch();
-        } else if (message.type === 'failed') {
-          reject(rebuild(message.error));
-        } else {
-          const job = worker.jobs.get(message.id);
-          if (!job) return; // answered already (timed out)
-          worker.jobs.delete(message.id);
-          clearTimeout(job.timer);
-          if (message.type === 'result') job.resolve(message.result);
-          else job.reject(rebuild(message.error));
-          this.#dispatch();
-        }
-      });
-      child.on('exit', (code, signal) => this.#onExit(worker, code, signal, reject));
+  /**
+   * Starts every worker. Resolves once all have loaded and warmed their models; rejects on the
+   * first worker that cannot load them (the pool keeps retrying, with backoff, until stop()).
+   */
+  start(): Promise<void> {
+    this.#slots.forEach((slot, index) => {
+      this.#startWorker(slot, index);
     });
+    return this.#started.promise;
   }
 
-  #onExit(
-    worker: Worker,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-    rejectStart: (e: Error) => void,
-  ): void {
-    this.#workers.delete(worker);
-    const wasReady = worker.ready;
-    if (!wasReady)
-      rejectStart(
-        new TfliteFnError(500, 'worker_failed', `a worker exited while loading models (${signal ?? code})`),
+  #live(): Worker[] {
+    return this.#slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+  }
+
+  /**
+   * Whether a job accepted now can expect a worker: one is ready, or one is loading and no
+   * slot is failing to load (a model that failed once will most likely fail again; a client is
+   * better served by a 503 now than by one at its deadline).
+   */
+  #canTakeWork(): boolean {
+    if (this.readyWorkers > 0) return true;
+    const loading = this.#live().some((worker) => worker.state === 'loading');
+    return loading && this.#slots.every((slot) => slot.failures === 0);
+  }
+
+  #startWorker(slot: Slot, index: number): void {
+    slot.restart = undefined;
+    try {
+      slot.worker = new WorkerProcess<Job>(
+        index,
+        { TFLITE_FN_THREADS: '1', ...process.env, ...this.#options.env },
+        {
+          ready: (worker, message) => this.#onReady(worker, message),
+          reply: (worker, message) => this.#onReply(worker, message),
+          gone: (worker, exit) => this.#onGone(worker, exit),
+        },
       );
-    // Requests the worker held go back to the front of the queue, once.
-    const orphans = [...worker.jobs.values()];
-    for (const job of orphans.reverse()) {
-      clearTimeout(job.timer);
-      if (job.attempts < 2 && !this.#stopping) this.#queue.unshift(job);
-      else
-        job.reject(
-          new UnavailableError('worker_crashed', 'the worker handling this request stopped; retry', 1),
-        );
+      this.#options.log?.({ msg: 'worker starting', slot: index, pid: slot.worker.pid });
+    } catch (error) {
+      // fork() throws only on bad arguments or when the system refuses a process: retry later.
+      slot.worker = undefined;
+      this.#scheduleRestart(slot, index, { spawnError: error as Error });
     }
+  }
+
+  #onReady(worker: Worker, message: ReadyMessage): void {
+    const slot = this.#slots[worker.slot] as Slot;
+    const replacement = slot.failures > 0 || this.#reachedFullStrength;
+    slot.failures = 0;
+    for (const [model, ms] of Object.entries(message.loadMs)) {
+      this.modelLoadMs.set(model, ms + (message.warmUpMs[model] ?? 0));
+    }
+    for (const [model, choice] of Object.entries(message.engines)) this.engines.set(model, choice);
+    if (replacement) this.#options.log?.({ msg: 'worker ready', slot: worker.slot, pid: worker.pid });
+    if (!this.#reachedFullStrength && this.readyWorkers === this.size) {
+      this.#reachedFullStrength = true;
+      this.#started.resolve();
+    }
+    this.#dispatch();
+  }
+
+  #onReply(worker: Worker, message: ReplyMessage): void {
+    const job = worker.jobs.get(message.id);
+    if (!job) return; // answered already (its deadline passed)
+    worker.jobs.delete(message.id);
+    if (message.type === 'result') this.#answer(job, { result: message.result });
+    else this.#answer(job, { error: rebuild(message.error) });
+    this.#dispatch();
+  }
+
+  #onGone(worker: Worker, exit: WorkerExit): void {
+    const slot = this.#slots[worker.slot] as Slot;
+    if (slot.worker === worker) slot.worker = undefined;
+    this.#takeBack(worker);
     if (this.#stopping) return;
-    this.#options.log?.({
-      level: 'warn',
-      msg: 'worker exited; starting a new one',
-      pid: worker.process.pid,
-      code,
-      signal,
-      retried: orphans.length,
-    });
-    if (wasReady) {
+    if (exit.from === 'loading') {
+      this.#scheduleRestart(slot, worker.slot, exit, worker.pid);
+    } else {
+      this.#options.log?.({
+        level: 'warn',
+        msg: 'worker exited; starting a new one',
+        slot: worker.slot,
+        pid: worker.pid,
+        code: exit.code,
+        signal: exit.signal,
+      });
       this.restarts++;
-      this.#spawn().catch((error: unknown) =>
-        this.#options.log?.({ level: 'error', msg: 'replacement worker failed', error: String(error) }),
+      this.#startWorker(slot, worker.slot);
+    }
+    if (!this.#canTakeWork()) this.#refuseQueued();
+    this.#dispatch();
+  }
+
+  /** A worker failed to load: log why, and start the next one after the backoff. */
+  #scheduleRestart(
+    slot: Slot,
+    index: number,
+    exit: Partial<WorkerExit>,
+    pid: number | undefined = undefined,
+  ): void {
+    slot.failures++;
+    const delay = retryDelayMs(slot.failures);
+    const reason = exit.loadError?.message ?? exit.spawnError?.message;
+    this.#options.log?.({
+      level: exit.loadError || exit.spawnError ? 'error' : 'warn',
+      msg: reason ? `worker could not load its models: ${reason}` : 'worker exited while loading its models',
+      slot: index,
+      pid,
+      code: exit.code,
+      signal: exit.signal,
+      failuresInARow: slot.failures,
+      retryInMs: delay,
+    });
+    // Start-up fails loudly when a model cannot load; a worker killed while loading is not
+    // a reason to give up, and its replacement is on its way.
+    if (reason && !this.#reachedFullStrength) {
+      this.#started.reject(
+        new TfliteFnError(500, 'worker_failed', `a worker could not load its models: ${reason}`),
       );
+    }
+    this.restarts++;
+    slot.restartAt = Date.now() + delay;
+    slot.restart = setTimeout(() => this.#startWorker(slot, index), delay);
+  }
+
+  /** The jobs a worker held (it went, or is being killed) go back to the queue's front, once. */
+  #takeBack(worker: Worker): void {
+    const jobs = [...worker.jobs.values()];
+    worker.jobs.clear();
+    for (const job of jobs.reverse()) {
+      job.holder = undefined;
+      if (this.#stopping) {
+        this.#answer(job, { error: new UnavailableError('shutting_down', 'the server is shutting down', 5) });
+      } else if (job.attempts < 2) {
+        this.#queue.unshift(job);
+      } else {
+        this.#answer(job, {
+          error: new UnavailableError('worker_crashed', 'the worker handling this request stopped; retry', 1),
+        });
+      }
     }
   }
 
+  #unavailable(): UnavailableError {
+    const next = Math.min(...this.#slots.map((slot) => (slot.restart ? slot.restartAt : Infinity)));
+    const seconds = Number.isFinite(next) ? Math.ceil((next - Date.now()) / 1000) : 1;
+    return new UnavailableError(
+      'no_workers',
+      'no worker is able to classify right now (their models are loading or failing to load); retry shortly',
+      Math.max(1, seconds),
+    );
+  }
+
+  /** No worker can be expected: queued jobs are answered now, not at their deadlines. */
+  #refuseQueued(): void {
+    const error = this.#unavailable();
+    for (const job of this.#queue.splice(0)) this.#answer(job, { error });
+  }
+
+  #onDeadline(job: Job): void {
+    const worker = job.holder;
+    const timeout = new TfliteFnError(
+      504,
+      'timeout',
+      `the request took longer than ${this.#options.jobTimeoutMs} ms`,
+    );
+    if (worker) {
+      worker.jobs.delete(job.message.id);
+      this.#answer(job, { error: timeout });
+      this.#options.log?.({
+        level: 'warn',
+        msg: 'a request passed its deadline; stopping its worker and starting a new one',
+        slot: worker.slot,
+        pid: worker.pid,
+        timeoutMs: this.#options.jobTimeoutMs,
+      });
+      // Its other jobs are innocent: they go to another worker now, not after the exit.
+      this.#takeBack(worker);
+      worker.kill();
+    } else {
+      const at = this.#queue.indexOf(job);
+      if (at >= 0) this.#queue.splice(at, 1);
+      // A job that never reached a worker because none was usable is told so (503); one that
+      // ran, or waited behind others, ran out of time (504).
+      const neverServable = job.attempts === 0 && this.readyWorkers === 0;
+      this.#answer(job, { error: neverServable ? this.#unavailable() : timeout });
+    }
+    this.#dispatch();
+  }
+
+  #answer(job: Job, outcome: { result: JobResult } | { error: TfliteFnError }): void {
+    clearTimeout(job.deadline);
+    job.deadline = undefined;
+    job.holder = undefined;
+    if ('result' in outcome) job.resolve(outcome.result);
+    else job.reject(outcome.error);
+  }
+
+  /** Sends queued jobs to ready workers with room, the least busy first. */
   #dispatch(): void {
-    for (const worker of this.#workers) {
-      while (worker.ready && worker.jobs.size < this.#options.perWorker && this.#queue.length > 0) {
-        const job = this.#queue.shift() as Job;
-        job.attempts++;
-        const id = job.message.id;
-        worker.jobs.set(id, job);
-        job.timer = setTimeout(() => {
-          if (!worker.jobs.delete(id)) return;
-          job.reject(
-            new TfliteFnError(
-              504,
-              'timeout',
-              `the request took longer than ${this.#options.jobTimeoutMs} ms`,
-            ),
-          );
-        }, this.#options.jobTimeoutMs);
-        worker.process.send(job.message);
+    while (this.#queue.length > 0) {
+      let target: Worker | undefined;
+      for (const worker of this.#live()) {
+        if (worker.state !== 'ready' || worker.jobs.size >= this.#options.perWorker) continue;
+        if (!target || worker.jobs.size < target.jobs.size) target = worker;
       }
+      if (!target) return;
+      const job = this.#queue.shift() as Job;
+      job.attempts++;
+      job.holder = target;
+      target.jobs.set(job.message.id, job);
+      target.send(job.message);
     }
   }
 
@@ -189,19 +373,25 @@ export class WorkerPool {
     if (this.#stopping) {
       return Promise.reject(new UnavailableError('shutting_down', 'the server is shutting down', 5));
     }
-    if (this.#queue.length >= this.#options.queueSize) {
-      const waiting = this.#queue.length;
-      return Promise.reject(
-        new UnavailableError(
-          'overloaded',
-          `the server is busy (${waiting} requests waiting); retry shortly`,
-          1,
-        ),
-      );
-    }
+    if (!this.#canTakeWork()) return Promise.reject(this.#unavailable());
     return new Promise((resolve, reject) => {
-      this.#queue.push({ message, resolve, reject, attempts: 0 });
+      const job: Job = { message, resolve, reject, attempts: 0, holder: undefined, deadline: undefined };
+      this.#queue.push(job);
       this.#dispatch();
+      // Room on a worker or in the queue; otherwise refused now rather than piling up.
+      if (this.#queue.length > this.#options.queueSize) {
+        this.#queue.pop();
+        const waiting = this.#queue.length;
+        reject(
+          new UnavailableError(
+            'overloaded',
+            `the server is busy (${waiting} requests waiting); retry shortly`,
+            1,
+          ),
+        );
+        return;
+      }
+      job.deadline = setTimeout(() => this.#onDeadline(job), this.#options.jobTimeoutMs);
     });
   }
 
@@ -228,17 +418,13 @@ export class WorkerPool {
     return (await this.#submit(message)) as Awaited<ReturnType<Detector>>;
   };
 
-  /** Stops the workers. Call after in-flight requests have been answered. */
+  /** Stops the workers and starts no more. Call after in-flight requests have been answered. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    const exits = [...this.#workers].map(
-      (worker) =>
-        new Promise<void>((resolve) => {
-          if (worker.process.exitCode !== null) return resolve();
-          worker.process.once('exit', () => resolve());
-          worker.process.disconnect();
-        }),
-    );
-    await Promise.all(exits);
+    for (const slot of this.#slots) clearTimeout(slot.restart);
+    const shuttingDown = new UnavailableError('shutting_down', 'the server is shutting down', 5);
+    for (const job of this.#queue.splice(0)) this.#answer(job, { error: shuttingDown });
+    this.#started.reject(new TfliteFnError(503, 'shutting_down', 'the pool was stopped while starting'));
+    await Promise.all(this.#live().map((worker) => worker.stop(STOP_GRACE_MS)));
   }
 }

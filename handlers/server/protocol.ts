@@ -30,14 +30,27 @@ export interface SerializedError {
   readonly expose: boolean;
 }
 
-export type WorkerMessage =
-  | {
-      readonly type: 'ready';
-      readonly loadMs: Record<string, number>;
-      readonly warmUpMs: Record<string, number>;
-      /** Which engine each preloaded model runs on, and why. */
-      readonly engines: Record<string, { readonly engine: string; readonly reason: string }>;
-    }
-  | { readonly type: 'failed'; readonly error: SerializedError }
+/** A worker's first message once its models are loaded and warmed: it now takes jobs. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly loadMs: Record<string, number>;
+  readonly warmUpMs: Record<string, number>;
+  /** Which engine each preloaded model runs on, and why. */
+  readonly engines: Record<string, { readonly engine: string; readonly reason: string }>;
+}
+
+/**
+ * Sent instead of 'ready' when the models cannot be loaded; the worker exits right after,
+ * once the message is written, so the server can say why.
+ */
+export interface FailedMessage {
+  readonly type: 'failed';
+  readonly error: SerializedError;
+}
+
+/** The answer to one job, matched by its id. */
+export type ReplyMessage =
   | { readonly type: 'result'; readonly id: number; readonly result: JobResult }
   | { readonly type: 'error'; readonly id: number; readonly error: SerializedError };
+
+export type WorkerMessage = ReadyMessage | FailedMessage | ReplyMessage;

@@ -53,7 +53,6 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   });
   const metrics = new Metrics();
   const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
-  let isReady = false;
   let draining = false;
   let inFlight = 0;
   /** Requests whose headers arrived before SIGTERM: they are in flight and get answered. */
@@ -95,10 +94,11 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   };
   const serverRoutes: Record<ServerRouteId, RouteHandler> = {
     demo: (c) => c.html(DEMO_PAGE),
-    readyz: (c) =>
-      isReady && !draining
-        ? c.json({ status: 'ready', workers: pool.readyWorkers })
-        : c.json({ status: draining ? 'draining' : 'loading', workers: pool.readyWorkers }, 503),
+    // The pool's readiness, not start-up's: a pool whose workers all died is not ready.
+    readyz: (c) => {
+      const status = draining ? 'draining' : pool.readiness;
+      return c.json({ status, workers: pool.readyWorkers }, status === 'ready' ? 200 : 503);
+    },
     metrics: (c) =>
       c.text(
         metrics.render({
@@ -161,7 +161,6 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   log({ msg: 'listening', url, config: describeConfig(config) });
 
   const ready = pool.start().then(() => {
-    isReady = true;
     log({
       msg: 'ready',
       readyMs: Math.round(performance.now() - started),

@@ -9,10 +9,16 @@ import { detectHere } from '../../src/http/app.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
 
-function send(message: WorkerMessage): void {
+// The server going away (crash, kill -9, stop) closes the IPC channel: leave with it. Listened
+// for before loading, so a worker told to stop while it loads does not finish loading first.
+process.on('disconnect', () => process.exit(0));
+
+/** Sends a message; `then` runs once it is written (or could not be: the server is gone). */
+function send(message: WorkerMessage, then: () => void = () => undefined): void {
   // The server may be gone (shutting down, killed): then there is no one to tell, and an
   // EPIPE must not turn into an unhandled 'error' event.
-  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
+  if (process.connected && process.send) process.send(message, undefined, undefined, then);
+  else then();
 }
 
 function serialize(error: unknown): SerializedError {
@@ -33,19 +39,25 @@ const ids = preload.includes('all')
       .map((e) => e.id)
   : preload;
 
-try {
-  const loaded = await Promise.all(ids.map((id) => catalog.load(id)));
-  send({
-    type: 'ready',
-    loadMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.loadMs])),
-    warmUpMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.warmUpMs])),
-    engines: Object.fromEntries(
-      loaded.map((m) => [m.descriptor.id, { engine: m.engineName, reason: m.engineReason }]),
-    ),
-  });
-} catch (error) {
-  send({ type: 'failed', error: serialize(error) });
-  process.exit(1);
+/** Loads and warms the models, then says 'ready'; or says why not and exits. */
+async function load(): Promise<boolean> {
+  try {
+    const loaded = await Promise.all(ids.map((id) => catalog.load(id)));
+    send({
+      type: 'ready',
+      loadMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.loadMs])),
+      warmUpMs: Object.fromEntries(loaded.map((m) => [m.descriptor.id, m.warmUpMs])),
+      engines: Object.fromEntries(
+        loaded.map((m) => [m.descriptor.id, { engine: m.engineName, reason: m.engineReason }]),
+      ),
+    });
+    return true;
+  } catch (error) {
+    // Exit only once the reason is written: exiting at once can drop it, and the operator
+    // would see a worker die without knowing why.
+    send({ type: 'failed', error: serialize(error) }, () => process.exit(1));
+    return false;
+  }
 }
 
 function run(message: JobMessage): Promise<JobResult> {
@@ -53,11 +65,11 @@ function run(message: JobMessage): Promise<JobResult> {
   return detectHere(message.image, { ...message.options, catalog });
 }
 
-process.on('message', (message: JobMessage) => {
-  run(message).then(
-    (result) => send({ type: 'result', id: message.id, result }),
-    (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
-  );
-});
-// The server going away (crash, kill -9) closes the IPC channel: leave with it.
-process.on('disconnect', () => process.exit(0));
+if (await load()) {
+  process.on('message', (message: JobMessage) => {
+    run(message).then(
+      (result) => send({ type: 'result', id: message.id, result }),
+      (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
+    );
+  });
+}
