@@ -160,21 +160,29 @@ describe('server worker pool: kills', () => {
 describe('server worker pool: deadlines', () => {
   it('answers a stuck job 504, recycles its worker, and serves the queued request with no new arrival', async () => {
     const logs: LogLine[] = [];
-    const timeoutMs = 8000;
+    // The queued request waits for the stuck worker's replacement to load: it is sent 1 s
+    // before the stuck jobs' deadline, so the replacement has 9 s to load (~0.3 s when quiet).
+    const timeoutMs = 10_000;
     const server = await start({ workers: '1', timeout: String(timeoutMs) }, logs);
     const [stuck] = server.pool.pids as [number];
     try {
       process.kill(stuck, 'SIGSTOP'); // a job that never ends, on any machine
+      let hungAnswered = false;
       const hung = [classify(server.url), classify(server.url)]; // both go to the stuck worker
+      void Promise.race(hung).then(() => {
+        hungAnswered = true;
+      });
       await until('both jobs are on the stuck worker', () => server.pool.inFlight === 2);
-      // Half a deadline later, a request that must wait in the queue behind them.
-      await sleep(timeoutMs / 2);
+      await sleep(timeoutMs - 1000);
       const queuedRequest = classify(server.url);
       await until('it is queued', () => server.pool.queueDepth === 1);
+      assert.ok(!hungAnswered, 'it was queued before the stuck jobs timed out');
 
       for (const answer of await Promise.all(hung)) {
         assert.equal(answer.status, 504, answer.body);
-        assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'timeout');
+        assert.deepEqual(JSON.parse(answer.body), {
+          error: { code: 'timeout', message: `the request took longer than ${timeoutMs} ms` },
+        });
         assert.ok(answer.ms < timeoutMs + 5000, `answered by its deadline: ${answer.ms} ms`);
       }
       // Nothing else is sent: the freed capacity alone must move the queue.

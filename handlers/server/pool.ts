@@ -319,6 +319,7 @@ export class WorkerPool {
       504,
       'timeout',
       `the request took longer than ${this.#options.jobTimeoutMs} ms`,
+      { expose: true }, // says only what the client's own request did
     );
     if (worker) {
       worker.jobs.delete(job.message.id);
