@@ -5,7 +5,9 @@
  */
 import { once } from 'node:events';
 import { crc32, createDeflate } from 'node:zlib';
+import { ByteBuffer } from 'flatbuffers';
 import sharp from 'sharp';
+import { BuiltinOperator, readTfliteModel } from '../src/convert/tflite-schema.js';
 import { jpegSegments } from '../src/image/jpeg-structure.js';
 
 const SOS = 0xda;
@@ -204,4 +206,33 @@ export async function manyChunkPng(count: number): Promise<Buffer> {
     ...Array.from({ length: count }, () => text),
     plain.subarray(ihdrEnd),
   ]);
+}
+
+/**
+ * A copy of a .tflite model whose first DEQUANTIZE output claims `dimension` in its first
+ * axis: a converter that trusts shapes would allocate dimension x the rest. The shape vector
+ * is patched in place, so the file stays the same size.
+ */
+export function tfliteWithHugeDequantizeOutput(model: Uint8Array, dimension: number): Buffer {
+  const parsed = readTfliteModel(model, 'model');
+  const codes = parsed.operatorCodes.map((code) => code.builtinCode);
+  const graph = parsed.subgraphs[0];
+  const op = graph?.operators.find((o) => codes[o.opcodeIndex] === BuiltinOperator.DEQUANTIZE);
+  const tensor = op?.outputs[0];
+  if (tensor === undefined) throw new Error('the model has no DEQUANTIZE operator');
+  const bb = new ByteBuffer(model);
+  // FlatBuffer walk: field `id` of the table at `table` sits at vtable offset 4 + 2 * id.
+  const field = (table: number, id: number) => {
+    const offset = bb.__offset(table, 4 + 2 * id);
+    if (!offset) throw new Error(`missing field ${id}`);
+    return table + offset;
+  };
+  const element = (vectorField: number, index: number) => bb.__indirect(bb.__vector(vectorField) + 4 * index);
+  const root = bb.readUint32(0);
+  const subgraph = element(field(root, 2), 0);
+  const tensorTable = element(field(subgraph, 0), tensor);
+  const shape = bb.__vector(field(tensorTable, 0));
+  const copy = Buffer.from(model);
+  copy.writeInt32LE(dimension, shape);
+  return copy;
 }
