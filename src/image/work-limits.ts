@@ -5,9 +5,9 @@
 
 /**
  * Scans x pixels a JPEG may ask for. A progressive decoder walks every block once per scan;
- * 2^31 is 32 passes over a 64 MP photo (about half a second here), three times what
- * libjpeg's and mozjpeg's progressive scripts write (~10 scans). A 228 KB file with 883
- * scans of a 64 MP frame asked for 56 G and took 38 s.
+ * 2^31 is 33 passes over a 64 MP photo, three times what libjpeg's and mozjpeg's progressive
+ * scripts write (~10 scans): about 1 s of CPU for the worst file it lets through (bench/
+ * input-cost.ts). A 228 KB file with 883 scans of a 64 MP frame asked for 56 G and took 38 s.
  */
 export const JPEG_SCAN_PIXEL_BUDGET = 2 ** 31;
 
