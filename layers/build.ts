@@ -11,8 +11,9 @@
  *   build/layers/tflite-fn-layer-<arch>.zip
  *
  * Then it unzips the zip into a stand-in /opt and, for the machine's own architecture, runs
- * the function's handler.cjs from an empty task folder with NODE_PATH pointing into it, as
- * Lambda does: a classification of grace_hopper.jpg must come back. For the other
+ * the function package (handler.mjs) from an empty task folder with NODE_PATH pointing into
+ * it, under a runtime polling a local Runtime API as Lambda does (smoke.ts): a classification
+ * of grace_hopper.jpg must come back. For the other
  * architecture it checks the native binaries are built for it (ELF machine field).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,6 +37,8 @@ import { ModelCatalog } from '../src/model/catalog.js';
 import { filesOf } from '../src/model/descriptor.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
+import { FUNCTION_FILES } from './function-package.js';
+import { RIC_VARIABLE, realRuntimeClient } from './lambda-run.js';
 
 export type LambdaArch = 'x86_64' | 'arm64';
 const NPM_CPU: Record<LambdaArch, string> = { x86_64: 'x64', arm64: 'arm64' };
@@ -233,17 +236,22 @@ export function unzipLayer(zip: string, opt: string): string {
 }
 
 /**
- * A Lambda task folder holding only the function package (handler.cjs) and nothing that could
- * resolve tflite-fn except NODE_PATH.
+ * A Lambda task folder holding only the function package (at the paths the zip has it) and
+ * nothing that could resolve tflite-fn except NODE_PATH.
  */
 export function functionTaskDir(dir: string): string {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(root, 'handlers', 'aws-lambda', 'handler.cjs'), join(dir, 'index.cjs'));
+  for (const file of FUNCTION_FILES) {
+    mkdirSync(join(dir, dirname(file)), { recursive: true });
+    copyFileSync(join(root, file), join(dir, file));
+  }
   return dir;
 }
 
-/** Runs layers/smoke.js in a fresh process as Lambda would: NODE_PATH=<opt>/nodejs/node_modules. */
+/**
+ * Runs layers/smoke.js in a fresh process as Lambda would: NODE_PATH=<opt>/nodejs/node_modules,
+ * no HOME (only the temporary folder is writable there). The output ends with smoke's report.
+ */
 export function smokeTest(
   layerModules: string,
   taskDir: string,
@@ -251,18 +259,17 @@ export function smokeTest(
 ): { ok: boolean; output: string } {
   const smoke = join(root, 'dist', 'layers', 'smoke.js');
   const photo = join(root, '.cache', 'samples', 'grace_hopper.jpg');
-  const result = spawnSync(process.execPath, [smoke, join(taskDir, 'index.cjs'), photo], {
+  const result = spawnSync(process.execPath, [smoke, taskDir, photo], {
     cwd: taskDir,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_PATH: layerModules,
-      LAMBDA_TASK_ROOT: taskDir,
-      HOME: taskDir,
+      ...(realRuntimeClient() ? { [RIC_VARIABLE]: realRuntimeClient() as string } : {}),
       ...extraEnv,
     },
     encoding: 'utf8',
   });
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };
+  return { ok: result.status === 0, output: `${result.stderr}${result.stdout}`.trim() };
 }
 
 function mb(bytes: number): string {

@@ -1,9 +1,23 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { handler } from '../handlers/aws-lambda/index.js';
 import { buildLambdaEvent, LAMBDA_EVENT_KINDS, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
+import { FUNCTION_ENTRY, FUNCTION_FILES, FUNCTION_HANDLER } from '../layers/function-package.js';
+import { type FunctionRun, realRuntimeClient, runLambdaFunction } from '../layers/lambda-run.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import type { Classification } from '../src/index.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -57,5 +71,138 @@ describe('AWS Lambda: direct invocation', () => {
     assert.deepEqual([result.status, result.error.code], [415, 'unsupported_image']);
     const bad = (await handler({ image: '%%%' } as never)) as { status: number; error: { code: string } };
     assert.deepEqual([bad.status, bad.error.code], [400, 'bad_base64']);
+  });
+});
+
+/** The file of the function package Lambda loads: the ES module. */
+const FUNCTION_SOURCE = join(packageRoot(), FUNCTION_ENTRY);
+/** Lambda runs functions as an unprivileged user; as root, a read-only folder is not. */
+const NOBODY = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+/** Every path under `dir`, for before/after comparisons. */
+function listTree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+describe('AWS Lambda: init loads the model before the first event', () => {
+  it('importing the function package (top-level await) leaves the default model loaded and warm', () => {
+    // A fresh process: after the import, has the catalog's load of the default model settled?
+    // A settled promise's callback runs before the next macrotask; a load still reading files
+    // or building its session cannot.
+    const catalog = pathToFileURL(join(packageRoot(), 'dist', 'src', 'model', 'catalog.js')).href;
+    const script = `
+      await import(${JSON.stringify(pathToFileURL(FUNCTION_SOURCE).href)});
+      const { defaultCatalog } = await import(${JSON.stringify(catalog)});
+      const state = { loadedBeforeImportReturned: false };
+      defaultCatalog().load().then(() => { state.loadedBeforeImportReturned = true; });
+      await new Promise((resolve) => setImmediate(resolve));
+      console.log(JSON.stringify(state));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageRoot(),
+      encoding: 'utf8',
+    });
+    assert.deepEqual(JSON.parse(output.trim().split('\n').pop() as string), {
+      loadedBeforeImportReturned: true,
+    });
+  });
+});
+
+describe('AWS Lambda: the function package under a local Runtime API, HOME read-only, only TMPDIR writable', () => {
+  let base = '';
+  let home = '';
+  let writableTmp = '';
+  let task = '';
+  let run: FunctionRun;
+  const before_ = { home: [] as string[], task: [] as string[], cache: [] as string[] };
+
+  before(async () => {
+    base = mkdtempSync(join(tmpdir(), 'lambda-run-'));
+    chmodSync(base, 0o755);
+    home = join(base, 'home');
+    writableTmp = join(base, 'tmp');
+    task = join(base, 'task');
+    const layerModules = join(base, 'opt', 'nodejs', 'node_modules');
+    mkdirSync(home);
+    mkdirSync(writableTmp);
+    mkdirSync(layerModules, { recursive: true });
+    // As on Lambda: the package comes from the layer on NODE_PATH, not from the task folder.
+    symlinkSync(packageRoot(), join(layerModules, 'tflite-fn'));
+    for (const file of FUNCTION_FILES) {
+      mkdirSync(join(task, dirname(file)), { recursive: true });
+      copyFileSync(join(packageRoot(), file), join(task, file));
+    }
+    chmodSync(home, 0o555);
+    chmodSync(task, 0o555);
+    chmodSync(writableTmp, 0o1777);
+    before_.home = listTree(home);
+    before_.task = listTree(task);
+    before_.cache = listTree(join(packageRoot(), '.cache'));
+    const image = photo('grace_hopper.jpg');
+    const httpEvent = buildLambdaEvent(
+      'api-gateway-v2',
+      {
+        method: 'POST',
+        path: '/classify',
+        query: 'top=2',
+        headers: { 'content-type': 'image/jpeg' },
+        body: image,
+      },
+      fixture('api-gateway-v2'),
+    );
+    run = await runLambdaFunction({
+      taskRoot: task,
+      handler: FUNCTION_HANDLER,
+      events: [
+        httpEvent,
+        { image: image.toString('base64') },
+        { image: Buffer.from('not an image').toString('base64') },
+      ],
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_PATH: layerModules,
+        HOME: home,
+        TMPDIR: writableTmp,
+        TFLITE_FN_THREADS: '1',
+      },
+      ...(realRuntimeClient() ? { ric: realRuntimeClient() as string } : {}),
+      ...NOBODY,
+    });
+  });
+
+  after(() => {
+    if (!base) return;
+    chmodSync(home, 0o755);
+    chmodSync(task, 0o755);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('init ends with a poll for an event, and every event is answered', () => {
+    assert.equal(run.initError, undefined, `${run.stdout}${run.stderr}`);
+    assert.ok(Number.isFinite(run.initMs), 'the runtime asked for an event');
+    assert.equal(run.invocations.length, 3, run.stderr);
+    const [http, direct, bad] = run.invocations.map((invocation) => invocation.response) as [
+      { statusCode: number; body: string; isBase64Encoded: boolean },
+      { label: string },
+      { status: number; error: { code: string } },
+    ];
+    assert.equal(http.statusCode, 200, http.body);
+    const body = http.isBase64Encoded ? Buffer.from(http.body, 'base64').toString('utf8') : http.body;
+    const classification = JSON.parse(body) as { label: string; top: unknown[] };
+    assert.equal(classification.label, 'military uniform');
+    assert.equal(classification.top.length, 2);
+    assert.equal(direct.label, 'military uniform');
+    assert.deepEqual([bad.status, bad.error.code], [415, 'unsupported_image']);
+  });
+
+  it('no onnxruntime warning on stderr, nothing written to HOME, the task folder or the model cache', () => {
+    assert.doesNotMatch(run.stderr, /onnxruntime|telemetry|\[W:/i, run.stderr);
+    assert.deepEqual(listTree(home), before_.home, 'HOME untouched');
+    assert.deepEqual(listTree(task), before_.task, 'task folder untouched');
+    assert.deepEqual(
+      listTree(join(packageRoot(), '.cache')),
+      before_.cache,
+      'model and conversion cache untouched',
+    );
   });
 });

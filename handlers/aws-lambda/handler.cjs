@@ -1,9 +1,7 @@
-// The Lambda function package: this file only. Everything else (the core, sharp, LiteRT, the
-// models) comes from the tflite-fn layer at /opt/nodejs/node_modules.
-//
-// CommonJS on purpose: Lambda puts the layer on NODE_PATH, which require() honours and ESM
-// `import` does not. We resolve the layer's ES module with require.resolve, then import it.
-// Outside Lambda (tests, `serverless invoke local`) the same name resolves to this package.
+// The same function as handler.mjs, for tools that cannot load an ES module with top-level
+// await: Serverless v3's `serverless invoke local` require()s the handler and tries `.cjs`
+// when there is no `.js`. Lambda's runtime tries `.mjs` before `.cjs`, so it never loads this
+// file. CommonJS has no top-level await: here the model loads during the first request.
 const { pathToFileURL } = require('node:url');
 
 const ready = import(pathToFileURL(require.resolve('tflite-fn/aws-lambda')).href).then((lambda) =>

@@ -77,29 +77,43 @@ function tooLargeResponse(event: LambdaEvent): Response {
   return Response.json(error.toJSON(), { status: error.status });
 }
 
-export function createLambdaHandler(options: LambdaHandlerOptions = {}) {
+export type LambdaEntry = LambdaEvent | DirectInvocation;
+
+/** The handler Lambda calls, and when it is ready. */
+export interface LambdaHandler {
+  (event: LambdaEntry, context?: Context): Promise<unknown>;
+  /**
+   * Settles once the core is imported and, with `preload`, the default model is loaded and
+   * warmed. Never rejects: a failure is reported by the first invocation, which retries.
+   */
+  readonly ready: Promise<void>;
+}
+
+export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaHandler {
   // Starting LiteRT first lets V8 compile its wasm on a background thread while the main
   // thread loads sharp's native library and the rest: ~70 ms off a cold start. Only if the
   // default model runs on LiteRT: on the native engine it would only steal the CPU.
   if (options.preload && defaultModelRunsOnLiteRt()) loadLiteRtRuntime().catch(() => undefined);
-  const ready = loadCore().then((core) => {
-    const app = options.app ?? core.createApp({ bodyLimit: BODY_LIMITS.lambda });
-    // A failed preload is not fatal: the first request retries and reports the error itself.
-    if (options.preload)
-      defaultCatalog()
-        .load()
-        .catch(() => undefined);
-    return { http: handle(app), classify: core.classify };
+  const core = loadCore().then((loaded) => {
+    const app = options.app ?? loaded.createApp({ bodyLimit: BODY_LIMITS.lambda });
+    return { http: handle(app), classify: loaded.classify };
   });
-  ready.catch(() => undefined); // reported by the first invocation
+  // Neither failure ends init: a failed import is reported by every invocation, a failed
+  // model load is retried and reported by the first request that needs the model.
+  const ready = core
+    .then(() => (options.preload ? defaultCatalog().load() : undefined))
+    .then(
+      () => undefined,
+      () => undefined,
+    );
 
   // Answers every request with 413, shaped by Hono for the event type that came in.
   const tooLarge = new Hono<{ Bindings: { event: LambdaEvent } }>();
   tooLarge.all('*', (c) => tooLargeResponse(c.env.event));
   const refuse = handle(tooLarge);
 
-  return async (event: LambdaEvent | DirectInvocation, context?: Context) => {
-    const { http, classify } = await ready;
+  const handler = async (event: LambdaEntry, context?: Context) => {
+    const { http, classify } = await core;
     if (isDirectInvocation(event)) {
       try {
         const image = decodeBase64(event.image);
@@ -112,4 +126,17 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}) {
     if (eventBodyBytes(event) > BODY_LIMITS.lambda.maxBytes) return refuse(event, context);
     return http(event, context);
   };
+  return Object.assign(handler, { ready });
+}
+
+/**
+ * The handler once the default model is loaded and warmed. An entry module awaits this at top
+ * level, and Lambda's Node runtime finishes importing the handler module (top-level await
+ * included) before it asks for the first event: the load happens in the init phase, which
+ * runs at full CPU and is not part of any request, instead of inside the first invocation.
+ */
+export async function initLambdaHandler(options: Omit<LambdaHandlerOptions, 'preload'> = {}) {
+  const handler = createLambdaHandler({ ...options, preload: true });
+  await handler.ready;
+  return handler;
 }

@@ -8,6 +8,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
 import { exactInt8Paths, type Int8KernelPath, sessionEntriesFor } from '../util/cpu.js';
+import { prepareOrtEnvironment } from './ort-env.js';
 import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
 import type { CompiledModel, TensorData, TensorInfo } from './types.js';
@@ -18,9 +19,7 @@ let ortModule: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node once per process; a failure is not cached, so a retry tries again. */
 function loadOrt(): Promise<OrtModule> {
-  // ORT's Linux telemetry reads /proc/self/cmdline at the first session and walks it recursively
-  // on the main thread's stack: a long command line (classify of 1000 files) ends in SIGSEGV.
-  process.env.ORT_DISABLE_TELEMETRY = '1';
+  prepareOrtEnvironment();
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
     throw new ModelLoadError(

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildLambdaEvent } from '../../handlers/dev/lambda-events.js';
 import {
@@ -21,6 +21,7 @@ import {
   smokeTest,
   unzipLayer,
 } from '../../layers/build.js';
+import { FUNCTION_FILES, FUNCTION_HANDLER } from '../../layers/function-package.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import { haveClang, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
@@ -117,12 +118,19 @@ describe('Lambda layer', () => {
     });
   }
 
-  it(`${HOST}: the function's handler.cjs runs from an empty task folder with the unzipped layer on NODE_PATH`, () => {
+  it(`${HOST}: the function package runs from an empty task folder with the unzipped layer on NODE_PATH, under a runtime polling a Runtime API`, () => {
     const build = builds.get(HOST) as LayerBuild;
     const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
     const result = smokeTest(opt, functionTaskDir(join(ROOT, 'build', 'layers', `task-${HOST}`)));
     assert.ok(result.ok, result.output);
     assert.match(result.output, /"label":"military uniform","engine":"ort"/);
+    const report = JSON.parse(result.output.split('\n').pop() as string) as {
+      initMs: number;
+      firstInvokeMs: number;
+    };
+    assert.ok(report.initMs > 0 && report.firstInvokeMs > 0, 'init and first invocation measured apart');
+    // No HOME, as on Lambda: onnxruntime must not complain that it cannot write there.
+    assert.doesNotMatch(result.output, /onnxruntime|telemetry/i);
   });
 
   it(`${HOST}: the layer serves a wasm program shipped in the function package (TFLITE_FN_PROGRAM)`, {
@@ -164,8 +172,10 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       const functionZip = join(out, 'classify.zip');
       // The handler, and programs/*.wasm if a test or the user put a program there.
       assert.deepEqual(
-        zipEntries(functionZip).filter((entry) => !/^programs\/[^/]+\.wasm$/.test(entry)),
-        ['handlers/aws-lambda/handler.cjs'],
+        zipEntries(functionZip)
+          .filter((entry) => !/^programs\/[^/]+\.wasm$/.test(entry))
+          .sort(),
+        [...FUNCTION_FILES].sort(),
       );
       assert.ok(statSync(functionZip).size < 1 * MB);
 
@@ -180,7 +190,7 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       assert.deepEqual(fn.Architectures, [layerArch]);
       assert.equal(fn.Runtime, 'nodejs22.x');
       assert.equal(fn.MemorySize, 1769);
-      assert.equal(fn.Handler, 'handlers/aws-lambda/handler.handler');
+      assert.equal(fn.Handler, FUNCTION_HANDLER);
       const layer = template.Resources.TfliteLambdaLayer?.Properties ?? {};
       assert.deepEqual(layer.CompatibleArchitectures, [layerArch]);
       assert.match(JSON.stringify(layer.Content), new RegExp(`tflite-fn-layer-${layerArch}\\.zip`));
@@ -263,7 +273,7 @@ describe('serverless offline (13.9, the v3 line)', {
   let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    // A service folder holding the function package (handler.cjs) and, as Lambda would have on
+    // A service folder holding the function package (handler.mjs) and, as Lambda would have on
     // /opt, the layer's tflite-fn: serverless-offline ignores layers, so it gets a link.
     const opt = join(ROOT, 'build', 'layers', `opt-${HOST}`, 'nodejs', 'node_modules');
     if (!existsSync(join(opt, 'tflite-fn')))
@@ -272,7 +282,7 @@ describe('serverless offline (13.9, the v3 line)', {
         join(ROOT, 'build', 'layers', `opt-${HOST}`),
       );
     const service = mkdtempSync(join(tmpdir(), 'sls-offline-'));
-    copyFileSync(join(ROOT, 'handlers', 'aws-lambda', 'handler.cjs'), join(service, 'handler.cjs'));
+    for (const file of FUNCTION_FILES) copyFileSync(join(ROOT, file), join(service, basename(file)));
     mkdirSync(join(service, 'node_modules'));
     symlinkSync(offlinePlugin, join(service, 'node_modules', 'serverless-offline'));
     symlinkSync(join(opt, 'tflite-fn'), join(service, 'node_modules', 'tflite-fn'));
