@@ -19,12 +19,14 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Builder } from 'flatbuffers';
 import { CONVERTER_VERSION, convertTfliteToOnnx } from '../src/convert/convert.js';
+import { convertAndVerify } from '../src/convert/prepare.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError } from '../src/errors.js';
 import { openImage } from '../src/image/decode.js';
 import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
+import { ModelCatalog } from '../src/index.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
 import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
 
@@ -455,5 +457,130 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
     assert.notEqual(first?.[0]?.buffer, second?.[0]?.buffer);
     model.dispose();
     await assert.rejects(model.run([input]), ModelLoadError);
+  });
+});
+
+/** QUANTIZE -> MEAN over height and width (kept) -> DEQUANTIZE, on `channels` channels. */
+function meanModel(type: number, size: number, channels: number, q: readonly number[]): Uint8Array {
+  const [inScale, inZero, outScale, outZero] = q as [number, number, number, number];
+  return buildTflite({
+    tensors: [
+      { name: 'x', shape: [1, size, size, channels], type: FLOAT32 },
+      {
+        name: 'xq',
+        shape: [1, size, size, channels],
+        type,
+        quant: { scale: [inScale], zeroPoint: [inZero] },
+      },
+      { name: 'axes', shape: [2], type: INT32, data: new Uint8Array(Int32Array.of(1, -2).buffer) },
+      { name: 'yq', shape: [1, 1, 1, channels], type, quant: { scale: [outScale], zeroPoint: [outZero] } },
+      { name: 'y', shape: [1, 1, 1, channels], type: FLOAT32 },
+    ],
+    operators: [
+      { code: 114, inputs: [0], outputs: [1] },
+      // MEAN with ReducerOptions { keep_dims: true }.
+      { code: 40, inputs: [1, 2], outputs: [3], options: { type: 27, ints: [[0, 1, 8]] } },
+      { code: 6, inputs: [3], outputs: [4] },
+    ],
+    inputs: [0],
+    outputs: [4],
+  });
+}
+
+describe('MEAN and the TF2 int8 model, on every int8 path this CPU computes exactly', () => {
+  for (const [name, type, lowest, q] of [
+    ['int8', INT8, -128, [0.015625, -100, 0.0029, 50]],
+    ['uint8', 3, 0, [0.015625, 7, 0.0149, 1]],
+  ] as const) {
+    it(`quantized ${name} MEAN gives LiteRT's output for every sum its 25 inputs can have`, async () => {
+      const [size, channels, scale, zero] = [5, 256, q[0], q[1]];
+      const count = size * size;
+      const model = meanModel(type, size, channels, q);
+      const converted = convertTfliteToOnnx(model, 'mean');
+      assert.deepEqual(converted.ops, ['QUANTIZE', 'MEAN', 'DEQUANTIZE']);
+      const lite = await LiteRtCompiledModelAdapter.compile(model, 'mean');
+      const engines = await Promise.all(
+        exactInt8Paths().map((path) => OrtCompiledModel.compile(converted.onnx, converted, 'mean', 1, path)),
+      );
+      try {
+        const sums = 255 * count + 1;
+        const seen = new Set<number>();
+        for (let first = 0; first < sums; first += channels) {
+          // Channel c holds stored values adding up to lowest * count + first + c: every sum once.
+          // The input scale is a power of two, so both engines quantize these floats exactly.
+          const stored = new Float32Array(count * channels);
+          for (let c = 0; c < channels; c++) {
+            let left = Math.min(first + c, sums - 1);
+            for (let p = 0; p < count; p++) {
+              const step = Math.min(255, left);
+              left -= step;
+              stored[p * channels + c] = (step + lowest - zero) * scale;
+            }
+          }
+          const [want] = (await lite.run([stored])) as [Float32Array];
+          for (const ort of engines) {
+            const [got] = (await ort.run([stored])) as [Float32Array];
+            assert.deepEqual(got, want, `${ort.int8Path}, sums from ${first}`);
+          }
+          for (const value of want) seen.add(value);
+        }
+        assert.ok(seen.size > 200, `the outputs cover ${seen.size} steps`);
+      } finally {
+        lite.dispose();
+        for (const ort of engines) ort.dispose();
+      }
+    });
+  }
+
+  it('a MEAN of a float tensor is ReduceMean; one whose output shape does not fit is refused', async () => {
+    const model = buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 3, 4, 2], type: FLOAT32 },
+        { name: 'axes', shape: [2], type: INT32, data: new Uint8Array(Int32Array.of(2, 1).buffer) },
+        { name: 'y', shape: [1, 2], type: FLOAT32 },
+      ],
+      operators: [{ code: 40, inputs: [0, 1], outputs: [2], options: { type: 27, ints: [[0, 0, 8]] } }],
+      inputs: [0],
+      outputs: [2],
+    });
+    const converted = convertTfliteToOnnx(model, 'float mean');
+    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'float mean', 1);
+    const lite = await LiteRtCompiledModelAdapter.compile(model, 'float mean');
+    const input = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i) * 10);
+    const [[got], [want]] = (await Promise.all([ort.run([input]), lite.run([input])])) as [
+      Float32Array[],
+      Float32Array[],
+    ];
+    assert.equal(got?.length, 2);
+    for (let i = 0; i < 2; i++) assert.ok(Math.abs((got?.[i] as number) - (want?.[i] as number)) < 1e-5);
+    ort.dispose();
+    lite.dispose();
+    const wrong = buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 3, 4, 2], type: FLOAT32 },
+        { name: 'axes', shape: [1], type: INT32, data: new Uint8Array(Int32Array.of(7).buffer) },
+        { name: 'y', shape: [1, 2], type: FLOAT32 },
+      ],
+      operators: [{ code: 40, inputs: [0, 1], outputs: [2], options: { type: 27, ints: [[0, 0, 8]] } }],
+      inputs: [0],
+      outputs: [2],
+    });
+    assert.throws(() => convertTfliteToOnnx(wrong, 'bad mean'), /MEAN axis 7 is outside rank 4/);
+  });
+
+  it('the TF2 MobileNet (int8 per-channel, MEAN) converts and verifies: same top-1, outputs byte-identical to LiteRT on every path', async () => {
+    const catalog = new ModelCatalog({ warmUp: false });
+    const entry = catalog.entry('imagenet-tf2');
+    const tflite = readFileSync(catalog.locate(entry, entry.descriptor.model).path);
+    const report = await convertAndVerify(entry.descriptor, tflite, { force: true });
+    assert.equal(report.ok, true, report.message);
+    assert.ok(report.ops.includes('MEAN'));
+    const summary = report.verification;
+    assert.equal(summary?.photos, 20);
+    assert.equal(summary.top1Agreement, 20);
+    assert.equal(summary.maxQuantizedSteps, 0, 'byte-identical');
+    assert.deepEqual(summary.int8Paths, exactInt8Paths());
+    // Any x86 machine proves the path of CPUs without VNNI, with VNNI or not.
+    if (['x64', 'ia32'].includes(process.arch)) assert.ok(summary.int8Paths?.includes('x86-u8u8'));
   });
 });

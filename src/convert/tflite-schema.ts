@@ -225,6 +225,7 @@ export const BuiltinOperator = {
   SOFTMAX: 25,
   CUSTOM: 32,
   PAD: 34,
+  MEAN: 40,
   QUANTIZE: 114,
   /** Codes below this fit the old one-byte field; above it only `builtin_code` holds them. */
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
@@ -242,6 +243,7 @@ export const BuiltinOptionsType = {
   AddOptions: 11,
   ResizeBilinearOptions: 15,
   ReshapeOptions: 17,
+  ReducerOptions: 27,
 } as const;
 
 export const Padding = { SAME: 0, VALID: 1 } as const;
@@ -580,6 +582,13 @@ export class ConcatenationOptions extends Table {
 export class ActivationOptions extends Table {
   get fusedActivation(): number {
     return this.int8(0);
+  }
+}
+
+/** table ReducerOptions { keep_dims 0 } */
+export class ReducerOptions extends Table {
+  get keepDims(): boolean {
+    return this.bool(0);
   }
 }
 

@@ -47,7 +47,7 @@ export function lowerAdd(ctx: LoweringContext, op: OperatorView): void {
 }
 
 /** Rounds half to even, as lrintf does in the default rounding mode and as QuantizeLinear does. */
-function roundHalfEven(value: number): number {
+export function roundHalfEven(value: number): number {
   const floor = Math.floor(value);
   if (value - floor !== 0.5) return Math.round(value);
   return floor % 2 === 0 ? floor : floor + 1;

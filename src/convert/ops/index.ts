@@ -5,6 +5,7 @@ import { lowerConv2d, lowerDepthwiseConv2d, lowerFullyConnected } from './conv.j
 import { lowerAdd, lowerRelu, lowerRelu6 } from './elementwise.js';
 import { lowerAveragePool2d, lowerMaxPool2d } from './pool.js';
 import { lowerDequantize, lowerQuantize, lowerSoftmax } from './quantize.js';
+import { lowerMean } from './reduce.js';
 import { lowerConcatenation, lowerPad, lowerReshape, lowerResizeBilinear } from './shape.js';
 
 export type Lowering = (ctx: LoweringContext, op: OperatorView) => void;
@@ -18,6 +19,7 @@ export const LOWERINGS: ReadonlyMap<number, Lowering> = new Map<number, Lowering
   [BuiltinOperator.DEQUANTIZE, lowerDequantize],
   [BuiltinOperator.FULLY_CONNECTED, lowerFullyConnected],
   [BuiltinOperator.MAX_POOL_2D, lowerMaxPool2d],
+  [BuiltinOperator.MEAN, lowerMean],
   [BuiltinOperator.PAD, lowerPad],
   [BuiltinOperator.QUANTIZE, lowerQuantize],
   [BuiltinOperator.RELU, lowerRelu],
