@@ -13,6 +13,7 @@ import {
   manyScanJpeg,
 } from '../bench/hostile-inputs.js';
 import { openImage } from '../src/image/decode.js';
+import { jpegSegments } from '../src/image/jpeg-structure.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
 import { JPEG_SCAN_PIXEL_BUDGET } from '../src/image/work-limits.js';
 import { classify, TfliteFnError } from '../src/index.js';
@@ -74,6 +75,17 @@ describe('status by class: recognised but damaged is 400, unrecognised is 415', 
 
   it('half a JPEG closed with an end marker (only a decoder warning tells): 400', async () => {
     await assertStatus(halfJpegClosed(source), 400, 'corrupt_image', 'half JPEG + EOI');
+  });
+
+  it('a JPEG with stray bytes between its segments (only a harmless libjpeg warning) still classifies', async () => {
+    const scan = jpegSegments(source).find((s) => s.marker === 0xda) as { start: number };
+    const padded = Buffer.concat([
+      source.subarray(0, scan.start),
+      Buffer.from([0, 0x11, 0x22]),
+      source.subarray(scan.start),
+    ]);
+    await assert.rejects(sharp(padded, { failOn: 'warning' }).raw().toBuffer(), /extraneous bytes/);
+    assert.equal((await classify(padded)).label, 'military uniform');
   });
 
   it('bytes that are no format we know: 415 unsupported_image', async () => {

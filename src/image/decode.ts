@@ -9,7 +9,7 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BadRequestError, TfliteFnError, TooLargeError, UnsupportedImageError } from '../errors.js';
 import { decodeBmp, readBmpSize } from './bmp.js';
-import { isHuffmanDct, readJpegStructure } from './jpeg-structure.js';
+import { isHuffmanDct, type JpegStructure, readJpegStructure } from './jpeg-structure.js';
 import { type SniffedFormat, sniffFormat } from './sniff.js';
 import { DECODE_TIMEOUT_SECONDS, JPEG_SCAN_PIXEL_BUDGET } from './work-limits.js';
 
@@ -97,8 +97,11 @@ function assertPixelCount(width: number, height: number, limits: ImageLimits): v
   }
 }
 
-/** Refuses, from the markers alone, JPEGs whose data cannot fill their frame or that ask for too many scans. */
-function assertJpegWork(bytes: Uint8Array, limits: ImageLimits): void {
+/**
+ * Refuses, from the markers alone, JPEGs whose data cannot fill their frame or that ask for
+ * too many scans; returns the structure read.
+ */
+function assertJpegWork(bytes: Uint8Array, limits: ImageLimits): JpegStructure {
   const jpeg = readJpegStructure(bytes);
   assertPixelCount(jpeg.width, jpeg.height, limits);
   if (isHuffmanDct(jpeg.frameMarker) && jpeg.entropyBytes * 8 < jpeg.fewestBlocks) {
@@ -115,6 +118,7 @@ function assertJpegWork(bytes: Uint8Array, limits: ImageLimits): void {
       `the progressive JPEG has ${jpeg.scans} scans of ${jpeg.width}x${jpeg.height} pixels; at most ${allowed} scans are accepted at this size`,
     );
   }
+  return jpeg;
 }
 
 async function openBmp(bytes: Uint8Array, limits: ImageLimits): Promise<OpenedImage> {
@@ -152,7 +156,7 @@ export async function openImage(
   if (sniffed === 'bmp') return openBmp(bytes, limits);
   if (sniffed === undefined || !SHARP_FORMATS.has(sniffed))
     throw new UnsupportedImageError(UNSUPPORTED_MESSAGE);
-  if (sniffed === 'jpeg') assertJpegWork(bytes, limits);
+  const jpeg = sniffed === 'jpeg' ? assertJpegWork(bytes, limits) : undefined;
 
   const metadata = await readMetadata(bytes, sniffed);
   const isAvif = metadata.format === 'heif' && metadata.compression === 'av1';
@@ -171,9 +175,12 @@ export async function openImage(
 
   // `failOn: 'warning'` (sharp's advice for untrusted input) refuses damaged files whose
   // decoder would otherwise fill the missing part with grey: a JPEG cut short and closed with
-  // an end marker only warns. `animated: false` takes the first frame of a GIF/WebP and the
-  // first page of a TIFF.
-  const pipeline = sharp(bytes, { failOn: 'warning', limitInputPixels: limits.maxPixels, animated: false })
+  // an end marker only warns. The one harmless warning we know of, stray bytes between JPEG
+  // segments (some encoders pad), would refuse a whole photo: such files fail on errors only,
+  // and the data-per-block check above still catches gross truncation. `animated: false`
+  // takes the first frame of a GIF/WebP and the first page of a TIFF.
+  const failOn = jpeg && jpeg.strayBytes > 0 ? 'error' : 'warning';
+  const pipeline = sharp(bytes, { failOn, limitInputPixels: limits.maxPixels, animated: false })
     .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
     .autoOrient()
     // Transparent pixels become white, as a viewer shows them, instead of whatever colour

@@ -29,6 +29,8 @@ export interface JpegStructure {
   readonly entropyBytes: number;
   /** Blocks of the component with the fewest: every one needs a Huffman code in some scan. */
   readonly fewestBlocks: number;
+  /** Stray bytes between marker segments, which libjpeg skips with a warning. */
+  readonly strayBytes: number;
   readonly segments: readonly JpegSegment[];
 }
 
@@ -70,9 +72,11 @@ export function jpegSegments(bytes: Uint8Array): JpegSegment[] {
   const segments: JpegSegment[] = [];
   let at = 2;
   for (;;) {
-    while (at + 1 < bytes.length && bytes[at] === 0xff && bytes[at + 1] === 0xff) at++; // fill bytes
+    // Like libjpeg, skip stray bytes before a marker (it warns "extraneous bytes before
+    // marker"; some encoders pad segments) and 0xff fill bytes.
+    while (at < bytes.length && bytes[at] !== 0xff) at++;
+    while (at + 1 < bytes.length && bytes[at] === 0xff && bytes[at + 1] === 0xff) at++;
     if (at + 1 >= bytes.length) throw corrupt('it ends before the end-of-image marker');
-    if (bytes[at] !== 0xff) throw corrupt(`no marker at byte ${at}`);
     const marker = bytes[at + 1] as number;
     if (marker === EOI) {
       segments.push({ marker, start: at, end: at + 2 });
@@ -132,7 +136,22 @@ export function readJpegStructure(bytes: Uint8Array): JpegStructure {
       (((bytes[segment.start + 2] as number) << 8) | (bytes[segment.start + 3] as number));
     entropyBytes += segment.end - headerEnd;
   }
-  return { width, height, frameMarker: frame.marker, scans, entropyBytes, fewestBlocks: fewest, segments };
+  let strayBytes = 0;
+  let previousEnd = 2;
+  for (const segment of segments) {
+    strayBytes += segment.start - previousEnd;
+    previousEnd = segment.end;
+  }
+  return {
+    width,
+    height,
+    frameMarker: frame.marker,
+    scans,
+    entropyBytes,
+    fewestBlocks: fewest,
+    strayBytes,
+    segments,
+  };
 }
 
 /** Huffman-coded DCT frames (baseline, extended, progressive): one code of >= 1 bit per block. */
