@@ -21,9 +21,9 @@
  *      answered exactly once, and no later than its deadline (set when it is accepted).
  *   3. Only ready workers get jobs, at most `perWorker` each, and no job waits in the queue
  *      while a ready worker has room: #dispatch() runs after everything that makes room.
- *   4. No job waits for a worker that cannot be expected: with none ready, and none loading
- *      (or a slot failing to load), queued and new jobs are answered 503 at once, with
- *      Retry-After until the next start.
+ *   4. No job waits for a worker that cannot be expected: with none ready, and none on its
+ *      way (loading, or killed and about to be replaced) or a slot failing to load, queued and
+ *      new jobs are answered 503 at once, with Retry-After until the next start.
  */
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
@@ -169,14 +169,15 @@ export class WorkerPool {
   }
 
   /**
-   * Whether a job accepted now can expect a worker: one is ready, or one is loading and no
-   * slot is failing to load (a model that failed once will most likely fail again; a client is
-   * better served by a 503 now than by one at its deadline).
+   * Whether a job accepted now can expect a worker: one is ready, or one is on its way (loading,
+   * or being killed for a deadline: its replacement starts the moment it exits) and no slot is
+   * failing to load (a model that failed once will most likely fail again; a client is better
+   * served by a 503 now than by one at its deadline).
    */
   #canTakeWork(): boolean {
     if (this.readyWorkers > 0) return true;
-    const loading = this.#live().some((worker) => worker.state === 'loading');
-    return loading && this.#slots.every((slot) => slot.failures === 0);
+    const coming = this.#live().some((worker) => worker.state === 'loading' || worker.state === 'retiring');
+    return coming && !this.#stopping && this.#slots.every((slot) => slot.failures === 0);
   }
 
   #startWorker(slot: Slot, index: number): void {
