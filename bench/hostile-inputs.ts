@@ -97,37 +97,60 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Deflates `height` rows of `rowBytes` zeros as one zlib stream, a band at a time. */
-async function deflatedZeroRows(rowBytes: number, height: number): Promise<Buffer> {
+/** `size` zero bytes deflated as one zlib stream, fed a band at a time. */
+async function deflatedZeros(size: number): Promise<Buffer> {
   const deflate = createDeflate({ level: 9 });
   const chunks: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => chunks.push(chunk));
   const ended = once(deflate, 'end');
-  const rowsPerBand = Math.max(1, Math.floor((16 << 20) / rowBytes));
-  const band = Buffer.alloc(rowBytes * rowsPerBand);
-  for (let done = 0; done < height; done += rowsPerBand) {
-    const rows = Math.min(rowsPerBand, height - done);
-    if (!deflate.write(band.subarray(0, rows * rowBytes))) await once(deflate, 'drain');
+  const band = Buffer.alloc(16 << 20);
+  for (let done = 0; done < size; done += band.length) {
+    if (!deflate.write(band.subarray(0, Math.min(band.length, size - done)))) await once(deflate, 'drain');
   }
   deflate.end();
   await ended;
   return Buffer.concat(chunks);
 }
 
+/** Bytes of filtered image data of a PNG: one filter byte per row, per Adam7 pass if interlaced. */
+function pngDataSize(width: number, height: number, bytesPerPixel: number, interlaced: boolean): number {
+  const passes = interlaced
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes as [number, number, number, number][]) {
+    const columns = Math.ceil((width - x0) / dx);
+    const rows = Math.ceil((height - y0) / dy);
+    if (columns > 0 && rows > 0) total += rows * (1 + columns * bytesPerPixel);
+  }
+  return total;
+}
+
 /**
  * A zlib bomb: a valid `width` x `height` RGBA 16-bit PNG of zeros (8 bytes a pixel). Deflate
- * packs ~1000:1, so 64 MP (512 MB of pixels) fits in about half a megabyte.
+ * packs ~1000:1, so 64 MP (512 MB of pixels) fits in about half a megabyte. Interlaced (Adam7)
+ * files cannot be decoded row by row, so a decoder must hold the whole image.
  */
-export async function pngBomb(width: number, height: number): Promise<Buffer> {
+export async function pngBomb(width: number, height: number, interlaced = false): Promise<Buffer> {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.writeUInt8(16, 8); // bit depth
   header.writeUInt8(6, 9); // colour type: RGBA
+  header.writeUInt8(interlaced ? 1 : 0, 12);
+  const size = pngDataSize(width, height, 8, interlaced);
   return Buffer.concat([
     PNG_SIGNATURE,
     pngChunk('IHDR', header),
-    pngChunk('IDAT', await deflatedZeroRows(1 + width * 8, height)),
+    pngChunk('IDAT', await deflatedZeros(size)),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
@@ -235,4 +258,25 @@ export function tfliteWithHugeDequantizeOutput(model: Uint8Array, dimension: num
   const copy = Buffer.from(model);
   copy.writeInt32LE(dimension, shape);
   return copy;
+}
+
+/** A lossless WebP of `width` x `height` flat grey: a few hundred bytes for many pixels. */
+export function flatWebp(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .webp({ lossless: true, effort: 0 })
+    .toBuffer();
+}
+
+/** A deflate-compressed TIFF of `width` x `height` flat grey. */
+export function flatTiff(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .tiff({ compression: 'deflate' })
+    .toBuffer();
+}
+
+/** An AVIF of `width` x `height` flat grey, encoded as fast as libaom goes. */
+export function flatAvif(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .avif({ effort: 0, quality: 30 })
+    .toBuffer();
 }

@@ -23,7 +23,10 @@ import { packageRoot } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
 import {
   countScans,
+  flatAvif,
   flatPng,
+  flatTiff,
+  flatWebp,
   headerOnlyJpeg,
   manyChunkPng,
   manyFrameGif,
@@ -138,6 +141,11 @@ async function craft(quick: boolean): Promise<Input[]> {
     { name: '1-bit BMP 2880x2880 (largest <= 1 MB)', bytes: oneBitBmp(2880, 2880) },
     { name: '1-bit BMP 8000x8000 (8 MB)', bytes: oneBitBmp(8000, 8000), reference: true },
     { name: `PNG bomb ${side}x${side} RGBA16`, bytes: await pngBomb(side, side) },
+    { name: `PNG bomb ${side}x${side} RGBA16 interlaced`, bytes: await pngBomb(side, side, true) },
+    { name: `WebP lossless ${side}x${side}`, bytes: await flatWebp(side, side) },
+    { name: `TIFF deflate ${side}x${side}`, bytes: await flatTiff(side, side) },
+    { name: `AVIF ${side / 2}x${side / 2}`, bytes: await flatAvif(side / 2, side / 2) },
+    { name: `GIF ${side}x${side} screen, 1 frame`, bytes: manyFrameGif(1, side) },
     { name: 'PNG 60000 tEXt chunks', bytes: await manyChunkPng(60_000) },
     { name: 'PNG 1x1000000', bytes: await flatPng(1, 1_000_000) },
     { name: 'TIFF 10000 pages', bytes: manyPageTiff(10_000) },
