@@ -22,6 +22,8 @@ interface Variant {
   /** engine.run alone, back to back on one prepared tensor: the model's own speed. */
   readonly bare: number[];
   loadMs?: number;
+  /** The int8 kernels onnxruntime ran with (src/util/cpu.ts); none on litert. */
+  int8Path?: string;
 }
 
 async function loadWithThreads(variant: Variant): Promise<void> {
@@ -66,6 +68,7 @@ export async function compareEngines(photo: Buffer, iterations: number) {
   }
   for (const variant of variants) {
     const model = await (variant.catalog as ModelCatalog).load('imagenet');
+    if ('int8Path' in model.engine) variant.int8Path = String(model.engine.int8Path);
     const opened = await openImage(photo);
     const input = rgbToTensor(await resizeToRgb(opened, 224, 224, 'cover'), model.layout);
     for (let i = 0; i < iterations + SETTLE; i++) {
@@ -77,6 +80,7 @@ export async function compareEngines(photo: Buffer, iterations: number) {
   progress.finish();
   const rows = variants.map((variant) => ({
     engine: variant.name,
+    'int8 kernels': variant.int8Path ?? '-',
     'load ms': round(variant.loadMs ?? 0),
     'run alone p50': round(median(variant.bare)),
     'infer p50': round(median(variant.inference)),

@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot } from '../src/store/paths.js';
-import { cpuFacts } from '../src/util/cpu.js';
+import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { compareEngines } from './engines.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
@@ -239,6 +239,10 @@ function machine() {
     cores: cpu.cores,
     cpuFlags: cpu.flags,
     int8DotProduct: cpu.int8DotProduct,
+    // The int8 kernels onnxruntime runs here, fastest first (src/util/cpu.ts): figures from a
+    // CPU without VNNI (x86-u8u8 first) are not comparable with ones from a CPU with it.
+    int8KernelPaths: exactInt8Paths(cpu),
+    ...(cpu.featureOverride ? { cpuFeatureOverride: cpu.featureOverride } : {}),
     memoryGb: round(totalmem() / 2 ** 30),
     arch: cpu.arch,
     node: process.version,
