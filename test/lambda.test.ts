@@ -9,6 +9,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -204,5 +205,41 @@ describe('AWS Lambda: the function package under a local Runtime API, HOME read-
       before_.cache,
       'model and conversion cache untouched',
     );
+  });
+});
+
+describe('Lambda runtime stand-ins (layers/runtime-api, runtime-client): failures reach the Runtime API', () => {
+  const run = async (source: string, file: string, events: unknown[]) => {
+    const task = mkdtempSync(join(tmpdir(), 'lambda-stand-in-'));
+    try {
+      writeFileSync(join(task, file), source);
+      return await runLambdaFunction({
+        taskRoot: task,
+        handler: `${file.split('.')[0]}.handler`,
+        events,
+        env: { PATH: process.env.PATH ?? '' },
+        ...(realRuntimeClient() ? { ric: realRuntimeClient() as string } : {}),
+      });
+    } finally {
+      rmSync(task, { recursive: true, force: true });
+    }
+  };
+
+  it('a handler module that throws while loading is an init error, and no event is answered', async () => {
+    const result = await run("throw new Error('broken at import');\n", 'index.mjs', [{}]);
+    assert.equal(result.invocations.length, 0);
+    assert.match(JSON.stringify(result.initError), /broken at import/);
+  });
+
+  it('a CommonJS handler loads, answers, and a thrown error comes back as the invocation error', async () => {
+    const source =
+      "exports.handler = async (event) => { if (event.fail) throw new TypeError('asked to fail'); return { echo: event.n }; };\n";
+    const result = await run(source, 'index.cjs', [{ n: 1 }, { fail: true }, { n: 3 }]);
+    assert.equal(result.initError, undefined, result.stderr);
+    const [first, failed, third] = result.invocations;
+    assert.deepEqual(first?.response, { echo: 1 });
+    assert.equal(failed?.error?.errorType, 'TypeError');
+    assert.equal(failed?.error?.errorMessage, 'asked to fail');
+    assert.deepEqual(third?.response, { echo: 3 }, 'the runtime keeps serving after an error');
   });
 });
