@@ -201,6 +201,19 @@ describe('server worker pool: deadlines', () => {
   });
 });
 
+describe('server worker pool: stop', () => {
+  it('stops even when a worker is hung: it is killed after the grace period', async () => {
+    const server = await start({ workers: '1' }, []);
+    const [hung] = server.pool.pids as [number];
+    process.kill(hung, 'SIGSTOP'); // deaf to the closed channel that normally ends it
+    const begun = performance.now();
+    await server.close();
+    const ms = performance.now() - begun;
+    assert.ok(!alive(hung), 'the hung worker is gone');
+    assert.ok(ms < 5000 + 10_000, `close() returned in ${ms} ms`);
+  });
+});
+
 describe('server worker pool: a model that cannot load', () => {
   it('logs why, backs off instead of a crash loop, answers 503, and still shuts down', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-broken-'));
