@@ -6,8 +6,7 @@
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, GuestMemory } from './guest-memory.js';
-import type { HostCall, HostReply } from './host-calls.js';
-import type { ImageHostLimits } from './image-host.js';
+import type { HostCall, HostLimits, HostReply } from './host-calls.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
@@ -27,7 +26,7 @@ export interface GuestJob {
   readonly outputCap: number;
   /** Host directories the program may use (none: no filesystem at all). */
   readonly dirs: readonly DirectoryGrant[];
-  readonly imageLimits: ImageHostLimits;
+  readonly limits: HostLimits;
   /** When the run must end (Date.now() time): a host call never waits past it. */
   readonly deadline: number;
 }
@@ -67,7 +66,7 @@ function run(job: GuestJob): GuestResult {
   const files = new GrantedFiles(job.dirs);
   const wasi = createWasi(job, files, guestMemory);
   const complain = (message: string) => wasi.stderr.append(new TextEncoder().encode(message));
-  const host = createTensorflowHost(callUntil(job.deadline), guestMemory, complain, job.imageLimits);
+  const host = createTensorflowHost(callUntil(job.deadline), guestMemory, complain, job.limits);
 
   let exitCode = 0;
   try {

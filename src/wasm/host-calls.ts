@@ -29,5 +29,13 @@ export type HostReply =
   | { readonly ok: true; readonly pixels: Uint8Array }
   | { readonly ok: false; readonly error: string; readonly unknown?: boolean };
 
+/** Sizes the host accepts from a guest, checked in the worker before anything is copied. */
+export interface HostLimits {
+  /** The largest image decoded: the same limit as every other input (TFLITE_FN_MAX_BYTES). */
+  readonly maxImageBytes: number;
+  /** The largest model compiled: the same limit as model files (TFLITE_FN_MAX_MODEL_BYTES). */
+  readonly maxModelBytes: number;
+}
+
 /** Called synchronously by host functions (the guest waits while the owner works). */
 export type HostCall = (request: HostRequest) => HostReply;

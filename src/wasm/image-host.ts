@@ -9,7 +9,7 @@
  *   type 0 RGB8, 1 BGR8, 2 RGB32F, 3 BGR32F; `out_max` must hold the whole image.
  */
 import type { GuestMemory } from './guest-memory.js';
-import type { HostCall, PixelLayout } from './host-calls.js';
+import type { HostCall, HostLimits, PixelLayout } from './host-calls.js';
 import { ERRNO, errnoOf, HostFailure } from './host-failure.js';
 
 const LAYOUTS: readonly PixelLayout[] = ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'];
@@ -19,11 +19,6 @@ const LAYOUTS: readonly PixelLayout[] = ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'];
  */
 const MAX_OUTPUT_PIXELS = 2048 * 2048;
 
-export interface ImageHostLimits {
-  /** The largest image (in bytes) the host decodes: the same limit as every other input. */
-  readonly maxImageBytes: number;
-}
-
 const outputBytes = (width: number, height: number, layout: PixelLayout) =>
   width * height * 3 * (layout.endsWith('32f') ? 4 : 1);
 
@@ -31,7 +26,7 @@ export function createImageHost(
   call: HostCall,
   memory: () => GuestMemory,
   complain: (message: string) => void,
-  limits: ImageHostLimits,
+  limits: HostLimits,
 ) {
   /** Every size is checked, and the destination bounds-checked, before the host does any work. */
   const decode = (

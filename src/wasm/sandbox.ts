@@ -17,6 +17,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { EngineName } from '../engine/select.js';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultImageLimits } from '../image/decode.js';
+import { modelFileLimit } from '../model/model-file.js';
 import { packageRoot } from '../store/paths.js';
 import { ImageDecoder } from './decoders.js';
 import { checkedGrants } from './grants.js';
@@ -218,7 +219,7 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
     stdin: options.stdin ?? new Uint8Array(0),
     outputCap: options.outputCap ?? 1024 * 1024,
     dirs,
-    imageLimits: { maxImageBytes: defaultImageLimits().maxBytes },
+    limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
     deadline: run.deadline,
   };
   let reusable = false;

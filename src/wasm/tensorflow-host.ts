@@ -13,9 +13,9 @@
  * handing back zeros.
  */
 import type { GuestMemory } from './guest-memory.js';
-import type { HostCall } from './host-calls.js';
+import type { HostCall, HostLimits } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
-import { createImageHost, type ImageHostLimits } from './image-host.js';
+import { createImageHost } from './image-host.js';
 import { TfliteSessions } from './tflite-sessions.js';
 
 type Complain = (message: string) => void;
@@ -161,10 +161,10 @@ export function createTensorflowHost(
   call: HostCall,
   memory: () => GuestMemory,
   complain: Complain,
-  limits: ImageHostLimits,
+  limits: HostLimits,
 ) {
   return {
-    wasmedge_tensorflowlite: tensorflowLite(new TfliteSessions(call), memory, complain),
+    wasmedge_tensorflowlite: tensorflowLite(new TfliteSessions(call, limits.maxModelBytes), memory, complain),
     wasmedge_image: createImageHost(call, memory, complain, limits),
     wasmedge_tensorflow: tensorflowStubs(complain),
   };

@@ -51,12 +51,20 @@ export class TfliteSessions {
   readonly #sessions = new Map<number, Session>();
   #nextId = 1;
 
-  constructor(private readonly call: HostCall) {}
+  constructor(
+    private readonly call: HostCall,
+    private readonly maxModelBytes: number,
+  ) {}
 
   /** Compiles (or finds, by sha256) the model in guest memory; returns the new session id. */
   create(memory: GuestMemory, modelPtr: number, modelLen: number): number {
     if (this.#sessions.size >= MAX_SESSIONS)
       throw new HostFailure(ERRNO.BUSY, `${MAX_SESSIONS} sessions are open; delete one first`);
+    if (modelLen >>> 0 > this.maxModelBytes)
+      throw new HostFailure(
+        ERRNO.INVALID_ARGUMENT,
+        `the model is ${modelLen >>> 0} bytes; the limit is ${this.maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
+      );
     const sha256 = modelSha256(memory.view(modelPtr, modelLen));
     let reply = this.call({ op: 'compile', sha256 });
     if (!reply.ok && reply.unknown)

@@ -7,6 +7,9 @@
 __attribute__((import_module("wasmedge_tensorflowlite"), import_name("wasmedge_tensorflowlite_create_session")))
 uint64_t create_session(const uint8_t *model, uint32_t length);
 
+__attribute__((import_module("wasmedge_image"), import_name("wasmedge_image_load_jpg_to_rgb8")))
+uint32_t load_to_rgb8(const uint8_t *image, uint32_t length, uint32_t width, uint32_t height, uint8_t *out);
+
 __attribute__((import_module("wasmedge_image"), import_name("wasmedge_image_load_jpg_to_rgb32f")))
 uint32_t load_to_rgb32f(const uint8_t *image, uint32_t length, uint32_t width, uint32_t height, float *out);
 
@@ -22,8 +25,23 @@ static uint8_t *read_stdin(size_t *length) {
   return data;
 }
 
+/* Served as a program (no arguments): a BMP body is decoded over and over, anything else once. */
+static int serve(void) {
+  size_t length;
+  uint8_t *image = read_stdin(&length);
+  if (length > 2 && image[0] == 'B' && image[1] == 'M') {
+    float *out = malloc(2048 * 2048 * 3 * sizeof(float));
+    for (int i = 0; i < 1000; i++) load_to_rgb32f(image, length, 2048, 2048, out);
+    return 0;
+  }
+  static uint8_t pixels[224 * 224 * 3];
+  printf("decoded: %u\n", load_to_rgb8(image, length, 224, 224, pixels));
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  const char *what = argc > 1 ? argv[1] : "";
+  if (argc <= 1) return serve();
+  const char *what = argv[1];
   if (!strcmp(what, "loop")) for (volatile int i = 0;; i++) {}
   if (!strcmp(what, "memory")) {
     size_t total = 0;
