@@ -90,13 +90,17 @@ export function toTfliteFnError(error: unknown): TfliteFnError {
   return new TfliteFnError(500, 'internal_error', 'internal error', { cause: error, expose: false });
 }
 
-/** The service cannot take the request now (queue full, shutting down): retry after a pause. */
+/**
+ * The service cannot take the request now (queue full, shutting down, no worker up): retry
+ * after a pause. Its messages are ours and say only what the client can act on (how busy,
+ * when to retry), so they are shown, unlike other 5xx messages.
+ */
 export class UnavailableError extends TfliteFnError {
   /** Sent as Retry-After. */
   readonly retryAfterSeconds: number;
 
   constructor(code: string, message: string, retryAfterSeconds = 1) {
-    super(503, code, message);
+    super(503, code, message, { expose: true });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

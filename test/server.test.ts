@@ -124,7 +124,9 @@ describe('tflite-fn serve: limits and access', () => {
       assert.ok(statuses.every((s) => s === 200 || s === 503));
       const refused = answers.find((a) => a.status === 503) as Response;
       assert.equal(refused.headers.get('retry-after'), '1');
-      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'overloaded');
+      const refusal = (await refused.json()) as { error: { code: string; message: string } };
+      assert.equal(refusal.error.code, 'overloaded');
+      assert.match(refusal.error.message, /busy .*retry/, 'a 503 says why, not "internal error"');
     } finally {
       await server.close();
     }
