@@ -12,7 +12,7 @@ import {
   manyPageTiff,
   manyScanJpeg,
 } from '../bench/hostile-inputs.js';
-import { openImage } from '../src/image/decode.js';
+import { openImage, sharpErrorToTfliteFnError } from '../src/image/decode.js';
 import { jpegSegments } from '../src/image/jpeg-structure.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
 import { JPEG_SCAN_PIXEL_BUDGET } from '../src/image/work-limits.js';
@@ -86,6 +86,23 @@ describe('status by class: recognised but damaged is 400, unrecognised is 415', 
     ]);
     await assert.rejects(sharp(padded, { failOn: 'warning' }).raw().toBuffer(), /extraneous bytes/);
     assert.equal((await classify(padded)).label, 'military uniform');
+  });
+
+  it("sharp's failures map by class: timeout and pixel limit 413, a known format 400, unknown bytes 415", () => {
+    const map = (message: string, format?: string) => {
+      const error = sharpErrorToTfliteFnError(new Error(message), format);
+      return [error.status, error.code];
+    };
+    assert.deepEqual(map('timeout: 32% complete', 'jpeg'), [413, 'image_too_large']);
+    assert.deepEqual(map('Input image exceeds pixel limit', 'png'), [413, 'image_too_large']);
+    assert.deepEqual(map('Input buffer contains unsupported image format', 'tiff'), [400, 'corrupt_image']);
+    assert.deepEqual(map('Input buffer contains unsupported image format'), [415, 'unsupported_image']);
+    const already = new TfliteFnError(413, 'image_too_large', 'too many scans');
+    assert.equal(
+      sharpErrorToTfliteFnError(already, 'jpeg'),
+      already,
+      'our own errors pass through unchanged',
+    );
   });
 
   it('bytes that are no format we know: 415 unsupported_image', async () => {
