@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
-import { hugeElementSegment, hugeTables, tableGrower, wasiCall } from './guests/raw.js';
+import { hostCall, hugeElementSegment, hugeTables, tableGrower, wasiCall } from './guests/raw.js';
 import { slowBmp } from './guests/slow-image.js';
 import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
 
@@ -286,6 +286,23 @@ describe('the sandbox keeps the host within its limits (#12)', () => {
     assert.equal(huge, 28, 'EINVAL: the range is outside guest memory');
     assert.equal(small, 0, 'a range inside guest memory is filled');
     assert.ok(maxRssMb < 1024, `the host peaked at ${maxRssMb} MB`);
+  });
+
+  it('a model past TFLITE_FN_MAX_MODEL_BYTES is refused before it is hashed, copied or sent', async () => {
+    const previous = process.env.TFLITE_FN_MAX_MODEL_BYTES;
+    process.env.TFLITE_FN_MAX_MODEL_BYTES = '1000';
+    try {
+      // create_session(model = 0, length = 65536, out = 0): errno 1, invalid argument.
+      const result = await runWasm(hostCall('wasmedge_tensorflowlite', 'create_session', [0, 65536, 0]));
+      assert.equal(result.exitCode, 1);
+      assert.match(
+        text(result.stderr),
+        /the model is 65536 bytes; the limit is 1000 \(TFLITE_FN_MAX_MODEL_BYTES\)/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.TFLITE_FN_MAX_MODEL_BYTES;
+      else process.env.TFLITE_FN_MAX_MODEL_BYTES = previous;
+    }
   });
 
   it('an iovec count past the limit is refused before the host builds anything for it', async () => {

@@ -33,18 +33,22 @@ const quoted = (tensors: readonly TensorInfo[]) => tensors.map((t) => `'${t.name
 const recentModels: { readonly bytes: Uint8Array; readonly sha256: string }[] = [];
 const RECENT_MODELS = 2;
 
-function modelSha256(model: Uint8Array): string {
-  const known = recentModels.find(
+function knownSha256(model: Uint8Array): string | undefined {
+  return recentModels.find(
     (entry) => entry.bytes.length === model.length && Buffer.compare(entry.bytes, model) === 0,
-  );
-  if (known) return known.sha256;
-  const sha256 = createHash('sha256').update(model).digest('hex');
-  recentModels.unshift({ bytes: model.slice(), sha256 });
-  recentModels.length = Math.min(recentModels.length, RECENT_MODELS);
-  return sha256;
+  )?.sha256;
 }
 
-/** Sessions one run may hold at once: each pins state in the worker; programs use one or two. */
+/**
+ * Only models the host compiled are remembered: a copy of anything a guest passes would let
+ * it pin up to two model-sized buffers in every idle worker.
+ */
+function remember(model: Uint8Array, sha256: string): void {
+  if (knownSha256(model)) return;
+  recentModels.unshift({ bytes: model.slice(), sha256 });
+  recentModels.length = Math.min(recentModels.length, RECENT_MODELS);
+}
+
 export const MAX_SESSIONS = 256;
 
 export class TfliteSessions {
@@ -65,11 +69,13 @@ export class TfliteSessions {
         ERRNO.INVALID_ARGUMENT,
         `the model is ${modelLen >>> 0} bytes; the limit is ${this.maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
       );
-    const sha256 = modelSha256(memory.view(modelPtr, modelLen));
+    const model = memory.view(modelPtr, modelLen);
+    const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
     let reply = this.call({ op: 'compile', sha256 });
     if (!reply.ok && reply.unknown)
       reply = this.call({ op: 'compile', sha256, model: memory.read(modelPtr, modelLen) });
     if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
+    remember(memory.view(modelPtr, modelLen), sha256);
     if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
     const id = this.#nextId++;
     this.#sessions.set(id, {

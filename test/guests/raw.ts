@@ -40,8 +40,8 @@ const i32 = (value: number) => [0x41, ...sleb(value)];
 interface Parts {
   /** Function types, as [params, results]. */
   readonly types: [number[], number[]][];
-  /** wasi_snapshot_preview1 imports: [name, type index]. */
-  readonly imports?: [string, number][];
+  /** Function imports: [module, name, type index]. */
+  readonly imports?: [string, string, number][];
   /** Table section entries, already encoded. */
   readonly tables?: number[][];
   readonly memoryPages?: number;
@@ -71,12 +71,7 @@ function command(parts: Parts): Uint8Array {
       ? section(
           2,
           vector(
-            imports.map(([name, type]) => [
-              ...text('wasi_snapshot_preview1'),
-              ...text(name),
-              0x00,
-              ...uleb(type),
-            ]),
+            imports.map(([module, name, type]) => [...text(module), ...text(name), 0x00, ...uleb(type)]),
           ),
         )
       : []),
@@ -144,10 +139,10 @@ export function hugeElementSegment(entries: number): Uint8Array {
 }
 
 /**
- * (call $proc_exit (call $<name> ...args)): one WASI call with the given i32 arguments,
- * its errno as the exit status.
+ * (call $proc_exit (call $<module>.<name> ...args)): one host call with the given i32
+ * arguments, its result (an errno) as the exit status.
  */
-export function wasiCall(name: string, args: number[], memoryPages = 1): Uint8Array {
+export function hostCall(module: string, name: string, args: number[], memoryPages = 1): Uint8Array {
   const params = args.map(() => I32);
   return command({
     types: [
@@ -156,10 +151,14 @@ export function wasiCall(name: string, args: number[], memoryPages = 1): Uint8Ar
       [[I32], []],
     ],
     imports: [
-      [name, 1],
-      ['proc_exit', 2],
+      [module, name, 1],
+      ['wasi_snapshot_preview1', 'proc_exit', 2],
     ],
     memoryPages,
     start: [...args.flatMap(i32), 0x10, 0x00, 0x10, 0x01],
   });
+}
+
+export function wasiCall(name: string, args: number[], memoryPages = 1): Uint8Array {
+  return hostCall('wasi_snapshot_preview1', name, args, memoryPages);
 }
