@@ -102,6 +102,45 @@ async function directTopLabel(name: string): Promise<string | undefined> {
 const GRACE = 'military uniform';
 const LADYBUG = 'ladybug, ladybeetle, lady beetle, ladybird, ladybird beetle';
 
+/**
+ * A worker killed while it holds frames, without depending on timing: it is frozen (SIGSTOP)
+ * once it holds one, and the broker's count of frames delivered and not acknowledged shows
+ * it still holds some; then it is killed, and a second worker started to take over. Resolves
+ * once every frame has a result (or a dead letter).
+ */
+async function killWorkerHoldingFrames(
+  url: string,
+  nc: NatsConnection,
+  subjects: StreamNames,
+  frames: number,
+) {
+  const jsm = await nc.jetstreamManager();
+  const names = namesFor(subjects);
+  const held = async () => (await jsm.consumers.info(names.frames, names.consumer)).num_ack_pending;
+  const flags = ['--ack-wait', '1500'];
+  const [victim] = await startStreamWorkers(1, url, subjects, flags);
+  let survivor: ChildProcess | undefined;
+  try {
+    await until('the first worker to hold a frame', held, (count) => count >= 1);
+    victim?.kill('SIGSTOP');
+    // Let the server take in any ack that was on its way when the worker stopped.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await until('the stopped worker to hold frames', held, (count) => count >= 1);
+    victim?.kill('SIGKILL');
+    [survivor] = await startStreamWorkers(1, url, subjects, flags);
+    const answers = await until(
+      `${frames} results`,
+      () => readResults(nc, subjects),
+      (r) => r.results.length + r.dead.length >= frames,
+      60_000,
+    );
+    return { ...answers, survivor: String(survivor?.pid) };
+  } finally {
+    victim?.kill('SIGKILL');
+    survivor?.kill('SIGKILL');
+  }
+}
+
 let subjectCount = 0;
 /** Fresh subjects per test, so tests never see each other's frames. */
 function freshSubjects(): StreamNames {
@@ -381,36 +420,17 @@ describe('stream processing on NATS JetStream', { skip }, () => {
     }
   });
 
-  it('kill a worker mid-stream: its unacknowledged frames go to the other, and none is lost', async () => {
+  it('kill a worker holding frames: they go to another worker, and none is lost', async () => {
     const subjects = freshSubjects();
     const folder = folderOf(['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg'], 15); // 60 frames
-    const workers = await startStreamWorkers(2, nats.url, subjects, ['--ack-wait', '1500']);
-    try {
-      await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
-      await until(
-        'some results',
-        () => readResults(nc, subjects),
-        (r) => r.results.length >= 6,
-      );
-      const victim = workers[0] as ChildProcess;
-      victim.kill('SIGKILL');
-      const { results, dead } = await until(
-        '60 results',
-        () => readResults(nc, subjects),
-        (r) => r.results.length >= 60,
-        60_000,
-      );
-      assert.equal(dead.length, 0);
-      assert.equal(results.length, 60, 'one result per frame');
-      assert.equal(new Set(results.map((r) => r.frameId)).size, 60);
-      const byWorker = new Set(results.map((r) => r.worker));
-      assert.equal(byWorker.size, 2, 'both workers took frames before one died');
-      const redelivered = results.filter((r) => r.delivery > 1);
-      assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
-      assert.ok(redelivered.every((r) => r.worker === String(workers[1]?.pid)));
-    } finally {
-      for (const worker of workers) worker.kill('SIGKILL');
-    }
+    await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+    const { results, dead, survivor } = await killWorkerHoldingFrames(nats.url, nc, subjects, 60);
+    assert.deepEqual(dead, []);
+    assert.equal(results.length, 60, 'one result per frame');
+    assert.equal(new Set(results.map((r) => r.frameId)).size, 60);
+    const redelivered = results.filter((r) => r.delivery > 1);
+    assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
+    assert.ok(redelivered.every((r) => r.worker === survivor));
   });
 });
 
@@ -459,37 +479,20 @@ describe('stream processing with a 64 KB max_payload: photos go by reference', {
   it('a worker killed while holding by-reference frames: they are redelivered, answered once, and deleted', async () => {
     const subjects = freshSubjects();
     const folder = folderOf(['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg'], 6); // 24 frames
-    const workers = await startStreamWorkers(2, nats.url, subjects, ['--ack-wait', '1500']);
-    try {
-      const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
-      assert.deepEqual(sent, { published: 24, byReference: 24, failed: [] });
-      await until(
-        'some results',
-        () => readResults(nc, subjects),
-        (r) => r.results.length >= 4,
-      );
-      const victim = workers[0] as ChildProcess;
-      victim.kill('SIGKILL');
-      const { results, dead } = await until(
-        '24 results',
-        () => readResults(nc, subjects),
-        (r) => r.results.length >= 24,
-        60_000,
-      );
-      assert.deepEqual(dead, []);
-      assert.equal(results.length, 24, 'one result per frame');
-      assert.equal(new Set(results.map((r) => r.frameId)).size, 24);
-      const redelivered = results.filter((r) => r.delivery > 1);
-      assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
-      assert.ok(redelivered.every((r) => r.worker === String(workers[1]?.pid)));
-      assert.ok(results.every((r) => r.labels?.[0]?.label));
-      await until(
-        'the object store to empty',
-        () => storedObjects(nc, subjects),
-        (names) => names.length === 0,
-      );
-    } finally {
-      for (const worker of workers) worker.kill('SIGKILL');
-    }
+    const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+    assert.deepEqual(sent, { published: 24, byReference: 24, failed: [] });
+    const { results, dead, survivor } = await killWorkerHoldingFrames(nats.url, nc, subjects, 24);
+    assert.deepEqual(dead, []);
+    assert.equal(results.length, 24, 'one result per frame');
+    assert.equal(new Set(results.map((r) => r.frameId)).size, 24);
+    const redelivered = results.filter((r) => r.delivery > 1);
+    assert.ok(redelivered.length >= 1, 'the dead worker held frames, and they were redelivered');
+    assert.ok(redelivered.every((r) => r.worker === survivor));
+    assert.ok(results.every((r) => r.labels?.[0]?.label));
+    await until(
+      'the object store to empty',
+      () => storedObjects(nc, subjects),
+      (names) => names.length === 0,
+    );
   });
 });

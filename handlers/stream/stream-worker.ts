@@ -170,11 +170,11 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
       const h = headers();
       h.set(FRAME_HEADERS.id, frameId);
       await js.publish(options.output, JSON.stringify(result), { msgID: frameId, headers: h });
-      // Confirmed, so the frame cannot come back: only then may its object go. Unconfirmed, it
-      // stays for a redelivery (whose result the results stream de-duplicates), or its TTL.
-      const acked = await message.ackAck().catch(() => false);
       processed++;
-      if (verified && acked) await frames.release(verified);
+      if (!verified) message.ack();
+      // Confirmed, the frame cannot come back: only then may its object go. Unconfirmed, it
+      // stays for a redelivery (whose result the results stream de-duplicates), or its TTL.
+      else if (await message.ackAck().catch(() => false)) await frames.release(verified);
     } catch (error) {
       if (error instanceof FrameObjectMissingError && !(await frames.stillQueued(message))) {
         // Another delivery of this frame was answered and acknowledged (this one came after an
