@@ -8,7 +8,14 @@ import { before, describe, it } from 'node:test';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
-import { hostCall, hugeElementSegment, hugeTables, tableGrower, wasiCall } from './guests/raw.js';
+import {
+  hostCall,
+  hugeElementSegment,
+  hugeTables,
+  tableGrower,
+  tableImporter,
+  wasiCall,
+} from './guests/raw.js';
 import { slowBmp } from './guests/slow-image.js';
 import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
 
@@ -270,6 +277,7 @@ describe('the sandbox keeps the host within its limits (#12)', () => {
     assert.match(run.stderr, /tables start with 50000000 entries; the cap is \d+/);
     await assert.rejects(runWasm(hugeTables(65, 0)), /declares 65 tables; the cap is 64/);
     await assert.rejects(runWasm(hugeElementSegment(300_000)), /element segments hold over \d+ entries/);
+    await assert.rejects(runWasm(tableImporter()), /imports a table; the sandbox provides none/);
   });
 
   it('random_get with a huge length is refused without the host allocating it', () => {

@@ -162,3 +162,9 @@ export function hostCall(module: string, name: string, args: number[], memoryPag
 export function wasiCall(name: string, args: number[], memoryPages = 1): Uint8Array {
   return hostCall('wasi_snapshot_preview1', name, args, memoryPages);
 }
+
+/** (import "env" "table" (table 10000000 funcref)): the sandbox never provides one. */
+export function tableImporter(): Uint8Array {
+  const table = [...text('env'), ...text('table'), 0x01, FUNCREF, 0x00, ...uleb(10_000_000)];
+  return Uint8Array.from([...MAGIC, ...section(2, vector([table]))]);
+}
