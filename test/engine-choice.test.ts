@@ -4,11 +4,12 @@
  * saying why, for everything else.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listImagenetSample } from '../bench/imagenet-sample.js';
+import { CONVERTER_VERSION } from '../src/convert/convert.js';
 import { convertAndVerify, sha256Of } from '../src/convert/prepare.js';
 import {
   type ConversionReport,
@@ -139,6 +140,30 @@ describe('engine choice', () => {
     } finally {
       for (const base of written)
         for (const ext of ['.json', '.onnx']) rmSync(`${base}${ext}`, { force: true });
+    }
+  });
+
+  it('set-up removes what other converter versions wrote for a model: bundles take the whole folder', async () => {
+    const catalog = new ModelCatalog({ warmUp: false });
+    const entry = catalog.entry('imagenet-small');
+    const sha256 = entry.descriptor.model.sha256 as string;
+    const stale = [CONVERTER_VERSION - 1, CONVERTER_VERSION + 1].flatMap((version) =>
+      ['.onnx', '.json'].map((ext) => join(convertedDir(), `${sha256}-c${version}${ext}`)),
+    );
+    for (const path of stale) writeFileSync(path, 'stale');
+    const unrelated = join(convertedDir(), `${'4'.repeat(64)}-c${CONVERTER_VERSION - 1}.json`);
+    writeFileSync(unrelated, 'another model');
+    try {
+      const report = await convertAndVerify(
+        entry.descriptor,
+        readFileSync(catalog.locate(entry, entry.descriptor.model).path),
+      );
+      assert.equal(report.ok, true);
+      for (const path of stale) assert.equal(existsSync(path), false, path);
+      assert.ok(readReport(sha256)?.ok, 'the current version stays');
+      assert.equal(existsSync(unrelated), true, 'other models are left alone');
+    } finally {
+      for (const path of [...stale, unrelated]) rmSync(path, { force: true });
     }
   });
 

@@ -15,7 +15,7 @@ import { sha256Hex } from '../model/model-file.js';
 import { sampleCacheDir } from '../store/paths.js';
 import { VERIFICATION_PHOTOS } from '../store/samples.js';
 import { CONVERTER_VERSION, type ConversionResult, convertTfliteToOnnx } from './convert.js';
-import { type ConversionReport, readReport, writeConverted } from './store.js';
+import { type ConversionReport, readReport, removeOtherVersions, writeConverted } from './store.js';
 import { verifyConversion } from './verify.js';
 
 export { sha256Hex as sha256Of } from '../model/model-file.js';
@@ -59,7 +59,10 @@ export async function convertAndVerify(
   // retry costs only set-up time, and the cause may have been fixed (a photo fetched, a
   // library installed).
   const known = options.force ? undefined : readReport(tfliteSha256);
-  if (known?.ok) return known;
+  if (known?.ok) {
+    removeOtherVersions(tfliteSha256);
+    return known;
+  }
   const label = `model '${descriptor.id}'`;
   const base = {
     converterVersion: CONVERTER_VERSION,

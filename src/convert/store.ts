@@ -5,7 +5,7 @@
  * again, never served from a stale file. A failed conversion or verification is stored too
  * (report only), so `tflite-fn models` can say why a model stays on LiteRT.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorInfo } from '../engine/types.js';
 import { cacheDir } from '../store/paths.js';
@@ -81,4 +81,21 @@ export function writeConverted(report: ConversionReport, onnx: Uint8Array | unde
   // The model first, then the report that vouches for it.
   if (onnx) writeAtomically(`${base}.onnx`, onnx);
   writeAtomically(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  removeOtherVersions(report.tfliteSha256);
+}
+
+/**
+ * Files an older (or newer) converter wrote for the same model are never read again; left
+ * behind they would ship in every bundle that takes the whole folder (Netlify's 50 MB zip).
+ */
+export function removeOtherVersions(tfliteSha256: string): void {
+  const current = new Set([
+    `${tfliteSha256}-c${CONVERTER_VERSION}.onnx`,
+    `${tfliteSha256}-c${CONVERTER_VERSION}.json`,
+  ]);
+  for (const name of readdirSync(convertedDir())) {
+    if (name.startsWith(`${tfliteSha256}-c`) && /-c\d+\.(onnx|json)$/.test(name) && !current.has(name)) {
+      rmSync(join(convertedDir(), name), { force: true });
+    }
+  }
 }
