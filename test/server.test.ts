@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
@@ -156,6 +157,114 @@ describe('tflite-fn serve: limits and access', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+/** An upload that sends its headers and a first few bytes, then waits (or is torn down). */
+function heldUpload(base: string, declared: number): Promise<ClientRequest> {
+  const { hostname, port } = new URL(base);
+  const req = httpRequest({
+    hostname,
+    port,
+    path: '/classify',
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg', 'content-length': String(declared) },
+  });
+  req.on('error', () => undefined); // torn down by the test
+  req.write(grace.subarray(0, 1000));
+  return new Promise((resolve) => req.once('socket', (socket) => socket.once('connect', () => resolve(req))));
+}
+
+async function gauge(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1] ?? Number.NaN);
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('tflite-fn serve: hostile bodies', () => {
+  const logs: Record<string, unknown>[] = [];
+  let server: RunningServer;
+  before(async () => {
+    // One worker (2 jobs) and a queue of 1: the pool holds 3, so 3 bodies are admitted at once.
+    server = await start({ workers: '1', queue: '1', 'max-body': String(32 * MB) }, logs);
+  });
+  after(() => server.close());
+
+  it('admits bodies before reading them: past the budget, 503 + Retry-After at once, body unread', async () => {
+    const held = await Promise.all([1, 2, 3].map(() => heldUpload(server.url, 4 * MB)));
+    await until(
+      async () => (await gauge(server.url, 'tflite_fn_bodies_in_flight')) === 3,
+      'three admitted bodies',
+    );
+    // Headers only: the answer must come although not one byte of the body is sent.
+    const refused = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const { hostname, port } = new URL(server.url);
+        const req = httpRequest(
+          {
+            hostname,
+            port,
+            path: '/%63lassify',
+            method: 'POST',
+            headers: { 'content-type': 'image/jpeg', 'content-length': String(32 * MB) },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => {
+              body += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          },
+        );
+        req.on('error', reject);
+        req.flushHeaders();
+      },
+    );
+    assert.equal(refused.status, 503, refused.body);
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.equal(refused.headers.connection, 'close');
+    const { error } = JSON.parse(refused.body) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'overloaded');
+    assert.match(error.message, /retry/);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'probes are not bodies');
+
+    // The clients go away mid-upload: 499 client_closed_request, not a server error.
+    for (const req of held) req.destroy();
+    await until(
+      () => logs.filter((l) => l.msg === 'request' && l.status === 499).length === 3,
+      'three 499 lines',
+    );
+    assert.ok(
+      !logs.some((l) => l.level === 'error'),
+      JSON.stringify(logs.filter((l) => l.level === 'error')),
+    );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /tflite_fn_requests_total\{route="\/classify",method="POST",status="499"\} 3/);
+    assert.doesNotMatch(metrics, /status="500"/);
+    await until(async () => (await gauge(server.url, 'tflite_fn_bodies_in_flight')) === 0, 'the budget back');
+    assert.equal(await gauge(server.url, 'tflite_fn_body_bytes_in_flight'), 0);
+    const good = await post(server.url, grace);
+    assert.equal(good.status, 200, await good.text());
+  });
+
+  it('30 MB of "[" as JSON → 400 bad_json; 200,000 multipart fields → 413; then a good answer', async () => {
+    const nested = new Uint8Array(30 * MB).fill(0x5b);
+    const json = await post(server.url, nested, { 'content-type': 'application/json' });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { error: { code: string } }).error.code, 'bad_json');
+    const part = '--zz\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n';
+    const form = new TextEncoder().encode(`${part.repeat(200_000)}--zz--\r\n`);
+    const multipart = await post(server.url, form, { 'content-type': 'multipart/form-data; boundary=zz' });
+    assert.equal(multipart.status, 413);
+    assert.match(((await multipart.json()) as { error: { message: string } }).error.message, /parts/);
+    assert.equal((await post(server.url, grace)).status, 200);
   });
 });
 

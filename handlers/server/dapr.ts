@@ -18,6 +18,7 @@ import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import type { RouteHandler } from '../../src/http/app.js';
 import { decodeBase64 } from '../../src/http/base64.js';
+import { parseJsonEnvelope } from '../../src/http/json-envelope.js';
 import type { BodyLimit } from '../../src/http/limits.js';
 import { readBodyCapped } from '../../src/http/read-request.js';
 import { routeById } from '../../src/http/routes.js';
@@ -61,12 +62,9 @@ async function readDelivery(
   const type = request.headers.get('content-type') ?? '';
   const body = await readBodyCapped(request, limit);
   if (type.includes('application/cloudevents+json') || type.includes('application/json')) {
-    let event: CloudEvent;
-    try {
-      event = JSON.parse(new TextDecoder().decode(body)) as CloudEvent;
-    } catch {
-      throw new BadRequestError('bad_json', 'the CloudEvent is not valid JSON');
-    }
+    const event = parseJsonEnvelope(body) as CloudEvent;
+    if (typeof event !== 'object' || event === null)
+      throw new BadRequestError('bad_json', 'the CloudEvent is not a JSON object');
     const id = event.id ?? '';
     const source = event.source ?? '';
     if (typeof event.data_base64 === 'string') return { image: decodeBase64(event.data_base64), id, source };
@@ -86,9 +84,10 @@ async function readDelivery(
   };
 }
 
+/** `data` sent as a JSON string: parsed with the same bounds as the envelope. */
 function safeJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonEnvelope(Buffer.from(text));
   } catch {
     return undefined;
   }

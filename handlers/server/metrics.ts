@@ -6,6 +6,9 @@ export interface Gauges {
   queueDepth(): number;
   inFlight(): number;
   readyWorkers(): number;
+  /** Request bodies admitted and not yet answered, and their bytes (the body budget). */
+  bodiesInFlight(): number;
+  bodyBytesInFlight(): number;
   workerRestarts(): number;
   modelLoadSeconds(): Map<string, number>;
 }
@@ -61,6 +64,16 @@ export class Metrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
     gauge('tflite_fn_queue_depth', 'Requests waiting for a worker.', gauges.queueDepth());
     gauge('tflite_fn_in_flight', 'Requests being classified.', gauges.inFlight());
+    gauge(
+      'tflite_fn_bodies_in_flight',
+      'Request bodies admitted and not yet answered.',
+      gauges.bodiesInFlight(),
+    );
+    gauge(
+      'tflite_fn_body_bytes_in_flight',
+      'Bytes of the request bodies admitted and not yet answered.',
+      gauges.bodyBytesInFlight(),
+    );
     gauge('tflite_fn_workers_ready', 'Worker processes with their models loaded.', gauges.readyWorkers());
     lines.push(
       '# HELP tflite_fn_worker_restarts_total Workers replaced after exiting.',

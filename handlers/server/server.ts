@@ -14,6 +14,8 @@ import { Hono } from 'hono';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import { routeLabel } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
+import { BodyBudget, type BodyBudgetLimits } from '../../src/http/body-budget.js';
+import { bodyWasRead } from '../../src/http/read-request.js';
 import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
@@ -42,11 +44,50 @@ export const jsonLogger: Logger = (event) => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...event })}\n`);
 };
 
+/** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
+const PER_WORKER = 2;
+const MB = 1024 * 1024;
+/**
+ * Bytes of request bodies the main process holds at once: three maximum-size uploads. Each
+ * admitted body is held until it is answered, and copied once more on its way to a worker.
+ */
+const MAIN_PROCESS_BODY_BYTES = 96 * MB;
+/** Logged and counted when the client left before its answer (nginx's number for it). */
+const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * What the main process admits before reading bodies: no more bodies than the pool can hold
+ * (running plus queued: one more would be refused after reading it), no more bytes than
+ * MAIN_PROCESS_BODY_BYTES (at least one maximum-size body); bodies over a sixteenth of that
+ * count as large and share two thirds, so big uploads cannot shut out ordinary photos.
+ */
+export function bodyBudgetLimits(config: ServerConfig): BodyBudgetLimits {
+  const maxBodies = config.workers * PER_WORKER + config.queueSize;
+  const maxBytes = Math.max(
+    config.maxBodyBytes,
+    Math.min(maxBodies * config.maxBodyBytes, MAIN_PROCESS_BODY_BYTES),
+  );
+  return {
+    maxBodies,
+    maxBytes,
+    largeBody: Math.floor(maxBytes / 16),
+    maxLargeBytes: Math.max(config.maxBodyBytes, Math.floor((maxBytes * 2) / 3)),
+  };
+}
+
+/** A request that came with a body we have not read to its end. */
+function unreadBody(request: Request): boolean {
+  const declared = request.headers.get('content-length');
+  const hasBody = (declared !== null && declared !== '0') || request.headers.has('transfer-encoding');
+  return hasBody && !bodyWasRead(request);
+}
+
 export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
   const started = performance.now();
   const pool = new WorkerPool({
     workers: config.workers,
     queueSize: config.queueSize,
+    perWorker: PER_WORKER,
     jobTimeoutMs: config.timeoutMs,
     env: { TFLITE_FN_PRELOAD: config.preload },
     log,
@@ -74,24 +115,20 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     } finally {
       inFlight--;
       c.res.headers.set('x-request-id', requestId);
-      if (draining) c.res.headers.set('connection', 'close');
+      // Draining, or answered without reading a body that is there: do not stay to receive it.
+      if (draining || unreadBody(c.req.raw)) c.res.headers.set('connection', 'close');
       const path = new URL(c.req.url).pathname;
       const ms = performance.now() - begun;
-      metrics.observe(routeLabel(c), c.req.method, c.res.status, ms / 1000);
-      log({
-        msg: 'request',
-        requestId,
-        method: c.req.method,
-        path,
-        status: c.res.status,
-        ms: Math.round(ms * 10) / 10,
-      });
+      const status = c.req.raw.signal.aborted ? CLIENT_CLOSED_REQUEST : c.res.status;
+      metrics.observe(routeLabel(c), c.req.method, status, ms / 1000);
+      log({ msg: 'request', requestId, method: c.req.method, path, status, ms: Math.round(ms * 10) / 10 });
     }
   });
   const bodyLimit = {
     maxBytes: config.maxBodyBytes,
     description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
   };
+  const bodyBudget = new BodyBudget(bodyBudgetLimits(config));
   const serverRoutes: Record<ServerRouteId, RouteHandler> = {
     demo: (c) => c.html(DEMO_PAGE),
     // The pool's readiness, not start-up's: a pool whose workers all died is not ready.
@@ -105,6 +142,8 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
           queueDepth: () => pool.queueDepth,
           inFlight: () => pool.inFlight,
           readyWorkers: () => pool.readyWorkers,
+          bodiesInFlight: () => bodyBudget.bodies,
+          bodyBytesInFlight: () => bodyBudget.bytes,
           workerRestarts: () => pool.restarts,
           modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
         }),
@@ -134,6 +173,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       bodyLimit,
       corsOrigins: config.corsOrigins,
       apiKey: config.apiKey,
+      bodyBudget,
       serverRoutes,
       logError: (error) =>
         log({ level: 'error', msg: error.message, code: error.code, cause: String(error.cause ?? '') }),

@@ -23,6 +23,8 @@ import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { packageRoot } from '../store/paths.js';
 import { corsFromTable, requireApiKey } from './access.js';
+import { admitBodies } from './admit-bodies.js';
+import type { BodyBudget } from './body-budget.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
 import { negotiate } from './negotiate.js';
 import { readBodyCapped, readClassifyRequest } from './read-request.js';
@@ -62,6 +64,11 @@ export interface AppOptions {
    * authorization: Bearer, or dapr-api-token).
    */
   readonly apiKey?: string | undefined;
+  /**
+   * Bodies of model-running routes are admitted from this budget before they are read (the
+   * self-hosted server's; a serverless invocation holds one request anyway).
+   */
+  readonly bodyBudget?: BodyBudget | undefined;
   /** Handlers for the table's server-only routes (the self-hosted server supplies them). */
   readonly serverRoutes?: Partial<Record<ServerRouteId, RouteHandler>>;
 }
@@ -258,6 +265,7 @@ export function createApp(options: AppOptions = {}): Hono {
   // CORS first, so a preflight (which carries no key) is answered and a 401 can be read.
   if (origins === '*' || origins.length > 0) app.use('*', corsFromTable(origins));
   if (options.apiKey) app.use('*', requireApiKey(options.apiKey));
+  if (options.bodyBudget) app.use('*', admitBodies(options.bodyBudget, setup.bodyLimit));
 
   const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
   const platformRoutes: Record<PlatformRouteId, RouteHandler> = {

@@ -9,7 +9,10 @@ import { parseResize, parseTop } from '../classify.js';
 import { BadRequestError, TfliteFnError, TooLargeError } from '../errors.js';
 import type { ResizeMode } from '../image/to-tensor.js';
 import { decodeBase64 } from './base64.js';
+import { admissionOf, noRoomForBody } from './body-budget.js';
+import { parseJsonEnvelope } from './json-envelope.js';
 import type { BodyLimit } from './limits.js';
+import { type MultipartFile, parseMultipart } from './multipart.js';
 import { parseFormat, type ResponseFormat } from './negotiate.js';
 
 export interface ClassifyRequest {
@@ -26,24 +29,77 @@ function tooLarge(size: number | string, limit: BodyLimit): TooLargeError {
   return new TooLargeError('payload_too_large', `the request body is ${size} bytes; ${limit.description}`);
 }
 
-/** Reads the body, stopping as soon as it passes the limit (a 1 GB upload costs 6 MB). */
+/** The Content-Length a request declares, if it declares a valid one. */
+export function declaredLength(request: Request): number | undefined {
+  const header = request.headers.get('content-length');
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  return Number(header);
+}
+
+/**
+ * The body stream failing means the connection went: the client closed it (or it dropped)
+ * mid-upload. That is the client's doing, not a server error: 499, as nginx logs it.
+ */
+function clientClosed(cause: unknown): TfliteFnError {
+  return new TfliteFnError(
+    499,
+    'client_closed_request',
+    'the client closed the connection before its body arrived',
+    {
+      cause,
+    },
+  );
+}
+
+/** Requests whose body was read to its end (the server closes connections of the others). */
+const readToTheEnd = new WeakSet<Request>();
+
+export function bodyWasRead(request: Request): boolean {
+  return readToTheEnd.has(request);
+}
+
+/**
+ * Reads the body, stopping as soon as it passes the limit (a 1 GB upload costs 6 MB). A
+ * declared length is checked before reading and read into one buffer of that size; an
+ * undeclared one takes its bytes from the request's body admission (if it has one) as they come.
+ */
 export async function readBodyCapped(request: Request, limit: BodyLimit): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit.maxBytes) throw tooLarge(declared, limit);
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > limit.maxBytes) throw tooLarge(declared, limit);
   if (!request.body) return new Uint8Array(0);
+  const admission = admissionOf(request);
+  const whole = declared !== undefined ? new Uint8Array(declared) : undefined;
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = request.body.getReader();
+  const stop = async (error: TfliteFnError): Promise<never> => {
+    await reader.cancel().catch(() => undefined);
+    throw error;
+  };
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(`more than ${limit.maxBytes}`, limit);
+    const next = await reader.read().catch((cause: unknown) => {
+      throw clientClosed(cause);
+    });
+    if (next.done) break;
+    const chunk = next.value as Uint8Array;
+    total += chunk.byteLength;
+    if (total > limit.maxBytes) await stop(tooLarge(`more than ${limit.maxBytes}`, limit));
+    if (whole) {
+      // Only a platform that forwards a wrong Content-Length gets here with more bytes.
+      if (total > whole.length)
+        await stop(new BadRequestError('bad_length', 'the body is longer than its Content-Length'));
+      whole.set(chunk, total - chunk.byteLength);
+    } else {
+      if (admission && !admission.grow(chunk.byteLength)) await stop(noRoomForBody());
+      chunks.push(chunk);
     }
-    chunks.push(value);
   }
+  readToTheEnd.add(request);
+  if (whole) return total === whole.length ? whole : whole.subarray(0, total);
+  return concat(chunks, total);
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const body = new Uint8Array(total);
   let offset = 0;
@@ -71,45 +127,19 @@ function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-async function fromMultipart(
-  request: Request,
-  body: Uint8Array,
-  query: RawOptions,
-): Promise<ClassifyRequest> {
-  let form: FormData;
-  try {
-    const copy = new Request(request.url, {
-      method: 'POST',
-      headers: { 'content-type': request.headers.get('content-type') ?? '' },
-      body,
-    });
-    form = await copy.formData();
-  } catch (cause) {
-    throw new BadRequestError('bad_multipart', 'the multipart/form-data body could not be parsed', { cause });
-  }
-  const files: File[] = [];
-  const fields: RawOptions = {};
-  for (const [name, value] of form.entries()) {
-    if (typeof value === 'string') fields[name] = value;
-    else files.push(value);
-  }
-  if (files.length !== 1) {
+function fromMultipart(request: Request, body: Uint8Array, query: RawOptions): ClassifyRequest {
+  const form = parseMultipart(body, request.headers.get('content-type') ?? '');
+  if (form.files.length !== 1) {
     throw new BadRequestError(
-      files.length === 0 ? 'no_file' : 'too_many_files',
-      `send exactly one file in the multipart form; got ${files.length}`,
+      form.files.length === 0 ? 'no_file' : 'too_many_files',
+      `send exactly one file in the multipart form; got ${form.files.length}`,
     );
   }
-  const image = new Uint8Array(await (files[0] as File).arrayBuffer());
-  return { image, ...options({ ...query, ...fields }) };
+  return { image: (form.files[0] as MultipartFile).bytes, ...options({ ...query, ...form.fields }) };
 }
 
 function fromJson(body: Uint8Array, query: RawOptions): ClassifyRequest {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch (cause) {
-    throw new BadRequestError('bad_json', 'the JSON body could not be parsed', { cause });
-  }
+  const value = parseJsonEnvelope(body);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequestError('bad_json', 'the JSON body must be an object like {"image": "<base64>"}');
   }
