@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TfliteFnError } from '../src/errors.js';
 import { BodyBudget } from '../src/http/body-budget.js';
-import { parseJsonEnvelope } from '../src/http/json-envelope.js';
-import { MAX_MULTIPART_PARTS, parseMultipart } from '../src/http/multipart.js';
+import { checkJsonPrefix, parseJsonEnvelope } from '../src/http/json-envelope.js';
+import { checkMultipartPrefix, MAX_MULTIPART_PARTS, parseMultipart } from '../src/http/multipart.js';
 
 const MB = 1024 * 1024;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -98,6 +98,26 @@ async function encodeForm(
     type: response.headers.get('content-type') ?? '',
   };
 }
+
+describe('judging the first 64 KB while the rest is on its way', () => {
+  it('JSON: refuses what already cannot be, lets a cut-off good start through', () => {
+    refuses(() => checkJsonPrefix(new Uint8Array(64 * 1024).fill(0x5b)), 400, 'bad_json');
+    refuses(() => checkJsonPrefix(bytes('{"a":1} x')), 400, 'bad_json');
+    refuses(() => checkJsonPrefix(bytes(`{${' '.repeat(70_000)}`)), 413, 'payload_too_large');
+    const good = `{"top": 3, "model": "imagenet", "image": "${'A'.repeat(70_000)}"}`;
+    for (const cut of [1, 5, 10, 12, 20, 40, 1000, good.length - 1]) {
+      assert.doesNotThrow(() => checkJsonPrefix(bytes(good.slice(0, cut))), `cut at ${cut}`);
+    }
+  });
+
+  it('multipart: refuses a start with more boundaries than parts allowed', () => {
+    const part = '--zz\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n';
+    const type = 'multipart/form-data; boundary=zz';
+    refuses(() => checkMultipartPrefix(bytes(part.repeat(1000)), type), 413, 'payload_too_large');
+    assert.doesNotThrow(() => checkMultipartPrefix(bytes(`${part.repeat(3)}--zz`), type));
+    refuses(() => checkMultipartPrefix(bytes(part), 'multipart/form-data'), 400, 'bad_multipart');
+  });
+});
 
 describe('multipart/form-data', () => {
   it('reads what FormData sends: the file bytes exactly, the fields as text', async () => {

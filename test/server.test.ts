@@ -78,6 +78,8 @@ describe('tflite-fn serve', () => {
     assert.match(text, /tflite_fn_request_duration_seconds_bucket\{route="\/classify",le="\+Inf"\} \d+/);
     assert.match(text, /tflite_fn_queue_depth \d+/);
     assert.match(text, /tflite_fn_workers_ready 2/);
+    assert.match(text, /tflite_fn_bodies_in_flight 0/);
+    assert.match(text, /tflite_fn_event_loop_delay_max_seconds \d/);
     assert.match(text, /tflite_fn_model_load_seconds\{model="imagenet"\} \d/);
   });
 

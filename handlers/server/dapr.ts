@@ -18,7 +18,7 @@ import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import type { RouteHandler } from '../../src/http/app.js';
 import { decodeBase64 } from '../../src/http/base64.js';
-import { parseJsonEnvelope } from '../../src/http/json-envelope.js';
+import { checkJsonPrefix, parseJsonEnvelope } from '../../src/http/json-envelope.js';
 import type { BodyLimit } from '../../src/http/limits.js';
 import { readBodyCapped } from '../../src/http/read-request.js';
 import { routeById } from '../../src/http/routes.js';
@@ -60,8 +60,9 @@ async function readDelivery(
   limit: BodyLimit,
 ): Promise<{ image: Uint8Array; id: string; source: string }> {
   const type = request.headers.get('content-type') ?? '';
-  const body = await readBodyCapped(request, limit);
-  if (type.includes('application/cloudevents+json') || type.includes('application/json')) {
+  const isJson = type.includes('application/cloudevents+json') || type.includes('application/json');
+  const body = await readBodyCapped(request, limit, isJson ? checkJsonPrefix : undefined);
+  if (isJson) {
     const event = parseJsonEnvelope(body) as CloudEvent;
     if (typeof event !== 'object' || event === null)
       throw new BadRequestError('bad_json', 'the CloudEvent is not a JSON object');

@@ -9,6 +9,8 @@ export interface Gauges {
   /** Request bodies admitted and not yet answered, and their bytes (the body budget). */
   bodiesInFlight(): number;
   bodyBytesInFlight(): number;
+  /** The longest the main event loop was blocked since the previous scrape, in seconds. */
+  eventLoopDelayMax(): number;
   workerRestarts(): number;
   modelLoadSeconds(): Map<string, number>;
 }
@@ -73,6 +75,11 @@ export class Metrics {
       'tflite_fn_body_bytes_in_flight',
       'Bytes of the request bodies admitted and not yet answered.',
       gauges.bodyBytesInFlight(),
+    );
+    gauge(
+      'tflite_fn_event_loop_delay_max_seconds',
+      'Longest main event loop delay since the previous scrape (what every request waits on).',
+      gauges.eventLoopDelayMax(),
     );
     gauge('tflite_fn_workers_ready', 'Worker processes with their models loaded.', gauges.readyWorkers());
     lines.push(

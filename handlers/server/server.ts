@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
@@ -129,6 +130,9 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
   };
   const bodyBudget = new BodyBudget(bodyBudgetLimits(config));
+  // Work on the main loop delays every request, probes included: measured, so it can be seen.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const serverRoutes: Record<ServerRouteId, RouteHandler> = {
     demo: (c) => c.html(DEMO_PAGE),
     // The pool's readiness, not start-up's: a pool whose workers all died is not ready.
@@ -144,6 +148,11 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
           readyWorkers: () => pool.readyWorkers,
           bodiesInFlight: () => bodyBudget.bodies,
           bodyBytesInFlight: () => bodyBudget.bytes,
+          eventLoopDelayMax: () => {
+            const seconds = loopDelay.max / 1e9;
+            loopDelay.reset();
+            return seconds;
+          },
           workerRestarts: () => pool.restarts,
           modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
         }),
@@ -231,6 +240,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       await stopped;
     }
     await pool.stop();
+    loopDelay.disable();
     log({ msg: 'stopped' });
   };
   return { url, server, pool, app, ready, close };

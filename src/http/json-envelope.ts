@@ -26,19 +26,32 @@ function bad(message: string): BadRequestError {
   return new BadRequestError('bad_json', message);
 }
 
+/** Thrown by a scanner of a prefix when the prefix ends before the verdict: read on. */
+const PREFIX_ENDS = Symbol('prefix ends');
+
 class EnvelopeScanner {
   #pos = 0;
   #tokens = 0;
   #structure = 0;
   #quoteEscapes = 0;
 
-  constructor(private readonly bytes: Buffer) {}
+  /** `prefix`: the bytes are the start of a body; running out of them is not an error. */
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly prefix = false,
+  ) {}
 
   parse(): unknown {
     const value = this.#value(0);
     this.#whitespace();
     if (this.#pos !== this.bytes.length) throw bad('the JSON body has more after its value');
     return value;
+  }
+
+  /** A syntax error, unless it is only that a prefix ended here. */
+  #unexpected(message: string): never {
+    if (this.prefix && this.#pos >= this.bytes.length) throw PREFIX_ENDS;
+    throw bad(message);
   }
 
   #spend(structureBytes: number): void {
@@ -73,7 +86,7 @@ class EnvelopeScanner {
       return byte === 0x7b ? this.#object(depth + 1) : this.#array(depth + 1);
     }
     if (byte === QUOTE) return this.#string();
-    if (byte === undefined) throw bad('the JSON body ends where a value should be');
+    if (byte === undefined) this.#unexpected('the JSON body ends where a value should be');
     return this.#literal();
   }
 
@@ -88,10 +101,10 @@ class EnvelopeScanner {
     }
     for (;;) {
       this.#whitespace();
-      if (this.bytes[this.#pos] !== QUOTE) throw bad('a JSON object key must be a string');
+      if (this.bytes[this.#pos] !== QUOTE) this.#unexpected('a JSON object key must be a string');
       const key = this.#string();
       this.#whitespace();
-      if (this.bytes[this.#pos] !== 0x3a) throw bad("a JSON object key must be followed by ':'");
+      if (this.bytes[this.#pos] !== 0x3a) this.#unexpected("a JSON object key must be followed by ':'");
       this.#pos++;
       // As JSON.parse does: "__proto__" becomes an own property, never the prototype.
       Object.defineProperty(out, key, {
@@ -123,6 +136,7 @@ class EnvelopeScanner {
   #separator(close: number): boolean {
     this.#whitespace();
     const byte = this.bytes[this.#pos];
+    if (byte === undefined) this.#unexpected('the JSON body ends inside an object or array');
     this.#pos++;
     this.#spend(1);
     if (byte === close) return true;
@@ -141,7 +155,10 @@ class EnvelopeScanner {
     let from = open + 1;
     for (;;) {
       const close = bytes.indexOf(QUOTE, from);
-      if (close === -1) throw bad('a JSON string is not closed');
+      if (close === -1) {
+        if (this.prefix) throw PREFIX_ENDS;
+        throw bad('a JSON string is not closed');
+      }
       let backslashes = 0;
       while (bytes[close - 1 - backslashes] === BACKSLASH) {
         backslashes++;
@@ -181,6 +198,7 @@ class EnvelopeScanner {
       this.#pos++;
     }
     this.#spend(this.#pos - start);
+    if (this.prefix && this.#pos >= bytes.length) throw PREFIX_ENDS; // the literal may go on
     try {
       if (this.#pos === start) throw new Error('no literal');
       return JSON.parse(bytes.toString('latin1', start, this.#pos));
@@ -195,4 +213,18 @@ export function parseJsonEnvelope(body: Uint8Array): unknown {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (!isUtf8(bytes)) throw bad('the JSON body is not valid UTF-8');
   return new EnvelopeScanner(bytes).parse();
+}
+
+/**
+ * Judges the first bytes of a JSON body while the rest is still on its way: 30 MB of `[`
+ * is refused after 9 bytes, not after 30 MB have been received. Returns when the prefix is
+ * fine so far; throws the error the whole body would get when it already cannot be.
+ */
+export function checkJsonPrefix(prefix: Uint8Array): void {
+  const bytes = Buffer.from(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  try {
+    new EnvelopeScanner(bytes, true).parse();
+  } catch (error) {
+    if (error !== PREFIX_ENDS) throw error;
+  }
 }

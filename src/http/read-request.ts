@@ -10,9 +10,9 @@ import { BadRequestError, TfliteFnError, TooLargeError } from '../errors.js';
 import type { ResizeMode } from '../image/to-tensor.js';
 import { decodeBase64 } from './base64.js';
 import { admissionOf, noRoomForBody } from './body-budget.js';
-import { parseJsonEnvelope } from './json-envelope.js';
+import { checkJsonPrefix, parseJsonEnvelope } from './json-envelope.js';
 import type { BodyLimit } from './limits.js';
-import { type MultipartFile, parseMultipart } from './multipart.js';
+import { checkMultipartPrefix, type MultipartFile, parseMultipart } from './multipart.js';
 import { parseFormat, type ResponseFormat } from './negotiate.js';
 
 export interface ClassifyRequest {
@@ -58,21 +58,31 @@ export function bodyWasRead(request: Request): boolean {
   return readToTheEnd.has(request);
 }
 
+/** How much of a body a prefix judge sees: the JSON structure budget, and then some. */
+const PREFIX_BYTES = 64 * 1024;
+
 /**
  * Reads the body, stopping as soon as it passes the limit (a 1 GB upload costs 6 MB). A
  * declared length is checked before reading and read into one buffer of that size; an
  * undeclared one takes its bytes from the request's body admission (if it has one) as they come.
+ * `judgePrefix` sees the first PREFIX_BYTES once they are in and may refuse the body there.
  */
-export async function readBodyCapped(request: Request, limit: BodyLimit): Promise<Uint8Array> {
+export async function readBodyCapped(
+  request: Request,
+  limit: BodyLimit,
+  judgePrefix?: (prefix: Uint8Array) => void,
+): Promise<Uint8Array> {
   const declared = declaredLength(request);
   if (declared !== undefined && declared > limit.maxBytes) throw tooLarge(declared, limit);
   if (!request.body) return new Uint8Array(0);
   const admission = admissionOf(request);
-  const whole = declared !== undefined ? new Uint8Array(declared) : undefined;
+  // Not zero-filled: every byte returned is one that arrived (a short body is cut to size).
+  const whole = declared !== undefined ? unfilledBytes(declared) : undefined;
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let judged = !judgePrefix;
   const reader = request.body.getReader();
-  const stop = async (error: TfliteFnError): Promise<never> => {
+  const stop = async (error: unknown): Promise<never> => {
     await reader.cancel().catch(() => undefined);
     throw error;
   };
@@ -93,10 +103,24 @@ export async function readBodyCapped(request: Request, limit: BodyLimit): Promis
       if (admission && !admission.grow(chunk.byteLength)) await stop(noRoomForBody());
       chunks.push(chunk);
     }
+    if (!judged && total >= PREFIX_BYTES) {
+      judged = true;
+      try {
+        judgePrefix?.(whole ? whole.subarray(0, total) : concat(chunks, total));
+      } catch (error) {
+        await stop(error);
+      }
+    }
   }
   readToTheEnd.add(request);
   if (whole) return total === whole.length ? whole : whole.subarray(0, total);
   return concat(chunks, total);
+}
+
+/** A buffer of its own (never a slice of Node's shared pool), not zero-filled. */
+function unfilledBytes(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }
 
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
@@ -161,7 +185,14 @@ export async function readClassifyRequest(request: Request, limit: BodyLimit): P
       `content type ${type} is not accepted; send image bytes (image/* or application/octet-stream), multipart/form-data with one file, or JSON {"image": "<base64>"}`,
     );
   }
-  const body = await readBodyCapped(request, limit);
+  const contentType = request.headers.get('content-type') ?? '';
+  const judge =
+    type === 'multipart/form-data'
+      ? (prefix: Uint8Array) => checkMultipartPrefix(prefix, contentType)
+      : type === 'application/json'
+        ? checkJsonPrefix
+        : undefined;
+  const body = await readBodyCapped(request, limit, judge);
   if (type === 'multipart/form-data') return fromMultipart(request, body, query);
   if (type === 'application/json') return fromJson(body, query);
   return { image: body, ...options(query) };
