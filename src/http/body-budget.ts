@@ -87,16 +87,11 @@ export class BodyBudget {
   }
 }
 
-/** A 503 whose message is shown: it says what to do, and holds nothing private. */
-class NoRoomForBody extends UnavailableError {
-  override readonly expose = true;
-}
-
 /** The answer to a body the budget has no room for: retry shortly, elsewhere or later. */
 export function noRoomForBody(): UnavailableError {
-  return new NoRoomForBody(
+  return new UnavailableError(
     'overloaded',
-    'the server is receiving as many request bodies as it holds at once; retry shortly',
+    'the server is busy (receiving as many request bodies as it holds at once); retry shortly',
     1,
   );
 }
