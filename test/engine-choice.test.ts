@@ -132,11 +132,24 @@ describe('engine choice', () => {
       withPaths('3'.repeat(64), [foreign]);
       const plan = plannedEngine('3'.repeat(64), 'auto');
       assert.equal(plan.engine, 'litert');
-      assert.match(plan.reason, new RegExp(`verified on int8 kernels ${foreign}, and this CPU computes`));
+      assert.match(
+        plan.reason,
+        new RegExp(
+          `^no conversion verified on this CPU's int8 kernels \\(verified on ${foreign}; this CPU computes`,
+        ),
+      );
       const fallback = await compileWithEngine(bytes, '3'.repeat(64), 'a test model', 'auto');
       assert.equal(fallback.engine, 'litert');
       fallback.model.dispose();
-      await assert.rejects(compileWithEngine(bytes, '3'.repeat(64), 'a test model', 'ort'), ModelLoadError);
+      await assert.rejects(
+        compileWithEngine(bytes, '3'.repeat(64), 'a test model', 'ort'),
+        (error: unknown) => {
+          return (
+            error instanceof ModelLoadError &&
+            /a test model, but it has no conversion verified on this CPU's int8 kernels/.test(error.message)
+          );
+        },
+      );
     } finally {
       for (const base of written)
         for (const ext of ['.json', '.onnx']) rmSync(`${base}${ext}`, { force: true });
@@ -198,7 +211,7 @@ describe('engine choice', () => {
   it('ort and litert give the same answer for grace_hopper.jpg with every built-in classifier', async () => {
     const ort = new ModelCatalog({ warmUp: false, engine: 'ort' });
     const litert = new ModelCatalog({ warmUp: false, engine: 'litert' });
-    for (const model of ['imagenet', 'imagenet-small', 'birds', 'insects']) {
+    for (const model of ['imagenet', 'imagenet-small', 'imagenet-tf2', 'birds', 'insects']) {
       const [a, b] = await Promise.all([
         classify(photo('grace_hopper.jpg'), { model, catalog: ort }),
         classify(photo('grace_hopper.jpg'), { model, catalog: litert }),

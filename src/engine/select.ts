@@ -68,7 +68,7 @@ function int8PathFor(report: ConversionReport): { path: Int8KernelPath } | { why
   const path = exact.find((candidate) => verified.includes(candidate));
   if (path) return { path };
   return {
-    why: `its conversion was verified on int8 kernels ${verified.join(', ') || 'unknown'}, and this CPU computes ${exact.join(', ')} exactly (run: npx tflite-fn setup here)`,
+    why: `no conversion verified on this CPU's int8 kernels (verified on ${verified.join(', ') || 'none'}; this CPU computes ${exact.join(', ')} exactly; run: npx tflite-fn setup here)`,
   };
 }
 
