@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { classify as classifyHere } from '../src/index.js';
+import { MAX_CONCURRENT_RUNS, sandboxLoad } from '../src/wasm/run-slots.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
 import {
@@ -387,6 +388,20 @@ describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
     } finally {
       clearInterval(ticker);
     }
+  });
+
+  it('runs beyond the concurrency limit wait for a slot, and never past their deadline', async () => {
+    const count = MAX_CONCURRENT_RUNS + 2;
+    const runs = Array.from({ length: count }, () =>
+      runWasm(hostile, { args: ['hostile', 'loop'], timeoutMs: 2000 }),
+    );
+    // Each is compiled (a cache hit) and then takes a slot or waits for one.
+    for (let i = 0; i < 100 && sandboxLoad().running + sandboxLoad().waiting < count; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(sandboxLoad(), { running: MAX_CONCURRENT_RUNS, waiting: 2 });
+    const results = await Promise.all(runs);
+    assert.ok(results.every((result) => result.timedOut && result.exitCode === 124));
+    assert.deepEqual(sandboxLoad(), { running: 0, waiting: 0 });
   });
 
   it('tflite-fn run: bad numbers and empty --dir paths are usage errors, before anything runs', () => {

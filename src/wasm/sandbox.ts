@@ -25,6 +25,7 @@ import type { GuestJob, GuestResult } from './guest-worker.js';
 import { answer, type RunContext } from './host-answers.js';
 import type { HostRequest } from './host-calls.js';
 import { limitModule } from './module-limits.js';
+import { releaseSlot, takeSlot } from './run-slots.js';
 import type { DirectoryGrant } from './wasi-files.js';
 
 export interface RunOptions {
@@ -193,15 +194,41 @@ const STOPPED = {
   },
 } as const;
 
-export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
-  const dirs = checkedGrants(options.dirs ?? []);
-  const compileStarted = performance.now();
-  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
-  const compileMs = performance.now() - compileStarted;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+interface Timing {
+  readonly compileMs: number;
+  readonly timeoutMs: number;
+  readonly deadline: number;
+}
+
+function stoppedResult(
+  why: keyof typeof STOPPED,
+  timing: Timing,
+  runMs: number,
+  engines: readonly EngineName[],
+): RunResult {
+  const { exitCode, message } = STOPPED[why];
+  return {
+    exitCode,
+    stdout: new Uint8Array(0),
+    stderr: new TextEncoder().encode(`tflite-fn: the program ${message(timing.timeoutMs)}\n`),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    timedOut: why === 'timeout',
+    timings: { compileMs: timing.compileMs, runMs },
+    engines: [...engines],
+  };
+}
+
+/** One run in a guest worker, which is reused afterwards only if the run ended on its own. */
+async function runInWorker(
+  module: WebAssembly.Module,
+  options: RunOptions,
+  dirs: DirectoryGrant[],
+  timing: Timing,
+): Promise<RunResult> {
   const guest = idle.pop() ?? startGuestWorker();
   let alive = true;
-  const deadline = Date.now() + timeoutMs;
+  const { deadline } = timing;
   const run: RunContext = {
     engines: [],
     deadline,
@@ -220,27 +247,20 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
     outputCap: options.outputCap ?? 1024 * 1024,
     dirs,
     limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
-    deadline: run.deadline,
+    deadline,
   };
   let reusable = false;
   try {
-    const outcome = await awaitOutcome(guest, job, timeoutMs);
-    const timings = { compileMs, runMs: performance.now() - runStarted };
-    if ('stopped' in outcome) {
-      const { exitCode, message } = STOPPED[outcome.stopped];
-      return {
-        exitCode,
-        stdout: new Uint8Array(0),
-        stderr: new TextEncoder().encode(`tflite-fn: the program ${message(timeoutMs)}\n`),
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        timedOut: outcome.stopped === 'timeout',
-        timings,
-        engines: [...run.engines],
-      };
-    }
+    const outcome = await awaitOutcome(guest, job, Math.max(0, deadline - Date.now()));
+    const runMs = performance.now() - runStarted;
+    if ('stopped' in outcome) return stoppedResult(outcome.stopped, timing, runMs, run.engines);
     reusable = true;
-    return { ...outcome, timedOut: false, timings, engines: [...run.engines] };
+    return {
+      ...outcome,
+      timedOut: false,
+      timings: { compileMs: timing.compileMs, runMs },
+      engines: [...run.engines],
+    };
   } finally {
     alive = false;
     guest.run = undefined;
@@ -248,5 +268,23 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
     // without waiting for that.
     if (reusable) park(guest);
     else void stop(guest).catch(() => undefined);
+  }
+}
+
+export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
+  const dirs = checkedGrants(options.dirs ?? []);
+  const compileStarted = performance.now();
+  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
+  const compileMs = performance.now() - compileStarted;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // The deadline counts the wait for a slot (run-slots.ts).
+  const timing: Timing = { compileMs, timeoutMs, deadline: Date.now() + timeoutMs };
+  const queued = performance.now();
+  if (!(await takeSlot(timing.deadline)))
+    return stoppedResult('timeout', timing, performance.now() - queued, []);
+  try {
+    return await runInWorker(module, options, dirs, timing);
+  } finally {
+    releaseSlot();
   }
 }
