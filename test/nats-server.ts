@@ -12,6 +12,8 @@ export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].fin
 export interface NatsOptions {
   /** The largest message the server accepts (nats-server's default: 1 MB). Set in a config file: it has no flag. */
   readonly maxPayload?: number;
+  /** JetStream's file storage limit (default: most of the free disk). */
+  readonly maxStoreBytes?: number;
 }
 
 export async function startNats(options: NatsOptions = {}): Promise<{ url: string; stop: () => void }> {
@@ -19,9 +21,15 @@ export async function startNats(options: NatsOptions = {}): Promise<{ url: strin
   const port = await freePort();
   const store = mkdtempSync(join(tmpdir(), 'tflite-fn-nats-'));
   const config: string[] = [];
-  if (options.maxPayload !== undefined) {
+  const lines = [
+    ...(options.maxPayload === undefined ? [] : [`max_payload: ${options.maxPayload}`]),
+    ...(options.maxStoreBytes === undefined
+      ? []
+      : [`jetstream { max_file_store: ${options.maxStoreBytes} }`]),
+  ];
+  if (lines.length > 0) {
     const file = join(store, 'nats.conf');
-    writeFileSync(file, `max_payload: ${options.maxPayload}\n`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
     config.push('-c', file);
   }
   const server = spawn(

@@ -510,3 +510,25 @@ describe('stream processing with a 64 KB max_payload: photos go by reference', {
     );
   });
 });
+
+describe("stream processing on a broker without room for the frames' object store", { skip }, () => {
+  let nats: { url: string; stop: () => void };
+  before(async () => {
+    // 64 MiB of JetStream storage cannot reserve the 256 MiB bucket.
+    nats = await startNats({ maxStoreBytes: 64 * 1024 * 1024 });
+  });
+  after(() => nats?.stop());
+
+  it("the photo that needs it is reported with the broker's reason; the others are published", async () => {
+    const subjects = freshSubjects();
+    const folder = folderOf(['grace_hopper.jpg', 'kite_and_cold.jpg', 'ladybug.jpg']);
+    const sent = await publishSource(folder, { server: nats.url, ...subjects, every: 1, rate: 0 });
+    assert.equal(sent.published, 2);
+    assert.equal(sent.byReference, 0);
+    assert.deepEqual(
+      sent.failed.map((f) => f.file),
+      ['0-kite_and_cold.jpg'],
+    );
+    assert.match(sent.failed[0]?.reason ?? '', /could not open the object store .*256 MiB.*storage/);
+  });
+});

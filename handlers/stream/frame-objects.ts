@@ -48,13 +48,23 @@ export function maxInlineBytes(nc: NatsConnection): number {
 }
 
 /** Opens the frames' bucket, creating it with its limits if missing (sources and workers both may). */
-export function openFrameObjects(js: JetStreamClient, bucket: string): Promise<ObjectStore> {
-  return js.views.os(bucket, {
-    storage: StorageType.File,
-    max_bytes: FRAME_OBJECT_LIMITS.maxBytes,
-    ttl: nanos(FRAME_OBJECT_LIMITS.ttlMs),
-    description: 'tflite-fn: frames too large for one message, deleted once answered',
-  });
+export async function openFrameObjects(js: JetStreamClient, bucket: string): Promise<ObjectStore> {
+  try {
+    return await js.views.os(bucket, {
+      storage: StorageType.File,
+      max_bytes: FRAME_OBJECT_LIMITS.maxBytes,
+      ttl: nanos(FRAME_OBJECT_LIMITS.ttlMs),
+      description: 'tflite-fn: frames too large for one message, deleted once answered',
+    });
+  } catch (cause) {
+    // Typically a JetStream without room to reserve the bucket's bytes (its max_file_store).
+    throw new TfliteFnError(
+      503,
+      'frame_store_unavailable',
+      `the broker could not open the object store '${bucket}' for frames above its max_payload (a ${FRAME_OBJECT_LIMITS.maxBytes / 1024 / 1024} MiB bucket): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, expose: true },
+    );
+  }
 }
 
 /**
