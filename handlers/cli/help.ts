@@ -30,6 +30,7 @@ Environment:
   TFLITE_FN_MAX_PIXELS    largest accepted width x height (default 64000000)
   TFLITE_FN_MAX_MODEL_BYTES largest model file read, e.g. by convert (default 536870912)
   TFLITE_FN_DEBUG         show LiteRT's own log lines
+  TFLITE_FN_CPU_FEATURES  edit the CPU flags the int8 kernels follow (-avx512_vnni,-avx_vnni: no VNNI)
 `;
 
 export const CLASSIFY_HELP = `Usage: tflite-fn classify [FILE|DIR...] [--files-from LIST] [options]
