@@ -17,11 +17,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { Builder } from 'flatbuffers';
 import { CONVERTER_VERSION, convertTfliteToOnnx } from '../src/convert/convert.js';
 import { convertAndVerify } from '../src/convert/prepare.js';
+import {
+  BuiltinOperator,
+  readTfliteModel,
+  type SubGraph,
+  type Tensor,
+} from '../src/convert/tflite-schema.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
+import { assertTfliteIntegrity } from '../src/engine/tflite-check.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError } from '../src/errors.js';
 import { openImage } from '../src/image/decode.js';
@@ -29,6 +37,7 @@ import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '..
 import { ModelCatalog } from '../src/index.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
 import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
+import type { FuzzMessage, Mutation } from './tflite-fuzz-worker.js';
 
 const FACE_MODELS = dirname(createRequire(import.meta.url).resolve('@mediapipe/face_detection/package.json'));
 
@@ -582,5 +591,185 @@ describe('MEAN and the TF2 int8 model, on every int8 path this CPU computes exac
     assert.deepEqual(summary.int8Paths, exactInt8Paths());
     // Any x86 machine proves the path of CPUs without VNNI, with VNNI or not.
     if (['x64', 'ia32'].includes(process.arch)) assert.ok(summary.int8Paths?.includes('x86-u8u8'));
+  });
+});
+
+describe('a model whose numbers do not hold together is refused before they are used', () => {
+  const faceModel = () =>
+    new Uint8Array(readFileSync(join(FACE_MODELS, 'face_detection_short_range.tflite')));
+
+  /** Where a tensor's shape vector starts in the file (root table -> subgraphs[0] -> tensors[i].shape). */
+  function shapeOffset(bytes: Uint8Array, tensorIndex: number): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const deref = (at: number) => at + view.getUint32(at, true);
+    const field = (table: number, id: number) => {
+      const vtable = table - view.getInt32(table, true);
+      return table + view.getUint16(vtable + 4 + 2 * id, true);
+    };
+    const element = (table: number, id: number, index: number) =>
+      deref(deref(field(table, id)) + 4 + 4 * index);
+    const tensor = element(element(deref(0), 2, 0), 0, tensorIndex);
+    return deref(field(tensor, 0)) + 4;
+  }
+
+  /** The first DEQUANTIZE of BlazeFace whose output is 4-D (float16 conv weights, [24, 5, 5, 3]). */
+  function dequantizedWeights(bytes: Uint8Array): { operator: number; tensor: number; shape: number[] } {
+    const model = readTfliteModel(bytes, 'face');
+    const subgraph = model.subgraphs[0] as SubGraph;
+    const codes = model.operatorCodes;
+    const operators = subgraph.operators;
+    const operator = operators.findIndex(
+      (op) =>
+        codes[op.opcodeIndex]?.builtinCode === BuiltinOperator.DEQUANTIZE &&
+        subgraph.tensors[op.outputs[0] ?? 0]?.shape.length === 4,
+    );
+    const tensor = operators[operator]?.outputs[0] as number;
+    return { operator, tensor, shape: (subgraph.tensors[tensor] as Tensor).shape };
+  }
+
+  it('BlazeFace with a DEQUANTIZE output dimension patched (4 bytes): a clear error at once, on both engines', () => {
+    for (const dimension of [100_000_000, 1_000_000]) {
+      const bytes = faceModel();
+      const { operator, tensor, shape } = dequantizedWeights(bytes);
+      assert.deepEqual(shape, [24, 5, 5, 3]);
+      new DataView(bytes.buffer).setInt32(shapeOffset(bytes, tensor), dimension, true);
+      const started = performance.now();
+      const refused = (error: unknown) =>
+        error instanceof ModelLoadError &&
+        /patched is truncated or corrupt: subgraph 0 (tensor \d+ has a dimension of 100000000|operator \d+ \(DEQUANTIZE\) turns shape \[24, 5, 5, 3\] into \[1000000, 5, 5, 3\])/.test(
+          error.message,
+        );
+      assert.throws(() => convertTfliteToOnnx(bytes, 'patched'), refused);
+      assert.throws(() => assertTfliteIntegrity(bytes, 'patched'), refused);
+      assert.ok(performance.now() - started < 10_000, 'refused before any loop over the shape');
+      assert.ok(operator >= 0);
+    }
+  });
+
+  it('refuses a constant whose buffer does not match its shape, and indices that name nothing', () => {
+    const model = (edit: (spec: Parameters<typeof buildTflite>[0]) => void) => {
+      const spec: Parameters<typeof buildTflite>[0] = {
+        tensors: [
+          { name: 'x', shape: [1, 4], type: FLOAT32 },
+          { name: 'w', shape: [2, 4], type: FLOAT32, data: new Uint8Array(32) },
+          { name: 'y', shape: [1, 2], type: FLOAT32 },
+        ],
+        // FullyConnectedOptions: no activation.
+        operators: [
+          { code: 9, inputs: [0, 1, -1], outputs: [2], options: { type: 8, ints: [[0, 0, 8] as const] } },
+        ],
+        inputs: [0],
+        outputs: [2],
+      };
+      edit(spec);
+      return buildTflite(spec);
+    };
+    assert.doesNotThrow(() =>
+      convertTfliteToOnnx(
+        model(() => undefined),
+        'fine',
+      ),
+    );
+    const cases: [string, (spec: Parameters<typeof buildTflite>[0]) => void, RegExp][] = [
+      [
+        'short buffer',
+        (s) => Object.assign(s.tensors[1] as object, { shape: [3, 4] }),
+        /tensor 1 has shape \[3, 4\] \(48 bytes\), but its buffer holds 32/,
+      ],
+      [
+        'operator input',
+        (s) => Object.assign(s.operators[0] as object, { inputs: [0, 7, -1] }),
+        /operator 0 \(input\) names tensor 7, but the subgraph has 3/,
+      ],
+      [
+        'operator output',
+        (s) => Object.assign(s.operators[0] as object, { outputs: [-1] }),
+        /operator 0 \(output\) names tensor -1/,
+      ],
+      ['graph output', (s) => Object.assign(s, { outputs: [3] }), /subgraph 0 output names tensor 3/],
+      [
+        'rank',
+        (s) => Object.assign(s.tensors[0] as object, { shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] }),
+        /tensor 0 has 9 dimensions/,
+      ],
+      [
+        'elements',
+        (s) => Object.assign(s.tensors[2] as object, { shape: [65536, 65536] }),
+        /tensor 2 has more than 268435456 elements/,
+      ],
+      [
+        'negative',
+        (s) => Object.assign(s.tensors[2] as object, { shape: [1, -5] }),
+        /tensor 2 has a dimension of -5/,
+      ],
+    ];
+    for (const [what, edit, message] of cases) {
+      const bytes = model(edit);
+      assert.throws(() => convertTfliteToOnnx(bytes, what), { name: 'ModelLoadError', message }, what);
+      assert.throws(() => assertTfliteIntegrity(bytes, what), { name: 'ModelLoadError', message }, what);
+    }
+  });
+
+  it('300 random 1- and 4-byte mutations of a small model: each is converted or refused with a TfliteFnError, none hangs or allocates wildly', async () => {
+    const model = perChannelInt8Model();
+    // A fixed seed: a failing case can be run again.
+    let seed = 12;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return Math.floor((seed / 2 ** 32) * below);
+    };
+    const extremes = [0, 1, 0x7f, 0xff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 100_000_000, 65_536];
+    const mutations: Mutation[] = Array.from({ length: 300 }, (_, i) => {
+      if (i % 2 === 0) return { at: random(model.length), bytes: [random(256)] };
+      const value = i % 4 === 1 ? (extremes[random(extremes.length)] as number) : random(2 ** 32);
+      const at = random(model.length >> 2) << 2;
+      return { at, bytes: [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24] };
+    });
+    const MB = 1024 * 1024;
+    const worker = new Worker(new URL('./tflite-fuzz-worker.js', import.meta.url), {
+      workerData: { model, mutations, maxArrayBufferBytes: 256 * MB },
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    const failures: string[] = [];
+    const summary = await new Promise<{ refused: number; converted: number }>((resolve, reject) => {
+      let current = -1;
+      // Generous: a case takes milliseconds; a shape-sized loop would take minutes.
+      const PER_CASE_MS = 10_000;
+      let watchdog = setTimeout(() => undefined, 0);
+      const arm = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          void worker.terminate();
+          reject(
+            new Error(`mutation ${current} ${JSON.stringify(mutations[current])} ran over ${PER_CASE_MS} ms`),
+          );
+        }, PER_CASE_MS);
+      };
+      arm();
+      worker.on('message', (message: FuzzMessage) => {
+        if ('started' in message) {
+          current = message.started;
+          arm();
+        } else if ('failed' in message) {
+          failures.push(
+            `mutation ${message.failed} ${JSON.stringify(mutations[message.failed])}: ${message.error}`,
+          );
+        } else {
+          clearTimeout(watchdog);
+          resolve(message);
+        }
+      });
+      worker.on('error', (error) => {
+        clearTimeout(watchdog);
+        reject(
+          new Error(
+            `mutation ${current} ${JSON.stringify(mutations[current])} crashed the worker: ${error.message}`,
+          ),
+        );
+      });
+    });
+    assert.deepEqual(failures, []);
+    assert.equal(summary.refused + summary.converted, 300);
+    assert.ok(summary.refused > 30, `most structural mutations are refused (${summary.refused})`);
   });
 });

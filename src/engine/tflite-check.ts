@@ -11,6 +11,7 @@
  * Field ids are from TensorFlow Lite's schema.fbs (e.g. Model.buffers is field 4; Buffer.data,
  * .offset and .size are fields 0, 1 and 2; Tensor.name is field 3).
  */
+import { readTfliteModel } from '../convert/tflite-schema.js';
 import { ModelLoadError } from '../errors.js';
 
 const MODEL = {
@@ -146,6 +147,12 @@ function walkModel(r: Reader): void {
   });
 }
 
+/**
+ * Refuses a model LiteRT must not see: not a .tflite file, pointers that leave the file, or
+ * numbers that do not hold together (shapes, buffer sizes, indices: the converter's reader
+ * checks those, see validateModel in src/convert/tflite-schema.ts, and so one check serves both
+ * engines).
+ */
 export function assertTfliteIntegrity(bytes: Uint8Array, label: string): void {
   if (bytes.length < 16 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3') {
     throw new ModelLoadError(`${label} is not a TensorFlow Lite model (no TFL3 FlatBuffer header)`);
@@ -156,4 +163,5 @@ export function assertTfliteIntegrity(bytes: Uint8Array, label: string): void {
     if (!(cause instanceof RangeError)) throw cause;
     throw new ModelLoadError(`${label} is truncated or corrupt: ${cause.message}`, { cause });
   }
+  readTfliteModel(bytes, label);
 }
