@@ -59,6 +59,18 @@ export class ImageDecoder {
     return worker;
   }
 
+  /**
+   * Starts the thread ahead of the first decode, for a program that imports `wasmedge_image`:
+   * its start-up (~100 ms, loading sharp in a new isolate) then overlaps the guest's own.
+   */
+  prepare(): void {
+    const file = decoderFile();
+    if (file && !this.#worker) {
+      this.#worker = this.#start(file);
+      this.#worker.unref();
+    }
+  }
+
   async decode(request: DecodeRequest, deadline: number): Promise<HostReply> {
     const file = decoderFile();
     if (!file) return { ok: true, pixels: await decodeForGuest(request, deadline) };

@@ -219,6 +219,17 @@ function stoppedResult(
   };
 }
 
+const decodes = new WeakMap<WebAssembly.Module, boolean>();
+
+function importsImages(module: WebAssembly.Module): boolean {
+  let known = decodes.get(module);
+  if (known === undefined) {
+    known = WebAssembly.Module.imports(module).some((entry) => entry.module === 'wasmedge_image');
+    decodes.set(module, known);
+  }
+  return known;
+}
+
 /** One run in a guest worker, which is reused afterwards only if the run ended on its own. */
 async function runInWorker(
   module: WebAssembly.Module,
@@ -236,6 +247,7 @@ async function runInWorker(
     decode: (request) => guest.decoder.decode(request, deadline),
   };
   guest.run = run;
+  if (importsImages(module)) guest.decoder.prepare();
   guest.worker.ref();
   guest.port.ref();
   const runStarted = performance.now();
