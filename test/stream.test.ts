@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect, headers, type NatsConnection } from 'nats';
+import { connect, headers, type JetStreamClient, type NatsConnection } from 'nats';
 import { FRAME_HEADERS, namesFor, type StreamNames } from '../handlers/stream/broker.js';
 import { FRAME_BODY_OBJECT, openFrameObjects, storeFrame } from '../handlers/stream/frame-objects.js';
 import { publishSource } from '../handlers/stream/stream-source.js';
@@ -147,6 +147,19 @@ async function killWorkerHoldingFrames<T>(
     victim?.kill('SIGKILL');
     survivor?.kill('SIGKILL');
   }
+}
+
+/** Publishes a frame message whose body is a reference (or whatever `reference` is), as a source would. */
+async function publishReference(
+  js: JetStreamClient,
+  subjects: StreamNames,
+  frameId: string,
+  reference: unknown,
+) {
+  const h = headers();
+  h.set(FRAME_HEADERS.id, frameId);
+  h.set(FRAME_HEADERS.body, FRAME_BODY_OBJECT);
+  await js.publish(subjects.input, JSON.stringify(reference), { headers: h, msgID: frameId });
 }
 
 let subjectCount = 0;
@@ -347,12 +360,7 @@ describe('stream processing on NATS JetStream', { skip }, () => {
         ['garbage', 'not a reference'],
         ['good', graceRef],
       ];
-      for (const [id, reference] of frames) {
-        const h = headers();
-        h.set(FRAME_HEADERS.id, `test#${id}`);
-        h.set(FRAME_HEADERS.body, FRAME_BODY_OBJECT);
-        await js.publish(subjects.input, JSON.stringify(reference), { headers: h, msgID: `test#${id}` });
-      }
+      for (const [id, reference] of frames) await publishReference(js, subjects, `test#${id}`, reference);
       const { results, dead } = await until(
         'a result and four dead letters',
         () => readResults(nc, subjects),
@@ -381,6 +389,52 @@ describe('stream processing on NATS JetStream', { skip }, () => {
       assert.deepEqual(await storedObjects(nc, subjects), [owlRef.name]);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it('a stale delivery of a frame another worker already answered is dropped, not dead-lettered', async () => {
+    const subjects = freshSubjects();
+    const names = namesFor(subjects);
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const consumerInfo = () => jsm.consumers.info(names.frames, names.consumer);
+    const [worker] = await startStreamWorkers(1, nats.url, subjects, ['--ack-wait', '1500']);
+    try {
+      // The worker is stopped with its request for a frame waiting, so it gets delivery 1.
+      await until('the worker to ask for frames', consumerInfo, (info) => info.num_waiting >= 1);
+      worker?.kill('SIGSTOP');
+      const objects = await openFrameObjects(js, names.objects);
+      const owl = await storeFrame(objects, 'test#stale', readFileSync(join(IMAGES, 'owl.jpg')));
+      await publishReference(js, subjects, 'test#stale', owl);
+      await until('the stopped worker to hold it', consumerInfo, (info) => info.num_ack_pending >= 1);
+      // Another worker gets delivery 2 once the ack wait runs out, acknowledges the frame and
+      // deletes its object, as a worker does after publishing the result.
+      const other = await (await js.consumers.get(names.frames, names.consumer)).fetch({
+        max_messages: 1,
+        expires: 10_000,
+      });
+      for await (const message of other) {
+        assert.equal(message.info.deliveryCount, 2);
+        assert.equal(await message.ackAck(), true);
+      }
+      await objects.delete(owl.name);
+      // The stopped worker goes on with its stale delivery: the object is gone, and so is the frame.
+      worker?.kill('SIGCONT');
+      const h = headers();
+      h.set(FRAME_HEADERS.id, 'test#next');
+      await js.publish(subjects.input, readFileSync(join(IMAGES, 'grace_hopper.jpg')), {
+        headers: h,
+        msgID: 'test#next',
+      });
+      const { results, dead } = await until(
+        "the next frame's result",
+        () => readResults(nc, subjects),
+        (r) => r.results.length + r.dead.length >= 1,
+      );
+      assert.deepEqual(dead, []);
+      assert.deepEqual(topLabels(results), { next: GRACE });
+    } finally {
+      worker?.kill('SIGKILL');
     }
   });
 
