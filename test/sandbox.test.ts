@@ -281,6 +281,14 @@ describe('the sandbox keeps the host within its limits (#12)', () => {
     await assert.rejects(runWasm(tableImporter()), /imports a table; the sandbox provides none/);
   });
 
+  it('runWasm refuses limits given as NaN or zero, instead of reading them as none', async () => {
+    await assert.rejects(
+      runWasm(tableGrower(), { timeoutMs: Number.NaN }),
+      /timeoutMs must be a positive number/,
+    );
+    await assert.rejects(runWasm(tableGrower(), { memoryBytes: 0 }), /memoryBytes must be a positive number/);
+  });
+
   it('random_get with a huge length is refused without the host allocating it', () => {
     // The host used to allocate and fill 2 GB, then notice it did not fit in guest memory.
     const script = `

@@ -256,7 +256,7 @@ async function runInWorker(
     args: options.args ?? ['program.wasm'],
     env: options.env ?? {},
     stdin: options.stdin ?? new Uint8Array(0),
-    outputCap: options.outputCap ?? 1024 * 1024,
+    outputCap: checkedNumber('outputCap', options.outputCap, 1024 * 1024),
     dirs,
     limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
     deadline,
@@ -283,12 +283,21 @@ async function runInWorker(
   }
 }
 
+/** A limit a caller passes must be a positive number: NaN would silently mean no limit, or none at all. */
+function checkedNumber(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new BadRequestError('bad_option', `runWasm: ${name} must be a positive number, got ${value}`);
+  return value;
+}
+
 export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
   const dirs = checkedGrants(options.dirs ?? []);
   const compileStarted = performance.now();
-  const module = await compileProgram(program, options.memoryBytes ?? 512 * 1024 * 1024);
+  const memoryBytes = checkedNumber('memoryBytes', options.memoryBytes, 512 * 1024 * 1024);
+  const module = await compileProgram(program, memoryBytes);
   const compileMs = performance.now() - compileStarted;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = checkedNumber('timeoutMs', options.timeoutMs, 10_000);
   // The deadline counts the wait for a slot (run-slots.ts).
   const timing: Timing = { compileMs, timeoutMs, deadline: Date.now() + timeoutMs };
   const queued = performance.now();
