@@ -162,7 +162,7 @@ describe('tflite-fn serve: limits and access', () => {
   });
 });
 
-/** An upload that sends its headers and a first few bytes, then waits (or is torn down). */
+/** An upload that sends its headers and most of its body, then waits (or is torn down). */
 function heldUpload(base: string, declared: number): Promise<ClientRequest> {
   const { hostname, port } = new URL(base);
   const req = httpRequest({
@@ -173,7 +173,8 @@ function heldUpload(base: string, declared: number): Promise<ClientRequest> {
     headers: { 'content-type': 'image/jpeg', 'content-length': String(declared) },
   });
   req.on('error', () => undefined); // torn down by the test
-  req.write(grace.subarray(0, 1000));
+  // All but the last kilobyte: held open, yet at a pace that would make the deadline.
+  req.write(Buffer.alloc(declared - 1024));
   return new Promise((resolve) => req.once('socket', (socket) => socket.once('connect', () => resolve(req))));
 }
 
@@ -254,6 +255,37 @@ describe('tflite-fn serve: hostile bodies', () => {
     assert.equal(await gauge(server.url, 'tflite_fn_body_bytes_in_flight'), 0);
     const good = await post(server.url, grace);
     assert.equal(good.status, 200, await good.text());
+  });
+
+  it('a body dripping in too slowly to make the deadline is stopped early: 408, its share given back', async () => {
+    const { hostname, port } = new URL(server.url);
+    const begun = performance.now();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname,
+          port,
+          path: '/classify',
+          method: 'POST',
+          headers: { 'content-type': 'image/jpeg', 'content-length': String(8 * MB) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      const drip = setInterval(() => req.write(Buffer.alloc(1024)), 200);
+      req.on('close', () => clearInterval(drip));
+    });
+    assert.equal(answer.status, 408, answer.body);
+    assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'body_too_slow');
+    // The deadline is 30 s; the pace is judged after 2 s. A wide margin, not a timing.
+    assert.ok(performance.now() - begun < 20_000, 'stopped well before the deadline');
+    await until(async () => (await gauge(server.url, 'tflite_fn_bodies_in_flight')) === 0, 'the share back');
   });
 
   it('30 MB of "[" as JSON → 400 bad_json; 200,000 multipart fields → 413; then a good answer', async () => {

@@ -73,6 +73,7 @@ export function bodyBudgetLimits(config: ServerConfig): BodyBudgetLimits {
     maxBytes,
     largeBody: Math.floor(maxBytes / 16),
     maxLargeBytes: Math.max(config.maxBodyBytes, Math.floor((maxBytes * 2) / 3)),
+    deadlineMs: config.timeoutMs,
   };
 }
 

@@ -17,12 +17,26 @@ export interface BodyBudgetLimits {
   readonly largeBody: number;
   /** ...and large bodies together may hold at most this many of the bytes. */
   readonly maxLargeBytes: number;
+  /**
+   * The time a request has (the server's deadline). A declared body whose pace says it would
+   * take more than twice that is stopped early, so a slow drip gives its share back in
+   * seconds, not at the deadline.
+   */
+  readonly deadlineMs?: number | undefined;
 }
+
+/** How often, and after how long, a body's pace is judged. */
+const PACE_CHECK_MS = 1000;
+const PACE_GRACE_MS = 2000;
 
 /** One admitted body's share of the budget. */
 export interface BodyAdmission {
   /** Takes bytes as they arrive (for bodies that did not declare a length); false: no room. */
   grow(bytes: number): boolean;
+  /** Counts bytes received (every body: its pace is judged from them). */
+  received(bytes: number): void;
+  /** Aborted when a declared body is arriving too slowly to make the deadline. */
+  readonly tooSlow: AbortSignal;
   /** Gives the share back; idempotent. */
   release(): void;
 }
@@ -67,7 +81,10 @@ export class BodyBudget {
     this.#bodies++;
     this.#take(0, initial);
     let size = initial;
+    let arrived = 0;
     let released = false;
+    const pace = new AbortController();
+    const timer = declared ? this.#watchPace(declared, () => arrived, pace) : undefined;
     return {
       grow: (bytes) => {
         if (released) return false;
@@ -76,14 +93,36 @@ export class BodyBudget {
         size += bytes;
         return true;
       },
+      received: (bytes) => {
+        arrived += bytes;
+      },
+      tooSlow: pace.signal,
       release: () => {
         if (released) return;
         released = true;
+        clearInterval(timer);
         this.#bodies--;
         this.#bytes -= size;
         if (size > this.limits.largeBody) this.#largeBytes -= size;
       },
     };
+  }
+
+  /** Aborts `pace` once the body's arrival so far projects past twice the deadline. */
+  #watchPace(declared: number, arrived: () => number, pace: AbortController): NodeJS.Timeout | undefined {
+    const deadline = this.limits.deadlineMs;
+    if (!deadline) return undefined;
+    const begun = performance.now();
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - begun;
+      if (elapsed < PACE_GRACE_MS || arrived() >= declared) return;
+      if ((elapsed * declared) / Math.max(1, arrived()) > 2 * deadline) {
+        clearInterval(timer);
+        pace.abort();
+      }
+    }, PACE_CHECK_MS);
+    timer.unref();
+    return timer;
   }
 }
 

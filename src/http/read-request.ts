@@ -51,6 +51,24 @@ function clientClosed(cause: unknown): TfliteFnError {
   );
 }
 
+function bodyTooSlow(): TfliteFnError {
+  return new TfliteFnError(
+    408,
+    'body_too_slow',
+    'the body is arriving too slowly to arrive before the deadline; send it faster or smaller',
+  );
+}
+
+/** A promise that rejects with `error()` when the signal aborts (and is never unhandled). */
+function abortedAsError(signal: AbortSignal, error: () => TfliteFnError): Promise<never> {
+  const rejected = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(error());
+    else signal.addEventListener('abort', () => reject(error()), { once: true });
+  });
+  rejected.catch(() => undefined);
+  return rejected;
+}
+
 /** Requests whose body was read to its end (the server closes connections of the others). */
 const readToTheEnd = new WeakSet<Request>();
 
@@ -86,13 +104,16 @@ export async function readBodyCapped(
     await reader.cancel().catch(() => undefined);
     throw error;
   };
+  const tooSlow = admission ? abortedAsError(admission.tooSlow, bodyTooSlow) : undefined;
   for (;;) {
-    const next = await reader.read().catch((cause: unknown) => {
+    const read = reader.read().catch((cause: unknown) => {
       throw clientClosed(cause);
     });
+    const next = await (tooSlow ? Promise.race([read, tooSlow]) : read).catch(stop);
     if (next.done) break;
     const chunk = next.value as Uint8Array;
     total += chunk.byteLength;
+    admission?.received(chunk.byteLength);
     if (total > limit.maxBytes) await stop(tooLarge(`more than ${limit.maxBytes}`, limit));
     if (whole) {
       // Only a platform that forwards a wrong Content-Length gets here with more bytes.
