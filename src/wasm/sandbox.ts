@@ -5,10 +5,13 @@
  *
  * Isolation: the program sees its arguments, the environment it is given, stdin and two
  * capped output streams; no files (unless directories are granted), no network, no host
- * environment. Its memory is capped by rewriting the module's memory maximum; its time by
- * running it in a worker thread that is terminated at the deadline. Programs are compiled once per process (by sha256) and models
- * compiled once per distinct model bytes, so a program that embeds its model pays for
- * compiling it only on its first run.
+ * environment. Its memory and tables are capped by rewriting the module (module-limits.ts),
+ * every size it hands a host function is checked before the host allocates, and its time by
+ * running it in a worker thread that is terminated at the deadline, with its image decodes in
+ * a thread terminated with it (decoders.ts). At most MAX_CONCURRENT_RUNS run at once
+ * (run-slots.ts). Programs are compiled once per process (by sha256) and models compiled once
+ * per distinct model bytes, so a program that embeds its model pays for compiling it only on
+ * its first run.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
