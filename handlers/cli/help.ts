@@ -166,11 +166,12 @@ Options:
 
 export const STREAM_HELP = `Usage: tflite-fn stream [--server URL] [--in SUBJECT] [--out SUBJECT] [options]
 
-A stream worker: takes frames (JPEG/PNG bytes; Frame-Id and Frame-Source headers) from a NATS
-JetStream work queue on --in, runs the core on each, and publishes a JSON result on --out
-(frame id, source, labels or faces, timings), then acknowledges the frame. Start several:
-they share one durable consumer. A frame that is not a usable image goes to the dead-letter
-subject with its error; other failures are retried up to --max-deliver times.
+A stream worker: takes frames (JPEG/PNG bytes, or with Frame-Body: object a reference to the
+object store; Frame-Id and Frame-Source headers) from a NATS JetStream work queue on --in,
+runs the core on each, and publishes a JSON result on --out (frame id, source, labels or
+faces, timings), then acknowledges the frame. Start several: they share one durable
+consumer. A frame that is not a usable image goes to the dead-letter subject with its error;
+other failures are retried up to --max-deliver times.
 
 Options:
   --server URL        NATS server (default nats://127.0.0.1:4222, or TFLITE_FN_NATS)
