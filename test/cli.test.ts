@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -234,6 +235,21 @@ describe('tflite-fn CLI', () => {
     assert.equal(byEnv.status, 0, byEnv.stderr);
     assert.match(byEnv.stdout, /^0\.\d{4} {2}macaw\n/);
     assert.match((await run(['models'], undefined, { TFLITE_FN_MODELS: dir })).stdout, /parrots/);
+  });
+
+  it('names the host path of a refused or missing model file (the local user may see it; HTTP clients do not)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-paths-'));
+    mkdirSync(join(dir, 'models'));
+    copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(dir, 'tiny.tflite'));
+    copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(dir, 'models', 'labels.txt'));
+    symlinkSync(join(dir, 'tiny.tflite'), join(dir, 'models', 'link.tflite'));
+    const yaml = (file: string) =>
+      `model: { file: ${file} }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: labels.txt } }\n`;
+    writeFileSync(join(dir, 'models', 'link.yaml'), yaml('link.tflite'));
+    const result = await run(['classify', grace, '--models-dir', join(dir, 'models'), '-m', 'link']);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /file 'link\.tflite' is a link to a file outside its folder/);
+    assert.ok(result.stderr.includes(`(${join(dir, 'models', 'link.tflite')})`), result.stderr);
   });
 
   it('gives the same scores on one inference thread and on two', async () => {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createApp } from '../src/http/app.js';
 import { DescriptorError, ModelCatalog, parseDescriptor, readDescriptor } from '../src/index.js';
 import { filesOf } from '../src/model/descriptor.js';
+import { photo, SHARED_MODELS } from './helpers.js';
 
 describe('model descriptors', () => {
   it('fills defaults: rgb8, cover, top 5, the WasmEdge thresholds, id from the file name', () => {
@@ -128,5 +130,132 @@ describe('model descriptors', () => {
       encoding: 'utf8',
     });
     assert.deepEqual(JSON.parse(output), { before: false, after: true, top: 7 });
+  });
+});
+
+describe("a model's files stay inside its folder", () => {
+  const descriptor = (model: string, labels = 'labels.txt') =>
+    `model: { file: '${model}' }\ninput: { width: 128, height: 128 }\noutput: { labels: { file: '${labels}' } }\n`;
+
+  it('refuses every escape form in a descriptor, and accepts names, subfolders and npm: files', () => {
+    const escapes = [
+      '../../../../etc/passwd',
+      '/etc/passwd',
+      'sub/../../tiny.tflite',
+      '..',
+      '..\\..\\tiny.tflite',
+      'C:\\models\\tiny.tflite',
+      '\\\\server\\share\\tiny.tflite',
+      'npm:../../etc/passwd',
+      'npm:/etc/passwd',
+    ];
+    for (const file of escapes) {
+      assert.throws(
+        () =>
+          parseDescriptor(
+            { model: { file }, input: { width: 8, height: 8 }, output: { labels: { file: 'l.txt' } } },
+            'x.yaml',
+          ),
+        (error: unknown) =>
+          error instanceof DescriptorError &&
+          error.problems.some((p) => /^model\.file: must name a file inside/.test(p)),
+        file,
+      );
+    }
+    for (const file of [
+      'tiny.tflite',
+      'sub/tiny.tflite',
+      'npm:@mediapipe/face_detection/x.tflite',
+      'a..b.tflite',
+    ]) {
+      assert.equal(
+        parseDescriptor(
+          { model: { file }, input: { width: 8, height: 8 }, output: { labels: { file: 'l.txt' } } },
+          'x.yaml',
+        ).model.file,
+        file,
+      );
+    }
+  });
+
+  it('over HTTP: escapes are refused before any read, and no message holds a host path', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tflite-fn-contain-'));
+    const outside = join(root, 'outside');
+    const dir = join(root, 'models');
+    mkdirSync(outside);
+    mkdirSync(dir);
+    // A working model outside the folder: if any escape were read, classifying would succeed.
+    copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(outside, 'tiny.tflite'));
+    copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(outside, 'labels.txt'));
+    copyFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'), join(dir, 'tiny.tflite'));
+    copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(dir, 'labels.txt'));
+    symlinkSync(join(outside, 'tiny.tflite'), join(dir, 'link.tflite'));
+    symlinkSync(join(outside, 'labels.txt'), join(dir, 'link-labels.txt'));
+    symlinkSync(outside, join(dir, 'sub'));
+    writeFileSync(join(dir, 'good.yaml'), descriptor('tiny.tflite'));
+    writeFileSync(join(dir, 'dotdot.yaml'), descriptor('../outside/tiny.tflite'));
+    writeFileSync(join(dir, 'absolute.yaml'), descriptor(join(outside, 'tiny.tflite')));
+    writeFileSync(join(dir, 'passwd.yaml'), descriptor('../../../../../../../../etc/passwd'));
+    writeFileSync(join(dir, 'link.yaml'), descriptor('link.tflite'));
+    writeFileSync(join(dir, 'linked-labels.yaml'), descriptor('tiny.tflite', 'link-labels.txt'));
+    writeFileSync(join(dir, 'linked-folder.yaml'), descriptor('sub/tiny.tflite'));
+    writeFileSync(join(dir, 'missing.yaml'), descriptor('gone.tflite'));
+    symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+
+    const catalog = new ModelCatalog({ dirs: [dir], warmUp: false });
+    const app = createApp({ catalog, corsOrigins: [], logError: () => undefined });
+    const ask = async (model: string) => {
+      const response = await app.fetch(
+        new Request(`http://localhost/classify?model=${model}`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/jpeg' },
+          body: photo('parrot.jpg'),
+        }),
+      );
+      const text = await response.text();
+      assert.ok(!text.includes(root), `${model}: no host path in ${text}`);
+      assert.ok(!text.includes(tmpdir()), `${model}: no host path in ${text}`);
+      return {
+        status: response.status,
+        body: JSON.parse(text) as { label?: string; error?: { code: string; message: string } },
+      };
+    };
+    try {
+      const good = await ask('good');
+      assert.equal(good.status, 200);
+      assert.equal(good.body.label, 'macaw');
+      for (const model of ['dotdot', 'absolute', 'passwd']) {
+        const refused = await ask(model);
+        assert.equal(refused.status, 500, model);
+        assert.equal(refused.body.error?.code, 'invalid_model_descriptor', model);
+        assert.match(
+          refused.body.error?.message ?? '',
+          /invalid model descriptor .*\.yaml:\s+model\.file: must name a file inside/,
+        );
+      }
+      for (const [model, file] of [
+        ['link', 'link.tflite'],
+        ['linked-labels', 'link-labels.txt'],
+        ['linked-folder', 'sub/tiny.tflite'],
+      ] as const) {
+        const refused = await ask(model);
+        assert.equal(refused.status, 500, model);
+        assert.equal(refused.body.error?.code, 'model_load_failed', model);
+        assert.match(
+          refused.body.error?.message ?? '',
+          new RegExp(`file '${file}' is a link to a file outside its folder`),
+        );
+      }
+      const missing = await ask('missing');
+      assert.equal(missing.body.error?.code, 'model_load_failed');
+      assert.match(
+        missing.body.error?.message ?? '',
+        /the model file of model 'missing' is missing: gone\.tflite\. Fix/,
+      );
+      const zero = await ask('zero');
+      assert.equal(zero.body.error?.code, 'invalid_model_descriptor');
+    } finally {
+      await catalog.dispose();
+    }
   });
 });

@@ -1,13 +1,15 @@
 /** The CLI's commands. Each returns its exit status; output goes to the streams it is given. */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { classify, parseResize, parseTop } from '../../src/classify.js';
 import { readReport } from '../../src/convert/store.js';
 import { plannedEngine } from '../../src/engine/select.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
+import { modelFileLimit } from '../../src/model/model-file.js';
 import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
 import { setup } from '../../src/store/setup.js';
+import { localMessage } from './messages.js';
 import { readImageArgument } from './read-input.js';
 
 export interface Io {
@@ -71,9 +73,7 @@ export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<numbe
       io.stdout.write(`${prefix}${format === 'text' && many ? `\n${text}` : text}\n`);
     } catch (error) {
       const failure = toTfliteFnError(error);
-      io.stderr.write(
-        `tflite-fn: ${file === '-' ? 'stdin' : file}: ${failure.expose ? failure.message.split('\n').join(' ') : String(error)}\n`,
-      );
+      io.stderr.write(`tflite-fn: ${file === '-' ? 'stdin' : file}: ${localMessage(error)}\n`);
       status = 1;
       // A broken model fails every image the same way: say it once.
       if (failure.status >= 500) break;
@@ -98,13 +98,25 @@ export async function modelsCommand(
       };
     }
     const d = entry.descriptor;
-    const model = catalog.locate(entry, d.model);
-    const labels = d.output ? catalog.locate(entry, d.output.labels) : undefined;
+    let model: { path: string };
+    let labels: { path: string } | undefined;
+    try {
+      model = catalog.locate(entry, d.model);
+      labels = d.output ? catalog.locate(entry, d.output.labels) : undefined;
+    } catch (error) {
+      // A file outside its folder: listed as unusable, like an invalid descriptor.
+      const failure = toTfliteFnError(error);
+      return {
+        id: entry.id,
+        default: entry.id === catalog.defaultModel,
+        descriptor: entry.descriptorPath,
+        error: failure.expose ? failure.message : String(error),
+      };
+    }
+    const hashable = existsSync(model.path) && statSync(model.path).size <= modelFileLimit().maxBytes;
     const sha256 =
       d.model.sha256 ??
-      (existsSync(model.path)
-        ? createHash('sha256').update(readFileSync(model.path)).digest('hex')
-        : undefined);
+      (hashable ? createHash('sha256').update(readFileSync(model.path)).digest('hex') : undefined);
     const plan = sha256 ? plannedEngine(sha256, catalog.engine) : undefined;
     const report = sha256 ? readReport(sha256) : undefined;
     return {

@@ -27,6 +27,7 @@ import {
   STREAM_HELP,
   STREAM_SOURCE_HELP,
 } from './help.js';
+import { localMessage } from './messages.js';
 
 const USAGE_ERROR = 2;
 
@@ -330,9 +331,7 @@ main(process.argv.slice(2), io).then(
     const isUsage =
       failure.code === 'bad_option' ||
       (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
-    io.stderr.write(
-      `tflite-fn: ${isUsage ? (error as Error).message : failure.expose ? failure.message : String(error)}\n`,
-    );
+    io.stderr.write(`tflite-fn: ${isUsage ? (error as Error).message : localMessage(error, false)}\n`);
     process.exitCode = isUsage ? USAGE_ERROR : 1;
   },
 );

@@ -1,4 +1,5 @@
 /** A detection model ready to run: compiled, checked against its descriptor, anchors built. */
+import { basename } from 'node:path';
 import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
@@ -44,7 +45,8 @@ export async function loadDetector(
   const choice = await compileWithEngine(
     readModel,
     modelSha256,
-    `model '${id}' (${modelPath})`,
+    // Named by its file name only: the label reaches HTTP clients in error messages.
+    `model '${id}' (${basename(modelPath)})`,
     options.engine,
   );
   const engine = choice.model;

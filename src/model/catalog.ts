@@ -2,12 +2,18 @@
  * The models a process knows: built-in descriptors plus any folders the user adds. Each model
  * is loaded at most once per process, on first use, and shared by every request after that.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { type LoadedDetector, loadDetector } from '../detect/loaded-detector.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
-import { BadRequestError, DescriptorError, TfliteFnError, UnknownModelError } from '../errors.js';
+import {
+  BadRequestError,
+  DescriptorError,
+  ModelLoadError,
+  TfliteFnError,
+  UnknownModelError,
+} from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
 import {
   type FileRef,
@@ -15,8 +21,10 @@ import {
   isDetector,
   type ModelDescriptor,
   readDescriptor,
+  staysInItsFolder,
 } from './descriptor.js';
 import { type LoadedModel, loadModel } from './loaded-model.js';
+import { withHostPath } from './model-file.js';
 
 export interface CatalogEntry {
   readonly id: string;
@@ -51,6 +59,26 @@ function listDescriptorFiles(dir: string): string[] {
     .filter((name) => /\.ya?ml$/i.test(name))
     .sort()
     .map((name) => join(dir, name));
+}
+
+/** Whether `path`, with every symbolic link followed, is inside `folder` (links followed too). */
+function isInside(folder: string, path: string): boolean {
+  const root = realpathSync(folder);
+  return realpathSync(path).startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * The refusal of a `file:` outside its folder. The message names the model and the file as
+ * its descriptor writes it, never a host path (it reaches HTTP clients); the path is in `cause`.
+ */
+function leavesItsFolder(entry: CatalogEntry, ref: FileRef, found?: string): ModelLoadError {
+  const how = found
+    ? 'is a link to a file outside its folder'
+    : "leaves its folder ('..' or an absolute path)";
+  return new ModelLoadError(
+    `model '${entry.id}': file '${ref.file}' ${how}; a model's files must be inside its descriptor's folder or the set-up cache`,
+    { cause: withHostPath('file outside its folder', found ?? entry.descriptorPath) },
+  );
 }
 
 export class ModelCatalog {
@@ -98,19 +126,27 @@ export class ModelCatalog {
 
   /**
    * Where a file of a model is: beside its descriptor if it is there (user models ship that
-   * way), else in the set-up cache (where built-in models are fetched to).
+   * way), else in the set-up cache (where built-in models are fetched to). Deny by default: a
+   * `file:` that climbs out ('..', an absolute path) or a symbolic link that points out of the
+   * folder it was found in is refused here, before anything reads it.
    */
   locate(entry: CatalogEntry, ref: FileRef): { path: string; candidates: string[] } {
+    if (!staysInItsFolder(ref.file)) throw leavesItsFolder(entry, ref);
     if (ref.file.startsWith(NPM_PREFIX)) {
       // A file shipped inside an npm package: looked up where Node would look for the package.
+      // (Not checked for links: package managers such as pnpm link packages into a store.)
       const inPackage = ref.file.slice(NPM_PREFIX.length);
       const candidates = (require.resolve.paths(inPackage) ?? []).map((dir) => join(dir, inPackage));
       const found = candidates.find((candidate) => existsSync(candidate));
       return { path: found ?? (candidates[0] as string), candidates };
     }
-    const candidates = [join(dirname(entry.descriptorPath), ref.file), join(modelCacheDir(), ref.file)];
-    const found = candidates.find((candidate) => existsSync(candidate));
-    return { path: found ?? (candidates[candidates.length - 1] as string), candidates };
+    const folders = [dirname(entry.descriptorPath), modelCacheDir()];
+    const candidates = folders.map((folder) => join(folder, ref.file));
+    const at = candidates.findIndex((candidate) => existsSync(candidate));
+    if (at >= 0 && !isInside(folders[at] as string, candidates[at] as string)) {
+      throw leavesItsFolder(entry, ref, candidates[at]);
+    }
+    return { path: candidates[at] ?? (candidates[candidates.length - 1] as string), candidates };
   }
 
   /** Loads the model once; concurrent callers share one load. A failed load is retried next time. */

@@ -13,9 +13,9 @@
  * user fixes a descriptor in one go.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, extname } from 'node:path';
+import { basename, extname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Yaml from 'yaml';
 import type * as Zod from 'zod';
@@ -31,6 +31,21 @@ import { RESIZE_MODES } from '../image/layout.js';
 const require = createRequire(import.meta.url);
 let schemaCache: ReturnType<typeof buildSchema> | undefined;
 
+const FILE_RULE =
+  "must name a file inside the descriptor's folder (or the set-up cache): a relative path without '..', or npm:<package>/<path>";
+
+/**
+ * Whether a descriptor's `file:` stays inside the folder it is looked up in: a relative path
+ * with no '..' segment (either separator, for Windows), after an optional `npm:` prefix.
+ * A user's descriptor folder must not let a model id open /etc/passwd. Symbolic links that
+ * point out are refused where the file is found (see ModelCatalog.locate).
+ */
+export function staysInItsFolder(file: string): boolean {
+  const path = file.startsWith('npm:') ? file.slice('npm:'.length) : file;
+  if (path === '' || isAbsolute(path) || /^[\\/]|^[a-zA-Z]:/.test(path) || path.includes('\0')) return false;
+  return !path.split(/[\\/]/).some((segment) => segment === '..');
+}
+
 function buildSchema() {
   const { z } = require('zod') as typeof Zod;
 
@@ -38,7 +53,7 @@ function buildSchema() {
 
   /** A file the model needs; `sha256` and `url` let set-up fetch and verify it. */
   const fileRef = z.strictObject({
-    file: z.string().min(1),
+    file: z.string().min(1).refine(staysInItsFolder, FILE_RULE),
     sha256: sha256.optional(),
     url: z.url({ protocol: /^https?$/ }).optional(),
   });
@@ -220,16 +235,28 @@ export function parseDescriptorText(text: string, file: string): ModelDescriptor
   return parseDescriptor(value, file);
 }
 
+const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
+
 /** Reads and validates a descriptor file (synchronously: they are tiny, read once at start). */
 export function readDescriptor(file: string): ModelDescriptor {
   let text: string;
   try {
+    // A descriptor is a few hundred bytes; a link to /dev/zero or a huge file is not one.
+    const stats = statSync(file);
+    if (!stats.isFile() || stats.size > MAX_DESCRIPTOR_BYTES)
+      throw new DescriptorError(basename(file), [
+        `not a descriptor: not a file of at most ${MAX_DESCRIPTOR_BYTES} bytes`,
+      ]);
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new DescriptorError(file, [`cannot read the file: ${(cause as Error).message}`]);
+    if (cause instanceof DescriptorError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new DescriptorError(basename(file), [`cannot read the file${code ? ` (${code})` : ''}`]);
   }
   const known = fromSnapshot(text);
   // The id defaults to the file name, which the snapshot cannot know for a renamed copy.
   if (known && (known.id === basename(file, extname(file)) || /^id:/m.test(text))) return known;
-  return parseDescriptorText(text, file);
+  // Messages name the descriptor by its file name: they reach HTTP clients (a model with an
+  // invalid descriptor is listed, and asking for it says why), host paths must not.
+  return parseDescriptorText(text, basename(file));
 }

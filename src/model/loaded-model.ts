@@ -3,6 +3,7 @@
  * compiled and warmed up. Built once per process per model by the catalog.
  */
 
+import { basename } from 'node:path';
 import { compileWithEngine, type EngineName, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
@@ -118,7 +119,8 @@ export async function loadModel(
   const choice = await compileWithEngine(
     readModel,
     modelSha256,
-    `model '${id}' (${files.model})`,
+    // Named by its file name only: the label reaches HTTP clients in error messages.
+    `model '${id}' (${basename(files.model)})`,
     options.engine,
   );
   const engine = choice.model;
