@@ -398,6 +398,21 @@ describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
     }
   });
 
+  it('tflite-fn run --timeout 1000 on a guest kept busy in host calls exits 124 within seconds', () => {
+    const wasm = join(mkdtempSync(join(tmpdir(), 'tflite-fn-busy-')), 'hostile.wasm');
+    writeFileSync(wasm, hostile);
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [CLI, 'run', wasm, 'decode-loop', '--timeout', '1000'], {
+      input: slowBmp(),
+      encoding: 'utf8',
+    });
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(run.status, 124, run.stderr);
+    assert.match(run.stderr, /ran longer than 1000 ms and was stopped/);
+    // Start-up included (issue #12 saw `--timeout 3000` return after 22 s in a long decode).
+    assert.ok(seconds < 10, `the CLI exited after ${seconds.toFixed(1)} s`);
+  });
+
   it('runs beyond the concurrency limit wait for a slot, and never past their deadline', async () => {
     const count = MAX_CONCURRENT_RUNS + 2;
     const runs = Array.from({ length: count }, () =>
