@@ -139,6 +139,7 @@ function argmax(values: TensorData): number {
 }
 
 const FLOAT32 = 0;
+const FLOAT16 = 1;
 const INT32 = 2;
 const INT8 = 9;
 
@@ -710,10 +711,16 @@ describe('a model whose numbers do not hold together is refused before they are 
     }
   });
 
-  it('300 random 1- and 4-byte mutations of a small model: each is converted or refused with a TfliteFnError, none hangs or allocates wildly', async () => {
-    const model = perChannelInt8Model();
-    // A fixed seed: a failing case can be run again.
-    let seed = 12;
+  /**
+   * Applies 300 random 1- and 4-byte mutations to `model` in a worker (see tflite-fuzz-worker.ts),
+   * with a watchdog per case. Resolves with how many were refused and converted, and the
+   * failures: a case that threw anything but a TfliteFnError or let array buffers grow wild.
+   */
+  async function fuzz(
+    model: Uint8Array,
+    seedValue: number,
+  ): Promise<{ refused: number; converted: number; failures: string[] }> {
+    let seed = seedValue;
     const random = (below: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return Math.floor((seed / 2 ** 32) * below);
@@ -768,8 +775,54 @@ describe('a model whose numbers do not hold together is refused before they are 
         );
       });
     });
-    assert.deepEqual(failures, []);
-    assert.equal(summary.refused + summary.converted, 300);
-    assert.ok(summary.refused > 30, `most structural mutations are refused (${summary.refused})`);
-  });
+    return { ...summary, failures };
+  }
+
+  /** A float16 weight, DEQUANTIZE to float32 and a CONV_2D, as BlazeFace stores its weights. */
+  function float16WeightsModel(): Uint8Array {
+    const half = new Uint16Array(2 * 3 * 3 * 3).map((_, i) => 0x3c00 + i); // 1.0 and a little more
+    return buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 4, 4, 3], type: FLOAT32 },
+        { name: 'w16', shape: [2, 3, 3, 3], type: FLOAT16, data: new Uint8Array(half.buffer) },
+        { name: 'w', shape: [2, 3, 3, 3], type: FLOAT32 },
+        { name: 'b', shape: [2], type: FLOAT32, data: new Uint8Array(8) },
+        { name: 'y', shape: [1, 2, 2, 2], type: FLOAT32 },
+      ],
+      operators: [
+        { code: 6, inputs: [1], outputs: [2] },
+        // Conv2DOptions: VALID padding, stride 1, no activation.
+        {
+          code: 3,
+          inputs: [0, 2, 3],
+          outputs: [4],
+          options: {
+            type: 1,
+            ints: [
+              [0, 1, 8],
+              [1, 1, 32],
+              [2, 1, 32],
+              [3, 0, 8],
+            ],
+          },
+        },
+      ],
+      inputs: [0],
+      outputs: [4],
+    });
+  }
+
+  for (const [name, build, seed] of [
+    ['an int8 convolution', perChannelInt8Model, 12],
+    ['float16 weights dequantized for a convolution', float16WeightsModel, 7],
+  ] as const) {
+    it(`300 random 1- and 4-byte mutations of a small model (${name}): each converted or refused with a TfliteFnError, none hangs or allocates wildly`, async () => {
+      const model = build();
+      assert.doesNotThrow(() => convertTfliteToOnnx(model, name), 'the unmutated model converts');
+      const summary = await fuzz(model, seed);
+      assert.deepEqual(summary.failures, []);
+      assert.equal(summary.refused + summary.converted, 300);
+      assert.ok(summary.refused > 30, `most structural mutations are refused (${summary.refused})`);
+    });
+  }
 });
