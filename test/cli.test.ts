@@ -52,6 +52,8 @@ function runCommand(
       const stdoutBytes = Buffer.concat(stdout);
       resolve({ status, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
     });
+    // A CLI that does not read its stdin closes it: that is its business, not a test failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? Buffer.alloc(0));
   });
 }
@@ -134,9 +136,10 @@ describe('tflite-fn CLI', () => {
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /cannot read \/nonexistent\.jpg: no such file/);
     assert.match(missing.stdout, /military uniform/, 'the good file is still classified');
-    const unknown = await run(['classify', grace, '--model', 'nope']);
+    const unknown = await run(['classify', grace, grace, grace, '--model', 'nope']);
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /unknown model 'nope'/);
+    assert.equal(unknown.stderr.trimEnd().split('\n').length, 1, 'an error about the model is said once');
   });
 
   it('exits 2 for usage errors', async () => {
@@ -361,6 +364,10 @@ describe('many files: long command lines, big environments, folders and lists', 
     assert.equal(fromStdin.status, 0, fromStdin.stderr);
     assert.match(fromStdin.stdout, /^.*grace_hopper\.jpg: It is likely a .*military uniform/);
     assert.equal((await run(['classify', '--files-from', '-', '-'], Buffer.from(grace))).status, 2);
+    // An empty list classifies nothing; it does not fall back to reading an image from stdin.
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    const empty = await run(['classify', '--files-from', join(dir, 'empty.txt')], photo('parrot.jpg'));
+    assert.deepEqual([empty.status, empty.stdout, empty.stderr], [0, '', '']);
   });
 });
 

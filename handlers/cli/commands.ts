@@ -50,13 +50,23 @@ function outputFormat(args: ClassifyArgs): OutputFormat {
   return format as OutputFormat;
 }
 
+/** Error codes that are about the model asked for, not about one input file. */
+const MODEL_ERRORS = new Set([
+  'unknown_model',
+  'wrong_task',
+  'model_load_failed',
+  'invalid_model_descriptor',
+]);
+
 export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<number> {
   const format = outputFormat(args);
   const top = parseTop(args.top);
   const resize = parseResize(args.resize) ?? (args.wasmedgeCompatible ? 'fill' : undefined);
   const emptyFolders = args.emptyFolders ?? [];
   for (const folder of emptyFolders) io.stderr.write(`tflite-fn: ${folder}: no image files in this folder\n`);
-  const files = args.files.length > 0 || emptyFolders.length > 0 ? args.files : ['-'];
+  // Stdin is the image only when nothing names one: an empty list or folder classifies nothing.
+  const named = args.files.length > 0 || emptyFolders.length > 0 || args.nameEach === true;
+  const files = named ? args.files : ['-'];
   // Warming up costs two extra inferences, and starting inference threads ~150 ms: both pay
   // off only when several images follow. A one-shot run starts fastest on one thread.
   const oneShot = files.length <= 2;
@@ -75,8 +85,8 @@ export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<numbe
       const failure = toTfliteFnError(error);
       io.stderr.write(`tflite-fn: ${file === '-' ? 'stdin' : file}: ${localMessage(error)}\n`);
       status = 1;
-      // A broken model fails every image the same way: say it once.
-      if (failure.status >= 500) break;
+      // An error about the model (not this file) fails every file the same way: say it once.
+      if (MODEL_ERRORS.has(failure.code)) break;
     }
   }
   await catalog.dispose();
