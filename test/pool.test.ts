@@ -9,11 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { manyScanJpeg } from '../bench/hostile-inputs.js';
 import { serverConfig } from '../handlers/server/config.js';
+import { WORKER_NICE } from '../handlers/server/pool.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { CLI, photo, SHARED_MODELS } from './helpers.js';
 
@@ -24,12 +26,12 @@ type LogLine = Record<string, unknown>;
 /** Answers are awaited with this bound: a request that hangs fails the test instead of stalling it. */
 const HANG = 60_000;
 
-function classify(base: string) {
+function classify(base: string, image: Uint8Array = grace) {
   const begun = performance.now();
   return fetch(`${base}/classify`, {
     method: 'POST',
     headers: { 'content-type': 'image/jpeg' },
-    body: grace,
+    body: image,
     signal: AbortSignal.timeout(HANG),
   }).then(async (r) => ({
     status: r.status,
@@ -275,6 +277,126 @@ describe('server worker pool: a model that cannot load', () => {
       child.kill('SIGTERM');
       assert.equal(await exited, 0, 'SIGTERM still stops it cleanly while it is retrying');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The nice value of every thread of a process (field 19 of /proc/PID/task/TID/stat). */
+function threadNiceness(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces: state is field 3, nice field 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19 - 3]);
+  });
+}
+
+describe('server worker pool: lanes', () => {
+  // Heavy by its header (decode-cost.ts): 1024x1024 with 170 scans; light: grace_hopper.jpg.
+  const heavyImage = manyScanJpeg(1024, 20);
+
+  it('runs heavy jobs on at most workers - 1 workers, alone, and answers light ones meanwhile', async () => {
+    const server = await start({ workers: '3' }, []);
+    const stopped: number[] = [];
+    try {
+      const image = await heavyImage;
+      const heavyAnswers = Array.from({ length: 6 }, () => classify(server.url, image));
+      let mostHeavy = 0;
+      const violations: string[] = [];
+      const sampler = setInterval(() => {
+        const loads = server.pool.workerLoads;
+        mostHeavy = Math.max(mostHeavy, loads.filter((w) => w.heavy > 0).length);
+        for (const w of loads) {
+          const alone = w.heavy === 0 || (w.heavy === 1 && w.light === 0);
+          if (!alone || (w.heavy > 0 && !w.heavyCapable)) violations.push(JSON.stringify(w));
+        }
+      }, 2);
+
+      // Freeze the two heavy-capable workers while each holds a heavy job: from then on the
+      // state cannot change by itself, on any machine.
+      await until(
+        'both heavy-capable workers run a heavy job',
+        () => server.pool.workerLoads.filter((w) => w.heavy > 0).length === 2,
+      );
+      for (const w of server.pool.workerLoads.filter((load) => load.heavyCapable)) {
+        process.kill(w.pid, 'SIGSTOP');
+        stopped.push(w.pid);
+      }
+      await until(
+        'the frozen workers hold a heavy job each',
+        () => server.pool.workerLoads.filter((w) => w.heavy === 1 && stopped.includes(w.pid)).length === 2,
+      );
+      const free = server.pool.workerLoads.find((w) => !w.heavyCapable);
+      assert.ok(free && free.heavy === 0 && free.light === 0, 'the third worker is kept free');
+      assert.ok(server.pool.queueDepth >= 1, 'while heavy jobs wait for a heavy-capable one');
+
+      const light = await classify(server.url);
+      assert.equal(light.status, 200, light.body);
+      assert.match(light.body, /military uniform/);
+
+      clearInterval(sampler);
+      for (const pid of stopped.splice(0)) process.kill(pid, 'SIGCONT');
+      for (const answer of await Promise.all(heavyAnswers)) assert.equal(answer.status, 200, answer.body);
+      assert.deepEqual(violations, [], 'a heavy job runs alone, on a heavy-capable worker');
+      assert.equal(mostHeavy, 2, 'heavy jobs ran on workers - 1 = 2 workers at most (and did reach 2)');
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      await server.close();
+    }
+  });
+
+  it('with one worker, a light job queued behind heavy ones is dispatched before them', async () => {
+    const server = await start({ workers: '1' }, []);
+    const [only] = server.pool.pids as [number];
+    try {
+      const image = await heavyImage;
+      const order: string[] = [];
+      const track = (name: string, answer: ReturnType<typeof classify>) =>
+        answer.then((a) => {
+          order.push(name);
+          return a;
+        });
+      const first = track('heavy 1', classify(server.url, image));
+      await until('the first heavy job runs', () => server.pool.inFlight === 1);
+      process.kill(only, 'SIGSTOP');
+      const rest = [
+        track('heavy 2', classify(server.url, image)),
+        track('heavy 3', classify(server.url, image)),
+      ];
+      await until('two heavy jobs wait', () => server.pool.queueDepth === 2);
+      const light = track('light', classify(server.url));
+      await until('the light job waits too', () => server.pool.queueDepth === 3);
+      process.kill(only, 'SIGCONT');
+      for (const answer of await Promise.all([first, light, ...rest]))
+        assert.equal(answer.status, 200, answer.body);
+      // Heavy 2 could start only once the light job was answered (it runs alone).
+      assert.ok(order.indexOf('light') < order.indexOf('heavy 2'), order.join(', '));
+      assert.ok(order.indexOf('light') < order.indexOf('heavy 3'), order.join(', '));
+    } finally {
+      process.kill(only, 'SIGCONT');
+      await server.close();
+    }
+  });
+
+  it('starts workers niced below the server, heavy-capable ones lower still, every thread', async () => {
+    const server = await start({ workers: '3' }, []);
+    try {
+      const loads = server.pool.workerLoads;
+      assert.deepEqual(
+        loads.map((w) => w.heavyCapable),
+        [true, true, false],
+        'slots [0, workers - 1) are heavy-capable',
+      );
+      const own = getPriority();
+      for (const w of loads) {
+        const expected = Math.max(own, w.heavyCapable ? WORKER_NICE.heavyCapable : WORKER_NICE.lightOnly);
+        const niceness = threadNiceness(w.pid);
+        assert.ok(niceness.length > 1, 'the worker has threads');
+        assert.deepEqual(new Set(niceness), new Set([expected]), `worker in slot ${w.slot}: ${niceness}`);
+      }
+      assert.equal(getPriority(), own, 'the server itself keeps its priority');
+    } finally {
+      await server.close();
     }
   });
 });

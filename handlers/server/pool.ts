@@ -15,12 +15,27 @@
  *                             spend its CPU on an answer no one waits for.
  *   stop()                  → queued jobs get 503, no more workers start, the workers leave.
  *
+ * Lanes. A job is light or heavy by what its image will cost to decode, estimated from the
+ * header before it is queued (src/image/decode-cost.ts): a 1024x1024 JPEG of 970 scans or a
+ * 64 MP BMP costs a worker as much as a thousand ordinary photos, and first-come-first-served
+ * would make every photo behind it wait. So:
+ *   - light jobs are dispatched before heavy ones, each lane with its own bounded queue;
+ *   - slots [0, H), H = max(1, workers - 1), are heavy-capable: a heavy job runs only there,
+ *     alone on its worker, so with 2+ workers at least one worker is always free for light
+ *     work. Light jobs prefer the other workers and use heavy-capable ones not running a heavy
+ *     job when those are full. With 1 worker there is nothing to reserve: it runs both, light
+ *     first;
+ *   - the main process (HTTP, health checks) must win the CPU over the workers, and light
+ *     work over heavy: workers start niced (WORKER_NICE), heavy-capable ones more.
+ *
  * Invariants, restored by every event handler before it returns:
  *   1. Unless stopping, every slot has a live worker or a timer that will start one.
  *   2. A job is in exactly one place: the queue, one worker's `jobs`, or answered. It is
  *      answered exactly once, and no later than its deadline (set when it is accepted).
- *   3. Only ready workers get jobs, at most `perWorker` each, and no job waits in the queue
- *      while a ready worker has room: #dispatch() runs after everything that makes room.
+ *   3. Only ready workers get jobs, at most `perWorker` each; a heavy job only an empty
+ *      heavy-capable worker, which then gets nothing else until it answers. No job waits while
+ *      a worker could take it by these rules (light first): #dispatch() runs after everything
+ *      that makes room.
  *   4. No job waits for a worker that cannot be expected: with none ready, and none on its
  *      way (loading, or killed and about to be replaced) or a slot failing to load, queued and
  *      new jobs are answered 503 at once, with Retry-After until the next start.
@@ -28,12 +43,18 @@
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import type { Detector } from '../../src/http/app.js';
+import { estimateDecodeCost } from '../../src/image/decode-cost.js';
 import type { JobMessage, JobResult, ReadyMessage, ReplyMessage, SerializedError } from './protocol.js';
 import { type WorkerExit, WorkerProcess } from './worker-process.js';
 
 export interface PoolOptions {
   readonly workers: number;
-  /** Jobs that may wait for a worker; one more is refused with 503. */
+  /**
+   * Light jobs that may wait for a worker; one more is refused with 503. Heavy jobs have their
+   * own queue of half as many (rounded up): a heavy job holds a worker for up to a second or
+   * so and at most H run at once, so a longer heavy queue would mostly hold clients until
+   * their deadline. Both refusals are the same 503 'overloaded' with Retry-After: 1.
+   */
   readonly queueSize: number;
   /** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
   readonly perWorker?: number;
@@ -47,8 +68,19 @@ export interface PoolOptions {
 /** What /readyz says: ready (some worker can take work), loading, or unavailable (failing). */
 export type Readiness = 'ready' | 'loading' | 'unavailable';
 
+/**
+ * Niceness of the worker processes (the main process keeps its own). Under contention the
+ * kernel then serves the main process first, light-only workers next, heavy-capable ones last
+ * (each step of nice is ~1.25x the CPU share; 5 steps ~3x, 10 steps ~9x). Only ever raised:
+ * lowering it back needs privileges.
+ */
+export const WORKER_NICE = { lightOnly: 5, heavyCapable: 10 } as const;
+
+type Lane = 'light' | 'heavy';
+
 interface Job {
   readonly message: JobMessage;
+  readonly lane: Lane;
   readonly resolve: (result: JobResult) => void;
   readonly reject: (error: TfliteFnError) => void;
   /** Times it was sent to a worker: a job whose worker dies under it is retried once. */
@@ -93,7 +125,10 @@ function rebuild(error: SerializedError): TfliteFnError {
 export class WorkerPool {
   readonly #options: Required<Omit<PoolOptions, 'env' | 'log'>> & Pick<PoolOptions, 'env' | 'log'>;
   readonly #slots: Slot[];
-  readonly #queue: Job[] = [];
+  /** Waiting jobs by lane; light ones are dispatched first. */
+  readonly #queues: Record<Lane, Job[]> = { light: [], heavy: [] };
+  /** Heavy-capable slots are [0, heavySlots). */
+  readonly #heavySlots: number;
   #nextId = 1;
   #stopping = false;
   /** Set once every slot has had a ready worker at the same time: the end of start-up. */
@@ -108,6 +143,7 @@ export class WorkerPool {
 
   constructor(options: PoolOptions) {
     this.#options = { perWorker: 2, ...options };
+    this.#heavySlots = Math.max(1, options.workers - 1);
     this.#slots = Array.from({ length: options.workers }, () => ({
       worker: undefined,
       failures: 0,
@@ -123,7 +159,21 @@ export class WorkerPool {
   }
 
   get queueDepth(): number {
-    return this.#queue.length;
+    return this.#queues.light.length + this.#queues.heavy.length;
+  }
+
+  /** Each live worker's lane and jobs, for operators and the tests of the lanes. */
+  get workerLoads(): { slot: number; pid: number; heavyCapable: boolean; light: number; heavy: number }[] {
+    return this.#live().map((worker) => {
+      const heavy = [...worker.jobs.values()].filter((job) => job.lane === 'heavy').length;
+      return {
+        slot: worker.slot,
+        pid: worker.pid ?? 0,
+        heavyCapable: this.#heavyCapable(worker.slot),
+        light: worker.jobs.size - heavy,
+        heavy,
+      };
+    });
   }
 
   get inFlight(): number {
@@ -164,6 +214,10 @@ export class WorkerPool {
     return this.#started.promise;
   }
 
+  #heavyCapable(slot: number): boolean {
+    return slot < this.#heavySlots;
+  }
+
   #live(): Worker[] {
     return this.#slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
   }
@@ -186,6 +240,7 @@ export class WorkerPool {
       slot.worker = new WorkerProcess<Job>(
         index,
         { TFLITE_FN_THREADS: '1', ...process.env, ...this.#options.env },
+        this.#heavyCapable(index) ? WORKER_NICE.heavyCapable : WORKER_NICE.lightOnly,
         {
           ready: (worker, message) => this.#onReady(worker, message),
           reply: (worker, message) => this.#onReply(worker, message),
@@ -289,7 +344,7 @@ export class WorkerPool {
       if (this.#stopping) {
         this.#answer(job, { error: new UnavailableError('shutting_down', 'the server is shutting down', 5) });
       } else if (job.attempts < 2) {
-        this.#queue.unshift(job);
+        this.#queues[job.lane].unshift(job);
       } else {
         this.#answer(job, {
           error: new UnavailableError('worker_crashed', 'the worker handling this request stopped; retry', 1),
@@ -311,7 +366,12 @@ export class WorkerPool {
   /** No worker can be expected: queued jobs are answered now, not at their deadlines. */
   #refuseQueued(): void {
     const error = this.#unavailable();
-    for (const job of this.#queue.splice(0)) this.#answer(job, { error });
+    for (const job of this.#takeQueued()) this.#answer(job, { error });
+  }
+
+  /** Empties both queues, returning what they held. */
+  #takeQueued(): Job[] {
+    return [...this.#queues.light.splice(0), ...this.#queues.heavy.splice(0)];
   }
 
   #onDeadline(job: Job): void {
@@ -336,8 +396,9 @@ export class WorkerPool {
       this.#takeBack(worker);
       worker.kill();
     } else {
-      const at = this.#queue.indexOf(job);
-      if (at >= 0) this.#queue.splice(at, 1);
+      const queue = this.#queues[job.lane];
+      const at = queue.indexOf(job);
+      if (at >= 0) queue.splice(at, 1);
       // A job that never reached a worker because none was usable is told so (503); one that
       // ran, or waited behind others, ran out of time (504).
       const neverServable = job.attempts === 0 && this.readyWorkers === 0;
@@ -354,16 +415,43 @@ export class WorkerPool {
     else job.reject(outcome.error);
   }
 
-  /** Sends queued jobs to ready workers with room, the least busy first. */
+  static #runsHeavy(worker: Worker): boolean {
+    for (const job of worker.jobs.values()) if (job.lane === 'heavy') return true;
+    return false;
+  }
+
+  /**
+   * Where a light job goes: a ready worker with room not running a heavy job; light-only
+   * workers first, then the least busy.
+   */
+  #lightTarget(): Worker | undefined {
+    let target: Worker | undefined;
+    let best = Infinity;
+    for (const worker of this.#live()) {
+      if (worker.state !== 'ready' || worker.jobs.size >= this.#options.perWorker) continue;
+      if (WorkerPool.#runsHeavy(worker)) continue;
+      const rank = (this.#heavyCapable(worker.slot) ? this.#options.perWorker : 0) + worker.jobs.size;
+      if (rank < best) [target, best] = [worker, rank];
+    }
+    return target;
+  }
+
+  /** Where a heavy job goes: an empty, ready, heavy-capable worker (it runs alone there). */
+  #heavyTarget(): Worker | undefined {
+    return this.#live().find(
+      (worker) => worker.state === 'ready' && worker.jobs.size === 0 && this.#heavyCapable(worker.slot),
+    );
+  }
+
+  /** Sends queued jobs to workers by the lane rules: light ones first. */
   #dispatch(): void {
-    while (this.#queue.length > 0) {
-      let target: Worker | undefined;
-      for (const worker of this.#live()) {
-        if (worker.state !== 'ready' || worker.jobs.size >= this.#options.perWorker) continue;
-        if (!target || worker.jobs.size < target.jobs.size) target = worker;
-      }
+    for (;;) {
+      const lightTarget = this.#queues.light.length > 0 ? this.#lightTarget() : undefined;
+      const heavyTarget = !lightTarget && this.#queues.heavy.length > 0 ? this.#heavyTarget() : undefined;
+      const target = lightTarget ?? heavyTarget;
       if (!target) return;
-      const job = this.#queue.shift() as Job;
+      const lane: Lane = lightTarget ? 'light' : 'heavy';
+      const job = this.#queues[lane].shift() as Job;
       job.attempts++;
       job.holder = target;
       target.jobs.set(job.message.id, job);
@@ -371,23 +459,36 @@ export class WorkerPool {
     }
   }
 
-  #submit(message: JobMessage): Promise<JobResult> {
-    if (this.#stopping) {
-      return Promise.reject(new UnavailableError('shutting_down', 'the server is shutting down', 5));
-    }
-    if (!this.#canTakeWork()) return Promise.reject(this.#unavailable());
+  #queueBound(lane: Lane): number {
+    return lane === 'light' ? this.#options.queueSize : Math.ceil(this.#options.queueSize / 2);
+  }
+
+  async #submit(message: JobMessage): Promise<JobResult> {
+    // Estimated before anything is queued: from the header only, bounded (decode-cost.ts).
+    const lane: Lane = (await estimateDecodeCost(message.image)).heavy ? 'heavy' : 'light';
+    if (this.#stopping) throw new UnavailableError('shutting_down', 'the server is shutting down', 5);
+    if (!this.#canTakeWork()) throw this.#unavailable();
     return new Promise((resolve, reject) => {
-      const job: Job = { message, resolve, reject, attempts: 0, holder: undefined, deadline: undefined };
-      this.#queue.push(job);
+      const job: Job = {
+        message,
+        lane,
+        resolve,
+        reject,
+        attempts: 0,
+        holder: undefined,
+        deadline: undefined,
+      };
+      const queue = this.#queues[lane];
+      queue.push(job);
       this.#dispatch();
-      // Room on a worker or in the queue; otherwise refused now rather than piling up.
-      if (this.#queue.length > this.#options.queueSize) {
-        this.#queue.pop();
-        const waiting = this.#queue.length;
+      // Room on a worker or in its lane's queue; otherwise refused now rather than piling up.
+      if (queue.length > this.#queueBound(lane)) {
+        queue.pop();
+        const waiting = lane === 'light' ? 'requests' : 'requests with costly images';
         reject(
           new UnavailableError(
             'overloaded',
-            `the server is busy (${waiting} requests waiting); retry shortly`,
+            `the server is busy (${queue.length} ${waiting} waiting); retry shortly`,
             1,
           ),
         );
@@ -425,7 +526,7 @@ export class WorkerPool {
     this.#stopping = true;
     for (const slot of this.#slots) clearTimeout(slot.restart);
     const shuttingDown = new UnavailableError('shutting_down', 'the server is shutting down', 5);
-    for (const job of this.#queue.splice(0)) this.#answer(job, { error: shuttingDown });
+    for (const job of this.#takeQueued()) this.#answer(job, { error: shuttingDown });
     this.#started.reject(new TfliteFnError(503, 'shutting_down', 'the pool was stopped while starting'));
     await Promise.all(this.#live().map((worker) => worker.stop(STOP_GRACE_MS)));
   }

@@ -11,8 +11,10 @@
  * never became usable (its models failed to load, or it was killed while loading).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { JobMessage, ReadyMessage, ReplyMessage, SerializedError, WorkerMessage } from './protocol.js';
+import { WORKER_NICE_ENV } from './worker-nice.js';
 
 export type WorkerState = 'loading' | 'ready' | 'retiring' | 'gone';
 
@@ -48,14 +50,25 @@ export class WorkerProcess<J> {
     /** The pool's slot this worker fills. */
     readonly slot: number,
     env: NodeJS.ProcessEnv,
+    /** Niceness to run at (raised from the server's own; see worker-nice.ts). */
+    readonly nice: number,
     events: WorkerEvents<J>,
   ) {
     this.#events = events;
     this.#child = fork(WORKER_SCRIPT, [], {
       serialization: 'advanced',
-      env,
+      env: { ...env, [WORKER_NICE_ENV]: String(nice) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // At once, so it loads its models niced already; the worker then renices the threads its
+    // runtime started meanwhile (on Linux niceness is per thread, and inherited by new ones).
+    if (this.#child.pid !== undefined) {
+      try {
+        setPriority(this.#child.pid, nice);
+      } catch {
+        // It already exited, or the system refuses: the worker's own call reports it.
+      }
+    }
     this.#child.on('message', (message: WorkerMessage) => this.#onMessage(message));
     this.#gone = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {

@@ -3,6 +3,9 @@
  * One process per core, each on one inference thread, so a crash (or a kill) costs one worker,
  * not the server.
  */
+// First of all, before the imports below start native threads: the server must keep the CPU
+// over its workers (see pool.ts's lanes).
+import './worker-priority.js';
 import { classify } from '../../src/classify.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { detectHere } from '../../src/http/app.js';
