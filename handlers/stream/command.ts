@@ -63,16 +63,18 @@ export async function streamCommand(flags: StreamFlags): Promise<number> {
     log,
   );
   // SIGTERM/SIGINT: stop taking frames, finish (and acknowledge) those in flight, then leave.
-  let stopping = false;
+  // The command returns only once the stop has drained the connection; the CLI then exits
+  // after its output is flushed (never process.exit() here, which would cut a piped log).
+  let stopped: Promise<void> | undefined;
   const stop = () => {
-    if (stopping) return;
-    stopping = true;
+    if (stopped) return;
     log({ msg: 'stopping', processed: worker.processed() });
-    void worker.stop().then(() => process.exit(0));
+    stopped = worker.stop();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await worker.done;
+  await stopped;
   return 0;
 }
 
