@@ -36,6 +36,7 @@ import {
   pngBomb,
   tfliteWithHugeDequantizeOutput,
 } from './hostile-inputs.js';
+import { publish } from './publish.js';
 import { table } from './stats.js';
 
 const TARGET_CPU_MS = 2000;
@@ -199,6 +200,15 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\n${table(rows)}`);
+  if (!quick) {
+    const file = publish({
+      name: 'input-cost',
+      title: 'Hostile inputs of at most 1 MB: CPU and memory to decode (or convert) one',
+      command: 'npm run bench:inputs',
+      sections: [{ rows }],
+    });
+    console.log(`\nwrote ${file}`);
+  }
 }
 
 if (process.argv[2] === '--child') await decodeInChild(process.argv[3] as string);

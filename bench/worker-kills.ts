@@ -16,6 +16,7 @@ import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
 import { packageRoot } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
+import { publish } from './publish.js';
 import { round, table } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -151,6 +152,28 @@ async function main(): Promise<void> {
       },
     ];
     console.log(`\n${table(rows)}`);
+    if (!quick) {
+      const file = publish({
+        name: 'worker-kills',
+        title: `Worker kills under load: ${KILLS} kills in ${SECONDS} s at ${CONNECTIONS} connections`,
+        command: 'npm run bench:kills',
+        sections: [
+          { rows },
+          {
+            heading: 'Each kill',
+            rows: kills.map((kill, i) => ({
+              kill: i + 1,
+              'at s': kill.atSeconds,
+              'full strength again after ms': kill.recoveryMs,
+            })),
+          },
+          {
+            text: `${answered} answers: ${[...tally.statuses].map(([k, n]) => `${k}: ${n}`).join(', ')}. Server: ${server.pool.size} workers, timeout ${config.timeoutMs} ms.`,
+          },
+        ],
+      });
+      console.log(`\nwrote ${file}`);
+    }
     if (rows.some((row) => row.result === 'FAIL')) process.exitCode = 1;
   } finally {
     await server.close();
