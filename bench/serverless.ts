@@ -5,6 +5,7 @@
  *
  *   node dist/bench/serverless.js [--quick]     the Lambda cold start alone (builds both layers)
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { RIC_VARIABLE, realRuntimeClient } from '../layers/lambda-run.js';
 import { classify } from '../src/classify.js';
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
+import { machineLine } from './publish.js';
 import { median, round } from './stats.js';
 
 const root = packageRoot();
@@ -191,5 +193,6 @@ export function readPhoto(name: string): Buffer {
 }
 
 if (process.argv[1] && basename(process.argv[1]) === 'serverless.js') {
-  console.log(JSON.stringify(await lambdaColdStart(process.argv.includes('--quick') ? 3 : 9), null, 2));
+  const coldStart = await lambdaColdStart(process.argv.includes('--quick') ? 3 : 9);
+  console.log(JSON.stringify({ machine: machineLine(), ...coldStart }, null, 2));
 }

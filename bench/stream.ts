@@ -3,6 +3,7 @@
  * through two `tflite-fn stream` worker processes, and the latency the broker path adds to a
  * classification (publish to result received, minus the worker's own processing time).
  */
+
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { ensureTopology, FRAME_HEADERS, type StreamNames } from '../handlers/str
 import { packageRoot } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { NATS_SERVER, startNats, startStreamWorkers } from '../test/nats-server.js';
+import { machineLine } from './publish.js';
 import { median, round } from './stats.js';
 
 const PHOTOS = ['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg', 'pets.jpg', 'cat_720p.jpg'];
@@ -143,4 +145,4 @@ export async function streamBench(frameCount: number) {
 
 // `node dist/bench/stream.js`: this part alone.
 if (process.argv[1]?.endsWith(join('bench', 'stream.js')))
-  console.log(JSON.stringify(await streamBench(500)));
+  console.log(JSON.stringify({ machine: machineLine(), ...(await streamBench(500)) }));
