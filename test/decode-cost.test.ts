@@ -19,7 +19,7 @@ import {
   oneBitBmp,
   pngBomb,
 } from '../bench/hostile-inputs.js';
-import { estimateDecodeCost, HEAVY_DECODE_WORK } from '../src/image/decode-cost.js';
+import { estimateDecodeCost, HEAVY_BODY_BYTES, HEAVY_DECODE_WORK } from '../src/image/decode-cost.js';
 import { photo } from './helpers.js';
 
 async function heavy(bytes: Uint8Array): Promise<boolean> {
@@ -67,7 +67,14 @@ describe('decode-cost estimate', () => {
     }
   });
 
-  it('a header it cannot read is heavy; bytes that are no image at all are light (refused at once)', async () => {
+  it('a body over HEAVY_BODY_BYTES or a header it cannot read is heavy; no image at all is light', async () => {
+    const padded = Buffer.alloc(HEAVY_BODY_BYTES + 1);
+    padded.set(photo('grace_hopper.jpg'));
+    const big = await estimateDecodeCost(padded);
+    assert.ok(
+      big.work < 1 && big.heavy,
+      `a small photo padded past HEAVY_BODY_BYTES is heavy to move: ${big.work}`,
+    );
     const cutJpeg = (await headerOnlyJpeg(500)).subarray(0, 40);
     assert.equal(await heavy(cutJpeg), true, 'a JPEG cut inside its markers');
     assert.equal(await heavy(Buffer.from('RIFF\0\0\0\0WEBPXXXX')), true, 'a WebP with no chunk');

@@ -41,6 +41,16 @@ function classify(base: string, image: Uint8Array = grace) {
   }));
 }
 
+/** classify(), with a failed connection as status 0 and its cause (for requests awaited later). */
+function classifySettled(base: string, image: Uint8Array = grace) {
+  return classify(base, image).catch((error: Error) => ({
+    status: 0,
+    body: `${error.message}: ${String(error.cause)}`,
+    retryAfter: null,
+    ms: 0,
+  }));
+}
+
 async function readyz(base: string) {
   const response = await fetch(`${base}/readyz`);
   return { status: response.status, body: (await response.json()) as { status: string; workers: number } };
@@ -300,7 +310,13 @@ describe('server worker pool: lanes', () => {
     const stopped: number[] = [];
     try {
       const image = await heavyImage;
-      const heavyAnswers = Array.from({ length: 6 }, () => classify(server.url, image));
+      // The two heavy-capable workers are frozen first: whatever they are sent stays with them,
+      // on any machine, and the state cannot change by itself.
+      for (const w of server.pool.workerLoads.filter((load) => load.heavyCapable)) {
+        process.kill(w.pid, 'SIGSTOP');
+        stopped.push(w.pid);
+      }
+      const heavyAnswers = Array.from({ length: 6 }, () => classifySettled(server.url, image));
       let mostHeavy = 0;
       const violations: string[] = [];
       const sampler = setInterval(() => {
@@ -312,31 +328,25 @@ describe('server worker pool: lanes', () => {
         }
       }, 2);
 
-      // Freeze the two heavy-capable workers while each holds a heavy job: from then on the
-      // state cannot change by itself, on any machine.
-      await until(
-        'both heavy-capable workers run a heavy job',
-        () => server.pool.workerLoads.filter((w) => w.heavy > 0).length === 2,
+      await until('two heavy jobs are held and four wait', () => server.pool.queueDepth === 4);
+      assert.deepEqual(
+        server.pool.workerLoads.map((w) => [w.heavy, w.light]),
+        [
+          [1, 0],
+          [1, 0],
+          [0, 0],
+        ],
+        'one heavy job on each heavy-capable worker; the third is kept free while four wait',
       );
-      for (const w of server.pool.workerLoads.filter((load) => load.heavyCapable)) {
-        process.kill(w.pid, 'SIGSTOP');
-        stopped.push(w.pid);
-      }
-      await until(
-        'the frozen workers hold a heavy job each',
-        () => server.pool.workerLoads.filter((w) => w.heavy === 1 && stopped.includes(w.pid)).length === 2,
-      );
-      const free = server.pool.workerLoads.find((w) => !w.heavyCapable);
-      assert.ok(free && free.heavy === 0 && free.light === 0, 'the third worker is kept free');
-      assert.ok(server.pool.queueDepth >= 1, 'while heavy jobs wait for a heavy-capable one');
 
       const light = await classify(server.url);
       assert.equal(light.status, 200, light.body);
       assert.match(light.body, /military uniform/);
 
-      clearInterval(sampler);
       for (const pid of stopped.splice(0)) process.kill(pid, 'SIGCONT');
-      for (const answer of await Promise.all(heavyAnswers)) assert.equal(answer.status, 200, answer.body);
+      const answers = await Promise.all(heavyAnswers);
+      clearInterval(sampler);
+      for (const answer of answers) assert.equal(answer.status, 200, answer.body);
       assert.deepEqual(violations, [], 'a heavy job runs alone, on a heavy-capable worker');
       assert.equal(mostHeavy, 2, 'heavy jobs ran on workers - 1 = 2 workers at most (and did reach 2)');
     } finally {
@@ -349,22 +359,28 @@ describe('server worker pool: lanes', () => {
     const server = await start({ workers: '1' }, []);
     const [only] = server.pool.pids as [number];
     try {
+      const lone = Math.max(getPriority(), WORKER_NICE.lightOnly);
+      assert.deepEqual(
+        new Set(threadNiceness(only)),
+        new Set([lone]),
+        'a lone worker has no light one to favour',
+      );
       const image = await heavyImage;
       const order: string[] = [];
-      const track = (name: string, answer: ReturnType<typeof classify>) =>
+      const track = (name: string, answer: ReturnType<typeof classifySettled>) =>
         answer.then((a) => {
           order.push(name);
           return a;
         });
-      const first = track('heavy 1', classify(server.url, image));
+      const first = track('heavy 1', classifySettled(server.url, image));
       await until('the first heavy job runs', () => server.pool.inFlight === 1);
       process.kill(only, 'SIGSTOP');
       const rest = [
-        track('heavy 2', classify(server.url, image)),
-        track('heavy 3', classify(server.url, image)),
+        track('heavy 2', classifySettled(server.url, image)),
+        track('heavy 3', classifySettled(server.url, image)),
       ];
       await until('two heavy jobs wait', () => server.pool.queueDepth === 2);
-      const light = track('light', classify(server.url));
+      const light = track('light', classifySettled(server.url));
       await until('the light job waits too', () => server.pool.queueDepth === 3);
       process.kill(only, 'SIGCONT');
       for (const answer of await Promise.all([first, light, ...rest]))

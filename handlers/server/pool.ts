@@ -23,8 +23,9 @@
  *   - slots [0, H), H = max(1, workers - 1), are heavy-capable: a heavy job runs only there,
  *     alone on its worker, so with 2+ workers at least one worker is always free for light
  *     work. Light jobs prefer the other workers and use heavy-capable ones not running a heavy
- *     job when those are full. With 1 worker there is nothing to reserve: it runs both, light
- *     first;
+ *     job when those are full and no heavy job waits (else heavy jobs could wait forever). With
+ *     1 worker there is nothing to reserve: it runs both, light first, so under a steady flow
+ *     of light work a heavy job may wait until its deadline;
  *   - the main process (HTTP, health checks) must win the CPU over the workers, and light
  *     work over heavy: workers start niced (WORKER_NICE), heavy-capable ones more.
  *
@@ -72,7 +73,7 @@ export type Readiness = 'ready' | 'loading' | 'unavailable';
  * Niceness of the worker processes (the main process keeps its own). Under contention the
  * kernel then serves the main process first, light-only workers next, heavy-capable ones last
  * (each step of nice is ~1.25x the CPU share; 5 steps ~3x, 10 steps ~9x). Only ever raised:
- * lowering it back needs privileges.
+ * lowering it back needs privileges. A lone worker (--workers 1) runs at lightOnly.
  */
 export const WORKER_NICE = { lightOnly: 5, heavyCapable: 10 } as const;
 
@@ -218,6 +219,12 @@ export class WorkerPool {
     return slot < this.#heavySlots;
   }
 
+  /** Heavy-capable workers run lower only when there are light-only ones to favour. */
+  #niceOf(slot: number): number {
+    const favourLight = this.#heavyCapable(slot) && this.#heavySlots < this.size;
+    return favourLight ? WORKER_NICE.heavyCapable : WORKER_NICE.lightOnly;
+  }
+
   #live(): Worker[] {
     return this.#slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
   }
@@ -240,7 +247,7 @@ export class WorkerPool {
       slot.worker = new WorkerProcess<Job>(
         index,
         { TFLITE_FN_THREADS: '1', ...process.env, ...this.#options.env },
-        this.#heavyCapable(index) ? WORKER_NICE.heavyCapable : WORKER_NICE.lightOnly,
+        this.#niceOf(index),
         {
           ready: (worker, message) => this.#onReady(worker, message),
           reply: (worker, message) => this.#onReply(worker, message),
@@ -422,14 +429,18 @@ export class WorkerPool {
 
   /**
    * Where a light job goes: a ready worker with room not running a heavy job; light-only
-   * workers first, then the least busy.
+   * workers first, then the least busy. While a heavy job waits, light jobs keep off the
+   * heavy-capable workers (if there are others), so that one of those empties and takes it: a
+   * steady flow of light work would otherwise hold heavy jobs until their deadline.
    */
   #lightTarget(): Worker | undefined {
+    const spareHeavyCapable = this.#queues.heavy.length === 0 || this.#heavySlots === this.size;
     let target: Worker | undefined;
     let best = Infinity;
     for (const worker of this.#live()) {
       if (worker.state !== 'ready' || worker.jobs.size >= this.#options.perWorker) continue;
       if (WorkerPool.#runsHeavy(worker)) continue;
+      if (this.#heavyCapable(worker.slot) && !spareHeavyCapable) continue;
       const rank = (this.#heavyCapable(worker.slot) ? this.#options.perWorker : 0) + worker.jobs.size;
       if (rank < best) [target, best] = [worker, rank];
     }
@@ -443,7 +454,7 @@ export class WorkerPool {
     );
   }
 
-  /** Sends queued jobs to workers by the lane rules: light ones first. */
+  /** Sends queued jobs to workers by the lane rules: light ones first, where they may go. */
   #dispatch(): void {
     for (;;) {
       const lightTarget = this.#queues.light.length > 0 ? this.#lightTarget() : undefined;

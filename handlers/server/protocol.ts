@@ -3,23 +3,42 @@ import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import type { AnnotatedFormat } from '../../src/detect/annotate.js';
 import type { Detections } from '../../src/detect/detect.js';
 
+interface ImageJob {
+  readonly id: number;
+  /** The image; empty when it came ahead in ImageChunkMessages (then `chunked` is set). */
+  readonly image: Uint8Array;
+  readonly chunked?: true;
+}
+
 export type JobMessage =
-  | {
+  | (ImageJob & {
       readonly type: 'classify';
-      readonly id: number;
-      readonly image: Uint8Array;
       readonly options: Pick<ClassifyOptions, 'model' | 'top' | 'resize'>;
-    }
-  | {
+    })
+  | (ImageJob & {
       readonly type: 'detect';
-      readonly id: number;
-      readonly image: Uint8Array;
       readonly options: {
         model?: string | undefined;
         tiling?: boolean | undefined;
         annotate?: AnnotatedFormat | undefined;
       };
-    };
+    });
+
+/**
+ * A piece of a large job's image, sent ahead of the job itself (WorkerProcess.send): one big
+ * message would hold the server's event loop while it is copied (~0.7 ms per MB) and the
+ * channel while it is written, and every job behind it would wait.
+ */
+export interface ImageChunkMessage {
+  readonly type: 'chunk';
+  readonly id: number;
+  /** The whole image's length. */
+  readonly total: number;
+  readonly bytes: Uint8Array;
+}
+
+/** What the server sends a worker. */
+export type ServerMessage = JobMessage | ImageChunkMessage;
 
 export type JobResult = Classification | { detections: Detections; image?: Uint8Array | undefined };
 

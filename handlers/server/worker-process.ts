@@ -13,7 +13,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { JobMessage, ReadyMessage, ReplyMessage, SerializedError, WorkerMessage } from './protocol.js';
+import type {
+  JobMessage,
+  ReadyMessage,
+  ReplyMessage,
+  SerializedError,
+  ServerMessage,
+  WorkerMessage,
+} from './protocol.js';
 import { WORKER_NICE_ENV } from './worker-nice.js';
 
 export type WorkerState = 'loading' | 'ready' | 'retiring' | 'gone';
@@ -36,6 +43,8 @@ export interface WorkerEvents<J> {
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
+/** Images over this go to the worker in pieces of this size (see #sendInChunks). */
+export const IMAGE_CHUNK_BYTES = 1024 * 1024;
 
 export class WorkerProcess<J> {
   /** Jobs sent to this worker and not yet answered. */
@@ -105,8 +114,31 @@ export class WorkerProcess<J> {
   }
 
   send(message: JobMessage): void {
+    if (message.image.length <= IMAGE_CHUNK_BYTES) this.#write(message);
+    else void this.#sendInChunks(message);
+  }
+
+  /** Writes a message; resolves false if it could not be (the worker is dying). */
+  #write(message: ServerMessage): Promise<boolean> {
     // A send fails only when the worker is dying: its exit hands the job back to the pool.
-    this.#child.send(message, undefined, undefined, () => undefined);
+    return new Promise((resolve) =>
+      this.#child.send(message, undefined, undefined, (error) => resolve(!error)),
+    );
+  }
+
+  /**
+   * A large image goes ahead of its job in pieces, each written once the one before is: the
+   * server's loop copies a piece at a time, holds one copy at a time, and other jobs' messages
+   * slip in between the pieces instead of waiting behind the whole image.
+   */
+  async #sendInChunks(message: JobMessage): Promise<void> {
+    const { image, id } = message;
+    for (let at = 0; at < image.length; at += IMAGE_CHUNK_BYTES) {
+      if (this.#state !== 'ready') return; // killed or leaving: the pool deals with its jobs
+      const bytes = image.subarray(at, at + IMAGE_CHUNK_BYTES);
+      if (!(await this.#write({ type: 'chunk', id, total: image.length, bytes }))) return;
+    }
+    if (this.#state === 'ready') await this.#write({ ...message, image: new Uint8Array(0), chunked: true });
   }
 
   /**

@@ -10,7 +10,14 @@ import { classify } from '../../src/classify.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { detectHere } from '../../src/http/app.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
-import type { JobMessage, JobResult, SerializedError, WorkerMessage } from './protocol.js';
+import type {
+  ImageChunkMessage,
+  JobMessage,
+  JobResult,
+  SerializedError,
+  ServerMessage,
+  WorkerMessage,
+} from './protocol.js';
 
 // The server going away (crash, kill -9, stop) closes the IPC channel: leave with it. Listened
 // for before loading, so a worker told to stop while it loads does not finish loading first.
@@ -68,8 +75,27 @@ function run(message: JobMessage): Promise<JobResult> {
   return detectHere(message.image, { ...message.options, catalog });
 }
 
+/** Large images arrive in pieces ahead of their job (protocol.ts), assembled here by job id. */
+const arriving = new Map<number, { image: Buffer; filled: number }>();
+
+function assemble(chunk: ImageChunkMessage): void {
+  const entry = arriving.get(chunk.id) ?? { image: Buffer.allocUnsafe(chunk.total), filled: 0 };
+  arriving.set(chunk.id, entry);
+  entry.image.set(chunk.bytes, entry.filled);
+  entry.filled += chunk.bytes.length;
+}
+
+function withImage(message: JobMessage): JobMessage {
+  if (!message.chunked) return message;
+  const entry = arriving.get(message.id);
+  arriving.delete(message.id);
+  return { ...message, image: entry?.image.subarray(0, entry.filled) ?? new Uint8Array(0) };
+}
+
 if (await load()) {
-  process.on('message', (message: JobMessage) => {
+  process.on('message', (received: ServerMessage) => {
+    if (received.type === 'chunk') return assemble(received);
+    const message = withImage(received);
     run(message).then(
       (result) => send({ type: 'result', id: message.id, result }),
       (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
