@@ -16,8 +16,8 @@
  *   stop()                  → queued jobs get 503, no more workers start, the workers leave.
  *
  * Lanes. A job is light or heavy by what its image will cost to decode, estimated from the
- * header before it is queued (src/image/decode-cost.ts): a 1024x1024 JPEG of 970 scans or a
- * 64 MP BMP costs a worker as much as a thousand ordinary photos, and first-come-first-served
+ * header before it is queued (src/image/decode-cost.ts): a 48 MP photo or a 1024x1024 JPEG
+ * of 970 scans costs a worker as much as 50-100 ordinary photos, and first-come-first-served
  * would make every photo behind it wait. So:
  *   - light jobs are dispatched before heavy ones, each lane with its own bounded queue;
  *   - slots [0, H), H = max(1, workers - 1), are heavy-capable: a heavy job runs only there,
@@ -31,7 +31,7 @@
  *
  * Invariants, restored by every event handler before it returns:
  *   1. Unless stopping, every slot has a live worker or a timer that will start one.
- *   2. A job is in exactly one place: the queue, one worker's `jobs`, or answered. It is
+ *   2. A job is in exactly one place: its lane's queue, one worker's `jobs`, or answered. It is
  *      answered exactly once, and no later than its deadline (set when it is accepted).
  *   3. Only ready workers get jobs, at most `perWorker` each; a heavy job only an empty
  *      heavy-capable worker, which then gets nothing else until it answers. No job waits while
