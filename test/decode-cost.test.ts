@@ -19,6 +19,8 @@ import {
   oneBitBmp,
   pngBomb,
 } from '../bench/hostile-inputs.js';
+import type { TfliteFnError } from '../src/errors.js';
+import { openImage } from '../src/image/decode.js';
 import { estimateDecodeCost, HEAVY_BODY_BYTES, HEAVY_DECODE_WORK } from '../src/image/decode-cost.js';
 import { photo } from './helpers.js';
 
@@ -67,7 +69,7 @@ describe('decode-cost estimate', () => {
     }
   });
 
-  it('a body over HEAVY_BODY_BYTES or a header it cannot read is heavy; no image at all is light', async () => {
+  it('a body over HEAVY_BODY_BYTES or a header sharp must place is heavy; no image at all is light', async () => {
     const padded = Buffer.alloc(HEAVY_BODY_BYTES + 1);
     padded.set(photo('grace_hopper.jpg'));
     const big = await estimateDecodeCost(padded);
@@ -75,10 +77,23 @@ describe('decode-cost estimate', () => {
       big.work < 1 && big.heavy,
       `a small photo padded past HEAVY_BODY_BYTES is heavy to move: ${big.work}`,
     );
-    const cutJpeg = (await headerOnlyJpeg(500)).subarray(0, 40);
-    assert.equal(await heavy(cutJpeg), true, 'a JPEG cut inside its markers');
     assert.equal(await heavy(Buffer.from('RIFF\0\0\0\0WEBPXXXX')), true, 'a WebP with no chunk');
-    assert.equal(await heavy(Buffer.from('BM')), true, 'a BMP with no header');
+  });
+
+  it('a JPEG or BMP whose header the decoder refuses before decoding is light (refused at once)', async () => {
+    // A truncated upload is a common mistake, not an attack: sent to the heavy lane it would
+    // wait behind costly decodes for an answer that costs nothing (the decoder's own header
+    // check, the same reader, refuses it first).
+    const cutPhoto = photo('grace_hopper.jpg').subarray(0, 30000);
+    const cutJpeg = (await headerOnlyJpeg(500)).subarray(0, 40);
+    for (const [name, bytes] of [
+      ['a photo cut short', cutPhoto],
+      ['a JPEG cut inside its markers', cutJpeg],
+      ['a BMP with no header', Buffer.from('BM')],
+    ] as const) {
+      assert.equal(await heavy(bytes), false, name);
+      await assert.rejects(openImage(bytes), (error: TfliteFnError) => error.status === 400, name);
+    }
     const notAnImage = await estimateDecodeCost(Buffer.from('hello, world'));
     assert.deepEqual(notAnImage, { format: undefined, work: 0, heavy: false });
   });

@@ -8,9 +8,11 @@
  * Reading the header is bounded: fixed offsets for PNG, GIF, WebP and BMP; a JPEG's markers
  * (a memchr-speed walk over the file, which the worker repeats anyway); sharp's metadata for
  * TIFF and HEIF (header parsing on the thread pool, not the event loop). Whatever cannot be
- * read counts as heavy: an attacker gains nothing by sending a header we cannot place.
+ * read counts as heavy (an attacker gains nothing by sending a header we cannot place), except
+ * a JPEG or BMP header the decoder's own check refuses before decoding: that costs nothing.
  */
 import sharp from 'sharp';
+import { TfliteFnError } from '../errors.js';
 import { readBmpSize } from './bmp.js';
 import { readJpegStructure } from './jpeg-structure.js';
 import { type SniffedFormat, sniffFormat } from './sniff.js';
@@ -133,8 +135,13 @@ export async function estimateDecodeCost(bytes: Uint8Array): Promise<DecodeCost>
   let work: number;
   try {
     work = (await megapixels(bytes, format)) * PIXEL_WEIGHT[format];
-  } catch {
-    work = Number.POSITIVE_INFINITY; // a header we cannot read: assume the worst
+  } catch (error) {
+    // JPEG and BMP headers are read by the decoder's own check (the same readers), which
+    // refuses such a file before any decoding: it costs nothing (a truncated upload, most
+    // often). Any other header we cannot place: assume the worst.
+    const refusedBeforeDecoding =
+      (format === 'jpeg' || format === 'bmp') && error instanceof TfliteFnError && error.status < 500;
+    work = refusedBeforeDecoding ? 0 : Number.POSITIVE_INFINITY;
   }
   return { format, work, heavy: !(work <= HEAVY_DECODE_WORK) || big };
 }
