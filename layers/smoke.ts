@@ -51,8 +51,12 @@ const event = {
   isBase64Encoded: true,
 };
 
+// The caller's environment, less a cache folder of its own (the test run sets one): the
+// function must find its models in the layer, as on Lambda.
 const env = Object.fromEntries(
-  Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  Object.entries(process.env).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'TFLITE_FN_CACHE_DIR',
+  ),
 );
 const ric = realRuntimeClient();
 const run = await runLambdaFunction({

@@ -28,9 +28,16 @@ export function platformTool(name: string): string | undefined {
 
 export const SKIP_REASON = 'platform CLIs not installed (npm ci --prefix platforms)';
 
+function withoutCacheDir(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { TFLITE_FN_CACHE_DIR: _cache, ...rest } = env;
+  return rest;
+}
+
 /** Quiet, offline settings for the tools, whatever the caller's environment says. */
 export const TOOL_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
+  // Without the test run's cache folder (test/run-tests.ts): a tool builds, and a built
+  // function runs, with the project copy's own .cache, as it would be deployed.
+  ...withoutCacheDir(process.env),
   SLS_TELEMETRY_DISABLED: '1',
   SLS_NOTIFICATIONS_MODE: 'off',
   SLS_DEPRECATION_DISABLE: '*',
