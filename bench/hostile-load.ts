@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { sampleCacheDir } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
 import { countScans, manyScanJpeg, oneBitBmp } from './hostile-inputs.js';
+import { publish } from './publish.js';
 import { percentile, round, table } from './stats.js';
 
 const MB = 1024 * 1024;
@@ -262,9 +263,15 @@ function loadRows(scenario: string, loaded: Loaded, unloadedP99: number) {
   ];
 }
 
+function outcomeLines(loaded: Loaded): string[] {
+  return [
+    ...(loaded.failures.length > 0 ? [`good requests that failed: ${loaded.failures.join(', ')}`] : []),
+    ...[...loaded.outcomes].map(([name, counts]) => `${name}: ${show(counts)}`),
+  ];
+}
+
 function report(loaded: Loaded): void {
-  if (loaded.failures.length > 0) console.log(`  good requests that failed: ${loaded.failures.join(', ')}`);
-  for (const [name, counts] of loaded.outcomes) console.log(`  ${name}: ${show(counts)}`);
+  for (const line of outcomeLines(loaded)) console.log(`  ${line}`);
 }
 
 async function main(): Promise<void> {
@@ -300,6 +307,23 @@ async function main(): Promise<void> {
     console.log('hostile answers, body kinds:');
     report(bodies);
     console.log(`${UPLOADS} x 32 MB uploads: ${show(rss.statuses)}`);
+    if (!QUICK) {
+      const list = (lines: string[]) => lines.map((line) => `- ${line}`).join('\n');
+      const file = publish({
+        name: 'hostile-load',
+        title: 'The self-hosted server under hostile load',
+        command: 'npm run bench:hostile',
+        sections: [
+          { rows },
+          {
+            heading:
+              'What the hostile requests got (status x count; closed = refused before the body was sent)',
+            text: `All kinds:\n\n${list(outcomeLines(all))}\n\nBody kinds only:\n\n${list(outcomeLines(bodies))}\n\n${UPLOADS} x 32 MB uploads: ${show(rss.statuses)}`,
+          },
+        ],
+      });
+      console.log(`wrote ${file}`);
+    }
   } finally {
     server.process.kill('SIGTERM');
     await once(server.process, 'exit');
