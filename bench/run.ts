@@ -28,7 +28,7 @@ import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { compareEngines } from './engines.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
-import { publish } from './publish.js';
+import { publishMain } from './publish-main.js';
 import { sandbox } from './sandbox.js';
 import { serverLoad } from './server-load.js';
 import { functionZip, handlerOverhead, lambdaColdStart } from './serverless.js';
@@ -505,26 +505,5 @@ const json = `${JSON.stringify(results, null, 2)}\n`;
 writeFileSync(join(dir, `${(results.date as string).replace(/[:.]/g, '-')}.json`), json);
 writeFileSync(join(dir, 'latest.json'), json);
 console.log(`\nwrote ${join(dir, 'latest.json')}`);
-if (!quick) {
-  const asRows = (rows: unknown) => rows as Record<string, string | number>[];
-  const file = publish({
-    name: 'main',
-    title: 'Speed, start-up, accuracy and size (issues #2 to #8)',
-    command: 'npm run bench',
-    sections: [
-      { heading: 'Targets', rows: targetRows.map(({ ok: _ok, ...row }) => row) },
-      {
-        heading: 'Engines side by side (imagenet, grace_hopper.jpg, rotating blocks of 20 runs, ms)',
-        rows: asRows(engineRows),
-      },
-      { heading: 'Warm latency per model and photo (default engine, ms)', rows: asRows(warm) },
-      { heading: 'Face detection, warm (ms)', rows: asRows(detectionRows) },
-      ...(accuracyRows.length > 0
-        ? [{ heading: 'Accuracy on imagenet-sample', rows: asRows(accuracyRows) }]
-        : []),
-      { heading: 'Handler overhead over the core (in process)', rows: asRows(results.handlerOverhead) },
-    ],
-  });
-  console.log(`wrote ${file}`);
-}
+if (!quick) console.log(`wrote ${publishMain(results)}`);
 await catalog.dispose();

@@ -1,0 +1,67 @@
+/**
+ * docs/benchmarks/main.md from the results `npm run bench` saved (bench/results/latest.json),
+ * with the machine and date recorded in them. `npm run bench` calls it at the end of a full run;
+ * `node dist/bench/publish-main.js` publishes the latest saved run again (after a change to
+ * what is shown, without measuring again).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/store/paths.js';
+import { publish, type RecordedMachine, type Row, recordedMachineLine } from './publish.js';
+
+type Results = Record<string, unknown>;
+
+function rows(value: unknown): Row[] {
+  return Array.isArray(value) ? (value as Row[]) : [];
+}
+
+/** An object of figures as rows of figure / value, for the parts that report one object. */
+function figures(value: unknown): Row[] {
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).map(([figure, measured]) => ({
+    figure,
+    value: typeof measured === 'object' ? JSON.stringify(measured) : String(measured),
+  }));
+}
+
+export function publishMain(results: Results): string {
+  const section = (heading: string, sectionRows: Row[]) =>
+    sectionRows.length > 0 ? [{ heading, rows: sectionRows }] : [];
+  return publish({
+    name: 'main',
+    title: 'Speed, start-up, accuracy and size (issues #2 to #8)',
+    command: 'npm run bench',
+    measured: {
+      date: String(results.date),
+      machine: recordedMachineLine(results.machine as RecordedMachine),
+    },
+    sections: [
+      ...section(
+        'Targets',
+        rows(results.targets).map(({ ok: _ok, ...row }) => row),
+      ),
+      ...section(
+        'Engines side by side (imagenet, grace_hopper.jpg, rotating blocks of 20 runs, ms)',
+        rows(results.engines),
+      ),
+      ...section('Warm latency per model and photo (default engine, ms)', rows(results.warm)),
+      ...section('Face detection, warm (ms)', rows(results.detection)),
+      ...section('Accuracy on imagenet-sample', rows(results.accuracy)),
+      ...section('Handler overhead over the core (in process)', rows(results.handlerOverhead)),
+      // Init (runtime start to its first poll for an event, model loaded) and the first
+      // invocation apart, as Lambda reports them.
+      ...section(
+        'Lambda cold start from the built layer (local Runtime API, ms)',
+        figures(results.lambdaColdStart),
+      ),
+      ...section('Sandbox (guest vs built-in, same model)', figures(results.sandbox)),
+      ...section('Self-hosted server under load', figures(results.server)),
+      ...section('Stream processing on NATS JetStream', figures(results.stream)),
+    ],
+  });
+}
+
+if (process.argv[1]?.endsWith(join('bench', 'publish-main.js'))) {
+  const latest = join(packageRoot(), 'bench', 'results', 'latest.json');
+  console.log(`wrote ${publishMain(JSON.parse(readFileSync(latest, 'utf8')) as Results)}`);
+}
