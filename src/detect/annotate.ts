@@ -4,6 +4,7 @@
  */
 import sharp from 'sharp';
 import { openImage, sharpErrorToTfliteFnError } from '../image/decode.js';
+import { DECODE_TIMEOUT_SECONDS } from '../image/work-limits.js';
 import type { Detections } from './detect.js';
 
 export type AnnotatedFormat = 'jpeg' | 'png';
@@ -29,7 +30,10 @@ export async function annotate(
     const base = await opened.pipeline.clone().removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const composed = sharp(base.data, {
       raw: { width: base.info.width, height: base.info.height, channels: 3 },
-    }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
+    })
+      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+      // Re-encoding a photo at full size costs as much as decoding it: the same backstop.
+      .timeout({ seconds: DECODE_TIMEOUT_SECONDS });
     return format === 'png'
       ? await composed.png().toBuffer()
       : await composed.jpeg({ quality: 90 }).toBuffer();
