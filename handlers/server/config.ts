@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { parseEngineSetting } from '../../src/engine/select.js';
 import { BadRequestError } from '../../src/errors.js';
+import { BODY_LIMITS } from '../../src/http/limits.js';
 
 export interface ServerConfig {
   readonly port: number;
@@ -49,7 +50,12 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
       1,
     ),
     queueSize: integer('--queue', flags.queue ?? env.TFLITE_FN_QUEUE, 32, 0),
-    maxBodyBytes: integer('--max-body', flags['max-body'] ?? env.TFLITE_FN_MAX_BODY, 32 * 1024 * 1024, 1),
+    maxBodyBytes: integer(
+      '--max-body',
+      flags['max-body'] ?? env.TFLITE_FN_MAX_BODY,
+      BODY_LIMITS.server.maxBytes,
+      1,
+    ),
     timeoutMs: integer('--timeout', flags.timeout ?? env.TFLITE_FN_TIMEOUT_MS, 30_000, 100),
     apiKey: flags['api-key'] ?? env.TFLITE_FN_API_KEY ?? undefined,
     corsOrigins:
