@@ -6,11 +6,11 @@
  */
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { classify } from '../src/classify.js';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import type { ModelCatalog } from '../src/model/catalog.js';
-import { packageRoot } from '../src/store/paths.js';
+import { sharedDataDir } from '../src/store/paths.js';
 
 export interface SamplePhoto {
   readonly path: string;
@@ -18,7 +18,7 @@ export interface SamplePhoto {
 }
 
 export function imagenetSampleDir(): string {
-  return process.env.TFLITE_FN_IMAGENET_SAMPLE ?? resolve(packageRoot(), '..', 'shared', 'imagenet-sample');
+  return process.env.TFLITE_FN_IMAGENET_SAMPLE ?? join(sharedDataDir(), 'imagenet-sample');
 }
 
 export function listImagenetSample(dir = imagenetSampleDir()): SamplePhoto[] {

@@ -20,10 +20,10 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
-import { packageRoot } from '../src/store/paths.js';
+import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { compareEngines } from './engines.js';
@@ -37,7 +37,7 @@ import { streamBench } from './stream.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const images = resolve(packageRoot(), '..', 'shared', 'images');
+const images = join(sharedDataDir(), 'images');
 const photos = ['grace_hopper.jpg', 'kite_and_cold.jpg'];
 const models = ['imagenet', 'imagenet-small', 'birds', 'insects'];
 const catalog = new ModelCatalog();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classify } from '../src/classify.js';
 import type { ModelCatalog } from '../src/model/catalog.js';
-import { packageRoot } from '../src/store/paths.js';
+import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { buildRustGuest, haveRustWasm } from '../test/guests/build.js';
 import { median, round } from './stats.js';
@@ -35,7 +35,7 @@ function firstRun(wasm: string, photo: Buffer): Promise<number> {
 
 export async function sandbox(photo: Buffer, catalog: ModelCatalog, iterations: number) {
   if (!haveRustWasm()) return { skipped: 'Debian rustc with wasm32-wasi not installed' };
-  const models = join(packageRoot(), '..', 'shared', 'models');
+  const models = join(sharedDataDir(), 'models');
   const wasm = buildRustGuest(
     join(models, 'mobilenet_v2_1.0_224_quant.tflite'),
     join(models, 'imagenet_labels.txt'),

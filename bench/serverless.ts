@@ -25,7 +25,7 @@ import {
 import { FUNCTION_FILES } from '../layers/function-package.js';
 import { RIC_VARIABLE, realRuntimeClient } from '../layers/lambda-run.js';
 import { classify } from '../src/classify.js';
-import { packageRoot } from '../src/store/paths.js';
+import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { machineLine } from './publish.js';
 import { median, round } from './stats.js';
@@ -189,7 +189,7 @@ export function functionZip(): { bytes: number; how: string } {
 }
 
 export function readPhoto(name: string): Buffer {
-  return readFileSync(join(root, '..', 'shared', 'images', name));
+  return readFileSync(join(sharedDataDir(), 'images', name));
 }
 
 if (process.argv[1] && basename(process.argv[1]) === 'serverless.js') {

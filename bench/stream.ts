@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect, headers, type NatsConnection } from 'nats';
 import sharp from 'sharp';
 import { ensureTopology, FRAME_HEADERS, type StreamNames } from '../handlers/stream/broker.js';
-import { packageRoot } from '../src/store/paths.js';
+import { sharedDataDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { NATS_SERVER, startNats, startStreamWorkers } from '../test/nats-server.js';
 import { machineLine } from './publish.js';
@@ -19,7 +19,7 @@ import { median, round } from './stats.js';
 const PHOTOS = ['grace_hopper.jpg', 'hot_dog.jpg', 'owl.jpg', 'parrot.jpg', 'pets.jpg', 'cat_720p.jpg'];
 
 async function frames(): Promise<Buffer[]> {
-  const images = join(packageRoot(), '..', 'shared', 'images');
+  const images = join(sharedDataDir(), 'images');
   return Promise.all(
     PHOTOS.map((name) =>
       sharp(readFileSync(join(images, name)))

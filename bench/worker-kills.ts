@@ -11,10 +11,10 @@
  * `--quick`: 12 s and 3 kills, to show the script works; figures are taken on a quiet machine.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
-import { packageRoot } from '../src/store/paths.js';
+import { sharedDataDir } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
 import { publish } from './publish.js';
 import { round, table } from './stats.js';
@@ -28,7 +28,7 @@ const GIVE_UP_MS = 30_000;
 /** A request unanswered this long after the server's own deadline counts as hung. */
 const HANG_MARGIN_MS = 5000;
 
-const photo = readFileSync(resolve(packageRoot(), '..', 'shared', 'images', 'grace_hopper.jpg'));
+const photo = readFileSync(join(sharedDataDir(), 'images', 'grace_hopper.jpg'));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 interface Tally {

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { deflateSync } from 'node:zlib';
-import { packageRoot } from '../src/store/paths.js';
+import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 
-export const SHARED = resolve(packageRoot(), '..', 'shared');
+export const SHARED = sharedDataDir();
 export const IMAGES = resolve(SHARED, 'images');
 export const SHARED_MODELS = resolve(SHARED, 'models');
 export const CLI = resolve(packageRoot(), 'dist', 'handlers', 'cli', 'main.js');

@@ -60,14 +60,23 @@ export function extraDescriptorDirs(): string[] {
 }
 
 /**
+ * The read-only data folder our CI and development machines provide (models, photos, the
+ * ImageNet sample): TFLITE_FN_SHARED_DIR, else `shared/` beside the project. Tests and
+ * benchmarks read their photos from it; set-up uses it as a mirror when offline.
+ */
+export function sharedDataDir(): string {
+  return resolve(process.env.TFLITE_FN_SHARED_DIR ?? join(packageRoot(), '..', 'shared'));
+}
+
+/**
  * Folders that may hold copies of upstream files, used when the network is not there.
- * TFLITE_FN_MIRROR (a PATH-style list) wins; otherwise a `shared/` folder beside the project
- * (how our CI machines provide them) is used when present.
+ * TFLITE_FN_MIRROR (a PATH-style list) wins; otherwise the shared data folder (how our CI
+ * machines provide them) is used when present.
  */
 export function mirrorDirs(): string[] {
   const configured = pathList(process.env.TFLITE_FN_MIRROR);
   if (configured.length > 0) return configured;
-  const shared = resolve(packageRoot(), '..', 'shared');
+  const shared = sharedDataDir();
   return [join(shared, 'models'), join(shared, 'images'), join(shared, 'imagenet-sample')].filter((dir) =>
     existsSync(dir),
   );
