@@ -2,19 +2,9 @@
  * Hostile guests too small to need a compiler: WebAssembly modules written out byte by byte
  * (each is a handful of sections; the comments give the text format).
  */
-const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+import { uleb } from '../../src/wasm/wasm-reader.js';
 
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest > 0);
-  return out;
-}
+const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 function sleb(value: number): number[] {
   const out: number[] = [];
