@@ -8,8 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hono } from 'hono';
+import { parse as parseYaml } from 'yaml';
 import { serverConfig } from '../handlers/server/config.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { stalePlatformFiles } from '../scripts/platform-routes.js';
 import { createApp } from '../src/http/app.js';
 import { ROUTES, type RouteSpec, UNMATCHED_LABEL } from '../src/http/routes.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -78,23 +80,76 @@ describe('route table', () => {
     assert.ok(!TABLE.some((route) => route.label === UNMATCHED_LABEL));
   });
 
-  it("Vercel's api/ files and rewrites, and Netlify's redirects, name table routes", () => {
+  describe('platform configs', () => {
     const root = packageRoot();
-    const files = readdirSync(join(root, 'api')).map((file) => `/api/${file.replace(/\.ts$/, '')}`);
-    const apiPaths = [...tablePaths(['every'])].filter((path) => path.startsWith('/api/'));
-    assert.deepEqual(files.sort(), apiPaths.sort());
-    const vercel = JSON.parse(readFileSync(join(root, 'vercel.json'), 'utf8')) as {
-      rewrites: { source: string; destination: string }[];
-    };
-    const netlify = readFileSync(join(root, 'netlify.toml'), 'utf8');
-    const redirects = [...netlify.matchAll(/from = "([^"]+)"\s+to = "([^"]+)"/g)].map((m) => ({
-      source: m[1] as string,
-      destination: m[2] as string,
-    }));
-    for (const { source, destination } of [...vercel.rewrites, ...redirects]) {
-      assert.ok(tablePaths(['every']).has(source), source);
-      assert.ok(tablePaths(['every']).has(destination), destination);
-    }
+    const read = (path: string) => readFileSync(join(root, path), 'utf8');
+    const platform = TABLE.filter((route) => route.surface === 'every');
+    const pairs = new Set(platform.flatMap((route) => route.paths.map((path) => `${route.method} ${path}`)));
+
+    it('are what `npm run routes:sync` writes from the table', () => {
+      const stale = stalePlatformFiles(root).map((file) => file.path);
+      assert.deepEqual(stale, [], `${stale.join(', ')} differ from the route table: run npm run routes:sync`);
+    });
+
+    it('a table with one route more or one less makes every config stale (the check can fail)', () => {
+      const extra: RouteSpec = {
+        ...(platform[0] as RouteSpec),
+        id: 'extra',
+        paths: ['/extra', '/api/extra'],
+      };
+      const grown = stalePlatformFiles(root, [...platform, extra]).map((file) => file.path);
+      for (const path of ['serverless.yml', 'netlify/functions/classify.mts', 'vercel.json', 'api/extra.ts'])
+        assert.ok(grown.includes(path), `${path} is stale for a table with /extra: ${grown.join(', ')}`);
+      const shrunk = stalePlatformFiles(root, platform.slice(1)).map((file) => file.path);
+      const gone = (platform[0] as RouteSpec).paths.find((path) => path.startsWith('/api/')) as string;
+      for (const path of ['serverless.yml', 'netlify/functions/classify.mts', `${gone.slice(1)}.ts`])
+        assert.ok(
+          shrunk.includes(path),
+          `${path} is stale for a table without ${gone}: ${shrunk.join(', ')}`,
+        );
+    });
+
+    it("serverless.yml's httpApi events are the table's platform routes, methods included", () => {
+      // CloudFormation's !Ref is a tag the YAML library does not know; read it as { Ref }.
+      const ref = { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) };
+      const config = parseYaml(read('serverless.yml'), { customTags: [ref] }) as {
+        functions: Record<string, { events?: { httpApi?: string }[] }>;
+      };
+      const events = Object.values(config.functions).flatMap((fn) =>
+        (fn.events ?? []).map((event) => event.httpApi),
+      );
+      assert.equal(new Set(events).size, events.length, 'no event twice');
+      assert.deepEqual(new Set(events), pairs);
+    });
+
+    it("Netlify's config.path is every platform path, and its methods the table's", () => {
+      const source = read('netlify/functions/classify.mts');
+      const literal = (key: string) =>
+        [...(source.match(new RegExp(`${key}: \\[([^\\]]*)\\]`))?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+          (m) => m[1],
+        );
+      assert.deepEqual(new Set(literal('path')), new Set(platform.flatMap((route) => route.paths)));
+      assert.deepEqual(new Set(literal('method')), new Set([...platform.map((r) => r.method), 'OPTIONS']));
+      assert.doesNotMatch(read('netlify.toml'), /\[\[redirects\]\]/, 'no redirects beside config.path');
+    });
+
+    it("Vercel's api/ files and rewrites cover every platform path, each rewrite to its own route", () => {
+      const files = readdirSync(join(root, 'api')).map((file) => `/api/${file.replace(/\.ts$/, '')}`);
+      const vercel = JSON.parse(read('vercel.json')) as {
+        rewrites: { source: string; destination: string }[];
+      };
+      const served = [...files, ...vercel.rewrites.map((rewrite) => rewrite.source)];
+      assert.deepEqual(served.sort(), platform.flatMap((route) => route.paths).sort());
+      for (const { source, destination } of vercel.rewrites) {
+        const route = platform.find((r) => r.paths.includes(source));
+        assert.ok(route?.paths.includes(destination), `${source} → ${destination}: the same route`);
+        assert.ok(files.includes(destination), `${destination} has a file`);
+      }
+    });
+
+    it('Tencent SCF starts the self-hosted server, which serves the whole table', () => {
+      assert.match(read('scf_bootstrap'), /dist\/handlers\/cli\/main\.js serve\b/);
+    });
   });
 });
 

@@ -1,9 +1,19 @@
 // Netlify Functions v2 entry: the handler lives in handlers/netlify; Netlify needs the config
-// here, as literals it can read without running the code.
+// here, as literals it can read without running the code. Written by `npm run routes:sync`
+// from the route table (src/http/routes.ts): edit the table, not this file.
 export { default } from '../../handlers/netlify/index.js';
 
 export const config = {
-  path: ['/api/classify', '/api/detect', '/api/models', '/api/healthz'],
+  path: [
+    '/classify',
+    '/api/classify',
+    '/detect',
+    '/api/detect',
+    '/models',
+    '/api/models',
+    '/healthz',
+    '/api/healthz',
+  ],
   // Netlify answers OPTIONS itself unless the function asks for it (CORS preflight).
-  method: ['GET', 'POST', 'OPTIONS'],
+  method: ['GET', 'OPTIONS', 'POST'],
 };

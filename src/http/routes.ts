@@ -142,3 +142,8 @@ export function routeOfPattern(pattern: string): RouteSpec | undefined {
 export function routeById(id: RouteId): RouteSpec {
   return ROUTES.find((route) => route.id === id) as RouteSpec;
 }
+
+/** The routes every platform serves: what the platform configs must route to the function. */
+export function platformRoutes(): readonly RouteSpec[] {
+  return (ROUTES as readonly RouteSpec[]).filter((route) => route.surface === 'every');
+}

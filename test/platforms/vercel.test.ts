@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BODY_LIMITS } from '../../src/http/limits.js';
+import { platformRoutes } from '../../src/http/routes.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import { overHttp } from '../conformance/over-http.js';
 import { describeProgramConformance } from '../conformance/program-suite.js';
@@ -87,7 +88,10 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
   after(() => stop?.());
 
   it('builds one function per route with the memory, duration and files vercel.json gives', () => {
-    for (const route of ['classify', 'detect', 'models', 'healthz']) {
+    const apiNames = platformRoutes().flatMap((route) =>
+      route.paths.filter((path) => path.startsWith('/api/')).map((path) => path.slice('/api/'.length)),
+    );
+    for (const route of apiNames) {
       const config = JSON.parse(
         readFileSync(join(FUNCTIONS, `${route}.func`, '.vc-config.json'), 'utf8'),
       ) as VcConfig;
