@@ -142,6 +142,12 @@ export interface Task<Options = unknown, Result extends TaskResultBase = TaskRes
   text(result: Result): string;
   /** HTML, where the task has a classic HTML answer (classify's WasmEdge sentence). */
   html?(result: Result): string;
+  /**
+   * HTTP JSON answers also carry `received: {bytes, sha256}` of the image as it arrived, so a
+   * client can tell an upload mangled on its way (base64/UTF-8 bugs of front doors) from a
+   * wrong answer. classify's answer has always had it; detect's never had.
+   */
+  readonly receipt?: boolean;
   /** Pictures by format name (`jpeg`, `png`, `mask`, `cutout`…); the first answers Accept: image/*. */
   readonly pictures?: Readonly<Record<string, PictureRenderer<Result>>>;
   /** The CLI subcommand: its extra flags (model, --json, --out, --format are common). */
