@@ -96,6 +96,7 @@ export function convertTfliteToOnnx(tflite: Uint8Array, label: string): Conversi
         index,
         code: builtin,
         name,
+        customCode: builtin === BuiltinOperator.CUSTOM ? (code.customCode ?? '') : undefined,
         version: code.version,
         inputs: operator.inputs,
         outputs: operator.outputs,

@@ -217,7 +217,9 @@ export const BuiltinOperator = {
   DEPTHWISE_CONV_2D: 4,
   DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
+  LOGISTIC: 14,
   MAX_POOL_2D: 17,
+  MUL: 18,
   RELU: 19,
   RELU6: 21,
   RESHAPE: 22,
@@ -227,6 +229,7 @@ export const BuiltinOperator = {
   PAD: 34,
   MEAN: 40,
   QUANTIZE: 114,
+  HARD_SWISH: 117,
   /** Codes below this fit the old one-byte field; above it only `builtin_code` holds them. */
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
 } as const;
@@ -243,6 +246,7 @@ export const BuiltinOptionsType = {
   AddOptions: 11,
   ResizeBilinearOptions: 15,
   ReshapeOptions: 17,
+  MulOptions: 21,
   ReducerOptions: 27,
 } as const;
 
@@ -578,7 +582,7 @@ export class ConcatenationOptions extends Table {
   }
 }
 
-/** table AddOptions { fused_activation_function 0, pot_scale_int16 1 } */
+/** table AddOptions and MulOptions { fused_activation_function 0, ... } */
 export class ActivationOptions extends Table {
   get fusedActivation(): number {
     return this.int8(0);
@@ -620,6 +624,10 @@ export class Operator extends Table {
   /** The options table, read as `make` says; undefined when the operator has none. */
   builtinOptions<T>(make: new (file: FlatFile, position: number) => T): T | undefined {
     return this.table(4, (file, position) => new make(file, position));
+  }
+  /** A custom operator's options: bytes whose format the operator defines (often a FlexBuffer). */
+  get customOptions(): Uint8Array | undefined {
+    return this.bytes(5);
   }
 }
 

@@ -75,6 +75,8 @@ export interface OperatorView {
   readonly index: number;
   readonly code: number;
   readonly name: string;
+  /** The custom_code of a CUSTOM operator (the name its lowering is chosen by). */
+  readonly customCode: string | undefined;
   readonly version: number;
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
@@ -331,6 +333,15 @@ export class LoweringContext {
   }
 
   /**
+   * The layout tensor `index` is already held in, NCHW when both or neither are: element-wise
+   * ops take either, and asking for the one at hand adds no Transpose.
+   */
+  heldLayout(index: number): Layout {
+    const layouts = this.#values.get(index);
+    return layouts?.has('nhwc') && !layouts.has('nchw') ? 'nhwc' : 'nchw';
+  }
+
+  /**
    * A value with TFLite's memory order, for ops that see a tensor as flat memory (RESHAPE,
    * FULLY_CONNECTED). With height and width 1, NCHW and NHWC order the same bytes, so the
    * value at hand serves and no Transpose is needed.
@@ -392,6 +403,12 @@ export class LoweringContext {
   float32Scalar(value: number): string {
     return this.#shared(`f32:${Math.fround(value)}`, () =>
       this.initializer('scale', OnnxDataType.FLOAT, [], rawFloat32([value])),
+    );
+  }
+
+  int32Scalar(value: number): string {
+    return this.#shared(`i32:${value}`, () =>
+      this.initializer('int', OnnxDataType.INT32, [], new Uint8Array(Int32Array.of(value).buffer)),
     );
   }
 

@@ -2,11 +2,14 @@
 import { BuiltinOperator } from '../tflite-schema.js';
 import type { LoweringContext, OperatorView } from './context.js';
 import { lowerConv2d, lowerDepthwiseConv2d, lowerFullyConnected } from './conv.js';
+import { lowerCustom } from './custom.js';
 import { lowerAdd, lowerRelu, lowerRelu6 } from './elementwise.js';
+import { lowerMul } from './mul.js';
 import { lowerAveragePool2d, lowerMaxPool2d } from './pool.js';
 import { lowerDequantize, lowerQuantize, lowerSoftmax } from './quantize.js';
 import { lowerMean } from './reduce.js';
 import { lowerConcatenation, lowerPad, lowerReshape, lowerResizeBilinear } from './shape.js';
+import { lowerHardSwish, lowerLogistic } from './unary.js';
 
 export type Lowering = (ctx: LoweringContext, op: OperatorView) => void;
 
@@ -15,11 +18,15 @@ export const LOWERINGS: ReadonlyMap<number, Lowering> = new Map<number, Lowering
   [BuiltinOperator.AVERAGE_POOL_2D, lowerAveragePool2d],
   [BuiltinOperator.CONCATENATION, lowerConcatenation],
   [BuiltinOperator.CONV_2D, lowerConv2d],
+  [BuiltinOperator.CUSTOM, lowerCustom],
   [BuiltinOperator.DEPTHWISE_CONV_2D, lowerDepthwiseConv2d],
   [BuiltinOperator.DEQUANTIZE, lowerDequantize],
   [BuiltinOperator.FULLY_CONNECTED, lowerFullyConnected],
+  [BuiltinOperator.HARD_SWISH, lowerHardSwish],
+  [BuiltinOperator.LOGISTIC, lowerLogistic],
   [BuiltinOperator.MAX_POOL_2D, lowerMaxPool2d],
   [BuiltinOperator.MEAN, lowerMean],
+  [BuiltinOperator.MUL, lowerMul],
   [BuiltinOperator.PAD, lowerPad],
   [BuiltinOperator.QUANTIZE, lowerQuantize],
   [BuiltinOperator.RELU, lowerRelu],

@@ -79,10 +79,17 @@ function lowerPool(ctx: LoweringContext, op: OperatorView, kind: 'average' | 'ma
   const x = () => ctx.value(input.index, 'nchw');
   if (!isQuantizedType(input.type)) {
     requireFloat(ctx, input);
+    // A window over the whole image is a mean over height and width. ORT's AveragePool sums
+    // such a window in one float32 running sum, ten times further from the exact mean than
+    // LiteRT and ReduceMean are (2.3e-5 vs 2.2e-6 over 64x64 values of the selfie model, whose
+    // output then left LiteRT's by more than the verification allows).
+    const global = output.shape[1] === 1 && output.shape[2] === 1 && window.pads.every((pad) => pad === 0);
     const y =
-      kind === 'average'
-        ? ctx.op('AveragePool', [x()], { ...attributes, count_include_pad: attr.int(0) })
-        : ctx.op('MaxPool', [x()], attributes);
+      kind === 'max'
+        ? ctx.op('MaxPool', [x()], attributes)
+        : global
+          ? ctx.op('ReduceMean', [x()], { axes: attr.ints([2, 3]), keepdims: attr.int(1) })
+          : ctx.op('AveragePool', [x()], { ...attributes, count_include_pad: attr.int(0) });
     ctx.bind(output.index, 'nchw', floatActivation(ctx, y, options.fusedActivation));
     return;
   }
