@@ -1,0 +1,156 @@
+/**
+ * pose: where a person's 17 COCO keypoints are (nose, eyes, ears, shoulders, elbows, wrists,
+ * hips, knees, ankles), with MoveNet single-pose models. One person per photo: MoveNet
+ * single-pose follows the most prominent person near the centre.
+ */
+import type * as Zod from 'zod';
+import { BadRequestError, ModelLoadError } from '../../errors.js';
+import { rgbToTensor } from '../../image/to-tensor.js';
+import type { ModelDescriptor } from '../../model/descriptor.js';
+import type { InferContext, ModelParts, RawOptions, Task, TaskResultBase } from '../task.js';
+import { COCO_KEYPOINTS, decodeKeypoints, type Keypoint, poseScore } from './keypoints.js';
+import { letterboxPhoto } from './letterbox-photo.js';
+import { drawPose } from './skeleton.js';
+
+export { COCO_KEYPOINTS, COCO_SKELETON, type Keypoint, type KeypointName } from './keypoints.js';
+
+export interface PoseOptions {
+  /** Keypoints scoring below this are not drawn nor counted; default: the descriptor's. */
+  readonly threshold?: number | undefined;
+}
+
+export interface PoseResult extends TaskResultBase {
+  /** Mean keypoint score: MoveNet gives no pose score of its own. */
+  readonly score: number;
+  readonly threshold: number;
+  /** How many keypoints score at least `threshold`. */
+  readonly found: number;
+  /** All 17, in COCO order, in the upright photo's pixels. */
+  readonly keypoints: readonly Keypoint[];
+}
+
+interface PoseState {
+  readonly outputIndex: number;
+  readonly threshold: number;
+}
+
+function sectionSchema(z: typeof Zod.z) {
+  return z.strictObject({
+    /** The keypoints output ([1, 1, 17, 3] float32); default: the model's only output. */
+    output: z.string().optional(),
+    /** Default for the `threshold` option. */
+    threshold: z.number().min(0).max(1).default(0.3),
+  });
+}
+
+type PoseSection = Zod.output<ReturnType<typeof sectionSchema>>;
+
+function sectionOf(descriptor: ModelDescriptor): PoseSection {
+  return (descriptor as unknown as { pose: PoseSection }).pose;
+}
+
+function prepareModel({ descriptor, engine }: ModelParts): PoseState {
+  const section = sectionOf(descriptor);
+  const outputs = engine.outputs;
+  const outputIndex =
+    section.output === undefined
+      ? outputs.length === 1
+        ? 0
+        : -1
+      : outputs.findIndex((output) => output.name === section.output);
+  const output = outputs[outputIndex];
+  const names = outputs.map((o) => o.name).join(', ');
+  if (!output) {
+    throw new ModelLoadError(
+      `${descriptor.id}: pose.output ${section.output === undefined ? 'must name one of several outputs' : `'${section.output}' is not an output`} of the model (outputs: ${names})`,
+    );
+  }
+  const [, , count, triple] = output.shape;
+  if (
+    output.dtype !== 'float32' ||
+    output.shape.length !== 4 ||
+    count !== COCO_KEYPOINTS.length ||
+    triple !== 3
+  ) {
+    throw new ModelLoadError(
+      `${descriptor.id}: output '${output.name}' is ${output.dtype} [${output.shape.join(', ')}]; a single-pose model answers float32 [1, 1, ${COCO_KEYPOINTS.length}, 3] (y, x, score per COCO keypoint)`,
+    );
+  }
+  return { outputIndex, threshold: section.threshold };
+}
+
+export function parseThreshold(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const threshold = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
+    throw new BadRequestError('bad_option', `threshold must be a number from 0 to 1, got '${String(value)}'`);
+  }
+  return threshold;
+}
+
+async function infer(
+  context: InferContext<PoseState>,
+  options: PoseOptions,
+): Promise<Omit<PoseResult, keyof TaskResultBase>> {
+  const { photo, model } = context;
+  const input = { width: model.layout.width, height: model.layout.height };
+  const { tensor, box } = await context.preparing(async () => {
+    const { rgb, box } = await letterboxPhoto(photo, input);
+    return { tensor: rgbToTensor(rgb, model.layout), box };
+  });
+  const outputs = await context.run(tensor);
+  const keypoints = decodeKeypoints(outputs[model.state.outputIndex] as Float32Array, input, box, {
+    width: photo.uprightWidth,
+    height: photo.uprightHeight,
+  });
+  const threshold = options.threshold ?? model.state.threshold;
+  return {
+    score: poseScore(keypoints),
+    threshold,
+    found: keypoints.filter((k) => k.score >= threshold).length,
+    keypoints,
+  };
+}
+
+function text(result: PoseResult): string {
+  const shown = result.keypoints.filter((k) => k.score >= result.threshold);
+  const width = Math.max(0, ...shown.map((k) => k.name.length));
+  return [
+    `pose score ${result.score.toFixed(2)}: ${result.found} of ${result.keypoints.length} keypoints score at least ${result.threshold}`,
+    ...shown.map((k) => `  ${k.name.padEnd(width)}  x ${k.x}  y ${k.y}  (${k.score.toFixed(2)})`),
+  ].join('\n');
+}
+
+export const pose: Task<PoseOptions, PoseResult, PoseState> = {
+  id: 'pose',
+  summary: "a person's 17 body keypoints (COCO: nose to ankles) in the photo's pixels, with scores",
+  defaultModel: 'movenet',
+  section: { key: 'pose', schema: sectionSchema },
+  prepareModel,
+  parseOptions: (raw: RawOptions): PoseOptions => ({ threshold: parseThreshold(raw.threshold) }),
+  infer,
+  text,
+  pictures: {
+    jpeg: {
+      contentType: 'image/jpeg',
+      describes: 'the photo with the skeleton drawn over it (JPEG)',
+      render: (image, result) => drawPose(image, result, 'jpeg'),
+    },
+    png: {
+      contentType: 'image/png',
+      describes: 'the photo with the skeleton drawn over it (PNG)',
+      render: (image, result) => drawPose(image, result, 'png'),
+    },
+  },
+  cli: {
+    flags: [
+      {
+        flag: 'threshold',
+        option: 'threshold',
+        value: 'S',
+        help: 'lowest keypoint score (0-1) to count and draw (default 0.3)',
+      },
+    ],
+    defaultFormat: 'text',
+  },
+};
