@@ -1,0 +1,132 @@
+/**
+ * segment's pictures, all at the photo's upright size: the mask, the cut-out (background made
+ * transparent) and the photo with the mask tinted over it. The mask is scaled from the
+ * model's size to the photo's by stretching, the inverse of how the photo was fitted to the
+ * model (`fill`), so every mask pixel lands back on the photo pixels it was computed from.
+ */
+import sharp, { type Sharp } from 'sharp';
+import { openImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
+import { DECODE_TIMEOUT_SECONDS } from '../../image/work-limits.js';
+import type { PictureRenderer } from '../task.js';
+import { classColour, type Rgb } from './palette.js';
+import type { Segmentation } from './result.js';
+
+/** How strongly the overlay tints a fully kept pixel: the photo stays readable under it. */
+const TINT_OPACITY = 0.55;
+/** Probability models have one class: a bright tint that shows on dark clothes and skin alike. */
+const FOREGROUND_TINT: Rgb = [255, 64, 160];
+
+/** Runs a sharp job with the decode backstop; any failure becomes a TfliteFnError. */
+async function drawing<T>(draw: () => Promise<T>): Promise<T> {
+  try {
+    return await draw();
+  } catch (cause) {
+    throw sharpErrorToTfliteFnError(cause);
+  }
+}
+
+/**
+ * Per-pixel bytes at the mask's size scaled to the photo's size. `nearest` keeps class colours
+ * exact (a colour is a class); `linear` gives the alpha and tint smooth edges.
+ */
+function scaledToPhoto(
+  bytes: Uint8Array,
+  channels: 1 | 3 | 4,
+  result: Segmentation,
+  kernel: 'nearest' | 'linear',
+): Sharp {
+  const scaled = sharp(bytes, { raw: { width: result.mask.width, height: result.mask.height, channels } })
+    .resize(result.image.width, result.image.height, { fit: 'fill', kernel })
+    .timeout({ seconds: DECODE_TIMEOUT_SECONDS });
+  // One channel stays one: sharp would otherwise hand back sRGB, three bytes per pixel.
+  return channels === 1 ? scaled.toColourspace('b-w') : scaled;
+}
+
+/** The photo's upright RGB pixels, as the model saw them (BMP included). */
+async function photoPixels(image: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+  const opened = await openImage(image);
+  const { data, info } = await opened.pipeline
+    .clone()
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+function colouredClasses(result: Segmentation): Uint8Array {
+  const { classes } = result.pixels;
+  const rgb = new Uint8Array(classes.length * 3);
+  for (let i = 0; i < classes.length; i++) rgb.set(classColour(classes[i] as number), i * 3);
+  return rgb;
+}
+
+/** Class colours (class models) or the cut-out's alpha as grey (probability models). */
+async function renderMask(_image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
+  return drawing(() =>
+    result.mask.kind === 'classes'
+      ? scaledToPhoto(colouredClasses(result), 3, result, 'nearest').png().toBuffer()
+      : scaledToPhoto(result.pixels.alpha, 1, result, 'linear').png().toBuffer(),
+  );
+}
+
+/** The photo with the cut-out's alpha as its alpha channel. */
+async function renderCutout(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
+  return drawing(async () => {
+    const photo = await photoPixels(image);
+    const alpha = await scaledToPhoto(result.pixels.alpha, 1, result, 'linear').raw().toBuffer();
+    return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+      .joinChannel(alpha, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+      .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
+      .png()
+      .toBuffer();
+  });
+}
+
+/**
+ * Kept pixels tinted with their class colour (probability models: the foreground colour),
+ * as strongly as the cut-out keeps them; the rest of the photo as it is.
+ */
+function tint(result: Segmentation): Uint8Array {
+  const { classes, alpha } = result.pixels;
+  const rgba = new Uint8Array(classes.length * 4);
+  const foreground = FOREGROUND_TINT;
+  for (let i = 0; i < classes.length; i++) {
+    const opacity = alpha[i] as number;
+    if (opacity === 0) continue;
+    rgba.set(result.mask.kind === 'classes' ? classColour(classes[i] as number) : foreground, i * 4);
+    rgba[i * 4 + 3] = Math.round(opacity * TINT_OPACITY);
+  }
+  return rgba;
+}
+
+async function renderOverlay(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
+  return drawing(async () => {
+    const photo = await photoPixels(image);
+    const overlay = await scaledToPhoto(tint(result), 4, result, 'linear').raw().toBuffer();
+    const size = { width: photo.width, height: photo.height };
+    return sharp(photo.data, { raw: { ...size, channels: 3 } })
+      .composite([{ input: overlay, raw: { ...size, channels: 4 }, top: 0, left: 0 }])
+      .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+  });
+}
+
+/** By format name; the first answers Accept: image/*. */
+export const SEGMENT_PICTURES: Readonly<Record<string, PictureRenderer<Segmentation>>> = {
+  mask: {
+    contentType: 'image/png',
+    describes: 'the mask: class colours (PASCAL VOC colours) or, for one-class models, foreground as white',
+    render: renderMask,
+  },
+  cutout: {
+    contentType: 'image/png',
+    describes: 'the photo with its background transparent (PNG with alpha)',
+    render: renderCutout,
+  },
+  overlay: {
+    contentType: 'image/jpeg',
+    describes: 'the photo with the kept classes tinted in their mask colours',
+    render: renderOverlay,
+  },
+};
