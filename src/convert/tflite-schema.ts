@@ -606,7 +606,7 @@ export class ResizeBilinearOptions extends Table {
   }
 }
 
-/** table Operator { opcode_index 0, inputs 1, outputs 2, builtin_options 3-4, custom_options 5, ..., intermediates 8, ..., builtin_options_2 11-12 } */
+/** table Operator { opcode_index 0, inputs 1, outputs 2, builtin_options 3-4, custom_options 5, custom_options_format 6, ..., intermediates 8, ..., builtin_options_2 11-12 } */
 export class Operator extends Table {
   get opcodeIndex(): number {
     return this.uint32(0);
@@ -628,6 +628,13 @@ export class Operator extends Table {
   /** A custom operator's options: bytes whose format the operator defines (often a FlexBuffer). */
   get customOptions(): Uint8Array | undefined {
     return this.bytes(5);
+  }
+  /**
+   * 0 (FLEXBUFFERS) is the only format the schema defines, though some operators (MediaPipe's)
+   * store a C struct under it.
+   */
+  get customOptionsFormat(): number {
+    return this.int8(6);
   }
 }
 
