@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { embed } from '../src/tasks/embed/index.js';
+import { embedTask } from '../src/tasks/embed/index.js';
 import { outputQuantization } from '../src/tasks/embed/output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from '../src/tasks/embed/vector.js';
 import { SHARED_MODELS } from './helpers.js';
@@ -73,7 +73,7 @@ describe('embed: cosine similarity', () => {
       { ...base, embedding: [0, 1] },
       { ...base, embedding: [0.6, 0.8] },
     ];
-    const summarize = embed.cli.summarize;
+    const summarize = embedTask.cli.summarize;
     assert.ok(summarize);
     assert.equal(summarize(results.slice(0, 1), ['a']), undefined);
     assert.deepEqual(summarize(results, ['a', 'b', 'c'])?.split('\n'), [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { decodeBmp } from '../src/image/bmp.js';
-import { parseThreshold, pose } from '../src/tasks/pose/index.js';
+import { parseThreshold, poseTask } from '../src/tasks/pose/index.js';
 import { COCO_KEYPOINTS, decodeKeypoints, poseScore } from '../src/tasks/pose/keypoints.js';
 import { skeletonSvg } from '../src/tasks/pose/skeleton.js';
 import { photo, SHARED_MODELS } from './helpers.js';
@@ -145,7 +145,7 @@ describe('pose: options and renderers', () => {
     assert.equal(parseThreshold(undefined), undefined);
     for (const bad of ['abc', '1.5', -0.1, 'NaN', true, [0.3]]) {
       assert.throws(
-        () => pose.parseOptions({ threshold: bad }),
+        () => poseTask.parseOptions({ threshold: bad }),
         (error: { status?: number; code?: string; message?: string }) =>
           error.status === 400 && error.code === 'bad_option' && /threshold/.test(error.message ?? ''),
         String(bad),
@@ -179,7 +179,7 @@ describe('pose: options and renderers', () => {
   });
 
   it('text lists the keypoints found, with pixels and scores', () => {
-    const lines = pose.text(result).split('\n');
+    const lines = poseTask.text(result).split('\n');
     assert.match(lines[0] as string, /6 of 17 keypoints score at least 0\.5/);
     assert.equal(lines.length, 7);
     assert.match(lines[1] as string, /nose\s+x 10 {2}y 20 {2}\(0\.90\)/);

@@ -110,7 +110,7 @@ function summarize(results: readonly EmbedResult[], names: readonly string[]): s
   );
 }
 
-export const embed: Task<Record<string, never>, EmbedResult, EmbedState> = {
+export const embedTask: Task<Record<string, never>, EmbedResult, EmbedState> = {
   id: 'embed',
   summary: 'the photo as a unit-length vector (image embedding) for similarity search',
   defaultModel: 'mobilenet-embed',

@@ -121,7 +121,7 @@ function text(result: PoseResult): string {
   ].join('\n');
 }
 
-export const pose: Task<PoseOptions, PoseResult, PoseState> = {
+export const poseTask: Task<PoseOptions, PoseResult, PoseState> = {
   id: 'pose',
   summary: "a person's 17 body keypoints (COCO: nose to ankles) in the photo's pixels, with scores",
   defaultModel: 'movenet',
