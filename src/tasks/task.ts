@@ -102,6 +102,8 @@ export interface TaskFlag {
   readonly flag: string;
   /** Key in RawOptions (the same name the HTTP query and JSON use). */
   readonly option: string;
+  /** A one-letter alias (classify's -k for --top, -r for --resize). */
+  readonly short?: string;
   /** Placeholder shown in help, e.g. 'N'; absent for a boolean flag (--no-tiling style). */
   readonly value?: string;
   readonly help: string;
