@@ -46,14 +46,15 @@ function corners(d: RawDetection): number[] {
 
 describe('objects post-processing: decoding', () => {
   it('decodes a centre-size encoding against its anchor with the y/x/h/w scales', () => {
-    // Anchor centre (0.5, 0.5), size 0.2 high, 0.4 wide. Encoding: y +1, x -2, h 5 ln 2, w 0.
-    //   y centre = 1 / 10 * 0.2 + 0.5 = 0.52; x centre = -2 / 10 * 0.4 + 0.5 = 0.42
-    //   height = exp(5 ln 2 / 5) * 0.2 = 0.4; width = exp(0) * 0.4 = 0.4
-    const boxes = decodeBoxes(Float32Array.of(1, -2, 5 * Math.LN2, 0), 4, {
+    // Anchor centre (0.5, 0.5), 0.2 high, 0.4 wide; scales differ so a swap would show.
+    // Encoding: y +1, x -2, h 4 ln 2, w 0.
+    //   y centre = 1 / 10 * 0.2 + 0.5 = 0.52; x centre = -2 / 5 * 0.4 + 0.5 = 0.34
+    //   height = exp(4 ln 2 / 4) * 0.2 = 0.4; width = exp(0 / 2) * 0.4 = 0.4
+    const boxes = decodeBoxes(Float32Array.of(1, -2, 4 * Math.LN2, 0), 4, {
       anchors: Float32Array.of(0.5, 0.5, 0.2, 0.4),
-      scales: SCALES,
+      scales: { y: 10, x: 5, h: 4, w: 2 },
     });
-    for (const [i, expected] of [0.32, 0.22, 0.72, 0.62].entries()) {
+    for (const [i, expected] of [0.32, 0.14, 0.72, 0.54].entries()) {
       close(boxes[i] as number, expected, `corner ${i}`);
     }
   });
