@@ -228,6 +228,15 @@ export const BuiltinOperator = {
   CUSTOM: 32,
   PAD: 34,
   MEAN: 40,
+  SUB: 41,
+  DIV: 42,
+  CAST: 53,
+  ARG_MAX: 56,
+  SQRT: 75,
+  PACK: 83,
+  UNPACK: 88,
+  FLOOR_DIV: 90,
+  GATHER_ND: 107,
   QUANTIZE: 114,
   HARD_SWISH: 117,
   /** Codes below this fit the old one-byte field; above it only `builtin_code` holds them. */
@@ -248,6 +257,10 @@ export const BuiltinOptionsType = {
   ReshapeOptions: 17,
   MulOptions: 21,
   ReducerOptions: 27,
+  SubOptions: 28,
+  DivOptions: 29,
+  PackOptions: 59,
+  UnpackOptions: 64,
 } as const;
 
 export const Padding = { SAME: 0, VALID: 1 } as const;
@@ -586,6 +599,16 @@ export class ConcatenationOptions extends Table {
 export class ActivationOptions extends Table {
   get fusedActivation(): number {
     return this.int8(0);
+  }
+}
+
+/** table PackOptions { values_count 0, axis 1 } and UnpackOptions { num 0, axis 1 } */
+export class PackOptions extends Table {
+  get count(): number {
+    return this.int32(0);
+  }
+  get axis(): number {
+    return this.int32(1);
   }
 }
 

@@ -23,7 +23,7 @@ import {
 } from './context.js';
 
 /** Both operands of a binary op in one layout: NCHW when both are 4-D, else TFLite's own. */
-function binaryLayout(a: TensorView, b: TensorView): Layout {
+export function binaryLayout(a: TensorView, b: TensorView): Layout {
   return a.shape.length === 4 && b.shape.length === 4 ? 'nchw' : 'nhwc';
 }
 
@@ -62,6 +62,8 @@ interface AddParams {
   /** The output clamp: the type's range narrowed by the fused activation. */
   readonly low: number;
   readonly high: number;
+  /** 1 for ADD, -1 for SUB. */
+  readonly bSign: 1 | -1;
 }
 
 /**
@@ -74,10 +76,11 @@ interface AddParams {
  */
 function xnnpackAdd(aScale: number, bScale: number, outScale: number, params: AddParams) {
   const aRatio = Math.fround(aScale / outScale);
-  const bRatio = Math.fround(bScale / outScale);
+  // XNNPACK subtracts by adding with b's ratio negated; the exponent comes from magnitudes.
+  const bRatio = params.bSign * Math.fround(bScale / outScale);
   // The exponent of the larger ratio, read from its float32 bits as XNNPACK does.
   const exponent =
-    ((new Uint32Array(Float32Array.of(Math.max(aRatio, bRatio)).buffer)[0] as number) >>> 23) - 127;
+    ((new Uint32Array(Float32Array.of(Math.max(aRatio, Math.abs(bRatio))).buffer)[0] as number) >>> 23) - 127;
   const shift = 20 - exponent;
   const aMultiplier = roundHalfEven(aRatio * 2 ** shift);
   const bMultiplier = roundHalfEven(bRatio * 2 ** shift);
@@ -127,9 +130,10 @@ function nudge(value: number, steps: number): number {
  * conversion time to give XNNPACK's result for every one of the 65536 input pairs, checked
  * here exhaustively; XNNPACK's own multipliers almost always do, else a few neighbouring
  * float32 ratios are tried. Sum rather than Add keeps ORT from fusing the dequantize-add-quantize
- * pattern back into QLinearAdd.
+ * pattern back into QLinearAdd. SUB is the same sum with b's ratio negated, as in XNNPACK (its
+ * results checked against LiteRT on every input pair of MoveNet's SUBs: test/convert-int8.test.ts).
  */
-function exactQuantizedAdd(
+export function exactQuantizedAdd(
   ctx: LoweringContext,
   x: string,
   y: string,
@@ -137,7 +141,9 @@ function exactQuantizedAdd(
   b: TensorView,
   output: TensorView,
   activation: number,
+  bSign: 1 | -1 = 1,
 ): string {
+  const op = bSign === 1 ? 'ADD' : 'SUB';
   const [aq, bq, oq] = [a, b, output].map((view) => ctx.requirePerTensor(view)) as [
     QuantParams,
     QuantParams,
@@ -151,6 +157,7 @@ function exactQuantizedAdd(
     qmin: output.type === TensorType.INT8 ? -128 : 0,
     low,
     high,
+    bSign,
   };
   const reference = xnnpackAdd(
     aq.scales[0] as number,
@@ -162,9 +169,14 @@ function exactQuantizedAdd(
     const aRatio = nudge(reference.aRatio, da as number);
     const bRatio = nudge(reference.bRatio, db as number);
     if (!floatAddMatches(aRatio, bRatio, params, reference.table)) continue;
-    const sum = ctx.op('Sum', [
+    // a - b*r rounds as a + b*(-r) does; Sub keeps the scales positive, as ONNX expects them.
+    const sum = ctx.op(bSign === 1 ? 'Sum' : 'Sub', [
       ctx.op('DequantizeLinear', [x, ctx.float32Scalar(aRatio), ctx.quantScalar(params.za, a.type)]),
-      ctx.op('DequantizeLinear', [y, ctx.float32Scalar(bRatio), ctx.quantScalar(params.zb, b.type)]),
+      ctx.op('DequantizeLinear', [
+        y,
+        ctx.float32Scalar(Math.abs(bRatio)),
+        ctx.quantScalar(params.zb, b.type),
+      ]),
     ]);
     const result = ctx.op('QuantizeLinear', [
       sum,
@@ -173,7 +185,7 @@ function exactQuantizedAdd(
     ]);
     return quantizedActivation(ctx, result, activation, output);
   }
-  throw ctx.error('no float32 formulation of this quantized ADD reproduces LiteRT exactly');
+  throw ctx.error(`no float32 formulation of this quantized ${op} reproduces LiteRT exactly`);
 }
 
 /** Ratio adjustments tried in turn, in units in the last place: the nearest first. */

@@ -20,6 +20,7 @@ import {
   rawFloat32,
   requireFloat,
 } from './context.js';
+import { gatherTable, quantizeFloat, requantizeTable } from './requantize.js';
 
 /** IEEE half to float, exactly (every float16 value is a float32 value). */
 export function float16ToFloat32(bits: number): number {
@@ -72,18 +73,25 @@ export function lowerDequantize(ctx: LoweringContext, op: OperatorView): void {
   ctx.bind(output.index, 'nhwc', ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]));
 }
 
-/**
- * QUANTIZE from float, or between two quantizations. TFLite rounds half away from zero,
- * QuantizeLinear half to even: they differ on exact halves only.
- */
+/** QUANTIZE from float, or between two quantizations, as XNNPACK computes it (requantize.ts). */
 export function lowerQuantize(ctx: LoweringContext, op: OperatorView): void {
   const input = ctx.tensor(op.inputs[0] ?? -1);
   const output = ctx.tensor(op.outputs[0] ?? -1);
   if (!isQuantizedType(output.type)) throw ctx.error(`QUANTIZE to ${tensorTypeName(output.type)}`);
-  let x = ctx.value(input.index, 'nhwc');
-  if (isQuantizedType(input.type)) x = ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]);
-  else requireFloat(ctx, input);
-  ctx.bind(output.index, 'nhwc', ctx.op('QuantizeLinear', [x, ...ctx.quantInputs(output)]));
+  const x = ctx.value(input.index, 'nhwc');
+  if (!isQuantizedType(input.type)) {
+    requireFloat(ctx, input);
+    ctx.bind(output.index, 'nhwc', quantizeFloat(ctx, x, output));
+    return;
+  }
+  const table = requantizeTable(input, output);
+  const y = table
+    ? gatherTable(ctx, x, table, output)
+    : ctx.op('QuantizeLinear', [
+        ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]),
+        ...ctx.quantInputs(output),
+      ]);
+  ctx.bind(output.index, 'nhwc', y);
 }
 
 export function lowerSoftmax(ctx: LoweringContext, op: OperatorView): void {

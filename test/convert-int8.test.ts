@@ -1,0 +1,169 @@
+/**
+ * MoveNet's int8 and index operators, converted and run on both engines: ONNX must give
+ * LiteRT's outputs exactly. Each quantized case runs on every stored input (all 65536 pairs
+ * for SUB, all 256 bytes for a requantization), with the quantization parameters of MoveNet's
+ * own operators, since one step anywhere can move an argmax and so a keypoint.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { convertTfliteToOnnx } from '../src/convert/convert.js';
+import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
+import { OrtCompiledModel } from '../src/engine/ort-model.js';
+import type { TensorData } from '../src/engine/types.js';
+import { exactInt8Paths } from '../src/util/cpu.js';
+import { buildTflite, FLOAT32, INT8, type TestOperator, type TestTensor } from './tflite-builder.js';
+
+const QUANTIZE = 114;
+const DEQUANTIZE = 6;
+const SUB = 41;
+
+/** Runs a model on both engines (onnxruntime on every exact int8 path) and returns both outputs. */
+async function bothEngines(model: Uint8Array, inputs: TensorData[]): Promise<[TensorData[], TensorData[][]]> {
+  const lite = await LiteRtCompiledModelAdapter.compile(model, 'case');
+  const expected = await lite.run(inputs).finally(() => lite.dispose());
+  const converted = convertTfliteToOnnx(model, 'case');
+  const actual: TensorData[][] = [];
+  for (const path of exactInt8Paths()) {
+    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'case', 1, path);
+    actual.push(await ort.run(inputs).finally(() => ort.dispose()));
+  }
+  return [expected, actual];
+}
+
+function countDifferences(a: TensorData, b: TensorData): number {
+  assert.equal(a.length, b.length);
+  let differences = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differences++;
+  return differences;
+}
+
+async function assertSame(model: Uint8Array, inputs: TensorData[]): Promise<TensorData[]> {
+  const [expected, actual] = await bothEngines(model, inputs);
+  for (const outputs of actual) {
+    expected.forEach((want, i) => {
+      assert.equal(countDifferences(outputs[i] as TensorData, want), 0, `output ${i}`);
+    });
+  }
+  return expected;
+}
+
+interface Quant {
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+const quant = ({ scale, zeroPoint }: Quant) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+
+/** Float values that QUANTIZE turns into exactly the int8 `stored` values. */
+function realValues(stored: (i: number) => number, count: number, q: Quant): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => (stored(i) - q.zeroPoint) * q.scale);
+}
+
+/**
+ * float -> QUANTIZE -> `op` on int8 -> DEQUANTIZE -> float, on `count` values per input. The
+ * float outputs are whole steps of the output scale, so equal floats are equal stored bytes.
+ */
+function quantizedOpModel(
+  code: number,
+  options: TestOperator['options'],
+  ins: Quant[],
+  out: Quant,
+  count: number,
+) {
+  const shape = [1, count];
+  const tensors: TestTensor[] = [];
+  const operators: TestOperator[] = [];
+  ins.forEach((q, k) => {
+    tensors.push(
+      { name: `x${k}`, shape, type: FLOAT32 },
+      { name: `q${k}`, shape, type: INT8, quant: quant(q) },
+    );
+    operators.push({ code: QUANTIZE, inputs: [2 * k], outputs: [2 * k + 1] });
+  });
+  const result = tensors.push({ name: 'q', shape, type: INT8, quant: quant(out) }) - 1;
+  const y = tensors.push({ name: 'y', shape, type: FLOAT32 }) - 1;
+  operators.push({
+    code,
+    inputs: ins.map((_, k) => 2 * k + 1),
+    outputs: [result],
+    ...(options ? { options } : {}),
+  });
+  operators.push({ code: DEQUANTIZE, inputs: [result], outputs: [y] });
+  return buildTflite({ tensors, operators, inputs: ins.map((_, k) => 2 * k), outputs: [y] });
+}
+
+describe('int8 operators of MoveNet, exactly as LiteRT', () => {
+  // [a, b, output] of MoveNet's SUBs: input normalisation (ops 2, 4), keypoint distances (116, 119).
+  const subs: [string, Quant, Quant, Quant][] = [
+    [
+      'mean (scale ratio 1e-6)',
+      { scale: 1, zeroPoint: -128 },
+      { scale: 1e-6, zeroPoint: 0 },
+      { scale: 1, zeroPoint: -128 },
+    ],
+    [
+      'offset',
+      { scale: 0.00784314, zeroPoint: -128 },
+      { scale: 0.00392157, zeroPoint: -128 },
+      { scale: 0.00784314, zeroPoint: -1 },
+    ],
+    [
+      'distance x',
+      { scale: 0.184314, zeroPoint: -128 },
+      { scale: 0.210099, zeroPoint: -128 },
+      { scale: 0.38819, zeroPoint: 10 },
+    ],
+    [
+      'distance y',
+      { scale: 0.184314, zeroPoint: -128 },
+      { scale: 0.175278, zeroPoint: -128 },
+      { scale: 0.352121, zeroPoint: -1 },
+    ],
+  ];
+  for (const [name, a, b, out] of subs) {
+    it(`SUB (${name}) on all 65536 input pairs`, async () => {
+      const model = quantizedOpModel(SUB, { type: 28, ints: [[0, 0, 8]] }, [a, b], out, 65536);
+      const x = realValues((i) => (i >> 8) - 128, 65536, a);
+      const y = realValues((i) => (i & 255) - 128, 65536, b);
+      const [reference] = await assertSame(model, [x, y]);
+      // Not degenerate: the results spread over the output range.
+      assert.ok(new Set(reference).size > 100, `${new Set(reference).size} distinct results`);
+    });
+  }
+
+  it('QUANTIZE from int8 to int8 (the heatmap requantization) on all 256 bytes', async () => {
+    const inQ = { scale: 0.00390625, zeroPoint: -128 };
+    const model = quantizedOpModel(QUANTIZE, undefined, [inQ], { scale: 0.00409685, zeroPoint: -128 }, 256);
+    // A float rescaling rounds 10 of these 256 one step away from XNNPACK's fixed point.
+    await assertSame(model, [realValues((i) => i - 128, 256, inQ)]);
+  });
+
+  it('QUANTIZE from float within an ulp of every half step', async () => {
+    for (const scale of [0.00199215, 0.242528, 0.101961]) {
+      const out = { scale, zeroPoint: -128 };
+      const s = Math.fround(scale);
+      // Around (k + 0.5) steps, 8 float32 values below and above: dividing by the scale rounds
+      // about 1 in 100 of these the other way than XNNPACK's multiplication by its reciprocal.
+      const bits = new Int32Array(4096);
+      const values = new Float32Array(bits.buffer);
+      for (let i = 0; i < bits.length; i++) {
+        values[i] = (((i >> 4) % 256) + 0.5) * s;
+        bits[i] = (bits[i] as number) + (i & 15) - 8;
+      }
+      const model = buildTflite({
+        tensors: [
+          { name: 'x', shape: [1, 4096], type: FLOAT32 },
+          { name: 'q', shape: [1, 4096], type: INT8, quant: quant(out) },
+          { name: 'y', shape: [1, 4096], type: FLOAT32 },
+        ],
+        operators: [
+          { code: QUANTIZE, inputs: [0], outputs: [1] },
+          { code: DEQUANTIZE, inputs: [1], outputs: [2] },
+        ],
+        inputs: [0],
+        outputs: [2],
+      });
+      await assertSame(model, [values]);
+    }
+  });
+});
