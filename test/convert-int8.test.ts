@@ -11,7 +11,7 @@ import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
-import { buildTflite, FLOAT32, INT8, type TestOperator, type TestTensor } from './tflite-builder.js';
+import { buildTflite, FLOAT32, INT8, INT32, type TestOperator, type TestTensor } from './tflite-builder.js';
 
 const QUANTIZE = 114;
 const DEQUANTIZE = 6;
@@ -165,5 +165,53 @@ describe('int8 operators of MoveNet, exactly as LiteRT', () => {
       });
       await assertSame(model, [values]);
     }
+  });
+});
+
+const CAST = 53;
+const ARG_MAX = 56;
+const FLOOR_DIV = 90;
+
+/** float [1, n] -> CAST int32 -> FLOOR_DIV by a constant -> int32; and ARG_MAX of the floats. */
+function integerModel(divisors: readonly number[], n: number, computedDivisor = false): Uint8Array {
+  const tensors: TestTensor[] = [
+    { name: 'x', shape: [1, n], type: FLOAT32 },
+    { name: 'xi', shape: [1, n], type: INT32 },
+    computedDivisor
+      ? { name: 'd', shape: [1, n], type: INT32 }
+      : { name: 'd', shape: [n], type: INT32, data: new Uint8Array(Int32Array.from(divisors).buffer) },
+    { name: 'q', shape: [1, n], type: INT32 },
+    { name: 'axis', shape: [], type: INT32, data: new Uint8Array(Int32Array.of(1).buffer) },
+    { name: 'best', shape: [1], type: INT32 },
+  ];
+  const operators: TestOperator[] = [
+    { code: CAST, inputs: [0], outputs: [1] },
+    ...(computedDivisor ? [{ code: CAST, inputs: [0], outputs: [2] }] : []),
+    { code: FLOOR_DIV, inputs: [1, 2], outputs: [3] },
+    // ArgMaxOptions { output_type: INT32 }
+    { code: ARG_MAX, inputs: [0, 4], outputs: [5], options: { type: 40, ints: [[0, INT32, 8]] } },
+  ];
+  return buildTflite({ tensors, operators, inputs: [0], outputs: [3, 5] });
+}
+
+describe('integer and index operators', () => {
+  it('FLOOR_DIV rounds down for every sign, CAST truncates, ARG_MAX keeps the first maximum', async () => {
+    const values = [-7, 7, -7, 7, -6, 6, 0, -1, 5.9, -5.9, 9, 3, 9, 9];
+    const divisors = [2, 2, -2, -2, 3, -3, 4, 4, 2, 2, 5, 7, 1, 1];
+    const model = integerModel(divisors, values.length);
+    const [quotients, best] = await assertSame(model, [Float32Array.from(values)]);
+    assert.deepEqual(Array.from(quotients as Int32Array), [-4, 3, 3, -4, -2, -2, 0, -1, 2, -3, 1, 0, 9, 9]);
+    assert.deepEqual(Array.from(best as Int32Array), [10]);
+  });
+
+  it('refuses integer division by zero or by a computed tensor (a zero would kill onnxruntime)', () => {
+    assert.throws(() => convertTfliteToOnnx(integerModel([1, 0, 2], 3), 'zero'), {
+      name: 'ModelLoadError',
+      message: /'d' divides by zero \(FLOOR_DIV, operator 1 of subgraph 0\)/,
+    });
+    assert.throws(() => convertTfliteToOnnx(integerModel([], 3, true), 'computed'), {
+      name: 'ModelLoadError',
+      message: /integer division by a computed tensor is not supported/,
+    });
   });
 });

@@ -252,15 +252,26 @@ describe('TFLite to ONNX converter, checked against LiteRT', () => {
     });
   }
 
-  it('names the operator it cannot convert (MoveNet starts with a CAST)', () => {
-    const bytes = new Uint8Array(
-      readFileSync(join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite')),
-    );
+  it('names the operator it cannot convert, and where it is', () => {
+    // SQRT (75), then SIN (66), which the converter does not cover.
+    const model = buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 4], type: FLOAT32 },
+        { name: 'root', shape: [1, 4], type: FLOAT32 },
+        { name: 'y', shape: [1, 4], type: FLOAT32 },
+      ],
+      operators: [
+        { code: 75, inputs: [0], outputs: [1] },
+        { code: 66, inputs: [1], outputs: [2] },
+      ],
+      inputs: [0],
+      outputs: [2],
+    });
     assert.throws(
-      () => convertTfliteToOnnx(bytes, 'movenet'),
+      () => convertTfliteToOnnx(model, 'tiny'),
       (error: unknown) =>
         error instanceof ModelLoadError &&
-        /^cannot convert movenet to ONNX: unsupported TFLite op CAST \(operator 0 of subgraph 0\)$/.test(
+        /^cannot convert tiny to ONNX: unsupported TFLite op SIN \(operator 1 of subgraph 0\)$/.test(
           error.message,
         ),
     );

@@ -4,7 +4,7 @@
  * saying why, for everything else.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,6 +28,7 @@ import { resizeToRgb, rgbToTensor } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
 import { exactInt8Paths, type Int8KernelPath } from '../src/util/cpu.js';
 import { photo, SHARED_MODELS } from './helpers.js';
+import { buildTflite, FLOAT32, UINT8 } from './tflite-builder.js';
 
 const NOT_CONVERTED = '0'.repeat(64); // a sha256 no model has
 
@@ -181,30 +182,28 @@ describe('engine choice', () => {
   });
 
   it('a model with an op the converter lacks stays on litert, and the report names the op', async () => {
-    // MoveNet starts with a CAST, which the converter does not cover; LiteRT runs it.
+    // CAST to float, then SIN, which the converter does not cover; LiteRT runs it.
     const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-unsupported-'));
-    copyFileSync(
-      join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite'),
-      join(dir, 'movenet.tflite'),
-    );
+    writeFileSync(join(dir, 'sine.tflite'), sineModel());
     writeFileSync(join(dir, 'labels.txt'), 'nose\n');
     writeFileSync(
-      join(dir, 'movenet.yaml'),
-      'id: movenet\ntask: classify\nmodel:\n  file: movenet.tflite\ninput:\n  width: 192\n  height: 192\n  format: rgb8\noutput:\n  labels:\n    file: labels.txt\n',
+      join(dir, 'sine.yaml'),
+      'id: sine\ntask: classify\nmodel:\n  file: sine.tflite\ninput:\n  width: 4\n  height: 4\n  format: rgb8\noutput:\n  labels:\n    file: labels.txt\n',
     );
     const catalog = new ModelCatalog({ warmUp: false, dirs: [dir], engine: 'auto' });
-    const tflite = readFileSync(join(dir, 'movenet.tflite'));
-    const report = await convertAndVerify(catalog.entry('movenet').descriptor, tflite, { force: true });
+    const tflite = readFileSync(join(dir, 'sine.tflite'));
+    const report = await convertAndVerify(catalog.entry('sine').descriptor, tflite, { force: true });
     assert.equal(report.ok, false);
     assert.equal(report.failedAt, 'convert');
-    assert.match(report.message, /unsupported TFLite op CAST \(operator 0 of subgraph 0\)/);
+    assert.match(report.message, /unsupported TFLite op SIN \(operator 1 of subgraph 0\)/);
     const plan = plannedEngine(sha256Of(tflite), 'auto');
     assert.equal(plan.engine, 'litert');
-    assert.match(plan.reason, /no verified ONNX conversion \(.*unsupported TFLite op CAST/);
-    const choice = await compileWithEngine(tflite, sha256Of(tflite), 'movenet', 'auto');
+    assert.match(plan.reason, /no verified ONNX conversion \(.*unsupported TFLite op SIN/);
+    const choice = await compileWithEngine(tflite, sha256Of(tflite), 'sine', 'auto');
     assert.equal(choice.engine, 'litert', 'and it runs there');
-    const [keypoints] = await choice.model.run([new Uint8Array(192 * 192 * 3)]);
-    assert.equal(keypoints?.length, 17 * 3);
+    const [sines] = await choice.model.run([Uint8Array.of(0, 1, 2, ...new Array<number>(45).fill(0))]);
+    const expected = [0, Math.sin(1), Math.sin(2)];
+    expected.forEach((sine, i) => assert.ok(Math.abs((sines?.[i] ?? Number.NaN) - sine) < 1e-5, `sin(${i})`));
     choice.model.dispose();
   });
 
@@ -256,3 +255,20 @@ describe('imagenet-sample, all 1000 photos, ort against litert', () => {
     litert.engine.dispose();
   });
 });
+
+/** uint8 [1, 4, 4, 3] -> CAST -> SIN -> float32: a model LiteRT runs and the converter cannot. */
+function sineModel(): Uint8Array {
+  return buildTflite({
+    tensors: [
+      { name: 'x', shape: [1, 4, 4, 3], type: UINT8 },
+      { name: 'xf', shape: [1, 4, 4, 3], type: FLOAT32 },
+      { name: 'y', shape: [1, 4, 4, 3], type: FLOAT32 },
+    ],
+    operators: [
+      { code: 53, inputs: [0], outputs: [1] },
+      { code: 66, inputs: [1], outputs: [2] },
+    ],
+    inputs: [0],
+    outputs: [2],
+  });
+}

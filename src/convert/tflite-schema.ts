@@ -259,6 +259,7 @@ export const BuiltinOptionsType = {
   ReducerOptions: 27,
   SubOptions: 28,
   DivOptions: 29,
+  ArgMaxOptions: 40,
   PackOptions: 59,
   UnpackOptions: 64,
 } as const;
@@ -598,6 +599,14 @@ export class ConcatenationOptions extends Table {
 /** table AddOptions and MulOptions { fused_activation_function 0, ... } */
 export class ActivationOptions extends Table {
   get fusedActivation(): number {
+    return this.int8(0);
+  }
+}
+
+/** table ArgMaxOptions { output_type 0 } */
+export class ArgMaxOptions extends Table {
+  /** The TensorType TFLite gives the output (it overrides the output tensor's own type). */
+  get outputType(): number {
     return this.int8(0);
   }
 }

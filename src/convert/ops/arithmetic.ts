@@ -19,7 +19,8 @@ import {
   requireFloat,
   type TensorView,
 } from './context.js';
-import { binaryLayout, exactQuantizedAdd } from './elementwise.js';
+import { exactQuantizedAdd } from './elementwise.js';
+import { broadcastLayout } from './mul.js';
 
 interface Binary {
   readonly a: TensorView;
@@ -35,7 +36,7 @@ function binary(ctx: LoweringContext, op: OperatorView): Binary {
   const a = ctx.tensor(op.inputs[0] ?? -1);
   const b = ctx.tensor(op.inputs[1] ?? -1);
   const output = ctx.tensor(op.outputs[0] ?? -1);
-  const layout = binaryLayout(a, b);
+  const layout = broadcastLayout(ctx, a, b);
   return {
     a,
     b,
@@ -130,5 +131,7 @@ export function lowerCast(ctx: LoweringContext, op: OperatorView): void {
     throw ctx.error(`CAST from ${tensorTypeName(input.type)} to ${tensorTypeName(output.type)}`);
   }
   // Float to integer truncates in both (static_cast); the rest is exact or rounds to nearest.
-  ctx.bind(output.index, 'nhwc', ctx.op('Cast', [ctx.value(input.index, 'nhwc')], { to: attr.int(to) }));
+  // Element-wise: whichever layout the input already has serves.
+  const layout = ctx.heldLayout(input.index);
+  ctx.bind(output.index, layout, ctx.op('Cast', [ctx.value(input.index, layout)], { to: attr.int(to) }));
 }

@@ -4,6 +4,7 @@
  * Quantized ADD reproduces LiteRT's integer arithmetic exactly (see exactQuantizedAdd); the
  * fused activation is a clamp on the quantized result.
  */
+import { attr, OnnxDataType } from '../onnx-writer.js';
 import {
   ActivationFunctionType,
   ActivationOptions,
@@ -18,12 +19,13 @@ import {
   type OperatorView,
   optionsOf,
   type QuantParams,
+  quantOnnxType,
   requireFloat,
   type TensorView,
 } from './context.js';
 
 /** Both operands of a binary op in one layout: NCHW when both are 4-D, else TFLite's own. */
-export function binaryLayout(a: TensorView, b: TensorView): Layout {
+function binaryLayout(a: TensorView, b: TensorView): Layout {
   return a.shape.length === 4 && b.shape.length === 4 ? 'nchw' : 'nhwc';
 }
 
@@ -129,7 +131,7 @@ function nudge(value: number, steps: number): number {
  * output by 6 steps on a photo. So the add is computed in float32 with ratios chosen at
  * conversion time to give XNNPACK's result for every one of the 65536 input pairs, checked
  * here exhaustively; XNNPACK's own multipliers almost always do, else a few neighbouring
- * float32 ratios are tried. Sum rather than Add keeps ORT from fusing the dequantize-add-quantize
+ * float32 ratios are tried, and where none does, the graph looks the result up in a table. Sum rather than Add keeps ORT from fusing the dequantize-add-quantize
  * pattern back into QLinearAdd. SUB is the same sum with b's ratio negated, as in XNNPACK (its
  * results checked against LiteRT on every input pair of MoveNet's SUBs: test/convert-int8.test.ts).
  */
@@ -143,7 +145,6 @@ export function exactQuantizedAdd(
   activation: number,
   bSign: 1 | -1 = 1,
 ): string {
-  const op = bSign === 1 ? 'ADD' : 'SUB';
   const [aq, bq, oq] = [a, b, output].map((view) => ctx.requirePerTensor(view)) as [
     QuantParams,
     QuantParams,
@@ -185,7 +186,27 @@ export function exactQuantizedAdd(
     ]);
     return quantizedActivation(ctx, result, activation, output);
   }
-  throw ctx.error(`no float32 formulation of this quantized ${op} reproduces LiteRT exactly`);
+  // No float32 ratio reproduces XNNPACK on every pair (one of MoveNet's 19 ADDs): look the
+  // answer up in XNNPACK's own 65536 results instead, exact by construction.
+  return lookupPairTable(ctx, x, y, Uint8Array.from(reference.table), output);
+}
+
+/**
+ * The answer of a quantized binary op for every pair of stored bytes, looked up: `table` holds
+ * 256 * a + b's result (held values, typed like `output`). Broadcasting works as in any
+ * element-wise op, since the index is computed element-wise.
+ */
+export function lookupPairTable(
+  ctx: LoweringContext,
+  x: string,
+  y: string,
+  table: Uint8Array,
+  output: TensorView,
+): string {
+  const values = ctx.initializer('pair_table', quantOnnxType(output.type), [65536], table);
+  const toInt = (value: string) => ctx.op('Cast', [value], { to: attr.int(OnnxDataType.INT32) });
+  const index = ctx.op('Add', [ctx.op('Mul', [toInt(x), ctx.int32Scalar(256)]), toInt(y)]);
+  return ctx.op('Gather', [values, index], { axis: attr.int(0) });
 }
 
 /** Ratio adjustments tried in turn, in units in the last place: the nearest first. */

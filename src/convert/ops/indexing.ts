@@ -7,7 +7,13 @@
  * have to requantize, because its inputs and output have different parameters, is refused.
  */
 import { attr, OnnxDataType } from '../onnx-writer.js';
-import { BuiltinOptionsType, PackOptions, TensorType, tensorTypeName } from '../tflite-schema.js';
+import {
+  ArgMaxOptions,
+  BuiltinOptionsType,
+  PackOptions,
+  TensorType,
+  tensorTypeName,
+} from '../tflite-schema.js';
 import {
   isQuantizedType,
   type LoweringContext,
@@ -59,8 +65,12 @@ export function lowerArgMax(ctx: LoweringContext, op: OperatorView): void {
   if (!sameShape(output.shape, input.shape.toSpliced(axis, 1))) {
     throw ctx.error(`output [${output.shape}] is not [${input.shape}] without axis ${axis}`);
   }
-  if (output.type !== TensorType.INT32 && output.type !== TensorType.INT64) {
-    throw ctx.error(`ARG_MAX into ${tensorTypeName(output.type)}`);
+  // TFLite types the output by the options, whatever the tensor says: both must agree.
+  const { outputType } = optionsOf(ctx, op, BuiltinOptionsType.ArgMaxOptions, ArgMaxOptions);
+  if (outputType !== output.type || (output.type !== TensorType.INT32 && output.type !== TensorType.INT64)) {
+    throw ctx.error(
+      `ARG_MAX into ${tensorTypeName(outputType)} with a ${tensorTypeName(output.type)} output tensor`,
+    );
   }
   const x = ctx.value(input.index, 'nhwc');
   let indices = ctx.op('ArgMax', [x], { axis: attr.int(axis), keepdims: attr.int(0) });

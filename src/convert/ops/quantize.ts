@@ -20,7 +20,8 @@ import {
   rawFloat32,
   requireFloat,
 } from './context.js';
-import { gatherTable, quantizeFloat, requantizeTable } from './requantize.js';
+import { quantizeFloat, requantizeTable } from './requantize.js';
+import { lookupTable } from './unary.js';
 
 /** IEEE half to float, exactly (every float16 value is a float32 value). */
 export function float16ToFloat32(bits: number): number {
@@ -86,7 +87,7 @@ export function lowerQuantize(ctx: LoweringContext, op: OperatorView): void {
   }
   const table = requantizeTable(input, output);
   const y = table
-    ? gatherTable(ctx, x, table, output)
+    ? lookupTable(ctx, x, table, output)
     : ctx.op('QuantizeLinear', [
         ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]),
         ...ctx.quantInputs(output),

@@ -12,8 +12,7 @@
  * results differ from a float rescaling on about 1 in 25 values. A stored byte has 256 values:
  * the graph looks the answer up in a table of XNNPACK's results.
  */
-import { attr, OnnxDataType } from '../onnx-writer.js';
-import { type LoweringContext, quantOnnxType, type TensorView } from './context.js';
+import type { LoweringContext, TensorView } from './context.js';
 import { roundHalfEven } from './elementwise.js';
 
 /** A float32 value quantized to `output`'s parameters the way XNNPACK does it. */
@@ -44,11 +43,4 @@ export function requantizeTable(input: TensorView, output: TensorView): Uint8Arr
     const value = Math.floor(((inZero - i) * multiplier + outZero * 256 + 128) / 256);
     return Math.min(255, Math.max(0, value));
   });
-}
-
-/** Looks every stored byte of `x` up in a 256-entry table typed like `output`. */
-export function gatherTable(ctx: LoweringContext, x: string, table: Uint8Array, output: TensorView): string {
-  const values = ctx.initializer('table', quantOnnxType(output.type), [256], table);
-  const indices = ctx.op('Cast', [x], { to: attr.int(OnnxDataType.INT32) });
-  return ctx.op('Gather', [values, indices], { axis: attr.int(0) });
 }

@@ -4,6 +4,7 @@
  */
 import { attr } from '../onnx-writer.js';
 import {
+  ActivationFunctionType,
   BuiltinOptionsType,
   ConcatenationOptions,
   ResizeBilinearOptions,
@@ -62,8 +63,13 @@ export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void
     const real = ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]);
     return ctx.op('QuantizeLinear', [real, ...ctx.quantInputs(output)]);
   });
-  if (!quantized) requireFloat(ctx, output);
   const joined = ctx.op('Concat', inputs, { axis: attr.int(onnxAxis) });
+  // int32: indices (MoveNet builds its gather indices so); an activation would be meaningless.
+  if (output.type === TensorType.INT32 && options.fusedActivation === ActivationFunctionType.NONE) {
+    ctx.bind(output.index, layout, joined);
+    return;
+  }
+  if (!quantized) requireFloat(ctx, output);
   const y = quantized
     ? quantizedActivation(ctx, joined, options.fusedActivation, output)
     : floatActivation(ctx, joined, options.fusedActivation);
