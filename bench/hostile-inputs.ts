@@ -7,8 +7,9 @@ import { once } from 'node:events';
 import { crc32, createDeflate } from 'node:zlib';
 import { ByteBuffer } from 'flatbuffers';
 import sharp from 'sharp';
-import { BuiltinOperator, readTfliteModel } from '../src/convert/tflite-schema.js';
 import { jpegSegments } from '../src/image/jpeg-structure.js';
+import { readTfliteModel } from '../src/tflite/read.js';
+import { BuiltinOperator } from '../src/tflite/schema.js';
 
 const SOS = 0xda;
 const EOI = Buffer.from([0xff, 0xd9]);

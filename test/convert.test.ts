@@ -20,20 +20,16 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { CONVERTER_VERSION, convertTfliteToOnnx } from '../src/convert/convert.js';
 import { convertAndVerify } from '../src/convert/prepare.js';
-import {
-  BuiltinOperator,
-  readTfliteModel,
-  type SubGraph,
-  type Tensor,
-} from '../src/convert/tflite-schema.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
-import { assertTfliteIntegrity } from '../src/engine/tflite-check.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelLoadError } from '../src/errors.js';
 import { openImage } from '../src/image/decode.js';
 import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
 import { ModelCatalog } from '../src/index.js';
+import { assertTfliteIntegrity } from '../src/tflite/check.js';
+import { readTfliteModel } from '../src/tflite/read.js';
+import { BuiltinOperator, type SubGraph, type Tensor } from '../src/tflite/schema.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
 import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
 import { buildTflite, FLOAT16, FLOAT32, INT8, INT32 } from './tflite-builder.js';

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { configuredThreads, loadLiteRtRuntime } from '../src/engine/litert-runtime.js';
-import { assertTfliteIntegrity } from '../src/engine/tflite-check.js';
 import { ModelLoadError, TfliteFnError } from '../src/errors.js';
+import { assertTfliteIntegrity } from '../src/tflite/check.js';
 import { exactInt8Paths, factsFrom, sessionEntriesFor } from '../src/util/cpu.js';
 import { SHARED_MODELS } from './helpers.js';
 

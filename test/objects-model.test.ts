@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encode as encodeFlexBuffer, toObject } from 'flatbuffers/mjs/flexbuffers.js';
-import { readTfliteModel } from '../src/convert/tflite-schema.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import type { CompiledModel, TensorData } from '../src/engine/types.js';
 import { ModelLoadError } from '../src/errors.js';
@@ -24,6 +23,7 @@ import { readSsdModel } from '../src/tasks/objects/model-settings.js';
 import { postProcess, type RawDetection } from '../src/tasks/objects/post-process.js';
 import type { ModelParts } from '../src/tasks/task.js';
 import { cutGraph } from '../src/tflite/cut.js';
+import { readTfliteModel } from '../src/tflite/read.js';
 import { photo, SHARED_MODELS } from './helpers.js';
 
 const SSD = 'ssd_mobilenet_v1_coco_quant_detect.tflite';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readTfliteModel } from '../src/convert/tflite-schema.js';
 import { ModelLoadError } from '../src/errors.js';
 import { ModelConstants, realValues } from '../src/tflite/constants.js';
 import { FlexBufferError, readFlexMap } from '../src/tflite/flexbuffer.js';
+import { readTfliteModel } from '../src/tflite/read.js';
 import { SHARED_MODELS } from './helpers.js';
 
 const SSD = 'ssd_mobilenet_v1_coco_quant_detect.tflite';

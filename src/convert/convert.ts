@@ -8,17 +8,11 @@
  */
 import type { TensorDType, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
+import { readTfliteModel, withModelErrors } from '../tflite/read.js';
+import { BuiltinOperator, builtinOperatorName, TensorType, tensorTypeName } from '../tflite/schema.js';
 import { encodeOnnxModel, type OnnxDataType, type OnnxValueInfo } from './onnx-writer.js';
 import { LoweringContext, type OperatorView, onnxType } from './ops/context.js';
 import { LOWERINGS } from './ops/index.js';
-import {
-  BuiltinOperator,
-  builtinOperatorName,
-  readTfliteModel,
-  TensorType,
-  tensorTypeName,
-  withModelErrors,
-} from './tflite-schema.js';
 
 import { CONVERTER_VERSION } from './version.js';
 

@@ -7,10 +7,10 @@
 
 import type { TypedArray as LiteRtTypedArray } from '@litertjs/core';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
+import { assertTfliteIntegrity } from '../tflite/check.js';
 import { type LiteRtModule, loadLiteRtRuntime } from './litert-runtime.js';
 import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
-import { assertTfliteIntegrity } from './tflite-check.js';
 import type { CompiledModel, TensorData, TensorDType, TensorInfo } from './types.js';
 
 type LiteRtCompiledModel = Awaited<

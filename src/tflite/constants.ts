@@ -7,18 +7,19 @@
  * Every failure is a ModelLoadError naming the model: the file is as untrusted as any other,
  * and a task that cannot find what it needs must fail at load, not per request.
  */
+
+import { ModelLoadError } from '../errors.js';
+import { FlexBufferError, type FlexScalar, readFlexMap } from './flexbuffer.js';
+import { readTfliteModel, withModelErrors } from './read.js';
 import {
   type Model,
   type Operator,
   type QuantizationParameters,
-  readTfliteModel,
   type SubGraph,
+  TENSOR_TYPE_BYTES,
   TensorType,
   tensorTypeName,
-  withModelErrors,
-} from '../convert/tflite-schema.js';
-import { ModelLoadError } from '../errors.js';
-import { FlexBufferError, type FlexScalar, readFlexMap } from './flexbuffer.js';
+} from './schema.js';
 
 export type ConstantData = Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
@@ -40,23 +41,12 @@ export interface ConstantTensor {
 }
 
 /** How each readable type is decoded (little-endian in the file, whatever the host is). */
-const DECODERS: Readonly<
-  Record<number, { size: number; decode: (view: DataView, count: number) => ConstantData }>
-> = {
-  [TensorType.FLOAT32]: {
-    size: 4,
-    decode: (v, n) => Float32Array.from({ length: n }, (_, i) => v.getFloat32(4 * i, true)),
-  },
-  [TensorType.INT32]: {
-    size: 4,
-    decode: (v, n) => Int32Array.from({ length: n }, (_, i) => v.getInt32(4 * i, true)),
-  },
-  [TensorType.INT16]: {
-    size: 2,
-    decode: (v, n) => Int16Array.from({ length: n }, (_, i) => v.getInt16(2 * i, true)),
-  },
-  [TensorType.INT8]: { size: 1, decode: (v, n) => Int8Array.from({ length: n }, (_, i) => v.getInt8(i)) },
-  [TensorType.UINT8]: { size: 1, decode: (v, n) => Uint8Array.from({ length: n }, (_, i) => v.getUint8(i)) },
+const DECODERS: Readonly<Record<number, (view: DataView, count: number) => ConstantData>> = {
+  [TensorType.FLOAT32]: (v, n) => Float32Array.from({ length: n }, (_, i) => v.getFloat32(4 * i, true)),
+  [TensorType.INT32]: (v, n) => Int32Array.from({ length: n }, (_, i) => v.getInt32(4 * i, true)),
+  [TensorType.INT16]: (v, n) => Int16Array.from({ length: n }, (_, i) => v.getInt16(2 * i, true)),
+  [TensorType.INT8]: (v, n) => Int8Array.from({ length: n }, (_, i) => v.getInt8(i)),
+  [TensorType.UINT8]: (v, n) => Uint8Array.from({ length: n }, (_, i) => v.getUint8(i)),
 };
 
 /** A custom operator's options: a FlexBuffer map of scalars, read with typed getters. */
@@ -141,10 +131,13 @@ export class ModelConstants {
       const bytes = this.#model.buffers[tensor.buffer]?.data ?? new Uint8Array(0);
       if (bytes.length === 0)
         throw new ModelLoadError(`${what} is not a constant: it has no data in the file`);
-      if (shape.some((dimension) => dimension < 0) || bytes.length !== count * decoder.size) {
+      if (
+        shape.some((dimension) => dimension < 0) ||
+        bytes.length !== count * (TENSOR_TYPE_BYTES[tensor.type] as number)
+      ) {
         throw new ModelLoadError(`${what} has shape [${shape.join(', ')}] but ${bytes.length} bytes of data`);
       }
-      const data = decoder.decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count);
+      const data = decoder(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count);
       const quantization = this.#quantization(tensor.quantization, shape, what);
       return {
         name,

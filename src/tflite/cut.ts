@@ -18,17 +18,18 @@
  * Everything else (tensors, weights, metadata) stays where it was; tensors nothing uses any
  * more cost nothing at run time.
  */
+
+import { ModelLoadError } from '../errors.js';
+import { FlatFile } from './flatbuffer.js';
+import { readTfliteModel, withModelErrors } from './read.js';
 import {
   builtinOperatorName,
+  MODEL_FIELD,
   type Model,
   type Operator,
-  readTfliteModel,
+  SUBGRAPH_FIELD,
   type SubGraph,
-  withModelErrors,
-} from '../convert/tflite-schema.js';
-import { ModelLoadError } from '../errors.js';
-import { MODEL_FIELD, SUBGRAPH_FIELD } from './fields.js';
-import { FlatFile } from './flatbuffer.js';
+} from './schema.js';
 
 interface CutPlan {
   /** Tensor indices of the new outputs, in the order asked for. */

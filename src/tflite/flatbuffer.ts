@@ -4,7 +4,7 @@
  * A .tflite file is untrusted input: the `flatbuffers` runtime reads zeros past the end of a
  * buffer instead of failing, and LiteRT.js does not verify the file at all, so every read of
  * ours checks its bounds and throws OutOfBoundsError when it would leave the file. Callers
- * name the model (see withModelErrors in ./reader.ts).
+ * name the model (see withModelErrors in ./read.ts).
  *
  * FlatBuffer layout facts used here: the root table's uoffset is at byte 0; a table starts
  * with an int32 soffset back to its vtable (vtable = table - soffset); a vtable is
@@ -106,15 +106,6 @@ export class FlatFile {
     if (entry + 2 > this.u16(vtable)) return undefined;
     const offset = this.u16(vtable + entry);
     return offset === 0 ? undefined : table + offset;
-  }
-
-  /** The table a uoffset field points to, or undefined when the field is absent. */
-  child(table: number, id: number): number | undefined {
-    const at = this.field(table, id);
-    if (at === undefined) return undefined;
-    const target = this.deref(at);
-    this.vtableOf(target);
-    return target;
   }
 
   /** The vector a uoffset field points to, its elements checked to lie inside the file. */

@@ -7,7 +7,7 @@
  * zero point 0 is the whole [0, 255] and costs nothing, but with other output parameters the
  * range is narrower and the clamp matters, so it becomes a Clip on the quantized values.
  */
-import { ActivationFunctionType, activationName } from '../tflite-schema.js';
+import { ActivationFunctionType, activationName } from '../../tflite/schema.js';
 import { type LoweringContext, quantRange, type TensorView } from './context.js';
 
 export function floatActivation(ctx: LoweringContext, input: string, activation: number): string {

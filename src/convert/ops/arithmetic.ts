@@ -6,8 +6,9 @@
  * division needs a divisor known at conversion time and free of zeros: a zero would stop
  * LiteRT with an error but kill the whole process in onnxruntime (SIGFPE).
  */
+
+import { ActivationOptions, BuiltinOptionsType, TensorType, tensorTypeName } from '../../tflite/schema.js';
 import { attr } from '../onnx-writer.js';
-import { ActivationOptions, BuiltinOptionsType, TensorType, tensorTypeName } from '../tflite-schema.js';
 import { floatActivation } from './activation.js';
 import {
   isQuantizedType,

@@ -10,6 +10,17 @@
  * quantized ops in NHWC itself).
  */
 import { ModelLoadError } from '../../errors.js';
+import type { FlatFile } from '../../tflite/flatbuffer.js';
+import {
+  type Model,
+  type Operator,
+  type SubGraph,
+  TENSOR_TYPE_BYTES,
+  type Tensor,
+  TensorType,
+  type Buffer as TfliteBuffer,
+  tensorTypeName,
+} from '../../tflite/schema.js';
 import {
   attr,
   type OnnxAttributeValue,
@@ -17,16 +28,6 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from '../onnx-writer.js';
-import {
-  type FlatFile,
-  type Model,
-  type Operator,
-  type SubGraph,
-  type Tensor,
-  TensorType,
-  type Buffer as TfliteBuffer,
-  tensorTypeName,
-} from '../tflite-schema.js';
 
 export type Layout = 'nhwc' | 'nchw';
 
@@ -82,15 +83,6 @@ export interface OperatorView {
   readonly outputs: readonly number[];
   readonly operator: Operator;
 }
-
-const ELEMENT_SIZE: Readonly<Record<number, number>> = {
-  [TensorType.FLOAT32]: 4,
-  [TensorType.FLOAT16]: 2,
-  [TensorType.INT32]: 4,
-  [TensorType.UINT8]: 1,
-  [TensorType.INT8]: 1,
-  [TensorType.INT64]: 8,
-};
 
 const ONNX_TYPE: Readonly<Record<number, OnnxDataType>> = {
   [TensorType.FLOAT32]: OnnxDataType.FLOAT,
@@ -243,7 +235,7 @@ export class LoweringContext {
     const raw = buffer?.data;
     if (!raw || raw.length === 0) return undefined;
     const view = this.tensor(index);
-    const expected = elementCount(view.shape) * (ELEMENT_SIZE[view.type] ?? 0);
+    const expected = elementCount(view.shape) * (TENSOR_TYPE_BYTES[view.type] ?? 0);
     if (raw.length !== expected) {
       throw this.error(`constant '${view.name}' holds ${raw.length} bytes, its shape needs ${expected}`);
     }
@@ -320,7 +312,7 @@ export class LoweringContext {
     if (dataType === undefined) {
       throw this.error(`constant '${view.name}' has unsupported type ${tensorTypeName(constant.type)}`);
     }
-    const size = ELEMENT_SIZE[constant.type] as number;
+    const size = TENSOR_TYPE_BYTES[constant.type] as number;
     const nchw = key === 'nchw';
     const name = this.initializer(
       `c${index}`,

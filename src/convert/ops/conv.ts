@@ -13,7 +13,7 @@
  *
  * Float: Conv and Gemm, with weights folded from DEQUANTIZE (float16) at conversion time.
  */
-import { attr, OnnxDataType } from '../onnx-writer.js';
+
 import {
   BuiltinOptionsType,
   Conv2DOptions,
@@ -22,7 +22,8 @@ import {
   Padding,
   TensorType,
   tensorTypeName,
-} from '../tflite-schema.js';
+} from '../../tflite/schema.js';
+import { attr, OnnxDataType } from '../onnx-writer.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
   elementCount,

@@ -4,13 +4,14 @@
  * Quantized ADD reproduces LiteRT's integer arithmetic exactly (see exactQuantizedAdd); the
  * fused activation is a clamp on the quantized result.
  */
-import { attr, OnnxDataType } from '../onnx-writer.js';
+
 import {
   ActivationFunctionType,
   ActivationOptions,
   BuiltinOptionsType,
   TensorType,
-} from '../tflite-schema.js';
+} from '../../tflite/schema.js';
+import { attr, OnnxDataType } from '../onnx-writer.js';
 import { floatActivation, quantizedActivation, quantizedActivationRange } from './activation.js';
 import {
   isQuantizedType,

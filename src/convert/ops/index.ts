@@ -1,5 +1,5 @@
 /** Which function lowers each TFLite builtin operator; an operator not listed is unsupported. */
-import { BuiltinOperator } from '../tflite-schema.js';
+import { BuiltinOperator } from '../../tflite/schema.js';
 import { lowerCast, lowerDiv, lowerFloorDiv, lowerSqrt, lowerSub } from './arithmetic.js';
 import type { LoweringContext, OperatorView } from './context.js';
 import { lowerConv2d, lowerDepthwiseConv2d, lowerFullyConnected } from './conv.js';

@@ -6,14 +6,15 @@
  * order of values and the bytes a gather copies are the same either way), so an op that would
  * have to requantize, because its inputs and output have different parameters, is refused.
  */
-import { attr, OnnxDataType } from '../onnx-writer.js';
+
 import {
   ArgMaxOptions,
   BuiltinOptionsType,
   PackOptions,
   TensorType,
   tensorTypeName,
-} from '../tflite-schema.js';
+} from '../../tflite/schema.js';
+import { attr, OnnxDataType } from '../onnx-writer.js';
 import {
   isQuantizedType,
   type LoweringContext,

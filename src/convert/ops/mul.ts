@@ -8,8 +8,9 @@
  * is the float32 multiplication, as in XNNPACK; QuantizeLinear with scale 1 rounds to even and
  * saturates. test/convert-ops.test.ts compares all 65536 input pairs with LiteRT.
  */
+
+import { ActivationOptions, BuiltinOptionsType, TensorType, tensorTypeName } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
-import { ActivationOptions, BuiltinOptionsType, TensorType, tensorTypeName } from '../tflite-schema.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
   elementCount,

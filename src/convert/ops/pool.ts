@@ -11,8 +11,9 @@
  * only used where no half can occur, and other windows are computed in float (see
  * exactQuantizedAverage).
  */
+
+import { BuiltinOptionsType, Pool2DOptions, TensorType } from '../../tflite/schema.js';
 import { attr, type OnnxAttributeValue, OnnxDataType } from '../onnx-writer.js';
-import { BuiltinOptionsType, Pool2DOptions, TensorType } from '../tflite-schema.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
   isQuantizedType,

@@ -9,8 +9,9 @@
  * and 0 for uint8). TFLite computes it in fixed point with a table of exponentials; both land
  * on the same step except where the exact probability is within rounding of a step boundary.
  */
+
+import { BuiltinOptionsType, SoftmaxOptions, TensorType, tensorTypeName } from '../../tflite/schema.js';
 import { attr } from '../onnx-writer.js';
-import { BuiltinOptionsType, SoftmaxOptions, TensorType, tensorTypeName } from '../tflite-schema.js';
 import {
   elementCount,
   isQuantizedType,

@@ -12,8 +12,9 @@
  * graph sums in int32 and looks the answer up in a table computed here, for every sum the
  * input can have: exact by construction, on every CPU. Float MEAN is ReduceMean.
  */
+
+import { BuiltinOptionsType, ReducerOptions, TensorType, tensorTypeName } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
-import { BuiltinOptionsType, ReducerOptions, TensorType, tensorTypeName } from '../tflite-schema.js';
 import {
   isQuantizedType,
   type Layout,

@@ -2,7 +2,7 @@
  * Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, and RESIZE_BILINEAR
  * (float only: interpolation of uint8 values has its own rounding in TFLite).
  */
-import { attr } from '../onnx-writer.js';
+
 import {
   ActivationFunctionType,
   BuiltinOptionsType,
@@ -10,7 +10,8 @@ import {
   ResizeBilinearOptions,
   TensorType,
   tensorTypeName,
-} from '../tflite-schema.js';
+} from '../../tflite/schema.js';
+import { attr } from '../onnx-writer.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
   elementCount,

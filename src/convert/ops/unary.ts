@@ -8,8 +8,9 @@
  * in a 256-entry table computed here (see lookupTable), so it is exact on every CPU once the
  * table is LiteRT's. test/convert-ops.test.ts compares every entry with LiteRT.
  */
+
+import { tensorTypeName } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
-import { tensorTypeName } from '../tflite-schema.js';
 import {
   isQuantizedType,
   type Layout,

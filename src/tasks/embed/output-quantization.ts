@@ -4,8 +4,9 @@
  * as they are; an embedding's zero point shifts every component, so it must be taken off
  * before vectors are compared.
  */
-import { readTfliteModel, withModelErrors } from '../../convert/tflite-schema.js';
+
 import { ModelLoadError } from '../../errors.js';
+import { readTfliteModel, withModelErrors } from '../../tflite/read.js';
 
 export interface Quantization {
   readonly scale: number;

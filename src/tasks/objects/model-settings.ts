@@ -8,9 +8,11 @@
  * A model whose operator or options are missing, of the wrong type or out of range is refused
  * with a ModelLoadError naming the model and the value: at load, never per request.
  */
-import { readTfliteModel, tensorTypeName, withModelErrors } from '../../convert/tflite-schema.js';
+
 import { ModelLoadError } from '../../errors.js';
 import { type CustomOptions, ModelConstants, realValues } from '../../tflite/constants.js';
+import { readTfliteModel, withModelErrors } from '../../tflite/read.js';
+import { tensorTypeName } from '../../tflite/schema.js';
 import type { PostProcessSettings } from './post-process.js';
 
 export const POST_PROCESS_OP = 'TFLite_Detection_PostProcess';

@@ -1,14 +1,14 @@
 /**
- * Read-only, typed accessors over a TensorFlow Lite model (a FlatBuffer), for the converter.
+ * Read-only, typed accessors over a TensorFlow Lite model (a FlatBuffer): the one reader of
+ * the schema, used by the structural check before LiteRT, the converter, graph cuts and tasks
+ * that read constants (open a file with readTfliteModel in ./read.ts).
  *
- * Only the parts of TFLite's schema.fbs the converter needs are here. Field ids are facts from
- * that schema (a table's field `id` sits at vtable offset 4 + 2 * id; a union takes two ids:
- * its type, then its value). Every read is bounds-checked: the `flatbuffers` runtime reads
- * zeros past the end of a buffer instead of failing, and a converter fed a truncated file must
- * say so rather than emit a model full of zeros.
+ * Only the parts of TFLite's schema.fbs we need are here. Field ids are facts from that schema
+ * (a table's field `id` sits at vtable offset 4 + 2 * id; a union takes two ids: its type,
+ * then its value). Every read is bounds-checked by FlatFile (./flatbuffer.ts): a reader fed a
+ * truncated file must say so rather than read zeros.
  */
-import { ByteBuffer } from 'flatbuffers';
-import { ModelLoadError } from '../errors.js';
+import type { FlatFile } from './flatbuffer.js';
 
 /** TFLite's TensorType enum. */
 export const TensorType = {
@@ -37,6 +37,24 @@ const TENSOR_TYPE_NAMES = Object.fromEntries(Object.entries(TensorType).map(([na
 export function tensorTypeName(type: number): string {
   return TENSOR_TYPE_NAMES[type] ?? `type ${type}`;
 }
+
+/** Bytes per element of the types whose buffers are plain arrays (not strings, not packed int4). */
+export const TENSOR_TYPE_BYTES: Readonly<Record<number, number>> = {
+  [TensorType.FLOAT32]: 4,
+  [TensorType.FLOAT16]: 2,
+  [TensorType.INT32]: 4,
+  [TensorType.UINT8]: 1,
+  [TensorType.INT64]: 8,
+  [TensorType.BOOL]: 1,
+  [TensorType.INT16]: 2,
+  [TensorType.COMPLEX64]: 8,
+  [TensorType.INT8]: 1,
+  [TensorType.FLOAT64]: 8,
+  [TensorType.COMPLEX128]: 16,
+  [TensorType.UINT64]: 8,
+  [TensorType.UINT32]: 4,
+  [TensorType.UINT16]: 2,
+};
 
 /** TFLite's BuiltinOperator enum, by code (only the name is used: in messages and `ops`). */
 const BUILTIN_OPERATOR_NAMES: readonly string[] = [
@@ -283,67 +301,33 @@ export function activationName(code: number): string {
   return ACTIVATION_NAMES[code] ?? `activation ${code}`;
 }
 
-/** Thrown on any read that leaves the file; the caller adds which model it was. */
-class OutOfBoundsError extends RangeError {}
-
-/**
- * The FlatBuffer file and its bounds. All tables share one, so a bad offset anywhere is caught
- * by the same check.
- */
-export class FlatFile {
-  readonly bb: ByteBuffer;
-  readonly bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.bb = new ByteBuffer(bytes);
-  }
-
-  need(position: number, size: number): void {
-    if (!Number.isInteger(position) || position < 0 || position + size > this.bytes.length) {
-      throw new OutOfBoundsError(`reads ${size} bytes at ${position} of a ${this.bytes.length}-byte file`);
-    }
-  }
-}
-
 /** Base of every table accessor: a position in the file and typed field reads. */
 class Table {
   protected readonly file: FlatFile;
   protected readonly position: number;
 
   constructor(file: FlatFile, position: number) {
-    file.need(position, 4);
-    const vtable = position - file.bb.readInt32(position);
-    file.need(vtable, 4);
-    file.need(vtable, file.bb.readUint16(vtable));
+    file.vtableOf(position);
     this.file = file;
     this.position = position;
   }
 
-  /** Offset of field `id` inside this table, or 0 when the field is absent. */
-  #field(id: number): number {
-    const vtable = this.position - this.file.bb.readInt32(this.position);
-    const entry = 4 + 2 * id;
-    if (entry >= this.file.bb.readUint16(vtable)) return 0;
-    return this.file.bb.readUint16(vtable + entry);
+  #at(id: number): number | undefined {
+    return this.file.field(this.position, id);
   }
 
   protected has(id: number): boolean {
-    return this.#field(id) !== 0;
+    return this.#at(id) !== undefined;
   }
 
   protected int8(id: number, fallback = 0): number {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 1);
-    return this.file.bb.readInt8(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.i8(at);
   }
 
   protected uint8(id: number, fallback = 0): number {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 1);
-    return this.file.bb.readUint8(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.u8(at);
   }
 
   protected bool(id: number, fallback = false): boolean {
@@ -351,112 +335,78 @@ class Table {
   }
 
   protected int32(id: number, fallback = 0): number {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 4);
-    return this.file.bb.readInt32(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.i32(at);
   }
 
   protected uint32(id: number, fallback = 0): number {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 4);
-    return this.file.bb.readUint32(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.u32(at);
   }
 
   protected float32(id: number, fallback = 0): number {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 4);
-    return this.file.bb.readFloat32(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.f32(at);
   }
 
   protected uint64(id: number, fallback = 0n): bigint {
-    const offset = this.#field(id);
-    if (!offset) return fallback;
-    this.file.need(this.position + offset, 8);
-    return this.file.bb.readUint64(this.position + offset);
+    const at = this.#at(id);
+    return at === undefined ? fallback : this.file.u64(at);
   }
 
-  /** Follows the uoffset stored in field `id`, or undefined when the field is absent. */
-  #target(id: number): number | undefined {
-    const offset = this.#field(id);
-    if (!offset) return undefined;
-    const at = this.position + offset;
-    this.file.need(at, 4);
-    const target = at + this.file.bb.readUint32(at);
-    this.file.need(target, 4);
-    return target;
-  }
-
+  /** The table field `id` points to, read as `make` says; undefined when absent. */
   protected table<T>(id: number, make: (file: FlatFile, position: number) => T): T | undefined {
-    const target = this.#target(id);
-    return target === undefined ? undefined : make(this.file, target);
+    const at = this.#at(id);
+    return at === undefined ? undefined : make(this.file, this.file.deref(at));
   }
 
   protected string(id: number): string | undefined {
-    const target = this.#target(id);
-    if (target === undefined) return undefined;
-    const length = this.file.bb.readUint32(target);
-    this.file.need(target + 4, length);
-    return new TextDecoder().decode(this.file.bytes.subarray(target + 4, target + 4 + length));
-  }
-
-  /** Start and length of the vector in field `id`, checked against the file for `size`-byte elements. */
-  #vector(id: number, size: number): { start: number; length: number } | undefined {
-    const target = this.#target(id);
-    if (target === undefined) return undefined;
-    const length = this.file.bb.readUint32(target);
-    this.file.need(target + 4, length * size);
-    return { start: target + 4, length };
+    return this.file.string(this.position, id);
   }
 
   protected bytes(id: number): Uint8Array | undefined {
-    const vector = this.#vector(id, 1);
-    return vector && this.file.bytes.subarray(vector.start, vector.start + vector.length);
+    return this.file.bytesOf(this.position, id);
   }
 
   protected int32s(id: number): number[] {
-    const vector = this.#vector(id, 4);
+    const span = this.file.vector(this.position, id, 4);
     const out: number[] = [];
-    for (let i = 0; i < (vector?.length ?? 0); i++)
-      out.push(this.file.bb.readInt32((vector?.start ?? 0) + 4 * i));
+    for (let i = 0; i < (span?.count ?? 0); i++) out.push(this.file.i32((span?.start ?? 0) + 4 * i));
     return out;
   }
 
   protected float32s(id: number): number[] {
-    const vector = this.#vector(id, 4);
+    const span = this.file.vector(this.position, id, 4);
     const out: number[] = [];
-    for (let i = 0; i < (vector?.length ?? 0); i++) {
-      out.push(this.file.bb.readFloat32((vector?.start ?? 0) + 4 * i));
-    }
+    for (let i = 0; i < (span?.count ?? 0); i++) out.push(this.file.f32((span?.start ?? 0) + 4 * i));
     return out;
   }
 
   /** int64 values as numbers: zero points and the like, far inside the safe-integer range. */
   protected int64s(id: number): number[] {
-    const vector = this.#vector(id, 8);
+    const span = this.file.vector(this.position, id, 8);
     const out: number[] = [];
-    for (let i = 0; i < (vector?.length ?? 0); i++) {
-      out.push(Number(this.file.bb.readInt64((vector?.start ?? 0) + 8 * i)));
-    }
+    for (let i = 0; i < (span?.count ?? 0); i++) out.push(Number(this.file.i64((span?.start ?? 0) + 8 * i)));
     return out;
   }
 
   protected tables<T>(id: number, make: (file: FlatFile, position: number) => T): T[] {
-    const vector = this.#vector(id, 4);
+    const span = this.file.vector(this.position, id, 4);
     const out: T[] = [];
-    for (let i = 0; i < (vector?.length ?? 0); i++) {
-      const at = (vector?.start ?? 0) + 4 * i;
-      const target = at + this.file.bb.readUint32(at);
-      out.push(make(this.file, target));
-    }
+    for (let i = 0; i < (span?.count ?? 0); i++)
+      out.push(make(this.file, this.file.deref((span?.start ?? 0) + 4 * i)));
     return out;
   }
 }
 
 /** table QuantizationParameters { min 0, max 1, scale 2, zero_point 3, details 4-5, quantized_dimension 6 } */
 export class QuantizationParameters extends Table {
+  get min(): number[] {
+    return this.float32s(0);
+  }
+  get max(): number[] {
+    return this.float32s(1);
+  }
   get scale(): number[] {
     return this.float32s(2);
   }
@@ -494,6 +444,10 @@ export class Tensor extends Table {
   }
   get isSparse(): boolean {
     return this.has(6);
+  }
+  /** The shape with -1 where a dimension is only known at run time. */
+  get shapeSignature(): number[] {
+    return this.int32s(7);
   }
 }
 
@@ -690,21 +644,23 @@ export class OperatorCode extends Table {
 }
 
 /** table SubGraph { tensors 0, inputs 1, outputs 2, operators 3, name 4 } */
+export const SUBGRAPH_FIELD = { tensors: 0, inputs: 1, outputs: 2, operators: 3, name: 4 } as const;
+
 export class SubGraph extends Table {
   get tensors(): Tensor[] {
-    return this.tables(0, (file, position) => new Tensor(file, position));
+    return this.tables(SUBGRAPH_FIELD.tensors, (file, position) => new Tensor(file, position));
   }
   get inputs(): number[] {
-    return this.int32s(1);
+    return this.int32s(SUBGRAPH_FIELD.inputs);
   }
   get outputs(): number[] {
-    return this.int32s(2);
+    return this.int32s(SUBGRAPH_FIELD.outputs);
   }
   get operators(): Operator[] {
-    return this.tables(3, (file, position) => new Operator(file, position));
+    return this.tables(SUBGRAPH_FIELD.operators, (file, position) => new Operator(file, position));
   }
   get name(): string | undefined {
-    return this.string(4);
+    return this.string(SUBGRAPH_FIELD.name);
   }
 }
 
@@ -714,204 +670,87 @@ export class Buffer extends Table {
   get data(): Uint8Array {
     const inline = this.bytes(0);
     if (inline && inline.length > 0) return inline;
+    const external = this.external;
+    return external
+      ? this.file.bytes.subarray(external.offset, external.offset + external.size)
+      : new Uint8Array(0);
+  }
+  /** Where data stored after the FlatBuffer lies, checked to be inside the file (offset 0 or 1: none). */
+  get external(): { offset: number; size: number } | undefined {
     const offset = Number(this.uint64(1));
+    if (offset <= 1) return undefined;
     const size = Number(this.uint64(2));
-    if (offset > 1) {
-      this.file.need(offset, size);
-      return this.file.bytes.subarray(offset, offset + size);
-    }
-    return new Uint8Array(0);
+    this.file.need(offset, size);
+    return { offset, size };
   }
 }
 
-/** table Model { version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, ... } */
+/** table Metadata { name 0, buffer 1 } */
+export class Metadata extends Table {
+  get name(): string | undefined {
+    return this.string(0);
+  }
+}
+
+/** table TensorMap { name 0, tensor_index 1 } */
+export class TensorMap extends Table {
+  get name(): string | undefined {
+    return this.string(0);
+  }
+  get tensorIndex(): number {
+    return this.uint32(1);
+  }
+}
+
+/** table SignatureDef { inputs 0, outputs 1, signature_key 2, deprecated_tag 3, subgraph_index 4 } */
+export class SignatureDef extends Table {
+  get inputs(): TensorMap[] {
+    return this.tables(0, (file, position) => new TensorMap(file, position));
+  }
+  get outputs(): TensorMap[] {
+    return this.tables(1, (file, position) => new TensorMap(file, position));
+  }
+  get key(): string | undefined {
+    return this.string(2);
+  }
+}
+
+/** table Model { version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6, signature_defs 7 } */
+export const MODEL_FIELD = {
+  version: 0,
+  operatorCodes: 1,
+  subgraphs: 2,
+  description: 3,
+  buffers: 4,
+  metadataBuffer: 5,
+  metadata: 6,
+  signatureDefs: 7,
+} as const;
+
 export class Model extends Table {
   get version(): number {
-    return this.uint32(0);
+    return this.uint32(MODEL_FIELD.version);
   }
   get operatorCodes(): OperatorCode[] {
-    return this.tables(1, (file, position) => new OperatorCode(file, position));
+    return this.tables(MODEL_FIELD.operatorCodes, (file, position) => new OperatorCode(file, position));
   }
   get subgraphs(): SubGraph[] {
-    return this.tables(2, (file, position) => new SubGraph(file, position));
+    return this.tables(MODEL_FIELD.subgraphs, (file, position) => new SubGraph(file, position));
   }
   get description(): string | undefined {
-    return this.string(3);
+    return this.string(MODEL_FIELD.description);
   }
   get buffers(): Buffer[] {
-    return this.tables(4, (file, position) => new Buffer(file, position));
+    return this.tables(MODEL_FIELD.buffers, (file, position) => new Buffer(file, position));
   }
-}
-
-/**
- * Opens a .tflite file and checks what every reader of it relies on (see validateModel). Reads
- * are lazy, so any accessor may later throw; `withModelErrors` turns those failures into a
- * ModelLoadError that names the model.
- */
-export function readTfliteModel(bytes: Uint8Array, label: string): Model {
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(4, 8)) !== 'TFL3') {
-    throw new ModelLoadError(`${label} is not a TensorFlow Lite model (no TFL3 identifier)`);
+  /** Indices of buffers that hold metadata. */
+  get metadataBuffer(): number[] {
+    return this.int32s(MODEL_FIELD.metadataBuffer);
   }
-  return withModelErrors(label, () => {
-    const file = new FlatFile(bytes);
-    file.need(0, 4);
-    const model = new Model(file, file.bb.readUint32(0));
-    validateModel(model);
-    return model;
-  });
-}
-
-/**
- * Bounds on shapes. TFLite kernels take at most 6 dimensions; 2^28 elements (1 GiB of float32)
- * is far above any tensor of a vision model (a 4096x4096 RGB input is 2^25.6), and 2 GiB for
- * all tensors together is half of what a wasm32 LiteRT instance can address at all.
- */
-export const SHAPE_LIMITS = { rank: 8, dimension: 1 << 24, elements: 1 << 28, totalBytes: 2 ** 31 } as const;
-
-/** Bytes per element of the types whose buffers are plain arrays (not strings, not packed int4). */
-const ELEMENT_BYTES: Readonly<Record<number, number>> = {
-  [TensorType.FLOAT32]: 4,
-  [TensorType.FLOAT16]: 2,
-  [TensorType.INT32]: 4,
-  [TensorType.UINT8]: 1,
-  [TensorType.INT64]: 8,
-  [TensorType.BOOL]: 1,
-  [TensorType.INT16]: 2,
-  [TensorType.COMPLEX64]: 8,
-  [TensorType.INT8]: 1,
-  [TensorType.FLOAT64]: 8,
-  [TensorType.COMPLEX128]: 16,
-  [TensorType.UINT64]: 8,
-  [TensorType.UINT32]: 4,
-  [TensorType.UINT16]: 2,
-};
-
-/**
- * Operators whose output has their first input's shape: a lowering sizes constants it folds
- * (a DEQUANTIZE of float16 weights) from the input, and the next operator reads them with the
- * output's shape, so the two must agree.
- */
-const SHAPE_PRESERVING = new Set<number>([
-  BuiltinOperator.DEQUANTIZE,
-  BuiltinOperator.QUANTIZE,
-  BuiltinOperator.RELU,
-  BuiltinOperator.RELU6,
-  BuiltinOperator.SOFTMAX,
-]);
-
-/** The reason a model is refused: reported like a read past the end, as a corrupt model. */
-class InvalidModelError extends OutOfBoundsError {}
-
-function checkShape(shape: readonly number[], what: string): number {
-  if (shape.length > SHAPE_LIMITS.rank)
-    throw new InvalidModelError(
-      `${what} has ${shape.length} dimensions; at most ${SHAPE_LIMITS.rank} are allowed`,
-    );
-  let elements = 1;
-  for (const dimension of shape) {
-    // -1 marks a dimension only known at run time (as in shape_signature).
-    if (dimension < -1 || dimension > SHAPE_LIMITS.dimension)
-      throw new InvalidModelError(`${what} has a dimension of ${dimension}`);
-    elements *= Math.max(dimension, 1);
-    if (elements > SHAPE_LIMITS.elements)
-      throw new InvalidModelError(
-        `${what} has more than ${SHAPE_LIMITS.elements} elements ([${shape.join(', ')}])`,
-      );
+  get metadata(): Metadata[] {
+    return this.tables(MODEL_FIELD.metadata, (file, position) => new Metadata(file, position));
   }
-  return elements;
-}
-
-function checkIndex(index: number, count: number, what: string, optional = false): void {
-  if (optional && index === -1) return;
-  if (!Number.isInteger(index) || index < 0 || index >= count)
-    throw new InvalidModelError(`${what} names tensor ${index}, but the subgraph has ${count}`);
-}
-
-/** Tensors: bounded shapes, existing buffers, and a buffer's size matching its tensor's shape. */
-function checkTensors(tensors: readonly Tensor[], buffers: readonly Buffer[], where: string): number[][] {
-  let totalBytes = 0;
-  return tensors.map((tensor, index) => {
-    const what = `${where} tensor ${index}`;
-    const shape = tensor.shape;
-    const elements = checkShape(shape, what);
-    const size = ELEMENT_BYTES[tensor.type];
-    totalBytes += elements * (size ?? 1);
-    if (totalBytes > SHAPE_LIMITS.totalBytes)
-      throw new InvalidModelError(`the tensors of ${where} need more than ${SHAPE_LIMITS.totalBytes} bytes`);
-    const bufferIndex = tensor.buffer;
-    // Buffer 0 is the empty sentinel every tensor without data names, even when absent.
-    if (bufferIndex === 0) return shape;
-    const buffer = buffers[bufferIndex];
-    if (!buffer)
-      throw new InvalidModelError(`${what} names buffer ${bufferIndex}, but the model has ${buffers.length}`);
-    const bytes = buffer.data.length;
-    if (bytes === 0 || size === undefined || tensor.isSparse || shape.includes(-1)) return shape;
-    const needed = shape.reduce((a, b) => a * b, 1) * size;
-    if (bytes !== needed) {
-      throw new InvalidModelError(
-        `${what} has shape [${shape.join(', ')}] (${needed} bytes), but its buffer holds ${bytes}`,
-      );
-    }
-    return shape;
-  });
-}
-
-/** Operators: an existing operator code, inputs and outputs that name existing tensors. */
-function checkOperators(model: Model, subgraph: SubGraph, shapes: readonly number[][], where: string): void {
-  const codes = model.operatorCodes;
-  const count = shapes.length;
-  subgraph.operators.forEach((operator, index) => {
-    const what = `${where} operator ${index}`;
-    const code = codes[operator.opcodeIndex];
-    if (!code)
-      throw new InvalidModelError(`${what} names operator code ${operator.opcodeIndex}, of ${codes.length}`);
-    const inputs = operator.inputs;
-    const outputs = operator.outputs;
-    for (const input of inputs) checkIndex(input, count, `${what} (input)`, true);
-    for (const output of outputs) checkIndex(output, count, `${what} (output)`);
-    const builtin = code.builtinCode;
-    if (
-      SHAPE_PRESERVING.has(builtin) &&
-      inputs[0] !== undefined &&
-      inputs[0] >= 0 &&
-      outputs[0] !== undefined
-    ) {
-      const from = shapes[inputs[0]] as number[];
-      const to = shapes[outputs[0]] as number[];
-      if (!from.includes(-1) && !to.includes(-1) && from.join(',') !== to.join(',')) {
-        throw new InvalidModelError(
-          `${what} (${builtinOperatorName(builtin)}) turns shape [${from.join(', ')}] into [${to.join(', ')}]`,
-        );
-      }
-    }
-  });
-}
-
-/**
- * Checks, before anything allocates or loops by a model's numbers, that those numbers hold
- * together: every shape is within SHAPE_LIMITS, every buffer holds what its tensor's shape
- * says, every index (operator code, tensor, buffer) names something that exists, and
- * shape-preserving operators preserve shapes. A model that fails is corrupt (or hostile).
- */
-function validateModel(model: Model): void {
-  const buffers = model.buffers;
-  model.subgraphs.forEach((subgraph, s) => {
-    const where = `subgraph ${s}`;
-    const shapes = checkTensors(subgraph.tensors, buffers, where);
-    for (const index of subgraph.inputs) checkIndex(index, shapes.length, `${where} input`);
-    for (const index of subgraph.outputs) checkIndex(index, shapes.length, `${where} output`);
-    checkOperators(model, subgraph, shapes, where);
-  });
-}
-
-/** Runs `read`, reporting reads past the end of the file as a truncated or corrupt model. */
-export function withModelErrors<T>(label: string, read: () => T): T {
-  try {
-    return read();
-  } catch (cause) {
-    if (cause instanceof OutOfBoundsError) {
-      throw new ModelLoadError(`${label} is truncated or corrupt: ${cause.message}`, { cause });
-    }
-    throw cause;
+  get signatureDefs(): SignatureDef[] {
+    return this.tables(MODEL_FIELD.signatureDefs, (file, position) => new SignatureDef(file, position));
   }
 }
