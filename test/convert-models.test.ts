@@ -8,6 +8,10 @@
  * reach +-800 and the mask is their sigmoid, so float32 summation order alone moves the mask;
  * measured 1.7e-5 to 7.3e-5 on eight photos against the 1e-4 allowed (ORT with and without
  * its graph optimizations differ from each other by up to 5.5e-5 on the same photos).
+ *
+ * DeepLab and SSD are quantized (uint8): they stop where the task takes over (DeepLab before
+ * its INT64 ARG_MAX, SSD at the two inputs of TFLite_Detection_PostProcess), and every op on
+ * the way reproduces LiteRT's integer arithmetic, so the outputs are byte-identical.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,10 +20,13 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
 import { verifyConversion } from '../src/convert/verify.js';
+import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
+import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { openImage } from '../src/image/decode.js';
 import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
-import { IMAGES } from './helpers.js';
+import { cutGraph } from '../src/tflite/cut.js';
+import { IMAGES, SHARED_MODELS } from './helpers.js';
 
 const SELFIE = join(
   dirname(createRequire(import.meta.url).resolve('@mediapipe/selfie_segmentation/package.json')),
@@ -28,6 +35,22 @@ const SELFIE = join(
 
 /** People, a crowd, animals, a scene without anyone. */
 const PHOTOS = ['grace_hopper.jpg', 'solvay.jpg', 'pets.jpg', 'kite_and_cold.jpg', 'face.jpg', 'food.jpg'];
+
+function rgb8(size: number): TensorLayout {
+  return { width: size, height: size, format: 'rgb8', mean: [0, 0, 0], std: [1, 1, 1] };
+}
+
+/** The class of each pixel: the argmax over the last axis, the first of equals as ArgMax. */
+function pixelClasses(scores: TensorData, classes: number): Uint8Array {
+  const out = new Uint8Array(scores.length / classes);
+  for (let p = 0; p < out.length; p++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++)
+      if ((scores[p * classes + c] as number) > (scores[p * classes + best] as number)) best = c;
+    out[p] = best;
+  }
+  return out;
+}
 
 async function photoInputs(
   layout: TensorLayout,
@@ -62,5 +85,66 @@ describe('task models convert and verify against LiteRT', () => {
     t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
     assert.equal(outcome.ok, true, outcome.message);
     assert.ok(outcome.summary.maxFloatDifference > 0, 'two engines, not one run twice');
+  });
+
+  it('DeepLab v3 up to its ARG_MAX (uint8 RESIZE_BILINEAR with align_corners, QUANTIZE, CONCATENATION): byte-identical, the same class on every pixel', async (t) => {
+    const tflite = cutGraph(
+      new Uint8Array(readFileSync(join(SHARED_MODELS, 'deeplabv3_mnv2_dm05_pascal_quant.tflite'))),
+      ['ResizeBilinear_2'],
+      'deeplab',
+    );
+    const conversion = convertTfliteToOnnx(tflite, 'deeplab');
+    for (const op of ['RESIZE_BILINEAR', 'QUANTIZE', 'CONCATENATION'])
+      assert.ok(conversion.ops.includes(op), `${op} in ${conversion.ops}`);
+    assert.deepEqual(conversion.outputs, [
+      { name: 'ResizeBilinear_2', dtype: 'uint8', shape: [1, 513, 513, 21] },
+    ]);
+    const photos = await photoInputs(rgb8(513), 'fill');
+    const outcome = await verifyConversion(tflite, conversion, photos, 0, 'deeplab');
+    t.diagnostic(outcome.message);
+    t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.summary.maxQuantizedSteps, 0);
+    // What the segment task reads: the class of every pixel.
+    const lite = await LiteRtCompiledModelAdapter.compile(tflite, 'deeplab');
+    const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, 'deeplab', 1);
+    try {
+      for (const photo of photos.slice(0, 3)) {
+        const [want] = (await lite.run(photo.inputs)) as [Uint8Array];
+        const [got] = (await ort.run(photo.inputs)) as [Uint8Array];
+        const [a, b] = [pixelClasses(want, 21), pixelClasses(got, 21)];
+        const agree = a.filter((c, i) => c === b[i]).length;
+        t.diagnostic(`${photo.name}: ${agree} of ${a.length} pixels of the same class`);
+        assert.equal(agree, a.length, photo.name);
+        assert.ok(new Set(a).size > 1, `${photo.name}: more than one class`);
+      }
+    } finally {
+      lite.dispose();
+      ort.dispose();
+    }
+  });
+
+  it('SSD MobileNet up to TFLite_Detection_PostProcess (RESHAPE, CONCATENATION of differently quantized inputs, uint8 LOGISTIC): byte-identical', async (t) => {
+    const tflite = cutGraph(
+      new Uint8Array(readFileSync(join(SHARED_MODELS, 'ssd_mobilenet_v1_coco_quant_detect.tflite'))),
+      ['Squeeze', 'convert_scores'],
+      'ssd',
+    );
+    const conversion = convertTfliteToOnnx(tflite, 'ssd');
+    for (const op of ['RESHAPE', 'CONCATENATION', 'LOGISTIC'])
+      assert.ok(conversion.ops.includes(op), `${op} in ${conversion.ops}`);
+    assert.deepEqual(
+      conversion.outputs.map(({ name, shape }) => [name, shape]),
+      [
+        ['Squeeze', [1, 1917, 4]],
+        ['convert_scores', [1, 1917, 91]],
+      ],
+    );
+    const photos = await photoInputs(rgb8(300), 'fill');
+    const outcome = await verifyConversion(tflite, conversion, photos, 1, 'ssd');
+    t.diagnostic(outcome.message);
+    t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.summary.maxQuantizedSteps, 0);
   });
 });

@@ -10,7 +10,8 @@ import { lowerMul } from './mul.js';
 import { lowerAveragePool2d, lowerMaxPool2d } from './pool.js';
 import { lowerDequantize, lowerQuantize, lowerSoftmax } from './quantize.js';
 import { lowerMean } from './reduce.js';
-import { lowerConcatenation, lowerPad, lowerReshape, lowerResizeBilinear } from './shape.js';
+import { lowerResizeBilinear } from './resize.js';
+import { lowerConcatenation, lowerPad, lowerReshape } from './shape.js';
 import { lowerHardSwish, lowerLogistic } from './unary.js';
 
 export type Lowering = (ctx: LoweringContext, op: OperatorView) => void;

@@ -1,18 +1,17 @@
 /**
- * Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, and RESIZE_BILINEAR
- * (float only: interpolation of uint8 values has its own rounding in TFLite).
+ * Ops that move values without arithmetic: RESHAPE, CONCATENATION and PAD (RESIZE_BILINEAR is
+ * in resize.ts).
  */
 
 import {
   ActivationFunctionType,
   BuiltinOptionsType,
   ConcatenationOptions,
-  ResizeBilinearOptions,
   TensorType,
   tensorTypeName,
 } from '../../tflite/schema.js';
 import { attr } from '../onnx-writer.js';
-import { floatActivation, quantizedActivation } from './activation.js';
+import { floatActivation, quantizedActivation, roundHalfAway } from './activation.js';
 import {
   elementCount,
   isQuantizedType,
@@ -23,8 +22,10 @@ import {
   readInt32s,
   requireFloat,
   requireRank,
+  type TensorView,
   TO_NCHW,
 } from './context.js';
+import { lookupTable } from './unary.js';
 
 /**
  * RESHAPE takes its new shape from an input tensor or from its options; after TFLite's
@@ -56,13 +57,11 @@ export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void
     if (input.type !== output.type) throw ctx.error('CONCATENATION inputs of different types');
     const x = ctx.value(index, layout);
     if (!quantized) return x;
-    // TFLite requantizes each input whose parameters differ from the output's.
     const inQuant = ctx.requirePerTensor(input);
     const outQuant = ctx.requirePerTensor(output);
     if (inQuant.scales[0] === outQuant.scales[0] && inQuant.zeroPoints[0] === outQuant.zeroPoints[0])
       return x;
-    const real = ctx.op('DequantizeLinear', [x, ...ctx.quantInputs(input)]);
-    return ctx.op('QuantizeLinear', [real, ...ctx.quantInputs(output)]);
+    return lookupTable(ctx, x, concatRescaleTable(ctx, input, output), output);
   });
   const joined = ctx.op('Concat', inputs, { axis: attr.int(onnxAxis) });
   // int32: indices (MoveNet builds its gather indices so); an activation would be meaningless.
@@ -75,6 +74,29 @@ export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void
     ? quantizedActivation(ctx, joined, options.fusedActivation, output)
     : floatActivation(ctx, joined, options.fusedActivation);
   ctx.bind(output.index, layout, y);
+}
+
+/**
+ * TFLite's uint8 CONCATENATION requantizes each input whose parameters differ from the
+ * output's (ConcatenationWithScaling; LiteRT's XNNPACK takes only equal ones, so this is
+ * TFLite's own kernel): in float32, x x (input scale x (1 / output scale)) - input zero x that
+ * ratio, rounded half away from zero, plus the output zero point, saturated. A function of one
+ * byte, looked up in a table of exactly that. int8 inputs must share the output's parameters
+ * (TFLite refuses others).
+ */
+function concatRescaleTable(ctx: LoweringContext, input: TensorView, output: TensorView): Uint8Array {
+  if (input.tfliteType !== TensorType.UINT8) {
+    throw ctx.error(`${tensorTypeName(input.tfliteType)} CONCATENATION inputs quantized unlike the output`);
+  }
+  const f = Math.fround;
+  const inQuant = ctx.requirePerTensor(input);
+  const outQuant = ctx.requirePerTensor(output);
+  const scale = f((inQuant.scales[0] as number) * f(1 / (outQuant.scales[0] as number)));
+  const bias = f(-(inQuant.zeroPoints[0] as number) * scale);
+  const outZero = outQuant.zeroPoints[0] as number;
+  return Uint8Array.from({ length: 256 }, (_, x) =>
+    Math.min(255, Math.max(0, roundHalfAway(f(f(x * scale) + bias)) + outZero)),
+  );
 }
 
 /** PAD with zeros; quantized tensors are padded with the zero point, the quantized zero. */
@@ -113,39 +135,4 @@ export function lowerPad(ctx: LoweringContext, op: OperatorView): void {
     value = ctx.float32Scalar(0);
   }
   ctx.bind(output.index, layout, ctx.op('Pad', [x, ctx.int64s(pads), value]));
-}
-
-/**
- * RESIZE_BILINEAR's three coordinate mappings are ONNX Resize's align_corners, half_pixel and
- * asymmetric (TFLite's default: source = destination * in/out).
- */
-export function lowerResizeBilinear(ctx: LoweringContext, op: OperatorView): void {
-  const options = optionsOf(ctx, op, BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
-  const input = ctx.tensor(op.inputs[0] ?? -1);
-  const sizeIndex = op.inputs[1] ?? -1;
-  const output = ctx.tensor(op.outputs[0] ?? -1);
-  requireRank(ctx, input, 4);
-  requireRank(ctx, output, 4);
-  if (isQuantizedType(input.type)) {
-    throw ctx.error(`RESIZE_BILINEAR on ${tensorTypeName(input.type)} tensors is not supported`);
-  }
-  requireFloat(ctx, input, output);
-  const size = readInt32s(ctx.requireConstant(sizeIndex, 'the size'));
-  if (size.length !== 2 || size[0] !== output.shape[1] || size[1] !== output.shape[2]) {
-    throw ctx.error(`size [${size}] does not match the output [${output.shape}]`);
-  }
-  if (options.alignCorners && options.halfPixelCenters) {
-    throw ctx.error('align_corners together with half_pixel_centers is not supported');
-  }
-  const mode = options.alignCorners
-    ? 'align_corners'
-    : options.halfPixelCenters
-      ? 'half_pixel'
-      : 'asymmetric';
-  const sizes = TO_NCHW.map((axis) => output.shape[axis] as number);
-  const y = ctx.op('Resize', [ctx.value(input.index, 'nchw'), '', '', ctx.int64s(sizes)], {
-    mode: attr.string('linear'),
-    coordinate_transformation_mode: attr.string(mode),
-  });
-  ctx.bind(output.index, 'nchw', y);
 }

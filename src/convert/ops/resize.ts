@@ -1,0 +1,195 @@
+/**
+ * RESIZE_BILINEAR, float and quantized.
+ *
+ * Float: ONNX Resize, whose align_corners, half_pixel and asymmetric coordinate mappings are
+ * TFLite's three (asymmetric is TFLite's default: source = destination x in / out).
+ *
+ * Quantized (uint8, and int8 held as uint8): LiteRT runs it on XNNPACK, which interpolates the
+ * stored integers in fixed point: each output pixel's source position is computed in float32,
+ * its fractional parts become 11-bit weights (lrintf(alpha x 2048)), the row is interpolated
+ * as left x 2048 + (right - left) x alpha_h, then the column the same way on those, and the
+ * sum (22 fractional bits) is rounded half up. The positions and weights are computed here,
+ * once, exactly as XNNPACK computes them (every step one float32 operation); the ONNX graph
+ * gathers the neighbours and does the integer arithmetic, so the result is LiteRT's byte for
+ * byte on every CPU. (Held values are stored + 128: the sum moves by 128 x 2^22, a whole
+ * number of output steps, so the rounding is unchanged.)
+ */
+
+import { BuiltinOptionsType, ResizeBilinearOptions } from '../../tflite/schema.js';
+import { attr, OnnxDataType } from '../onnx-writer.js';
+import {
+  isQuantizedType,
+  type Layout,
+  type LoweringContext,
+  type OperatorView,
+  optionsOf,
+  quantOnnxType,
+  readInt32s,
+  requireFloat,
+  requireRank,
+  type TensorView,
+  TO_NCHW,
+} from './context.js';
+
+interface ResizeMode {
+  readonly alignCorners: boolean;
+  readonly halfPixelCenters: boolean;
+}
+
+/** One axis of a quantized resize: for every output position, its two sources and 11-bit weight. */
+export interface AxisSampling {
+  readonly low: Int32Array;
+  readonly high: Int32Array;
+  readonly weight: Int32Array;
+}
+
+/** Rounds half to even, as lrintf does. */
+function lrint(value: number): number {
+  const floor = Math.floor(value);
+  const rest = value - floor;
+  if (rest !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** XNNPACK's xnn_indirection_init_resize_bilinear2d_hwc_q11, for one axis, in float32 steps. */
+export function axisSampling(size: number, outSize: number, mode: ResizeMode): AxisSampling {
+  const f = Math.fround;
+  const adjustment = mode.alignCorners && outSize !== 1 ? 1 : 0;
+  const scale = f(f(size - adjustment) / f(outSize - adjustment));
+  const last = size - 1;
+  const legacy = !mode.halfPixelCenters;
+  const offset = f(f(0.5 * scale) - 0.5);
+  const low = new Int32Array(outSize);
+  const high = new Int32Array(outSize);
+  const weight = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    let position = f(o * scale);
+    if (!legacy) position = Math.min(Math.max(f(position + offset), 0), last);
+    const top = Math.trunc(position);
+    low[o] = top;
+    high[o] = Math.min(top + 1, last);
+    weight[o] = lrint(f(f(position - top) * 2048));
+  }
+  return { low, high, weight };
+}
+
+function resizeMode(ctx: LoweringContext, op: OperatorView): ResizeMode {
+  const options = optionsOf(ctx, op, BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
+  if (options.alignCorners && options.halfPixelCenters) {
+    throw ctx.error('align_corners together with half_pixel_centers is not supported');
+  }
+  return { alignCorners: options.alignCorners, halfPixelCenters: options.halfPixelCenters };
+}
+
+export function lowerResizeBilinear(ctx: LoweringContext, op: OperatorView): void {
+  const mode = resizeMode(ctx, op);
+  const input = ctx.tensor(op.inputs[0] ?? -1);
+  const sizeIndex = op.inputs[1] ?? -1;
+  const output = ctx.tensor(op.outputs[0] ?? -1);
+  requireRank(ctx, input, 4);
+  requireRank(ctx, output, 4);
+  const size = readInt32s(ctx.requireConstant(sizeIndex, 'the size'));
+  if (size.length !== 2 || size[0] !== output.shape[1] || size[1] !== output.shape[2]) {
+    throw ctx.error(`size [${size}] does not match the output [${output.shape}]`);
+  }
+  if (input.shape[0] !== output.shape[0] || input.shape[3] !== output.shape[3]) {
+    throw ctx.error(`input [${input.shape}] and output [${output.shape}] differ beyond height and width`);
+  }
+  if (isQuantizedType(input.type)) {
+    lowerQuantizedResize(ctx, input, output, mode);
+    return;
+  }
+  requireFloat(ctx, input, output);
+  const coordinates = mode.alignCorners
+    ? 'align_corners'
+    : mode.halfPixelCenters
+      ? 'half_pixel'
+      : 'asymmetric';
+  const sizes = TO_NCHW.map((axis) => output.shape[axis] as number);
+  const y = ctx.op('Resize', [ctx.value(input.index, 'nchw'), '', '', ctx.int64s(sizes)], {
+    mode: attr.string('linear'),
+    coordinate_transformation_mode: attr.string(coordinates),
+  });
+  ctx.bind(output.index, 'nchw', y);
+}
+
+function int32Initializer(ctx: LoweringContext, hint: string, dims: readonly number[], values: Int32Array) {
+  return ctx.initializer(hint, OnnxDataType.INT32, dims, new Uint8Array(values.buffer));
+}
+
+/** Weights shaped to broadcast along `axis` of a rank-4 tensor. */
+function axisWeights(ctx: LoweringContext, axis: number, weights: Int32Array): string {
+  return int32Initializer(ctx, 'weight', [weights.length, ...new Array<number>(3 - axis).fill(1)], weights);
+}
+
+/** Interpolates an int32 value along one axis: low x 2048 + (high - low) x weight. */
+function interpolateAxis(ctx: LoweringContext, x: string, axis: number, sampling: AxisSampling): string {
+  const count = sampling.low.length;
+  const gather = (indices: Int32Array) =>
+    ctx.op('Gather', [x, int32Initializer(ctx, 'index', [count], indices)], { axis: attr.int(axis) });
+  const low = gather(sampling.low);
+  return ctx.op('Add', [
+    ctx.op('Mul', [low, ctx.int32Scalar(2048)]),
+    ctx.op('Mul', [ctx.op('Sub', [gather(sampling.high), low]), axisWeights(ctx, axis, sampling.weight)]),
+  ]);
+}
+
+/**
+ * The last interpolation, along `axis`, straight to the rounded result: the sum XNNPACK
+ * computes is exact in integers (no step of it rounds), so its terms may be formed in any
+ * order. The output is the large tensor; per output element this costs two gathers, a
+ * multiplication, an addition and the division: low x 2048 + 2^21 and the difference to the
+ * next position are formed on the smaller input first.
+ */
+function interpolateAndRound(
+  ctx: LoweringContext,
+  x: string,
+  axis: number,
+  sampling: AxisSampling,
+  size: number,
+): string {
+  const count = sampling.low.length;
+  const next = Int32Array.from({ length: size }, (_, i) => Math.min(i + 1, size - 1));
+  const index = (values: Int32Array) => int32Initializer(ctx, 'index', [values.length], values);
+  const base = ctx.op('Add', [ctx.op('Mul', [x, ctx.int32Scalar(2048)]), ctx.int32Scalar(1 << 21)]);
+  const step = ctx.op('Sub', [ctx.op('Gather', [x, index(next)], { axis: attr.int(axis) }), x]);
+  // XNNPACK's high is min(low + 1, last): the difference to the next position, 0 at the end.
+  for (let o = 0; o < count; o++) {
+    const low = sampling.low[o] as number;
+    if (sampling.high[o] !== (next[low] as number)) throw ctx.error('resize sampling is not adjacent');
+  }
+  const gathered = (value: string) =>
+    ctx.op('Gather', [value, index(sampling.low)], { axis: attr.int(axis) });
+  const sum = ctx.op('Add', [
+    gathered(base),
+    ctx.op('Mul', [gathered(step), axisWeights(ctx, axis, sampling.weight)]),
+  ]);
+  return ctx.op('Div', [sum, ctx.int32Scalar(1 << 22)]);
+}
+
+function lowerQuantizedResize(
+  ctx: LoweringContext,
+  input: TensorView,
+  output: TensorView,
+  mode: ResizeMode,
+): void {
+  if (output.type !== input.type) throw ctx.error('RESIZE_BILINEAR changes the element type');
+  const inQuant = ctx.requirePerTensor(input);
+  const outQuant = ctx.requirePerTensor(output);
+  // TFLite interpolates the stored values: it needs (and LiteRT assumes) one quantization.
+  if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
+    throw ctx.error('a quantized RESIZE_BILINEAR whose input and output quantization differ');
+  }
+  // Either layout serves; NHWC is the order of the graph's outputs (DeepLab ends here).
+  const layout: Layout = ctx.heldLayout(input.index);
+  const [hAxis, wAxis] = layout === 'nhwc' ? [1, 2] : [2, 3];
+  const rows = axisSampling(input.shape[1] as number, output.shape[1] as number, mode);
+  const columns = axisSampling(input.shape[2] as number, output.shape[2] as number, mode);
+  const x = ctx.op('Cast', [ctx.value(input.index, layout)], { to: attr.int(OnnxDataType.INT32) });
+  // Columns first, so the last gathers, onto the large output, take whole rows (runs of
+  // width x channels values in NHWC) rather than single pixels. All values are non-negative
+  // (held bytes), so Div is a floor.
+  const horizontal = interpolateAxis(ctx, x, wAxis, columns);
+  const rounded = interpolateAndRound(ctx, horizontal, hAxis, rows, input.shape[1] as number);
+  ctx.bind(output.index, layout, ctx.op('Cast', [rounded], { to: attr.int(quantOnnxType(output.type)) }));
+}
