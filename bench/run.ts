@@ -129,7 +129,7 @@ async function coldStart(engine: 'auto' | 'litert') {
 
 /** Warm face detection per model and photo, with the tiling each photo gets. */
 async function detection() {
-  const { detect } = await import('../src/detect/detect.js');
+  const { detect } = await import('../src/detect.js');
   const iterations = quick ? 5 : 20;
   const rows = [];
   for (const model of ['faces', 'faces-short']) {

@@ -7,14 +7,15 @@ export {
   parseResize,
   parseTop,
 } from './classify.js';
-export { type AnnotatedFormat, annotate } from './detect/annotate.js';
 export {
+  type AnnotatedFormat,
+  annotate,
   DEFAULT_DETECT_MODEL,
   type Detections,
   type DetectOptions,
   detect,
   type Face,
-} from './detect/detect.js';
+} from './detect.js';
 export type { CompiledModel, TensorData, TensorInfo } from './engine/types.js';
 export {
   BadRequestError,
@@ -37,7 +38,18 @@ export {
   ModelCatalog,
 } from './model/catalog.js';
 export { type ModelDescriptor, parseDescriptor, readDescriptor } from './model/descriptor.js';
-export type { LoadedModel } from './model/loaded-model.js';
 export { OUTPUT_FORMATS, type OutputFormat, render, toPlainText } from './output/format.js';
 export { classicSentence } from './output/sentence.js';
 export { type SetupReport, setup } from './store/setup.js';
+export { type AnyTask, TASKS, taskById } from './tasks/index.js';
+export { type RunOptions, runTask } from './tasks/run.js';
+export type {
+  InferContext,
+  LoadedModel,
+  ModelParts,
+  PictureRenderer,
+  RawOptions,
+  Task,
+  TaskFlag,
+  TaskResultBase,
+} from './tasks/task.js';

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { createApp } from '../src/http/app.js';
 import { DescriptorError, ModelCatalog, parseDescriptor, readDescriptor } from '../src/index.js';
 import { filesOf } from '../src/model/descriptor.js';
-import { photo, SHARED_MODELS } from './helpers.js';
+import { outputOf } from '../src/tasks/classify/section.js';
+import { photo, pngWithClaimedSize, SHARED_MODELS } from './helpers.js';
 
 describe('model descriptors', () => {
   it('fills defaults: rgb8, cover, top 5, the WasmEdge thresholds, id from the file name', () => {
@@ -24,8 +25,8 @@ describe('model descriptors', () => {
     assert.equal(d.input.format, 'rgb8');
     assert.equal(d.input.resize, 'cover');
     assert.deepEqual(d.input.std, [255, 255, 255]);
-    assert.equal(d.output?.top_k, 5);
-    assert.equal(d.output?.label_offset, 0);
+    assert.equal(outputOf(d).top_k, 5);
+    assert.equal(outputOf(d).label_offset, 0);
     assert.deepEqual(d.wording, { very_likely: 200, likely: 125, could_be: 50 });
   });
 
@@ -130,6 +131,25 @@ describe('model descriptors', () => {
       encoding: 'utf8',
     });
     assert.deepEqual(JSON.parse(output), { before: false, after: true, top: 7 });
+  });
+});
+
+describe('what a cold start imports', () => {
+  it('the catalog and every task (TASKS) import without loading sharp: libvips loads on the first photo', () => {
+    const script = `
+      const libvips = () => process.report.getReport().sharedObjects.some((path) => /vips|sharp/i.test(path));
+      const { ModelCatalog } = await import(${JSON.stringify(new URL('../src/model/catalog.js', import.meta.url).href)});
+      const { TASKS } = await import(${JSON.stringify(new URL('../src/tasks/index.js', import.meta.url).href)});
+      new ModelCatalog();
+      const before = libvips();
+      const { openImage } = await import(${JSON.stringify(new URL('../src/image/decode.js', import.meta.url).href)});
+      await openImage(new Uint8Array(${JSON.stringify([...pngWithClaimedSize(2, 2)])}));
+      console.log(JSON.stringify({ tasks: TASKS.length > 1, before, after: libvips() }));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    assert.deepEqual(JSON.parse(output), { tasks: true, before: false, after: true });
   });
 });
 

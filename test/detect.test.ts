@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { flatPng } from '../bench/hostile-inputs.js';
-import { annotate } from '../src/detect/annotate.js';
-import { type Detections, detect, type Face } from '../src/detect/detect.js';
+import { annotate, type Detections, detect, type Face } from '../src/detect.js';
 import { type BadRequestError, classify, UnsupportedImageError } from '../src/index.js';
 import { CLI, IMAGES, meanAbsDiff, photo } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { letterbox, planLetterbox, toRegion } from '../src/detect/letterbox.js';
-import { planTiles } from '../src/detect/tiling.js';
+import { letterbox, planLetterbox, toRegion } from '../src/tasks/detect/letterbox.js';
+import { planTiles } from '../src/tasks/detect/tiling.js';
 
 /** The bounding box of the non-black pixels of an RGB image. */
 function litExtent(pixels: Buffer, width: number, height: number) {

@@ -9,6 +9,7 @@ import { ModelCatalog } from '../../src/model/catalog.js';
 import { modelFileLimit } from '../../src/model/model-file.js';
 import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
 import { setup } from '../../src/store/setup.js';
+import { taskById } from '../../src/tasks/index.js';
 import { localMessage } from './messages.js';
 import { readImageArgument } from './read-input.js';
 
@@ -112,7 +113,8 @@ export async function modelsCommand(
     let labels: { path: string } | undefined;
     try {
       model = catalog.locate(entry, d.model);
-      labels = d.output ? catalog.locate(entry, d.output.labels) : undefined;
+      const labelsRef = taskById(d.task).labelsOf?.(d);
+      labels = labelsRef ? catalog.locate(entry, labelsRef) : undefined;
     } catch (error) {
       // A file outside its folder: listed as unusable, like an invalid descriptor.
       const failure = toTfliteFnError(error);

@@ -5,8 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { annotate } from '../../src/detect/annotate.js';
-import { DEFAULT_DETECT_MODEL, detect } from '../../src/detect/detect.js';
+import { annotate, DEFAULT_DETECT_MODEL, detect } from '../../src/detect.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import type { Io } from './commands.js';
 import { readImageArgument } from './read-input.js';

@@ -1,7 +1,6 @@
 /** Messages between the server and its worker processes (structured-clone IPC). */
 import type { Classification, ClassifyOptions } from '../../src/classify.js';
-import type { AnnotatedFormat } from '../../src/detect/annotate.js';
-import type { Detections } from '../../src/detect/detect.js';
+import type { AnnotatedFormat, Detections } from '../../src/detect.js';
 
 interface ImageJob {
   readonly id: number;

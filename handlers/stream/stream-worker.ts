@@ -16,7 +16,7 @@
  */
 import { connect, headers, type JsMsg, type NatsConnection } from 'nats';
 import { classify } from '../../src/classify.js';
-import { detect } from '../../src/detect/detect.js';
+import { detect } from '../../src/detect.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import {
@@ -70,8 +70,7 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
   const catalog = new ModelCatalog({ warmUp: true });
   const model = options.model ?? (options.task === 'detect' ? 'faces' : catalog.defaultModel);
   // Loaded before taking frames: a worker that cannot load its model must not eat the queue.
-  if (options.task === 'detect') await catalog.loadDetector(model);
-  else await catalog.load(model);
+  await catalog.load(model);
 
   const nc: NatsConnection = await connect({
     servers: options.server,

@@ -10,10 +10,12 @@ import { toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
 import type { ModelCatalog } from '../model/catalog.js';
-import { isDetector, type ModelDescriptor } from '../model/descriptor.js';
+import type { ModelDescriptor } from '../model/descriptor.js';
 import { sha256Hex } from '../model/model-file.js';
 import { sampleCacheDir } from '../store/paths.js';
 import { VERIFICATION_PHOTOS } from '../store/samples.js';
+import { outputOf } from '../tasks/classify/section.js';
+import { detectSectionOf } from '../tasks/detect/section.js';
 import { CONVERTER_VERSION, type ConversionResult, convertTfliteToOnnx } from './convert.js';
 import { type ConversionReport, readReport, removeOtherVersions, writeConverted } from './store.js';
 import { verifyConversion } from './verify.js';
@@ -21,7 +23,7 @@ import { verifyConversion } from './verify.js';
 export { sha256Hex as sha256Of } from '../model/model-file.js';
 
 async function verificationInputs(descriptor: ModelDescriptor) {
-  const detector = isDetector(descriptor);
+  const detector = descriptor.task === 'detect';
   const photos = detector ? VERIFICATION_PHOTOS.detect : VERIFICATION_PHOTOS.classify;
   const { width, height, format, mean, std } = descriptor.input;
   const inputs: { name: string; inputs: TensorData[] }[] = [];
@@ -36,7 +38,7 @@ async function verificationInputs(descriptor: ModelDescriptor) {
 }
 
 function scoresIndex(descriptor: ModelDescriptor, conversion: ConversionResult): number {
-  const name = isDetector(descriptor) ? descriptor.detect.scores : descriptor.output?.name;
+  const name = descriptor.task === 'detect' ? detectSectionOf(descriptor).scores : outputOf(descriptor)?.name;
   if (name === undefined) return 0;
   return Math.max(
     0,

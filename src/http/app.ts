@@ -15,12 +15,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { type Context, Hono } from 'hono';
 import { type Classification, type ClassifyOptions, classify } from '../classify.js';
-import { type AnnotatedFormat, annotate } from '../detect/annotate.js';
-import { type Detections, type DetectOptions, detect } from '../detect/detect.js';
+import { type AnnotatedFormat, annotate, type Detections, type DetectOptions, detect } from '../detect.js';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { toPlainText } from '../output/format.js';
 import { packageRoot } from '../store/paths.js';
+import { taskById } from '../tasks/index.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
@@ -219,7 +219,7 @@ function modelsHandler(catalog: ModelCatalog): RouteHandler {
               task: entry.descriptor.task,
               input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
               resize: entry.descriptor.input.resize,
-              labels: entry.descriptor.output?.labels.file,
+              labels: taskById(entry.descriptor.task).labelsOf?.(entry.descriptor)?.file,
             }
           : { id: entry.id, error: 'invalid descriptor' },
       ),

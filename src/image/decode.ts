@@ -6,10 +6,11 @@
  * a format we do not accept, and a truncated file each become their own `TfliteFnError`
  * before or instead of a sharp failure.
  */
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
 import { BadRequestError, TfliteFnError, TooLargeError, UnsupportedImageError } from '../errors.js';
 import { decodeBmp, readBmpSize } from './bmp.js';
 import { isHuffmanDct, type JpegStructure, readJpegStructure } from './jpeg-structure.js';
+import { loadSharp } from './sharp-module.js';
 import { type SniffedFormat, sniffFormat } from './sniff.js';
 import { DECODE_TIMEOUT_SECONDS, JPEG_SCAN_PIXEL_BUDGET } from './work-limits.js';
 
@@ -125,6 +126,7 @@ async function openBmp(bytes: Uint8Array, limits: ImageLimits): Promise<OpenedIm
   const size = readBmpSize(bytes);
   assertPixelCount(size.width, Math.abs(size.height), limits);
   const bmp = await decodeBmp(bytes, limits.maxPixels);
+  const sharp = await loadSharp();
   const pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } })
     .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
     .toColourspace('srgb');
@@ -133,6 +135,7 @@ async function openBmp(bytes: Uint8Array, limits: ImageLimits): Promise<OpenedIm
 }
 
 async function readMetadata(bytes: Uint8Array, format: SniffedFormat): Promise<Metadata> {
+  const sharp = await loadSharp();
   try {
     // Headers are read without sharp's pixel limit, so the limit error below can name the size.
     return await sharp(bytes, { limitInputPixels: false, animated: false }).metadata();
@@ -180,6 +183,7 @@ export async function openImage(
   // and the data-per-block check above still catches gross truncation. `animated: false`
   // takes the first frame of a GIF/WebP and the first page of a TIFF.
   const failOn = jpeg && jpeg.strayBytes > 0 ? 'error' : 'warning';
+  const sharp = await loadSharp();
   const pipeline = sharp(bytes, { failOn, limitInputPixels: limits.maxPixels, animated: false })
     .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
     .autoOrient()

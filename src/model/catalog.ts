@@ -5,25 +5,13 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import { type LoadedDetector, loadDetector } from '../detect/loaded-detector.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
-import {
-  BadRequestError,
-  DescriptorError,
-  ModelLoadError,
-  TfliteFnError,
-  UnknownModelError,
-} from '../errors.js';
+import { DescriptorError, ModelLoadError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
-import {
-  type FileRef,
-  isClassifier,
-  isDetector,
-  type ModelDescriptor,
-  readDescriptor,
-  staysInItsFolder,
-} from './descriptor.js';
-import { type LoadedModel, loadModel } from './loaded-model.js';
+import { taskById } from '../tasks/index.js';
+import type { LoadedModel } from '../tasks/task.js';
+import { type FileRef, type ModelDescriptor, readDescriptor, staysInItsFolder } from './descriptor.js';
+import { loadModel } from './load.js';
 import { withHostPath } from './model-file.js';
 
 export interface CatalogEntry {
@@ -84,8 +72,7 @@ function leavesItsFolder(entry: CatalogEntry, ref: FileRef, found?: string): Mod
 export class ModelCatalog {
   readonly defaultModel: string;
   readonly #entries = new Map<string, CatalogEntry>();
-  readonly #loaded = new Map<string, Promise<LoadedModel>>();
-  readonly #detectors = new Map<string, Promise<LoadedDetector>>();
+  readonly #loaded = new Map<string, Promise<LoadedModel<unknown>>>();
   readonly #warmUp: boolean;
   readonly engine: EngineSetting;
 
@@ -149,47 +136,34 @@ export class ModelCatalog {
     return { path: candidates[at] ?? (candidates[candidates.length - 1] as string), candidates };
   }
 
-  /** Loads the model once; concurrent callers share one load. A failed load is retried next time. */
-  load(id: string = this.defaultModel): Promise<LoadedModel> {
+  /**
+   * The model a request for `task` runs when it names none: the catalog's default model when
+   * it is one of that task's (TFLITE_FN_DEFAULT_MODEL=birds makes birds classify's default),
+   * else the task's own default.
+   */
+  defaultModelFor(task: { readonly id: string; readonly defaultModel: string }): string {
+    const entry = this.#entries.get(this.defaultModel);
+    return entry?.descriptor?.task === task.id ? this.defaultModel : task.defaultModel;
+  }
+
+  /**
+   * Loads the model once, whatever its task; concurrent callers share one load. A failed load
+   * is retried next time. The state is the model's task's (see Task.prepareModel).
+   */
+  load(id: string = this.defaultModel): Promise<LoadedModel<unknown>> {
     let loading = this.#loaded.get(id);
     if (!loading) {
       const entry = this.entry(id);
       const descriptor = entry.descriptor;
-      if (!isClassifier(descriptor)) {
-        throw new BadRequestError(
-          'wrong_task',
-          `model '${id}' is a ${descriptor.task} model; use it with detect (POST /detect)`,
-        );
-      }
+      const task = taskById(descriptor.task);
+      const labels = task.labelsOf?.(descriptor);
       const files = {
         model: this.locate(entry, descriptor.model).path,
-        labels: this.locate(entry, descriptor.output.labels).path,
+        labels: labels ? this.locate(entry, labels).path : undefined,
       };
-      loading = loadModel(descriptor, files, { warmUp: this.#warmUp, engine: this.engine });
+      loading = loadModel(task, descriptor, files, { warmUp: this.#warmUp, engine: this.engine });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));
-    }
-    return loading;
-  }
-
-  /** Loads a detection model once, like load() does for classifiers. */
-  loadDetector(id: string): Promise<LoadedDetector> {
-    let loading = this.#detectors.get(id);
-    if (!loading) {
-      const entry = this.entry(id);
-      const descriptor = entry.descriptor;
-      if (!isDetector(descriptor)) {
-        throw new BadRequestError(
-          'wrong_task',
-          `model '${id}' is a ${descriptor.task} model; use it with classify (POST /classify)`,
-        );
-      }
-      loading = loadDetector(descriptor, this.locate(entry, descriptor.model).path, {
-        warmUp: this.#warmUp,
-        engine: this.engine,
-      });
-      this.#detectors.set(id, loading);
-      loading.catch(() => this.#detectors.delete(id));
     }
     return loading;
   }
@@ -212,9 +186,8 @@ export class ModelCatalog {
 
   /** Frees every loaded model's engine memory. */
   async dispose(): Promise<void> {
-    const loads = [...this.#loaded.values(), ...this.#detectors.values()];
+    const loads = [...this.#loaded.values()];
     this.#loaded.clear();
-    this.#detectors.clear();
     for (const result of await Promise.allSettled(loads)) {
       if (result.status === 'fulfilled') result.value.engine.dispose();
     }

@@ -15,12 +15,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, extname, isAbsolute } from 'node:path';
+import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Yaml from 'yaml';
 import type * as Zod from 'zod';
 import { DescriptorError } from '../errors.js';
 import { RESIZE_MODES } from '../image/layout.js';
+import { TASKS } from '../tasks/index.js';
+import { type FileRef, fileRefSchema } from './file-ref.js';
+
+export { type FileRef, staysInItsFolder } from './file-ref.js';
 
 /**
  * zod and yaml take ~80 ms to load, a sixth of a cold start. Built-in descriptors are
@@ -29,46 +33,20 @@ import { RESIZE_MODES } from '../image/layout.js';
  * CommonJS builds.
  */
 const require = createRequire(import.meta.url);
-let schemaCache: ReturnType<typeof buildSchema> | undefined;
+let schemaCache: Zod.ZodType | undefined;
 
-const FILE_RULE =
-  "must name a file inside the descriptor's folder (or the set-up cache): a relative path without '..', or npm:<package>/<path>";
-
-/**
- * Whether a descriptor's `file:` stays inside the folder it is looked up in: a relative path
- * with no '..' segment (either separator, for Windows), after an optional `npm:` prefix.
- * A user's descriptor folder must not let a model id open /etc/passwd. Symbolic links that
- * point out are refused where the file is found (see ModelCatalog.locate).
- */
-export function staysInItsFolder(file: string): boolean {
-  const path = file.startsWith('npm:') ? file.slice('npm:'.length) : file;
-  if (path === '' || isAbsolute(path) || /^[\\/]|^[a-zA-Z]:/.test(path) || path.includes('\0')) return false;
-  return !path.split(/[\\/]/).some((segment) => segment === '..');
-}
-
-function buildSchema() {
-  const { z } = require('zod') as typeof Zod;
-
-  const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-
-  /** A file the model needs; `sha256` and `url` let set-up fetch and verify it. */
-  const fileRef = z.strictObject({
-    file: z.string().min(1).refine(staysInItsFolder, FILE_RULE),
-    sha256: sha256.optional(),
-    url: z.url({ protocol: /^https?$/ }).optional(),
-  });
-
+/** What every descriptor has, whatever its task; each task adds its own section (see TASKS). */
+function sharedShape(z: typeof Zod.z) {
   const triple = z.tuple([z.number(), z.number(), z.number()]);
-
-  const schema = z.strictObject({
+  return {
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, dot, dash and underscore')
       .optional(),
     title: z.string().optional(),
-    /** classify: one label per image (needs `output`); detect: boxes (needs `detect`). */
-    task: z.enum(['classify', 'detect']).default('classify'),
-    model: fileRef,
+    /** Which task the model serves (TASKS' ids); its section is required unless optional. */
+    task: z.string(),
+    model: fileRefSchema(z),
     input: z.strictObject({
       /** Checked against the model; optional because single-input models need no name. */
       name: z.string().optional(),
@@ -82,39 +60,6 @@ function buildSchema() {
         .default([255, 255, 255]),
       resize: z.enum(RESIZE_MODES).default('cover'),
     }),
-    output: z
-      .strictObject({
-        name: z.string().optional(),
-        labels: fileRef,
-        /** Output index i has label line i - label_offset (e.g. 1 when labels omit 'background'). */
-        label_offset: z.int().default(0),
-        top_k: z.int().positive().max(100).default(5),
-        /** How to turn float outputs into scores in [0, 1]; uint8 outputs are read as value / 255. */
-        activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
-      })
-      .optional(),
-    /**
-     * Single-shot detectors in the SSD style of MediaPipe's BlazeFace: per anchor, box
-     * regressors (centre offset, size, then keypoints) and one score logit. Anchors follow the
-     * SSD anchor scheme the model was trained with.
-     */
-    detect: z
-      .strictObject({
-        regressors: z.string(),
-        scores: z.string(),
-        anchors: z.strictObject({
-          strides: z.array(z.int().positive()).min(1),
-          offset: z.number().default(0.5),
-          /** Anchors per feature-map cell for each layer (BlazeFace: 2 short range, 1 full range). */
-          per_cell: z.int().positive().default(2),
-        }),
-        keypoints: z.int().min(0).default(6),
-        /** Sigmoid score a detection needs. */
-        min_score: z.number().min(0).max(1).default(0.5),
-        /** Boxes overlapping more than this (intersection over union) are merged. */
-        iou_threshold: z.number().min(0).max(1).default(0.3),
-      })
-      .optional(),
     /**
      * Thresholds on the 0-255 score scale of the WasmEdge examples (for uint8 outputs that is
      * the raw output value): above `very_likely` the sentence says "is very likely", and so on.
@@ -126,54 +71,53 @@ function buildSchema() {
         could_be: z.number().min(0).max(255).default(50),
       })
       .prefault({}),
-  });
-  const checked = schema.superRefine((descriptor, context) => {
-    if (descriptor.task === 'classify' && !descriptor.output) {
-      context.addIssue({
-        code: 'custom',
-        path: ['output'],
-        message: 'a classify model needs an output section (labels)',
-      });
-    }
-    if (descriptor.task === 'detect' && !descriptor.detect) {
-      context.addIssue({
-        code: 'custom',
-        path: ['detect'],
-        message: 'a detect model needs a detect section',
-      });
-    }
-  });
-  return { schema: checked, fileRef };
+  };
 }
 
-type Schema = ReturnType<typeof buildSchema>;
-export type ModelDescriptor = Zod.output<Schema['schema']> & { id: string };
-export type ClassifyDescriptor = ModelDescriptor & {
-  task: 'classify';
-  output: NonNullable<ModelDescriptor['output']>;
-};
-export type DetectDescriptor = ModelDescriptor & {
-  task: 'detect';
-  detect: NonNullable<ModelDescriptor['detect']>;
-};
-
-export function isClassifier(descriptor: ModelDescriptor): descriptor is ClassifyDescriptor {
-  return descriptor.task === 'classify' && descriptor.output !== undefined;
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
-/** Every file a model needs: the model itself and, for classifiers, the labels. */
+/** The shared fields, `task:` one of TASKS' ids, and every task's section (optional here). */
+function buildSchema(): Zod.ZodType {
+  const { z } = require('zod') as typeof Zod;
+  const ids = TASKS.map((task) => task.id) as [string, ...string[]];
+  const sections: Record<string, Zod.ZodType> = {};
+  for (const task of TASKS) {
+    if (task.section) sections[task.section.key] = task.section.schema(z).optional();
+  }
+  const schema = z.strictObject({ ...sharedShape(z), task: z.enum(ids).default('classify'), ...sections });
+  return schema.superRefine((descriptor, context) => {
+    const task = TASKS.find((candidate) => candidate.id === descriptor.task);
+    const section = task?.section;
+    if (!section || section.optional || (descriptor as Record<string, unknown>)[section.key] !== undefined)
+      return;
+    context.addIssue({
+      code: 'custom',
+      path: [section.key],
+      message: `${article(descriptor.task)} ${descriptor.task} model needs ${article(section.key)} ${section.key} section`,
+    });
+  });
+}
+
+type Shared = Zod.output<Zod.ZodObject<ReturnType<typeof sharedShape>>>;
+
+/**
+ * A validated descriptor: the shared fields, typed, and the task's section under its key,
+ * which the task reads and casts to its own type (see src/tasks/<id>/).
+ */
+export type ModelDescriptor = Shared & { readonly id: string; readonly [section: string]: unknown };
+
+/** Every file a model needs: the model itself and its task's labels, if any. */
 export function filesOf(descriptor: ModelDescriptor): FileRef[] {
-  return descriptor.output ? [descriptor.model, descriptor.output.labels] : [descriptor.model];
+  const task = TASKS.find((candidate) => candidate.id === descriptor.task);
+  const labels = task?.labelsOf?.(descriptor);
+  return labels ? [descriptor.model, labels] : [descriptor.model];
 }
-
-export function isDetector(descriptor: ModelDescriptor): descriptor is DetectDescriptor {
-  return descriptor.task === 'detect' && descriptor.detect !== undefined;
-}
-export type FileRef = Zod.output<Schema['fileRef']>;
 
 function schema() {
   schemaCache ??= buildSchema();
-  return schemaCache.schema;
+  return schemaCache;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -189,7 +133,7 @@ export function parseDescriptor(value: unknown, source: string): ModelDescriptor
       result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
     );
   }
-  const descriptor = result.data;
+  const descriptor = result.data as Shared & Record<string, unknown>;
   const problems: string[] = [];
   const { very_likely, likely, could_be } = descriptor.wording;
   if (!(very_likely >= likely && likely >= could_be)) {
@@ -197,7 +141,7 @@ export function parseDescriptor(value: unknown, source: string): ModelDescriptor
   }
   if (problems.length > 0) throw new DescriptorError(source, problems);
   const id = descriptor.id ?? basename(source, extname(source));
-  return { ...descriptor, id };
+  return { ...descriptor, id } as ModelDescriptor;
 }
 
 /**

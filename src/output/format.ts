@@ -1,5 +1,5 @@
 /** The three ways a classification is shown: the classic sentence, JSON and plain text. */
-import type { Classification } from '../classify.js';
+import type { Classification } from '../tasks/classify/result.js';
 
 export type OutputFormat = 'sentence' | 'json' | 'text';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['sentence', 'json', 'text'];

@@ -5,7 +5,7 @@
  * becomes 128x13: 0.0625 across, 0.065 down). Boxes map back through the scales of the actual
  * resize, per axis, or they drift off the face.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../../image/sharp-module.js';
 import type { Point } from './boxes.js';
 import type { Region } from './tiling.js';
 
@@ -53,6 +53,7 @@ export async function letterbox(
   input: Size,
 ): Promise<{ pixels: Buffer; box: Letterbox }> {
   const box = planLetterbox(region, input);
+  const sharp = await loadSharp();
   const pixels = await sharp(rgb, { raw: { width: size.width, height: size.height, channels: 3 } })
     .extract(region)
     .resize(box.innerWidth, box.innerHeight, { fit: 'fill' })

@@ -1,0 +1,57 @@
+/**
+ * detect: the faces in a photo (BlazeFace), with boxes, scores and landmarks in the photo's
+ * upright pixels; pictures: the photo with the faces boxed. Descriptor section `detect:`.
+ */
+import { BadRequestError } from '../../errors.js';
+import type { RawOptions, Task } from '../task.js';
+import { annotate } from './annotate.js';
+import { checkDetector, type DetectState } from './check.js';
+import { findFaces } from './infer.js';
+import type { Detections, DetectTaskOptions } from './result.js';
+import { detectSchema } from './section.js';
+
+/** `tiling`: true/false (JSON), 'true'/'false' (query, CLI); absent means true. */
+function parseTiling(raw: RawOptions): boolean | undefined {
+  const value = raw.tiling;
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new BadRequestError('bad_option', `tiling must be true or false, got '${String(value)}'`);
+}
+
+function plural(count: number): string {
+  return `${count} ${count === 1 ? 'face' : 'faces'}`;
+}
+
+export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
+  id: 'detect',
+  summary: 'the faces in the photo: boxes, scores and landmarks; or the photo with them boxed',
+  defaultModel: 'faces',
+  section: { key: 'detect', schema: detectSchema },
+  prepareModel: checkDetector,
+  parseOptions: (raw) => ({ tiling: parseTiling(raw) }),
+  infer: findFaces,
+  text: (result) =>
+    [
+      plural(result.faces.length),
+      ...result.faces.map(
+        (f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`,
+      ),
+    ].join('\n'),
+  pictures: {
+    jpeg: {
+      contentType: 'image/jpeg',
+      describes: 'the photo with a box around every face and dots on its landmarks (JPEG)',
+      render: (image, result) => annotate(image, result, 'jpeg'),
+    },
+    png: {
+      contentType: 'image/png',
+      describes: 'the same, as PNG',
+      render: (image, result) => annotate(image, result, 'png'),
+    },
+  },
+  cli: {
+    flags: [{ flag: 'no-tiling', option: 'tiling', help: 'look at the photo whole only, not tile by tile' }],
+    defaultFormat: 'jpeg',
+  },
+};
