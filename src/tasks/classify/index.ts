@@ -54,6 +54,7 @@ export const classifyTask: Task<ClassifyTaskOptions, Classification, ClassifySta
       {
         flag: 'resize',
         option: 'resize',
+        short: 'r',
         value: 'MODE',
         help: 'cover (centre crop, default) or fill (stretch, as WasmEdge does)',
       },

@@ -6,7 +6,7 @@
  * into a square (see letterbox-photo.ts), so a point is first taken to input pixels, then back
  * through the padding and the per-axis scale of the actual resize, into the upright photo.
  */
-import { type Letterbox, toRegion } from '../../detect/letterbox.js';
+import { type Letterbox, toRegion } from '../detect/letterbox.js';
 
 /** COCO's 17 keypoints, in the order MoveNet (and every COCO-trained pose model) emits them. */
 export const COCO_KEYPOINTS = [

@@ -3,8 +3,9 @@
  * their true proportions, so the photo is scaled to fit and the rest padded black rather than
  * stretched (a stretched 500x610 photo makes a person 20% wider than they are).
  */
-import { type Letterbox, planLetterbox } from '../../detect/letterbox.js';
+
 import { type OpenedImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
+import { type Letterbox, planLetterbox } from '../detect/letterbox.js';
 
 export async function letterboxPhoto(
   photo: OpenedImage,
