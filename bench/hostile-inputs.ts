@@ -5,11 +5,11 @@
  */
 import { once } from 'node:events';
 import { crc32, createDeflate } from 'node:zlib';
-import { ByteBuffer } from 'flatbuffers';
 import sharp from 'sharp';
 import { jpegSegments } from '../src/image/jpeg-structure.js';
+import { FlatFile } from '../src/tflite/flatbuffer.js';
 import { readTfliteModel } from '../src/tflite/read.js';
-import { BuiltinOperator } from '../src/tflite/schema.js';
+import { BuiltinOperator, MODEL_FIELD, SUBGRAPH_FIELD, TENSOR_FIELD } from '../src/tflite/schema.js';
 
 const SOS = 0xda;
 const EOI = Buffer.from([0xff, 0xd9]);
@@ -244,18 +244,14 @@ export function tfliteWithHugeDequantizeOutput(model: Uint8Array, dimension: num
   const op = graph?.operators.find((o) => codes[o.opcodeIndex] === BuiltinOperator.DEQUANTIZE);
   const tensor = op?.outputs[0];
   if (tensor === undefined) throw new Error('the model has no DEQUANTIZE operator');
-  const bb = new ByteBuffer(model);
-  // FlatBuffer walk: field `id` of the table at `table` sits at vtable offset 4 + 2 * id.
-  const field = (table: number, id: number) => {
-    const offset = bb.__offset(table, 4 + 2 * id);
-    if (!offset) throw new Error(`missing field ${id}`);
-    return table + offset;
-  };
-  const element = (vectorField: number, index: number) => bb.__indirect(bb.__vector(vectorField) + 4 * index);
-  const root = bb.readUint32(0);
-  const subgraph = element(field(root, 2), 0);
-  const tensorTable = element(field(subgraph, 0), tensor);
-  const shape = bb.__vector(field(tensorTable, 0));
+  // Patched by position: find where the tensor's shape vector starts in the file.
+  const file = new FlatFile(model);
+  const [subgraph] = file.tables(file.root(), MODEL_FIELD.subgraphs);
+  const tensorTable =
+    subgraph === undefined ? undefined : file.tables(subgraph, SUBGRAPH_FIELD.tensors)[tensor];
+  const shape =
+    tensorTable === undefined ? undefined : file.vector(tensorTable, TENSOR_FIELD.shape, 4)?.start;
+  if (shape === undefined) throw new Error(`tensor ${tensor} has no shape`);
   const copy = Buffer.from(model);
   copy.writeInt32LE(dimension, shape);
   return copy;

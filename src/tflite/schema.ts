@@ -423,9 +423,11 @@ export class QuantizationParameters extends Table {
 }
 
 /** table Tensor { shape 0, type 1, buffer 2, name 3, quantization 4, is_variable 5, sparsity 6, shape_signature 7 } */
+export const TENSOR_FIELD = { shape: 0 } as const;
+
 export class Tensor extends Table {
   get shape(): number[] {
-    return this.int32s(0);
+    return this.int32s(TENSOR_FIELD.shape);
   }
   get type(): number {
     return this.int8(1);
