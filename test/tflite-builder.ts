@@ -26,6 +26,8 @@ export interface TestOperator {
   readonly outputs: readonly number[];
   /** BuiltinOptions union member and its scalar fields as [field id, value, size in bits]. */
   readonly options?: { type: number; ints: readonly (readonly [number, number, 8 | 32])[] };
+  /** For code 32 (CUSTOM): the custom_code and the custom_options bytes. */
+  readonly custom?: { readonly code: string; readonly options?: Uint8Array };
 }
 
 /**
@@ -76,8 +78,12 @@ export function buildTflite(spec: {
     if (quantization) builder.addFieldOffset(4, quantization, 0);
     return builder.endObject();
   });
-  const codes = [...new Set(spec.operators.map((op) => op.code))];
+  // One operator code per builtin, and per custom_code for custom operators.
+  const codeKey = (op: TestOperator) => `${op.code}:${op.custom?.code ?? ''}`;
+  const codeOperators = [...new Map(spec.operators.map((op) => [codeKey(op), op])).values()];
+  const codeKeys = codeOperators.map(codeKey);
   const operators = spec.operators.map((op) => {
+    const customOptions = op.custom?.options ? builder.createByteVector(op.custom.options) : 0;
     let options = 0;
     if (op.options) {
       builder.startObject(8);
@@ -89,14 +95,15 @@ export function buildTflite(spec: {
     }
     const inputs = int32s(op.inputs);
     const outputs = int32s(op.outputs);
-    builder.startObject(5);
-    builder.addFieldInt32(0, codes.indexOf(op.code), null);
+    builder.startObject(6);
+    builder.addFieldInt32(0, codeKeys.indexOf(codeKey(op)), null);
     builder.addFieldOffset(1, inputs, 0);
     builder.addFieldOffset(2, outputs, 0);
     if (op.options) {
       builder.addFieldInt8(3, op.options.type, null);
       builder.addFieldOffset(4, options, 0);
     }
+    if (customOptions) builder.addFieldOffset(5, customOptions, 0);
     return builder.endObject();
   });
   const tensorVector = offsets(tensors);
@@ -109,9 +116,11 @@ export function buildTflite(spec: {
   builder.addFieldOffset(2, graphOutputs, 0);
   builder.addFieldOffset(3, operatorVector, 0);
   const subgraphs = offsets([builder.endObject()]);
-  const codeTables = codes.map((code) => {
+  const codeTables = codeOperators.map(({ code, custom }) => {
+    const customCode = custom ? builder.createString(custom.code) : 0;
     builder.startObject(4);
     builder.addFieldInt8(0, Math.min(code, 127), null); // deprecated_builtin_code
+    if (customCode) builder.addFieldOffset(1, customCode, 0);
     builder.addFieldInt32(2, 1, null); // version
     builder.addFieldInt32(3, code, null); // builtin_code
     return builder.endObject();
