@@ -124,21 +124,31 @@ describe('cutGraph', () => {
     cut.dispose();
   });
 
-  it('gives the converter a model it reads; SSD cut before its LOGISTIC converts and matches LiteRT', async () => {
-    const cut = cutGraph(model(SSD), ['Squeeze', 'concat_1'], SSD);
-    const conversion = convertTfliteToOnnx(cut, SSD);
-    assert.deepEqual(
-      conversion.outputs.map((output) => [output.name, output.shape]),
-      [
-        ['Squeeze', [1, 1917, 4]],
-        ['concat_1', [1, 1917, 91]],
-      ],
-    );
-    assert.ok(!conversion.ops.includes('CUSTOM'), conversion.ops.join(', '));
-    const photos = [{ name: 'kite_and_cold.jpg', inputs: [await pixels('kite_and_cold.jpg', 300)] }];
+  it('gives the converter models it converts, as close to LiteRT as set-up verification demands: SSD and DeepLab cut where the tasks cut them', async () => {
     const paths = exactInt8Paths().slice(0, 1);
-    const outcome = await verifyConversion(cut, conversion, photos, 1, SSD, paths);
-    assert.ok(outcome.ok, outcome.message);
+    for (const [name, outputs, size, photo, shapes] of [
+      [
+        SSD,
+        SSD_HEAD,
+        300,
+        'kite_and_cold.jpg',
+        [
+          [1, 1917, 4],
+          [1, 1917, 91],
+        ],
+      ],
+      [DEEPLAB, DEEPLAB_HEAD, 513, 'grace_hopper.jpg', [[1, 513, 513, 21]]],
+    ] as const) {
+      const cut = cutGraph(model(name), outputs, name);
+      const conversion = convertTfliteToOnnx(cut, name);
+      assert.deepEqual(
+        conversion.outputs.map((output) => [output.name, output.shape]),
+        outputs.map((output, i) => [output, shapes[i]]),
+      );
+      const photos = [{ name: photo, inputs: [await pixels(photo, size)] }];
+      const outcome = await verifyConversion(cut, conversion, photos, 0, name, paths);
+      assert.ok(outcome.ok, outcome.message);
+    }
   });
 
   it('refuses cuts it cannot make, naming the model', () => {
