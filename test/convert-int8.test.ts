@@ -204,10 +204,14 @@ describe('integer and index operators', () => {
     assert.deepEqual(Array.from(best as Int32Array), [10]);
   });
 
-  it('refuses integer division by zero or by a computed tensor (a zero would kill onnxruntime)', () => {
+  it('refuses integer division by zero, by -1 or by a computed tensor (they could kill onnxruntime)', () => {
     assert.throws(() => convertTfliteToOnnx(integerModel([1, 0, 2], 3), 'zero'), {
       name: 'ModelLoadError',
       message: /'d' divides by zero \(FLOOR_DIV, operator 1 of subgraph 0\)/,
+    });
+    assert.throws(() => convertTfliteToOnnx(integerModel([1, -1, 2], 3), 'minus'), {
+      name: 'ModelLoadError',
+      message: /'d' divides by -1, which can overflow/,
     });
     assert.throws(() => convertTfliteToOnnx(integerModel([], 3, true), 'computed'), {
       name: 'ModelLoadError',

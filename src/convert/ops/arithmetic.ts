@@ -70,11 +70,16 @@ export function lowerSub(ctx: LoweringContext, op: OperatorView): void {
   }
 }
 
-/** An int32 divisor, which must be a constant without zeros (see the module comment). */
+/**
+ * An int32 divisor, which must be a constant without zeros (see the module comment) and
+ * without -1, since INT32_MIN / -1 overflows and traps the same way.
+ */
 function requireSafeDivisor(ctx: LoweringContext, divisor: TensorView): void {
   const constant = ctx.constant(divisor.index);
   if (!constant) throw ctx.error('integer division by a computed tensor is not supported');
-  if (readInt32s(constant.raw).includes(0)) throw ctx.error(`'${divisor.name}' divides by zero`);
+  const values = readInt32s(constant.raw);
+  if (values.includes(0)) throw ctx.error(`'${divisor.name}' divides by zero`);
+  if (values.includes(-1)) throw ctx.error(`'${divisor.name}' divides by -1, which can overflow`);
 }
 
 export function lowerDiv(ctx: LoweringContext, op: OperatorView): void {
