@@ -77,6 +77,24 @@ describe('constants and custom options of a TFLite model', () => {
     assert.equal(real[0], (anchors.data[0] as number) * scale);
   });
 
+  it("describes any tensor, and names the post-processing op's inputs", () => {
+    const constants = ModelConstants.open(model(SSD), SSD);
+    assert.deepEqual(constants.operatorInputs('TFLite_Detection_PostProcess'), [
+      'Squeeze',
+      'convert_scores',
+      'anchors',
+    ]);
+    const scores = constants.describe('convert_scores');
+    assert.equal(scores.type, 'UINT8');
+    assert.deepEqual(scores.shape, [1, 1917, 91]);
+    // LOGISTIC's output: TFLite fixes it to scale 1/256, zero point 0.
+    assert.deepEqual(scores.quantization, { scale: [1 / 256], zeroPoint: [0], axis: 0 });
+    const detections = constants.describe('TFLite_Detection_PostProcess');
+    assert.equal(detections.type, 'FLOAT32');
+    assert.equal(detections.quantization, undefined);
+    assert.throws(() => constants.describe('nope'), /has no tensor named 'nope'/);
+  });
+
   it('dequantizes per-channel constants slice by slice along their axis', () => {
     const name = 'tf2_mobilenet_v2_1.0_224_ptq.tflite';
     const weights = ModelConstants.open(model(name), name).tensor(

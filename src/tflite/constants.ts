@@ -1,6 +1,7 @@
 /**
  * What a task reads from the model file itself rather than hard-coding it: a constant
- * tensor's data (SSD's anchors) and a custom operator's options (the scales and thresholds of
+ * tensor's data (SSD's anchors), any tensor's type, shape and quantization (an output's scale
+ * and zero point), and a custom operator's inputs and options (the scales and thresholds of
  * TFLite_Detection_PostProcess). Tasks use it on the original file (ModelParts.tflite()),
  * before any cut.
  *
@@ -17,6 +18,7 @@ import {
   type QuantizationParameters,
   type SubGraph,
   TENSOR_TYPE_BYTES,
+  type Tensor,
   TensorType,
   tensorTypeName,
 } from './schema.js';
@@ -30,14 +32,18 @@ export interface Quantization {
   readonly axis: number;
 }
 
-export interface ConstantTensor {
+/** What the file says of any tensor: type, shape and quantization. */
+export interface TensorFacts {
   readonly name: string;
-  /** TFLite's type name: FLOAT32, UINT8, INT8, INT16 or INT32. */
+  /** TFLite's type name: FLOAT32, UINT8, INT8, INT64… */
   readonly type: string;
   readonly shape: readonly number[];
+  readonly quantization?: Quantization;
+}
+
+export interface ConstantTensor extends TensorFacts {
   /** The stored values (quantized, when `quantization` is set), row-major; a copy. */
   readonly data: ConstantData;
-  readonly quantization?: Quantization;
 }
 
 /** How each readable type is decoded (little-endian in the file, whatever the host is). */
@@ -113,40 +119,65 @@ export class ModelConstants {
     return new ModelConstants(model, subgraph, label);
   }
 
+  /**
+   * Type, shape and quantization of the tensor named `name`, constant or not (an input or
+   * output whose scale and zero point a task needs).
+   */
+  describe(name: string): TensorFacts {
+    return withModelErrors(this.#label, () => this.#facts(this.#tensorNamed(name)));
+  }
+
   /** The constant tensor named `name`: its data, type, shape and quantization. */
   tensor(name: string): ConstantTensor {
     return withModelErrors(this.#label, () => {
-      const matches = this.#subgraph.tensors.filter((tensor) => tensor.name === name);
-      const tensor = matches[0];
-      if (!tensor) throw new ModelLoadError(`${this.#label} has no tensor named '${name}'`);
-      if (matches.length > 1)
-        throw new ModelLoadError(`${this.#label} has ${matches.length} tensors named '${name}'`);
+      const tensor = this.#tensorNamed(name);
       const what = `tensor '${name}' of ${this.#label}`;
       const decoder = DECODERS[tensor.type];
       if (!decoder)
         throw new ModelLoadError(`${what} is ${tensorTypeName(tensor.type)}, a type not read as a constant`);
       if (tensor.isSparse) throw new ModelLoadError(`${what} is sparse, which is not read as a constant`);
-      const shape = tensor.shape;
-      const count = shape.reduce((a, b) => a * b, 1);
+      const facts = this.#facts(tensor);
+      const count = facts.shape.reduce((a, b) => a * b, 1);
       const bytes = this.#model.buffers[tensor.buffer]?.data ?? new Uint8Array(0);
       if (bytes.length === 0)
         throw new ModelLoadError(`${what} is not a constant: it has no data in the file`);
       if (
-        shape.some((dimension) => dimension < 0) ||
+        facts.shape.some((dimension) => dimension < 0) ||
         bytes.length !== count * (TENSOR_TYPE_BYTES[tensor.type] as number)
       ) {
-        throw new ModelLoadError(`${what} has shape [${shape.join(', ')}] but ${bytes.length} bytes of data`);
+        throw new ModelLoadError(
+          `${what} has shape [${facts.shape.join(', ')}] but ${bytes.length} bytes of data`,
+        );
       }
-      const data = decoder(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count);
-      const quantization = this.#quantization(tensor.quantization, shape, what);
       return {
-        name,
-        type: tensorTypeName(tensor.type),
-        shape,
-        data,
-        ...(quantization && { quantization }),
+        ...facts,
+        data: decoder(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count),
       };
     });
+  }
+
+  #tensorNamed(name: string): Tensor {
+    const matches = this.#subgraph.tensors.filter((tensor) => tensor.name === name);
+    const tensor = matches[0];
+    if (!tensor) throw new ModelLoadError(`${this.#label} has no tensor named '${name}'`);
+    if (matches.length > 1)
+      throw new ModelLoadError(`${this.#label} has ${matches.length} tensors named '${name}'`);
+    return tensor;
+  }
+
+  #facts(tensor: Tensor): TensorFacts {
+    const shape = tensor.shape;
+    const quantization = this.#quantization(
+      tensor.quantization,
+      shape,
+      `tensor '${tensor.name}' of ${this.#label}`,
+    );
+    return {
+      name: tensor.name,
+      type: tensorTypeName(tensor.type),
+      shape,
+      ...(quantization && { quantization }),
+    };
   }
 
   #quantization(
@@ -169,21 +200,22 @@ export class ModelConstants {
     return { scale, zeroPoint, axis };
   }
 
+  /** Names of the input tensors of the custom operator `customCode`, in order (-1: left out). */
+  operatorInputs(customCode: string): (string | undefined)[] {
+    return withModelErrors(this.#label, () => {
+      const tensors = this.#subgraph.tensors;
+      return this.#customOperator(customCode).inputs.map((index) => tensors[index]?.name);
+    });
+  }
+
   /**
    * The options of the custom operator `customCode` (e.g. 'TFLite_Detection_PostProcess'),
    * which must occur exactly once in the main subgraph.
    */
   customOptions(customCode: string): CustomOptions {
     return withModelErrors(this.#label, () => {
-      const operators = this.#subgraph.operators.filter((op) => this.#customCodeOf(op) === customCode);
+      const operator = this.#customOperator(customCode);
       const what = `the options of ${customCode} in ${this.#label}`;
-      const operator = operators[0];
-      if (!operator) throw new ModelLoadError(`${this.#label} has no ${customCode} operator`);
-      if (operators.length > 1) {
-        throw new ModelLoadError(
-          `${this.#label} has ${operators.length} ${customCode} operators; expected one`,
-        );
-      }
       const bytes = operator.customOptions;
       if (!bytes || bytes.length === 0)
         throw new ModelLoadError(`${this.#label}'s ${customCode} has no options`);
@@ -197,6 +229,19 @@ export class ModelConstants {
         throw new ModelLoadError(`${what} cannot be read: the FlexBuffer ${cause.message}`, { cause });
       }
     });
+  }
+
+  /** The one operator of the main subgraph whose custom code is `customCode`. */
+  #customOperator(customCode: string): Operator {
+    const operators = this.#subgraph.operators.filter((op) => this.#customCodeOf(op) === customCode);
+    const operator = operators[0];
+    if (!operator) throw new ModelLoadError(`${this.#label} has no ${customCode} operator`);
+    if (operators.length > 1) {
+      throw new ModelLoadError(
+        `${this.#label} has ${operators.length} ${customCode} operators; expected one`,
+      );
+    }
+    return operator;
   }
 
   #customCodeOf(operator: Operator): string | undefined {

@@ -11,6 +11,7 @@ export {
   ModelConstants,
   type Quantization,
   realValues,
+  type TensorFacts,
 } from './constants.js';
 export { cutGraph } from './cut.js';
 export { readTfliteModel, withModelErrors } from './read.js';
