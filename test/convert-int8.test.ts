@@ -2,15 +2,22 @@
  * MoveNet's int8 and index operators, converted and run on both engines: ONNX must give
  * LiteRT's outputs exactly. Each quantized case runs on every stored input (all 65536 pairs
  * for SUB, all 256 bytes for a requantization), with the quantization parameters of MoveNet's
- * own operators, since one step anywhere can move an argmax and so a keypoint.
+ * own operators, since one step anywhere can move an argmax and so a keypoint. The whole
+ * model then gives LiteRT's float outputs bit for bit on real photos.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
+import { verifyConversion } from '../src/convert/verify.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
+import { openImage } from '../src/image/decode.js';
+import { letterboxPhoto } from '../src/tasks/pose/letterbox-photo.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
+import { IMAGES, SHARED_MODELS } from './helpers.js';
 import { buildTflite, FLOAT32, INT8, INT32, type TestOperator, type TestTensor } from './tflite-builder.js';
 
 const QUANTIZE = 114;
@@ -217,5 +224,44 @@ describe('integer and index operators', () => {
       name: 'ModelLoadError',
       message: /integer division by a computed tensor is not supported/,
     });
+  });
+});
+
+/** Photos with people (one, a crowd, a sportsman in a BMP sharp cannot open itself), and none. */
+const POSE_PHOTOS = [
+  'squat.bmp',
+  'grace_hopper.jpg',
+  'solvay.jpg',
+  'kite_and_cold.jpg',
+  'face.jpg',
+  'pets.jpg',
+];
+
+describe('MoveNet Lightning (int8) through the converter', () => {
+  it('converts, and gives LiteRT keypoints exactly on photos, on every int8 path of this CPU', async (t) => {
+    const bytes = new Uint8Array(
+      readFileSync(join(SHARED_MODELS, 'movenet_single_pose_lightning_ptq.tflite')),
+    );
+    const conversion = convertTfliteToOnnx(bytes, 'movenet');
+    for (const op of ['CAST', 'SUB', 'ARG_MAX', 'FLOOR_DIV', 'PACK', 'GATHER_ND', 'UNPACK', 'SQRT', 'DIV'])
+      assert.ok(conversion.ops.includes(op), `${op} in ${conversion.ops}`);
+    const photos: { name: string; inputs: TensorData[] }[] = [];
+    for (const name of POSE_PHOTOS) {
+      // As the pose task feeds it: the photo letterboxed into 192x192 (openImage decodes BMP).
+      const image = await openImage(new Uint8Array(readFileSync(join(IMAGES, name))));
+      photos.push({ name, inputs: [(await letterboxPhoto(image, { width: 192, height: 192 })).rgb] });
+    }
+    // The output is [1, 1, 17, 3] (y, x, score per keypoint): its argmax, the verification's
+    // top-1, means little, but every value is compared, and the expectation is no difference.
+    const outcome = await verifyConversion(bytes, conversion, photos, 0, 'movenet');
+    t.diagnostic(outcome.message);
+    assert.ok(outcome.ok, outcome.message);
+    assert.equal(outcome.summary.maxFloatDifference, 0);
+    assert.deepEqual(outcome.summary.int8Paths, exactInt8Paths());
+    // Not degenerate: on the squat, MoveNet sees the person (most keypoints confident).
+    const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, 'movenet', 1);
+    const [keypoints] = await ort.run(photos[0]?.inputs ?? []).finally(() => ort.dispose());
+    const scores = Array.from({ length: 17 }, (_, k) => keypoints?.[3 * k + 2] ?? 0);
+    assert.ok(scores.filter((score) => score > 0.3).length >= 12, `scores ${scores}`);
   });
 });
