@@ -282,6 +282,48 @@ describe('quantized LOGISTIC, MUL, CONCATENATION and RESIZE_BILINEAR give LiteRT
   }
 });
 
+/** uint8 or int8 in, QUANTIZE to `to`, out (int8 enters from float and leaves through DEQUANTIZE). */
+function requantizeModel(from: number, inQ: Quant, to: number, outQ: Quant): Uint8Array {
+  const tensors: TestTensor[] = [];
+  const operators: TestOperator[] = [];
+  if (from === INT8) {
+    tensors.push({ name: 'xf', shape: [1, 256], type: FLOAT32 });
+    operators.push({ code: QUANTIZE, inputs: [0], outputs: [1] });
+  }
+  const x = tensors.push({ name: 'x', shape: [1, 256], type: from, quant: quant(inQ) }) - 1;
+  const y = tensors.push({ name: 'y', shape: [1, 256], type: to, quant: quant(outQ) }) - 1;
+  operators.push({ code: QUANTIZE, inputs: [x], outputs: [y] });
+  let output = y;
+  if (to === INT8) {
+    output = tensors.push({ name: 'yf', shape: [1, 256], type: FLOAT32 }) - 1;
+    operators.push({ code: DEQUANTIZE, inputs: [y], outputs: [output] });
+  }
+  return buildTflite({ tensors, operators, inputs: [0], outputs: [output] });
+}
+
+describe("QUANTIZE where LiteRT runs TFLite's kernel, not XNNPACK's: between uint8 and int8, and far ratios", () => {
+  const cases: [string, number, Quant, number, Quant][] = [
+    ['uint8 to int8', UINT8, { scale: 0.0123, zeroPoint: 0 }, INT8, { scale: 0.029, zeroPoint: 0 }],
+    [
+      'uint8 to int8, zero points apart',
+      UINT8,
+      { scale: 0.05, zeroPoint: 100 },
+      INT8,
+      { scale: 0.03, zeroPoint: -7 },
+    ],
+    ['int8 to uint8', INT8, { scale: 0.02, zeroPoint: -3 }, UINT8, { scale: 0.05, zeroPoint: 140 }],
+    ['int8, ratio 300', INT8, { scale: 3, zeroPoint: 1 }, INT8, { scale: 0.01, zeroPoint: -2 }],
+    ['uint8, ratio 1/278', UINT8, { scale: 0.0018, zeroPoint: 0 }, UINT8, { scale: 0.5, zeroPoint: 128 }],
+  ];
+  for (const [name, from, inQ, to, outQ] of cases) {
+    it(`${name} on all 256 bytes`, async () => {
+      const out = await assertSame(requantizeModel(from, inQ, to, outQ), [feed(from, ALL_BYTES, inQ)], name);
+      // Below 1/256 the whole input range is less than one output step: two values at most.
+      assert.ok(new Set(out).size >= 2, `the outputs spread over ${new Set(out).size} steps`);
+    });
+  }
+});
+
 /** MediaPipe's Convolution2DTransposeBias options: TfLiteTransposeConvParams as bytes. */
 function transposeConvOptions(padding: number, strideW: number, strideH: number): Uint8Array {
   return new Uint8Array(Int32Array.of(padding, strideW, strideH).buffer);

@@ -14,6 +14,7 @@
  */
 import type { LoweringContext, TensorView } from './context.js';
 import { roundHalfEven } from './elementwise.js';
+import { tfliteRescale } from './fixed-point.js';
 
 /** A float32 value quantized to `output`'s parameters the way XNNPACK does it. */
 export function quantizeFloat(ctx: LoweringContext, x: string, output: TensorView): string {
@@ -27,20 +28,28 @@ export function quantizeFloat(ctx: LoweringContext, x: string, output: TensorVie
 const RATIO_RANGE = [2 ** -8, 2 ** 7] as const;
 
 /**
- * XNNPACK's result for every stored byte of `input`, in the graph's (held) values, or undefined
- * when the ratio is outside what XNNPACK takes (TFLite's own kernel runs those).
+ * LiteRT's result for every stored byte of `input`, in the graph's (held) values, or undefined
+ * when either tensor is not quantized per tensor. Within one type and a ratio XNNPACK takes,
+ * XNNPACK's convert; otherwise (uint8 to int8 or back, or a ratio outside XNNPACK's range)
+ * LiteRT runs TFLite's own kernel, which rescales with its 31-bit fixed-point multiplier
+ * (fixed-point.ts), with the ratio in double as TFLite computes it.
  */
 export function requantizeTable(input: TensorView, output: TensorView): Uint8Array | undefined {
   if (!input.quant || !output.quant || input.quant.scales.length !== 1 || output.quant.scales.length !== 1)
     return undefined;
-  const ratio = Math.fround((input.quant.scales[0] as number) / (output.quant.scales[0] as number));
-  if (ratio < RATIO_RANGE[0] || ratio > RATIO_RANGE[1]) return undefined;
-  const multiplier = roundHalfEven(-256 * ratio);
+  const [inScale, outScale] = [input.quant.scales[0] as number, output.quant.scales[0] as number];
+  const ratio = Math.fround(inScale / outScale);
   const inZero = input.quant.zeroPoints[0] as number;
   const outZero = output.quant.zeroPoints[0] as number;
-  // Held values (int8 + 128) shift input and output zero points alike, so the formula holds.
-  return Uint8Array.from({ length: 256 }, (_, i) => {
-    const value = Math.floor(((inZero - i) * multiplier + outZero * 256 + 128) / 256);
-    return Math.min(255, Math.max(0, value));
-  });
+  let rescaled: (i: number) => number;
+  if (input.tfliteType === output.tfliteType && ratio >= RATIO_RANGE[0] && ratio <= RATIO_RANGE[1]) {
+    const multiplier = roundHalfEven(-256 * ratio);
+    rescaled = (i) => Math.floor(((inZero - i) * multiplier + outZero * 256 + 128) / 256);
+  } else {
+    const rescale = tfliteRescale(inScale / outScale);
+    rescaled = (i) => rescale(i - inZero) + outZero;
+  }
+  // Held values (int8 + 128) shift input and output zero points alike, so the formulas hold,
+  // and the type's range is [0, 255] in them.
+  return Uint8Array.from({ length: 256 }, (_, i) => Math.min(255, Math.max(0, rescaled(i))));
 }
