@@ -227,6 +227,69 @@ describe('integer and index operators', () => {
   });
 });
 
+const PACK = 83;
+const UNPACK = 88;
+const GATHER_ND = 107;
+
+describe('regrouping operators', () => {
+  it('UNPACK, PACK (negative axis) and GATHER_ND move the elements TFLite moves', async () => {
+    // x [2, 3, 4] -> UNPACK axis 1 -> 3 x [2, 4] -> PACK axis -1 -> [2, 4, 3] -> GATHER_ND
+    // at [1, 2] and [0, 3] -> [2, 3]: y[i][k] = x[a][k][b] for the i-th index pair (a, b).
+    const model = buildTflite({
+      tensors: [
+        { name: 'x', shape: [2, 3, 4], type: FLOAT32 },
+        { name: 'u0', shape: [2, 4], type: FLOAT32 },
+        { name: 'u1', shape: [2, 4], type: FLOAT32 },
+        { name: 'u2', shape: [2, 4], type: FLOAT32 },
+        { name: 'p', shape: [2, 4, 3], type: FLOAT32 },
+        { name: 'at', shape: [2, 2], type: INT32, data: new Uint8Array(Int32Array.of(1, 2, 0, 3).buffer) },
+        { name: 'y', shape: [2, 3], type: FLOAT32 },
+      ],
+      operators: [
+        // UnpackOptions { num 3, axis 1 }, PackOptions { values_count 3, axis -1 }
+        {
+          code: UNPACK,
+          inputs: [0],
+          outputs: [1, 2, 3],
+          options: {
+            type: 64,
+            ints: [
+              [0, 3, 32],
+              [1, 1, 32],
+            ],
+          },
+        },
+        {
+          code: PACK,
+          inputs: [1, 2, 3],
+          outputs: [4],
+          options: {
+            type: 59,
+            ints: [
+              [0, 3, 32],
+              [1, -1, 32],
+            ],
+          },
+        },
+        { code: GATHER_ND, inputs: [4, 5], outputs: [6] },
+      ],
+      inputs: [0],
+      outputs: [6],
+    });
+    const x = Float32Array.from({ length: 24 }, (_, i) => i);
+    const [y] = await assertSame(model, [x]);
+    const at = (a: number, k: number, b: number) => a * 12 + k * 4 + b;
+    assert.deepEqual(Array.from(y as Float32Array), [
+      at(1, 0, 2),
+      at(1, 1, 2),
+      at(1, 2, 2),
+      at(0, 0, 3),
+      at(0, 1, 3),
+      at(0, 2, 3),
+    ]);
+  });
+});
+
 /** Photos with people (one, a crowd, a sportsman in a BMP sharp cannot open itself), and none. */
 const POSE_PHOTOS = [
   'squat.bmp',
