@@ -102,8 +102,13 @@ export class FlatFile {
   /** Position of field `id` of the table at `table`, or undefined when the field is absent. */
   field(table: number, id: number): number | undefined {
     const vtable = this.vtableOf(table);
+    return this.fieldIn(table, vtable, this.u16(vtable), id);
+  }
+
+  /** `field` for a table whose vtable (and its size) the caller has already checked. */
+  fieldIn(table: number, vtable: number, vtableSize: number, id: number): number | undefined {
     const entry = 4 + 2 * id;
-    if (entry + 2 > this.u16(vtable)) return undefined;
+    if (entry + 2 > vtableSize) return undefined;
     const offset = this.u16(vtable + entry);
     return offset === 0 ? undefined : table + offset;
   }
@@ -122,6 +127,29 @@ export class FlatFile {
     return { start: at + 4, count };
   }
 
+  /** The int32 elements of a checked vector (no per-element checks: vectorAt checked them all). */
+  int32s(span: VectorSpan): number[] {
+    const out = new Array<number>(span.count);
+    for (let i = 0; i < span.count; i++) out[i] = this.#view.getInt32(span.start + 4 * i, true);
+    return out;
+  }
+
+  float32s(span: VectorSpan): number[] {
+    const out = new Array<number>(span.count);
+    for (let i = 0; i < span.count; i++) out[i] = this.#view.getFloat32(span.start + 4 * i, true);
+    return out;
+  }
+
+  /** int64 elements as numbers (exact within 2^53: zero points and the like), without BigInt. */
+  int64s(span: VectorSpan): number[] {
+    const out = new Array<number>(span.count);
+    for (let i = 0; i < span.count; i++) {
+      const at = span.start + 8 * i;
+      out[i] = this.#view.getInt32(at + 4, true) * 2 ** 32 + this.#view.getUint32(at, true);
+    }
+    return out;
+  }
+
   /** Positions of the tables in a vector of tables (field `id` of `table`); empty when absent. */
   tables(table: number, id: number): number[] {
     const span = this.vector(table, id, 4);
@@ -132,17 +160,6 @@ export class FlatFile {
       out.push(target);
     }
     return out;
-  }
-
-  /** The bytes of a byte vector or string field (a view, not a copy), or undefined when absent. */
-  bytesOf(table: number, id: number): Uint8Array | undefined {
-    const span = this.vector(table, id, 1);
-    return span && this.bytes.subarray(span.start, span.start + span.count);
-  }
-
-  string(table: number, id: number): string | undefined {
-    const bytes = this.bytesOf(table, id);
-    return bytes && new TextDecoder().decode(bytes);
   }
 
   /** Position of the root table. */

@@ -8,7 +8,7 @@
  * then its value). Every read is bounds-checked by FlatFile (./flatbuffer.ts): a reader fed a
  * truncated file must say so rather than read zeros.
  */
-import type { FlatFile } from './flatbuffer.js';
+import type { FlatFile, VectorSpan } from './flatbuffer.js';
 
 /** TFLite's TensorType enum. */
 export const TensorType = {
@@ -301,19 +301,31 @@ export function activationName(code: number): string {
   return ACTIVATION_NAMES[code] ?? `activation ${code}`;
 }
 
+/** One decoder for every name read (making one per string costs more than the decoding). */
+const UTF8 = new TextDecoder();
+
 /** Base of every table accessor: a position in the file and typed field reads. */
 class Table {
   protected readonly file: FlatFile;
   protected readonly position: number;
+  // Checked once here; every field read then needs only its own bounds check.
+  readonly #vtable: number;
+  readonly #vtableSize: number;
 
   constructor(file: FlatFile, position: number) {
-    file.vtableOf(position);
+    this.#vtable = file.vtableOf(position);
+    this.#vtableSize = file.u16(this.#vtable);
     this.file = file;
     this.position = position;
   }
 
   #at(id: number): number | undefined {
-    return this.file.field(this.position, id);
+    return this.file.fieldIn(this.position, this.#vtable, this.#vtableSize, id);
+  }
+
+  #vector(id: number, elementSize: number): VectorSpan | undefined {
+    const at = this.#at(id);
+    return at === undefined ? undefined : this.file.vectorAt(at, elementSize);
   }
 
   protected has(id: number): boolean {
@@ -360,38 +372,34 @@ class Table {
     return at === undefined ? undefined : make(this.file, this.file.deref(at));
   }
 
-  protected string(id: number): string | undefined {
-    return this.file.string(this.position, id);
+  protected bytes(id: number): Uint8Array | undefined {
+    const span = this.#vector(id, 1);
+    return span && this.file.bytes.subarray(span.start, span.start + span.count);
   }
 
-  protected bytes(id: number): Uint8Array | undefined {
-    return this.file.bytesOf(this.position, id);
+  protected string(id: number): string | undefined {
+    const bytes = this.bytes(id);
+    return bytes && UTF8.decode(bytes);
   }
 
   protected int32s(id: number): number[] {
-    const span = this.file.vector(this.position, id, 4);
-    const out: number[] = [];
-    for (let i = 0; i < (span?.count ?? 0); i++) out.push(this.file.i32((span?.start ?? 0) + 4 * i));
-    return out;
+    const span = this.#vector(id, 4);
+    return span ? this.file.int32s(span) : [];
   }
 
   protected float32s(id: number): number[] {
-    const span = this.file.vector(this.position, id, 4);
-    const out: number[] = [];
-    for (let i = 0; i < (span?.count ?? 0); i++) out.push(this.file.f32((span?.start ?? 0) + 4 * i));
-    return out;
+    const span = this.#vector(id, 4);
+    return span ? this.file.float32s(span) : [];
   }
 
   /** int64 values as numbers: zero points and the like, far inside the safe-integer range. */
   protected int64s(id: number): number[] {
-    const span = this.file.vector(this.position, id, 8);
-    const out: number[] = [];
-    for (let i = 0; i < (span?.count ?? 0); i++) out.push(Number(this.file.i64((span?.start ?? 0) + 8 * i)));
-    return out;
+    const span = this.#vector(id, 8);
+    return span ? this.file.int64s(span) : [];
   }
 
   protected tables<T>(id: number, make: (file: FlatFile, position: number) => T): T[] {
-    const span = this.file.vector(this.position, id, 4);
+    const span = this.#vector(id, 4);
     const out: T[] = [];
     for (let i = 0; i < (span?.count ?? 0); i++)
       out.push(make(this.file, this.file.deref((span?.start ?? 0) + 4 * i)));
