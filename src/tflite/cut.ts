@@ -20,7 +20,7 @@
  */
 
 import { ModelLoadError } from '../errors.js';
-import { FlatFile } from './flatbuffer.js';
+import { FlatFile, vtableEntry } from './flatbuffer.js';
 import { readTfliteModel, withModelErrors } from './read.js';
 import {
   builtinOperatorName,
@@ -144,7 +144,7 @@ function writeCut(bytes: Uint8Array, plan: CutPlan, label: string): Uint8Array {
   view.setUint32(operators.start - 4, plan.keep, true);
 
   result.set(bytes.subarray(vtable, vtable + vtableSize), vtableAt);
-  const signatureEntry = 4 + 2 * MODEL_FIELD.signatureDefs;
+  const signatureEntry = vtableEntry(MODEL_FIELD.signatureDefs);
   if (signatureEntry + 2 <= vtableSize) view.setUint16(vtableAt + signatureEntry, 0, true);
   // soffset from table to vtable: negative now that the vtable sits after the table.
   view.setInt32(model, model - vtableAt, true);

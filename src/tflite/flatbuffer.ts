@@ -16,6 +16,11 @@
 /** Thrown on any read that leaves the file; the caller adds which model it was. */
 export class OutOfBoundsError extends RangeError {}
 
+/** Where in a vtable the offset of field `id` is stored. */
+export function vtableEntry(id: number): number {
+  return 4 + 2 * id;
+}
+
 export interface VectorSpan {
   /** Position of the first element. */
   readonly start: number;
@@ -107,7 +112,7 @@ export class FlatFile {
 
   /** `field` for a table whose vtable (and its size) the caller has already checked. */
   fieldIn(table: number, vtable: number, vtableSize: number, id: number): number | undefined {
-    const entry = 4 + 2 * id;
+    const entry = vtableEntry(id);
     if (entry + 2 > vtableSize) return undefined;
     const offset = this.u16(vtable + entry);
     return offset === 0 ? undefined : table + offset;
