@@ -15,6 +15,7 @@ export const OnnxDataType = {
   INT8: 3,
   INT32: 6,
   INT64: 7,
+  UINT32: 12,
 } as const;
 export type OnnxDataType = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
