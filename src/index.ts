@@ -41,7 +41,17 @@ export { type ModelDescriptor, parseDescriptor, readDescriptor } from './model/d
 export { OUTPUT_FORMATS, type OutputFormat, render, toPlainText } from './output/format.js';
 export { classicSentence } from './output/sentence.js';
 export { type SetupReport, setup } from './store/setup.js';
+export { cosineSimilarity, type EmbedResult, embedTask } from './tasks/embed/index.js';
 export { type AnyTask, TASKS, taskById } from './tasks/index.js';
+export {
+  COCO_KEYPOINTS,
+  COCO_SKELETON,
+  type Keypoint,
+  type KeypointName,
+  type PoseOptions,
+  type PoseResult,
+  poseTask,
+} from './tasks/pose/index.js';
 export { type RunOptions, runTask } from './tasks/run.js';
 export type {
   InferContext,

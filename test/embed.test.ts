@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { embedTask } from '../src/tasks/embed/index.js';
+import { type EmbedResult, embedTask } from '../src/tasks/embed/index.js';
 import { outputQuantization } from '../src/tasks/embed/output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from '../src/tasks/embed/vector.js';
-import { SHARED_MODELS } from './helpers.js';
+import { runTask } from '../src/tasks/run.js';
+import { SHARED, SHARED_MODELS } from './helpers.js';
 
 const MODEL_FILE = 'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite';
 
@@ -82,5 +83,125 @@ describe('embed: cosine similarity', () => {
       '  0.6000  a  c',
       '  0.0000  a  b',
     ]);
+  });
+});
+
+const SAMPLE = join(SHARED, 'imagenet-sample');
+/** imagenet-sample's files, sorted: file i is ImageNet class i (labels line i + 1). */
+const SAMPLE_FILES = readdirSync(SAMPLE)
+  .filter((name) => name.endsWith('.JPEG'))
+  .sort();
+
+function sampleOf(className: string): string {
+  const file = SAMPLE_FILES.find((name) => name.endsWith(`_${className}.JPEG`));
+  assert.ok(file, className);
+  return file;
+}
+
+async function embedding(file: string): Promise<readonly number[]> {
+  return (await runTask(embedTask, readFileSync(join(SAMPLE, file)), {})).embedding;
+}
+
+describe('embed through runTask: related photos are closer than unrelated ones', () => {
+  it('a unit vector of 1024 values, the same for the same photo', async () => {
+    const bytes = readFileSync(join(SAMPLE, sampleOf('golden_retriever')));
+    const result: EmbedResult = await runTask(embedTask, bytes, {});
+    assert.equal(result.model, 'mobilenet-embed');
+    assert.equal(result.dims, 1024);
+    assert.equal(result.embedding.length, 1024);
+    const norm = Math.sqrt(result.embedding.reduce((sum, v) => sum + v * v, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-4, `norm ${norm}`);
+    // ReLU6 features: none negative, and not all zero.
+    assert.ok(result.embedding.every((v) => v >= 0));
+    assert.ok(result.embedding.some((v) => v > 0));
+    const again = await runTask(embedTask, bytes, {});
+    assert.ok(cosineSimilarity(result.embedding, again.embedding) > 0.99999);
+  });
+
+  /*
+   * Measured (one photo per class; both engines give the same vectors): golden retriever vs
+   * Labrador retriever 0.498, vs container ship 0.403; tabby vs Egyptian cat 0.730, vs
+   * container ship 0.412. Features are non-negative, so unrelated photos sit near 0.4, not 0.
+   */
+  it('two retrievers, two cats: closer than a dog or a cat and a container ship', async () => {
+    const [golden, labrador, tabby, egyptian, ship] = await Promise.all(
+      ['golden_retriever', 'Labrador_retriever', 'tabby', 'Egyptian_cat', 'container_ship'].map((name) =>
+        embedding(sampleOf(name)),
+      ),
+    );
+    const near = (a: readonly number[] | undefined, b: readonly number[] | undefined) =>
+      cosineSimilarity(a as readonly number[], b as readonly number[]);
+    assert.ok(
+      near(golden, labrador) > near(golden, ship) + 0.05,
+      `${near(golden, labrador)} vs ${near(golden, ship)}`,
+    );
+    assert.ok(
+      near(labrador, golden) > near(labrador, ship) + 0.05,
+      `${near(labrador, golden)} vs ${near(labrador, ship)}`,
+    );
+    assert.ok(
+      near(tabby, egyptian) > near(tabby, ship) + 0.2,
+      `${near(tabby, egyptian)} vs ${near(tabby, ship)}`,
+    );
+  });
+
+  /*
+   * Over groups, so one odd photo cannot decide: the 118 dog breeds (classes 151-268) and 15
+   * vessels. Measured: every dog's nearest neighbour among the other 132 photos is a dog
+   * (118 of 118); mean similarity dog-dog 0.503, dog-vessel 0.436.
+   */
+  it("every dog photo's nearest neighbour among 118 dogs and 15 vessels is a dog", async () => {
+    const dogs = SAMPLE_FILES.slice(151, 269);
+    assert.match(dogs[0] as string, /_Chihuahua\./);
+    assert.match(dogs.at(-1) as string, /_Mexican_hairless\./);
+    const vessels = [
+      'aircraft_carrier',
+      'canoe',
+      'catamaran',
+      'container_ship',
+      'fireboat',
+      'gondola',
+      'lifeboat',
+      'liner',
+      'pirate',
+      'schooner',
+      'speedboat',
+      'submarine',
+      'trimaran',
+      'wreck',
+      'yawl',
+    ].map(sampleOf);
+    const vectors = new Map<string, readonly number[]>();
+    for (const file of [...dogs, ...vessels]) vectors.set(file, await embedding(file));
+    const similarity = (a: string, b: string) =>
+      cosineSimilarity(vectors.get(a) as readonly number[], vectors.get(b) as readonly number[]);
+    let dogFirst = 0;
+    let dogDog = 0;
+    let dogVessel = 0;
+    for (const dog of dogs) {
+      const others = [...dogs, ...vessels].filter((file) => file !== dog);
+      const nearest = others.reduce((best, file) =>
+        similarity(dog, file) > similarity(dog, best) ? file : best,
+      );
+      if (dogs.includes(nearest)) dogFirst++;
+      dogDog += others
+        .filter((file) => dogs.includes(file))
+        .reduce((sum, file) => sum + similarity(dog, file), 0);
+      dogVessel += vessels.reduce((sum, file) => sum + similarity(dog, file), 0);
+    }
+    const meanDogDog = dogDog / (dogs.length * (dogs.length - 1));
+    const meanDogVessel = dogVessel / (dogs.length * vessels.length);
+    assert.ok(dogFirst >= 112, `${dogFirst} of ${dogs.length} dogs' nearest neighbour is a dog`);
+    assert.ok(meanDogDog > meanDogVessel + 0.04, `dog-dog ${meanDogDog}, dog-vessel ${meanDogVessel}`);
+  });
+
+  it('refuses a model of another task (400 wrong_task)', async () => {
+    await assert.rejects(
+      runTask(embedTask, readFileSync(join(SAMPLE, sampleOf('tabby'))), {}, { model: 'movenet' }),
+      {
+        status: 400,
+        code: 'wrong_task',
+      },
+    );
   });
 });

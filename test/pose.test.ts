@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { decodeBmp } from '../src/image/bmp.js';
 import { parseThreshold, poseTask } from '../src/tasks/pose/index.js';
 import { COCO_KEYPOINTS, decodeKeypoints, poseScore } from '../src/tasks/pose/keypoints.js';
-import { skeletonSvg } from '../src/tasks/pose/skeleton.js';
+import { skeletonOverlay } from '../src/tasks/pose/skeleton.js';
+import { runTask } from '../src/tasks/run.js';
 import { photo, SHARED_MODELS } from './helpers.js';
 
 const MODEL_FILE = 'movenet_single_pose_lightning_ptq.tflite';
@@ -171,11 +173,19 @@ describe('pose: options and renderers', () => {
   };
 
   it('draws only keypoints at or above the threshold, and limbs whose two ends both are', () => {
-    const svg = skeletonSvg(result);
-    assert.equal(svg.match(/<circle/g)?.length, 6);
+    const overlay = skeletonOverlay(result);
+    assert.equal(overlay.dots?.length, 6);
     // Among keypoints 0-5 the skeleton has nose-eyes and eyes-ears; shoulder-shoulder needs 6.
-    assert.equal(svg.match(/<line/g)?.length, 4);
-    assert.equal(skeletonSvg({ ...result, threshold: 1 }).includes('<circle'), false);
+    assert.deepEqual(
+      overlay.lines?.map((l) => [l.x1, l.y1, l.x2, l.y2, l.color]),
+      [
+        [10, 20, 11, 21, '#ffea00'], // nose - left eye
+        [10, 20, 12, 22, '#ffea00'], // nose - right eye
+        [11, 21, 13, 23, '#00e5ff'], // left eye - left ear: a left limb
+        [12, 22, 14, 24, '#ff4081'], // right eye - right ear: a right limb
+      ],
+    );
+    assert.deepEqual(skeletonOverlay({ ...result, threshold: 1 }), { lines: [], dots: [] });
   });
 
   it('text lists the keypoints found, with pixels and scores', () => {
@@ -183,5 +193,117 @@ describe('pose: options and renderers', () => {
     assert.match(lines[0] as string, /6 of 17 keypoints score at least 0\.5/);
     assert.equal(lines.length, 7);
     assert.match(lines[1] as string, /nose\s+x 10 {2}y 20 {2}\(0\.90\)/);
+  });
+});
+
+/*
+ * The letterboxed frame every surface feeds is not the reference's stretched one, so the model
+ * sees another picture. Where both runs are sure of a keypoint (both scores above 0.4, as
+ * libcoral checks), it may peak one heatmap cell off in either frame, plus an output step
+ * each: one cell of the reference frame is 1/48 of the photo; one of ours is 4 input pixels,
+ * 4 / (192 / 610) = 12.7 photo pixels across and down. Measured: 14 keypoints checked, x 0.040
+ * (the right hip), y 0.014.
+ */
+const LETTERBOX_CELL = 4 / (192 / 610);
+const LETTERBOX_TOLERANCE = {
+  x: 1 / 48 + LETTERBOX_CELL / 500 + 2 * 0.0041,
+  y: 1 / 48 + LETTERBOX_CELL / 610 + 2 * 0.0041,
+};
+
+describe('pose through runTask (letterboxed, as every surface runs it)', () => {
+  it('squat.bmp: 17 named keypoints in the photo pixels, on the reference where both runs are sure', async () => {
+    const result = await runTask(poseTask, photo('squat.bmp'), {});
+    assert.equal(result.model, 'movenet');
+    assert.deepEqual(result.image, { format: 'bmp', width: 500, height: 610 });
+    assert.deepEqual(
+      result.keypoints.map((k) => k.name),
+      [...COCO_KEYPOINTS],
+    );
+    assert.equal(result.threshold, 0.3);
+    // Measured 0.74 with all 17 found; photos with nobody in them score at most 0.27.
+    assert.ok(result.score > 0.6, `score ${result.score}`);
+    assert.ok(result.found >= 14, `found ${result.found}`);
+    const expected = reference();
+    let checked = 0;
+    let dx = 0;
+    let dy = 0;
+    result.keypoints.forEach((k, i) => {
+      const want = expected[i] as { x: number; y: number; score: number };
+      if (k.score <= 0.4 || want.score <= 0.4) return;
+      checked++;
+      dx = Math.max(dx, Math.abs(k.x / 500 - want.x));
+      dy = Math.max(dy, Math.abs(k.y / 610 - want.y));
+    });
+    assert.ok(checked >= 9, `${checked} keypoints checked`);
+    assert.ok(dx <= LETTERBOX_TOLERANCE.x && dy <= LETTERBOX_TOLERANCE.y, `max |dx| ${dx}, |dy| ${dy}`);
+  });
+
+  it('the threshold option decides what is found; photos with nobody in them score low', async () => {
+    const strict = await runTask(poseTask, photo('squat.bmp'), poseTask.parseOptions({ threshold: '0.85' }));
+    assert.equal(strict.threshold, 0.85);
+    assert.equal(strict.found, strict.keypoints.filter((k) => k.score >= 0.85).length);
+    assert.ok(strict.found < 17, `found ${strict.found}`);
+    // Measured 0.13, 0.13, 0.11 (squat.bmp 0.74).
+    for (const name of ['sunflower.jpg', 'pets.jpg', 'hot_dog.jpg']) {
+      const result = await runTask(poseTask, photo(name), {});
+      assert.ok(result.score < 0.3, `${name}: ${result.score}`);
+    }
+  });
+
+  it('keypoints are in upright pixels: a JPEG stored on its side with EXIF orientation 6 gives the same ones', async () => {
+    const bmp = await decodeBmp(photo('squat.bmp'), 1e6);
+    const raw = { raw: { width: 500, height: 610, channels: 3 as const } };
+    const upright = await sharp(bmp.data, raw).jpeg({ quality: 95 }).toBuffer();
+    // Stored turned 90 degrees anticlockwise (610x500); orientation 6 turns it back.
+    const sideways = await sharp(bmp.data, raw)
+      .rotate(-90)
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const a = await runTask(poseTask, upright, {});
+    const b = await runTask(poseTask, sideways, {});
+    assert.deepEqual(b.image, { format: 'jpeg', width: 500, height: 610 });
+    const sure = a.keypoints.filter((k, i) => k.score > 0.4 && (b.keypoints[i]?.score ?? 0) > 0.4);
+    assert.ok(sure.length >= 12, `${sure.length} sure keypoints`);
+    for (const k of sure) {
+      const other = b.keypoints.find((o) => o.name === k.name) as { x: number; y: number };
+      // Same pixels up to JPEG loss: at most one heatmap cell apart (12.7 px).
+      assert.ok(
+        Math.hypot(k.x - other.x, k.y - other.y) < LETTERBOX_CELL,
+        `${k.name}: ${JSON.stringify([k, other])}`,
+      );
+    }
+  });
+
+  it('draws the skeleton over the photo at its own size, and only there', async () => {
+    const result = await runTask(poseTask, photo('squat.bmp'), {});
+    const picture = poseTask.pictures?.png;
+    assert.ok(picture);
+    const png = await picture.render(photo('squat.bmp'), result);
+    const drawn = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([drawn.info.width, drawn.info.height], [500, 610]);
+    const bmp = await decodeBmp(photo('squat.bmp'), 1e6);
+    const changed = (x: number, y: number) => {
+      const i = (Math.round(y) * 500 + Math.round(x)) * drawn.info.channels;
+      const j = (Math.round(y) * 500 + Math.round(x)) * 3;
+      return [0, 1, 2].some(
+        (c) => Math.abs((drawn.data[i + c] as number) - (bmp.data[j + c] as number)) > 40,
+      );
+    };
+    const nose = result.keypoints[0] as { x: number; y: number };
+    assert.ok(changed(nose.x, nose.y), 'a dot on the nose');
+    assert.equal(changed(10, 10), false, 'the top-left corner is the photo');
+  });
+
+  it('refuses a model of another task (400 wrong_task) and input that is no image', async () => {
+    await assert.rejects(runTask(poseTask, photo('squat.bmp'), {}, { model: 'imagenet' }), {
+      status: 400,
+      code: 'wrong_task',
+    });
+    await assert.rejects(runTask(poseTask, new Uint8Array(0), {}), { status: 400, code: 'empty_image' });
+    await assert.rejects(runTask(poseTask, new TextEncoder().encode('not a photo'), {}), {
+      status: 415,
+      code: 'unsupported_image',
+    });
   });
 });

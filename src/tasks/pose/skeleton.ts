@@ -1,65 +1,50 @@
 /**
  * The photo with the pose drawn over it: a dot per keypoint the model is sure enough of, and a
  * line per limb whose two ends both are. Left limbs cyan, right limbs magenta, the rest
- * yellow, so a mirrored pose is plain to see. Drawn as an SVG overlay at the photo's own size.
+ * yellow, so a mirrored pose is plain to see. Drawn with the shared overlay (src/image/overlay.ts).
  */
-import sharp from 'sharp';
-import { openImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
-import { DECODE_TIMEOUT_SECONDS } from '../../image/work-limits.js';
+import { drawOverlay, type Overlay, type PictureFormat } from '../../image/overlay.js';
 import { COCO_SKELETON, type Keypoint } from './keypoints.js';
 
 export interface DrawnPose {
-  readonly image: { readonly width: number; readonly height: number };
   readonly keypoints: readonly Keypoint[];
   readonly threshold: number;
 }
 
-function colourOf(a: Keypoint, b: Keypoint): string {
-  if (a.name.startsWith('left_') && b.name.startsWith('left_')) return '#00e5ff';
-  if (a.name.startsWith('right_') && b.name.startsWith('right_')) return '#ff4081';
-  return '#ffea00';
+const LEFT = '#00e5ff';
+const RIGHT = '#ff4081';
+const MIDDLE = '#ffea00';
+
+function sideOf(k: Keypoint): string | undefined {
+  if (k.name.startsWith('left_')) return LEFT;
+  if (k.name.startsWith('right_')) return RIGHT;
+  return undefined;
 }
 
-/** The overlay alone, as SVG text (pure: tests read it). */
-export function skeletonSvg(pose: DrawnPose): string {
-  const { width, height } = pose.image;
-  const stroke = Math.max(2, Math.round(Math.min(width, height) / 150));
+/** What is drawn, as lines and dots in photo pixels (pure: tests read it). */
+export function skeletonOverlay(pose: DrawnPose): Overlay {
   const shown = (k: Keypoint | undefined): k is Keypoint => k !== undefined && k.score >= pose.threshold;
-  const limbs = COCO_SKELETON.map(([i, j]) => [pose.keypoints[i], pose.keypoints[j]] as const)
+  const lines = COCO_SKELETON.map(([i, j]) => [pose.keypoints[i], pose.keypoints[j]] as const)
     .filter((pair): pair is readonly [Keypoint, Keypoint] => shown(pair[0]) && shown(pair[1]))
-    .map(
-      ([a, b]) =>
-        `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" stroke="${colourOf(a, b)}" stroke-width="${stroke}" stroke-linecap="round"/>`,
-    );
-  const dots = pose.keypoints
-    .filter(shown)
-    .map(
-      (k) =>
-        `<circle cx="${k.x}" cy="${k.y}" r="${stroke * 1.5}" fill="#ffffff" stroke="#000000" stroke-width="${Math.max(1, stroke / 2)}"/>`,
-    );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${limbs.join('')}${dots.join('')}</svg>`;
+    .map(([a, b]) => {
+      const side = sideOf(a);
+      return {
+        x1: a.x,
+        y1: a.y,
+        x2: b.x,
+        y2: b.y,
+        color: side !== undefined && side === sideOf(b) ? side : MIDDLE,
+      };
+    });
+  const dots = pose.keypoints.filter(shown).map((k) => ({ x: k.x, y: k.y, color: '#ffffff' }));
+  return { lines, dots };
 }
 
-/** The photo as received (upright, BMP included) with the skeleton composited over it. */
 export async function drawPose(
   image: Uint8Array,
   pose: DrawnPose,
-  format: 'jpeg' | 'png',
+  format: PictureFormat,
 ): Promise<Uint8Array> {
-  const svg = skeletonSvg(pose);
-  try {
-    const opened = await openImage(image);
-    const base = await opened.pipeline.clone().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const composed = sharp(base.data, {
-      raw: { width: base.info.width, height: base.info.height, channels: 3 },
-    })
-      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-      // Re-encoding a photo at full size costs as much as decoding it: the same backstop.
-      .timeout({ seconds: DECODE_TIMEOUT_SECONDS });
-    const out =
-      format === 'png' ? await composed.png().toBuffer() : await composed.jpeg({ quality: 90 }).toBuffer();
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  } catch (cause) {
-    throw sharpErrorToTfliteFnError(cause);
-  }
+  const out = await drawOverlay(image, skeletonOverlay(pose), format);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
