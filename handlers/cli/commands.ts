@@ -7,6 +7,7 @@ import { plannedEngine } from '../../src/engine/select.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { modelFileLimit } from '../../src/model/model-file.js';
+import { servedModelKey } from '../../src/model/served-model.js';
 import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
 import { setup } from '../../src/store/setup.js';
 import { taskById } from '../../src/tasks/index.js';
@@ -129,8 +130,9 @@ export async function modelsCommand(
     const sha256 =
       d.model.sha256 ??
       (hashable ? createHash('sha256').update(readFileSync(model.path)).digest('hex') : undefined);
-    const plan = sha256 ? plannedEngine(sha256, catalog.engine) : undefined;
-    const report = sha256 ? readReport(sha256) : undefined;
+    const key = sha256 ? servedModelKey(sha256, d.model.outputs) : undefined;
+    const plan = key ? plannedEngine(key, catalog.engine) : undefined;
+    const report = key ? readReport(key) : undefined;
     return {
       id: entry.id,
       default: entry.id === catalog.defaultModel,

@@ -8,37 +8,66 @@ import { join } from 'node:path';
 import type { TensorData } from '../engine/types.js';
 import { toTfliteFnError } from '../errors.js';
 import { openImage } from '../image/decode.js';
+import type { ResizeMode } from '../image/layout.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
 import type { ModelCatalog } from '../model/catalog.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
+import { zerosFor } from '../model/load.js';
 import { sha256Hex } from '../model/model-file.js';
+import { servedModelBytes, servedModelKey } from '../model/served-model.js';
+import type { PinnedFile } from '../store/fetch.js';
 import { sampleCacheDir } from '../store/paths.js';
 import { VERIFICATION_PHOTOS } from '../store/samples.js';
-import { outputOf } from '../tasks/classify/section.js';
-import { detectSectionOf } from '../tasks/detect/section.js';
+import { type AnyTask, taskById } from '../tasks/index.js';
 import { CONVERTER_VERSION, type ConversionResult, convertTfliteToOnnx } from './convert.js';
 import { type ConversionReport, readReport, removeOtherVersions, writeConverted } from './store.js';
 import { verifyConversion } from './verify.js';
 
 export { sha256Hex as sha256Of } from '../model/model-file.js';
 
-async function verificationInputs(descriptor: ModelDescriptor) {
-  const detector = descriptor.task === 'detect';
-  const photos = detector ? VERIFICATION_PHOTOS.detect : VERIFICATION_PHOTOS.classify;
+/**
+ * The photos a task's model is verified on, fitted to its input: faces for detect (stretched,
+ * as its letterbox roughly does), the classify set for every other task, resized as the
+ * descriptor says.
+ */
+function photosFor(
+  task: AnyTask,
+  descriptor: ModelDescriptor,
+): { photos: readonly PinnedFile[]; resize: ResizeMode } {
+  return task.id === 'detect'
+    ? { photos: VERIFICATION_PHOTOS.detect, resize: 'fill' }
+    : { photos: VERIFICATION_PHOTOS.classify, resize: descriptor.input.resize };
+}
+
+/** Each photo as the model's inputs: the image input from the photo, any other input zeros. */
+async function verificationInputs(task: AnyTask, descriptor: ModelDescriptor, conversion: ConversionResult) {
+  const { photos, resize } = photosFor(task, descriptor);
   const { width, height, format, mean, std } = descriptor.input;
+  const named = conversion.inputs.findIndex((input) => input.name === descriptor.input.name);
+  const imageInput = named >= 0 ? named : 0;
   const inputs: { name: string; inputs: TensorData[] }[] = [];
   for (const photo of photos) {
     const path = join(sampleCacheDir(), photo.name);
     if (!existsSync(path)) continue; // counted below: too few photos fails verification
     const opened = await openImage(readFileSync(path));
-    const rgb = await resizeToRgb(opened, width, height, detector ? 'fill' : descriptor.input.resize);
-    inputs.push({ name: photo.name, inputs: [rgbToTensor(rgb, { width, height, format, mean, std })] });
+    const rgb = await resizeToRgb(opened, width, height, resize);
+    const image = rgbToTensor(rgb, { width, height, format, mean, std });
+    inputs.push({
+      name: photo.name,
+      inputs: conversion.inputs.map((info, index) => (index === imageInput ? image : zerosFor(info))),
+    });
   }
   return { inputs, expected: photos.length };
 }
 
-function scoresIndex(descriptor: ModelDescriptor, conversion: ConversionResult): number {
-  const name = descriptor.task === 'detect' ? detectSectionOf(descriptor).scores : outputOf(descriptor)?.name;
+/** The output whose top-1 both engines must agree on, if the task has one (Task.scoresOutput). */
+function scoresIndex(
+  task: AnyTask,
+  descriptor: ModelDescriptor,
+  conversion: ConversionResult,
+): number | undefined {
+  if (!task.scoresOutput) return undefined;
+  const name = task.scoresOutput(descriptor);
   if (name === undefined) return 0;
   return Math.max(
     0,
@@ -56,7 +85,10 @@ export async function convertAndVerify(
   tflite: Uint8Array,
   options: PrepareOptions = {},
 ): Promise<ConversionReport> {
-  const tfliteSha256 = sha256Hex(tflite);
+  const label = `model '${descriptor.id}'`;
+  const fileSha256 = sha256Hex(tflite);
+  const cutAt = descriptor.model.outputs;
+  const tfliteSha256 = servedModelKey(fileSha256, cutAt);
   // A stored failure is tried again: serving never converts (it only reads reports), so a
   // retry costs only set-up time, and the cause may have been fixed (a photo fetched, a
   // library installed).
@@ -65,16 +97,18 @@ export async function convertAndVerify(
     removeOtherVersions(tfliteSha256);
     return known;
   }
-  const label = `model '${descriptor.id}'`;
   const base = {
     converterVersion: CONVERTER_VERSION,
     tfliteSha256,
+    ...(cutAt ? { cut: { fileSha256, outputs: [...cutAt] } } : {}),
     model: descriptor.id,
     createdAt: new Date().toISOString(),
   };
+  let served: Uint8Array;
   let conversion: ConversionResult;
   try {
-    conversion = convertTfliteToOnnx(tflite, label);
+    served = await servedModelBytes(tflite, cutAt, label);
+    conversion = convertTfliteToOnnx(served, label);
   } catch (error) {
     const report: ConversionReport = {
       ...base,
@@ -88,15 +122,16 @@ export async function convertAndVerify(
     writeConverted(report, undefined);
     return report;
   }
-  const { inputs, expected } = await verificationInputs(descriptor);
+  const task = taskById(descriptor.task);
+  const { inputs, expected } = await verificationInputs(task, descriptor, conversion);
   let outcome: Awaited<ReturnType<typeof verifyConversion>> | undefined;
   if (inputs.length === expected) {
     try {
       outcome = await verifyConversion(
-        tflite,
+        served,
         conversion,
         inputs,
-        scoresIndex(descriptor, conversion),
+        scoresIndex(task, descriptor, conversion),
         label,
       );
     } catch (error) {

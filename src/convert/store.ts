@@ -15,8 +15,11 @@ import { CONVERTER_VERSION } from './version.js';
 export interface VerificationSummary {
   /** How many photos both engines ran on. */
   readonly photos: number;
-  /** Photos whose top-1 (highest-scoring class, or anchor for detectors) both engines agree on. */
-  readonly top1Agreement: number;
+  /**
+   * Photos whose top-1 (highest-scoring class, or anchor for detectors) both engines agree on;
+   * absent for tasks without a scores output (see Task.scoresOutput).
+   */
+  readonly top1Agreement?: number;
   /** Largest difference of a uint8 output, in steps of its quantization scale. */
   readonly maxQuantizedSteps: number;
   /** Largest difference of a float32 output, absolute, and relative to max(1, |reference|). */
@@ -30,7 +33,13 @@ export interface VerificationSummary {
 
 export interface ConversionReport {
   readonly converterVersion: number;
+  /**
+   * The served model's key (src/model/served-model.ts): the .tflite's sha256, or for a graph
+   * cut short at named outputs, a hash of that and the names (see `cut`).
+   */
   readonly tfliteSha256: string;
+  /** For a cut graph: the whole file's sha256 and the tensors the graph stops at. */
+  readonly cut?: { readonly fileSha256: string; readonly outputs: readonly string[] };
   /** The model it was made for (a catalog id or a path), for people reading the file. */
   readonly model: string;
   readonly createdAt: string;

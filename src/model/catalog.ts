@@ -13,6 +13,7 @@ import type { LoadedModel } from '../tasks/task.js';
 import { type FileRef, type ModelDescriptor, readDescriptor, staysInItsFolder } from './descriptor.js';
 import { loadModel } from './load.js';
 import { withHostPath } from './model-file.js';
+import { pinnedServedKey } from './served-model.js';
 
 export interface CatalogEntry {
   readonly id: string;
@@ -173,10 +174,10 @@ export class ModelCatalog {
    * the stored conversion report): lets a cold start warm up only the engine it will use.
    */
   plannedEngine(id: string = this.defaultModel): ReturnType<typeof plannedEngine> {
-    const sha256 = this.entry(id).descriptor.model.sha256;
-    if (!sha256)
+    const key = pinnedServedKey(this.entry(id).descriptor.model);
+    if (!key)
       return { engine: this.engine === 'ort' ? 'ort' : 'litert', reason: 'no pinned sha256', ready: true };
-    return plannedEngine(sha256, this.engine);
+    return plannedEngine(key, this.engine);
   }
 
   /** Whether `id` has been loaded (or is loading) in this process. */

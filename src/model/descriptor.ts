@@ -46,7 +46,14 @@ function sharedShape(z: typeof Zod.z) {
     title: z.string().optional(),
     /** Which task the model serves (TASKS' ids); its section is required unless optional. */
     task: z.string(),
-    model: fileRefSchema(z),
+    model: fileRefSchema(z).extend({
+      /**
+       * Where the graph stops: these tensors become the model's outputs, in this order, and the
+       * operators after them are dropped (for tails an engine cannot run; the task does the
+       * rest). See src/model/served-model.ts.
+       */
+      outputs: z.array(z.string().min(1)).min(1).optional(),
+    }),
     input: z.strictObject({
       /** Checked against the model; optional because single-input models need no name. */
       name: z.string().optional(),

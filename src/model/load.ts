@@ -12,6 +12,7 @@ import type { LoadedModel, Task } from '../tasks/task.js';
 import type { FileRef, ModelDescriptor } from './descriptor.js';
 import { NPM_FIX, readModelFile, SETUP_FIX, sha256Hex } from './model-file.js';
 import { pickTensor } from './pick-tensor.js';
+import { servedModelBytes, servedModelKey } from './served-model.js';
 
 /** Where the model's files are on this host (found by the catalog). */
 export interface ModelFiles {
@@ -96,7 +97,8 @@ export async function loadModel(
   const id = descriptor.id;
   const labels = await readLabels(task, descriptor, files.labels);
   let modelBytes: Promise<Uint8Array> | undefined;
-  // Read once, on first need: the native engine may never need the .tflite file.
+  // Read once, on first need: the native engine may never need the .tflite file. Tasks get
+  // the whole file (ModelParts.tflite), engines the served (maybe cut) model.
   const readModel = () => {
     modelBytes ??= readModelFile({
       path: files.model,
@@ -110,15 +112,15 @@ export async function loadModel(
     });
     return modelBytes;
   };
+  // Named by its file name only: the label reaches HTTP clients in error messages.
+  const label = `model '${id}' (${basename(files.model)})`;
   // A pinned hash names the model without reading it.
-  const modelSha256 = descriptor.model.sha256 ?? sha256Hex(await readModel());
-  const choice = await compileWithEngine(
-    readModel,
-    modelSha256,
-    // Named by its file name only: the label reaches HTTP clients in error messages.
-    `model '${id}' (${basename(files.model)})`,
-    options.engine,
+  const key = servedModelKey(
+    descriptor.model.sha256 ?? sha256Hex(await readModel()),
+    descriptor.model.outputs,
   );
+  const served = async () => servedModelBytes(await readModel(), descriptor.model.outputs, label);
+  const choice = await compileWithEngine(served, key, label, options.engine);
   const engine = choice.model;
   try {
     const inputIndex = imageInput(descriptor, engine);

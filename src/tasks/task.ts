@@ -129,6 +129,13 @@ export interface Task<Options = unknown, Result extends TaskResultBase = TaskRes
   /** The labels file a model of this task needs, if any (set-up fetches it; the loader reads it). */
   labelsOf?(descriptor: ModelDescriptor): FileRef | undefined;
   /**
+   * The output whose highest value is the answer (classify's class scores, detect's anchor
+   * scores): set-up checks that a converted model picks the same one as LiteRT on every
+   * verification photo. The tensor's name, or undefined for a model's only output. Absent
+   * (masks, keypoints, vectors): every output is compared by value tolerance only.
+   */
+  scoresOutput?(descriptor: ModelDescriptor): string | undefined;
+  /**
    * Checks a freshly compiled model against its descriptor and builds the state inference
    * needs. Throws ModelLoadError naming what does not match: a mismatch fails at load, not per
    * request.

@@ -19,6 +19,7 @@ export const classifyTask: Task<ClassifyTaskOptions, Classification, ClassifySta
   defaultModel: 'imagenet',
   section: { key: 'output', schema: outputSchema },
   labelsOf: (descriptor) => outputOf(descriptor).labels,
+  scoresOutput: (descriptor) => outputOf(descriptor).name,
   prepareModel: checkClassifier,
   parseOptions: (raw) => ({ top: parseTop(raw.top), resize: parseResize(raw.resize) }),
   async infer({ photo, model, run, preparing }, options) {

@@ -8,7 +8,7 @@ import { annotate } from './annotate.js';
 import { checkDetector, type DetectState } from './check.js';
 import { findFaces } from './infer.js';
 import type { Detections, DetectTaskOptions } from './result.js';
-import { detectSchema } from './section.js';
+import { detectSchema, detectSectionOf } from './section.js';
 
 /** `tiling`: true/false (JSON), 'true'/'false' (query, CLI); absent means true. */
 function parseTiling(raw: RawOptions): boolean | undefined {
@@ -28,6 +28,7 @@ export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
   summary: 'the faces in the photo: boxes, scores and landmarks; or the photo with them boxed',
   defaultModel: 'faces',
   section: { key: 'detect', schema: detectSchema },
+  scoresOutput: (descriptor) => detectSectionOf(descriptor).scores,
   prepareModel: checkDetector,
   parseOptions: (raw) => ({ tiling: parseTiling(raw) }),
   infer: findFaces,
