@@ -138,6 +138,50 @@ describe('int8 operators of MoveNet, exactly as LiteRT', () => {
     });
   }
 
+  it('SUB of a per-channel constant: no op where the result is the input, exact where it is not', async () => {
+    // MoveNet subtracts a per-channel mean quantized at a scale of 1e-6 from pixels at 1: the
+    // result is the input. At a scale of 0.5 the same bytes subtract 62, 58.5 and 52 instead.
+    const pixels = { scale: 1, zeroPoint: -128 };
+    for (const [meanScale, identity] of [
+      [1e-6, true],
+      [0.5, false],
+    ] as const) {
+      const model = buildTflite({
+        tensors: [
+          { name: 'x', shape: [1, 16, 16, 3], type: FLOAT32 },
+          { name: 'q', shape: [1, 16, 16, 3], type: INT8, quant: quant(pixels) },
+          {
+            name: 'mean',
+            shape: [1, 1, 1, 3],
+            type: INT8,
+            data: Uint8Array.of(124, 117, 104),
+            quant: quant({ scale: meanScale, zeroPoint: 0 }),
+          },
+          { name: 'centred', shape: [1, 16, 16, 3], type: INT8, quant: quant(pixels) },
+          { name: 'y', shape: [1, 16, 16, 3], type: FLOAT32 },
+        ],
+        operators: [
+          { code: QUANTIZE, inputs: [0], outputs: [1] },
+          { code: SUB, inputs: [1, 2], outputs: [3], options: { type: 28, ints: [[0, 0, 8]] } },
+          { code: DEQUANTIZE, inputs: [3], outputs: [4] },
+        ],
+        inputs: [0],
+        outputs: [4],
+      });
+      // Every stored byte in every channel.
+      const x = realValues((i) => (Math.floor(i / 3) % 256) - 128, 768, pixels);
+      const [y] = await assertSame(model, [x]);
+      assert.equal(
+        (y as Float32Array).every((value, i) => value === x[i]),
+        identity,
+      );
+      // The identity needs no node at all: ORT broadcast the 3-element constant element by
+      // element, a millisecond on MoveNet's 192x192 input.
+      const onnx = Buffer.from(convertTfliteToOnnx(model, 'mean').onnx);
+      assert.equal(onnx.includes('Sub') || onnx.includes('Gather'), !identity);
+    }
+  });
+
   it('QUANTIZE from int8 to int8 (the heatmap requantization) on all 256 bytes', async () => {
     const inQ = { scale: 0.00390625, zeroPoint: -128 };
     const model = quantizedOpModel(QUANTIZE, undefined, [inQ], { scale: 0.00409685, zeroPoint: -128 }, 256);

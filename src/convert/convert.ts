@@ -111,6 +111,7 @@ export function convertTfliteToOnnx(tflite: Uint8Array, label: string): Conversi
       ctx.emit('Identity', [ctx.value(index, 'nhwc')], [(outputs[i] as TensorInfo).name]);
     });
 
+    const used = new Set(ctx.nodes.flatMap((node) => node.inputs));
     const opsetImports = [{ domain: '', version: OPSET }];
     if (ctx.domains.has('com.microsoft')) opsetImports.push({ domain: 'com.microsoft', version: 1 });
     const onnx = encodeOnnxModel({
@@ -122,7 +123,9 @@ export function convertTfliteToOnnx(tflite: Uint8Array, label: string): Conversi
       graph: {
         name: subgraph.name || 'main',
         nodes: ctx.nodes,
-        initializers: ctx.initializers,
+        // A lowering may fetch a constant it then folds away (a quantized op with a constant
+        // operand that became a table): no node reads it, so the file need not hold it.
+        initializers: ctx.initializers.filter((tensor) => used.has(tensor.name)),
         inputs: inputs.map((info) => info.onnx),
         outputs: outputs.map((info) => info.onnx),
       },

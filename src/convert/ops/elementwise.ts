@@ -13,6 +13,7 @@ import {
 } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
 import { floatActivation, quantizedActivation, quantizedActivationRange } from './activation.js';
+import { constantOperandLookup } from './constant-operand.js';
 import {
   isQuantizedType,
   type Layout,
@@ -167,6 +168,8 @@ export function exactQuantizedAdd(
     oq.scales[0] as number,
     params,
   );
+  const unary = constantOperandLookup(ctx, reference.table, { a, b, x, y }, output);
+  if (unary) return unary;
   for (const [da, db] of [[0, 0], ...NUDGES]) {
     const aRatio = nudge(reference.aRatio, da as number);
     const bRatio = nudge(reference.bRatio, db as number);

@@ -18,8 +18,9 @@ import { tfliteRescale } from './fixed-point.js';
 
 /** A float32 value quantized to `output`'s parameters the way XNNPACK does it. */
 export function quantizeFloat(ctx: LoweringContext, x: string, output: TensorView): string {
-  const zeroPoint = ctx.quantInputs(output)[1];
-  const reciprocal = Math.fround(1 / (ctx.requirePerTensor(output).scales[0] as number));
+  const quant = ctx.requirePerTensor(output);
+  const zeroPoint = ctx.quantScalar(quant.zeroPoints[0] as number, output.type);
+  const reciprocal = Math.fround(1 / (quant.scales[0] as number));
   const scaled = ctx.op('Mul', [x, ctx.float32Scalar(reciprocal)]);
   return ctx.op('QuantizeLinear', [scaled, ctx.float32Scalar(1), zeroPoint]);
 }
