@@ -282,6 +282,28 @@ describe('quantized LOGISTIC, MUL, CONCATENATION and RESIZE_BILINEAR give LiteRT
   }
 });
 
+describe('RESIZE_BILINEAR refuses what it cannot size', () => {
+  it('an empty or unknown dimension inside the graph (the reader lets 0 and -1 through)', () => {
+    for (const height of [0, -1]) {
+      const q = quant({ scale: 0.1, zeroPoint: 0 });
+      const model = buildTflite({
+        tensors: [
+          { name: 'x', shape: [1, 2, 3, 1], type: UINT8, quant: q },
+          { name: 'inner', shape: [1, height, 3, 1], type: UINT8, quant: q },
+          { name: 'size', shape: [2], type: INT32, data: new Uint8Array(Int32Array.of(4, 4).buffer) },
+          { name: 'y', shape: [1, 4, 4, 1], type: UINT8, quant: q },
+        ],
+        operators: [
+          { code: RESIZE_BILINEAR, inputs: [1, 2], outputs: [3], options: { type: 15, ints: [[2, 1, 8]] } },
+        ],
+        inputs: [0],
+        outputs: [3],
+      });
+      assert.throws(() => convertTfliteToOnnx(model, 'resize'), /has an empty dimension/, `height ${height}`);
+    }
+  });
+});
+
 /** uint8 or int8 in, QUANTIZE to `to`, out (int8 enters from float and leaves through DEQUANTIZE). */
 function requantizeModel(from: number, inQ: Quant, to: number, outQ: Quant): Uint8Array {
   const tensors: TestTensor[] = [];

@@ -92,6 +92,9 @@ export function lowerResizeBilinear(ctx: LoweringContext, op: OperatorView): voi
   if (size.length !== 2 || size[0] !== output.shape[1] || size[1] !== output.shape[2]) {
     throw ctx.error(`size [${size}] does not match the output [${output.shape}]`);
   }
+  if ([...input.shape, ...output.shape].some((d) => d < 1)) {
+    throw ctx.error(`RESIZE_BILINEAR from [${input.shape}] to [${output.shape}] has an empty dimension`);
+  }
   if (input.shape[0] !== output.shape[0] || input.shape[3] !== output.shape[3]) {
     throw ctx.error(`input [${input.shape}] and output [${output.shape}] differ beyond height and width`);
   }
