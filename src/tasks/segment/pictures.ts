@@ -4,8 +4,10 @@
  * model's size to the photo's by stretching, the inverse of how the photo was fitted to the
  * model (`fill`), so every mask pixel lands back on the photo pixels it was computed from.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { openImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
+import { drawOverlay } from '../../image/overlay.js';
+import { loadSharp } from '../../image/sharp-module.js';
 import { DECODE_TIMEOUT_SECONDS } from '../../image/work-limits.js';
 import type { PictureRenderer } from '../task.js';
 import { classColour, type Rgb } from './palette.js';
@@ -29,12 +31,13 @@ async function drawing<T>(draw: () => Promise<T>): Promise<T> {
  * Per-pixel bytes at the mask's size scaled to the photo's size. `nearest` keeps class colours
  * exact (a colour is a class); `linear` gives the alpha and tint smooth edges.
  */
-function scaledToPhoto(
+async function scaledToPhoto(
   bytes: Uint8Array,
   channels: 1 | 3 | 4,
   result: Segmentation,
   kernel: 'nearest' | 'linear',
-): Sharp {
+): Promise<Sharp> {
+  const sharp = await loadSharp();
   const scaled = sharp(bytes, { raw: { width: result.mask.width, height: result.mask.height, channels } })
     .resize(result.image.width, result.image.height, { fit: 'fill', kernel })
     .timeout({ seconds: DECODE_TIMEOUT_SECONDS });
@@ -62,18 +65,21 @@ function colouredClasses(result: Segmentation): Uint8Array {
 
 /** Class colours (class models) or the cut-out's alpha as grey (probability models). */
 async function renderMask(_image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
-  return drawing(() =>
-    result.mask.kind === 'classes'
-      ? scaledToPhoto(colouredClasses(result), 3, result, 'nearest').png().toBuffer()
-      : scaledToPhoto(result.pixels.alpha, 1, result, 'linear').png().toBuffer(),
-  );
+  return drawing(async () => {
+    const scaled =
+      result.mask.kind === 'classes'
+        ? await scaledToPhoto(colouredClasses(result), 3, result, 'nearest')
+        : await scaledToPhoto(result.pixels.alpha, 1, result, 'linear');
+    return scaled.png().toBuffer();
+  });
 }
 
 /** The photo with the cut-out's alpha as its alpha channel. */
 async function renderCutout(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
   return drawing(async () => {
     const photo = await photoPixels(image);
-    const alpha = await scaledToPhoto(result.pixels.alpha, 1, result, 'linear').raw().toBuffer();
+    const alpha = await (await scaledToPhoto(result.pixels.alpha, 1, result, 'linear')).raw().toBuffer();
+    const sharp = await loadSharp();
     return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
       .joinChannel(alpha, { raw: { width: photo.width, height: photo.height, channels: 1 } })
       .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
@@ -99,17 +105,9 @@ function tint(result: Segmentation): Uint8Array {
   return rgba;
 }
 
-async function renderOverlay(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
-  return drawing(async () => {
-    const photo = await photoPixels(image);
-    const overlay = await scaledToPhoto(tint(result), 4, result, 'linear').raw().toBuffer();
-    const size = { width: photo.width, height: photo.height };
-    return sharp(photo.data, { raw: { ...size, channels: 3 } })
-      .composite([{ input: overlay, raw: { ...size, channels: 4 }, top: 0, left: 0 }])
-      .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-  });
+function renderOverlay(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
+  const mask = { rgba: tint(result), width: result.mask.width, height: result.mask.height, smooth: true };
+  return drawOverlay(image, { mask }, 'jpeg');
 }
 
 /** By format name; the first answers Accept: image/*. */
