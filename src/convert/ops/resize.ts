@@ -18,6 +18,7 @@
 import { BuiltinOptionsType, ResizeBilinearOptions } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
 import {
+  elementCount,
   isQuantizedType,
   type Layout,
   type LoweringContext,
@@ -196,8 +197,11 @@ function lowerQuantizedResize(
   if (inQuant.scales[0] !== outQuant.scales[0] || inQuant.zeroPoints[0] !== outQuant.zeroPoints[0]) {
     throw ctx.error('a quantized RESIZE_BILINEAR whose input and output quantization differ');
   }
-  // Either layout serves; NHWC is the order of the graph's outputs (DeepLab ends here).
-  const layout: Layout = ctx.heldLayout(input.index);
+  // Either layout serves. Upsampling works in NHWC, whatever the input's layout: a transpose
+  // of the small input is cheaper than one of the large output (DeepLab's last op, whose
+  // output leaves the graph in NHWC), and the row gathers copy whole rows of pixels.
+  const upsampling = elementCount(output.shape) > elementCount(input.shape);
+  const layout: Layout = upsampling ? 'nhwc' : ctx.heldLayout(input.index);
   const [hAxis, wAxis] = layout === 'nhwc' ? [1, 2] : [2, 3];
   const rows = axisSampling(input.shape[1] as number, output.shape[1] as number, mode);
   const columns = axisSampling(input.shape[2] as number, output.shape[2] as number, mode);
