@@ -32,7 +32,7 @@ import { readTfliteModel } from '../src/tflite/read.js';
 import { BuiltinOperator, type SubGraph, type Tensor } from '../src/tflite/schema.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
 import { IMAGES, SHARED, SHARED_MODELS } from './helpers.js';
-import { buildTflite, FLOAT16, FLOAT32, INT8, INT32 } from './tflite-builder.js';
+import { buildTflite, FLOAT16, FLOAT32, INT8, INT32, UINT8 } from './tflite-builder.js';
 import type { FuzzMessage, Mutation } from './tflite-fuzz-worker.js';
 
 const FACE_MODELS = dirname(createRequire(import.meta.url).resolve('@mediapipe/face_detection/package.json'));
@@ -697,9 +697,56 @@ describe('a model whose numbers do not hold together is refused before they are 
     });
   }
 
+  /** MediaPipe's transposed convolution: its options are raw struct bytes, a surface of their own. */
+  function transposeConvModel(): Uint8Array {
+    return buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 3, 3, 2], type: FLOAT32 },
+        { name: 'w', shape: [1, 2, 2, 2], type: FLOAT32, data: new Uint8Array(32) },
+        { name: 'b', shape: [1], type: FLOAT32, data: new Uint8Array(4) },
+        { name: 'y', shape: [1, 5, 5, 1], type: FLOAT32 },
+      ],
+      operators: [
+        {
+          code: 32,
+          inputs: [0, 1, 2],
+          outputs: [3],
+          // SAME padding, strides 2 and 2.
+          custom: {
+            code: 'Convolution2DTransposeBias',
+            options: new Uint8Array(Int32Array.of(1, 2, 2).buffer),
+          },
+        },
+      ],
+      inputs: [0],
+      outputs: [3],
+    });
+  }
+
+  /** A uint8 RESIZE_BILINEAR (align_corners) then LOGISTIC: positions and tables computed at conversion. */
+  function quantizedResizeModel(): Uint8Array {
+    const q = { scale: [0.1], zeroPoint: [7] };
+    return buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 3, 4, 2], type: UINT8, quant: q },
+        { name: 'size', shape: [2], type: INT32, data: new Uint8Array(Int32Array.of(7, 9).buffer) },
+        { name: 'r', shape: [1, 7, 9, 2], type: UINT8, quant: q },
+        { name: 'y', shape: [1, 7, 9, 2], type: UINT8, quant: { scale: [1 / 256], zeroPoint: [0] } },
+      ],
+      operators: [
+        { code: 23, inputs: [0, 1], outputs: [2], options: { type: 15, ints: [[2, 1, 8]] } },
+        { code: 14, inputs: [2], outputs: [3] },
+      ],
+      inputs: [0],
+      outputs: [3],
+    });
+  }
+
   for (const [name, build, seed] of [
     ['an int8 convolution', perChannelInt8Model, 12],
     ['float16 weights dequantized for a convolution', float16WeightsModel, 7],
+    ["MediaPipe's transposed convolution", transposeConvModel, 5],
+    ['a uint8 RESIZE_BILINEAR and LOGISTIC', quantizedResizeModel, 3],
   ] as const) {
     it(`300 random 1- and 4-byte mutations of a small model (${name}): each converted or refused with a TfliteFnError, none hangs or allocates wildly`, async () => {
       const model = build();
