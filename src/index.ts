@@ -53,6 +53,13 @@ export {
   poseTask,
 } from './tasks/pose/index.js';
 export { type RunOptions, runTask } from './tasks/run.js';
+export {
+  type ClassShare,
+  type MaskKind,
+  type Segmentation,
+  type SegmentOptions,
+  segmentTask,
+} from './tasks/segment/index.js';
 export type {
   InferContext,
   LoadedModel,

@@ -12,6 +12,10 @@ import { SEGMENT_PICTURES } from './pictures.js';
 import { type Segmentation, segmentationJson } from './result.js';
 import { segmentSchema, segmentSectionOf } from './section.js';
 
+export type { ClassShare } from './masks.js';
+export type { SegmentOptions } from './options.js';
+export type { MaskKind, Segmentation } from './result.js';
+
 function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }

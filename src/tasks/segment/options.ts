@@ -10,6 +10,8 @@ export interface SegmentOptions {
 
 /** Enough for any label set we ship (21 classes) and far below anything costly. */
 const MAX_KEEP = 256;
+/** Class names are words; a longer one is not a class and would only bloat the error echoing it. */
+const MAX_NAME = 64;
 
 function absent(value: unknown): boolean {
   return value === undefined || value === null || value === '';
@@ -36,6 +38,9 @@ export function parseKeep(value: unknown): string[] | undefined {
   }
   const names = items.map((item) => item.trim()).filter((item) => item !== '');
   if (names.length === 0) throw new BadRequestError('bad_option', 'keep names no class');
+  if (names.some((name) => name.length > MAX_NAME)) {
+    throw new BadRequestError('bad_option', `keep: a class name has at most ${MAX_NAME} characters`);
+  }
   return [...new Set(names)];
 }
 
