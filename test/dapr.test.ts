@@ -118,6 +118,43 @@ describe('Dapr pub/sub (app side)', () => {
     assert.equal(published.length, 0);
   });
 
+  it('TFLITE_FN_DAPR_TASK: another task runs on the deliveries and its JSON is published', async () => {
+    published.length = 0;
+    process.env.TFLITE_FN_DAPR_TASK = 'detect';
+    const detecting = await startServer(
+      serverConfig({ port: '0', workers: '1', preload: 'faces' }, {}),
+      () => {},
+    );
+    try {
+      await detecting.ready;
+      const response = await fetch(`${detecting.url}/dapr/frames`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg', 'ce-id': 'faces-1' },
+        body: photo('grace_hopper.jpg'),
+      });
+      assert.deepEqual(await response.json(), { status: 'SUCCESS' });
+      assert.equal(published.length, 1);
+      assert.equal(published[0]?.body.eventId, 'faces-1');
+      assert.equal(published[0]?.body.model, 'faces');
+      assert.equal((published[0]?.body.faces as unknown[] | undefined)?.length, 1);
+    } finally {
+      delete process.env.TFLITE_FN_DAPR_TASK;
+      await detecting.close();
+    }
+  });
+
+  it('an unknown TFLITE_FN_DAPR_TASK stops the server at start, naming the tasks', async () => {
+    process.env.TFLITE_FN_DAPR_TASK = 'nope';
+    try {
+      await assert.rejects(
+        startServer(serverConfig({ port: '0', workers: '1' }, {}), () => {}),
+        /unknown task 'nope'; tasks: classify, detect/,
+      );
+    } finally {
+      delete process.env.TFLITE_FN_DAPR_TASK;
+    }
+  });
+
   it('a sidecar that cannot publish: RETRY (the frame is delivered again later)', async () => {
     sidecarStatus = 500;
     try {

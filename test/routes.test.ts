@@ -15,6 +15,7 @@ import { stalePlatformFiles } from '../scripts/platform-routes.js';
 import { createApp } from '../src/http/app.js';
 import { ROUTES, type RouteSpec, UNMATCHED_LABEL } from '../src/http/routes.js';
 import { packageRoot } from '../src/store/paths.js';
+import { TASKS } from '../src/tasks/index.js';
 import { photo } from './helpers.js';
 import { rawRequest } from './raw-http.js';
 
@@ -70,6 +71,18 @@ describe('route table', () => {
     for (const route of TABLE.filter((r) => r.open)) assert.notEqual(route.does, 'inference', route.id);
     const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
     for (const path of DOCUMENTED_OPEN) assert.ok(readme.includes(`\`${path}\``), `README names ${path}`);
+  });
+
+  it('every task of TASKS has its route on every platform: POST /<id> and /api/<id>, label /<id>, key needed', () => {
+    for (const task of TASKS) {
+      const route = TABLE.find((candidate) => candidate.task === task.id);
+      assert.ok(route, `${task.id} has a route`);
+      assert.deepEqual(
+        [route.method, route.paths, route.label, route.surface, route.does, route.open],
+        ['POST', [`/${task.id}`, `/api/${task.id}`], `/${task.id}`, 'every', 'inference', undefined],
+      );
+    }
+    assert.equal(TABLE.filter((route) => route.task).length, TASKS.length, 'no task route without its task');
   });
 
   it('ids, paths and labels are unique; labels are few', () => {

@@ -2,7 +2,8 @@
  * The server as a Dapr pub/sub subscriber. Dapr's sidecar asks `GET /dapr/subscribe` which
  * topics the app wants and where to deliver them, then POSTs each message (a CloudEvent) to
  * that route and reads the answer: HTTP 200 with `{"status": "SUCCESS" | "RETRY" | "DROP"}`.
- * The app classifies the image and publishes the result through the sidecar's publish API
+ * The app runs its task on the image (TFLITE_FN_DAPR_TASK: any task id, default classify) and
+ * publishes the result (the task's JSON) through the sidecar's publish API
  * (`POST /v1.0/publish/<pubsub>/<topic>` on DAPR_HTTP_PORT).
  *
  * How the image arrives, by Dapr's content rules:
@@ -14,7 +15,6 @@
  * Answers: a bad image is DROP (it will never succeed; the reason is logged); a full queue,
  * a crashed worker or a failed publish is RETRY (Dapr delivers it again later).
  */
-import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import type { RouteHandler } from '../../src/http/app.js';
 import { decodeBase64 } from '../../src/http/base64.js';
@@ -22,11 +22,15 @@ import { checkJsonPrefix, parseJsonEnvelope } from '../../src/http/json-envelope
 import type { BodyLimit } from '../../src/http/limits.js';
 import { readBodyCapped } from '../../src/http/read-request.js';
 import { routeById } from '../../src/http/routes.js';
+import type { TaskRunner } from '../../src/http/task-job.js';
+import { taskById } from '../../src/tasks/index.js';
 
 export interface DaprConfig {
   readonly pubsub: string;
   readonly topic: string;
   readonly resultsTopic: string;
+  /** The task every delivered image goes through (its id in TASKS). */
+  readonly task: string;
   /** Where the sidecar's HTTP API listens (DAPR_HTTP_PORT on localhost). */
   readonly sidecar: string;
 }
@@ -36,6 +40,7 @@ export function daprConfig(env: NodeJS.ProcessEnv = process.env): DaprConfig {
     pubsub: env.TFLITE_FN_DAPR_PUBSUB ?? 'pubsub',
     topic: env.TFLITE_FN_DAPR_TOPIC ?? 'frames',
     resultsTopic: env.TFLITE_FN_DAPR_RESULTS_TOPIC ?? 'results',
+    task: env.TFLITE_FN_DAPR_TASK ?? 'classify',
     sidecar: `http://127.0.0.1:${env.DAPR_HTTP_PORT ?? '3500'}`,
   };
 }
@@ -97,20 +102,25 @@ function safeJson(text: string): unknown {
 /** Handlers for the table's two Dapr routes: the subscription, and the deliveries. */
 export function daprHandlers(options: {
   readonly config: DaprConfig;
-  readonly classify: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
+  /** Runs the task: the server's worker pool. */
+  readonly run: TaskRunner;
   readonly log: (event: Record<string, unknown>) => void;
   readonly bodyLimit: BodyLimit;
 }): Record<'dapr-subscribe' | 'dapr-frames', RouteHandler> {
   const { config, log } = options;
+  // An unknown task stops the server at start, naming the tasks there are.
+  const task = taskById(config.task);
+  const taskOptions = task.parseOptions({});
   const subscribe: RouteHandler = (c) =>
     c.json([{ pubsubname: config.pubsub, topic: config.topic, route: DAPR_ROUTE }]);
   const deliver: RouteHandler = async (c) => {
     const answer = (status: Status) => c.json({ status });
     let delivery: Awaited<ReturnType<typeof readDelivery>>;
-    let result: Classification;
+    let result: unknown;
     try {
       delivery = await readDelivery(c.req.raw, options.bodyLimit);
-      result = await options.classify(delivery.image, {});
+      const outcome = await options.run({ task: task.id, image: delivery.image, options: taskOptions });
+      result = task.toJson ? task.toJson(outcome.result) : outcome.result;
     } catch (error) {
       const failure = toTfliteFnError(error);
       // The message's own fault never goes away on retry; anything else may.
@@ -121,7 +131,7 @@ export function daprHandlers(options: {
     const published = await fetch(`${config.sidecar}/v1.0/publish/${config.pubsub}/${config.resultsTopic}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ eventId: delivery.id, source: delivery.source, ...result }),
+      body: JSON.stringify({ eventId: delivery.id, source: delivery.source, ...(result as object) }),
     }).catch((error: unknown) => error as Error);
     if (published instanceof Error || !published.ok) {
       const reason = published instanceof Error ? published.message : `sidecar answered ${published.status}`;

@@ -41,9 +41,8 @@
  *      way (loading, or killed and about to be replaced) or a slot failing to load, queued and
  *      new jobs are answered 503 at once, with Retry-After until the next start.
  */
-import type { Classification, ClassifyOptions } from '../../src/classify.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
-import type { Detector } from '../../src/http/app.js';
+import type { TaskRunner } from '../../src/http/task-job.js';
 import { estimateDecodeCost } from '../../src/image/decode-cost.js';
 import type { JobMessage, JobResult, ReadyMessage, ReplyMessage, SerializedError } from './protocol.js';
 import { type WorkerExit, WorkerProcess } from './worker-process.js';
@@ -365,7 +364,7 @@ export class WorkerPool {
     const seconds = Number.isFinite(next) ? Math.ceil((next - Date.now()) / 1000) : 1;
     return new UnavailableError(
       'no_workers',
-      'no worker is able to classify right now (their models are loading or failing to load); retry shortly',
+      'no worker is able to run a model right now (their models are loading or failing to load); retry shortly',
       Math.max(1, seconds),
     );
   }
@@ -509,28 +508,8 @@ export class WorkerPool {
     });
   }
 
-  async classify(image: Uint8Array, options: ClassifyOptions): Promise<Classification> {
-    const { model, top, resize } = options;
-    const message: JobMessage = {
-      type: 'classify',
-      id: this.#nextId++,
-      image,
-      options: { model, top, resize },
-    };
-    return (await this.#submit(message)) as Classification;
-  }
-
-  /** The Detector the HTTP app calls: detection (and the annotated photo) in a worker. */
-  readonly detect: Detector = async (image, options) => {
-    const { model, tiling, annotate } = options;
-    const message: JobMessage = {
-      type: 'detect',
-      id: this.#nextId++,
-      image,
-      options: { model, tiling, annotate },
-    };
-    return (await this.#submit(message)) as Awaited<ReturnType<Detector>>;
-  };
+  /** The TaskRunner the HTTP app calls: any task's job (and its picture) runs in a worker. */
+  readonly run: TaskRunner = (job) => this.#submit({ ...job, type: 'job', id: this.#nextId++ });
 
   /** Stops the workers and starts no more. Call after in-flight requests have been answered. */
   async stop(): Promise<void> {

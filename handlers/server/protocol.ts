@@ -1,27 +1,17 @@
 /** Messages between the server and its worker processes (structured-clone IPC). */
-import type { Classification, ClassifyOptions } from '../../src/classify.js';
-import type { AnnotatedFormat, Detections } from '../../src/detect.js';
+import type { TaskJob, TaskOutcome } from '../../src/http/task-job.js';
 
-interface ImageJob {
+/**
+ * One task job (src/http/task-job.ts): the task by id, its checked options, the model, and
+ * the picture to draw if one is wanted. Any task: the worker looks it up in TASKS.
+ */
+export interface JobMessage extends Omit<TaskJob, 'image'> {
+  readonly type: 'job';
   readonly id: number;
   /** The image; empty when it came ahead in ImageChunkMessages (then `chunked` is set). */
   readonly image: Uint8Array;
   readonly chunked?: true;
 }
-
-export type JobMessage =
-  | (ImageJob & {
-      readonly type: 'classify';
-      readonly options: Pick<ClassifyOptions, 'model' | 'top' | 'resize'>;
-    })
-  | (ImageJob & {
-      readonly type: 'detect';
-      readonly options: {
-        model?: string | undefined;
-        tiling?: boolean | undefined;
-        annotate?: AnnotatedFormat | undefined;
-      };
-    });
 
 /**
  * A piece of a large job's image, sent ahead of the job itself (WorkerProcess.send): one big
@@ -39,7 +29,7 @@ export interface ImageChunkMessage {
 /** What the server sends a worker. */
 export type ServerMessage = JobMessage | ImageChunkMessage;
 
-export type JobResult = Classification | { detections: Detections; image?: Uint8Array | undefined };
+export type JobResult = TaskOutcome;
 
 export interface SerializedError {
   readonly status: number;

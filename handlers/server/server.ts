@@ -162,7 +162,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       ),
     ...daprHandlers({
       config: daprConfig(),
-      classify: (image, options) => pool.classify(image, options),
+      run: pool.run,
       log,
       bodyLimit,
     }),
@@ -178,8 +178,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     '/',
     createApp({
       catalog,
-      classifier: (image, options) => pool.classify(image, options),
-      detector: pool.detect,
+      runner: pool.run,
       bodyLimit,
       corsOrigins: config.corsOrigins,
       apiKey: config.apiKey,

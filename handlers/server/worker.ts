@@ -1,14 +1,14 @@
 /**
- * A server worker process: loads and warms its models, then classifies what the server sends.
+ * A server worker process: loads and warms its models, then runs the jobs the server sends
+ * (any task's, see protocol.ts).
  * One process per core, each on one inference thread, so a crash (or a kill) costs one worker,
  * not the server.
  */
 // First of all, before the imports below start native threads: the server must keep the CPU
 // over its workers (see pool.ts's lanes).
 import './worker-priority.js';
-import { classify } from '../../src/classify.js';
 import { toTfliteFnError } from '../../src/errors.js';
-import { detectHere } from '../../src/http/app.js';
+import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import type {
   ImageChunkMessage,
@@ -70,9 +70,9 @@ async function load(): Promise<boolean> {
   }
 }
 
+/** Any task's job: the task run on the image, and the picture drawn here when one is asked for. */
 function run(message: JobMessage): Promise<JobResult> {
-  if (message.type === 'classify') return classify(message.image, { ...message.options, catalog });
-  return detectHere(message.image, { ...message.options, catalog });
+  return runJobHere(message, catalog);
 }
 
 /** Large images arrive in pieces ahead of their job (protocol.ts), assembled here by job id. */

@@ -2,9 +2,9 @@
  * The HTTP surface every platform serves: one Hono app, `app.fetch(Request) → Response`.
  * Platform handlers only translate their events to a Request and the Response back.
  *
- *   POST /classify   image in, answer out (also under /api, where platforms prefix)
- *   POST /detect     image in, faces out: JSON, or the annotated photo for Accept: image/*
- *   GET  /models     the models this deployment knows
+ *   POST /<task>     image in, the task's answer out, one route per task in TASKS (also under
+ *                    /api, where platforms prefix): JSON, text, html or a picture
+ *   GET  /models     the models this deployment knows, each with its task
  *   GET  /healthz    liveness
  *
  * Which routes exist, who may call them and how they are labelled is the route table's
@@ -14,21 +14,20 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { type Context, Hono } from 'hono';
-import { type Classification, type ClassifyOptions, classify } from '../classify.js';
-import { type AnnotatedFormat, annotate, type Detections, type DetectOptions, detect } from '../detect.js';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
-import { toPlainText } from '../output/format.js';
 import { packageRoot } from '../store/paths.js';
-import { taskById } from '../tasks/index.js';
+import { TASKS, taskById } from '../tasks/index.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
-import { negotiate } from './negotiate.js';
-import { readBodyCapped, readClassifyRequest } from './read-request.js';
+import { offersOf } from './negotiate.js';
+import { readBodyCapped } from './read-request.js';
 import { defaultLogError, errorResponse, notFoundResponse } from './respond.js';
-import { type PlatformRouteId, ROUTES, type RouteId, type RouteSpec, type ServerRouteId } from './routes.js';
+import { type PlatformRouteId, ROUTES, type RouteSpec, routeOfTask, type ServerRouteId } from './routes.js';
+import { taskHandler } from './task-handler.js';
+import { runJobHere, type TaskRunner } from './task-job.js';
 
 export { errorResponse, notFoundResponse };
 
@@ -46,12 +45,11 @@ export interface AppOptions {
   /** Where server-side details of unexpected errors go. */
   readonly logError?: (error: TfliteFnError) => void;
   /**
-   * What classifies: the core in this process by default; the self-hosted server passes its
-   * worker pool. Everything else (routes, parsing, negotiation, errors) stays one code path.
+   * What runs a task route's job (the task, and the picture when one is asked for): this
+   * process by default; the self-hosted server passes its worker pool. Everything else
+   * (routes, parsing, negotiation, rendering, errors) stays one code path.
    */
-  readonly classifier?: (image: Uint8Array, options: ClassifyOptions) => Promise<Classification>;
-  /** What detects (and draws the annotated photo when asked): the core here by default. */
-  readonly detector?: Detector;
+  readonly runner?: TaskRunner;
   /**
    * A WasmEdge-style program (.wasm) that answers POST /classify instead of the built-in
    * classifier: the request body is its stdin, its stdout the response (text/plain), as
@@ -71,20 +69,6 @@ export interface AppOptions {
   /** Handlers for the table's server-only routes (the self-hosted server supplies them). */
   readonly serverRoutes?: Partial<Record<ServerRouteId, RouteHandler>>;
 }
-
-export type Detector = (
-  image: Uint8Array,
-  options: DetectOptions & { annotate?: AnnotatedFormat | undefined },
-) => Promise<{ detections: Detections; image?: Uint8Array | undefined }>;
-
-/** Detection in this process: the core's detect(), plus the annotated photo when asked for. */
-export const detectHere: Detector = async (image, options) => {
-  const detections = await detect(image, options);
-  return {
-    detections,
-    image: options.annotate ? await annotate(image, detections, options.annotate) : undefined,
-  };
-};
 
 function corsFromEnv(): '*' | string[] {
   const value = process.env.TFLITE_FN_CORS_ORIGINS?.trim() ?? '';
@@ -146,67 +130,11 @@ function programHandler(program: string, bodyLimit: BodyLimit): RouteHandler {
   };
 }
 
-interface CoreSetup {
-  readonly catalog: ModelCatalog;
-  readonly bodyLimit: BodyLimit;
-  readonly classifier: NonNullable<AppOptions['classifier']>;
-  readonly detector: Detector;
-}
-
-function classifyHandler({ catalog, bodyLimit, classifier }: CoreSetup): RouteHandler {
-  return async (c) => {
-    const request = await readClassifyRequest(c.req.raw, bodyLimit);
-    let format = request.format ?? negotiate(c.req.header('accept'));
-    if (format === 'jpeg' || format === 'png') {
-      if (request.format)
-        throw new BadRequestError('bad_option', `format ${format} (an annotated photo) is for /detect`);
-      format = 'json'; // Accept: image/* on /classify: the answer is data, not a picture
-    }
-    const result = await classifier(request.image, {
-      model: request.model,
-      top: request.top,
-      resize: request.resize,
-      catalog,
-    });
-    c.header('vary', 'Accept');
-    if (format === 'html') return c.html(result.sentence);
-    if (format === 'text') return c.text(`${toPlainText(result)}\n`);
-    // What arrived, so a client can tell a mangled upload (the classic base64/UTF-8 bug of
-    // serverless front doors) from a wrong answer.
-    // Hashed on the thread pool (WebCrypto's digest is asynchronous): 32 MB would hold the
-    // main loop for a tenth of a second.
-    const digest = await crypto.subtle.digest('SHA-256', request.image as Uint8Array<ArrayBuffer>);
-    const received = { bytes: request.image.length, sha256: Buffer.from(digest).toString('hex') };
-    return c.json({ ...result, received });
-  };
-}
-
-function detectHandler({ catalog, bodyLimit, detector }: CoreSetup): RouteHandler {
-  return async (c) => {
-    const request = await readClassifyRequest(c.req.raw, bodyLimit);
-    const format = request.format ?? negotiate(c.req.header('accept'));
-    const annotated = format === 'jpeg' || format === 'png' ? format : undefined;
-    const tiling = new URL(c.req.url).searchParams.get('tiling') !== 'false';
-    const { detections, image } = await detector(request.image, {
-      model: request.model,
-      tiling,
-      annotate: annotated,
-      catalog,
-    });
-    c.header('vary', 'Accept');
-    if (annotated && image)
-      return new Response(image as Uint8Array<ArrayBuffer>, {
-        headers: { 'content-type': `image/${annotated}`, vary: 'Accept' },
-      });
-    if (format === 'text') {
-      return c.text(
-        `${detections.faces.length} ${detections.faces.length === 1 ? 'face' : 'faces'}\n${detections.faces.map((f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`).join('\n')}\n`,
-      );
-    }
-    return c.json(detections);
-  };
-}
-
+/**
+ * GET /models: every model with its task, the default model, and every task (its route, its
+ * default model here, the answer's forms and its pictures): what a client or the demo page
+ * needs to offer the tasks.
+ */
 function modelsHandler(catalog: ModelCatalog): RouteHandler {
   return (c) =>
     c.json({
@@ -223,6 +151,14 @@ function modelsHandler(catalog: ModelCatalog): RouteHandler {
             }
           : { id: entry.id, error: 'invalid descriptor' },
       ),
+      tasks: TASKS.map((task) => ({
+        id: task.id,
+        summary: task.summary,
+        route: routeOfTask(task.id),
+        model: catalog.defaultModelFor(task),
+        formats: offersOf(task).map((offer) => offer.format),
+        pictures: Object.keys(task.pictures ?? {}),
+      })),
     });
 }
 
@@ -239,9 +175,9 @@ function methodNotAllowed(route: RouteSpec): RouteHandler {
  * method, and a 405 naming that method for any other (so every path of the table matches a
  * route whatever the method, and access and CORS can read it).
  */
-function serveRoutes(app: Hono, handlers: Partial<Record<RouteId, RouteHandler>>): void {
-  for (const route of ROUTES as readonly RouteSpec[]) {
-    const handler = handlers[route.id as RouteId];
+function serveRoutes(app: Hono, handlers: Partial<Record<string, RouteHandler>>): void {
+  for (const route of ROUTES) {
+    const handler = handlers[route.id];
     if (!handler) continue;
     for (const path of route.paths) {
       app.on(route.method, path, handler);
@@ -251,12 +187,9 @@ function serveRoutes(app: Hono, handlers: Partial<Record<RouteId, RouteHandler>>
 }
 
 export function createApp(options: AppOptions = {}): Hono {
-  const setup: CoreSetup = {
-    catalog: options.catalog ?? defaultCatalog(),
-    bodyLimit: options.bodyLimit ?? BODY_LIMITS.server,
-    classifier: options.classifier ?? classify,
-    detector: options.detector ?? detectHere,
-  };
+  const catalog = options.catalog ?? defaultCatalog();
+  const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
+  const run = options.runner ?? ((job) => runJobHere(job, catalog));
   const origins = options.corsOrigins ?? corsFromEnv();
   const logError = options.logError ?? defaultLogError;
   const app = new Hono();
@@ -264,16 +197,20 @@ export function createApp(options: AppOptions = {}): Hono {
   // CORS first, so a preflight (which carries no key) is answered and a 401 can be read.
   if (origins === '*' || origins.length > 0) app.use('*', corsFromTable(origins));
   if (options.apiKey) app.use('*', requireApiKey(options.apiKey));
-  if (options.bodyBudget) app.use('*', admitBodies(options.bodyBudget, setup.bodyLimit));
+  if (options.bodyBudget) app.use('*', admitBodies(options.bodyBudget, bodyLimit));
 
   const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
-  const platformRoutes: Record<PlatformRouteId, RouteHandler> = {
-    classify: program ? programHandler(program, setup.bodyLimit) : classifyHandler(setup),
-    detect: detectHandler(setup),
-    models: modelsHandler(setup.catalog),
+  const taskRoutes: Record<string, RouteHandler> = {};
+  for (const route of ROUTES) {
+    if (route.task) taskRoutes[route.id] = taskHandler(taskById(route.task), { bodyLimit, run });
+  }
+  // WasmEdge's serverless templates answer /classify with a program: that stays possible.
+  if (program) taskRoutes.classify = programHandler(program, bodyLimit);
+  const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
+    models: modelsHandler(catalog),
     healthz: (c) => c.json({ status: 'ok' }),
   };
-  serveRoutes(app, { ...platformRoutes, ...options.serverRoutes });
+  serveRoutes(app, { ...taskRoutes, ...fixedRoutes, ...options.serverRoutes });
 
   app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error, logError));

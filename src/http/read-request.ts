@@ -8,6 +8,7 @@
 import { parseResize, parseTop } from '../classify.js';
 import { BadRequestError, TfliteFnError, TooLargeError } from '../errors.js';
 import type { ResizeMode } from '../image/to-tensor.js';
+import type { RawOptions } from '../tasks/task.js';
 import { decodeBase64 } from './base64.js';
 import { admissionOf, noRoomForBody } from './body-budget.js';
 import { checkJsonPrefix, parseJsonEnvelope } from './json-envelope.js';
@@ -22,8 +23,6 @@ export interface ClassifyRequest {
   readonly resize?: ResizeMode | undefined;
   readonly format?: ResponseFormat | undefined;
 }
-
-type RawOptions = Record<string, unknown>;
 
 function tooLarge(size: number | string, limit: BodyLimit): TooLargeError {
   return new TooLargeError('payload_too_large', `the request body is ${size} bytes; ${limit.description}`);
@@ -155,24 +154,23 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   return body;
 }
 
-function options(raw: RawOptions): Omit<ClassifyRequest, 'image'> {
+/**
+ * The options every route reads itself: `model` (which model runs) and `format` (the answer's
+ * form); the rest are the task's (its parseOptions checks them).
+ */
+function modelOption(raw: RawOptions): string | undefined {
   const model = raw.model;
   if (model !== undefined && (typeof model !== 'string' || model === '')) {
     throw new BadRequestError('bad_option', 'model must be a model id string');
   }
-  return {
-    model: model as string | undefined,
-    top: parseTop(raw.top),
-    resize: parseResize(raw.resize),
-    format: parseFormat(raw.format),
-  };
+  return model as string | undefined;
 }
 
 function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function fromMultipart(request: Request, body: Uint8Array, query: RawOptions): ClassifyRequest {
+function fromMultipart(request: Request, body: Uint8Array, query: RawOptions): TaskRequest {
   const form = parseMultipart(body, request.headers.get('content-type') ?? '');
   if (form.files.length !== 1) {
     throw new BadRequestError(
@@ -180,22 +178,34 @@ function fromMultipart(request: Request, body: Uint8Array, query: RawOptions): C
       `send exactly one file in the multipart form; got ${form.files.length}`,
     );
   }
-  return { image: (form.files[0] as MultipartFile).bytes, ...options({ ...query, ...form.fields }) };
+  return taskRequest((form.files[0] as MultipartFile).bytes, { ...query, ...form.fields });
 }
 
-function fromJson(body: Uint8Array, query: RawOptions): ClassifyRequest {
+function fromJson(body: Uint8Array, query: RawOptions): TaskRequest {
   const value = parseJsonEnvelope(body);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequestError('bad_json', 'the JSON body must be an object like {"image": "<base64>"}');
   }
-  const fields = value as RawOptions;
-  if (typeof fields.image !== 'string') {
+  const { image, ...fields } = value as RawOptions;
+  if (typeof image !== 'string') {
     throw new BadRequestError('no_image', 'the JSON body needs "image": the image as a base64 string');
   }
-  return { image: decodeBase64(fields.image), ...options({ ...query, ...fields }) };
+  return taskRequest(decodeBase64(image), { ...query, ...fields });
 }
 
-export async function readClassifyRequest(request: Request, limit: BodyLimit): Promise<ClassifyRequest> {
+function taskRequest(image: Uint8Array, options: RawOptions): TaskRequest {
+  return { image, model: modelOption(options), options };
+}
+
+/** An image and the options that came with it: any route's request, before its task reads it. */
+export interface TaskRequest {
+  readonly image: Uint8Array;
+  readonly model: string | undefined;
+  /** Every option as sent (query string, then form or JSON fields, which win), image left out. */
+  readonly options: RawOptions;
+}
+
+export async function readTaskRequest(request: Request, limit: BodyLimit): Promise<TaskRequest> {
   const query = Object.fromEntries(new URL(request.url).searchParams);
   const type = mediaType(request);
   const isRaw = type === '' || type === 'application/octet-stream' || type.startsWith('image/');
@@ -216,5 +226,17 @@ export async function readClassifyRequest(request: Request, limit: BodyLimit): P
   const body = await readBodyCapped(request, limit, judge);
   if (type === 'multipart/form-data') return fromMultipart(request, body, query);
   if (type === 'application/json') return fromJson(body, query);
-  return { image: body, ...options(query) };
+  return taskRequest(body, query);
+}
+
+/** A /classify request read the way every task route reads one (kept for library users). */
+export async function readClassifyRequest(request: Request, limit: BodyLimit): Promise<ClassifyRequest> {
+  const { image, model, options } = await readTaskRequest(request, limit);
+  return {
+    image,
+    model,
+    top: parseTop(options.top),
+    resize: parseResize(options.resize),
+    format: parseFormat(options.format) as ResponseFormat | undefined,
+  };
 }

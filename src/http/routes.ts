@@ -3,8 +3,11 @@
  * what the app registers (src/http/app.ts registers these and nothing else), who may call a
  * route (the API key), which methods CORS allows, the metrics label, and which routes admit a
  * body into the worker pool. A route not listed here is not served; a route listed without
- * `open: true` needs the key when one is set (deny by default).
+ * `open: true` needs the key when one is set (deny by default). Task routes come from TASKS
+ * (src/tasks/index.ts): one per task, so a task added there is served on every surface.
  */
+import { TASKS } from '../tasks/index.js';
+import type { Task } from '../tasks/task.js';
 
 /** What a route does: decides its access and whether its body is admitted like an image. */
 export type RouteWork =
@@ -33,25 +36,28 @@ export interface RouteSpec {
   readonly label: string;
   /** 'every' platform, or only the self-hosted 'server'. */
   readonly surface: 'every' | 'server';
+  /** The task a task route runs (its id in TASKS). */
+  readonly task?: string;
 }
 
-export const ROUTES = [
-  {
-    id: 'classify',
+/**
+ * A task's route: `POST /<id>` and `/api/<id>` on every platform, labelled `/<id>`. One per
+ * task in TASKS, so a new task is served everywhere by its line there.
+ */
+export function taskRoute(task: Pick<Task, 'id'>): RouteSpec {
+  return {
+    id: task.id,
     method: 'POST',
-    paths: ['/classify', '/api/classify'],
+    paths: [`/${task.id}`, `/api/${task.id}`],
     does: 'inference',
-    label: '/classify',
+    label: `/${task.id}`,
     surface: 'every',
-  },
-  {
-    id: 'detect',
-    method: 'POST',
-    paths: ['/detect', '/api/detect'],
-    does: 'inference',
-    label: '/detect',
-    surface: 'every',
-  },
+    task: task.id,
+  };
+}
+
+/** The routes that are not tasks': the catalog, probes, the demo page, metrics, Dapr. */
+export const FIXED_ROUTES = [
   {
     id: 'models',
     method: 'GET',
@@ -123,15 +129,23 @@ export const ROUTES = [
   },
 ] as const satisfies readonly RouteSpec[];
 
-export type RouteId = (typeof ROUTES)[number]['id'];
-export type PlatformRouteId = Extract<(typeof ROUTES)[number], { surface: 'every' }>['id'];
-export type ServerRouteId = Extract<(typeof ROUTES)[number], { surface: 'server' }>['id'];
+export type FixedRouteId = (typeof FIXED_ROUTES)[number]['id'];
+export type PlatformRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'every' }>['id'];
+export type ServerRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'server' }>['id'];
+
+/** Every route: one per task (in TASKS' order), then the fixed ones. */
+export const ROUTES: readonly RouteSpec[] = [...TASKS.map(taskRoute), ...FIXED_ROUTES];
+
+for (const route of ROUTES) {
+  if (ROUTES.filter((other) => other.id === route.id).length > 1)
+    throw new Error(`route table: '${route.id}' is both a task and a fixed route`);
+}
 
 /** The label for a request that matched no route: one value, however many paths are tried. */
 export const UNMATCHED_LABEL = 'other';
 
 const BY_PATTERN = new Map<string, RouteSpec>(
-  ROUTES.flatMap((route) => route.paths.map((path) => [path, route as RouteSpec] as const)),
+  ROUTES.flatMap((route) => route.paths.map((path) => [path, route] as const)),
 );
 
 /** The table entry a registered path pattern belongs to (undefined for middleware patterns). */
@@ -139,11 +153,18 @@ export function routeOfPattern(pattern: string): RouteSpec | undefined {
   return BY_PATTERN.get(pattern);
 }
 
-export function routeById(id: RouteId): RouteSpec {
+export function routeById(id: FixedRouteId): RouteSpec {
   return ROUTES.find((route) => route.id === id) as RouteSpec;
 }
 
 /** The routes every platform serves: what the platform configs must route to the function. */
 export function platformRoutes(): readonly RouteSpec[] {
-  return (ROUTES as readonly RouteSpec[]).filter((route) => route.surface === 'every');
+  return ROUTES.filter((route) => route.surface === 'every');
+}
+
+/** The path a task is served at (its route's first). */
+export function routeOfTask(task: string): string {
+  const route = ROUTES.find((candidate) => candidate.task === task);
+  if (!route) throw new Error(`no route for task '${task}'`);
+  return route.paths[0] as string;
 }

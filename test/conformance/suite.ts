@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
 import { CLASSIC_GRACE_HOPPER, photo } from '../helpers.js';
+import { describeTaskConformance } from './task-suite.js';
 
 export interface InvokeRequest {
   readonly method: string;
@@ -36,6 +37,8 @@ export interface ConformanceOptions {
    * every built-in model and `auto` picks it.
    */
   readonly engine?: 'ort' | 'litert';
+  /** The deployment has no LiteRT: tasks whose model did not convert are skipped (task-suite.ts). */
+  readonly nativeOnly?: boolean;
 }
 
 interface ClassifyJson {
@@ -258,5 +261,10 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const response = await post({ 'content-type': 'image/jpeg' }, grace);
       assert.equal(json<ClassifyJson>(response).label, 'military uniform');
     });
+  });
+
+  describeTaskConformance(platform, invoke, {
+    prefix: options.prefix,
+    ...(options.nativeOnly ? { nativeOnly: true } : {}),
   });
 }

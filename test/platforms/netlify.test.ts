@@ -116,7 +116,7 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
     describeConformance(
       'Netlify, the unzipped function',
       overHttp(() => base),
-      { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes },
+      { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes, nativeOnly: true },
     );
   });
 
