@@ -13,6 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { offersOf } from '../src/http/negotiate.js';
+import { TASKS } from '../src/tasks/index.js';
 import { buildGuest, haveClang } from './guests/build.js';
 import { CLASSIC_GRACE_HOPPER, CLI, IMAGES, photo, SHARED_MODELS } from './helpers.js';
 
@@ -161,6 +163,27 @@ describe('tflite-fn CLI', () => {
     assert.ok(imagenet?.default);
     assert.ok(imagenet?.model.present);
     assert.match((await run(['models'])).stdout, /imagenet \(default\)/);
+  });
+
+  it('every task of TASKS is a command: in --help, with its own --help, answering a photo as JSON', async () => {
+    const help = (await run(['--help'])).stdout;
+    for (const task of TASKS) {
+      assert.ok(help.includes(`tflite-fn ${task.id} FILE`), `--help lists ${task.id}`);
+      const own = await run([task.id, '--help']);
+      assert.equal(own.status, 0, own.stderr);
+      for (const flag of task.cli.flags)
+        assert.ok(own.stdout.includes(`--${flag.flag}`), `${task.id} --${flag.flag}`);
+      for (const offer of offersOf(task))
+        assert.ok(own.stdout.includes(offer.format), `${task.id}: ${offer.format}`);
+      const answer = await run([task.id, grace, '--json']);
+      assert.equal(answer.status, 0, `${task.id}: ${answer.stderr}`);
+      const json = JSON.parse(answer.stdout) as { model: string; image: { width: number }; timings: object };
+      assert.equal(json.image.width, 517, task.id);
+      assert.ok(json.model && json.timings, task.id);
+      const wrong = await run([task.id, grace, '--format', 'nope']);
+      assert.equal(wrong.status, 2, `${task.id}: an unknown format is a usage error`);
+      assert.match(wrong.stderr, /format must be one of json, text/);
+    }
   });
 
   it('--engine, and the engine each model runs on in tflite-fn models', async () => {

@@ -1,98 +1,18 @@
 /** The CLI's commands. Each returns its exit status; output goes to the streams it is given. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { classify, parseResize, parseTop } from '../../src/classify.js';
 import { readReport } from '../../src/convert/store.js';
 import { plannedEngine } from '../../src/engine/select.js';
-import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
+import { toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { modelFileLimit } from '../../src/model/model-file.js';
 import { servedModelKey } from '../../src/model/served-model.js';
-import { OUTPUT_FORMATS, type OutputFormat, render } from '../../src/output/format.js';
 import { setup } from '../../src/store/setup.js';
 import { taskById } from '../../src/tasks/index.js';
-import { localMessage } from './messages.js';
-import { readImageArgument } from './read-input.js';
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
-}
-
-export interface ClassifyArgs {
-  /** Files in order (folders already expanded, see input-files.ts); none means stdin. */
-  readonly files: readonly string[];
-  /** Folders named that hold no image: each is reported as an error. */
-  readonly emptyFolders?: readonly string[];
-  /** Name the file on every result line, even when there is one (it came from a folder or list). */
-  readonly nameEach?: boolean;
-  readonly model?: string | undefined;
-  readonly top?: string | undefined;
-  readonly resize?: string | undefined;
-  readonly format?: string | undefined;
-  readonly json?: boolean | undefined;
-  readonly modelsDirs: readonly string[];
-  /**
-   * The bare `tflite-fn < photo.jpg` form reproduces WasmEdge's classify example, which
-   * stretches the photo to the model's size; `classify` uses the model's own (more accurate)
-   * resize mode unless --resize says otherwise.
-   */
-  readonly wasmedgeCompatible?: boolean;
-}
-
-function outputFormat(args: ClassifyArgs): OutputFormat {
-  if (args.json) return 'json';
-  const format = args.format ?? 'sentence';
-  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
-    throw new BadRequestError(
-      'bad_option',
-      `--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${format}'`,
-    );
-  }
-  return format as OutputFormat;
-}
-
-/** Error codes that are about the model asked for, not about one input file. */
-const MODEL_ERRORS = new Set([
-  'unknown_model',
-  'wrong_task',
-  'model_load_failed',
-  'invalid_model_descriptor',
-]);
-
-export async function classifyCommand(args: ClassifyArgs, io: Io): Promise<number> {
-  const format = outputFormat(args);
-  const top = parseTop(args.top);
-  const resize = parseResize(args.resize) ?? (args.wasmedgeCompatible ? 'fill' : undefined);
-  const emptyFolders = args.emptyFolders ?? [];
-  for (const folder of emptyFolders) io.stderr.write(`tflite-fn: ${folder}: no image files in this folder\n`);
-  // Stdin is the image only when nothing names one: an empty list or folder classifies nothing.
-  const named = args.files.length > 0 || emptyFolders.length > 0 || args.nameEach === true;
-  const files = named ? args.files : ['-'];
-  // Warming up costs two extra inferences, and starting inference threads ~150 ms: both pay
-  // off only when several images follow. A one-shot run starts fastest on one thread.
-  const oneShot = files.length <= 2;
-  if (oneShot) process.env.TFLITE_FN_THREADS ??= '1';
-  const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: !oneShot });
-  const many = files.length > 1 || args.nameEach === true;
-  let status = emptyFolders.length > 0 ? 1 : 0;
-  for (const file of files) {
-    try {
-      const image = await readImageArgument(file);
-      const result = await classify(image, { model: args.model, top, resize, catalog });
-      const text = format === 'json' && many ? JSON.stringify({ file, ...result }) : render(result, format);
-      const prefix = many && format !== 'json' ? `${file}: ` : '';
-      io.stdout.write(`${prefix}${format === 'text' && many ? `\n${text}` : text}\n`);
-    } catch (error) {
-      const failure = toTfliteFnError(error);
-      io.stderr.write(`tflite-fn: ${file === '-' ? 'stdin' : file}: ${localMessage(error)}\n`);
-      status = 1;
-      // An error about the model (not this file) fails every file the same way: say it once.
-      if (MODEL_ERRORS.has(failure.code)) break;
-    }
-  }
-  await catalog.dispose();
-  return status;
 }
 
 export async function modelsCommand(

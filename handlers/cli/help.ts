@@ -1,14 +1,23 @@
 /** Usage text for `tflite-fn --help` and each command's `--help`. */
-export const MAIN_HELP = `tflite-fn: classify images with TensorFlow Lite models (LiteRT, WebAssembly, or native
+import type { AnyTask } from '../../src/tasks/index.js';
+
+/** `tflite-fn --help`: a line per task (from TASKS), then the other commands. */
+export function mainHelp(tasks: readonly AnyTask[]): string {
+  const lines = tasks.map(
+    (task) => `  ${`tflite-fn ${task.id} FILE|DIR... [opts]`.padEnd(38)}${task.summary}`,
+  );
+  return MAIN_HELP.replace('TASK_LINES', lines.join('\n'));
+}
+
+const MAIN_HELP = `tflite-fn: run TensorFlow Lite vision models on images (LiteRT, WebAssembly, or native
 onnxruntime on models converted and verified at set-up)
 
 Usage:
   tflite-fn < photo.jpg                 print the classic sentence for the photo on stdin
-  tflite-fn classify FILE|DIR... [opts] classify files, folders' images (- is stdin)
-  tflite-fn detect [FILE] [--out F]     find faces; the photo with boxes (stdout or F), or --json
+TASK_LINES
   tflite-fn run PROGRAM.wasm [ARGS]     run a WasmEdge TensorFlow program in the sandbox
   tflite-fn convert MODEL|FILE.tflite   convert a model to ONNX for the native engine, verified
-  tflite-fn stream [options]            classify frames from a NATS JetStream queue
+  tflite-fn stream [--task T] [opts]    run a task on frames from a NATS JetStream queue
   tflite-fn stream-source VIDEO|DIR     publish every Nth video frame (or a folder's images)
   tflite-fn models [--json]             list models, their files and whether they are present
   tflite-fn setup [--offline]           fetch and verify model files and sample photos
@@ -16,8 +25,10 @@ Usage:
   tflite-fn dev --platform P            serve the lambda, vercel or netlify handler locally
   tflite-fn event FILE [--kind K]       print the AWS Lambda event for a photo (invoke local)
 
-Run 'tflite-fn COMMAND --help' for a command's options. Every command takes
---engine auto|litert|ort (default auto: ort for models with a verified ONNX conversion).
+A task reads files, folders' images, --files-from lists or stdin (- or no file); --json,
+--format F and --out F choose its answer. Run 'tflite-fn COMMAND --help' for a command's
+options. Every command takes --engine auto|litert|ort (default auto: ort for models with a
+verified ONNX conversion).
 
 Environment:
   TFLITE_FN_ENGINE        auto (default), litert or ort, as --engine
@@ -31,26 +42,6 @@ Environment:
   TFLITE_FN_MAX_MODEL_BYTES largest model file read, e.g. by convert (default 536870912)
   TFLITE_FN_DEBUG         show LiteRT's own log lines
   TFLITE_FN_CPU_FEATURES  edit the CPU flags the int8 kernels follow (-avx512_vnni,-avx_vnni: no VNNI)
-`;
-
-export const CLASSIFY_HELP = `Usage: tflite-fn classify [FILE|DIR...] [--files-from LIST] [options]
-       tflite-fn [options] < photo.jpg
-
-Classifies each image (stdin when no FILE is given, or for '-'), one result per line, in
-order. A folder stands for the image files directly inside it (.jpg .png .webp .gif .tiff
-.avif .bmp), sorted by name. Inputs over TFLITE_FN_MAX_BYTES are refused while reading.
-
-Options:
-  -m, --model NAME        model id (default: imagenet; see 'tflite-fn models')
-  -k, --top K             how many labels to return (default: the model's top_k)
-  -r, --resize MODE       cover (centre crop, default) or fill (stretch, as WasmEdge does)
-  -f, --format FORMAT     sentence (default), json or text
-      --json              same as --format json (one JSON object per line)
-      --models-dir DIR    also load model descriptors from DIR (repeatable)
-      --files-from LIST   also classify the files LIST names, one per line (- for stdin)
-  -h, --help              this text
-
-Exit status: 0 when every image was classified, 1 when one failed, 2 for a usage error.
 `;
 
 export const MODELS_HELP = `Usage: tflite-fn models [--json] [--models-dir DIR]
@@ -118,9 +109,9 @@ Options:
 
 export const SERVE_HELP = `Usage: tflite-fn serve [options]
 
-The self-hosted inference server: POST /classify (as on every platform), GET / (demo page),
-/models, /healthz, /readyz (ready once every worker has loaded and warmed its models),
-/metrics (Prometheus). One JSON log line per request. SIGTERM: finish in-flight requests,
+The self-hosted inference server: POST /<task> for every task (as on every platform), GET /
+(demo page), /models, /healthz, /readyz (ready once every worker has loaded and warmed its
+models), /metrics (Prometheus). One JSON log line per request. SIGTERM: finish in-flight requests,
 refuse new ones, exit.
 
 Options (environment variable in brackets):
@@ -130,22 +121,9 @@ Options (environment variable in brackets):
   --queue N         requests that may wait for a worker; more get 503 + Retry-After; default 32 [TFLITE_FN_QUEUE]
   --max-body BYTES  largest request body; default 33554432 [TFLITE_FN_MAX_BODY]
   --timeout MS      per-request deadline; default 30000 [TFLITE_FN_TIMEOUT_MS]
-  --api-key KEY     require x-api-key or Authorization: Bearer on /classify, /models [TFLITE_FN_API_KEY]
+  --api-key KEY     require x-api-key or Authorization: Bearer on the task routes, /models [TFLITE_FN_API_KEY]
   --cors ORIGINS    '*' or comma-separated origins allowed from browsers; default none [TFLITE_FN_CORS_ORIGINS]
   --preload IDS     models loaded before ready, comma-separated or 'all'; default imagenet [TFLITE_FN_PRELOAD]
-`;
-
-export const DETECT_HELP = `Usage: tflite-fn detect [FILE] [options]
-       tflite-fn detect < photo.jpg > boxed.jpg
-
-Finds the faces in FILE (or stdin): by default writes the photo with a box around each face
-and dots on its landmarks (JPEG) to stdout; --out writes it to a file (PNG for .png).
-
-Options:
-  -m, --model NAME   faces (BlazeFace full range, default) or faces-short (close-up faces)
-  -o, --out FILE     write the annotated photo here
-      --json         print the faces (boxes in pixels, score, 6 landmarks) as JSON
-      --no-tiling    one pass over the whole photo only (faster; misses small faces)
 `;
 
 export const RUN_HELP = `Usage: tflite-fn run PROGRAM.wasm [ARGS...] [options] < input > output
@@ -168,8 +146,8 @@ export const STREAM_HELP = `Usage: tflite-fn stream [--server URL] [--in SUBJECT
 
 A stream worker: takes frames (JPEG/PNG bytes, or with Frame-Body: object a reference to the
 object store; Frame-Id and Frame-Source headers) from a NATS JetStream work queue on --in,
-runs the core on each, and publishes a JSON result on --out (frame id, source, labels or
-faces, timings), then acknowledges the frame. Start several: they share one durable
+runs the task on each, and publishes a JSON result on --out (frame id, source, and the task's
+JSON result as POST /<task> gives it), then acknowledges the frame. Start several: they share one durable
 consumer. A frame that is not a usable image goes to the dead-letter subject with its error;
 other failures are retried up to --max-deliver times.
 
@@ -178,8 +156,8 @@ Options:
   --in SUBJECT        frames (default frames)
   --out SUBJECT       results (default results)
   --dead SUBJECT      dead letters (default <in>.dead)
-  --task T            classify (default) or detect
-  --model NAME        the model (default: the default model, or faces for detect)
+  --task T            any task of 'tflite-fn --help' (default classify); results are its JSON
+  --model NAME        the model (default: the task's default model)
   --concurrency N     frames in flight per worker (default 1: run one worker per core)
   --ack-wait MS       redeliver a frame not acknowledged in MS (default 10000)
   --max-deliver N     deliveries before a failing frame is dead-lettered (default 3)
@@ -198,3 +176,41 @@ Options:
   --rate FPS      publish at most FPS frames a second (default: as fast as possible)
   --server, --in, --out, --dead   as for tflite-fn stream
 `;
+
+const FLAG_WIDTH = 24;
+
+function optionLine(short: string | undefined, long: string, help: string): string {
+  const flag = `${short ? `-${short}, ` : '    '}--${long}`;
+  return `  ${flag.padEnd(FLAG_WIDTH - 1)} ${help}`;
+}
+
+/** `tflite-fn TASK --help`, from the task: its summary, flags, forms and pictures. */
+export function taskHelp(task: AnyTask, formats: readonly string[], bare: boolean): string {
+  const pictures = Object.entries(task.pictures ?? {});
+  const width = Math.max(0, ...pictures.map(([name]) => name.length));
+  return `Usage: tflite-fn ${task.id} [FILE|DIR...] [--files-from LIST] [options]
+${bare ? '       tflite-fn [options] < photo.jpg\n' : ''}
+${task.summary}.
+
+Each image (stdin when no FILE is given, or for '-') gives one result, in order. A folder
+stands for the image files directly inside it (.jpg .png .webp .gif .tiff .avif .bmp), sorted
+by name. Inputs over TFLITE_FN_MAX_BYTES are refused while reading. A picture goes to --out,
+or to stdout when stdout is not a terminal (one file at a time).
+
+Options:
+${[
+  optionLine('m', 'model NAME', `model id (default: ${task.defaultModel}; see 'tflite-fn models')`),
+  ...task.cli.flags.map((flag) =>
+    optionLine(flag.short, flag.value ? `${flag.flag} ${flag.value}` : flag.flag, flag.help),
+  ),
+  optionLine('f', 'format FORMAT', `${formats.join(', ')} (default: ${task.cli.defaultFormat})`),
+  optionLine(undefined, 'json', 'same as --format json (one JSON object per line)'),
+  optionLine('o', 'out FILE', 'write the answer to FILE (a picture by its extension: .png, .jpg)'),
+  optionLine(undefined, 'models-dir DIR', 'also load model descriptors from DIR (repeatable)'),
+  optionLine(undefined, 'files-from LIST', 'also read the files LIST names, one per line (- for stdin)'),
+  optionLine('h', 'help', 'this text'),
+].join('\n')}
+${pictures.length > 0 ? `\nPictures:\n${pictures.map(([name, picture]) => `  ${name.padEnd(width)}  ${picture.describes}`).join('\n')}\n` : ''}
+Exit status: 0 when every image was answered, 1 when one failed, 2 for a usage error.
+`;
+}

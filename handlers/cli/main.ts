@@ -3,7 +3,7 @@
  * The tflite-fn command: the CLI is one more thin adapter over the core, like the platform
  * handlers. It turns argv and stdin into core calls and results into stdout and an exit status.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -14,12 +14,9 @@ import { ModelCatalog } from '../../src/model/catalog.js';
 import { packageRoot } from '../../src/store/paths.js';
 import type { Io } from './commands.js';
 import {
-  CLASSIFY_HELP,
   CONVERT_HELP,
-  DETECT_HELP,
   DEV_HELP,
   EVENT_HELP,
-  MAIN_HELP,
   MODELS_HELP,
   RUN_HELP,
   SERVE_HELP,
@@ -31,12 +28,15 @@ import { localMessage } from './messages.js';
 
 const USAGE_ERROR = 2;
 
-const classifyOptions = {
+/** The task of the bare form, `tflite-fn < photo.jpg` (WasmEdge's classify example). */
+const BARE_TASK = 'classify';
+
+/** Every task command's own options; each task adds its flags (task.cli.flags). */
+const taskOptions = {
   model: { type: 'string', short: 'm' },
-  top: { type: 'string', short: 'k' },
-  resize: { type: 'string', short: 'r' },
   format: { type: 'string', short: 'f' },
   json: { type: 'boolean' },
+  out: { type: 'string', short: 'o' },
   'models-dir': { type: 'string', multiple: true },
   'files-from': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -46,7 +46,7 @@ const classifyOptions = {
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 /**
- * Every command but classify: its options, its help, and what it runs (imported on demand, so
+ * Every command but the tasks: its options, its help, and what it runs (imported on demand, so
  * `tflite-fn < photo.jpg` loads none of them).
  */
 const SUBCOMMANDS: Record<
@@ -99,26 +99,6 @@ const SUBCOMMANDS: Record<
     help: DEV_HELP,
     run: async (values, _positionals, io) =>
       (await import('../dev/command.js')).devCommand(values as Record<string, string>, io.stdout),
-  },
-  detect: {
-    options: {
-      model: { type: 'string', short: 'm' },
-      out: { type: 'string', short: 'o' },
-      json: { type: 'boolean' },
-      'no-tiling': { type: 'boolean' },
-    },
-    help: DETECT_HELP,
-    run: async (values, positionals, io) =>
-      (await import('./detect-command.js')).detectCommand(
-        {
-          file: positionals[0],
-          model: values.model as string | undefined,
-          out: values.out as string | undefined,
-          json: values.json === true,
-          tiling: values['no-tiling'] !== true,
-        },
-        { ...io, stdoutIsTerminal: process.stdout.isTTY === true },
-      ),
   },
   run: {
     options: {
@@ -221,8 +201,112 @@ function runsOnLiteRt(modelId: string | undefined): boolean {
   try {
     return new ModelCatalog({ warmUp: false }).plannedEngine(modelId).engine === 'litert';
   } catch {
-    return true; // an unknown model: the classify command reports it
+    return true; // an unknown model: the task command reports it
   }
+}
+
+/** Options of every task command that take a value (a task's own may too: see preStart). */
+const VALUE_OPTIONS = new Set(['-m', '--model', '-f', '--format', '-o', '--out', '--models-dir']);
+
+/**
+ * What a task run can start before the tasks (and sharp with them) are imported: V8 compiles
+ * LiteRT's 9 MB of wasm on a background thread while the main thread loads libvips (~70 ms of
+ * a cold start). Read from the command line roughly, since the task's own flags are not known
+ * yet: a flag's value may count as a file, which only forgoes the one-shot settings.
+ */
+function preStart(command: string | undefined, args: readonly string[]): void {
+  let model: string | undefined;
+  const named: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '-m' || arg === '--model') model = args[i + 1];
+    else if (arg.startsWith('--model=')) model = arg.slice('--model='.length);
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (arg === '-' || !arg.startsWith('-')) named.push(arg);
+    else if (arg.startsWith('--files-from')) named.push(arg, arg); // a list: likely many
+  }
+  const folder = named.some((path) => path !== '-' && isFolder(path));
+  if (named.length <= 2 && !folder) {
+    process.env.TFLITE_FN_THREADS ??= '1'; // see taskCommand
+    // V8 compiles wasm quickly (Liftoff), then recompiles hot code on background threads
+    // (TurboFan). A one-shot run is over before that pays off, yet the recompiling competes
+    // for the CPU and exit waits for it: ~550 -> ~430 ms to the answer, measured.
+    setFlagsFromString('--liftoff-only');
+  }
+  // Without a model named, only the bare form's model is known before the tasks are loaded.
+  // onnxruntime loads in ~40 ms when the model needs it; LiteRT's runtime is worth starting early.
+  if ((model !== undefined || command === undefined || command === BARE_TASK) && runsOnLiteRt(model))
+    loadLiteRtRuntime().catch(() => undefined);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `tflite-fn TASK …` and the bare form: any task of TASKS (see task-command.ts). */
+async function taskMain(command: string | undefined, args: readonly string[], io: Io): Promise<number> {
+  preStart(command, args);
+  const [{ TASKS }, { taskCommand, optionsFromFlags, taskFlagOptions }, { offersOf }, help] =
+    await Promise.all([
+      import('../../src/tasks/index.js'),
+      import('./task-command.js'),
+      import('../../src/http/negotiate.js'),
+      import('./help.js'),
+    ]);
+  if (command === 'help') return write(io, help.mainHelp(TASKS));
+  const task = TASKS.find((candidate) => candidate.id === (command ?? BARE_TASK));
+  if (!task) {
+    io.stderr.write(`tflite-fn: unknown command '${command}'. Run 'tflite-fn --help'.\n`);
+    return USAGE_ERROR;
+  }
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { ...taskFlagOptions(task), ...taskOptions },
+    allowPositionals: command !== undefined,
+  });
+  if (values.version) {
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    return write(io, `${manifest.version}\n`);
+  }
+  if (values.help) {
+    if (!command) return write(io, help.mainHelp(TASKS));
+    const formats = offersOf(task).map((offer) => offer.format);
+    return write(io, help.taskHelp(task, formats, task.id === BARE_TASK));
+  }
+  const filesFrom = values['files-from'] as string | undefined;
+  if (positionals.length === 0 && filesFrom === undefined && process.stdin.isTTY) {
+    io.stderr.write(
+      `tflite-fn: no image given: pipe one in (tflite-fn ${task.id} < photo.jpg) or name files (tflite-fn ${task.id} photo.jpg). See 'tflite-fn ${task.id} --help'.\n`,
+    );
+    return USAGE_ERROR;
+  }
+  const { inputFiles } = await import('./input-files.js');
+  const inputs = await inputFiles(positionals, filesFrom);
+  const options = optionsFromFlags(task, values);
+  // The bare form reproduces WasmEdge's classify example, which stretches the photo to the
+  // model's size; `classify` uses the model's own (more accurate) resize mode.
+  const bare = command === undefined ? { resize: 'fill' } : {};
+  return taskCommand(
+    {
+      task,
+      files: inputs.files,
+      emptyFolders: inputs.emptyFolders,
+      nameEach: inputs.expanded,
+      model: values.model as string | undefined,
+      options: { ...bare, ...options },
+      format: values.format as string | undefined,
+      json: values.json === true,
+      out: values.out as string | undefined,
+      modelsDirs: (values['models-dir'] as string[] | undefined) ?? [],
+    },
+    { ...io, stdoutIsTerminal: process.stdout.isTTY === true },
+  );
 }
 
 async function main(commandLine: readonly string[], io: Io): Promise<number> {
@@ -235,66 +319,13 @@ async function main(commandLine: readonly string[], io: Io): Promise<number> {
   if (subcommand) {
     const { values, positionals } = parseArgs({
       args,
-      allowPositionals: ['event', 'detect', 'run', 'convert', 'stream-source'].includes(command as string),
+      allowPositionals: ['event', 'run', 'convert', 'stream-source'].includes(command as string),
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);
     return subcommand.run(values, positionals, io);
   }
-  if (command === 'help') return write(io, MAIN_HELP);
-  if (command !== undefined && command !== 'classify') {
-    io.stderr.write(`tflite-fn: unknown command '${command}'. Run 'tflite-fn --help'.\n`);
-    return USAGE_ERROR;
-  }
-
-  const { values, positionals } = parseArgs({
-    args,
-    options: classifyOptions,
-    allowPositionals: command === 'classify',
-  });
-  if (values.version) {
-    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
-      version: string;
-    };
-    return write(io, `${manifest.version}\n`);
-  }
-  if (values.help) return write(io, command ? CLASSIFY_HELP : MAIN_HELP);
-  const filesFrom = values['files-from'];
-  if (positionals.length === 0 && filesFrom === undefined && process.stdin.isTTY) {
-    io.stderr.write(
-      "tflite-fn: no image given: pipe one in (tflite-fn < photo.jpg) or name files (tflite-fn classify photo.jpg). See 'tflite-fn --help'.\n",
-    );
-    return USAGE_ERROR;
-  }
-  const { inputFiles } = await import('./input-files.js');
-  const inputs = await inputFiles(positionals, filesFrom);
-  // Start the wasm runtime before sharp is imported: V8 compiles LiteRT's 9 MB of wasm on a
-  // background thread while the main thread loads libvips (saves ~70 ms of a cold start).
-  if (inputs.files.length <= 2) {
-    process.env.TFLITE_FN_THREADS ??= '1'; // see classifyCommand
-    // V8 compiles wasm quickly (Liftoff), then recompiles hot code on background threads
-    // (TurboFan). A one-shot run is over before that pays off, yet the recompiling competes
-    // for the CPU and exit waits for it: ~550 -> ~430 ms to the answer, measured.
-    setFlagsFromString('--liftoff-only');
-  }
-  // onnxruntime loads in ~40 ms when the model needs it; LiteRT's runtime is worth starting early.
-  if (runsOnLiteRt(values.model as string | undefined)) loadLiteRtRuntime().catch(() => undefined);
-  const { classifyCommand } = await import('./commands.js');
-  return classifyCommand(
-    {
-      files: inputs.files,
-      emptyFolders: inputs.emptyFolders,
-      nameEach: inputs.expanded,
-      model: values.model,
-      top: values.top,
-      resize: values.resize,
-      format: values.format,
-      json: values.json,
-      modelsDirs: values['models-dir'] ?? [],
-      wasmedgeCompatible: command === undefined,
-    },
-    io,
-  );
+  return taskMain(command, args, io);
 }
 
 function write(io: Io, text: string): number {
