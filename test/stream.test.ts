@@ -88,7 +88,7 @@ async function storedObjects(nc: NatsConnection, subjects: StreamNames): Promise
 
 /** Top label of each result, by the file name part of its frame id. */
 function topLabels(results: readonly FrameResult[]): Record<string, string | undefined> {
-  return Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.labels?.[0]?.label]));
+  return Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.label]));
 }
 
 /**
@@ -207,7 +207,7 @@ describe('stream processing on NATS JetStream', { skip }, () => {
       assert.equal(final.results.length, 6);
       assert.equal(new Set(final.results.map((r) => r.frameId)).size, 6);
       const grace = results.find((r) => r.frameId.endsWith('0-grace_hopper'));
-      assert.equal(grace?.labels?.[0]?.label, 'military uniform');
+      assert.equal(grace?.label, 'military uniform');
       assert.equal(grace?.engine, 'ort');
       assert.equal(grace?.source, folder.split('/').pop());
       assert.ok((grace?.timings.processMs ?? 0) > 0);
@@ -231,7 +231,9 @@ describe('stream processing on NATS JetStream', { skip }, () => {
         () => readResults(nc, subjects),
         (r) => r.results.length >= 2,
       );
-      const faces = Object.fromEntries(results.map((r) => [r.frameId.split('#')[1], r.faces?.length]));
+      const faces = Object.fromEntries(
+        results.map((r) => [r.frameId.split('#')[1], (r.faces as unknown[] | undefined)?.length]),
+      );
       assert.deepEqual(faces, { '0-face': 4, '0-hot_dog': 0 });
       assert.ok(results.every((r) => r.task === 'detect' && r.model === 'faces'));
     } finally {
@@ -476,7 +478,7 @@ describe('stream processing on NATS JetStream', { skip }, () => {
         'camera.mp4#24',
         'camera.mp4#48',
       ]);
-      assert.ok(results.every((r) => r.labels?.[0]?.label === 'military uniform'));
+      assert.ok(results.every((r) => r.label === 'military uniform'));
     } finally {
       await worker.stop();
     }
@@ -570,7 +572,7 @@ describe('stream processing with a 64 KB max_payload: photos go by reference', {
     // The stopped worker answered nothing; the frame it held came back on a second delivery.
     assert.ok(results.every((r) => r.worker === survivor));
     assert.ok(results.some((r) => r.delivery > 1));
-    assert.ok(results.every((r) => r.labels?.[0]?.label));
+    assert.ok(results.every((r) => r.label));
     await until(
       'the object store to empty',
       () => storedObjects(nc, subjects),

@@ -31,13 +31,17 @@ export async function devCommand(args: DevArgs, stdout: NodeJS.WritableStream): 
     host: args.host ?? '127.0.0.1',
     ...(event ? { event } : {}),
   });
-  const path = platform === 'lambda' ? '/classify' : '/api/classify';
+  const prefix = platform === 'lambda' ? '' : '/api';
+  const path = `${prefix}/classify`;
+  const { ROUTES } = await import('../../src/http/routes.js');
+  const tasks = ROUTES.filter((route) => route.task).map((route) => route.id);
   const photo = relative(process.cwd(), join(sampleCacheDir(), 'grace_hopper.jpg')) || 'grace_hopper.jpg';
   const front = platform === 'lambda' ? ` (${event ?? 'api-gateway-v2'} events)` : '';
   stdout.write(
     `tflite-fn dev: ${platform}${front} listening on ${server.url}\n` +
       `  try: curl --data-binary @${photo} -H 'content-type: image/jpeg' ${server.url}${path}\n` +
       `       curl --data-binary @${photo} -H 'content-type: image/jpeg' -H 'accept: text/html' '${server.url}${path}?resize=fill'\n` +
+      `  every task: POST ${server.url}${prefix}/<task>, task one of ${tasks.join(', ')}\n` +
       '  Ctrl-C stops it.\n',
   );
   await new Promise<void>((resolve) => {

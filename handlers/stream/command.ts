@@ -41,8 +41,12 @@ const log = (event: Record<string, unknown>) =>
 
 export async function streamCommand(flags: StreamFlags): Promise<number> {
   const task = flags.task ?? 'classify';
-  if (task !== 'classify' && task !== 'detect')
-    throw new BadRequestError('bad_option', `--task is classify or detect, got '${task}'`);
+  const { TASKS } = await import('../../src/tasks/index.js');
+  if (!TASKS.some((candidate) => candidate.id === task))
+    throw new BadRequestError(
+      'bad_option',
+      `--task is one of ${TASKS.map((candidate) => candidate.id).join(', ')}, got '${task}'`,
+    );
   // One inference thread per worker, as the server's workers: scale out by running one worker
   // per core (they share the queue), not by threads that would compete with the decoding.
   process.env.TFLITE_FN_THREADS ??= '1';

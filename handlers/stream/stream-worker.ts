@@ -15,10 +15,11 @@
  * dead letter like any frame that can never succeed.
  */
 import { connect, headers, type JsMsg, type NatsConnection } from 'nats';
-import { classify } from '../../src/classify.js';
-import { detect } from '../../src/detect.js';
-import { toTfliteFnError } from '../../src/errors.js';
+import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
+import { taskById } from '../../src/tasks/index.js';
+import { runTask } from '../../src/tasks/run.js';
+import type { RawOptions } from '../../src/tasks/task.js';
 import {
   DEFAULT_DELIVERY,
   type DeliveryPolicy,
@@ -31,26 +32,33 @@ import { WorkerFrames } from './worker-frames.js';
 
 export interface StreamWorkerOptions extends StreamNames {
   readonly server: string;
-  readonly task: 'classify' | 'detect';
+  /** Any task id of TASKS. */
+  readonly task: string;
   readonly model?: string | undefined;
+  /** The task's options for every frame (as the HTTP query or JSON would give them). */
+  readonly options?: RawOptions | undefined;
   /** Frames in flight per worker (default 1: one core's worth; 2 overlaps decode and inference). */
   readonly concurrency?: number;
   readonly delivery?: DeliveryPolicy;
 }
 
+/**
+ * What a worker publishes per frame: the frame's identity and the task's JSON result (what
+ * POST /<task> answers: model, engine, image and the task's own fields), its timings with the
+ * frame's own added.
+ */
 export interface FrameResult {
   readonly frameId: string;
   readonly source: string;
-  readonly task: 'classify' | 'detect';
+  readonly task: string;
   readonly model: string;
   readonly engine: string;
   readonly worker: string;
   /** 1 on first delivery; more when another worker died or timed out holding the frame. */
   readonly delivery: number;
-  /** classify: the top classes; detect: the faces. */
-  readonly labels?: readonly { label: string; score: number }[];
-  readonly faces?: readonly unknown[];
   readonly timings: { readonly processMs: number; readonly brokerMs: number };
+  /** The task's own fields: classify's label and top, detect's faces, objects' objects… */
+  readonly [field: string]: unknown;
 }
 
 export interface StreamWorker {
@@ -67,9 +75,15 @@ type Log = (event: Record<string, unknown>) => void;
 const WORKER_ID = `${process.pid}`;
 
 export async function startStreamWorker(options: StreamWorkerOptions, log: Log): Promise<StreamWorker> {
+  const task = taskById(options.task);
+  const taskOptions = task.parseOptions(options.options ?? {});
   const catalog = new ModelCatalog({ warmUp: true });
-  const model = options.model ?? (options.task === 'detect' ? 'faces' : catalog.defaultModel);
-  // Loaded before taking frames: a worker that cannot load its model must not eat the queue.
+  const model = options.model ?? catalog.defaultModelFor(task);
+  // Loaded before taking frames: a worker that cannot load its model (or has one of another
+  // task) must not eat the queue.
+  const modelTask = catalog.entry(model).descriptor.task;
+  if (modelTask !== task.id)
+    throw new BadRequestError('wrong_task', `model '${model}' is a ${modelTask} model, not a ${task.id} one`);
   await catalog.load(model);
 
   const nc: NatsConnection = await connect({
@@ -130,26 +144,16 @@ export async function startStreamWorker(options: StreamWorkerOptions, log: Log):
       worker: WORKER_ID,
       delivery: message.info.deliveryCount,
     };
-    const timings = () => ({ processMs: round(performance.now() - started), brokerMs });
-    return options.task === 'detect'
-      ? detect(bytes, { model, catalog }).then(
-          (found): FrameResult => ({
-            ...common,
-            task: 'detect',
-            engine: found.engine,
-            faces: found.faces,
-            timings: timings(),
-          }),
-        )
-      : classify(bytes, { model, catalog }).then(
-          (top): FrameResult => ({
-            ...common,
-            task: 'classify',
-            engine: top.engine,
-            labels: top.top.map(({ label, score }) => ({ label, score })),
-            timings: timings(),
-          }),
-        );
+    return runTask(task, bytes, taskOptions, { model, catalog }).then((result): FrameResult => {
+      const json = (task.toJson ? task.toJson(result) : result) as Record<string, unknown>;
+      const timings = json.timings as Record<string, number>;
+      return {
+        ...common,
+        task: task.id,
+        ...json,
+        timings: { ...timings, processMs: round(performance.now() - started), brokerMs },
+      } as FrameResult;
+    });
   };
 
   const handle = async (message: JsMsg) => {
