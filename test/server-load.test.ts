@@ -169,6 +169,51 @@ describe('demo page in a real browser (Debian chromium, headless)', {
       await page.screenshot({ path: join(artefacts, 'demo-page-faces.png'), fullPage: true });
       await page.getByLabel('Model').selectOption('imagenet');
 
+      // Every task from the picker: its answer (drawn from the JSON, or its picture) appears
+      // without an error; a picture chosen in the list replaces the photo at the photo's size.
+      const { tasks } = (await (await fetch(`${server.url}/models`)).json()) as {
+        tasks: { id: string; model: string; pictures: string[] }[];
+      };
+      assert.ok(tasks.length >= 2, 'every task is offered');
+      await page
+        .getByLabel('Choose a photo, or drop one here')
+        .setInputFiles(join(IMAGES, 'grace_hopper.jpg'));
+      for (const task of tasks) {
+        await page.evaluate("document.getElementById('timings').textContent = ''");
+        await page.getByLabel('Task').selectOption(task.id);
+        assert.equal(
+          await page.getByLabel('Model').inputValue(),
+          task.model,
+          `${task.id}: its default model`,
+        );
+        await page
+          .locator('#timings')
+          .getByText(/inference [\d.]+ ms/)
+          .waitFor({ timeout: 30_000 });
+        assert.ok(
+          await page.locator('#error').isHidden(),
+          `${task.id}: ${await page.locator('#error').textContent()}`,
+        );
+        await page.screenshot({ path: join(artefacts, `demo-page-${task.id}.png`), fullPage: true });
+        const [picture] = task.pictures;
+        if (!picture) continue;
+        await page.getByLabel('Picture').selectOption(picture);
+        // In the page (a string: this project compiles without the DOM's types).
+        await page.waitForFunction(
+          "(() => { const p = document.getElementById('preview'); return p.alt.startsWith('The ') && p.complete && p.naturalWidth > 0; })()",
+        );
+        const size = await page.evaluate(
+          "(() => { const p = document.getElementById('preview'); return [p.naturalWidth, p.naturalHeight]; })()",
+        );
+        assert.deepEqual(size, [517, 606], `${task.id}: the ${picture} picture at the photo's size`);
+        await page.screenshot({
+          path: join(artefacts, `demo-page-${task.id}-${picture}.png`),
+          fullPage: true,
+        });
+        await page.getByLabel('Picture').selectOption('');
+      }
+      await page.getByLabel('Task').selectOption('classify');
+
       // A sample photo chosen by keyboard alone.
       await page.locator('#sample').focus();
       await page.keyboard.press('ArrowDown');
