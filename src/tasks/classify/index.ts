@@ -17,6 +17,8 @@ export const classifyTask: Task<ClassifyTaskOptions, Classification, ClassifySta
   id: 'classify',
   summary: 'what is in the photo: labels with scores, best first, and the classic sentence',
   defaultModel: 'imagenet',
+  // Its JSON over HTTP has always said what arrived (received: bytes, sha256).
+  receipt: true,
   section: { key: 'output', schema: outputSchema },
   labelsOf: (descriptor) => outputOf(descriptor).labels,
   scoresOutput: (descriptor) => outputOf(descriptor).name,
@@ -49,6 +51,7 @@ export const classifyTask: Task<ClassifyTaskOptions, Classification, ClassifySta
       {
         flag: 'top',
         option: 'top',
+        short: 'k',
         value: 'K',
         help: "how many labels to return (default: the model's top_k)",
       },
