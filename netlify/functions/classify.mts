@@ -9,6 +9,8 @@ export const config = {
     '/api/classify',
     '/detect',
     '/api/detect',
+    '/segment',
+    '/api/segment',
     '/pose',
     '/api/pose',
     '/embed',
