@@ -4,6 +4,7 @@
  * (written to a temporary folder; the test prints where).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,11 +13,12 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { ModelLoadError, TfliteFnError } from '../src/errors.js';
+import { createApp } from '../src/http/index.js';
 import { parseDescriptor } from '../src/model/descriptor.js';
 import { runTask } from '../src/tasks/run.js';
 import { segmentTask } from '../src/tasks/segment/index.js';
 import type { Segmentation } from '../src/tasks/segment/result.js';
-import { photo } from './helpers.js';
+import { CLI, IMAGES, photo } from './helpers.js';
 
 const ARTEFACTS = mkdtempSync(join(tmpdir(), 'tflite-fn-segment-'));
 
@@ -298,5 +300,62 @@ describe('segment load-time checks (real selfie model, descriptor variants)', ()
       check((d) => ({ ...d, segment: { ...d.segment, classes: ['person', 'background'] } })),
       loadError(/first class is the background/),
     );
+  });
+});
+
+describe('segment on the surfaces: the CLI and POST /segment', () => {
+  it('tflite-fn segment FILE --format cutout --out x.png writes the cut-out; the default is text', async () => {
+    const out = join(ARTEFACTS, 'cli-cutout.png');
+    const grace = join(IMAGES, 'grace_hopper.jpg');
+    const cut = spawnSync(process.execPath, [
+      CLI,
+      'segment',
+      grace,
+      '-m',
+      'selfie',
+      '--format',
+      'cutout',
+      '--out',
+      out,
+    ]);
+    assert.equal(cut.status, 0, String(cut.stderr));
+    const meta = await sharp(readFileSync(out)).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['png', 517, 606, 4]);
+    const text = spawnSync(process.execPath, [CLI, 'segment', grace], { encoding: 'utf8' });
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^513x513 mask; the cut-out keeps \d+\.\d% of the photo\n +\d+\.\d% +person\n/);
+    const bad = spawnSync(process.execPath, [CLI, 'segment', grace, '-m', 'selfie', '--threshold', '2'], {
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2, 'a usage error');
+    assert.match(bad.stderr, /threshold must be a number from 0 to 1/);
+  });
+
+  it('POST /segment answers JSON, the pictures by format or Accept, and 400 for a bad option', async () => {
+    const app = createApp();
+    const post = (query: string, accept?: string) =>
+      app.fetch(
+        new Request(`http://localhost/segment${query}`, {
+          method: 'POST',
+          body: photo('grace_hopper.jpg'),
+          headers: { 'content-type': 'image/jpeg', ...(accept ? { accept } : {}) },
+        }),
+      );
+    const json = await post('?model=selfie');
+    assert.equal(json.status, 200);
+    const body = (await json.json()) as { classes: { label: string; fraction: number }[]; pixels?: unknown };
+    assert.equal(body.classes[0]?.label, 'person');
+    assert.equal(body.pixels, undefined);
+    const cutout = await post('?model=selfie&format=cutout');
+    assert.equal(cutout.headers.get('content-type'), 'image/png');
+    assert.equal((await sharp(new Uint8Array(await cutout.arrayBuffer())).metadata()).channels, 4);
+    const mask = await post('', 'image/png');
+    assert.equal(mask.headers.get('content-type'), 'image/png');
+    assert.deepEqual(await pictureAt(new Uint8Array(await mask.arrayBuffer()), 0.5, 0.5), [192, 128, 128]);
+    const overlay = await post('?format=overlay');
+    assert.equal(overlay.headers.get('content-type'), 'image/jpeg');
+    const bad = await post('?model=selfie&threshold=7');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'bad_option');
   });
 });
