@@ -176,6 +176,25 @@ describe('segment with selfie (person probability)', () => {
     await saved(result, image, 'overlay', 'selfie-grace_hopper');
   });
 
+  it('masks the upright photo: a JPEG stored sideways with an EXIF orientation gives the same answer', async () => {
+    const upright = await segment('grace_hopper.jpg', 'selfie');
+    // Stored turned a quarter to the left, tagged "turn right to view": upright it is the original.
+    const sideways = await sharp(photo('grace_hopper.jpg'))
+      .rotate(270)
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const result = await runTask(segmentTask, sideways, {}, { model: 'selfie' });
+    assert.deepEqual([result.image.width, result.image.height], [517, 606]);
+    assert.ok(
+      Math.abs(share(result, 'person') - share(upright, 'person')) < 0.01,
+      `${share(result, 'person')}`,
+    );
+    const cutout = await saved(result, sideways, 'cutout', 'selfie-sideways');
+    assert.equal((await pictureAt(cutout, 0.5, 0.5))[3], 255);
+    assert.equal((await pictureAt(cutout, 0.02, 0.02))[3], 0);
+  });
+
   it('counts fewer person pixels as the threshold rises', async () => {
     const [low, middle, high] = await Promise.all(
       [0.1, 0.5, 0.9].map(async (threshold) =>
