@@ -10,6 +10,7 @@ import { BadRequestError } from '../errors.js';
 import { classifyTask } from './classify/index.js';
 import { detectTask } from './detect/index.js';
 import { embedTask } from './embed/index.js';
+import { objectsTask } from './objects/index.js';
 import { poseTask } from './pose/index.js';
 import { segmentTask } from './segment/index.js';
 import type { Task } from './task.js';
@@ -17,7 +18,14 @@ import type { Task } from './task.js';
 // biome-ignore lint/suspicious/noExplicitAny: each task has its own option, result and state types.
 export type AnyTask = Task<any, any, any>;
 
-export const TASKS: readonly AnyTask[] = [classifyTask, detectTask, segmentTask, poseTask, embedTask];
+export const TASKS: readonly AnyTask[] = [
+  classifyTask,
+  detectTask,
+  objectsTask,
+  segmentTask,
+  poseTask,
+  embedTask,
+];
 
 /** The task with this id, or 400 unknown_task listing the ids there are. */
 export function taskById(id: string): AnyTask {

@@ -1,0 +1,82 @@
+/**
+ * objects: the things in a photo (COCO's 80 classes with SSD MobileNet), each with a label, a
+ * score and a box in the photo's upright pixels, best first; pictures: the photo with every
+ * object boxed and labelled. Descriptor section `objects:`.
+ *
+ * The model's graph is cut before its TFLite_Detection_PostProcess (LiteRT.js cannot run it:
+ * its output shapes are only known at run time); ./post-process.ts does that operator's work
+ * with the settings the model file holds (./model-settings.ts).
+ */
+import type { TensorData } from '../../engine/types.js';
+import { resizeToRgb, rgbToTensor } from '../../image/to-tensor.js';
+import type { InferContext, Task } from '../task.js';
+import { type ObjectsState, prepareObjects } from './check.js';
+import { MAX_OBJECTS, type ObjectsOptions, parseObjectsOptions } from './options.js';
+import { postProcess } from './post-process.js';
+import { annotateObjects, objectsText } from './render.js';
+import { type ObjectsResult, toObjects } from './result.js';
+import { objectsSchema, objectsSectionOf } from './section.js';
+
+async function findObjects(
+  { photo, model, run, preparing }: InferContext<ObjectsState>,
+  options: ObjectsOptions,
+): Promise<Pick<ObjectsResult, 'objects'>> {
+  const { width, height, resize } = model.descriptor.input;
+  const input = await preparing(async () =>
+    rgbToTensor(await resizeToRgb(photo, width, height, resize), model.layout),
+  );
+  const outputs = await run(input);
+  const { settings, boxes, scores } = model.state;
+  const detections = postProcess(
+    boxes.read(outputs[boxes.index] as TensorData),
+    scores.read(outputs[scores.index] as TensorData),
+    settings,
+    {
+      minScore: options.threshold ?? objectsSectionOf(model.descriptor).threshold,
+      maxDetections: options.max ?? Math.min(settings.maxDetections, MAX_OBJECTS),
+    },
+  );
+  const size = { width: photo.uprightWidth, height: photo.uprightHeight };
+  return { objects: toObjects(detections, model.labels, size) };
+}
+
+export const objectsTask: Task<ObjectsOptions, ObjectsResult, ObjectsState> = {
+  id: 'objects',
+  summary: 'the objects in the photo (COCO classes): labels, scores and boxes; or the photo with them boxed',
+  defaultModel: 'objects',
+  section: { key: 'objects', schema: objectsSchema },
+  labelsOf: (descriptor) => objectsSectionOf(descriptor).labels,
+  prepareModel: prepareObjects,
+  parseOptions: parseObjectsOptions,
+  infer: findObjects,
+  text: objectsText,
+  pictures: {
+    jpeg: {
+      contentType: 'image/jpeg',
+      describes: 'the photo with a labelled box around every object (JPEG)',
+      render: (image, result) => annotateObjects(image, result, 'jpeg'),
+    },
+    png: {
+      contentType: 'image/png',
+      describes: 'the same, as PNG',
+      render: (image, result) => annotateObjects(image, result, 'png'),
+    },
+  },
+  cli: {
+    flags: [
+      {
+        flag: 'threshold',
+        option: 'threshold',
+        value: 'T',
+        help: "the score an object needs, 0 to 1 (default: the model's, 0.5 for 'objects')",
+      },
+      {
+        flag: 'max',
+        option: 'max',
+        value: 'N',
+        help: `how many objects at most, 1 to ${MAX_OBJECTS} (default: the model's max_detections, 10 for 'objects')`,
+      },
+    ],
+    defaultFormat: 'text',
+  },
+};
