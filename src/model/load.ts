@@ -100,16 +100,19 @@ export async function loadModel(
   // Read once, on first need: the native engine may never need the .tflite file. Tasks get
   // the whole file (ModelParts.tflite), engines the served (maybe cut) model.
   const readModel = () => {
-    modelBytes ??= readModelFile({
-      path: files.model,
-      what: 'model file',
-      id,
-      sha256: descriptor.model.sha256,
-      fix: fixFor(descriptor.model),
-    });
-    modelBytes.catch(() => {
-      modelBytes = undefined;
-    });
+    if (!modelBytes) {
+      modelBytes = readModelFile({
+        path: files.model,
+        what: 'model file',
+        id,
+        sha256: descriptor.model.sha256,
+        fix: fixFor(descriptor.model),
+      });
+      // A failed read is tried again on the next call, not remembered.
+      modelBytes.catch(() => {
+        modelBytes = undefined;
+      });
+    }
     return modelBytes;
   };
   // Named by its file name only: the label reaches HTTP clients in error messages.
