@@ -147,6 +147,13 @@ function bars(result) {
   }));
 }
 
+/** The task's own fields in a few words, when there is nothing to draw or list (an embedding). */
+function summary(result) {
+  const base = ['model', 'engine', 'image', 'timings', 'received'];
+  return Object.entries(result).filter(([field]) => !base.includes(field)).map(([field, value]) =>
+    field + ': ' + (Array.isArray(value) ? value.length + ' values' : typeof value === 'object' ? '…' : String(value))).join(', ');
+}
+
 function fail(message) {
   $('error').textContent = message;
   $('error').hidden = false;
@@ -160,21 +167,28 @@ function route(model, format) {
   return modelTask[model] + '?model=' + encodeURIComponent(model) + (format ? '&format=' + encodeURIComponent(format) : '');
 }
 
-async function showPicture(model, name) {
+/** Answers arrive out of order when the choices change quickly: only the latest is shown. */
+let latest = 0;
+
+async function showPicture(model, name, run) {
   const response = await fetch(route(model, name), {
     method: 'POST', headers: { 'content-type': chosen.blob.type || 'application/octet-stream' }, body: chosen.blob,
   });
+  const picture = await response.blob();
+  if (run !== latest) return;
   if (!response.ok) return fail('The picture could not be drawn (' + response.status + ').');
   $('boxes').replaceChildren();
   const preview = $('preview');
   URL.revokeObjectURL(preview.src);
-  preview.src = URL.createObjectURL(await response.blob());
+  preview.src = URL.createObjectURL(picture);
   preview.alt = 'The ' + name + ' picture of ' + chosen.name;
 }
 
 async function analyse() {
   if (!chosen) return fail('Choose a photo first.');
+  const run = ++latest;
   $('error').hidden = true;
+  $('timings').textContent = ''; // no figures of an earlier answer beside this one
   $('result').setAttribute('aria-busy', 'true');
   try {
     show(chosen.blob, chosen.name); // the photo itself again, if a picture replaced it
@@ -185,6 +199,7 @@ async function analyse() {
       method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body: chosen.blob,
     });
     const body = await response.json();
+    if (run !== latest) return;
     if (!response.ok) return fail(body.error ? body.error.message : 'The server answered ' + response.status + '.');
     const t = body.timings;
     $('timings').textContent = 'decode ' + t.decodeMs + ' ms, inference ' + t.inferenceMs + ' ms, server ' + t.totalMs +
@@ -192,15 +207,16 @@ async function analyse() {
     bars(body);
     const { counts, drawn } = draw(body);
     if (typeof body.sentence === 'string') $('sentence').innerHTML = body.sentence; // labels are HTML-escaped by the server
-    else $('sentence').textContent = counts.map(([field, n]) =>
+    else if (counts.length > 0) $('sentence').textContent = counts.map(([field, n]) =>
       n === 0 ? 'No ' + field + ' found in the picture' : n + ' ' + (n === 1 ? field.replace(/s$/, '') : field) + ' in the picture').join(', ');
+    else $('sentence').textContent = $('top').childElementCount > 0 ? '' : summary(body);
     const pictures = taskInfo[modelTask[model]].pictures;
     const picture = $('picture').value || (!drawn && pictures.length > 0 ? pictures[0] : '');
-    if (picture) await showPicture(model, picture);
+    if (picture) await showPicture(model, picture, run);
   } catch (error) {
-    fail('Could not reach the server: ' + error.message);
+    if (run === latest) fail('Could not reach the server: ' + error.message);
   } finally {
-    $('result').setAttribute('aria-busy', 'false');
+    if (run === latest) $('result').setAttribute('aria-busy', 'false');
   }
 }
 
