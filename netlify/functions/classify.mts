@@ -9,6 +9,8 @@ export const config = {
     '/api/classify',
     '/detect',
     '/api/detect',
+    '/objects',
+    '/api/objects',
     '/segment',
     '/api/segment',
     '/pose',
