@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createApp } from '../src/http/app.js';
 import { type EmbedResult, embedTask } from '../src/tasks/embed/index.js';
 import { outputQuantization } from '../src/tasks/embed/output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from '../src/tasks/embed/vector.js';
 import { runTask } from '../src/tasks/run.js';
-import { SHARED, SHARED_MODELS } from './helpers.js';
+import { CLI, SHARED, SHARED_MODELS } from './helpers.js';
 
 const MODEL_FILE = 'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite';
 
@@ -203,5 +205,52 @@ describe('embed through runTask: related photos are closer than unrelated ones',
         code: 'wrong_task',
       },
     );
+  });
+});
+
+describe('embed on the surfaces: the CLI and POST /embed', () => {
+  it('tflite-fn embed A B C prints one JSON vector per photo, then every pair by similarity', () => {
+    const files = ['golden_retriever', 'Labrador_retriever', 'container_ship'].map((name) =>
+      join(SAMPLE, sampleOf(name)),
+    );
+    const run = spawnSync(process.execPath, [CLI, 'embed', ...files], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 3 + 1 + 3);
+    const vectors = lines
+      .slice(0, 3)
+      .map((line) => JSON.parse(line) as { file: string; dims: number; embedding: number[] });
+    assert.deepEqual(
+      vectors.map((v) => [v.file, v.dims, v.embedding.length]),
+      files.map((file) => [file, 1024, 1024]),
+    );
+    assert.equal(lines[3], 'cosine similarity:');
+    // Most similar first: the two retrievers (0.4978), then each with the ship.
+    const [first, second, third] = lines.slice(4).map((line) => line.trim().split(/\s+/));
+    assert.deepEqual(first?.slice(1), [files[0], files[1]]);
+    assert.ok(Number(first?.[0]) > Number(second?.[0]) && Number(second?.[0]) >= Number(third?.[0]));
+    const stated = Number(first?.[0]);
+    const computed = cosineSimilarity(vectors[0]?.embedding ?? [], vectors[1]?.embedding ?? []);
+    assert.ok(Math.abs(stated - computed) < 1e-4, `${stated} vs ${computed}`);
+  });
+
+  it('POST /embed answers the vector as JSON; a picture format is 400 naming the forms', async () => {
+    const app = createApp();
+    const post = (query: string) =>
+      app.fetch(
+        new Request(`http://localhost/embed${query}`, {
+          method: 'POST',
+          body: readFileSync(join(SAMPLE, sampleOf('tabby'))),
+          headers: { 'content-type': 'image/jpeg' },
+        }),
+      );
+    const json = await post('');
+    assert.equal(json.status, 200);
+    const body = (await json.json()) as { model: string; dims: number; embedding: number[] };
+    assert.equal(body.model, 'mobilenet-embed');
+    assert.equal(body.embedding.length, body.dims);
+    const bad = await post('?format=png');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /json, text/);
   });
 });

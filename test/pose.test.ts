@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
+import { createApp } from '../src/http/app.js';
 import { decodeBmp } from '../src/image/bmp.js';
 import { parseThreshold, poseTask } from '../src/tasks/pose/index.js';
 import { COCO_KEYPOINTS, decodeKeypoints, poseScore } from '../src/tasks/pose/keypoints.js';
 import { skeletonOverlay } from '../src/tasks/pose/skeleton.js';
 import { runTask } from '../src/tasks/run.js';
-import { photo, SHARED_MODELS } from './helpers.js';
+import { CLI, IMAGES, photo, SHARED_MODELS } from './helpers.js';
+
+const ARTEFACTS = mkdtempSync(join(tmpdir(), 'tflite-fn-pose-'));
+console.log(`pose: drawn photos in ${ARTEFACTS}`);
 
 const MODEL_FILE = 'movenet_single_pose_lightning_ptq.tflite';
 
@@ -280,6 +286,7 @@ describe('pose through runTask (letterboxed, as every surface runs it)', () => {
     const picture = poseTask.pictures?.png;
     assert.ok(picture);
     const png = await picture.render(photo('squat.bmp'), result);
+    writeFileSync(join(ARTEFACTS, 'squat.png'), png);
     const drawn = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([drawn.info.width, drawn.info.height], [500, 610]);
     const bmp = await decodeBmp(photo('squat.bmp'), 1e6);
@@ -305,5 +312,52 @@ describe('pose through runTask (letterboxed, as every surface runs it)', () => {
       status: 415,
       code: 'unsupported_image',
     });
+  });
+});
+
+describe('pose on the surfaces: the CLI and POST /pose', () => {
+  it('tflite-fn pose FILE prints the keypoints; --out x.jpg writes the drawn photo; a bad threshold is a usage error', async () => {
+    const squat = join(IMAGES, 'squat.bmp');
+    const text = spawnSync(process.execPath, [CLI, 'pose', squat], { encoding: 'utf8' });
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^pose score 0\.\d\d: 1\d of 17 keypoints score at least 0\.3\n {2}nose +x [\d.]+ {2}y [\d.]+/,
+    );
+    const out = join(ARTEFACTS, 'cli-squat.jpg');
+    const drawn = spawnSync(process.execPath, [CLI, 'pose', squat, '--threshold', '0.5', '--out', out], {
+      encoding: 'utf8',
+    });
+    assert.equal(drawn.status, 0, drawn.stderr);
+    const meta = await sharp(readFileSync(out)).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 500, 610]);
+    const bad = spawnSync(process.execPath, [CLI, 'pose', squat, '--threshold', '2'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, 'a usage error');
+    assert.match(bad.stderr, /threshold must be a number from 0 to 1/);
+  });
+
+  it('POST /pose answers JSON, the drawn photo for Accept: image/png, and 400 for a bad threshold', async () => {
+    const app = createApp();
+    const post = (query: string, accept?: string) =>
+      app.fetch(
+        new Request(`http://localhost/pose${query}`, {
+          method: 'POST',
+          body: photo('squat.bmp'),
+          headers: { 'content-type': 'image/bmp', ...(accept ? { accept } : {}) },
+        }),
+      );
+    const json = await post('?threshold=0.5');
+    assert.equal(json.status, 200);
+    const body = (await json.json()) as { threshold: number; found: number; keypoints: { name: string }[] };
+    assert.equal(body.threshold, 0.5);
+    assert.equal(body.keypoints.length, 17);
+    assert.equal(body.keypoints[16]?.name, 'right_ankle');
+    const png = await post('', 'image/png');
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    const meta = await sharp(new Uint8Array(await png.arrayBuffer())).metadata();
+    assert.deepEqual([meta.width, meta.height], [500, 610]);
+    const bad = await post('?threshold=high');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'bad_option');
   });
 });

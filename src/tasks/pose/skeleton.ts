@@ -1,7 +1,7 @@
 /**
  * The photo with the pose drawn over it: a dot per keypoint the model is sure enough of, and a
- * line per limb whose two ends both are. Left limbs cyan, right limbs magenta, the rest
- * yellow, so a mirrored pose is plain to see. Drawn with the shared overlay (src/image/overlay.ts).
+ * line per limb whose two ends both are. Left limbs and keypoints cyan, right ones magenta, the
+ * rest yellow, so a mirrored pose is plain to see (and no dot is white on a white wall). Drawn with the shared overlay (src/image/overlay.ts).
  */
 import { drawOverlay, type Overlay, type PictureFormat } from '../../image/overlay.js';
 import { COCO_SKELETON, type Keypoint } from './keypoints.js';
@@ -36,7 +36,7 @@ export function skeletonOverlay(pose: DrawnPose): Overlay {
         color: side !== undefined && side === sideOf(b) ? side : MIDDLE,
       };
     });
-  const dots = pose.keypoints.filter(shown).map((k) => ({ x: k.x, y: k.y, color: '#ffffff' }));
+  const dots = pose.keypoints.filter(shown).map((k) => ({ x: k.x, y: k.y, color: sideOf(k) ?? MIDDLE }));
   return { lines, dots };
 }
 
