@@ -249,7 +249,8 @@ function isFolder(path: string): boolean {
 
 /** `tflite-fn TASK …` and the bare form: any task of TASKS (see task-command.ts). */
 async function taskMain(command: string | undefined, args: readonly string[], io: Io): Promise<number> {
-  preStart(command, args);
+  const onlyText = args.some((arg) => ['-h', '--help', '-v', '--version'].includes(arg));
+  if (!onlyText && command !== 'help') preStart(command, args);
   const [{ TASKS }, { taskCommand, optionsFromFlags, taskFlagOptions }, { offersOf }, help] =
     await Promise.all([
       import('../../src/tasks/index.js'),
