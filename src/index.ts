@@ -44,6 +44,13 @@ export { type SetupReport, setup } from './store/setup.js';
 export { cosineSimilarity, type EmbedResult, embedTask } from './tasks/embed/index.js';
 export { type AnyTask, TASKS, taskById } from './tasks/index.js';
 export {
+  type DetectedObject,
+  type ObjectBox,
+  type ObjectsOptions,
+  type ObjectsResult,
+  objectsTask,
+} from './tasks/objects/index.js';
+export {
   COCO_KEYPOINTS,
   COCO_SKELETON,
   type Keypoint,

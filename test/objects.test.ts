@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
+// The library's own exports: what a user of tflite-fn imports.
+import { type ObjectBox, type ObjectsResult, objectsTask, runTask } from '../src/index.js';
 import { ModelCatalog } from '../src/model/catalog.js';
-import { objectsTask } from '../src/tasks/objects/index.js';
-import type { ObjectBox, ObjectsResult } from '../src/tasks/objects/result.js';
-import { runTask } from '../src/tasks/run.js';
 import type { RawOptions } from '../src/tasks/task.js';
 import { readTfliteModel } from '../src/tflite/read.js';
 import { meanAbsDiff, photo, SHARED_MODELS } from './helpers.js';

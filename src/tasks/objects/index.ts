@@ -80,3 +80,6 @@ export const objectsTask: Task<ObjectsOptions, ObjectsResult, ObjectsState> = {
     defaultFormat: 'text',
   },
 };
+
+export type { ObjectsOptions } from './options.js';
+export type { DetectedObject, ObjectBox, ObjectsResult } from './result.js';
