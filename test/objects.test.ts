@@ -120,6 +120,24 @@ describe('objects task', () => {
     assertBestFirstInside(loose);
   });
 
+  it('the same objects on both engines (LiteRT and the verified native conversion of the cut graph)', async () => {
+    const engines = ['litert', 'ort'] as const;
+    const results = [];
+    for (const engine of engines) {
+      const own = new ModelCatalog({ engine });
+      try {
+        results.push(await runTask(objectsTask, photo('kite_and_cold.jpg'), {}, { catalog: own }));
+      } finally {
+        await own.dispose();
+      }
+    }
+    assert.deepEqual(
+      results.map((r) => r.engine),
+      engines,
+    );
+    assert.deepEqual(results[0]?.objects, results[1]?.objects);
+  });
+
   it('boxes are in the upright photo: an EXIF-rotated copy gives the same dogs, turned', async () => {
     const stored = await sharp(photo('pets.jpg')).rotate(270).jpeg({ quality: 95 }).toBuffer();
     const tagged = await sharp(stored).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
