@@ -54,10 +54,26 @@ export class BadRequestError extends TfliteFnError {
   }
 }
 
+/** How long a client's value may be before an error message shows only its start. */
+const SHOWN_CHARACTERS = 40;
+
+/**
+ * A value the client sent, as an error message quotes it: its start only, so a huge value is
+ * not echoed back whole (or into logs); non-strings as JSON (`[5]`, not `5`).
+ */
+export function shown(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > SHOWN_CHARACTERS ? `${text.slice(0, SHOWN_CHARACTERS)}…` : text;
+}
+
 /** No model with that id is known. */
 export class UnknownModelError extends TfliteFnError {
   constructor(modelId: string, known: readonly string[]) {
-    super(404, 'unknown_model', `unknown model '${modelId}'; known models: ${known.join(', ') || '(none)'}`);
+    super(
+      404,
+      'unknown_model',
+      `unknown model '${shown(modelId)}'; known models: ${known.join(', ') || '(none)'}`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@
  * and text; html where it has one (classify's sentence); and its pictures by name (detect's
  * jpeg/png, a mask, a cut-out), each with its media type.
  */
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, shown } from '../errors.js';
 import type { Task } from '../tasks/task.js';
 
 /** A form of the answer: its name (the `format` option) and its media type. */
@@ -58,7 +58,7 @@ export function parseFormat(
   if (name !== undefined && offers.some((offer) => offer.format === name)) return name;
   throw new BadRequestError(
     'bad_option',
-    `format must be one of ${offers.map((offer) => offer.format).join(', ')} for ${route}, got '${String(value)}'`,
+    `format must be one of ${offers.map((offer) => offer.format).join(', ')} for ${route}, got '${shown(value)}'`,
   );
 }
 

@@ -1,6 +1,7 @@
 /** classify's options: how many labels, and how the photo is fitted to the model input. */
-import { BadRequestError } from '../../errors.js';
+import { BadRequestError, shown } from '../../errors.js';
 import { RESIZE_MODES, type ResizeMode } from '../../image/layout.js';
+import { absent, numberOption } from '../option-values.js';
 
 const MAX_TOP = 100;
 
@@ -12,23 +13,15 @@ export interface ClassifyTaskOptions {
 }
 
 export function parseTop(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const top = Number(value);
-  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
-    throw new BadRequestError(
-      'bad_option',
-      `top must be a whole number from 1 to ${MAX_TOP}, got '${String(value)}'`,
-    );
-  }
-  return top;
+  return numberOption(value, 'top', { min: 1, max: MAX_TOP, whole: true });
 }
 
 export function parseResize(value: unknown): ResizeMode | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
+  if (absent(value)) return undefined;
   if (!RESIZE_MODES.includes(value as ResizeMode)) {
     throw new BadRequestError(
       'bad_option',
-      `resize must be one of ${RESIZE_MODES.join(', ')}, got '${String(value)}'`,
+      `resize must be one of ${RESIZE_MODES.join(', ')}, got '${shown(value)}'`,
     );
   }
   return value as ResizeMode;

@@ -2,7 +2,8 @@
  * detect: the faces in a photo (BlazeFace), with boxes, scores and landmarks in the photo's
  * upright pixels; pictures: the photo with the faces boxed. Descriptor section `detect:`.
  */
-import { BadRequestError } from '../../errors.js';
+import { BadRequestError, shown } from '../../errors.js';
+import { absent } from '../option-values.js';
 import type { RawOptions, Task } from '../task.js';
 import { annotate } from './annotate.js';
 import { checkDetector, type DetectState } from './check.js';
@@ -13,10 +14,10 @@ import { detectSchema, detectSectionOf } from './section.js';
 /** `tiling`: true/false (JSON), 'true'/'false' (query, CLI); absent means true. */
 function parseTiling(raw: RawOptions): boolean | undefined {
   const value = raw.tiling;
-  if (value === undefined || value === null || value === '') return undefined;
+  if (absent(value)) return undefined;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw new BadRequestError('bad_option', `tiling must be true or false, got '${String(value)}'`);
+  throw new BadRequestError('bad_option', `tiling must be true or false, got '${shown(value)}'`);
 }
 
 function plural(count: number): string {

@@ -4,9 +4,10 @@
  * single-pose follows the most prominent person near the centre.
  */
 import type * as Zod from 'zod';
-import { BadRequestError, ModelLoadError } from '../../errors.js';
+import { ModelLoadError } from '../../errors.js';
 import { rgbToTensor } from '../../image/to-tensor.js';
 import type { ModelDescriptor } from '../../model/descriptor.js';
+import { numberOption } from '../option-values.js';
 import type { InferContext, ModelParts, RawOptions, Task, TaskResultBase } from '../task.js';
 import { COCO_KEYPOINTS, decodeKeypoints, type Keypoint, poseScore } from './keypoints.js';
 import { letterboxPhoto } from './letterbox-photo.js';
@@ -80,12 +81,7 @@ function prepareModel({ descriptor, engine }: ModelParts): PoseState {
 }
 
 export function parseThreshold(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const threshold = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-    throw new BadRequestError('bad_option', `threshold must be a number from 0 to 1, got '${String(value)}'`);
-  }
-  return threshold;
+  return numberOption(value, 'threshold', { min: 0, max: 1 });
 }
 
 async function infer(

@@ -1,5 +1,6 @@
 /** segment's options: the foreground threshold (probability models) and the classes to keep. */
 import { BadRequestError } from '../../errors.js';
+import { absent, numberOption } from '../option-values.js';
 
 export interface SegmentOptions {
   /** Probability (0-1) a pixel needs to be foreground; defaults to the descriptor's. */
@@ -13,17 +14,8 @@ const MAX_KEEP = 256;
 /** Class names are words; a longer one is not a class and would only bloat the error echoing it. */
 const MAX_NAME = 64;
 
-function absent(value: unknown): boolean {
-  return value === undefined || value === null || value === '';
-}
-
 export function parseThreshold(value: unknown): number | undefined {
-  if (absent(value)) return undefined;
-  const threshold = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-    throw new BadRequestError('bad_option', `threshold must be a number from 0 to 1, got '${String(value)}'`);
-  }
-  return threshold;
+  return numberOption(value, 'threshold', { min: 0, max: 1 });
 }
 
 /** `person,dog` (query, CLI, form field) or ["person", "dog"] (JSON). */
