@@ -6,15 +6,18 @@ import type { TensorInfo } from '../../engine/types.js';
 import { ModelLoadError } from '../../errors.js';
 import { pickTensor } from '../../model/pick-tensor.js';
 import type { ModelParts } from '../task.js';
+import type { MaskSize } from './masks.js';
 import type { MaskKind } from './result.js';
 import { segmentSectionOf } from './section.js';
 
 export interface SegmentState {
   readonly outputIndex: number;
   readonly kind: MaskKind;
-  /** The mask's size: the output's height and width. */
+  /** The mask's size: the output's, or the input's when the task scales the scores up. */
   readonly width: number;
   readonly height: number;
+  /** The output's height and width, when the task scales its scores up to the mask's size. */
+  readonly upsampleFrom?: MaskSize;
   /** Score channels (class models) or 1 (probability models). */
   readonly channels: number;
   /** Class i's name; probability models have two: background and foreground. */
@@ -81,11 +84,19 @@ export function checkSegmenter({ descriptor, engine, labels }: ModelParts): Segm
     );
   }
   const kind: MaskKind = channels === 1 ? 'probability' : 'classes';
+  if (section.upsample !== 'none' && kind === 'probability') {
+    throw new ModelLoadError(
+      `model '${id}': upsample applies to class scores, not to a one-channel probability`,
+    );
+  }
   if (kind === 'probability' && background !== 0) {
     // The output is the probability of class 1; class 0 is what is left.
     throw new ModelLoadError(
       `model '${id}': a one-channel model's first class is the background ('${section.background}' is not)`,
     );
   }
-  return { outputIndex, kind, width, height, channels, classes, background, threshold: section.threshold };
+  const common = { outputIndex, kind, channels, classes, background, threshold: section.threshold };
+  if (section.upsample === 'none') return { ...common, width, height };
+  const { width: inputWidth, height: inputHeight } = descriptor.input;
+  return { ...common, width: inputWidth, height: inputHeight, upsampleFrom: { width, height } };
 }

@@ -14,6 +14,7 @@ import {
 } from './masks.js';
 import type { SegmentOptions } from './options.js';
 import type { Segmentation } from './result.js';
+import { upsampledClasses } from './upsample.js';
 
 /** The class indices the cut-out keeps: the named ones, or every class but the background. */
 function keptClasses(state: SegmentState, keep: readonly string[] | undefined, id: string): Set<number> {
@@ -80,7 +81,9 @@ export async function segmentPhoto(
     classes = thresholdClasses(probability, threshold);
     alpha = probabilityAlpha(probability, threshold, keep);
   } else {
-    classes = argmaxClasses(output, pixels, state.channels);
+    classes = state.upsampleFrom
+      ? upsampledClasses(output, state.upsampleFrom, state.channels, state)
+      : argmaxClasses(output, pixels, state.channels);
     alpha = keptAlpha(classes, keep);
   }
   return {

@@ -3,7 +3,8 @@
  * class names, which class is the background and (one-channel models) the default threshold.
  *
  *   segment:
- *     output: ResizeBilinear_2          # class scores [1, H, W, classes], or
+ *     output: ResizeBilinear_1          # class scores [1, H, W, classes], here 33x33x21,
+ *     upsample: align_corners           # scaled up to the input size by the task, or
  *     labels: { file: pascal_voc_segmentation_labels.txt, sha256: …, url: … }
  *   segment:
  *     output: activation_10             # a foreground probability [1, H, W, 1]
@@ -25,6 +26,12 @@ export function segmentSchema(z: typeof Zod.z) {
       classes: z.array(z.string().min(1)).min(2).max(256).optional(),
       /** The class the cut-out removes and the overlay leaves untinted. */
       background: z.string().min(1).default('background'),
+      /**
+       * Class-score models whose graph ends by scaling its scores up to the input size (and the
+       * descriptor cuts that step off): `align_corners` scales them here, bilinearly with
+       * aligned corners, only where classes meet (see upsample.ts). `none`: the output is the mask.
+       */
+      upsample: z.enum(['none', 'align_corners']).default('none'),
       /** One-channel models: the probability a pixel needs to be foreground. */
       threshold: z.number().min(0).max(1).default(0.5),
     })
