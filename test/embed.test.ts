@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { createApp } from '../src/http/app.js';
+import type { ModelDescriptor } from '../src/model/descriptor.js';
 import { type EmbedResult, embedTask } from '../src/tasks/embed/index.js';
 import { outputQuantization } from '../src/tasks/embed/output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from '../src/tasks/embed/vector.js';
@@ -43,6 +45,30 @@ describe('embed: reading the output', () => {
       [0.6, 0, 0.8],
     );
     assert.deepEqual(Array.from(unitEmbedding(new Float32Array([0, 0]), undefined)), [0, 0]);
+  });
+});
+
+describe('embed: the model is checked at load', () => {
+  it("reads the uint8 output's quantization once; an output the model lacks is model_load_failed", async () => {
+    const bytes = readFileSync(join(SHARED_MODELS, MODEL_FILE));
+    const engine = await LiteRtCompiledModelAdapter.compile(bytes, MODEL_FILE);
+    try {
+      const parts = (embed: unknown) => ({
+        descriptor: { id: 'm', embed } as unknown as ModelDescriptor,
+        engine,
+        labels: [],
+        tflite: async () => bytes,
+      });
+      const state = await embedTask.prepareModel(parts(undefined));
+      assert.equal(state.outputIndex, 0);
+      assert.ok(Math.abs((state.quantization?.scale ?? 0) - 0.0235285) < 1e-6);
+      await assert.rejects(Promise.resolve(embedTask.prepareModel(parts({ output: 'logits' }))), {
+        code: 'model_load_failed',
+        message: /'logits' is not an output/,
+      });
+    } finally {
+      engine.dispose();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { createApp } from '../src/http/app.js';
 import { decodeBmp } from '../src/image/bmp.js';
+import type { ModelDescriptor } from '../src/model/descriptor.js';
 import { parseThreshold, poseTask } from '../src/tasks/pose/index.js';
 import { COCO_KEYPOINTS, decodeKeypoints, poseScore } from '../src/tasks/pose/keypoints.js';
 import { skeletonOverlay } from '../src/tasks/pose/skeleton.js';
@@ -143,6 +144,35 @@ describe('pose: keypoints back in the photo', () => {
     assert.equal(COCO_KEYPOINTS[0], 'nose');
     assert.equal(COCO_KEYPOINTS[9], 'left_wrist');
     assert.equal(COCO_KEYPOINTS[16], 'right_ankle');
+  });
+});
+
+describe('pose: a model that is no single-pose model fails at load', () => {
+  it('refuses an output other than float32 [1, 1, 17, 3], naming what it found', async () => {
+    const file = 'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite';
+    const bytes = readFileSync(join(SHARED_MODELS, file));
+    const engine = await LiteRtCompiledModelAdapter.compile(bytes, file);
+    try {
+      const descriptor = { id: 'not-a-pose-model', pose: { threshold: 0.3 } } as unknown as ModelDescriptor;
+      assert.throws(
+        () => poseTask.prepareModel({ descriptor, engine, labels: [], tflite: async () => bytes }),
+        (error: { code?: string; message?: string }) =>
+          error.code === 'model_load_failed' &&
+          /uint8 \[1, 1, 1, 1024\]/.test(error.message ?? '') &&
+          /float32 \[1, 1, 17, 3\]/.test(error.message ?? ''),
+      );
+      const named = {
+        id: 'named',
+        pose: { output: 'heatmaps', threshold: 0.3 },
+      } as unknown as ModelDescriptor;
+      assert.throws(
+        () => poseTask.prepareModel({ descriptor: named, engine, labels: [], tflite: async () => bytes }),
+        (error: { code?: string; message?: string }) =>
+          error.code === 'model_load_failed' && /'heatmaps' is not an output/.test(error.message ?? ''),
+      );
+    } finally {
+      engine.dispose();
+    }
   });
 });
 

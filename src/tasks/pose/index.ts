@@ -144,7 +144,7 @@ export const poseTask: Task<PoseOptions, PoseResult, PoseState> = {
         flag: 'threshold',
         option: 'threshold',
         value: 'S',
-        help: 'lowest keypoint score (0-1) to count and draw (default 0.3)',
+        help: "lowest keypoint score (0-1) to count and draw (default: the model's, 0.3 for movenet)",
       },
     ],
     defaultFormat: 'text',
