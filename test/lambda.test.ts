@@ -21,7 +21,9 @@ import { FUNCTION_ENTRY, FUNCTION_FILES, FUNCTION_HANDLER } from '../layers/func
 import { type FunctionRun, realRuntimeClient, runLambdaFunction } from '../layers/lambda-run.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import type { Classification } from '../src/index.js';
+import { defaultCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
+import { TASKS } from '../src/tasks/index.js';
 import { describeConformance } from './conformance/suite.js';
 import { photo } from './helpers.js';
 
@@ -62,6 +64,22 @@ describe('AWS Lambda: direct invocation', () => {
     const result = (await handler(event as never)) as Classification;
     assert.equal(result.label, 'military uniform');
     assert.equal(result.top.length, 3);
+  });
+
+  it('{"task": id, "image": base64, ...options}: any task of TASKS, its JSON', async () => {
+    const image = photo('grace_hopper.jpg').toString('base64');
+    for (const task of TASKS) {
+      const result = (await handler({ task: task.id, image } as never)) as { model: string; image: object };
+      assert.equal(result.model, defaultCatalog().defaultModelFor(task), task.id);
+      assert.deepEqual(result.image, { format: 'jpeg', width: 517, height: 606 }, task.id);
+    }
+    const faces = (await handler({ task: 'detect', image, tiling: false } as never)) as { faces: unknown[] };
+    assert.equal(faces.faces.length, 1);
+    const unknown = (await handler({ task: 'nope', image } as never)) as {
+      status: number;
+      error: { code: string };
+    };
+    assert.deepEqual([unknown.status, unknown.error.code], [400, 'unknown_task']);
   });
 
   it('errors come back as {error, status}, not as a thrown Lambda error', async () => {

@@ -9,17 +9,23 @@ import type { Context } from 'aws-lambda';
 import { Hono } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
-import { TooLargeError, toTfliteFnError } from '../../src/errors.js';
+import { BadRequestError, TooLargeError, toTfliteFnError } from '../../src/errors.js';
 import { decodeBase64 } from '../../src/http/base64.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
 import { defaultCatalog } from '../../src/model/catalog.js';
 
-/** `aws lambda invoke --payload '{"image": "<base64>", "model": "birds"}'`. */
+/**
+ * `aws lambda invoke --payload '{"image": "<base64>", "model": "birds"}'`: classify by default;
+ * `"task": "<id>"` runs any task of TASKS, the other fields being its options (as POST /<id>
+ * takes them in JSON). The answer is the task's JSON.
+ */
 export interface DirectInvocation {
   readonly image: string;
+  readonly task?: string;
   readonly model?: string;
   readonly top?: number;
   readonly resize?: 'fill' | 'cover';
+  readonly [option: string]: unknown;
 }
 
 /**
@@ -53,11 +59,21 @@ export interface LambdaHandlerOptions {
 
 /** The heavy part (sharp, the HTTP app), imported after the wasm compile has begun. */
 async function loadCore() {
-  const [{ createApp }, { classify }] = await Promise.all([
+  const [{ createApp }, { taskById }, { runTask }] = await Promise.all([
     import('../../src/http/app.js'),
-    import('../../src/classify.js'),
+    import('../../src/tasks/index.js'),
+    import('../../src/tasks/run.js'),
   ]);
-  return { createApp, classify };
+  /** A direct invocation: the task on the image, its JSON (errors thrown as they come). */
+  const invoke = async (event: DirectInvocation): Promise<unknown> => {
+    const { image, task: id, model, ...options } = event;
+    if (model !== undefined && (typeof model !== 'string' || model === ''))
+      throw new BadRequestError('bad_option', 'model must be a model id string');
+    const task = taskById(typeof id === 'string' ? id : 'classify');
+    const result = await runTask(task, decodeBase64(image), task.parseOptions(options), { model });
+    return task.toJson ? task.toJson(result) : result;
+  };
+  return { createApp, invoke };
 }
 
 function defaultModelRunsOnLiteRt(): boolean {
@@ -96,7 +112,7 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
   if (options.preload && defaultModelRunsOnLiteRt()) loadLiteRtRuntime().catch(() => undefined);
   const core = loadCore().then((loaded) => {
     const app = options.app ?? loaded.createApp({ bodyLimit: BODY_LIMITS.lambda });
-    return { http: handle(app), classify: loaded.classify };
+    return { http: handle(app), invoke: loaded.invoke };
   });
   // Neither failure ends init: a failed import is reported by every invocation, a failed
   // model load is retried and reported by the first request that needs the model.
@@ -113,11 +129,10 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
   const refuse = handle(tooLarge);
 
   const handler = async (event: LambdaEntry, context?: Context) => {
-    const { http, classify } = await core;
+    const { http, invoke } = await core;
     if (isDirectInvocation(event)) {
       try {
-        const image = decodeBase64(event.image);
-        return await classify(image, { model: event.model, top: event.top, resize: event.resize });
+        return await invoke(event);
       } catch (error) {
         const failure = toTfliteFnError(error);
         return { ...failure.toJSON(), status: failure.status };
