@@ -13,6 +13,7 @@ import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
+import { resizeStored } from './bilinear-reference.js';
 import {
   buildTflite,
   FLOAT32,
@@ -276,8 +277,19 @@ describe('quantized LOGISTIC, MUL, CONCATENATION and RESIZE_BILINEAR give LiteRT
         },
       });
       const count = from.reduce((x, y) => x * y, 1);
-      for (const seed of [1, 2, 3])
-        await assertSame(model, [feed(type, bytes(count, seed), q)], `${name}, seed ${seed}`);
+      for (const seed of [1, 2, 3]) {
+        const input = bytes(count, seed);
+        const lite = await assertSame(model, [feed(type, input, q)], `${name}, seed ${seed}`);
+        // The TypeScript statement of the arithmetic (segment's upsampling uses it) gives the
+        // same stored values: int8 ones read back from LiteRT's dequantized output.
+        const stored = type === UINT8 ? input : Int8Array.from(input, (byte) => (byte << 24) >> 24);
+        const ours = resizeStored(stored, from, to, {
+          alignCorners: mode.align,
+          halfPixelCenters: mode.half,
+        });
+        const theirs = Array.from(lite, (v) => (type === UINT8 ? v : Math.round(v / q.scale) + q.zeroPoint));
+        assert.deepEqual([...ours], theirs, `${name}, seed ${seed}: resize-bilinear.ts`);
+      }
     });
   }
 });

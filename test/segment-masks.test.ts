@@ -15,7 +15,8 @@ import {
 } from '../src/tasks/segment/masks.js';
 import { parseSegmentOptions } from '../src/tasks/segment/options.js';
 import { classColour } from '../src/tasks/segment/palette.js';
-import { upsampledClasses } from '../src/tasks/segment/upsample.js';
+import { type Upsampling, upsampledArgmax } from '../src/tasks/segment/upsample.js';
+import { axisSampling } from '../src/tflite/resize-bilinear.js';
 
 describe('segment masks', () => {
   it('takes the channel with the highest score per pixel, the first on a tie, like ArgMax', () => {
@@ -67,38 +68,47 @@ describe('segment masks', () => {
 });
 
 describe('segment upsampling (class scores scaled up with aligned corners, then the best class)', () => {
-  // Two classes on a 2x2 grid: class 0 wins on the left column, class 1 on the right.
-  const scores = new Float32Array([
+  const aligned = { alignCorners: true, halfPixelCenters: false };
+  /** 2x2 source cells of 2 classes to height x width, as DeepLab's resize (align_corners). */
+  const upsampling = (height: number, width: number): Upsampling => ({
+    sourceHeight: 2,
+    sourceWidth: 2,
+    channels: 2,
+    rows: axisSampling(2, height, aligned),
+    columns: axisSampling(2, width, aligned),
+  });
+  // Class 0 wins on the left column, class 1 on the right.
+  const scores = Uint8Array.of(
     // (0,0)  (0,1)
-    3, 0, 0, 1,
+    3,
+    0,
+    0,
+    1,
     // (1,0)  (1,1)
-    3, 0, 0, 1,
-  ]);
+    3,
+    0,
+    0,
+    1,
+  );
 
   it('keeps the source classes at the aligned corners and blends between them', () => {
-    const classes = upsampledClasses(scores, { width: 2, height: 2 }, 2, { width: 5, height: 3 });
-    // Along a row the blend of class 0 is 3(1 - t), of class 1 is t: class 1 wins past t = 0.75.
+    const classes = upsampledArgmax(scores, upsampling(3, 5));
+    // Along a row class 0 blends to 3(1 - t), class 1 to t, both rounded to whole steps: at
+    // t = 0.75 both are 1, a tie the first class takes; class 1 wins only at the right edge.
     const row = [0, 0, 0, 0, 1];
     assert.deepEqual([...classes], [...row, ...row, ...row]);
   });
 
-  it('rounds quantized blends to whole steps, so ties fall to the first class as in ArgMax', () => {
+  it('rounds blends to whole steps, so ties fall to the first class as in ArgMax', () => {
     // Left corners score (2, 2), right corners (2, 3). A quarter of the way across, class 1
-    // blends to 2.25: ahead of class 0's 2 as a float, but a tie once rounded to uint8 steps,
-    // which the first class takes (as the model's uint8 ResizeBilinear and ArgMax do).
-    const values = [2, 2, 2, 3, 2, 2, 2, 3];
-    const size = { width: 5, height: 2 };
-    const quantized = upsampledClasses(new Uint8Array(values), { width: 2, height: 2 }, 2, size);
-    const float = upsampledClasses(new Float32Array(values), { width: 2, height: 2 }, 2, size);
-    assert.deepEqual([...quantized.subarray(0, 5)], [0, 0, 1, 1, 1]);
-    assert.deepEqual([...float.subarray(0, 5)], [0, 1, 1, 1, 1]);
+    // blends to 2.25: ahead of class 0's 2 before rounding, a tie after it, which the first
+    // class takes (as the model's uint8 ResizeBilinear and ArgMax do); at 2.5 it rounds up.
+    const classes = upsampledArgmax(Uint8Array.of(2, 2, 2, 3, 2, 2, 2, 3), upsampling(2, 5));
+    assert.deepEqual([...classes.subarray(0, 5)], [0, 0, 1, 1, 1]);
   });
 
   it('is the argmax itself when the sizes are equal', () => {
-    assert.deepEqual(
-      [...upsampledClasses(scores, { width: 2, height: 2 }, 2, { width: 2, height: 2 })],
-      [0, 1, 0, 1],
-    );
+    assert.deepEqual([...upsampledArgmax(scores, upsampling(2, 2))], [0, 1, 0, 1]);
   });
 });
 

@@ -10,9 +10,11 @@
  */
 
 import { ModelLoadError } from '../errors.js';
+import type { FlatFile } from './flatbuffer.js';
 import { FlexBufferError, type FlexScalar, readFlexMap } from './flexbuffer.js';
 import { readTfliteModel, withModelErrors } from './read.js';
 import {
+  builtinOperatorName,
   type Model,
   type Operator,
   type QuantizationParameters,
@@ -39,6 +41,16 @@ export interface TensorFacts {
   readonly type: string;
   readonly shape: readonly number[];
   readonly quantization?: Quantization;
+}
+
+/** The operator that computes a tensor: what it is, what it reads, and its builtin options. */
+export interface ProducingOperator {
+  /** TFLite's name of a builtin operator (RESIZE_BILINEAR…), or a custom operator's code. */
+  readonly code: string;
+  /** Names of its input tensors, in order (undefined: an optional input left out). */
+  readonly inputs: readonly (string | undefined)[];
+  /** Its builtin options table read as `make`, when the operator has options of `type`. */
+  options<T>(type: number, make: new (file: FlatFile, position: number) => T): T | undefined;
 }
 
 export interface ConstantTensor extends TensorFacts {
@@ -157,12 +169,17 @@ export class ModelConstants {
   }
 
   #tensorNamed(name: string): Tensor {
-    const matches = this.#subgraph.tensors.filter((tensor) => tensor.name === name);
-    const tensor = matches[0];
-    if (!tensor) throw new ModelLoadError(`${this.#label} has no tensor named '${name}'`);
-    if (matches.length > 1)
-      throw new ModelLoadError(`${this.#label} has ${matches.length} tensors named '${name}'`);
-    return tensor;
+    return this.#subgraph.tensors[this.#tensorIndex(name)] as Tensor;
+  }
+
+  /** The index of the one tensor named `name`. */
+  #tensorIndex(name: string): number {
+    const indices = this.#subgraph.tensors.flatMap((tensor, index) => (tensor.name === name ? [index] : []));
+    const index = indices[0];
+    if (index === undefined) throw new ModelLoadError(`${this.#label} has no tensor named '${name}'`);
+    if (indices.length > 1)
+      throw new ModelLoadError(`${this.#label} has ${indices.length} tensors named '${name}'`);
+    return index;
   }
 
   #facts(tensor: Tensor): TensorFacts {
@@ -198,6 +215,28 @@ export class ModelConstants {
       );
     }
     return { scale, zeroPoint, axis };
+  }
+
+  /**
+   * The operator whose output is the tensor named `name` (a task that computes a model's last
+   * operator itself, after a cut before it, reads what that operator does).
+   */
+  producerOf(name: string): ProducingOperator {
+    return withModelErrors(this.#label, () => {
+      const index = this.#tensorIndex(name);
+      const operator = this.#subgraph.operators.find((op) => op.outputs.includes(index));
+      if (!operator) throw new ModelLoadError(`${this.#label}: no operator computes tensor '${name}'`);
+      const code = this.#model.operatorCodes[operator.opcodeIndex];
+      const tensors = this.#subgraph.tensors;
+      return {
+        code: code?.customCode ?? builtinOperatorName(code?.builtinCode ?? -1),
+        inputs: operator.inputs.map((input) => tensors[input]?.name),
+        options: (type, make) =>
+          withModelErrors(this.#label, () =>
+            operator.builtinOptionsType === type ? operator.builtinOptions(make) : undefined,
+          ),
+      };
+    });
   }
 
   /** Names of the input tensors of the custom operator `customCode`, in order (-1: left out). */

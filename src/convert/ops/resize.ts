@@ -8,13 +8,15 @@
  * stored integers in fixed point: each output pixel's source position is computed in float32,
  * its fractional parts become 11-bit weights (lrintf(alpha x 2048)), the row is interpolated
  * as left x 2048 + (right - left) x alpha_h, then the column the same way on those, and the
- * sum (22 fractional bits) is rounded half up. The positions and weights are computed here,
- * once, exactly as XNNPACK computes them (every step one float32 operation); the ONNX graph
- * gathers the neighbours and does the integer arithmetic, so the result is LiteRT's byte for
- * byte on every CPU. (Held values are stored + 128: the sum moves by 128 x 2^22, a whole
+ * sum (22 fractional bits) is rounded half up (src/tflite/resize-bilinear.ts states it in
+ * TypeScript). The positions and weights are computed once, at conversion, exactly as XNNPACK
+ * computes them (axisSampling, every step one float32 operation); the ONNX graph gathers the
+ * neighbours and does the integer arithmetic, so the result is LiteRT's byte for byte on
+ * every CPU. (Held values are stored + 128: the sum moves by 128 x 2^22, a whole
  * number of output steps, so the rounding is unchanged.)
  */
 
+import { type AxisSampling, axisSampling, type ResizeMode } from '../../tflite/resize-bilinear.js';
 import { BuiltinOptionsType, ResizeBilinearOptions } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
 import {
@@ -31,48 +33,6 @@ import {
   type TensorView,
   TO_NCHW,
 } from './context.js';
-
-interface ResizeMode {
-  readonly alignCorners: boolean;
-  readonly halfPixelCenters: boolean;
-}
-
-/** One axis of a quantized resize: for every output position, its two sources and 11-bit weight. */
-export interface AxisSampling {
-  readonly low: Int32Array;
-  readonly high: Int32Array;
-  readonly weight: Int32Array;
-}
-
-/** Rounds half to even, as lrintf does. */
-function lrint(value: number): number {
-  const floor = Math.floor(value);
-  const rest = value - floor;
-  if (rest !== 0.5) return Math.round(value);
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** XNNPACK's xnn_indirection_init_resize_bilinear2d_hwc_q11, for one axis, in float32 steps. */
-export function axisSampling(size: number, outSize: number, mode: ResizeMode): AxisSampling {
-  const f = Math.fround;
-  const adjustment = mode.alignCorners && outSize !== 1 ? 1 : 0;
-  const scale = f(f(size - adjustment) / f(outSize - adjustment));
-  const last = size - 1;
-  const legacy = !mode.halfPixelCenters;
-  const offset = f(f(0.5 * scale) - 0.5);
-  const low = new Int32Array(outSize);
-  const high = new Int32Array(outSize);
-  const weight = new Int32Array(outSize);
-  for (let o = 0; o < outSize; o++) {
-    let position = f(o * scale);
-    if (!legacy) position = Math.min(Math.max(f(position + offset), 0), last);
-    const top = Math.trunc(position);
-    low[o] = top;
-    high[o] = Math.min(top + 1, last);
-    weight[o] = lrint(f(f(position - top) * 2048));
-  }
-  return { low, high, weight };
-}
 
 function resizeMode(ctx: LoweringContext, op: OperatorView): ResizeMode {
   const options = optionsOf(ctx, op, BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);

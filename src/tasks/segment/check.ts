@@ -6,18 +6,16 @@ import type { TensorInfo } from '../../engine/types.js';
 import { ModelLoadError } from '../../errors.js';
 import { pickTensor } from '../../model/pick-tensor.js';
 import type { ModelParts } from '../task.js';
-import type { MaskSize } from './masks.js';
 import type { MaskKind } from './result.js';
 import { segmentSectionOf } from './section.js';
+import { readUpsampling, type Upsampling } from './upsample.js';
 
 export interface SegmentState {
   readonly outputIndex: number;
   readonly kind: MaskKind;
-  /** The mask's size: the output's, or the input's when the task scales the scores up. */
+  /** The mask's size: the output's height and width. */
   readonly width: number;
   readonly height: number;
-  /** The output's height and width, when the task scales its scores up to the mask's size. */
-  readonly upsampleFrom?: MaskSize;
   /** Score channels (class models) or 1 (probability models). */
   readonly channels: number;
   /** Class i's name; probability models have two: background and foreground. */
@@ -25,6 +23,8 @@ export interface SegmentState {
   readonly background: number;
   /** The descriptor's default threshold (probability models). */
   readonly threshold: number;
+  /** How the output becomes the mask's class scores, when the task upsamples it (upsampledTo). */
+  readonly upsampling?: Upsampling;
 }
 
 /** [1, H, W, C] or [1, H, W]: height, width and channels. */
@@ -65,7 +65,22 @@ function classNames(names: readonly string[], inline: boolean, channels: number,
   return classes.map((name) => name.trim());
 }
 
-export function checkSegmenter({ descriptor, engine, labels }: ModelParts): SegmentState {
+/** The model's own upsampling of the output, checked against what the engine answers. */
+async function upsamplingOf(parts: ModelParts, output: string, upsampledTo: string): Promise<Upsampling> {
+  const id = parts.descriptor.id;
+  const upsampling = readUpsampling(await parts.tflite(), output, upsampledTo, id);
+  const info = parts.engine.outputs.find((tensor) => tensor.name === output);
+  const expected = [1, upsampling.sourceHeight, upsampling.sourceWidth, upsampling.channels];
+  if (info?.dtype !== 'uint8' || info.shape.join(',') !== expected.join(',')) {
+    throw new ModelLoadError(
+      `model '${id}': output '${output}' is ${info?.dtype} [${info?.shape.join(', ')}], not the uint8 [${expected.join(', ')}] its resize to '${upsampledTo}' reads (is the graph cut at '${output}'?)`,
+    );
+  }
+  return upsampling;
+}
+
+export async function checkSegmenter(parts: ModelParts): Promise<SegmentState> {
+  const { descriptor, engine, labels } = parts;
   const id = descriptor.id;
   if (descriptor.input.resize !== 'fill') {
     // The mask is stretched back over the whole photo; a centre crop would leave the rest unmasked.
@@ -75,7 +90,21 @@ export function checkSegmenter({ descriptor, engine, labels }: ModelParts): Segm
   }
   const section = segmentSectionOf(descriptor);
   const outputIndex = pickTensor(engine.outputs, section.output, 'output', id);
-  const { height, width, channels } = maskShape(engine.outputs[outputIndex] as TensorInfo, id);
+  const output = engine.outputs[outputIndex] as TensorInfo;
+  const scores = maskShape(output, id);
+  const channels = scores.channels;
+  if (section.upsampledTo !== undefined && channels === 1) {
+    throw new ModelLoadError(
+      `model '${id}': segment.upsampledTo applies to class scores, not to a one-channel probability`,
+    );
+  }
+  const upsampling =
+    section.upsampledTo === undefined
+      ? undefined
+      : await upsamplingOf(parts, output.name, section.upsampledTo);
+  // The mask is the upsampled size when the task upsamples.
+  const height = upsampling ? upsampling.rows.low.length : scores.height;
+  const width = upsampling ? upsampling.columns.low.length : scores.width;
   const classes = classNames(section.classes ?? labels, section.classes !== undefined, channels, id);
   const background = classes.indexOf(section.background);
   if (background < 0) {
@@ -84,19 +113,21 @@ export function checkSegmenter({ descriptor, engine, labels }: ModelParts): Segm
     );
   }
   const kind: MaskKind = channels === 1 ? 'probability' : 'classes';
-  if (section.upsample !== 'none' && kind === 'probability') {
-    throw new ModelLoadError(
-      `model '${id}': upsample applies to class scores, not to a one-channel probability`,
-    );
-  }
   if (kind === 'probability' && background !== 0) {
     // The output is the probability of class 1; class 0 is what is left.
     throw new ModelLoadError(
       `model '${id}': a one-channel model's first class is the background ('${section.background}' is not)`,
     );
   }
-  const common = { outputIndex, kind, channels, classes, background, threshold: section.threshold };
-  if (section.upsample === 'none') return { ...common, width, height };
-  const { width: inputWidth, height: inputHeight } = descriptor.input;
-  return { ...common, width: inputWidth, height: inputHeight, upsampleFrom: { width, height } };
+  return {
+    outputIndex,
+    kind,
+    width,
+    height,
+    channels,
+    classes,
+    background,
+    threshold: section.threshold,
+    ...(upsampling && { upsampling }),
+  };
 }

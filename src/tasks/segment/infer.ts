@@ -14,7 +14,7 @@ import {
 } from './masks.js';
 import type { SegmentOptions } from './options.js';
 import type { Segmentation } from './result.js';
-import { upsampledClasses } from './upsample.js';
+import { upsampledArgmax } from './upsample.js';
 
 /** The class indices the cut-out keeps: the named ones, or every class but the background. */
 function keptClasses(state: SegmentState, keep: readonly string[] | undefined, id: string): Set<number> {
@@ -81,8 +81,8 @@ export async function segmentPhoto(
     classes = thresholdClasses(probability, threshold);
     alpha = probabilityAlpha(probability, threshold, keep);
   } else {
-    classes = state.upsampleFrom
-      ? upsampledClasses(output, state.upsampleFrom, state.channels, state)
+    classes = state.upsampling
+      ? upsampledArgmax(output as Uint8Array, state.upsampling)
       : argmaxClasses(output, pixels, state.channels);
     alpha = keptAlpha(classes, keep);
   }

@@ -1,119 +1,237 @@
 /**
- * Class scores at a low resolution to a class per pixel at a higher one: the scores scaled up
- * bilinearly with aligned corners (the first and last rows and columns of both grids
- * coincide, as DeepLab's own ResizeBilinear does), then the best class per pixel.
+ * The class map of a model whose last step bilinearly upsamples small class scores (DeepLab:
+ * 33x33 → 513x513, 21 classes), computed from the small scores without upsampling them.
  *
- * DeepLab computes 33x33 class scores and its graph scales all 21 of them to 513x513 before
- * its ArgMax: 5.5 million values, the largest tensor of the model, and on onnxruntime its
- * costliest step. Done here it is nearly free: where the four source pixels around an output
- * pixel agree on their best class, so does every blend of them (a weighted mean keeps the
- * class that is highest at every corner on top), so only pixels on class boundaries blend
- * the scores. This is the class the model's own ResizeBilinear
- * and ArgMax give: quantized blends are rounded to whole steps as that kernel stores them
- * (measured: the same class for every pixel of 8 test photos, grace_hopper to solvay).
+ * The graph is cut before that RESIZE_BILINEAR (descriptor `segment.upsampledTo` names its
+ * output); the class map must still be exactly the argmax of what LiteRT's resize gives. That
+ * resize is a convex combination of a pixel's four source cells (src/tflite/resize-bilinear.ts),
+ * with the same integer weights for every class: a class that scores more than another at all
+ * four cells around a pixel scores more there too. Between four cells that all have the same
+ * best class, every pixel is that class with nothing computed; elsewhere (where classes meet)
+ * only the classes that no other class beats at all four cells are interpolated, exactly as
+ * LiteRT does, and compared with TFLite's tie rule (the first).
  */
-import type { TensorData } from '../../engine/types.js';
-import { argmaxClasses, type MaskSize } from './masks.js';
+import { ModelLoadError } from '../../errors.js';
+import { ModelConstants, type TensorFacts } from '../../tflite/constants.js';
+import { type AxisSampling, axisSampling, bilinearSample, WEIGHT_ONE } from '../../tflite/resize-bilinear.js';
+import { BuiltinOptionsType, ResizeBilinearOptions } from '../../tflite/schema.js';
+import { argmaxClasses } from './masks.js';
 
-interface Axis {
-  /** Lower and upper source index, and the weight of the upper one, per output index. */
-  readonly low: Int32Array;
-  readonly high: Int32Array;
-  readonly weight: Float32Array;
+/** The model's last resize, as the task computes it: from [sourceHeight, sourceWidth, channels]. */
+export interface Upsampling {
+  readonly sourceHeight: number;
+  readonly sourceWidth: number;
+  readonly channels: number;
+  /** Per output row and column: source cells and weights (the mask is rows x columns). */
+  readonly rows: AxisSampling;
+  readonly columns: AxisSampling;
 }
 
-function alignedAxis(from: number, to: number): Axis {
-  const low = new Int32Array(to);
-  const high = new Int32Array(to);
-  const weight = new Float32Array(to);
-  const scale = to > 1 ? (from - 1) / (to - 1) : 0;
-  for (let i = 0; i < to; i++) {
-    const source = i * scale;
-    const lower = Math.min(from - 1, Math.floor(source));
-    low[i] = lower;
-    high[i] = Math.min(from - 1, lower + 1);
-    weight[i] = source - lower;
-  }
-  return { low, high, weight };
+function sameQuantization(a: TensorFacts, b: TensorFacts): boolean {
+  const [qa, qb] = [a.quantization, b.quantization];
+  return (
+    qa !== undefined &&
+    qb !== undefined &&
+    qa.scale.length === 1 &&
+    qb.scale.length === 1 &&
+    qa.scale[0] === qb.scale[0] &&
+    qa.zeroPoint[0] === qb.zeroPoint[0]
+  );
 }
 
 /**
- * The best class of the blend of four source pixels' scores (the first on a tie). Quantized
- * scores are rounded to whole steps as the model's uint8 ResizeBilinear stores them, so ties
- * fall as they do in the model's ArgMax.
+ * Reads the RESIZE_BILINEAR that computes `upsampledTo` from `output` in the original model,
+ * and refuses (at load) any resize whose argmax this module would not reproduce exactly:
+ * float scores (LiteRT's float kernel is another computation), a change of quantization
+ * (LiteRT interpolates the stored bytes), anything but [1, H, W, C] uint8 to [1, H', W', C].
  */
-function blendedBest(
-  scores: TensorData,
-  channels: number,
-  quantized: boolean,
-  corners: Int32Array,
-  weights: Float64Array,
-): number {
-  const a = corners[0] as number;
-  const b = corners[1] as number;
-  const c = corners[2] as number;
-  const d = corners[3] as number;
-  const wa = weights[0] as number;
-  const wb = weights[1] as number;
-  const wc = weights[2] as number;
-  const wd = weights[3] as number;
-  let best = 0;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < channels; k++) {
-    const blend =
-      wa * (scores[a + k] as number) +
-      wb * (scores[b + k] as number) +
-      wc * (scores[c + k] as number) +
-      wd * (scores[d + k] as number);
-    const score = quantized ? Math.round(blend) : blend;
-    if (score > bestScore) {
-      bestScore = score;
-      best = k;
-    }
+export function readUpsampling(
+  tflite: Uint8Array,
+  output: string,
+  upsampledTo: string,
+  id: string,
+): Upsampling {
+  const what = `model '${id}': segment.upsampledTo '${upsampledTo}'`;
+  const constants = ModelConstants.open(tflite, `model '${id}'`);
+  const resize = constants.producerOf(upsampledTo);
+  if (resize.code !== 'RESIZE_BILINEAR' || resize.inputs[0] !== output) {
+    throw new ModelLoadError(
+      `${what} must be the output of a RESIZE_BILINEAR of segment.output '${output}'; it is the output of ${resize.code} of '${resize.inputs[0]}'`,
+    );
   }
-  return best;
+  const options = resize.options(BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
+  const [from, to] = [constants.describe(output), constants.describe(upsampledTo)];
+  const [batch, sourceHeight = 0, sourceWidth = 0, channels = 0] = from.shape;
+  const [outBatch, height = 0, width = 0, outChannels] = to.shape;
+  const shapesFit =
+    from.shape.length === 4 &&
+    to.shape.length === 4 &&
+    batch === 1 &&
+    outBatch === 1 &&
+    channels === outChannels &&
+    [sourceHeight, sourceWidth, channels, height, width].every((size) => size > 0);
+  if (
+    !options ||
+    (options.alignCorners && options.halfPixelCenters) ||
+    from.type !== 'UINT8' ||
+    to.type !== 'UINT8' ||
+    !sameQuantization(from, to) ||
+    !shapesFit
+  ) {
+    throw new ModelLoadError(
+      `${what}: the task computes a uint8 RESIZE_BILINEAR [1, H, W, C] → [1, H', W', C] that keeps its quantization (and not both align_corners and half_pixel_centers); this one is ${from.type} [${from.shape.join(', ')}] → ${to.type} [${to.shape.join(', ')}]`,
+    );
+  }
+  const mode = { alignCorners: options.alignCorners, halfPixelCenters: options.halfPixelCenters };
+  const rows = axisSampling(sourceHeight, height, mode);
+  const columns = axisSampling(sourceWidth, width, mode);
+  // The bounds below hold only for convex weights; XNNPACK's always are.
+  for (const axis of [rows, columns]) {
+    if (axis.weight.some((weight) => weight < 0 || weight > WEIGHT_ONE))
+      throw new ModelLoadError(`${what}: a bilinear weight is outside [0, ${WEIGHT_ONE}]`);
+  }
+  return { sourceHeight, sourceWidth, channels, rows, columns };
 }
 
-export function upsampledClasses(
-  scores: TensorData,
-  source: MaskSize,
+/**
+ * Whether class `k` wins over class `c` at every pixel between four cells (`corners`: offsets of
+ * their scores): k scores at least as much as c at every corner, and one step more where c
+ * comes first (the first class wins a tie). The resize weighs both classes' corners alike,
+ * with integer weights summing to 2^22, so the difference of their sums is the weighted
+ * difference at the corners: at least 0, or at least one whole rounded step, wherever it is so
+ * at every corner.
+ */
+function beatsEverywhere(scores: Uint8Array, corners: Int32Array, k: number, c: number): boolean {
+  const margin = k > c ? 1 : 0;
+  for (let i = 0; i < 4; i++) {
+    const at = corners[i] as number;
+    if ((scores[at + k] as number) < (scores[at + c] as number) + margin) return false;
+  }
+  return true;
+}
+
+/**
+ * The classes of one block that no other class beats everywhere in it, in class order: the
+ * class that wins at each corner (the argmax there) rules out every class it beats at all four;
+ * so does a lowest corner score above a class's highest. When one class wins at all four
+ * corners it beats every other class everywhere: the block is that class.
+ */
+function undecided(
+  scores: Uint8Array,
   channels: number,
-  target: MaskSize,
-): Uint8Array {
-  const sourceClasses = argmaxClasses(scores, source.width * source.height, channels);
-  const rows = alignedAxis(source.height, target.height);
-  const columns = alignedAxis(source.width, target.width);
-  const quantized = scores instanceof Uint8Array;
-  // Reused for every blended pixel: no allocation in the loop.
+  corners: Int32Array,
+  leaders: Int32Array,
+  out: number[],
+) {
+  let floor = 0;
+  for (let c = 0; c < channels; c++) {
+    let low = 255;
+    for (let i = 0; i < 4; i++) low = Math.min(low, scores[(corners[i] as number) + c] as number);
+    floor = Math.max(floor, low);
+  }
+  for (let c = 0; c < channels; c++) {
+    let high = 0;
+    for (let i = 0; i < 4; i++) high = Math.max(high, scores[(corners[i] as number) + c] as number);
+    if (high < floor) continue;
+    let beaten = false;
+    for (let i = 0; i < 4 && !beaten; i++) {
+      const k = leaders[i] as number;
+      beaten = k !== c && beatsEverywhere(scores, corners, k, c);
+    }
+    if (!beaten) out.push(c);
+  }
+}
+
+/**
+ * For every 2x2 block of source cells (named by its top-left cell; at the last row or column
+ * the block is that edge), the classes that can be the argmax somewhere between them, as
+ * offsets: block b's are candidates[starts[b]] to candidates[starts[b + 1]], in class order.
+ */
+function blockCandidates(scores: Uint8Array, up: Upsampling): { starts: Int32Array; candidates: Uint8Array } {
+  const { sourceHeight: h, sourceWidth: w, channels } = up;
+  const cellClasses = argmaxClasses(scores, h * w, channels);
+  const starts = new Int32Array(h * w + 1);
+  const candidates: number[] = [];
   const corners = new Int32Array(4);
-  const weights = new Float64Array(4);
-  const classes = new Uint8Array(target.width * target.height);
-  for (let y = 0; y < target.height; y++) {
-    const top = (rows.low[y] as number) * source.width;
-    const bottom = (rows.high[y] as number) * source.width;
-    const wy = rows.weight[y] as number;
-    for (let x = 0; x < target.width; x++) {
-      const left = columns.low[x] as number;
-      const right = columns.high[x] as number;
-      const first = sourceClasses[top + left] as number;
-      const agree =
-        sourceClasses[top + right] === first &&
-        sourceClasses[bottom + left] === first &&
-        sourceClasses[bottom + right] === first;
-      if (agree) {
-        classes[y * target.width + x] = first;
+  const leaders = new Int32Array(4);
+  for (let row = 0; row < h; row++) {
+    const nextRow = Math.min(row + 1, h - 1);
+    for (let column = 0; column < w; column++) {
+      const nextColumn = Math.min(column + 1, w - 1);
+      const cells = [row * w + column, row * w + nextColumn, nextRow * w + column, nextRow * w + nextColumn];
+      cells.forEach((cell, i) => {
+        corners[i] = cell * channels;
+        leaders[i] = cellClasses[cell] as number;
+      });
+      const leader = leaders[0] as number;
+      if (leaders.every((k) => k === leader)) candidates.push(leader);
+      else undecided(scores, channels, corners, leaders, candidates);
+      starts[row * w + column + 1] = candidates.length;
+    }
+  }
+  return { starts, candidates: Uint8Array.from(candidates) };
+}
+
+/**
+ * The output columns that read source column j as their left neighbour: starts[j] to
+ * starts[j + 1] (the sampling's `low` never decreases, so they are one run).
+ */
+function columnRuns(columns: AxisSampling, sourceWidth: number): Int32Array {
+  const starts = new Int32Array(sourceWidth + 1).fill(columns.low.length);
+  for (let x = columns.low.length - 1; x >= 0; x--) starts[columns.low[x] as number] = x;
+  for (let j = sourceWidth - 1; j >= 0; j--)
+    starts[j] = Math.min(starts[j] as number, starts[j + 1] as number);
+  return starts;
+}
+
+/**
+ * The class of every output pixel, row by row: argmax over the channels (the first on a tie)
+ * of LiteRT's RESIZE_BILINEAR of `scores` ([sourceHeight, sourceWidth, channels] uint8).
+ */
+export function upsampledArgmax(scores: Uint8Array, up: Upsampling): Uint8Array {
+  const { sourceWidth: w, channels, rows, columns } = up;
+  if (scores.length !== up.sourceHeight * w * channels) {
+    throw new RangeError(`expected ${up.sourceHeight} x ${w} x ${channels} scores, got ${scores.length}`);
+  }
+  const { starts, candidates } = blockCandidates(scores, up);
+  const runs = columnRuns(columns, w);
+  const width = columns.low.length;
+  const classes = new Uint8Array(rows.low.length * width);
+  for (let y = 0; y < rows.low.length; y++) {
+    const top = (rows.low[y] as number) * w;
+    const bottom = (rows.high[y] as number) * w;
+    const rowWeight = rows.weight[y] as number;
+    const line = y * width;
+    for (let left = 0; left < w; left++) {
+      const first = starts[top + left] as number;
+      const last = starts[top + left + 1] as number;
+      const [from, to] = [runs[left] as number, runs[left + 1] as number];
+      if (last - first === 1) {
+        classes.fill(candidates[first] as number, line + from, line + to);
         continue;
       }
-      const wx = columns.weight[x] as number;
-      corners[0] = (top + left) * channels;
-      corners[1] = (top + right) * channels;
-      corners[2] = (bottom + left) * channels;
-      corners[3] = (bottom + right) * channels;
-      weights[0] = (1 - wy) * (1 - wx);
-      weights[1] = (1 - wy) * wx;
-      weights[2] = wy * (1 - wx);
-      weights[3] = wy * wx;
-      classes[y * target.width + x] = blendedBest(scores, channels, quantized, corners, weights);
+      for (let x = from; x < to; x++) {
+        const right = columns.high[x] as number;
+        const columnWeight = columns.weight[x] as number;
+        let best = 0;
+        let bestScore = -1;
+        for (let k = first; k < last; k++) {
+          const c = candidates[k] as number;
+          const score = bilinearSample(
+            scores[(top + left) * channels + c] as number,
+            scores[(top + right) * channels + c] as number,
+            scores[(bottom + left) * channels + c] as number,
+            scores[(bottom + right) * channels + c] as number,
+            columnWeight,
+            rowWeight,
+          );
+          if (score > bestScore) {
+            bestScore = score;
+            best = c;
+          }
+        }
+        classes[line + x] = best;
+      }
     }
   }
   return classes;
