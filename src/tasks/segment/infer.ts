@@ -55,8 +55,11 @@ function probabilityAlpha(probability: Uint8Array, threshold: number, keep: Read
 }
 
 function keptFraction(classes: Uint8Array, keep: ReadonlySet<number>): number {
+  // A table lookup per pixel, not Set.has (~1 ms on DeepLab's 263,169 pixels).
+  const isKept = new Uint8Array(256);
+  for (const index of keep) if (index >= 0 && index < 256) isKept[index] = 1;
   let kept = 0;
-  for (let i = 0; i < classes.length; i++) if (keep.has(classes[i] as number)) kept++;
+  for (let i = 0; i < classes.length; i++) kept += isKept[classes[i] as number] as number;
   return Math.round((kept / Math.max(1, classes.length)) * 10_000) / 10_000;
 }
 

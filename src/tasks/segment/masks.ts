@@ -102,8 +102,11 @@ export function classShares(classes: Uint8Array, labels: readonly string[]): Cla
 
 /** 255 where the pixel's class is one of `keep`, else 0. */
 export function keptAlpha(classes: Uint8Array, keep: ReadonlySet<number>): Uint8Array {
+  // A table lookup per pixel: Set.has per pixel cost ~1 ms on DeepLab's 263,169 pixels.
+  const opacity = new Uint8Array(256);
+  for (const index of keep) if (index >= 0 && index < 256) opacity[index] = 255;
   const alpha = new Uint8Array(classes.length);
-  for (let i = 0; i < classes.length; i++) alpha[i] = keep.has(classes[i] as number) ? 255 : 0;
+  for (let i = 0; i < classes.length; i++) alpha[i] = opacity[classes[i] as number] as number;
   return alpha;
 }
 
