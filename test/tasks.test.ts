@@ -3,6 +3,7 @@
  * defaulting, refusing another task's model, the fields every result starts with).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import {
@@ -46,6 +47,38 @@ describe('the task table', () => {
     assert.deepEqual([...new Set(keys)], keys);
     for (const shared of ['id', 'title', 'task', 'model', 'input', 'wording'])
       assert.ok(!keys.includes(shared));
+  });
+});
+
+describe('what importing the task table costs', () => {
+  it("loads every task's declarations but no task's working parts: no image, drawing or model-reading code", () => {
+    // A process runs one task: the others' code (and its own until it runs) must not load at
+    // start. Each module costs ~0.3 ms to load; the whole table would add ~25 ms to a cold start.
+    const hooks = `data:text/javascript,${encodeURIComponent(
+      "export async function load(url, context, next) { if (url.startsWith('file:')) process.stderr.write(url + '\\n'); return next(url, context); }",
+    )}`;
+    const script = `
+      import { register } from 'node:module';
+      register(${JSON.stringify(hooks)});
+      await import(${JSON.stringify(new URL('../src/model/catalog.js', import.meta.url).href)});
+      const { TASKS } = await import(${JSON.stringify(new URL('../src/tasks/index.js', import.meta.url).href)});
+      if (TASKS.length < 2) throw new Error('no tasks');
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const loaded = run.stderr.split('\n').filter((line) => line.startsWith('file:'));
+    assert.ok(
+      loaded.some((url) => url.endsWith('/src/tasks/classify/index.js')),
+      'the hook sees the modules',
+    );
+    // Image decoding and drawing, and reading a model's constants (the engine's integrity
+    // check reads the file's structure, and loads with the catalog).
+    const working = loaded.filter((url) =>
+      /\/src\/(image\/(decode|decode-cost|to-tensor|overlay|bmp|jpeg-structure)|tflite\/(constants|flexbuffer))\.js$/.test(
+        url,
+      ),
+    );
+    assert.deepEqual(working, []);
   });
 });
 

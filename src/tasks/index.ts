@@ -5,6 +5,12 @@
  *
  * A task module must not import src/tasks/run.ts, the catalog or descriptor.ts's values (only
  * its types): descriptor.ts imports this list.
+ *
+ * Every process imports this list (the descriptor schema is made from it), but runs one task
+ * or a few: a task's index.ts declares (id, section, options, renderers' names) and imports its
+ * working parts (image decoding, drawing, reading the model's constants) on first use, with
+ * `await import('./infer.js')` inside infer, prepareModel or a picture's render. Loading every
+ * task's code at start would cost each cold start ~25 ms (test/tasks.test.ts checks this).
  */
 import { BadRequestError } from '../errors.js';
 import { classifyTask } from './classify/index.js';

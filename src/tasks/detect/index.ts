@@ -5,9 +5,8 @@
 import { BadRequestError, shown } from '../../errors.js';
 import { absent } from '../option-values.js';
 import type { RawOptions, Task } from '../task.js';
-import { annotate } from './annotate.js';
+import type { AnnotatedFormat } from './annotate.js';
 import { checkDetector, type DetectState } from './check.js';
-import { findFaces } from './infer.js';
 import type { Detections, DetectTaskOptions } from './result.js';
 import { detectSchema, detectSectionOf } from './section.js';
 
@@ -18,6 +17,15 @@ function parseTiling(raw: RawOptions): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new BadRequestError('bad_option', `tiling must be true or false, got '${shown(value)}'`);
+}
+
+/** The annotated photo; the drawing code loads on first use (see src/tasks/index.ts). */
+async function annotated(
+  image: Uint8Array,
+  result: Detections,
+  format: AnnotatedFormat,
+): Promise<Uint8Array> {
+  return (await import('./annotate.js')).annotate(image, result, format);
 }
 
 function plural(count: number): string {
@@ -32,7 +40,7 @@ export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
   scoresOutput: (descriptor) => detectSectionOf(descriptor).scores,
   prepareModel: checkDetector,
   parseOptions: (raw) => ({ tiling: parseTiling(raw) }),
-  infer: findFaces,
+  infer: async (context, options) => (await import('./infer.js')).findFaces(context, options),
   text: (result) =>
     [
       plural(result.faces.length),
@@ -44,12 +52,12 @@ export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
     jpeg: {
       contentType: 'image/jpeg',
       describes: 'the photo with a box around every face and dots on its landmarks (JPEG)',
-      render: (image, result) => annotate(image, result, 'jpeg'),
+      render: (image, result) => annotated(image, result, 'jpeg'),
     },
     png: {
       contentType: 'image/png',
       describes: 'the same, as PNG',
-      render: (image, result) => annotate(image, result, 'png'),
+      render: (image, result) => annotated(image, result, 'png'),
     },
   },
   cli: {

@@ -6,10 +6,9 @@
  */
 import type * as Zod from 'zod';
 import { ModelLoadError } from '../../errors.js';
-import { resizeToRgb, rgbToTensor } from '../../image/to-tensor.js';
 import type { ModelDescriptor } from '../../model/descriptor.js';
 import type { InferContext, ModelParts, Task, TaskResultBase } from '../task.js';
-import { outputQuantization, type Quantization } from './output-quantization.js';
+import type { Quantization } from './output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from './vector.js';
 
 export { cosineSimilarity } from './vector.js';
@@ -55,6 +54,8 @@ async function prepareModel({ descriptor, engine, tflite }: ModelParts): Promise
       `${descriptor.id}: output '${output.name}' is int32; an embedding is uint8 or float32`,
     );
   }
+  // Reading the model's constants loads on first use (see src/tasks/index.ts).
+  const { outputQuantization } = await import('./output-quantization.js');
   const quantization =
     output.dtype === 'uint8'
       ? outputQuantization(await tflite(), descriptor.id, { name: output.name, index: outputIndex })
@@ -73,6 +74,8 @@ function round6(value: number): number {
 
 async function infer(context: InferContext<EmbedState>): Promise<Omit<EmbedResult, keyof TaskResultBase>> {
   const { photo, model } = context;
+  // Image code loads on first use (see src/tasks/index.ts).
+  const { resizeToRgb, rgbToTensor } = await import('../../image/to-tensor.js');
   const tensor = await context.preparing(async () => {
     const { width, height } = model.layout;
     const rgb = await resizeToRgb(photo, width, height, model.descriptor.input.resize);

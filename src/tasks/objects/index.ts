@@ -8,9 +8,8 @@
  * with the settings the model file holds (./model-settings.ts).
  */
 import type { TensorData } from '../../engine/types.js';
-import { resizeToRgb, rgbToTensor } from '../../image/to-tensor.js';
 import type { InferContext, Task } from '../task.js';
-import { type ObjectsState, prepareObjects } from './check.js';
+import type { ObjectsState } from './check.js';
 import { MAX_OBJECTS, type ObjectsOptions, parseObjectsOptions } from './options.js';
 import { postProcess } from './post-process.js';
 import { annotateObjects, objectsText } from './render.js';
@@ -22,6 +21,8 @@ async function findObjects(
   options: ObjectsOptions,
 ): Promise<Pick<ObjectsResult, 'objects'>> {
   const { width, height, resize } = model.descriptor.input;
+  // Image code loads on first use (see src/tasks/index.ts).
+  const { resizeToRgb, rgbToTensor } = await import('../../image/to-tensor.js');
   const input = await preparing(async () =>
     rgbToTensor(await resizeToRgb(photo, width, height, resize), model.layout),
   );
@@ -46,7 +47,8 @@ export const objectsTask: Task<ObjectsOptions, ObjectsResult, ObjectsState> = {
   defaultModel: 'objects',
   section: { key: 'objects', schema: objectsSchema },
   labelsOf: (descriptor) => objectsSectionOf(descriptor).labels,
-  prepareModel: prepareObjects,
+  // Reading the model's settings loads on first use (see src/tasks/index.ts).
+  prepareModel: async (parts) => (await import('./check.js')).prepareObjects(parts),
   parseOptions: parseObjectsOptions,
   infer: findObjects,
   text: objectsText,

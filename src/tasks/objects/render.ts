@@ -2,7 +2,7 @@
  * How an objects result is shown: a few text lines, and the photo with a labelled box around
  * every object (drawn by the shared overlay, src/image/overlay.ts).
  */
-import { drawOverlay, type OverlayBox, type PictureFormat } from '../../image/overlay.js';
+import type { OverlayBox, PictureFormat } from '../../image/overlay.js';
 import type { ObjectsResult } from './result.js';
 
 export function objectsText(result: ObjectsResult): string {
@@ -34,6 +34,8 @@ export async function annotateObjects(
   result: ObjectsResult,
   format: PictureFormat,
 ): Promise<Uint8Array> {
+  // Drawing code loads on first use (see src/tasks/index.ts).
+  const { drawOverlay } = await import('../../image/overlay.js');
   const drawn = await drawOverlay(image, { boxes: objectBoxes(result) }, format);
   return new Uint8Array(drawn.buffer, drawn.byteOffset, drawn.length);
 }

@@ -5,13 +5,10 @@
  */
 import type * as Zod from 'zod';
 import { ModelLoadError } from '../../errors.js';
-import { rgbToTensor } from '../../image/to-tensor.js';
 import type { ModelDescriptor } from '../../model/descriptor.js';
 import { numberOption } from '../option-values.js';
 import type { InferContext, ModelParts, RawOptions, Task, TaskResultBase } from '../task.js';
 import { COCO_KEYPOINTS, decodeKeypoints, type Keypoint, poseScore } from './keypoints.js';
-import { letterboxPhoto } from './letterbox-photo.js';
-import { drawPose } from './skeleton.js';
 
 export { COCO_KEYPOINTS, COCO_SKELETON, type Keypoint, type KeypointName } from './keypoints.js';
 
@@ -89,6 +86,11 @@ async function infer(
   options: PoseOptions,
 ): Promise<Omit<PoseResult, keyof TaskResultBase>> {
   const { photo, model } = context;
+  // Image code loads on first use (see src/tasks/index.ts).
+  const [{ letterboxPhoto }, { rgbToTensor }] = await Promise.all([
+    import('./letterbox-photo.js'),
+    import('../../image/to-tensor.js'),
+  ]);
   const input = { width: model.layout.width, height: model.layout.height };
   const { tensor, box } = await context.preparing(async () => {
     const { rgb, box } = await letterboxPhoto(photo, input);
@@ -106,6 +108,11 @@ async function infer(
     found: keypoints.filter((k) => k.score >= threshold).length,
     keypoints,
   };
+}
+
+/** The skeleton drawn over the photo; the drawing code loads on first use. */
+async function drawn(image: Uint8Array, result: PoseResult, format: 'jpeg' | 'png'): Promise<Uint8Array> {
+  return (await import('./skeleton.js')).drawPose(image, result, format);
 }
 
 function text(result: PoseResult): string {
@@ -130,12 +137,12 @@ export const poseTask: Task<PoseOptions, PoseResult, PoseState> = {
     jpeg: {
       contentType: 'image/jpeg',
       describes: 'the photo with the skeleton drawn over it (JPEG)',
-      render: (image, result) => drawPose(image, result, 'jpeg'),
+      render: (image, result) => drawn(image, result, 'jpeg'),
     },
     png: {
       contentType: 'image/png',
       describes: 'the photo with the skeleton drawn over it (PNG)',
-      render: (image, result) => drawPose(image, result, 'png'),
+      render: (image, result) => drawn(image, result, 'png'),
     },
   },
   cli: {

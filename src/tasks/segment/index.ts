@@ -6,7 +6,6 @@
  */
 import type { Task } from '../task.js';
 import { checkSegmenter, type SegmentState } from './check.js';
-import { segmentPhoto } from './infer.js';
 import { parseSegmentOptions, type SegmentOptions } from './options.js';
 import { SEGMENT_PICTURES } from './pictures.js';
 import { type Segmentation, segmentationJson } from './result.js';
@@ -38,7 +37,8 @@ export const segmentTask: Task<SegmentOptions, Segmentation, SegmentState> = {
   labelsOf: (descriptor) => segmentSectionOf(descriptor).labels,
   prepareModel: checkSegmenter,
   parseOptions: parseSegmentOptions,
-  infer: segmentPhoto,
+  // Image code loads on first use (see src/tasks/index.ts).
+  infer: async (context, options) => (await import('./infer.js')).segmentPhoto(context, options),
   toJson: segmentationJson,
   text: segmentationText,
   pictures: SEGMENT_PICTURES,

@@ -3,10 +3,9 @@
  * transparent) and the photo with the mask tinted over it. The mask is scaled from the
  * model's size to the photo's by stretching, the inverse of how the photo was fitted to the
  * model (`fill`), so every mask pixel lands back on the photo pixels it was computed from.
+ * Image decoding and drawing load on first use (see src/tasks/index.ts).
  */
 import type { Sharp } from 'sharp';
-import { openImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
-import { drawOverlay } from '../../image/overlay.js';
 import { loadSharp } from '../../image/sharp-module.js';
 import { DECODE_TIMEOUT_SECONDS } from '../../image/work-limits.js';
 import type { PictureRenderer } from '../task.js';
@@ -23,7 +22,7 @@ async function drawing<T>(draw: () => Promise<T>): Promise<T> {
   try {
     return await draw();
   } catch (cause) {
-    throw sharpErrorToTfliteFnError(cause);
+    throw (await import('../../image/decode.js')).sharpErrorToTfliteFnError(cause);
   }
 }
 
@@ -47,6 +46,7 @@ async function scaledToPhoto(
 
 /** The photo's upright RGB pixels, as the model saw them (BMP included). */
 async function photoPixels(image: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+  const { openImage } = await import('../../image/decode.js');
   const opened = await openImage(image);
   const { data, info } = await opened.pipeline
     .clone()
@@ -105,8 +105,9 @@ function tint(result: Segmentation): Uint8Array {
   return rgba;
 }
 
-function renderOverlay(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
+async function renderOverlay(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
   const mask = { rgba: tint(result), width: result.mask.width, height: result.mask.height, smooth: true };
+  const { drawOverlay } = await import('../../image/overlay.js');
   return drawOverlay(image, { mask }, 'jpeg');
 }
 
