@@ -5,7 +5,7 @@
  * Descriptor section `segment:`.
  */
 import type { Task } from '../task.js';
-import { checkSegmenter, type SegmentState } from './check.js';
+import type { SegmentState } from './check.js';
 import { parseSegmentOptions, type SegmentOptions } from './options.js';
 import { SEGMENT_PICTURES } from './pictures.js';
 import { type Segmentation, segmentationJson } from './result.js';
@@ -35,7 +35,8 @@ export const segmentTask: Task<SegmentOptions, Segmentation, SegmentState> = {
   defaultModel: 'deeplab',
   section: { key: 'segment', schema: segmentSchema },
   labelsOf: (descriptor) => segmentSectionOf(descriptor).labels,
-  prepareModel: checkSegmenter,
+  // Reading the model's upsampling loads on first use (see src/tasks/index.ts).
+  prepareModel: async (parts) => (await import('./check.js')).checkSegmenter(parts),
   parseOptions: parseSegmentOptions,
   // Image code loads on first use (see src/tasks/index.ts).
   infer: async (context, options) => (await import('./infer.js')).segmentPhoto(context, options),
