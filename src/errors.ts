@@ -42,7 +42,11 @@ export class UnsupportedImageError extends TfliteFnError {
 
 /** The input is too big: too many bytes, or a header that promises too many pixels. */
 export class TooLargeError extends TfliteFnError {
-  constructor(code: 'image_too_large' | 'payload_too_large', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'image_too_large' | 'payload_too_large' | 'picture_too_large',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(413, code, message, options);
   }
 }

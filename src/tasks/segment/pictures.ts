@@ -6,6 +6,7 @@
  * Image decoding and drawing load on first use (see src/tasks/index.ts).
  */
 import type { Sharp } from 'sharp';
+import { assertPictureSize } from '../../image/picture-limit.js';
 import { loadSharp } from '../../image/sharp-module.js';
 import { DECODE_TIMEOUT_SECONDS } from '../../image/work-limits.js';
 import type { PictureRenderer } from '../task.js';
@@ -17,8 +18,12 @@ const TINT_OPACITY = 0.55;
 /** Probability models have one class: a bright tint that shows on dark clothes and skin alike. */
 const FOREGROUND_TINT: Rgb = [255, 64, 160];
 
-/** Runs a sharp job with the decode backstop; any failure becomes a TfliteFnError. */
-async function drawing<T>(draw: () => Promise<T>): Promise<T> {
+/**
+ * Runs a sharp job drawing a picture of the photo's size (refused first if the photo is over
+ * the picture limit); any failure becomes a TfliteFnError.
+ */
+async function drawing<T>(result: Segmentation, draw: () => Promise<T>): Promise<T> {
+  assertPictureSize(result.image.width, result.image.height);
   try {
     return await draw();
   } catch (cause) {
@@ -44,18 +49,6 @@ async function scaledToPhoto(
   return channels === 1 ? scaled.toColourspace('b-w') : scaled;
 }
 
-/** The photo's upright RGB pixels, as the model saw them (BMP included). */
-async function photoPixels(image: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
-  const { openImage } = await import('../../image/decode.js');
-  const opened = await openImage(image);
-  const { data, info } = await opened.pipeline
-    .clone()
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
-
 function colouredClasses(result: Segmentation): Uint8Array {
   const { classes } = result.pixels;
   const rgb = new Uint8Array(classes.length * 3);
@@ -65,7 +58,7 @@ function colouredClasses(result: Segmentation): Uint8Array {
 
 /** Class colours (class models) or the cut-out's alpha as grey (probability models). */
 async function renderMask(_image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
-  return drawing(async () => {
+  return drawing(result, async () => {
     const scaled =
       result.mask.kind === 'classes'
         ? await scaledToPhoto(colouredClasses(result), 3, result, 'nearest')
@@ -74,14 +67,23 @@ async function renderMask(_image: Uint8Array, result: Segmentation): Promise<Uin
   });
 }
 
-/** The photo with the cut-out's alpha as its alpha channel. */
+/**
+ * The photo (its upright pixels, as the model saw them, BMP included) with the cut-out's alpha.
+ * Composited on the decoding pipeline, so the photo streams through in strips instead of being
+ * held whole in a buffer first (192 MB at 64 MP). `dest-in` keeps the photo as opaque as the
+ * layer is; the layer is grey + alpha (the grey unused), the smallest layer with an alpha.
+ */
 async function renderCutout(image: Uint8Array, result: Segmentation): Promise<Uint8Array> {
-  return drawing(async () => {
-    const photo = await photoPixels(image);
+  return drawing(result, async () => {
     const alpha = await (await scaledToPhoto(result.pixels.alpha, 1, result, 'linear')).raw().toBuffer();
-    const sharp = await loadSharp();
-    return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
-      .joinChannel(alpha, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+    const layer = Buffer.alloc(alpha.length * 2);
+    for (let i = 0; i < alpha.length; i++) layer[2 * i + 1] = alpha[i] as number;
+    const { openImage } = await import('../../image/decode.js');
+    const opened = await openImage(image);
+    const { width, height } = result.image;
+    return opened.pipeline
+      .clone()
+      .composite([{ input: layer, raw: { width, height, channels: 2 }, blend: 'dest-in' }])
       .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
       .png()
       .toBuffer();
