@@ -24,7 +24,9 @@ import { publishSource } from '../handlers/stream/stream-source.js';
 import { type FrameResult, startStreamWorker } from '../handlers/stream/stream-worker.js';
 import { classify } from '../src/classify.js';
 import { defaultImageLimits } from '../src/image/decode.js';
-import { CLI, IMAGES } from './helpers.js';
+import { TASKS } from '../src/tasks/index.js';
+import { runTask } from '../src/tasks/run.js';
+import { CLI, IMAGES, photo } from './helpers.js';
 import { NATS_SERVER, startNats, startStreamWorkers } from './nats-server.js';
 
 const haveFfmpeg = (() => {
@@ -238,6 +240,37 @@ describe('stream processing on NATS JetStream', { skip }, () => {
       assert.ok(results.every((r) => r.task === 'detect' && r.model === 'faces'));
     } finally {
       await worker.stop();
+    }
+  });
+
+  it('--task: every task of TASKS, its JSON per frame (with the frame fields and timings)', async () => {
+    for (const task of TASKS) {
+      const subjects = freshSubjects();
+      const worker = await startStreamWorker({ server: nats.url, ...subjects, task: task.id }, quiet);
+      try {
+        await publishSource(folderOf(['grace_hopper.jpg']), {
+          server: nats.url,
+          ...subjects,
+          every: 1,
+          rate: 0,
+        });
+        const { results } = await until(
+          `a ${task.id} result`,
+          () => readResults(nc, subjects),
+          (r) => r.results.length >= 1,
+        );
+        const [frame] = results as FrameResult[];
+        const direct = await runTask(task, photo('grace_hopper.jpg'), task.parseOptions({}));
+        const fields = Object.keys((task.toJson ? task.toJson(direct) : direct) as object);
+        for (const field of [...fields, 'frameId', 'source', 'worker', 'delivery'])
+          assert.ok(frame && field in frame, `${task.id}: ${field}`);
+        assert.equal(frame?.task, task.id);
+        assert.equal(frame?.model, direct.model);
+        assert.deepEqual(frame?.image, { format: 'jpeg', width: 517, height: 606 });
+        assert.ok((frame?.timings.processMs ?? 0) > 0 && 'inferenceMs' in (frame?.timings ?? {}), task.id);
+      } finally {
+        await worker.stop();
+      }
     }
   });
 
