@@ -54,6 +54,13 @@ async function prepareModel({ descriptor, engine, tflite }: ModelParts): Promise
       `${descriptor.id}: output '${output.name}' is int32; an embedding is uint8 or float32`,
     );
   }
+  // A mask, heatmap or keypoint output would pass as a "vector" of every value it holds (5.5
+  // million for DeepLab's scores): an embedding has one dimension above 1.
+  if (output.shape.filter((size) => size > 1).length > 1) {
+    throw new ModelLoadError(
+      `${descriptor.id}: output '${output.name}' is ${output.dtype} [${output.shape.join(', ')}], not a vector; an embedding output has one dimension above 1, such as [1, 1024]`,
+    );
+  }
   // Reading the model's constants loads on first use (see src/tasks/index.ts).
   const { outputQuantization } = await import('./output-quantization.js');
   const quantization =

@@ -16,7 +16,9 @@ export interface Quantization {
 /**
  * The quantization of the model's output `name`, or of its output number `index` when no
  * tensor has that name (LiteRT.js names outputs from the model's signature, which may differ
- * from the tensor's own name). Undefined for a float output.
+ * from the tensor's own name). Undefined for a float output. `bytes` is the whole file: in a
+ * descriptor that cuts the graph (model.outputs), the output is a tensor inside it, found by
+ * its name among all tensors, not among the file's own outputs.
  */
 export function outputQuantization(
   bytes: Uint8Array,
@@ -28,8 +30,11 @@ export function outputQuantization(
     const graph = model.subgraphs[0];
     if (!graph) throw new ModelLoadError(`${label} has no subgraph`);
     const tensors = graph.tensors;
-    const byName = graph.outputs.find((i) => tensors[i]?.name === output.name);
-    const tensor = tensors[byName ?? (graph.outputs[output.index] as number)];
+    const anywhere = tensors.findIndex((tensor) => tensor?.name === output.name);
+    const index =
+      graph.outputs.find((i) => tensors[i]?.name === output.name) ??
+      (anywhere >= 0 ? anywhere : graph.outputs[output.index]);
+    const tensor = index === undefined ? undefined : tensors[index];
     if (!tensor) throw new ModelLoadError(`${label} has no output '${output.name}'`);
     const quantization = tensor.quantization;
     const scales = quantization?.scale ?? [];
