@@ -248,6 +248,19 @@ describe('quantized LOGISTIC, MUL, CONCATENATION and RESIZE_BILINEAR give LiteRT
       [1, 12, 12, 4],
     ],
     ['align_corners on int8', INT8, { align: true, half: false }, [1, 5, 3, 2], [1, 11, 8, 2]],
+    // Every output pixel one input pixel (an Expand in ONNX): copies and broadcasts.
+    [
+      'a copy, 33x33 to 33x33 as DeepLab',
+      UINT8,
+      { align: true, half: false },
+      [1, 33, 33, 3],
+      [1, 33, 33, 3],
+    ],
+    ['a copy, half_pixel_centers', UINT8, { align: false, half: true }, [1, 6, 5, 2], [1, 6, 5, 2]],
+    ['a copy, asymmetric, int8', INT8, { align: false, half: false }, [1, 4, 7, 2], [1, 4, 7, 2]],
+    ['a broadcast, 1x1 to 9x4', UINT8, { align: false, half: true }, [1, 1, 1, 5], [1, 9, 4, 5]],
+    ['rows broadcast, columns copied', UINT8, { align: true, half: false }, [1, 1, 6, 2], [1, 5, 6, 2]],
+    ['rows broadcast, columns interpolated', UINT8, { align: true, half: false }, [1, 1, 4, 2], [1, 3, 9, 2]],
   ];
   for (const [name, type, mode, from, to] of resizes) {
     it(`RESIZE_BILINEAR (${name}) on random bytes`, async () => {
@@ -276,6 +289,10 @@ describe('quantized LOGISTIC, MUL, CONCATENATION and RESIZE_BILINEAR give LiteRT
           },
         },
       });
+      // Each axis the same size or from 1: the ONNX graph expands the input and computes nothing.
+      const copies = [1, 2].every((axis) => from[axis] === 1 || from[axis] === to[axis]);
+      const ops = Buffer.from(convertTfliteToOnnx(model, 'resize').onnx).toString('latin1');
+      assert.equal(ops.includes('Expand') && !ops.includes('Gather'), copies, 'an Expand, no gathers');
       const count = from.reduce((x, y) => x * y, 1);
       for (const seed of [1, 2, 3]) {
         const input = bytes(count, seed);

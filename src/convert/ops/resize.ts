@@ -144,6 +144,18 @@ function interpolateAndRound(
   );
 }
 
+/**
+ * Whether every output position along an axis reads exactly one source cell (a zero weight,
+ * or both neighbours the same cell), and that cell is the position itself (same size) or the
+ * only one (size 1): the interpolation of four equal values is that value, so the axis
+ * copies or broadcasts its input.
+ */
+function copiesSources(sampling: AxisSampling, size: number): boolean {
+  return sampling.low.every(
+    (low, o) => (sampling.weight[o] === 0 || sampling.high[o] === low) && low === (size === 1 ? 0 : o),
+  );
+}
+
 function lowerQuantizedResize(
   ctx: LoweringContext,
   input: TensorView,
@@ -165,6 +177,14 @@ function lowerQuantizedResize(
   const [hAxis, wAxis] = layout === 'nhwc' ? [1, 2] : [2, 3];
   const rows = axisSampling(input.shape[1] as number, output.shape[1] as number, mode);
   const columns = axisSampling(input.shape[2] as number, output.shape[2] as number, mode);
+  if (copiesSources(rows, input.shape[1] as number) && copiesSources(columns, input.shape[2] as number)) {
+    // Every output pixel is one input pixel as it is: a broadcast (DeepLab's image pooling,
+    // 1x1 to 33x33x256) or a copy (its ResizeBilinear_1, 33x33 to 33x33), not the ~1 ms of
+    // gathers and integer arithmetic each took in onnxruntime.
+    const shape = layout === 'nhwc' ? output.shape : TO_NCHW.map((axis) => output.shape[axis] as number);
+    ctx.bind(output.index, layout, ctx.op('Expand', [ctx.value(input.index, layout), ctx.int64s(shape)]));
+    return;
+  }
   const x = ctx.op('Cast', [ctx.value(input.index, layout)], { to: attr.int(OnnxDataType.INT32) });
   // Columns first, so the last gathers, onto the large output, take whole rows (runs of
   // width x channels values in NHWC) rather than single pixels. All values are non-negative
