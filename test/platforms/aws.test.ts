@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -38,6 +39,12 @@ import {
 } from './tools.js';
 
 const ARCHES: LambdaArch[] = ['x86_64', 'arm64'];
+
+/** The total size of a zip's files once unpacked (unzip -l's last line). */
+function zipBytesUnpacked(zip: string): number {
+  const listing = execFileSync('unzip', ['-l', zip], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return Number(listing.trim().split('\n').pop()?.trim().split(/\s+/)[0]);
+}
 const HOST: LambdaArch = arch() === 'arm64' ? 'arm64' : 'x86_64';
 const MB = 1024 * 1024;
 
@@ -49,9 +56,17 @@ describe('Lambda layer', () => {
   });
 
   for (const layerArch of ARCHES) {
-    it(`${layerArch}: nodejs/node_modules with sharp and onnxruntime for ${layerArch} only, the models and their verified ONNX conversions, two LiteRT builds, no types or docs; <= 60 MB`, () => {
+    it(`${layerArch}: nodejs/node_modules with sharp and onnxruntime for ${layerArch} only, the models and their verified ONNX conversions, two LiteRT builds, no types or docs; within Lambda's 250 MB unzipped`, () => {
       const build = builds.get(layerArch) as LayerBuild;
-      assert.ok(build.zipBytes <= 60 * MB, `${(build.zipBytes / MB).toFixed(1)} MB`);
+      // Lambda's limit is on the unzipped function and layers together (250 MB); the zip goes
+      // up through S3 (serverless deploy), so the 50 MB direct-upload limit does not apply.
+      // Every task's model is in it: ~80 MB zipped, ~156 MB unzipped on x86_64 (measured);
+      // 240 MB leaves room for the function package and a program.
+      const unzipped = zipBytesUnpacked(build.zip);
+      assert.ok(
+        unzipped <= 240 * MB,
+        `${(unzipped / MB).toFixed(1)} MB unzipped, ${(build.zipBytes / MB).toFixed(1)} MB zipped`,
+      );
       const entries = zipEntries(build.zip);
       assert.ok(
         entries.every((entry) => entry.startsWith('nodejs/')),
