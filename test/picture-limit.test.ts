@@ -6,17 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { serverConfig } from '../handlers/server/config.js';
+import { startServer } from '../handlers/server/server.js';
 import { createApp } from '../src/http/index.js';
 import { maxPicturePixels } from '../src/image/picture-limit.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
 import { TASKS } from '../src/tasks/index.js';
-import { photo } from './helpers.js';
+import { CLI, photo } from './helpers.js';
 
 const app = createApp({ catalog: new ModelCatalog({ warmUp: false }) });
 
@@ -61,6 +63,22 @@ describe('pictures above TFLITE_FN_MAX_PICTURE_PIXELS', () => {
       assert.equal(json.status, 200, `${task.id} JSON of the same photo`);
     });
   }
+});
+
+describe('the CLI', () => {
+  it('tflite-fn pose --out x.png of a photo over the limit: exit 1 naming the limit, no file written', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-picture-cli-'));
+    const file = join(folder, 'over.jpg');
+    writeFileSync(file, await sharp(photo('grace_hopper.jpg')).resize(201, 100).jpeg().toBuffer());
+    const out = join(folder, 'skeleton.png');
+    const run = spawnSync(process.execPath, [CLI, 'pose', '--out', out, file], {
+      encoding: 'utf8',
+      env: { ...process.env, TFLITE_FN_MAX_PICTURE_PIXELS: '20000' },
+    });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /at most 20000 pixels \(TFLITE_FN_MAX_PICTURE_PIXELS\)/);
+    assert.equal(existsSync(out), false);
+  });
 });
 
 /**
@@ -114,5 +132,31 @@ describe('pictures at the limit', () => {
     const picture = await post('pose', 'format=jpeg', large);
     assert.equal(picture.status, 413);
     assert.equal(((await picture.json()) as { error: { code: string } }).error.code, 'picture_too_large');
+  });
+});
+
+describe('the self-hosted server (its worker pool draws the pictures)', () => {
+  it('refuses a picture over the limit with 413 and keeps serving pictures and JSON', async () => {
+    const saved = process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
+    process.env.TFLITE_FN_MAX_PICTURE_PIXELS = '20000'; // the workers inherit it
+    const server = await startServer(serverConfig({ port: '0', workers: '1' }, {}), () => undefined);
+    try {
+      await server.ready;
+      const over = await sharp(photo('grace_hopper.jpg')).resize(201, 100).jpeg().toBuffer();
+      const within = await sharp(photo('grace_hopper.jpg')).resize(200, 100).jpeg().toBuffer();
+      const send = (query: string, body: Buffer) =>
+        fetch(`${server.url}/pose${query}`, { method: 'POST', body: body as Uint8Array<ArrayBuffer> });
+      const refused = await send('?format=png', over);
+      assert.equal(refused.status, 413);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'picture_too_large');
+      assert.equal((await send('', over)).status, 200, 'JSON of the same photo');
+      const drawn = await send('?format=png', within);
+      assert.equal(drawn.status, 200);
+      assert.equal(drawn.headers.get('content-type'), 'image/png');
+    } finally {
+      await server.close();
+      if (saved === undefined) delete process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
+      else process.env.TFLITE_FN_MAX_PICTURE_PIXELS = saved;
+    }
   });
 });
