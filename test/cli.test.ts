@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { offersOf } from '../src/http/negotiate.js';
 import { TASKS } from '../src/tasks/index.js';
 import { buildGuest, haveClang } from './guests/build.js';
@@ -180,6 +181,18 @@ describe('tflite-fn CLI', () => {
       const json = JSON.parse(answer.stdout) as { model: string; image: { width: number }; timings: object };
       assert.equal(json.image.width, 517, task.id);
       assert.ok(json.model && json.timings, task.id);
+      // Every picture, by --format, to --out: an image at the photo's upright size.
+      for (const [name, picture] of Object.entries(task.pictures ?? {})) {
+        const out = join(mkdtempSync(join(tmpdir(), 'tflite-fn-picture-')), `${task.id}.${name}`);
+        const drawn = await run([task.id, grace, '--format', name, '--out', out]);
+        assert.equal(drawn.status, 0, `${task.id} ${name}: ${drawn.stderr}`);
+        const size = await sharp(out).metadata();
+        assert.deepEqual(
+          [`image/${size.format}`, size.width, size.height],
+          [picture.contentType, 517, 606],
+          name,
+        );
+      }
       const wrong = await run([task.id, grace, '--format', 'nope']);
       assert.equal(wrong.status, 2, `${task.id}: an unknown format is a usage error`);
       assert.match(wrong.stderr, /format must be one of json, text/);
