@@ -184,6 +184,38 @@ function columnRuns(columns: AxisSampling, sourceWidth: number): Int32Array {
   return starts;
 }
 
+/** Where one output pixel reads the scores: its four cells' offsets and the two weights. */
+interface Pixel {
+  topLeft: number;
+  topRight: number;
+  bottomLeft: number;
+  bottomRight: number;
+  columnWeight: number;
+  rowWeight: number;
+}
+
+/** The best of `candidates` (in class order, so a tie keeps the first) at one output pixel. */
+function bestAt(scores: Uint8Array, candidates: Uint8Array, first: number, last: number, at: Pixel): number {
+  let best = 0;
+  let bestScore = -1;
+  for (let k = first; k < last; k++) {
+    const c = candidates[k] as number;
+    const score = bilinearSample(
+      scores[at.topLeft + c] as number,
+      scores[at.topRight + c] as number,
+      scores[at.bottomLeft + c] as number,
+      scores[at.bottomRight + c] as number,
+      at.columnWeight,
+      at.rowWeight,
+    );
+    if (score > bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  }
+  return best;
+}
+
 /**
  * The class of every output pixel, row by row: argmax over the channels (the first on a tie)
  * of LiteRT's RESIZE_BILINEAR of `scores` ([sourceHeight, sourceWidth, channels] uint8).
@@ -197,40 +229,32 @@ export function upsampledArgmax(scores: Uint8Array, up: Upsampling): Uint8Array 
   const runs = columnRuns(columns, w);
   const width = columns.low.length;
   const classes = new Uint8Array(rows.low.length * width);
+  const at: Pixel = { topLeft: 0, topRight: 0, bottomLeft: 0, bottomRight: 0, columnWeight: 0, rowWeight: 0 };
   for (let y = 0; y < rows.low.length; y++) {
     const top = (rows.low[y] as number) * w;
     const bottom = (rows.high[y] as number) * w;
-    const rowWeight = rows.weight[y] as number;
+    at.rowWeight = rows.weight[y] as number;
     const line = y * width;
+    // A row between the same source rows as the one before has the same decided blocks: copy
+    // it (one memcpy instead of a fill per block) and compute only the undecided pixels.
+    const sameBlocks = y > 0 && rows.low[y] === rows.low[y - 1];
+    if (sameBlocks) classes.copyWithin(line, line - width, line);
     for (let left = 0; left < w; left++) {
       const first = starts[top + left] as number;
       const last = starts[top + left + 1] as number;
       const [from, to] = [runs[left] as number, runs[left + 1] as number];
       if (last - first === 1) {
-        classes.fill(candidates[first] as number, line + from, line + to);
+        if (!sameBlocks) classes.fill(candidates[first] as number, line + from, line + to);
         continue;
       }
       for (let x = from; x < to; x++) {
         const right = columns.high[x] as number;
-        const columnWeight = columns.weight[x] as number;
-        let best = 0;
-        let bestScore = -1;
-        for (let k = first; k < last; k++) {
-          const c = candidates[k] as number;
-          const score = bilinearSample(
-            scores[(top + left) * channels + c] as number,
-            scores[(top + right) * channels + c] as number,
-            scores[(bottom + left) * channels + c] as number,
-            scores[(bottom + right) * channels + c] as number,
-            columnWeight,
-            rowWeight,
-          );
-          if (score > bestScore) {
-            bestScore = score;
-            best = c;
-          }
-        }
-        classes[line + x] = best;
+        at.topLeft = (top + left) * channels;
+        at.topRight = (top + right) * channels;
+        at.bottomLeft = (bottom + left) * channels;
+        at.bottomRight = (bottom + right) * channels;
+        at.columnWeight = columns.weight[x] as number;
+        classes[line + x] = bestAt(scores, candidates, first, last, at);
       }
     }
   }
