@@ -338,3 +338,23 @@ describe('tflite-fn serve: SIGTERM', () => {
     await assert.rejects(fetch(`${base}/healthz`), 'the port is closed');
   });
 });
+
+describe('tflite-fn serve --preload: models of any task', () => {
+  it('loads the named models of other tasks before ready, and serves their routes from the pool', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const server = await start({ workers: '1', preload: 'movenet,objects' }, logs);
+    try {
+      const ready = logs.find((line) => line.msg === 'ready') as { modelLoadMs: Record<string, number> };
+      assert.deepEqual(Object.keys(ready.modelLoadMs).sort(), ['movenet', 'objects']);
+      const pose = await fetch(`${server.url}/pose`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: grace,
+      });
+      assert.equal(pose.status, 200, await pose.clone().text());
+      assert.equal(((await pose.json()) as { model: string }).model, 'movenet');
+    } finally {
+      await server.close();
+    }
+  });
+});
