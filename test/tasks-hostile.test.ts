@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { createApp } from '../src/http/index.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
 import { TASKS } from '../src/tasks/index.js';
-import { CLI, encodeBmp, photo } from './helpers.js';
+import { CLI, encodeBmp, photo, pngWithClaimedSize } from './helpers.js';
 
 const catalog = new ModelCatalog({ warmUp: false });
 const app = createApp({ catalog });
@@ -259,4 +260,39 @@ describe('every task: degenerate photos are answered at their upright size', asy
         `${key}: ${got.box[key]} vs ${expected.box[key]}`,
       );
   });
+});
+
+describe('every task and every picture: broken images are refused as classify refuses them', () => {
+  const jpeg = photo('grace_hopper.jpg');
+  const broken: [string, Uint8Array, number, string][] = [
+    ['an empty body', new Uint8Array(0), 400, 'empty_image'],
+    ['random bytes', randomBytes(3000), 415, 'unsupported_image'],
+    ['text', Buffer.from('hello, world'), 415, 'unsupported_image'],
+    [
+      'an SVG',
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      415,
+      'unsupported_image',
+    ],
+    ['half a JPEG', jpeg.subarray(0, jpeg.length / 2), 400, 'corrupt_image'],
+    ['a 30000x30000 PNG header', pngWithClaimedSize(30000, 30000), 413, 'image_too_large'],
+  ];
+  for (const task of TASKS) {
+    const formats = ['json', ...Object.keys(task.pictures ?? {})];
+    it(`${task.id} (${formats.join(', ')})`, async () => {
+      for (const format of formats) {
+        for (const [name, body, status, code] of broken) {
+          const response = await app.fetch(
+            new Request(`http://tflite-fn.test/${task.id}?format=${format}`, {
+              method: 'POST',
+              body: body as Uint8Array<ArrayBuffer>,
+            }),
+          );
+          const { error } = (await response.json()) as { error: { code: string; message: string } };
+          assert.deepEqual([response.status, error.code], [status, code], `${task.id} ${format}: ${name}`);
+          assertClientSafe(error.message);
+        }
+      }
+    });
+  }
 });
