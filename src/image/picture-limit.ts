@@ -8,11 +8,11 @@
 import { TooLargeError } from '../errors.js';
 
 /**
- * 40 megapixels: every phone's and most cameras' full-size photos. Measured on 2 loaded cores:
- * drawing a 64 MP photo's picture peaked at 0.85-1.1 GB before drawing streamed through
- * libvips, ~0.3-0.55 GB after (segment's overlay the most: its mask layer is a full-size RGBA
- * buffer) and a PNG took ~3 s of CPU; a process drawing the costliest pictures of a 40 MP photo
- * peaked at ~0.4 GB (test/picture-limit.test.ts).
+ * 40 megapixels: every phone's and most cameras' full-size photos. Measured on 2 loaded cores,
+ * a picture of a 64 MP photo cost 0.4-1 GB of memory above the JSON answer's peak before
+ * drawing streamed through libvips, and 0.17-0.4 GB with 1.5-3.6 s of CPU after (segment's
+ * overlay the most memory: its mask layer is a full-size RGBA buffer; PNGs the most CPU). At
+ * 40 MP a process drawing the costliest pictures peaks near 0.45 GB (test/picture-limit.test.ts).
  */
 const DEFAULT_MAX_PICTURE_PIXELS = 40_000_000;
 
