@@ -154,6 +154,30 @@ describe('every task: hostile options on the command line', () => {
   }
 });
 
+describe('embed on a folder: the similarity summary grows with the photos, not with their pairs', () => {
+  it("tflite-fn embed DIR of 51 photos: each photo's nearest, not 1275 pairs", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-embed-many-'));
+    const source = sharp(photo('grace_hopper.jpg')).resize(120, 140);
+    for (let i = 0; i < 51; i++) {
+      const tinted = await source
+        .clone()
+        .modulate({ hue: i * 7, brightness: 0.6 + i / 100 })
+        .jpeg()
+        .toBuffer();
+      writeFileSync(join(folder, `photo-${String(i).padStart(2, '0')}.jpg`), tinted);
+    }
+    const run = spawnSync(process.execPath, [CLI, 'embed', '--format', 'text', folder], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const summary = run.stdout.slice(run.stdout.indexOf('cosine similarity'));
+    const rows = summary.split('\n').filter((line) => /^\s+[-\d.]+\s+\S+\s+\S+/.test(line));
+    assert.equal(rows.length, 51, summary.slice(0, 300));
+    assert.match(summary, /most similar/);
+  });
+});
+
 /** Every {x, y[, width, height]} in an answer lies inside the photo; every number is finite. */
 function assertInside(value: unknown, width: number, height: number, path = ''): void {
   if (typeof value === 'number') {

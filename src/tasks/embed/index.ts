@@ -100,23 +100,49 @@ function text(result: EmbedResult): string {
   return `${result.dims}-d embedding (unit length): [${head.join(', ')}, …] (--json for every value)`;
 }
 
-/** Every pair's cosine similarity, one line each, most similar first. */
+/**
+ * Up to this many photos the summary lists every pair (1225 lines for 50); beyond it, each
+ * photo's most similar other photo: one line a photo, instead of holding, sorting and printing
+ * n²/2 pairs (50 million for a folder of 10 000 photos).
+ */
+export const EVERY_PAIR_UP_TO = 50;
+
+interface Pair {
+  readonly a: string;
+  readonly b: string;
+  readonly similarity: number;
+}
+
+function pairLines(title: string, pairs: Pair[]): string {
+  pairs.sort((x, y) => y.similarity - x.similarity);
+  return [title, ...pairs.map((p) => `  ${p.similarity.toFixed(4)}  ${p.a}  ${p.b}`)].join('\n');
+}
+
+/** Every pair's cosine similarity (each photo's nearest for many photos), most similar first. */
 function summarize(results: readonly EmbedResult[], names: readonly string[]): string | undefined {
   if (results.length < 2) return undefined;
-  const pairs: { a: string; b: string; similarity: number }[] = [];
-  for (let i = 0; i < results.length; i++)
-    for (let j = i + 1; j < results.length; j++)
-      pairs.push({
-        a: names[i] ?? `#${i + 1}`,
-        b: names[j] ?? `#${j + 1}`,
-        similarity: cosineSimilarity(
-          (results[i] as EmbedResult).embedding,
-          (results[j] as EmbedResult).embedding,
-        ),
-      });
-  pairs.sort((x, y) => y.similarity - x.similarity);
-  return ['cosine similarity:', ...pairs.map((p) => `  ${p.similarity.toFixed(4)}  ${p.a}  ${p.b}`)].join(
-    '\n',
+  const name = (i: number) => names[i] ?? `#${i + 1}`;
+  const similarity = (i: number, j: number) =>
+    cosineSimilarity((results[i] as EmbedResult).embedding, (results[j] as EmbedResult).embedding);
+  if (results.length <= EVERY_PAIR_UP_TO) {
+    const pairs: Pair[] = [];
+    for (let i = 0; i < results.length; i++)
+      for (let j = i + 1; j < results.length; j++)
+        pairs.push({ a: name(i), b: name(j), similarity: similarity(i, j) });
+    return pairLines('cosine similarity:', pairs);
+  }
+  const nearest = results.map((_, i) => {
+    let best: Pair = { a: name(i), b: '', similarity: -Infinity };
+    for (let j = 0; j < results.length; j++) {
+      if (j === i) continue;
+      const value = similarity(i, j);
+      if (value > best.similarity) best = { a: name(i), b: name(j), similarity: value };
+    }
+    return best;
+  });
+  return pairLines(
+    `cosine similarity: each photo's most similar (every pair is listed for up to ${EVERY_PAIR_UP_TO} photos):`,
+    nearest,
   );
 }
 
