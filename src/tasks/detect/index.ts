@@ -6,7 +6,7 @@ import { BadRequestError, shown } from '../../errors.js';
 import { absent } from '../option-values.js';
 import type { RawOptions, Task } from '../task.js';
 import type { AnnotatedFormat } from './annotate.js';
-import { checkDetector, type DetectState } from './check.js';
+import type { DetectState } from './check.js';
 import type { Detections, DetectTaskOptions } from './result.js';
 import { detectSchema, detectSectionOf } from './section.js';
 
@@ -38,7 +38,7 @@ export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
   defaultModel: 'faces',
   section: { key: 'detect', schema: detectSchema },
   scoresOutput: (descriptor) => detectSectionOf(descriptor).scores,
-  prepareModel: checkDetector,
+  prepareModel: async (parts) => (await import('./check.js')).checkDetector(parts),
   parseOptions: (raw) => ({ tiling: parseTiling(raw) }),
   infer: async (context, options) => (await import('./infer.js')).findFaces(context, options),
   text: (result) =>

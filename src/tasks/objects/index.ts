@@ -11,9 +11,8 @@ import type { TensorData } from '../../engine/types.js';
 import type { InferContext, Task } from '../task.js';
 import type { ObjectsState } from './check.js';
 import { MAX_OBJECTS, type ObjectsOptions, parseObjectsOptions } from './options.js';
-import { postProcess } from './post-process.js';
 import { annotateObjects, objectsText } from './render.js';
-import { type ObjectsResult, toObjects } from './result.js';
+import type { ObjectsResult } from './result.js';
 import { objectsSchema, objectsSectionOf } from './section.js';
 
 async function findObjects(
@@ -21,8 +20,12 @@ async function findObjects(
   options: ObjectsOptions,
 ): Promise<Pick<ObjectsResult, 'objects'>> {
   const { width, height, resize } = model.descriptor.input;
-  // Image code loads on first use (see src/tasks/index.ts).
-  const { resizeToRgb, rgbToTensor } = await import('../../image/to-tensor.js');
+  // Image code and the post-processing load on first use (see src/tasks/index.ts).
+  const [{ resizeToRgb, rgbToTensor }, { postProcess }, { toObjects }] = await Promise.all([
+    import('../../image/to-tensor.js'),
+    import('./post-process.js'),
+    import('./result.js'),
+  ]);
   const input = await preparing(async () =>
     rgbToTensor(await resizeToRgb(photo, width, height, resize), model.layout),
   );
