@@ -15,6 +15,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { handler as lambdaHandler } from '../handlers/aws-lambda/index.js';
 import { createApp } from '../src/http/index.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -125,6 +126,35 @@ describe('every task: hostile options over HTTP are 400 bad_option naming the op
     assert.equal(error.code, 'unknown_model');
     assertClientSafe(error.message);
   });
+});
+
+describe('every task: hostile fields in a Lambda direct invocation ({"task", "image", ...options})', () => {
+  const image = small.toString('base64');
+  const invoke = async (event: Record<string, unknown>) =>
+    (await lambdaHandler(event as never)) as { status?: number; error?: { code: string; message: string } };
+
+  it('a task that is not a task id is 400 naming task, not a silent classify', async () => {
+    for (const task of [5, ['pose'], {}, true, 'x'.repeat(10_000)]) {
+      const answer = await invoke({ task, image });
+      const what = `task=${JSON.stringify(task).slice(0, 30)}`;
+      assert.equal(answer.status, 400, `${what}: ${JSON.stringify(answer).slice(0, 200)}`);
+      assert.match(answer.error?.message ?? '', /\btask\b/, what);
+      assertClientSafe(answer.error?.message ?? '');
+    }
+  });
+
+  for (const task of TASKS) {
+    it(`${task.id}: its options of the wrong type are 400 bad_option`, async () => {
+      for (const [option, values] of Object.entries(HOSTILE_OPTIONS[task.id] ?? {})) {
+        for (const value of values.slice(0, 6)) {
+          const answer = await invoke({ task: task.id, image, model: MODEL_FOR[task.id], [option]: value });
+          const what = `${task.id} ${option}=${JSON.stringify(value).slice(0, 30)}`;
+          assert.deepEqual([answer.status, answer.error?.code], [400, 'bad_option'], what);
+          assertClientSafe(answer.error?.message ?? '');
+        }
+      }
+    });
+  }
 });
 
 describe('every task: hostile options on the command line', () => {

@@ -69,7 +69,10 @@ async function loadCore() {
     const { image, task: id, model, ...options } = event;
     if (model !== undefined && (typeof model !== 'string' || model === ''))
       throw new BadRequestError('bad_option', 'model must be a model id string');
-    const task = taskById(typeof id === 'string' ? id : 'classify');
+    // Left out, the event is a classic {"image"} one: classify. Given, it must name a task.
+    if (id !== undefined && typeof id !== 'string')
+      throw new BadRequestError('bad_option', 'task must be a task id string, e.g. "pose"');
+    const task = taskById(id ?? 'classify');
     const result = await runTask(task, decodeBase64(image), task.parseOptions(options), { model });
     return task.toJson ? task.toJson(result) : result;
   };

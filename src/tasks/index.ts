@@ -12,7 +12,7 @@
  * `await import('./infer.js')` inside infer, prepareModel or a picture's render. Loading every
  * task's code at start would cost each cold start ~25 ms (test/tasks.test.ts checks this).
  */
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, shown } from '../errors.js';
 import { classifyTask } from './classify/index.js';
 import { detectTask } from './detect/index.js';
 import { embedTask } from './embed/index.js';
@@ -39,7 +39,7 @@ export function taskById(id: string): AnyTask {
   if (!task) {
     throw new BadRequestError(
       'unknown_task',
-      `unknown task '${id}'; tasks: ${TASKS.map((candidate) => candidate.id).join(', ')}`,
+      `unknown task '${shown(id)}'; tasks: ${TASKS.map((candidate) => candidate.id).join(', ')}`,
     );
   }
   return task;
