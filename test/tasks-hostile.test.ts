@@ -303,7 +303,11 @@ describe('every task: degenerate photos are answered at their upright size', asy
       const response = await app.fetch(
         new Request('http://tflite-fn.test/detect', { method: 'POST', body: bytes }),
       );
-      return ((await response.json()) as { faces: { box: { x: number; y: number; width: number } }[] }).faces;
+      return (
+        (await response.json()) as {
+          faces: { box: { x: number; y: number; width: number; height: number } }[];
+        }
+      ).faces;
     };
     const [expected] = await faces(upright);
     const [got] = await faces(turned);
@@ -313,6 +317,16 @@ describe('every task: degenerate photos are answered at their upright size', asy
         Math.abs(got.box[key] - expected.box[key]) <= 6,
         `${key}: ${got.box[key]} vs ${expected.box[key]}`,
       );
+    // The annotated photo draws the box there too: its left edge in the box colour (#ff1744).
+    const drawn = await app.fetch(
+      new Request('http://tflite-fn.test/detect?format=png', { method: 'POST', body: turned }),
+    );
+    const { data, info } = await sharp(Buffer.from(await drawn.arrayBuffer()))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const at =
+      (info.width * Math.round(got.box.y + got.box.height / 2) + Math.round(got.box.x)) * info.channels;
+    assert.deepEqual([...data.subarray(at, at + 3)], [255, 23, 68], 'the box edge, upright');
   });
 });
 
