@@ -1,24 +1,28 @@
 /**
- * DeepLab's class map without its 513x513 upsampling (segment.upsampledTo): the same classes,
+ * DeepLab's class map without its 513x513 upsampling (segment.upsample): the same classes,
  * pixel for pixel, as the argmax of LiteRT's own upsampled scores. Checked against the model
  * cut one op later (at ResizeBilinear_2, what the task served before) run on LiteRT, on real
  * photos of people, dogs, kites and a photo with no PASCAL VOC class, and on random scores
- * made to tie, against the resize computed in full.
+ * made to tie, against the resize computed in full. The descriptor's upsample is checked against
+ * the model's own resize op.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
-import { ModelLoadError } from '../src/errors.js';
 import { defaultImageLimits, openImage } from '../src/image/decode.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { runTask } from '../src/tasks/run.js';
+import type { SegmentState } from '../src/tasks/segment/check.js';
 import { segmentTask } from '../src/tasks/segment/index.js';
-import { readUpsampling, type Upsampling, upsampledArgmax } from '../src/tasks/segment/upsample.js';
+import { type Upsampling, upsampledArgmax } from '../src/tasks/segment/upsample.js';
+import type { LoadedModel } from '../src/tasks/task.js';
+import { ModelConstants } from '../src/tflite/constants.js';
 import { cutGraph } from '../src/tflite/cut.js';
 import { axisSampling, type ResizeMode } from '../src/tflite/resize-bilinear.js';
+import { BuiltinOptionsType, ResizeBilinearOptions } from '../src/tflite/schema.js';
 import { resizeStored } from './bilinear-reference.js';
 import { SHARED, SHARED_MODELS } from './helpers.js';
 
@@ -90,18 +94,36 @@ describe("DeepLab's class map from its 33x33 scores equals LiteRT's argmax of th
     });
   }
 
-  it('reads the resize from the model and refuses one it would not reproduce', () => {
-    const up = readUpsampling(file, SMALL, UPSAMPLED, 'deeplab');
-    assert.deepEqual([up.sourceHeight, up.sourceWidth, up.channels], [33, 33, 21]);
-    assert.deepEqual([up.rows.low.length, up.columns.low.length], [513, 513]);
-    // ResizeBilinear_1 is computed by another RESIZE_BILINEAR, of the logits.
-    assert.throws(() => readUpsampling(file, SMALL, SMALL, 'deeplab'), ModelLoadError);
-    assert.throws(() => readUpsampling(file, SMALL, 'ArgMax', 'deeplab'), /ARG_MAX/);
-    assert.throws(() => readUpsampling(file, SMALL, 'no such tensor', 'deeplab'), /no tensor named/);
-    assert.throws(
-      () => readUpsampling(file, SMALL, 'MobilenetV2/MobilenetV2/input', 'deeplab'),
-      /no operator computes/,
+  it("the descriptor's upsample is the model's own last resize, and the task samples it so", async () => {
+    const constants = ModelConstants.open(file, 'deeplab');
+    const resize = constants.producerOf(UPSAMPLED);
+    assert.equal(resize.code, 'RESIZE_BILINEAR');
+    assert.equal(resize.inputs[0], SMALL, 'it resizes the output the graph is cut at');
+    const options = resize.options(BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
+    assert.deepEqual([options?.alignCorners, options?.halfPixelCenters], [true, false], 'align_corners');
+    const [from, to] = [constants.describe(SMALL), constants.describe(UPSAMPLED)];
+    assert.deepEqual([from.type, to.type], ['UINT8', 'UINT8']);
+    assert.deepEqual(from.quantization, to.quantization, 'the resize keeps the quantization');
+    assert.deepEqual(
+      [from.shape, to.shape],
+      [
+        [1, 33, 33, 21],
+        [1, 513, 513, 21],
+      ],
+      'to the input size',
     );
+    const loaded = (await catalogs.default.load('deeplab')) as LoadedModel<SegmentState>;
+    const descriptor = loaded.descriptor;
+    assert.deepEqual([descriptor.input.height, descriptor.input.width], [513, 513]);
+    assert.equal((descriptor.segment as { upsample: string }).upsample, 'align_corners');
+    assert.deepEqual(descriptor.model.outputs, [SMALL]);
+    const up = loaded.state.upsampling;
+    assert.ok(up);
+    const mode = { alignCorners: true, halfPixelCenters: false };
+    assert.deepEqual(up.rows, axisSampling(33, 513, mode));
+    assert.deepEqual(up.columns, axisSampling(33, 513, mode));
+    assert.throws(() => constants.producerOf('MobilenetV2/MobilenetV2/input'), /no operator computes/);
+    assert.match(constants.producerOf('ArgMax').code, /ARG_MAX/);
   });
 });
 

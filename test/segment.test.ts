@@ -306,10 +306,10 @@ describe('segment load-time checks (real selfie model, descriptor variants)', ()
     );
   });
 
-  it('refuses upsampledTo on a one-channel probability', async () => {
+  it('refuses upsample on a one-channel probability', async () => {
     await assert.rejects(
-      check((d) => ({ ...d, segment: { ...d.segment, upsampledTo: 'output_1' } })),
-      loadError(/upsampledTo applies to class scores/),
+      check((d) => ({ ...d, segment: { ...d.segment, upsample: 'align_corners' } })),
+      loadError(/upsample applies to uint8 class scores/),
     );
   });
 

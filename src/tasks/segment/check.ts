@@ -8,7 +8,7 @@ import { pickTensor } from '../../model/pick-tensor.js';
 import type { ModelParts } from '../task.js';
 import type { MaskKind } from './result.js';
 import { segmentSectionOf } from './section.js';
-import { readUpsampling, type Upsampling } from './upsample.js';
+import { type UpsampleMode, type Upsampling, upsamplingFor } from './upsample.js';
 
 export interface SegmentState {
   readonly outputIndex: number;
@@ -23,7 +23,7 @@ export interface SegmentState {
   readonly background: number;
   /** The descriptor's default threshold (probability models). */
   readonly threshold: number;
-  /** How the output becomes the mask's class scores, when the task upsamples it (upsampledTo). */
+  /** How the output becomes the mask's class scores, when the task upsamples it (upsample). */
   readonly upsampling?: Upsampling;
 }
 
@@ -65,22 +65,27 @@ function classNames(names: readonly string[], inline: boolean, channels: number,
   return classes.map((name) => name.trim());
 }
 
-/** The model's own upsampling of the output, checked against what the engine answers. */
-async function upsamplingOf(parts: ModelParts, output: string, upsampledTo: string): Promise<Upsampling> {
-  const id = parts.descriptor.id;
-  const upsampling = readUpsampling(await parts.tflite(), output, upsampledTo, id);
-  const info = parts.engine.outputs.find((tensor) => tensor.name === output);
-  const expected = [1, upsampling.sourceHeight, upsampling.sourceWidth, upsampling.channels];
-  if (info?.dtype !== 'uint8' || info.shape.join(',') !== expected.join(',')) {
+/** The task's upsampling of the output to the input size, for a uint8 class-score output. */
+function upsamplingOf(
+  output: TensorInfo,
+  scores: { height: number; width: number; channels: number },
+  descriptor: ModelParts['descriptor'],
+  mode: UpsampleMode,
+): Upsampling {
+  const id = descriptor.id;
+  if (scores.channels === 1 || output.dtype !== 'uint8') {
     throw new ModelLoadError(
-      `model '${id}': output '${output}' is ${info?.dtype} [${info?.shape.join(', ')}], not the uint8 [${expected.join(', ')}] its resize to '${upsampledTo}' reads (is the graph cut at '${output}'?)`,
+      `model '${id}': upsample applies to uint8 class scores (LiteRT's uint8 RESIZE_BILINEAR), not to ${scores.channels === 1 ? 'a one-channel probability' : `${output.dtype} '${output.name}'`}`,
     );
   }
-  return upsampling;
+  try {
+    return upsamplingFor(scores, descriptor.input, mode);
+  } catch (cause) {
+    throw new ModelLoadError(`model '${id}': upsample ${mode}: ${(cause as Error).message}`, { cause });
+  }
 }
 
-export async function checkSegmenter(parts: ModelParts): Promise<SegmentState> {
-  const { descriptor, engine, labels } = parts;
+export function checkSegmenter({ descriptor, engine, labels }: ModelParts): SegmentState {
   const id = descriptor.id;
   if (descriptor.input.resize !== 'fill') {
     // The mask is stretched back over the whole photo; a centre crop would leave the rest unmasked.
@@ -93,15 +98,8 @@ export async function checkSegmenter(parts: ModelParts): Promise<SegmentState> {
   const output = engine.outputs[outputIndex] as TensorInfo;
   const scores = maskShape(output, id);
   const channels = scores.channels;
-  if (section.upsampledTo !== undefined && channels === 1) {
-    throw new ModelLoadError(
-      `model '${id}': segment.upsampledTo applies to class scores, not to a one-channel probability`,
-    );
-  }
   const upsampling =
-    section.upsampledTo === undefined
-      ? undefined
-      : await upsamplingOf(parts, output.name, section.upsampledTo);
+    section.upsample === 'none' ? undefined : upsamplingOf(output, scores, descriptor, section.upsample);
   // The mask is the upsampled size when the task upsamples.
   const height = upsampling ? upsampling.rows.low.length : scores.height;
   const width = upsampling ? upsampling.columns.low.length : scores.width;

@@ -4,7 +4,7 @@
  *
  *   segment:
  *     output: ResizeBilinear_1          # class scores [1, H, W, classes]
- *     upsampledTo: ResizeBilinear_2     # (optional) bilinearly upsampled by the task, or
+ *     upsample: align_corners           # scaled up to the input size by the task, or
  *     labels: { file: pascal_voc_segmentation_labels.txt, sha256: …, url: … }
  *   segment:
  *     output: activation_10             # a foreground probability [1, H, W, 1]
@@ -14,6 +14,7 @@
 import type * as Zod from 'zod';
 import type { ModelDescriptor } from '../../model/descriptor.js';
 import { fileRefSchema } from '../../model/file-ref.js';
+import { UPSAMPLE_MODES } from './upsample.js';
 
 export function segmentSchema(z: typeof Zod.z) {
   return z
@@ -21,12 +22,13 @@ export function segmentSchema(z: typeof Zod.z) {
       /** The per-pixel output; optional for a model with one output. */
       output: z.string().optional(),
       /**
-       * The output of the model's RESIZE_BILINEAR that upsamples `output` to the mask
-       * (DeepLab's ResizeBilinear_2, 33x33 → 513x513): the graph stops before it
-       * (model.outputs: [output]) and the task finds that resize's argmax without computing
-       * all of it, the same classes (upsample.ts).
+       * Class-score models whose graph ends by scaling the scores up to the input size with a
+       * uint8 RESIZE_BILINEAR that keeps their quantization (DeepLab's ResizeBilinear_2, 33x33
+       * to 513x513), cut off by the descriptor (model.outputs: [output]): that resize's
+       * coordinate mode. The task finds the argmax of the resize, LiteRT's classes exactly,
+       * without computing all of it (upsample.ts). `none`: the output is the mask.
        */
-      upsampledTo: z.string().min(1).optional(),
+      upsample: z.enum(['none', ...UPSAMPLE_MODES]).default('none'),
       /** Class names, line i = channel i (lines after the last channel are ignored). */
       labels: fileRefSchema(z).optional(),
       /** Or the names inline; a one-channel model has two: background, then foreground. */

@@ -2,8 +2,10 @@
  * The class map of a model whose last step bilinearly upsamples small class scores (DeepLab:
  * 33x33 → 513x513, 21 classes), computed from the small scores without upsampling them.
  *
- * The graph is cut before that RESIZE_BILINEAR (descriptor `segment.upsampledTo` names its
- * output); the class map must still be exactly the argmax of what LiteRT's resize gives. That
+ * The graph is cut before that RESIZE_BILINEAR (descriptor `segment.upsample` names its
+ * coordinate mode; it scales to the input size, uint8, keeping the scores' quantization, as
+ * test/segment-upsample.test.ts checks against DeepLab's own op); the class map must still be
+ * exactly the argmax of what LiteRT's resize gives. That
  * resize is a convex combination of a pixel's four source cells (src/tflite/resize-bilinear.ts),
  * with the same integer weights for every class: a class that scores more than another at all
  * four cells around a pixel scores more there too. Between four cells that all have the same
@@ -11,10 +13,7 @@
  * only the classes that no other class beats at all four cells are interpolated, exactly as
  * LiteRT does, and compared with TFLite's tie rule (the first).
  */
-import { ModelLoadError } from '../../errors.js';
-import { ModelConstants, type TensorFacts } from '../../tflite/constants.js';
 import { type AxisSampling, axisSampling, bilinearSample, WEIGHT_ONE } from '../../tflite/resize-bilinear.js';
-import { BuiltinOptionsType, ResizeBilinearOptions } from '../../tflite/schema.js';
 import { argmaxClasses } from './masks.js';
 
 /** The model's last resize, as the task computes it: from [sourceHeight, sourceWidth, channels]. */
@@ -27,70 +26,32 @@ export interface Upsampling {
   readonly columns: AxisSampling;
 }
 
-function sameQuantization(a: TensorFacts, b: TensorFacts): boolean {
-  const [qa, qb] = [a.quantization, b.quantization];
-  return (
-    qa !== undefined &&
-    qb !== undefined &&
-    qa.scale.length === 1 &&
-    qb.scale.length === 1 &&
-    qa.scale[0] === qb.scale[0] &&
-    qa.zeroPoint[0] === qb.zeroPoint[0]
-  );
-}
+/** TFLite's three coordinate mappings of RESIZE_BILINEAR, as a descriptor names them. */
+export const UPSAMPLE_MODES = ['align_corners', 'half_pixel_centers', 'asymmetric'] as const;
+export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
 
 /**
- * Reads the RESIZE_BILINEAR that computes `upsampledTo` from `output` in the original model,
- * and refuses (at load) any resize whose argmax this module would not reproduce exactly:
- * float scores (LiteRT's float kernel is another computation), a change of quantization
- * (LiteRT interpolates the stored bytes), anything but [1, H, W, C] uint8 to [1, H', W', C].
+ * The resize of [sourceHeight, sourceWidth, channels] scores to the mask's size, sampled as
+ * XNNPACK samples it. Fails (a RangeError the load check reports) on weights outside
+ * [0, 2048]: the bounds this module relies on hold only for convex weights, which XNNPACK's
+ * always are.
  */
-export function readUpsampling(
-  tflite: Uint8Array,
-  output: string,
-  upsampledTo: string,
-  id: string,
+export function upsamplingFor(
+  source: { readonly height: number; readonly width: number; readonly channels: number },
+  mask: { readonly height: number; readonly width: number },
+  mode: UpsampleMode,
 ): Upsampling {
-  const what = `model '${id}': segment.upsampledTo '${upsampledTo}'`;
-  const constants = ModelConstants.open(tflite, `model '${id}'`);
-  const resize = constants.producerOf(upsampledTo);
-  if (resize.code !== 'RESIZE_BILINEAR' || resize.inputs[0] !== output) {
-    throw new ModelLoadError(
-      `${what} must be the output of a RESIZE_BILINEAR of segment.output '${output}'; it is the output of ${resize.code} of '${resize.inputs[0]}'`,
-    );
-  }
-  const options = resize.options(BuiltinOptionsType.ResizeBilinearOptions, ResizeBilinearOptions);
-  const [from, to] = [constants.describe(output), constants.describe(upsampledTo)];
-  const [batch, sourceHeight = 0, sourceWidth = 0, channels = 0] = from.shape;
-  const [outBatch, height = 0, width = 0, outChannels] = to.shape;
-  const shapesFit =
-    from.shape.length === 4 &&
-    to.shape.length === 4 &&
-    batch === 1 &&
-    outBatch === 1 &&
-    channels === outChannels &&
-    [sourceHeight, sourceWidth, channels, height, width].every((size) => size > 0);
-  if (
-    !options ||
-    (options.alignCorners && options.halfPixelCenters) ||
-    from.type !== 'UINT8' ||
-    to.type !== 'UINT8' ||
-    !sameQuantization(from, to) ||
-    !shapesFit
-  ) {
-    throw new ModelLoadError(
-      `${what}: the task computes a uint8 RESIZE_BILINEAR [1, H, W, C] → [1, H', W', C] that keeps its quantization (and not both align_corners and half_pixel_centers); this one is ${from.type} [${from.shape.join(', ')}] → ${to.type} [${to.shape.join(', ')}]`,
-    );
-  }
-  const mode = { alignCorners: options.alignCorners, halfPixelCenters: options.halfPixelCenters };
-  const rows = axisSampling(sourceHeight, height, mode);
-  const columns = axisSampling(sourceWidth, width, mode);
-  // The bounds below hold only for convex weights; XNNPACK's always are.
+  const resizeMode = {
+    alignCorners: mode === 'align_corners',
+    halfPixelCenters: mode === 'half_pixel_centers',
+  };
+  const rows = axisSampling(source.height, mask.height, resizeMode);
+  const columns = axisSampling(source.width, mask.width, resizeMode);
   for (const axis of [rows, columns]) {
     if (axis.weight.some((weight) => weight < 0 || weight > WEIGHT_ONE))
-      throw new ModelLoadError(`${what}: a bilinear weight is outside [0, ${WEIGHT_ONE}]`);
+      throw new RangeError(`a bilinear weight is outside [0, ${WEIGHT_ONE}]`);
   }
-  return { sourceHeight, sourceWidth, channels, rows, columns };
+  return { sourceHeight: source.height, sourceWidth: source.width, channels: source.channels, rows, columns };
 }
 
 /**
