@@ -125,8 +125,12 @@ export async function taskCommand(
     try {
       const image = await readImageArgument(file);
       const result = await runTask(task, image, options, { model: args.model, catalog });
-      results.push(result);
-      names.push(file);
+      // Kept only for a summary after the last file (embed's similarities): a segment result
+      // holds its mask arrays (~0.5 MB for DeepLab), and a folder may hold thousands of photos.
+      if (task.cli.summarize) {
+        results.push(result);
+        names.push(file);
+      }
       const output = await answer(args, format, image, result, many ? file : undefined);
       if (args.out) {
         await writeFile(args.out, typeof output === 'string' ? `${output}\n` : output);
