@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
+import { TASKS } from '../../src/tasks/index.js';
 import { CLASSIC_GRACE_HOPPER, photo } from '../helpers.js';
 import { describeTaskConformance } from './task-suite.js';
 
@@ -39,6 +40,8 @@ export interface ConformanceOptions {
   readonly engine?: 'ort' | 'litert';
   /** The deployment has no LiteRT: tasks whose model did not convert are skipped (task-suite.ts). */
   readonly nativeOnly?: boolean;
+  /** The deployment leaves out extra models to fit its size limit (Netlify): birds is not listed. */
+  readonly fewerModels?: boolean;
 }
 
 interface ClassifyJson {
@@ -219,9 +222,24 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
     it('GET /models and /healthz; GET /classify → 405; unknown path → 404', async () => {
       const models = await invoke({ method: 'GET', path: `${options.prefix}/models` });
       assert.equal(models.status, 200);
-      const list = json<{ default: string; models: { id: string }[] }>(models);
+      const list = json<{
+        default: string;
+        models: { id: string; task: string }[];
+        tasks: { id: string; model: string; route: string }[];
+      }>(models);
       assert.equal(list.default, 'imagenet');
-      assert.ok(list.models.some((m) => m.id === 'birds'));
+      // Every task, with its route, and its default model among the models listed, each with
+      // its task (a deployment may carry fewer extra models: Netlify's 50 MB).
+      assert.deepEqual(
+        list.tasks.map((task) => [task.id, task.route]),
+        TASKS.map((task) => [task.id, `/${task.id}`]),
+      );
+      for (const task of list.tasks)
+        assert.ok(
+          list.models.some((m) => m.id === task.model && m.task === task.id),
+          task.id,
+        );
+      if (!options.fewerModels) assert.ok(list.models.some((m) => m.id === 'birds'));
       const health = await invoke({ method: 'GET', path: `${options.prefix}/healthz` });
       assert.deepEqual(json(health), { status: 'ok' });
       await assertError(await invoke({ method: 'GET', path: classifyPath }), 405, 'method_not_allowed');

@@ -120,7 +120,7 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
     describeConformance(
       'Netlify, the unzipped function',
       overHttp(() => base),
-      { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes, nativeOnly: true },
+      { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes, nativeOnly: true, fewerModels: true },
     );
   });
 
