@@ -7,8 +7,8 @@ import { ModelLoadError } from '../../errors.js';
 import { pickTensor } from '../../model/pick-tensor.js';
 import type { ModelParts } from '../task.js';
 import type { MaskKind } from './result.js';
-import { segmentSectionOf } from './section.js';
-import { type UpsampleMode, type Upsampling, upsamplingFor } from './upsample.js';
+import { segmentSectionOf, type UpsampleMode } from './section.js';
+import { type Upsampling, upsamplingFor } from './upsample.js';
 
 export interface SegmentState {
   readonly outputIndex: number;

@@ -35,7 +35,7 @@ export const segmentTask: Task<SegmentOptions, Segmentation, SegmentState> = {
   defaultModel: 'deeplab',
   section: { key: 'segment', schema: segmentSchema },
   labelsOf: (descriptor) => segmentSectionOf(descriptor).labels,
-  // Reading the model's upsampling loads on first use (see src/tasks/index.ts).
+  // The model check (its upsampling arithmetic) loads on first use (see src/tasks/index.ts).
   prepareModel: async (parts) => (await import('./check.js')).checkSegmenter(parts),
   parseOptions: parseSegmentOptions,
   // Image code loads on first use (see src/tasks/index.ts).

@@ -14,7 +14,10 @@
 import type * as Zod from 'zod';
 import type { ModelDescriptor } from '../../model/descriptor.js';
 import { fileRefSchema } from '../../model/file-ref.js';
-import { UPSAMPLE_MODES } from './upsample.js';
+
+/** TFLite's three coordinate mappings of RESIZE_BILINEAR, as a descriptor names them. */
+export const UPSAMPLE_MODES = ['align_corners', 'half_pixel_centers', 'asymmetric'] as const;
+export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
 
 export function segmentSchema(z: typeof Zod.z) {
   return z

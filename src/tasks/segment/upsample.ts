@@ -15,6 +15,7 @@
  */
 import { type AxisSampling, axisSampling, bilinearSample, WEIGHT_ONE } from '../../tflite/resize-bilinear.js';
 import { argmaxClasses } from './masks.js';
+import type { UpsampleMode } from './section.js';
 
 /** The model's last resize, as the task computes it: from [sourceHeight, sourceWidth, channels]. */
 export interface Upsampling {
@@ -25,10 +26,6 @@ export interface Upsampling {
   readonly rows: AxisSampling;
   readonly columns: AxisSampling;
 }
-
-/** TFLite's three coordinate mappings of RESIZE_BILINEAR, as a descriptor names them. */
-export const UPSAMPLE_MODES = ['align_corners', 'half_pixel_centers', 'asymmetric'] as const;
-export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
 
 /**
  * The resize of [sourceHeight, sourceWidth, channels] scores to the mask's size, sampled as
