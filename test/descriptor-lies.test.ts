@@ -21,6 +21,8 @@ const CLASSIFIER = 'mobilenet_v1_0.25_128_quant.tflite';
 const SSD = 'ssd_mobilenet_v1_coco_quant_detect.tflite';
 const DEEPLAB = 'deeplabv3_mnv2_dm05_pascal_quant.tflite';
 const MOVENET = 'movenet_single_pose_lightning_ptq.tflite';
+/** The pin of the built-in imagenet model (MobileNet V2 224), whose conversion set-up stores. */
+const IMAGENET_SHA256 = '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776';
 
 interface Lie {
   readonly task: string;
@@ -152,6 +154,15 @@ function userModels(): string {
     join(folder, 'logits.yaml'),
     descriptor('logits', { ...logits, outputs: ['MobilenetV1/Logits/SpatialSqueeze1'] }),
   );
+  // A lie about the file: imagenet's pinned sha256 on another model (a copied descriptor whose
+  // file was changed and its pin not).
+  const classifier = { task: 'classify', file: CLASSIFIER, size: 224, problem: /sha256/ };
+  const section = 'output:\n  labels:\n    file: imagenet_labels.txt';
+  const pinned = descriptor('pin-of-another-model', { ...classifier, section }).replace(
+    `  file: ${CLASSIFIER}\n`,
+    `  file: ${CLASSIFIER}\n  sha256: ${IMAGENET_SHA256}\n`,
+  );
+  writeFileSync(join(folder, 'pin-of-another-model.yaml'), pinned);
   return folder;
 }
 
@@ -189,5 +200,13 @@ describe('descriptors that lie about their model', async () => {
     // logits' (96), every component would be >= 0.
     const negative = answer.embedding.filter((value) => value < 0).length;
     assert.ok(negative > 100, `${negative} negative components`);
+  });
+
+  it("a pinned sha256 that is not its file's is refused on every engine, not served as the model it pins", async () => {
+    const response = await post('/classify?model=pin-of-another-model');
+    const answer = (await response.json()) as { engine?: string; error?: { code: string; message: string } };
+    assert.equal(response.status, 500, `served on ${answer.engine}: the converted model of another file`);
+    assert.equal(answer.error?.code, 'model_load_failed');
+    assert.match(answer.error?.message ?? '', /pin-of-another-model.*sha256/);
   });
 });

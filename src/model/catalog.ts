@@ -162,7 +162,11 @@ export class ModelCatalog {
         model: this.locate(entry, descriptor.model).path,
         labels: labels ? this.locate(entry, labels).path : undefined,
       };
-      loading = loadModel(task, descriptor, files, { warmUp: this.#warmUp, engine: this.engine });
+      loading = loadModel(task, descriptor, files, {
+        warmUp: this.#warmUp,
+        engine: this.engine,
+        pinChecked: entry.builtin,
+      });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));
     }

@@ -24,6 +24,13 @@ export interface ModelFiles {
 export interface LoadOptions {
   readonly warmUp: boolean;
   readonly engine: EngineSetting;
+  /**
+   * Set-up fetched the file and checked it against its pinned sha256 (built-in models), so the
+   * pin alone may name it. A user's file is read and checked once at load: its pin is what
+   * finds a stored conversion, and a pin copied from another descriptor would otherwise serve
+   * that other model's conversion without a word.
+   */
+  readonly pinChecked: boolean;
 }
 
 function parseLabels(text: string): string[] {
@@ -117,11 +124,10 @@ export async function loadModel(
   };
   // Named by its file name only: the label reaches HTTP clients in error messages.
   const label = `model '${id}' (${basename(files.model)})`;
-  // A pinned hash names the model without reading it.
-  const key = servedModelKey(
-    descriptor.model.sha256 ?? sha256Hex(await readModel()),
-    descriptor.model.outputs,
-  );
+  // A pinned hash set-up has checked names the model without reading it.
+  const pin = descriptor.model.sha256;
+  if (pin !== undefined && !options.pinChecked) await readModel();
+  const key = servedModelKey(pin ?? sha256Hex(await readModel()), descriptor.model.outputs);
   const served = async () => servedModelBytes(await readModel(), descriptor.model.outputs, label);
   const choice = await compileWithEngine(served, key, label, options.engine);
   const engine = choice.model;
