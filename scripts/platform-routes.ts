@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformRoutes, type RouteSpec } from '../src/http/routes.js';
+import { readmeFile } from './readme-tasks.js';
 
 /** A file as the table says it should be: `text` undefined means the file must not exist. */
 export interface PlatformFile {
@@ -114,6 +115,7 @@ export function platformFiles(root: string, routes: readonly RouteSpec[] = platf
     { path: 'vercel.json', text: vercelJson(read('vercel.json'), routes) },
     ...apiFiles,
     ...stale,
+    readmeFile(root),
   ];
 }
 

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { serverConfig } from '../handlers/server/config.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { stalePlatformFiles } from '../scripts/platform-routes.js';
+import { readmeWithTasks } from '../scripts/readme-tasks.js';
 import { createApp } from '../src/http/app.js';
 import { ROUTES, type RouteSpec, UNMATCHED_LABEL } from '../src/http/routes.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -120,6 +121,13 @@ describe('route table', () => {
           shrunk.includes(path),
           `${path} is stale for a table without ${gone}: ${shrunk.join(', ')}`,
         );
+    });
+
+    it("the README's task table is TASKS: one task fewer makes it stale (the check can fail)", () => {
+      const readme = read('README.md');
+      assert.equal(readmeWithTasks(readme), readme, 'README.md differs from TASKS: run npm run routes:sync');
+      for (const task of TASKS) assert.match(readme, new RegExp(`\\| \`${task.id}\` \\|`));
+      assert.notEqual(readmeWithTasks(readme, TASKS.slice(1)), readme);
     });
 
     it("serverless.yml's httpApi events are the table's platform routes, methods included", () => {
