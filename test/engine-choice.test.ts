@@ -212,7 +212,8 @@ describe('engine choice', () => {
     assert.equal(choice.engine, 'litert', 'and it runs there');
     const [sines] = await choice.model.run([Uint8Array.of(0, 1, 2, ...new Array<number>(45).fill(0))]);
     const expected = [0, Math.sin(1), Math.sin(2)];
-    expected.forEach((sine, i) => assert.ok(Math.abs((sines?.[i] ?? Number.NaN) - sine) < 1e-5, `sin(${i})`));
+    for (const [i, sine] of expected.entries())
+      assert.ok(Math.abs((sines?.[i] ?? Number.NaN) - sine) < 1e-5, `sin(${i})`);
     choice.model.dispose();
   });
 

@@ -43,8 +43,11 @@ function photosFor(
 async function verificationInputs(task: AnyTask, descriptor: ModelDescriptor, conversion: ConversionResult) {
   const { photos, resize } = photosFor(task, descriptor);
   const { width, height, format, mean, std } = descriptor.input;
-  const named = conversion.inputs.findIndex((input) => input.name === descriptor.input.name);
-  const imageInput = named >= 0 ? named : 0;
+  // The named input, or the first when the descriptor names none (findIndex gives -1).
+  const imageInput = Math.max(
+    0,
+    conversion.inputs.findIndex((input) => input.name === descriptor.input.name),
+  );
   const inputs: { name: string; inputs: TensorData[] }[] = [];
   for (const photo of photos) {
     const path = join(sampleCacheDir(), photo.name);
