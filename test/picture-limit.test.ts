@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
-import { createApp } from '../src/http/index.js';
+import { BODY_LIMITS, createApp } from '../src/http/index.js';
 import { maxPicturePixels } from '../src/image/picture-limit.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
@@ -158,5 +158,39 @@ describe('the self-hosted server (its worker pool draws the pictures)', () => {
       if (saved === undefined) delete process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
       else process.env.TFLITE_FN_MAX_PICTURE_PIXELS = saved;
     }
+  });
+});
+
+describe('pictures larger than the platform returns', () => {
+  it('on Vercel (4.5 MB answers) a PNG picture over it is 413 picture_too_large naming the limit; the JPEG is drawn', async () => {
+    const vercel = createApp({ catalog: new ModelCatalog({ warmUp: false }), bodyLimit: BODY_LIMITS.vercel });
+    // Noise does not compress: its PNG is ~9 MB, its JPEG ~2 MB.
+    const noise = await sharp({
+      create: {
+        width: 2000,
+        height: 1500,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    assert.ok(noise.length < BODY_LIMITS.vercel.maxBytes, `the photo is ${noise.length} bytes`);
+    const send = (format: string) =>
+      vercel.fetch(
+        new Request(`http://tflite-fn.test/pose?format=${format}`, {
+          method: 'POST',
+          body: noise as Uint8Array<ArrayBuffer>,
+        }),
+      );
+    const png = await send('png');
+    const { error } = (await png.json()) as { error: { code: string; message: string } };
+    assert.equal(png.status, 413, error.message);
+    assert.equal(error.code, 'picture_too_large');
+    assert.match(error.message, /Vercel/);
+    const jpeg = await send('jpeg');
+    assert.equal(jpeg.status, 200);
+    assert.equal(jpeg.headers.get('content-type'), 'image/jpeg');
   });
 });

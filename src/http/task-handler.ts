@@ -5,6 +5,7 @@
  * renderers and its pictures (src/tasks/task.ts).
  */
 import type { Context } from 'hono';
+import { TooLargeError } from '../errors.js';
 import type { AnyTask } from '../tasks/index.js';
 import type { BodyLimit } from './limits.js';
 import { negotiate, offersOf, parseFormat } from './negotiate.js';
@@ -19,6 +20,15 @@ import type { TaskRunner } from './task-job.js';
 async function receipt(image: Uint8Array): Promise<{ bytes: number; sha256: string }> {
   const digest = await crypto.subtle.digest('SHA-256', image as Uint8Array<ArrayBuffer>);
   return { bytes: image.length, sha256: Buffer.from(digest).toString('hex') };
+}
+
+/** A picture larger than the platform returns is a clear 413, not the platform's own error. */
+function assertPictureFits(picture: Uint8Array, format: string, limit: BodyLimit): void {
+  if (!limit.answer || picture.length <= limit.answer.maxBytes) return;
+  throw new TooLargeError(
+    'picture_too_large',
+    `the ${format} picture is ${picture.length} bytes; ${limit.answer.description}. Send a smaller photo, or ask for a JPEG picture where the task draws one`,
+  );
 }
 
 export function taskHandler(
@@ -42,6 +52,7 @@ export function taskHandler(
       picture: pictureName,
     });
     c.header('vary', 'Accept');
+    if (picture) assertPictureFits(picture, format, setup.bodyLimit);
     if (pictureRenderer && picture)
       return c.body(picture as Uint8Array<ArrayBuffer>, 200, { 'content-type': pictureRenderer.contentType });
     if (format === 'html' && task.html) return c.html(task.html(result));
