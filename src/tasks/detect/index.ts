@@ -4,6 +4,7 @@
  */
 import { BadRequestError, shown } from '../../errors.js';
 import { absent } from '../option-values.js';
+import { annotatedPhotoPictures } from '../pictures.js';
 import type { RawOptions, Task } from '../task.js';
 import type { AnnotatedFormat } from './annotate.js';
 import type { DetectState } from './check.js';
@@ -48,18 +49,10 @@ export const detectTask: Task<DetectTaskOptions, Detections, DetectState> = {
         (f) => `${f.score.toFixed(3)}  ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height}`,
       ),
     ].join('\n'),
-  pictures: {
-    jpeg: {
-      contentType: 'image/jpeg',
-      describes: 'the photo with a box around every face and dots on its landmarks (JPEG)',
-      render: (image, result) => annotated(image, result, 'jpeg'),
-    },
-    png: {
-      contentType: 'image/png',
-      describes: 'the same, as PNG',
-      render: (image, result) => annotated(image, result, 'png'),
-    },
-  },
+  pictures: annotatedPhotoPictures(
+    'the photo with a box around every face and dots on its landmarks',
+    annotated,
+  ),
   cli: {
     flags: [{ flag: 'no-tiling', option: 'tiling', help: 'look at the photo whole only, not tile by tile' }],
     defaultFormat: 'jpeg',

@@ -8,6 +8,7 @@
  * with the settings the model file holds (./model-settings.ts).
  */
 import type { TensorData } from '../../engine/types.js';
+import { annotatedPhotoPictures } from '../pictures.js';
 import type { InferContext, Task } from '../task.js';
 import type { ObjectsState } from './check.js';
 import { MAX_OBJECTS, type ObjectsOptions, parseObjectsOptions } from './options.js';
@@ -55,18 +56,7 @@ export const objectsTask: Task<ObjectsOptions, ObjectsResult, ObjectsState> = {
   parseOptions: parseObjectsOptions,
   infer: findObjects,
   text: objectsText,
-  pictures: {
-    jpeg: {
-      contentType: 'image/jpeg',
-      describes: 'the photo with a labelled box around every object (JPEG)',
-      render: (image, result) => annotateObjects(image, result, 'jpeg'),
-    },
-    png: {
-      contentType: 'image/png',
-      describes: 'the same, as PNG',
-      render: (image, result) => annotateObjects(image, result, 'png'),
-    },
-  },
+  pictures: annotatedPhotoPictures('the photo with a labelled box around every object', annotateObjects),
   cli: {
     flags: [
       {

@@ -7,6 +7,7 @@ import type * as Zod from 'zod';
 import { ModelLoadError } from '../../errors.js';
 import type { ModelDescriptor } from '../../model/descriptor.js';
 import { numberOption } from '../option-values.js';
+import { annotatedPhotoPictures } from '../pictures.js';
 import type { InferContext, ModelParts, RawOptions, Task, TaskResultBase } from '../task.js';
 import { COCO_KEYPOINTS, decodeKeypoints, type Keypoint, poseScore } from './keypoints.js';
 
@@ -133,18 +134,7 @@ export const poseTask: Task<PoseOptions, PoseResult, PoseState> = {
   parseOptions: (raw: RawOptions): PoseOptions => ({ threshold: parseThreshold(raw.threshold) }),
   infer,
   text,
-  pictures: {
-    jpeg: {
-      contentType: 'image/jpeg',
-      describes: 'the photo with the skeleton drawn over it (JPEG)',
-      render: (image, result) => drawn(image, result, 'jpeg'),
-    },
-    png: {
-      contentType: 'image/png',
-      describes: 'the photo with the skeleton drawn over it (PNG)',
-      render: (image, result) => drawn(image, result, 'png'),
-    },
-  },
+  pictures: annotatedPhotoPictures('the photo with the skeleton drawn over it', drawn),
   cli: {
     flags: [
       {
