@@ -5,6 +5,7 @@
  * becomes 128x13: 0.0625 across, 0.065 down). Boxes map back through the scales of the actual
  * resize, per axis, or they drift off the face.
  */
+import type { Sharp } from 'sharp';
 import { loadSharp } from '../../image/sharp-module.js';
 import type { Point } from './boxes.js';
 import type { Region } from './tiling.js';
@@ -45,6 +46,20 @@ export function toRegion(point: Point, box: Letterbox): Point {
   return { x: (point.x - box.left) / box.scaleX, y: (point.y - box.top) / box.scaleY };
 }
 
+/**
+ * The letterboxing step of a sharp pipeline (whatever it reads, region or whole photo):
+ * scaled to `box`'s inner size, padded black to `input`. pose letterboxes the whole photo.
+ */
+export function fitLetterbox(pipeline: Sharp, box: Letterbox, input: Size): Sharp {
+  return pipeline.resize(box.innerWidth, box.innerHeight, { fit: 'fill' }).extend({
+    left: box.left,
+    top: box.top,
+    right: input.width - box.innerWidth - box.left,
+    bottom: input.height - box.innerHeight - box.top,
+    background: { r: 0, g: 0, b: 0 },
+  });
+}
+
 /** `region` of an interleaved RGB image, letterboxed into `input`: the model's pixels. */
 export async function letterbox(
   rgb: Buffer,
@@ -54,17 +69,9 @@ export async function letterbox(
 ): Promise<{ pixels: Buffer; box: Letterbox }> {
   const box = planLetterbox(region, input);
   const sharp = await loadSharp();
-  const pixels = await sharp(rgb, { raw: { width: size.width, height: size.height, channels: 3 } })
-    .extract(region)
-    .resize(box.innerWidth, box.innerHeight, { fit: 'fill' })
-    .extend({
-      left: box.left,
-      top: box.top,
-      right: input.width - box.innerWidth - box.left,
-      bottom: input.height - box.innerHeight - box.top,
-      background: { r: 0, g: 0, b: 0 },
-    })
-    .raw()
-    .toBuffer();
+  const regionOnly = sharp(rgb, { raw: { width: size.width, height: size.height, channels: 3 } }).extract(
+    region,
+  );
+  const pixels = await fitLetterbox(regionOnly, box, input).raw().toBuffer();
   return { pixels, box };
 }

@@ -5,7 +5,7 @@
  */
 
 import { type OpenedImage, sharpErrorToTfliteFnError } from '../../image/decode.js';
-import { type Letterbox, planLetterbox } from '../detect/letterbox.js';
+import { fitLetterbox, type Letterbox, planLetterbox } from '../detect/letterbox.js';
 
 export async function letterboxPhoto(
   photo: OpenedImage,
@@ -13,16 +13,7 @@ export async function letterboxPhoto(
 ): Promise<{ rgb: Uint8Array; box: Letterbox }> {
   const box = planLetterbox({ width: photo.uprightWidth, height: photo.uprightHeight }, input);
   try {
-    const { data, info } = await photo.pipeline
-      .clone()
-      .resize(box.innerWidth, box.innerHeight, { fit: 'fill' })
-      .extend({
-        left: box.left,
-        top: box.top,
-        right: input.width - box.innerWidth - box.left,
-        bottom: input.height - box.innerHeight - box.top,
-        background: { r: 0, g: 0, b: 0 },
-      })
+    const { data, info } = await fitLetterbox(photo.pipeline.clone(), box, input)
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
