@@ -2,34 +2,28 @@
  * classify(image bytes) → what is in the picture. The platform-free heart of tflite-fn: the
  * classify task (src/tasks/classify/) run by the one task runner.
  */
-import type { ImageLimits } from './image/decode.js';
 import type { ResizeMode } from './image/layout.js';
-import type { ModelCatalog } from './model/catalog.js';
 import { classifyTask } from './tasks/classify/index.js';
 import { parseResize, parseTop } from './tasks/classify/options.js';
 import type { Classification } from './tasks/classify/result.js';
-import { runTask } from './tasks/run.js';
+import { type RunOptions, runTask } from './tasks/run.js';
 
 export { parseResize, parseTop } from './tasks/classify/options.js';
 export type { Classification, Prediction } from './tasks/classify/result.js';
 
-export interface ClassifyOptions {
-  /** Model id from the catalog; the catalog's default model when omitted. */
-  readonly model?: string | undefined;
+/** `model`, `catalog` and `limits` as for every task (RunOptions), and classify's own options. */
+export interface ClassifyOptions extends RunOptions {
   /** How many labels to return, best first. Defaults to the descriptor's `top_k`. */
   readonly top?: number | undefined;
   /** Defaults to the descriptor's `input.resize` (`cover` for the built-in models). */
   readonly resize?: ResizeMode | undefined;
-  readonly catalog?: ModelCatalog | undefined;
-  readonly limits?: ImageLimits | undefined;
 }
 
 export function classify(image: Uint8Array, options: ClassifyOptions = {}): Promise<Classification> {
-  const { model, catalog, limits } = options;
   return runTask(
     classifyTask,
     image,
     { top: parseTop(options.top), resize: parseResize(options.resize) },
-    { model, catalog, limits },
+    options,
   );
 }
