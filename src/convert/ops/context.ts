@@ -435,6 +435,13 @@ export class LoweringContext {
     }
     return quant;
   }
+
+  /** requirePerTensor of each view, as a tuple of the same length (a binary op's a, b, output). */
+  requirePerTensorEach<const Views extends readonly TensorView[]>(
+    views: Views,
+  ): { readonly [K in keyof Views]: QuantParams } {
+    return views.map((view) => this.requirePerTensor(view)) as { readonly [K in keyof Views]: QuantParams };
+  }
 }
 
 /** The operator's builtin options table, checked to be of the expected union member. */

@@ -20,7 +20,6 @@ import {
   type LoweringContext,
   type OperatorView,
   optionsOf,
-  type QuantParams,
   quantOnnxType,
   requireFloat,
   type TensorView,
@@ -147,11 +146,7 @@ export function exactQuantizedAdd(
   activation: number,
   bSign: 1 | -1 = 1,
 ): string {
-  const [aq, bq, oq] = [a, b, output].map((view) => ctx.requirePerTensor(view)) as [
-    QuantParams,
-    QuantParams,
-    QuantParams,
-  ];
+  const [aq, bq, oq] = ctx.requirePerTensorEach([a, b, output]);
   const [low, high] = quantizedActivationRange(ctx, activation, output);
   const params: AddParams = {
     za: aq.zeroPoints[0] as number,

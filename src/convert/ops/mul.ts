@@ -9,7 +9,7 @@
  * saturates. test/convert-ops.test.ts compares all 65536 input pairs with LiteRT.
  */
 
-import { ActivationOptions, BuiltinOptionsType, TensorType, tensorTypeName } from '../../tflite/schema.js';
+import { ActivationOptions, BuiltinOptionsType, TensorType } from '../../tflite/schema.js';
 import { attr, OnnxDataType } from '../onnx-writer.js';
 import { floatActivation, quantizedActivation } from './activation.js';
 import {
@@ -68,8 +68,7 @@ function quantizedMul(
   b: TensorView,
   output: TensorView,
 ): string {
-  const [aq, bq, oq] = [a, b, output].map((view) => ctx.requirePerTensor(view));
-  if (!aq || !bq || !oq) throw ctx.error(`MUL of ${tensorTypeName(a.type)} tensors without quantization`);
+  const [aq, bq, oq] = ctx.requirePerTensorEach([a, b, output]);
   const f = Math.fround;
   const ratio = f(f((aq.scales[0] as number) * (bq.scales[0] as number)) / (oq.scales[0] as number));
   const centred = (value: string, zeroPoint: number) =>
