@@ -11,31 +11,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
 import { verifyConversion } from '../src/convert/verify.js';
-import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { openImage } from '../src/image/decode.js';
 import { letterboxPhoto } from '../src/tasks/pose/letterbox-photo.js';
 import { exactInt8Paths } from '../src/util/cpu.js';
+import { bothEngines } from './both-engines.js';
 import { IMAGES, SHARED_MODELS } from './helpers.js';
 import { buildTflite, FLOAT32, INT8, INT32, type TestOperator, type TestTensor } from './tflite-builder.js';
 
 const QUANTIZE = 114;
 const DEQUANTIZE = 6;
 const SUB = 41;
-
-/** Runs a model on both engines (onnxruntime on every exact int8 path) and returns both outputs. */
-async function bothEngines(model: Uint8Array, inputs: TensorData[]): Promise<[TensorData[], TensorData[][]]> {
-  const lite = await LiteRtCompiledModelAdapter.compile(model, 'case');
-  const expected = await lite.run(inputs).finally(() => lite.dispose());
-  const converted = convertTfliteToOnnx(model, 'case');
-  const actual: TensorData[][] = [];
-  for (const path of exactInt8Paths()) {
-    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'case', 1, path);
-    actual.push(await ort.run(inputs).finally(() => ort.dispose()));
-  }
-  return [expected, actual];
-}
 
 function countDifferences(a: TensorData, b: TensorData): number {
   assert.equal(a.length, b.length);

@@ -17,14 +17,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'node:test';
-import { convertTfliteToOnnx } from '../src/convert/convert.js';
-import { verifyConversion } from '../src/convert/verify.js';
+import { describe, it, type TestContext } from 'node:test';
+import { type ConversionResult, convertTfliteToOnnx } from '../src/convert/convert.js';
+import { type VerificationOutcome, verifyConversion } from '../src/convert/verify.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { openImage } from '../src/image/decode.js';
 import { type ResizeMode, resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
+import { argmaxClasses } from '../src/tasks/segment/masks.js';
 import { cutGraph } from '../src/tflite/cut.js';
 import { IMAGES, SHARED_MODELS } from './helpers.js';
 
@@ -40,18 +41,6 @@ function rgb8(size: number): TensorLayout {
   return { width: size, height: size, format: 'rgb8', mean: [0, 0, 0], std: [1, 1, 1] };
 }
 
-/** The class of each pixel: the argmax over the last axis, the first of equals as ArgMax. */
-function pixelClasses(scores: TensorData, classes: number): Uint8Array {
-  const out = new Uint8Array(scores.length / classes);
-  for (let p = 0; p < out.length; p++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++)
-      if ((scores[p * classes + c] as number) > (scores[p * classes + best] as number)) best = c;
-    out[p] = best;
-  }
-  return out;
-}
-
 async function photoInputs(
   layout: TensorLayout,
   resize: ResizeMode,
@@ -63,6 +52,22 @@ async function photoInputs(
     photos.push({ name, inputs: [rgbToTensor(rgb, layout)] });
   }
   return photos;
+}
+
+/** Set-up's verification of `conversion` on `photos`: reported, asserted to pass; its summary. */
+async function assertVerifies(
+  t: TestContext,
+  tflite: Uint8Array,
+  conversion: ConversionResult,
+  photos: readonly { readonly name: string; readonly inputs: readonly TensorData[] }[],
+  scoresOutput: number,
+  label: string,
+): Promise<VerificationOutcome['summary']> {
+  const outcome = await verifyConversion(tflite, conversion, photos, scoresOutput, label);
+  t.diagnostic(outcome.message);
+  t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
+  assert.equal(outcome.ok, true, outcome.message);
+  return outcome.summary;
 }
 
 describe('task models convert and verify against LiteRT', () => {
@@ -80,11 +85,8 @@ describe('task models convert and verify against LiteRT', () => {
       std: [255, 255, 255],
     };
     const photos = await photoInputs(layout, 'fill');
-    const outcome = await verifyConversion(bytes, conversion, photos, 0, 'selfie');
-    t.diagnostic(outcome.message);
-    t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
-    assert.equal(outcome.ok, true, outcome.message);
-    assert.ok(outcome.summary.maxFloatDifference > 0, 'two engines, not one run twice');
+    const summary = await assertVerifies(t, bytes, conversion, photos, 0, 'selfie');
+    assert.ok(summary.maxFloatDifference > 0, 'two engines, not one run twice');
   });
 
   it('DeepLab v3 up to its ARG_MAX (uint8 RESIZE_BILINEAR with align_corners, QUANTIZE, CONCATENATION): byte-identical, the same class on every pixel', async (t) => {
@@ -100,11 +102,8 @@ describe('task models convert and verify against LiteRT', () => {
       { name: 'ResizeBilinear_2', dtype: 'uint8', shape: [1, 513, 513, 21] },
     ]);
     const photos = await photoInputs(rgb8(513), 'fill');
-    const outcome = await verifyConversion(tflite, conversion, photos, 0, 'deeplab');
-    t.diagnostic(outcome.message);
-    t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
-    assert.equal(outcome.ok, true, outcome.message);
-    assert.equal(outcome.summary.maxQuantizedSteps, 0);
+    const summary = await assertVerifies(t, tflite, conversion, photos, 0, 'deeplab');
+    assert.equal(summary.maxQuantizedSteps, 0);
     // What the segment task reads: the class of every pixel.
     const lite = await LiteRtCompiledModelAdapter.compile(tflite, 'deeplab');
     const ort = await OrtCompiledModel.compile(conversion.onnx, conversion, 'deeplab', 1);
@@ -112,7 +111,10 @@ describe('task models convert and verify against LiteRT', () => {
       for (const photo of photos.slice(0, 3)) {
         const [want] = (await lite.run(photo.inputs)) as [Uint8Array];
         const [got] = (await ort.run(photo.inputs)) as [Uint8Array];
-        const [a, b] = [pixelClasses(want, 21), pixelClasses(got, 21)];
+        const [a, b] = [want, got].map((scores) => argmaxClasses(scores, scores.length / 21, 21)) as [
+          Uint8Array,
+          Uint8Array,
+        ];
         const agree = a.filter((c, i) => c === b[i]).length;
         t.diagnostic(`${photo.name}: ${agree} of ${a.length} pixels of the same class`);
         assert.equal(agree, a.length, photo.name);
@@ -141,10 +143,7 @@ describe('task models convert and verify against LiteRT', () => {
       ],
     );
     const photos = await photoInputs(rgb8(300), 'fill');
-    const outcome = await verifyConversion(tflite, conversion, photos, 1, 'ssd');
-    t.diagnostic(outcome.message);
-    t.diagnostic(`LiteRT ${outcome.summary.litertMs} ms, onnxruntime ${outcome.summary.ortMs} ms a photo`);
-    assert.equal(outcome.ok, true, outcome.message);
-    assert.equal(outcome.summary.maxQuantizedSteps, 0);
+    const summary = await assertVerifies(t, tflite, conversion, photos, 1, 'ssd');
+    assert.equal(summary.maxQuantizedSteps, 0);
   });
 });

@@ -9,11 +9,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
-import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
-import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
-import { exactInt8Paths } from '../src/util/cpu.js';
 import { resizeStored } from './bilinear-reference.js';
+import { bothEngines } from './both-engines.js';
 import {
   buildTflite,
   FLOAT32,
@@ -38,19 +36,6 @@ interface Quant {
 }
 
 const quant = ({ scale, zeroPoint }: Quant) => ({ scale: [scale], zeroPoint: [zeroPoint] });
-
-/** LiteRT's outputs and onnxruntime's on each exact int8 path, for the same inputs. */
-async function bothEngines(model: Uint8Array, inputs: TensorData[]): Promise<[TensorData[], TensorData[][]]> {
-  const lite = await LiteRtCompiledModelAdapter.compile(model, 'case');
-  const expected = await lite.run(inputs).finally(() => lite.dispose());
-  const converted = convertTfliteToOnnx(model, 'case');
-  const actual: TensorData[][] = [];
-  for (const path of exactInt8Paths()) {
-    const ort = await OrtCompiledModel.compile(converted.onnx, converted, 'case', 1, path);
-    actual.push(await ort.run(inputs).finally(() => ort.dispose()));
-  }
-  return [expected, actual];
-}
 
 /** Asserts byte equality on every path; returns LiteRT's first output. */
 async function assertSame(model: Uint8Array, inputs: TensorData[], what: string): Promise<TensorData> {
