@@ -17,7 +17,6 @@
  * --skip-serverless (no layer builds).
  * Writes bench/results/<date>.json and bench/results/latest.json.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
+import { runInBuild, thisBuild } from './baseline.js';
 import { compareEngines } from './engines.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
 import { publishMain } from './publish-main.js';
@@ -83,24 +83,12 @@ async function warmLatency() {
 }
 
 /** Spawn to first byte on stdout, for `tflite-fn < grace_hopper.jpg` in a new process. */
-function coldStartOnce(engine: string): Promise<{ firstOutputMs: number; exitMs: number; output: string }> {
-  const cli = join(packageRoot(), 'dist', 'handlers', 'cli', 'main.js');
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [cli, '--engine', engine], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let firstOutputMs = 0;
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (!firstOutputMs) firstOutputMs = performance.now() - started;
-      output += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      if (status !== 0) reject(new Error(`tflite-fn exited with ${status}`));
-      else resolvePromise({ firstOutputMs, exitMs: performance.now() - started, output });
-    });
-    child.stdin.end(read('grace_hopper.jpg'));
-  });
+async function coldStartOnce(
+  engine: string,
+): Promise<{ firstOutputMs: number; exitMs: number; output: string }> {
+  const cli = join('dist', 'handlers', 'cli', 'main.js');
+  const run = await runInBuild(thisBuild(), [cli, '--engine', engine], read('grace_hopper.jpg'));
+  return { firstOutputMs: run.firstOutputMs, exitMs: run.exitMs, output: run.stdout };
 }
 
 /** `auto` takes ort for the pre-converted default model; litert is the reference. */
