@@ -12,7 +12,7 @@ import {
   manyPageTiff,
   manyScanJpeg,
 } from '../bench/hostile-inputs.js';
-import { openImage, sharpErrorToTfliteFnError } from '../src/image/decode.js';
+import { drawingErrorToTfliteFnError, openImage, sharpErrorToTfliteFnError } from '../src/image/decode.js';
 import { jpegSegments } from '../src/image/jpeg-structure.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
 import { JPEG_SCAN_PIXEL_BUDGET } from '../src/image/work-limits.js';
@@ -103,6 +103,19 @@ describe('status by class: recognised but damaged is 400, unrecognised is 415', 
       already,
       'our own errors pass through unchanged',
     );
+  });
+
+  it('a timeout while drawing a picture says drawing, not decoding (413 image_too_large)', () => {
+    const timeout = new Error('timeout: 32% complete');
+    const drawing = drawingErrorToTfliteFnError(timeout);
+    assert.deepEqual([drawing.status, drawing.code], [413, 'image_too_large']);
+    assert.match(drawing.message, /took more than \d+ s to draw/);
+    assert.doesNotMatch(drawing.message, /decode/);
+    // Opening the photo for inference still says decoding.
+    assert.match(sharpErrorToTfliteFnError(timeout, 'jpeg').message, /to decode/);
+    // Any other failure while drawing maps as when decoding.
+    const corrupt = drawingErrorToTfliteFnError(new Error('VipsJpeg: premature end of input file'));
+    assert.deepEqual([corrupt.status, corrupt.code], [400, 'corrupt_image']);
   });
 
   it('bytes that are no format we know: 415 unsupported_image', async () => {

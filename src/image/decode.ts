@@ -60,6 +60,28 @@ export interface OpenedImage {
   readonly uprightHeight: number;
 }
 
+function isSharpTimeout(cause: unknown): boolean {
+  return /^timeout/i.test(cause instanceof Error ? cause.message : String(cause));
+}
+
+function tookTooLong(what: string, work: 'decode' | 'draw', cause: unknown): TfliteFnError {
+  return new TooLargeError(
+    'image_too_large',
+    `${what} took more than ${DECODE_TIMEOUT_SECONDS} s to ${work}; send a smaller or simpler image`,
+    { cause },
+  );
+}
+
+/**
+ * A sharp failure while drawing a picture (an annotated photo, a mask, a cut-out): a timeout
+ * there is the drawing's, which a user must not read as their photo failing to decode (it
+ * decoded for the inference); anything else maps as sharpErrorToTfliteFnError does.
+ */
+export function drawingErrorToTfliteFnError(cause: unknown): TfliteFnError {
+  if (cause instanceof TfliteFnError) return cause;
+  return isSharpTimeout(cause) ? tookTooLong('the picture', 'draw', cause) : sharpErrorToTfliteFnError(cause);
+}
+
 /**
  * What a decoder failure means, by class: too much work is 413; a format we recognised from
  * its magic bytes that then fails to decode is a damaged file, 400; bytes we could not place
@@ -71,13 +93,7 @@ export function sharpErrorToTfliteFnError(cause: unknown, format?: string): Tfli
   if (/pixel limit/i.test(message)) {
     return new TooLargeError('image_too_large', 'the image has more pixels than allowed', { cause });
   }
-  if (/^timeout/i.test(message)) {
-    return new TooLargeError(
-      'image_too_large',
-      `the image took more than ${DECODE_TIMEOUT_SECONDS} s to decode; send a smaller or simpler image`,
-      { cause },
-    );
-  }
+  if (isSharpTimeout(cause)) return tookTooLong('the image', 'decode', cause);
   if (format === undefined && /unsupported image format/i.test(message)) {
     return new UnsupportedImageError(UNSUPPORTED_MESSAGE, { cause });
   }

@@ -5,7 +5,7 @@
  * task that answers with a picture draws with this.
  */
 import type { OverlayOptions } from 'sharp';
-import { openImage, sharpErrorToTfliteFnError } from './decode.js';
+import { drawingErrorToTfliteFnError, openImage } from './decode.js';
 import { assertPictureSize } from './picture-limit.js';
 import { loadSharp } from './sharp-module.js';
 import { DECODE_TIMEOUT_SECONDS } from './work-limits.js';
@@ -141,6 +141,6 @@ export async function drawOverlay(
       ? await composed.png().toBuffer()
       : await composed.jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
   } catch (cause) {
-    throw sharpErrorToTfliteFnError(cause);
+    throw drawingErrorToTfliteFnError(cause);
   }
 }

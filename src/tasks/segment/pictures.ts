@@ -27,7 +27,7 @@ async function drawing<T>(result: Segmentation, draw: () => Promise<T>): Promise
   try {
     return await draw();
   } catch (cause) {
-    throw (await import('../../image/decode.js')).sharpErrorToTfliteFnError(cause);
+    throw (await import('../../image/decode.js')).drawingErrorToTfliteFnError(cause);
   }
 }
 
