@@ -76,4 +76,5 @@ export type {
   Task,
   TaskFlag,
   TaskResultBase,
+  TaskSummary,
 } from './tasks/task.js';

@@ -105,12 +105,21 @@ describe('embed: cosine similarity', () => {
     const summarize = embedTask.cli.summarize;
     assert.ok(summarize);
     assert.equal(summarize(results.slice(0, 1), ['a']), undefined);
-    assert.deepEqual(summarize(results, ['a', 'b', 'c'])?.split('\n'), [
+    const summary = summarize(results, ['a', 'b', 'c']);
+    assert.deepEqual(summary?.text.split('\n'), [
       'cosine similarity:',
       '  0.8000  b  c',
       '  0.6000  a  c',
       '  0.0000  a  b',
     ]);
+    // The same pairs for --json, as one JSON value.
+    assert.deepEqual(JSON.parse(JSON.stringify(summary?.json)), {
+      similarities: [
+        { a: 'b', b: 'c', cosine: 0.8 },
+        { a: 'a', b: 'c', cosine: 0.6 },
+        { a: 'a', b: 'b', cosine: 0 },
+      ],
+    });
   });
 });
 
@@ -258,6 +267,25 @@ describe('embed on the surfaces: the CLI and POST /embed', () => {
     const stated = Number(first?.[0]);
     const computed = cosineSimilarity(vectors[0]?.embedding ?? [], vectors[1]?.embedding ?? []);
     assert.ok(Math.abs(stated - computed) < 1e-4, `${stated} vs ${computed}`);
+  });
+
+  it('tflite-fn embed A B --json prints only JSON lines: the vectors, then the similarities', () => {
+    const files = ['golden_retriever', 'container_ship'].map((name) => join(SAMPLE, sampleOf(name)));
+    const run = spawnSync(process.execPath, [CLI, 'embed', ...files, '--json'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    const values = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const vectors = values.slice(0, 2) as { file: string; embedding: number[] }[];
+    assert.deepEqual(
+      vectors.map((v) => v.file),
+      files,
+    );
+    const { similarities } = values[2] as { similarities: { a: string; b: string; cosine: number }[] };
+    assert.equal(similarities.length, 1);
+    assert.deepEqual([similarities[0]?.a, similarities[0]?.b], files);
+    const computed = cosineSimilarity(vectors[0]?.embedding ?? [], vectors[1]?.embedding ?? []);
+    assert.ok(Math.abs((similarities[0]?.cosine ?? Number.NaN) - computed) < 1e-4);
   });
 
   it('POST /embed answers the vector as JSON; a picture format is 400 naming the forms', async () => {

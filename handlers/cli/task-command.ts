@@ -79,6 +79,14 @@ function outputFormat(
   return { format };
 }
 
+/**
+ * JSON asked for by name: the summary then comes as one more JSON line. A task whose default
+ * form is JSON (embed) keeps the readable summary when nothing was asked.
+ */
+function asksJson(args: TaskCommandArgs): boolean {
+  return args.json === true || args.format === 'json';
+}
+
 /** One file's answer as text (for stdout), or the picture's bytes. */
 async function answer(
   args: TaskCommandArgs,
@@ -145,7 +153,7 @@ export async function taskCommand(
     }
   }
   const summary = task.cli.summarize?.(results, names);
-  if (summary) io.stdout.write(`${summary}\n`);
+  if (summary) io.stdout.write(`${asksJson(args) ? JSON.stringify(summary.json) : summary.text}\n`);
   await catalog.dispose();
   return status;
 }

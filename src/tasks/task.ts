@@ -96,6 +96,15 @@ export interface PictureRenderer<Result> {
   render(image: Uint8Array, result: Result): Promise<Uint8Array>;
 }
 
+/**
+ * What the CLI prints after the last file's result: `text` normally, `json` as one more JSON
+ * line when JSON was asked for (--json or --format json), so that output stays JSON lines.
+ */
+export interface TaskSummary {
+  readonly text: string;
+  readonly json: object;
+}
+
 /** A command-line flag of a task's subcommand, read into RawOptions under `option`. */
 export interface TaskFlag {
   /** The flag without dashes: `threshold` for --threshold. */
@@ -165,6 +174,6 @@ export interface Task<Options = unknown, Result extends TaskResultBase = TaskRes
     /** What the command prints without --json/--format: a text form or a picture name. */
     readonly defaultFormat: string;
     /** After every file's result: e.g. embed's cosine similarities between the images. */
-    summarize?(results: readonly Result[], names: readonly string[]): string | undefined;
+    summarize?(results: readonly Result[], names: readonly string[]): TaskSummary | undefined;
   };
 }

@@ -7,7 +7,7 @@
 import type * as Zod from 'zod';
 import { ModelLoadError } from '../../errors.js';
 import type { ModelDescriptor } from '../../model/descriptor.js';
-import type { InferContext, ModelParts, Task, TaskResultBase } from '../task.js';
+import type { InferContext, ModelParts, Task, TaskResultBase, TaskSummary } from '../task.js';
 import type { Quantization } from './output-quantization.js';
 import { cosineSimilarity, unitEmbedding } from './vector.js';
 
@@ -113,13 +113,17 @@ interface Pair {
   readonly similarity: number;
 }
 
-function pairLines(title: string, pairs: Pair[]): string {
+/** The pairs most similar first, as text lines under `title` and as JSON under `key`. */
+function pairSummary(title: string, key: 'similarities' | 'nearest', pairs: Pair[]): TaskSummary {
   pairs.sort((x, y) => y.similarity - x.similarity);
-  return [title, ...pairs.map((p) => `  ${p.similarity.toFixed(4)}  ${p.a}  ${p.b}`)].join('\n');
+  return {
+    text: [title, ...pairs.map((p) => `  ${p.similarity.toFixed(4)}  ${p.a}  ${p.b}`)].join('\n'),
+    json: { [key]: pairs.map((p) => ({ a: p.a, b: p.b, cosine: Math.round(p.similarity * 1e4) / 1e4 })) },
+  };
 }
 
 /** Every pair's cosine similarity (each photo's nearest for many photos), most similar first. */
-function summarize(results: readonly EmbedResult[], names: readonly string[]): string | undefined {
+function summarize(results: readonly EmbedResult[], names: readonly string[]): TaskSummary | undefined {
   if (results.length < 2) return undefined;
   const name = (i: number) => names[i] ?? `#${i + 1}`;
   const similarity = (i: number, j: number) =>
@@ -129,7 +133,7 @@ function summarize(results: readonly EmbedResult[], names: readonly string[]): s
     for (let i = 0; i < results.length; i++)
       for (let j = i + 1; j < results.length; j++)
         pairs.push({ a: name(i), b: name(j), similarity: similarity(i, j) });
-    return pairLines('cosine similarity:', pairs);
+    return pairSummary('cosine similarity:', 'similarities', pairs);
   }
   const nearest = results.map((_, i) => {
     let best: Pair = { a: name(i), b: '', similarity: -Infinity };
@@ -140,8 +144,9 @@ function summarize(results: readonly EmbedResult[], names: readonly string[]): s
     }
     return best;
   });
-  return pairLines(
+  return pairSummary(
     `cosine similarity: each photo's most similar (every pair is listed for up to ${EVERY_PAIR_UP_TO} photos):`,
+    'nearest',
     nearest,
   );
 }
