@@ -11,12 +11,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
+import type { TensorData } from '../src/engine/types.js';
 import { defaultImageLimits, openImage } from '../src/image/decode.js';
 import { resizeToRgb } from '../src/image/to-tensor.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { runTask } from '../src/tasks/run.js';
 import type { SegmentState } from '../src/tasks/segment/check.js';
 import { segmentTask } from '../src/tasks/segment/index.js';
+import { argmaxClasses } from '../src/tasks/segment/masks.js';
 import { type Upsampling, upsampledArgmax } from '../src/tasks/segment/upsample.js';
 import type { LoadedModel } from '../src/tasks/task.js';
 import { ModelConstants } from '../src/tflite/constants.js';
@@ -30,16 +32,9 @@ const DEEPLAB = 'deeplabv3_mnv2_dm05_pascal_quant.tflite';
 const SMALL = 'ResizeBilinear_1';
 const UPSAMPLED = 'ResizeBilinear_2';
 
-/** The class of every pixel: the first channel with the highest score (TFLite's ArgMax). */
-function argmax(scores: ArrayLike<number>, channels: number): Uint8Array {
-  const classes = new Uint8Array(scores.length / channels);
-  for (let pixel = 0; pixel < classes.length; pixel++) {
-    let best = 0;
-    for (let c = 1; c < channels; c++)
-      if ((scores[pixel * channels + c] as number) > (scores[pixel * channels + best] as number)) best = c;
-    classes[pixel] = best;
-  }
-  return classes;
+/** The class of every pixel (the first of equal scores, as TFLite's ArgMax): the segment task's own. */
+function argmax(scores: TensorData, channels: number): Uint8Array {
+  return argmaxClasses(scores, scores.length / channels, channels);
 }
 
 /** Indices where two class maps differ (the first few), for a readable failure. */
