@@ -44,6 +44,7 @@ export function buildGuest(
 }
 
 const RUSTC = '/usr/bin/rustc';
+const RUST_FLAGS = ['--edition', '2021', '--target', 'wasm32-wasi', '-O'];
 
 export function haveRustWasm(): boolean {
   return existsSync(RUSTC) && existsSync('/usr/lib/rustlib/wasm32-wasi');
@@ -54,7 +55,7 @@ export function buildRustGuest(model: string, labels: string): string {
   mkdirSync(OUT, { recursive: true });
   const rust = join(SOURCES, 'rust');
   const library = join(OUT, 'libwasmedge_tensorflow_interface.rlib');
-  const common = ['--edition', '2021', '--target', 'wasm32-wasi', '-O'];
+  const common = RUST_FLAGS;
   execFileSync(
     RUSTC,
     [
@@ -86,6 +87,62 @@ export function buildRustGuest(model: string, labels: string): string {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, TFLITE_FN_GUEST_MODEL: model, TFLITE_FN_GUEST_LABELS: labels },
     },
+  );
+  return wasm;
+}
+
+/** A Rust library of ours standing in for a crates.io crate, built to an rlib in OUT. */
+function buildRustLibrary(crate: string, source: string): string {
+  const library = join(OUT, `lib${crate}.rlib`);
+  execFileSync(
+    RUSTC,
+    [
+      ...RUST_FLAGS,
+      '--crate-type',
+      'rlib',
+      '--crate-name',
+      crate,
+      join(SOURCES, 'rust', source),
+      '-o',
+      library,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return library;
+}
+
+/** Labels as the Rust array WasmEdge's bird example compiles in (`imagenet_classes::AIY_BIRDS_V1`). */
+function labelsModule(labelsFile: string): string {
+  const labels = readFileSync(labelsFile, 'utf8').trimEnd().split('\n');
+  const quoted = labels.map((label) => `    "${label.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}",`);
+  return `pub const AIY_BIRDS_V1: [&str; ${labels.length}] = [\n${quoted.join('\n')}\n];\n`;
+}
+
+/**
+ * WasmEdge's WASI-NN example tflite-birds_v1-image in Rust, over our stand-ins for the
+ * `wasi-nn` 0.6 and `image` 0.23 crates; the labels file becomes its `imagenet_classes` module.
+ */
+export function buildRustBirdsGuest(labelsFile: string): string {
+  const folder = join(OUT, 'tflite-birds');
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(join(SOURCES, 'rust', 'tflite-birds', 'main.rs'), join(folder, 'main.rs'));
+  writeFileSync(join(folder, 'imagenet_classes.rs'), labelsModule(labelsFile));
+  const wasiNn = buildRustLibrary('wasi_nn', join('wasi_nn', 'lib.rs'));
+  const image = buildRustLibrary('image', join('image', 'lib.rs'));
+  const wasm = join(OUT, 'tflite-birds-rs.wasm');
+  execFileSync(
+    RUSTC,
+    [
+      ...RUST_FLAGS,
+      '--extern',
+      `wasi_nn=${wasiNn}`,
+      '--extern',
+      `image=${image}`,
+      join(folder, 'main.rs'),
+      '-o',
+      wasm,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   return wasm;
 }
