@@ -10,6 +10,7 @@ import type { HostCall, HostLimits, HostReply } from './host-calls.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
+import { createWasiNn } from './wasi-nn.js';
 
 /** Set once per worker: the line to the owner thread for host calls. */
 export interface GuestWorkerData {
@@ -73,6 +74,7 @@ function run(job: GuestJob): GuestResult {
     const instance = new WebAssembly.Instance(job.module, {
       wasi_snapshot_preview1: wasi.module as unknown as WebAssembly.Imports[string],
       ...(host as unknown as WebAssembly.Imports),
+      wasi_ephemeral_nn: createWasiNn(callUntil(job.deadline), guestMemory, complain, job.limits),
     });
     const exported = instance.exports.memory;
     if (exported instanceof WebAssembly.Memory) memory = new GuestMemory(exported);

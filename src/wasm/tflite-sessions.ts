@@ -51,6 +51,40 @@ function remember(model: Uint8Array, sha256: string): void {
 
 export const MAX_SESSIONS = 256;
 
+/** A model the owner thread compiled for a guest: its handle there, and its tensors. */
+export interface GuestModel {
+  readonly handle: number;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+}
+
+/**
+ * Compiles (or finds, by sha256) the model in guest memory on the engine the deployment
+ * selected; shared by every host ABI that takes model bytes from a guest.
+ */
+export function compileGuestModel(
+  call: HostCall,
+  maxModelBytes: number,
+  memory: GuestMemory,
+  modelPtr: number,
+  modelLen: number,
+): GuestModel {
+  if (modelLen >>> 0 > maxModelBytes)
+    throw new HostFailure(
+      ERRNO.INVALID_ARGUMENT,
+      `the model is ${modelLen >>> 0} bytes; the limit is ${maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
+    );
+  const model = memory.view(modelPtr, modelLen);
+  const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
+  let reply = call({ op: 'compile', sha256 });
+  if (!reply.ok && reply.unknown)
+    reply = call({ op: 'compile', sha256, model: memory.read(modelPtr, modelLen) });
+  if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
+  remember(memory.view(modelPtr, modelLen), sha256);
+  if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+  return { handle: reply.handle, inputs: reply.inputs, outputs: reply.outputs };
+}
+
 export class TfliteSessions {
   readonly #sessions = new Map<number, Session>();
   #nextId = 1;
@@ -64,26 +98,9 @@ export class TfliteSessions {
   create(memory: GuestMemory, modelPtr: number, modelLen: number): number {
     if (this.#sessions.size >= MAX_SESSIONS)
       throw new HostFailure(ERRNO.BUSY, `${MAX_SESSIONS} sessions are open; delete one first`);
-    if (modelLen >>> 0 > this.maxModelBytes)
-      throw new HostFailure(
-        ERRNO.INVALID_ARGUMENT,
-        `the model is ${modelLen >>> 0} bytes; the limit is ${this.maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
-      );
-    const model = memory.view(modelPtr, modelLen);
-    const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
-    let reply = this.call({ op: 'compile', sha256 });
-    if (!reply.ok && reply.unknown)
-      reply = this.call({ op: 'compile', sha256, model: memory.read(modelPtr, modelLen) });
-    if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
-    remember(memory.view(modelPtr, modelLen), sha256);
-    if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    const model = compileGuestModel(this.call, this.maxModelBytes, memory, modelPtr, modelLen);
     const id = this.#nextId++;
-    this.#sessions.set(id, {
-      handle: reply.handle,
-      inputs: reply.inputs,
-      outputs: reply.outputs,
-      given: new Map(),
-    });
+    this.#sessions.set(id, { ...model, given: new Map() });
     return id;
   }
 

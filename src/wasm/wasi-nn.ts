@@ -1,0 +1,275 @@
+/**
+ * `wasi_ephemeral_nn`: the WASI-NN host module as WasmEdge's plugin implements it (the witx
+ * "ephemeral" ABI plus WasmEdge's extensions), over the same model compilation as the legacy
+ * TensorFlow Lite host: a model set-up converted and verified runs on onnxruntime, any other
+ * on LiteRT, each distinct model compiled once per process (tflite-sessions.ts).
+ *
+ * Numbers are WasmEdge's (plugins/wasi_nn/types.h): encodings openvino 0, onnx 1,
+ * tensorflow 2, pytorch 3, tensorflowlite 4, autodetect 5, ggml 6; targets cpu 0, gpu 1,
+ * tpu 2, auto 3; tensor types f16 0, f32 1, u8 2, i32 3. Errors are ERRNO below.
+ *
+ * Where WasmEdge gives a guest more rope, this host does not: every pointer is bounds-checked
+ * (WasmEdge answers invalid_argument for one outside memory, and so do we), a bad graph or
+ * context id is refused instead of indexing past a vector, and an output read before compute
+ * is refused instead of handing back whatever the tensor held.
+ */
+import type { TensorInfo } from '../engine/types.js';
+import { GuestFault, type GuestMemory } from './guest-memory.js';
+import type { HostCall, HostLimits } from './host-calls.js';
+import { errnoOf, HostFailure } from './host-failure.js';
+import { byteLength, compileGuestModel, type GuestModel, MAX_SESSIONS } from './tflite-sessions.js';
+
+/** WASI-NN's error numbers (witx `$nn_errno`, WasmEdge's WASINN::ErrNo). */
+export const NN_ERRNO = {
+  SUCCESS: 0,
+  INVALID_ARGUMENT: 1,
+  INVALID_ENCODING: 2,
+  MISSING_MEMORY: 3,
+  BUSY: 4,
+  RUNTIME_ERROR: 5,
+  UNSUPPORTED_OPERATION: 6,
+  TOO_LARGE: 7,
+  NOT_FOUND: 8,
+} as const;
+
+export const GRAPH_ENCODING = { onnx: 1, tensorflowlite: 4, autodetect: 5 } as const;
+const ENCODING_NAMES = ['openvino', 'onnx', 'tensorflow', 'pytorch', 'tensorflowlite', 'autodetect', 'ggml'];
+const TARGET_CPU = 0;
+const TARGET_NAMES = ['cpu', 'gpu', 'tpu', 'auto'];
+
+/** WASI-NN tensor type numbers, by the engines' dtype names. */
+const TENSOR_TYPE: Record<string, number> = { float32: 1, uint8: 2, int32: 3 };
+const TENSOR_TYPE_NAMES = ['f16', 'f32', 'u8', 'i32'];
+
+/** A model rank far past any real one: dimensions beyond it are refused before they are read. */
+const MAX_RANK = 16;
+/** `tensor` in guest memory: dims pointer, dims length, type, data pointer, data length. */
+const TENSOR_STRUCT_BYTES = 20;
+/** `graph_builder` in guest memory: pointer, length. */
+const BUILDER_BYTES = 8;
+
+interface Context {
+  readonly graph: GuestModel;
+  readonly given: (Uint8Array | undefined)[];
+  results?: readonly Uint8Array[] | undefined;
+}
+
+type Complain = (message: string) => void;
+
+const fail = (errno: number, message: string) => new HostFailure(errno, message);
+const invalid = (message: string) => fail(NN_ERRNO.INVALID_ARGUMENT, message);
+const describe = (info: TensorInfo) =>
+  `${TENSOR_TYPE_NAMES[TENSOR_TYPE[info.dtype] ?? -1] ?? info.dtype} [${info.shape.join(', ')}]`;
+
+/**
+ * A TensorFlow Lite flatbuffer carries the file identifier 'TFL3' at byte 4; that is the only
+ * format autodetect can tell from the bytes here (ONNX protobufs carry no magic number).
+ */
+function detectEncoding(memory: GuestMemory, pointer: number, length: number): number {
+  if (length >>> 0 >= 8 && new TextDecoder().decode(memory.view((pointer >>> 0) + 4, 4)) === 'TFL3')
+    return GRAPH_ENCODING.tensorflowlite;
+  throw fail(NN_ERRNO.INVALID_ENCODING, 'autodetect: the bytes are not a TensorFlow Lite model');
+}
+
+export class WasiNn {
+  readonly #graphs = new Map<number, GuestModel>();
+  readonly #contexts = new Map<number, Context>();
+  #nextGraph = 0;
+  #nextContext = 0;
+
+  constructor(
+    private readonly call: HostCall,
+    private readonly memory: () => GuestMemory,
+    private readonly maxModelBytes: number,
+  ) {}
+
+  load(buildersPtr: number, buildersLen: number, encoding: number, target: number, graphOut: number): void {
+    const memory = this.memory();
+    memory.writeU32(graphOut, 0); // checks the out-pointer before compiling anything
+    if (target >>> 0 !== TARGET_CPU)
+      // As WasmEdge's TensorFlow Lite backend: it has no GPU or TPU delegate and refuses the
+      // target instead of running somewhere the program did not ask for.
+      throw invalid(`target ${TARGET_NAMES[target >>> 0] ?? target >>> 0}: only cpu is supported`);
+    if (buildersLen >>> 0 !== 1)
+      throw invalid(`${buildersLen >>> 0} graph builders; a TensorFlow Lite model is exactly one`);
+    const builder = memory.read(buildersPtr, BUILDER_BYTES);
+    const fields = new DataView(builder.buffer);
+    const [pointer, length] = [fields.getUint32(0, true), fields.getUint32(4, true)];
+    memory.view(pointer, length); // refused here if outside memory, whatever the encoding
+    const chosen =
+      encoding >>> 0 === GRAPH_ENCODING.autodetect ? detectEncoding(memory, pointer, length) : encoding >>> 0;
+    if (chosen !== GRAPH_ENCODING.tensorflowlite)
+      throw fail(
+        NN_ERRNO.INVALID_ENCODING,
+        `encoding ${ENCODING_NAMES[chosen] ?? chosen} is not supported; this host runs tensorflowlite (4) and autodetect (5)`,
+      );
+    if (this.#graphs.size >= MAX_SESSIONS)
+      throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} graphs are loaded; unload one`);
+    const graph = compileGuestModel(this.call, this.maxModelBytes, memory, pointer, length);
+    const id = this.#nextGraph++;
+    this.#graphs.set(id, graph);
+    memory.writeU32(graphOut, id);
+  }
+
+  #graph(id: number): GuestModel {
+    const graph = this.#graphs.get(id >>> 0);
+    if (!graph) throw invalid(`no graph ${id >>> 0}`);
+    return graph;
+  }
+
+  #context(id: number): Context {
+    const context = this.#contexts.get(id >>> 0);
+    if (!context) throw invalid(`no execution context ${id >>> 0}`);
+    return context;
+  }
+
+  initExecutionContext(graphId: number, contextOut: number): void {
+    this.memory().writeU32(contextOut, 0);
+    const graph = this.#graph(graphId);
+    if (this.#contexts.size >= MAX_SESSIONS)
+      throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} execution contexts are open; finalize one`);
+    const id = this.#nextContext++;
+    this.#contexts.set(id, { graph, given: graph.inputs.map(() => undefined) });
+    this.memory().writeU32(contextOut, id);
+  }
+
+  /** Ends a "single" stream: a one-shot model has no stream state, only the context to check. */
+  finiSingle(contextId: number): void {
+    this.#context(contextId);
+  }
+
+  unload(graphId: number): void {
+    this.#graph(graphId);
+    this.#graphs.delete(graphId >>> 0);
+  }
+
+  finalizeExecutionContext(contextId: number): void {
+    this.#context(contextId);
+    this.#contexts.delete(contextId >>> 0);
+  }
+
+  /** Checks in WasmEdge's order: the struct, the type, the context, the index, bytes, rank, dims. */
+  setInput(contextId: number, index: number, tensorPtr: number): void {
+    const memory = this.memory();
+    const fields = new DataView(memory.read(tensorPtr, TENSOR_STRUCT_BYTES).buffer);
+    const [dimsPtr, rank, type, dataPtr, dataLen] = [0, 4, 8, 12, 16].map((at) =>
+      fields.getUint32(at, true),
+    ) as [number, number, number, number, number];
+    if (rank > MAX_RANK) throw invalid(`a rank-${rank} tensor; the limit is ${MAX_RANK}`);
+    const dims = new DataView(memory.read(dimsPtr, 4 * rank).buffer);
+    memory.view(dataPtr, dataLen);
+    if (type >= TENSOR_TYPE_NAMES.length) throw invalid(`unknown tensor type ${type}`);
+    const context = this.#context(contextId);
+    const info = context.graph.inputs[index >>> 0];
+    if (!info) throw invalid(`no input ${index >>> 0}; the model has ${context.graph.inputs.length}`);
+    const expected = `input ${index >>> 0} is ${describe(info)}`;
+    if (dataLen !== byteLength(info))
+      throw invalid(`${expected} (${byteLength(info)} bytes); got ${dataLen} bytes`);
+    if (rank !== info.shape.length) throw invalid(`${expected}; got rank ${rank}`);
+    for (let d = 0; d < rank; d++)
+      if (dims.getUint32(4 * d, true) !== info.shape[d])
+        throw invalid(`${expected}; got dimension ${d} = ${dims.getUint32(4 * d, true)}`);
+    if (type !== TENSOR_TYPE[info.dtype]) throw invalid(`${expected}; got type ${TENSOR_TYPE_NAMES[type]}`);
+    context.given[index >>> 0] = memory.read(dataPtr, dataLen);
+    context.results = undefined;
+  }
+
+  compute(contextId: number): void {
+    const context = this.#context(contextId);
+    const missing = context.given.flatMap((data, i) => (data ? [] : [i]));
+    if (missing.length > 0) throw invalid(`inputs not set: ${missing.join(', ')}`);
+    const reply = this.call({
+      op: 'run',
+      handle: context.graph.handle,
+      inputs: context.given as Uint8Array[],
+    });
+    // WasmEdge answers a failed TfLiteInterpreterInvoke with busy.
+    if (!reply.ok) throw fail(NN_ERRNO.BUSY, reply.error);
+    if (!('outputs' in reply) || !(reply.outputs[0] instanceof Uint8Array))
+      throw fail(NN_ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    context.results = reply.outputs as Uint8Array[];
+  }
+
+  getOutput(contextId: number, index: number, bufPtr: number, bufMax: number, writtenPtr: number): void {
+    const memory = this.memory();
+    memory.view(bufPtr, bufMax);
+    memory.writeU32(writtenPtr, 0);
+    const context = this.#context(contextId);
+    const info = context.graph.outputs[index >>> 0];
+    if (!info) throw invalid(`no output ${index >>> 0}; the model has ${context.graph.outputs.length}`);
+    const data = context.results?.[index >>> 0];
+    if (!data) throw invalid('compute has not succeeded on this context yet');
+    if (bufMax >>> 0 < data.length)
+      throw fail(
+        NN_ERRNO.TOO_LARGE,
+        `output ${index >>> 0} is ${describe(info)}, ${data.length} bytes; the buffer holds ${bufMax >>> 0}`,
+      );
+    memory.write(bufPtr, data);
+    memory.writeU32(writtenPtr, data.length);
+  }
+}
+
+/**
+ * WasmEdge answers invalid_argument for a pointer outside memory (MissingMemory means a graph
+ * without its model there); the legacy ABI's mapping (host-failure.ts) says missing_memory.
+ */
+function nnErrnoOf(what: string, complain: Complain, body: () => void): number {
+  return errnoOf(what, complain, () => {
+    try {
+      body();
+    } catch (error) {
+      if (error instanceof GuestFault) throw invalid(`bad pointer: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
+export function createWasiNn(
+  call: HostCall,
+  memory: () => GuestMemory,
+  complain: Complain,
+  limits: HostLimits,
+) {
+  const nn = new WasiNn(call, memory, limits.maxModelBytes);
+  const guarded =
+    <A extends number[]>(name: string, body: (...args: A) => void) =>
+    (...args: A): number =>
+      nnErrnoOf(name, complain, () => body(...args));
+  const notPreloaded = (namePtr: number, nameLen: number, graphOut: number) => {
+    memory().writeU32(graphOut, 0);
+    const name = memory().readString(namePtr, nameLen);
+    throw fail(NN_ERRNO.NOT_FOUND, `no model preloaded as '${name}' (--nn-preload is not supported yet)`);
+  };
+  const compute = guarded('compute', (ctx: number) => nn.compute(ctx));
+  const getOutput = guarded('get_output', (ctx: number, i: number, buf: number, max: number, out: number) =>
+    nn.getOutput(ctx, i, buf, max, out),
+  );
+  return {
+    load: guarded('load', (b: number, n: number, e: number, t: number, out: number) =>
+      nn.load(b, n, e, t, out),
+    ),
+    load_by_name: guarded('load_by_name', notPreloaded),
+    load_by_name_with_config: guarded(
+      'load_by_name_with_config',
+      (namePtr: number, nameLen: number, configPtr: number, configLen: number, graphOut: number) => {
+        memory().view(configPtr, configLen);
+        notPreloaded(namePtr, nameLen, graphOut);
+      },
+    ),
+    init_execution_context: guarded('init_execution_context', (g: number, out: number) =>
+      nn.initExecutionContext(g, out),
+    ),
+    set_input: guarded('set_input', (ctx: number, i: number, tensor: number) => nn.setInput(ctx, i, tensor)),
+    compute,
+    get_output: getOutput,
+    // WasmEdge's streaming extensions (its GGML backend's); for a one-shot model a "single"
+    // step is the whole computation, so they do what compute and get_output do.
+    compute_single: compute,
+    get_output_single: getOutput,
+    fini_single: guarded('fini_single', (ctx: number) => nn.finiSingle(ctx)),
+    unload: guarded('unload', (g: number) => nn.unload(g)),
+    finalize_execution_context: guarded('finalize_execution_context', (ctx: number) =>
+      nn.finalizeExecutionContext(ctx),
+    ),
+  };
+}

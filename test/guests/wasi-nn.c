@@ -1,0 +1,173 @@
+/*
+ * A guest for wasi_ephemeral_nn, the WASI-NN ABI as WasmEdge implements it. It calls every
+ * function the module has and prints `name=errno` for each call it checks, so the tests can
+ * compare every code with WasmEdge's, then (for `classify`) the top label on the last line.
+ *   classify MODEL RGB LABELS   the happy path on raw 128x128 RGB pixels, then every other call
+ *   errors MODEL                every error path, hostile pointers included, then a run that
+ *                               still works (the host survived all of it)
+ * Files come from directories the test grants (WASI preopens), as with `wasmedge --dir`.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPORT(name) __attribute__((import_module("wasi_ephemeral_nn"), import_name(name)))
+
+typedef struct { uint32_t pointer, length; } builder_t;
+typedef struct { const uint32_t *dims; uint32_t rank, type; const uint8_t *data; uint32_t length; } tensor_t;
+
+IMPORT("load") uint32_t nn_load(const builder_t *builders, uint32_t count, uint32_t encoding, uint32_t target, uint32_t *graph);
+IMPORT("load_by_name") uint32_t nn_load_by_name(const char *name, uint32_t length, uint32_t *graph);
+IMPORT("load_by_name_with_config") uint32_t nn_load_by_name_with_config(const char *name, uint32_t length, const char *config, uint32_t config_length, uint32_t *graph);
+IMPORT("init_execution_context") uint32_t nn_init(uint32_t graph, uint32_t *context);
+IMPORT("set_input") uint32_t nn_set_input(uint32_t context, uint32_t index, const tensor_t *tensor);
+IMPORT("compute") uint32_t nn_compute(uint32_t context);
+IMPORT("get_output") uint32_t nn_get_output(uint32_t context, uint32_t index, uint8_t *buffer, uint32_t max, uint32_t *written);
+IMPORT("compute_single") uint32_t nn_compute_single(uint32_t context);
+IMPORT("get_output_single") uint32_t nn_get_output_single(uint32_t context, uint32_t index, uint8_t *buffer, uint32_t max, uint32_t *written);
+IMPORT("fini_single") uint32_t nn_fini_single(uint32_t context);
+IMPORT("unload") uint32_t nn_unload(uint32_t graph);
+IMPORT("finalize_execution_context") uint32_t nn_finalize(uint32_t context);
+
+enum { TENSORFLOWLITE = 4, AUTODETECT = 5, CPU = 0, GPU = 1, F32 = 1, U8 = 2 };
+#define SIDE 128
+#define CLASSES 1001
+/* Far past the end of any guest memory (the sandbox caps it well below 4 GB). */
+#define WILD ((void *)0xFFFFFF00u)
+
+static uint8_t *slurp(const char *path, uint32_t *length) {
+  FILE *file = fopen(path, "rb");
+  if (!file) { perror(path); exit(10); }
+  fseek(file, 0, SEEK_END);
+  long size = ftell(file);
+  fseek(file, 0, SEEK_SET);
+  uint8_t *bytes = malloc((size_t)size + 1);
+  if (fread(bytes, 1, (size_t)size, file) != (size_t)size) exit(11);
+  bytes[size] = 0;
+  fclose(file);
+  *length = (uint32_t)size;
+  return bytes;
+}
+
+#define SHOW(name, call) printf("%s=%u\n", name, (unsigned)(call))
+
+static uint32_t dims[4] = {1, SIDE, SIDE, 3};
+static uint8_t pixels[SIDE * SIDE * 3];
+static uint8_t scores[CLASSES];
+
+static tensor_t input(void) { return (tensor_t){dims, 4, U8, pixels, sizeof pixels}; }
+
+static uint32_t load_model(const uint8_t *model, uint32_t length, uint32_t encoding, uint32_t *graph) {
+  builder_t builder = {(uint32_t)(uintptr_t)model, length};
+  return nn_load(&builder, 1, encoding, CPU, graph);
+}
+
+static const char *label(const char *labels, int index) {
+  const char *at = labels;
+  for (int line = 0; line < index && at; line++) at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL;
+  static char buffer[256];
+  size_t n = at ? strcspn(at, "\n") : 0;
+  if (n > 255) n = 255;
+  memcpy(buffer, at ? at : "", n);
+  buffer[n] = 0;
+  return buffer;
+}
+
+static int best(void) {
+  int top = 0;
+  for (int i = 1; i < CLASSES; i++) if (scores[i] > scores[top]) top = i;
+  return top;
+}
+
+static int classify(const char *model_path, const char *rgb_path, const char *labels_path) {
+  uint32_t model_length, rgb_length, labels_length, graph, context, written;
+  uint8_t *model = slurp(model_path, &model_length);
+  uint8_t *rgb = slurp(rgb_path, &rgb_length);
+  const char *labels = (const char *)slurp(labels_path, &labels_length);
+  if (rgb_length != sizeof pixels) return 12;
+  memcpy(pixels, rgb, sizeof pixels);
+  tensor_t tensor = input();
+  SHOW("load", load_model(model, model_length, TENSORFLOWLITE, &graph));
+  SHOW("init_execution_context", nn_init(graph, &context));
+  SHOW("set_input", nn_set_input(context, 0, &tensor));
+  SHOW("compute", nn_compute(context));
+  SHOW("get_output", nn_get_output(context, 0, scores, sizeof scores, &written));
+  printf("written=%u\n", (unsigned)written);
+  int top = best();
+  memset(scores, 0, sizeof scores);
+  SHOW("compute_single", nn_compute_single(context));
+  SHOW("get_output_single", nn_get_output_single(context, 0, scores, sizeof scores, &written));
+  SHOW("same_top", best() == top);
+  SHOW("fini_single", nn_fini_single(context));
+  SHOW("finalize_execution_context", nn_finalize(context));
+  SHOW("compute_after_finalize", nn_compute(context));
+  SHOW("unload", nn_unload(graph));
+  SHOW("init_after_unload", nn_init(graph, &context));
+  SHOW("autodetect", load_model(model, model_length, AUTODETECT, &graph));
+  SHOW("load_by_name", nn_load_by_name("default", 7, &graph));
+  SHOW("load_by_name_with_config", nn_load_by_name_with_config("default", 7, "{}", 2, &graph));
+  printf("top=%s\n", label(labels, top));
+  return 0;
+}
+
+static int errors(const char *model_path) {
+  uint32_t model_length, graph, context, written;
+  uint8_t *model = slurp(model_path, &model_length);
+  builder_t builder = {(uint32_t)(uintptr_t)model, model_length};
+  SHOW("encoding_tensorflow", nn_load(&builder, 1, 2, CPU, &graph));
+  SHOW("encoding_ggml", nn_load(&builder, 1, 6, CPU, &graph));
+  SHOW("encoding_unknown", nn_load(&builder, 1, 99, CPU, &graph));
+  SHOW("autodetect_not_tflite", load_model((const uint8_t *)"hello, this is not a model", 26, AUTODETECT, &graph));
+  SHOW("target_gpu", nn_load(&builder, 1, TENSORFLOWLITE, GPU, &graph));
+  SHOW("two_builders", nn_load((builder_t[]){builder, builder}, 2, TENSORFLOWLITE, CPU, &graph));
+  SHOW("not_a_model", load_model((const uint8_t *)"TFL3TFL3 but not really a model", 31, TENSORFLOWLITE, &graph));
+  SHOW("builders_wild", nn_load(WILD, 1, TENSORFLOWLITE, CPU, &graph));
+  SHOW("builders_count_huge", nn_load(&builder, 0x20000000u, TENSORFLOWLITE, CPU, &graph));
+  builder_t wild = {0xFFFFFF00u, 4096};
+  SHOW("builder_data_wild", nn_load(&wild, 1, TENSORFLOWLITE, CPU, &graph));
+  SHOW("graph_out_wild", nn_load(&builder, 1, TENSORFLOWLITE, CPU, WILD));
+  SHOW("bad_graph", nn_init(4242, &context));
+  SHOW("bad_context_set_input", nn_set_input(4242, 0, &(tensor_t){dims, 4, U8, pixels, sizeof pixels}));
+  SHOW("bad_context_compute", nn_compute(4242));
+  SHOW("bad_context_get_output", nn_get_output(4242, 0, scores, sizeof scores, &written));
+  SHOW("bad_context_fini_single", nn_fini_single(4242));
+  SHOW("bad_context_finalize", nn_finalize(4242));
+  SHOW("bad_graph_unload", nn_unload(4242));
+
+  SHOW("load", load_model(model, model_length, TENSORFLOWLITE, &graph));
+  SHOW("context_out_wild", nn_init(graph, WILD));
+  SHOW("init_execution_context", nn_init(graph, &context));
+  SHOW("compute_without_input", nn_compute(context));
+  uint32_t dims224[4] = {1, 224, 224, 3}, dims3[3] = {SIDE, SIDE, 3}, wild_rank[1] = {0};
+  SHOW("wrong_type", nn_set_input(context, 0, &(tensor_t){dims, 4, F32, pixels, sizeof pixels}));
+  SHOW("unknown_type", nn_set_input(context, 0, &(tensor_t){dims, 4, 9, pixels, sizeof pixels}));
+  SHOW("wrong_rank", nn_set_input(context, 0, &(tensor_t){dims3, 3, U8, pixels, sizeof pixels}));
+  SHOW("wrong_dims", nn_set_input(context, 0, &(tensor_t){dims224, 4, U8, pixels, sizeof pixels}));
+  SHOW("wrong_bytes", nn_set_input(context, 0, &(tensor_t){dims, 4, U8, pixels, sizeof pixels - 1}));
+  SHOW("wrong_index", nn_set_input(context, 1, &(tensor_t){dims, 4, U8, pixels, sizeof pixels}));
+  SHOW("tensor_wild", nn_set_input(context, 0, WILD));
+  SHOW("dims_wild", nn_set_input(context, 0, &(tensor_t){WILD, 4, U8, pixels, sizeof pixels}));
+  SHOW("rank_huge", nn_set_input(context, 0, &(tensor_t){wild_rank, 0x40000000u, U8, pixels, sizeof pixels}));
+  SHOW("data_wild", nn_set_input(context, 0, &(tensor_t){dims, 4, U8, WILD, sizeof pixels}));
+  SHOW("get_output_before_compute", nn_get_output(context, 0, scores, sizeof scores, &written));
+  SHOW("set_input", nn_set_input(context, 0, &(tensor_t){dims, 4, U8, pixels, sizeof pixels}));
+  SHOW("compute", nn_compute(context));
+  written = 12345;
+  SHOW("small_buffer", nn_get_output(context, 0, scores, sizeof scores - 1, &written));
+  printf("small_buffer_written=%u\n", (unsigned)written);
+  SHOW("output_index", nn_get_output(context, 7, scores, sizeof scores, &written));
+  SHOW("output_wild", nn_get_output(context, 0, WILD, sizeof scores, &written));
+  SHOW("written_wild", nn_get_output(context, 0, scores, sizeof scores, WILD));
+  SHOW("name_wild", nn_load_by_name(WILD, 8, &graph));
+  SHOW("get_output", nn_get_output(context, 0, scores, sizeof scores, &written));
+  printf("written=%u\n", (unsigned)written);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "classify") == 0) return classify(argv[2], argv[3], argv[4]);
+  if (argc == 3 && strcmp(argv[1], "errors") == 0) return errors(argv[2]);
+  fprintf(stderr, "usage: wasi-nn.wasm classify MODEL RGB LABELS | errors MODEL\n");
+  return 2;
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { classify as classifyHere } from '../src/index.js';
+import { runWasm } from '../src/wasm/sandbox.js';
+import { NN_ERRNO } from '../src/wasm/wasi-nn.js';
+import { buildGuest, haveClang } from './guests/build.js';
+import { photo, SHARED_MODELS } from './helpers.js';
+
+if (!haveClang() && process.env.CI) throw new Error('clang and wasi-libc are missing: .ci/run installs them');
+const skip = haveClang() ? false : 'clang / wasi-libc not installed (apt-get install clang lld wasi-libc)';
+
+const MODEL = '/models/mobilenet_v1_0.25_128_quant.tflite';
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** The guest's `name=value` lines, by name. */
+function reported(stdout: Uint8Array): Map<string, string> {
+  return new Map(
+    text(stdout)
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () => {
+  let guest: Uint8Array;
+  let input = '';
+  before(async () => {
+    guest = readFileSync(buildGuest('wasi-nn'));
+    input = mkdtempSync(join(tmpdir(), 'tflite-fn-wasi-nn-'));
+    // Stretched to the model's 128x128, as WasmEdge's image loaders do.
+    const pixels = await sharp(photo('grace_hopper.jpg'))
+      .resize(128, 128, { fit: 'fill' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    writeFileSync(join(input, 'grace_hopper.rgb'), pixels);
+  });
+
+  const dirs = () => [
+    { guest: '/models', host: SHARED_MODELS, readOnly: true },
+    { guest: '/in', host: input, readOnly: true },
+  ];
+
+  it('runs a model through every call and prints the top label of grace_hopper.jpg', async () => {
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'classify', MODEL, '/in/grace_hopper.rgb', '/models/imagenet_labels.txt'],
+      dirs: dirs(),
+    });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const lines = reported(result.stdout);
+    const reference = await classifyHere(photo('grace_hopper.jpg'), {
+      model: 'imagenet-small',
+      resize: 'fill',
+    });
+    assert.equal(lines.get('top'), reference.label);
+    const expected: Record<string, number> = {
+      load: 0,
+      init_execution_context: 0,
+      set_input: 0,
+      compute: 0,
+      get_output: 0,
+      compute_single: 0,
+      get_output_single: 0,
+      same_top: 1,
+      fini_single: 0,
+      finalize_execution_context: 0,
+      compute_after_finalize: NN_ERRNO.INVALID_ARGUMENT,
+      unload: 0,
+      init_after_unload: NN_ERRNO.INVALID_ARGUMENT,
+      autodetect: 0,
+      load_by_name: NN_ERRNO.NOT_FOUND,
+      load_by_name_with_config: NN_ERRNO.NOT_FOUND,
+    };
+    for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
+    assert.equal(lines.get('written'), '1001');
+    assert.deepEqual(result.engines.length, 2, 'load and autodetect each compiled (or found) the model');
+  });
+
+  it('answers every error with the errno WasmEdge uses, says why, and keeps working', async () => {
+    const result = await runWasm(guest, { args: ['wasi-nn.wasm', 'errors', MODEL], dirs: dirs() });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const { INVALID_ARGUMENT, INVALID_ENCODING, TOO_LARGE } = NN_ERRNO;
+    const expected: Record<string, number> = {
+      encoding_tensorflow: INVALID_ENCODING,
+      encoding_ggml: INVALID_ENCODING,
+      encoding_unknown: INVALID_ENCODING,
+      autodetect_not_tflite: INVALID_ENCODING,
+      target_gpu: INVALID_ARGUMENT,
+      two_builders: INVALID_ARGUMENT,
+      not_a_model: INVALID_ARGUMENT,
+      builders_wild: INVALID_ARGUMENT,
+      builders_count_huge: INVALID_ARGUMENT,
+      builder_data_wild: INVALID_ARGUMENT,
+      graph_out_wild: INVALID_ARGUMENT,
+      bad_graph: INVALID_ARGUMENT,
+      bad_context_set_input: INVALID_ARGUMENT,
+      bad_context_compute: INVALID_ARGUMENT,
+      bad_context_get_output: INVALID_ARGUMENT,
+      bad_context_fini_single: INVALID_ARGUMENT,
+      bad_context_finalize: INVALID_ARGUMENT,
+      bad_graph_unload: INVALID_ARGUMENT,
+      load: 0,
+      context_out_wild: INVALID_ARGUMENT,
+      init_execution_context: 0,
+      compute_without_input: INVALID_ARGUMENT,
+      wrong_type: INVALID_ARGUMENT,
+      unknown_type: INVALID_ARGUMENT,
+      wrong_rank: INVALID_ARGUMENT,
+      wrong_dims: INVALID_ARGUMENT,
+      wrong_bytes: INVALID_ARGUMENT,
+      wrong_index: INVALID_ARGUMENT,
+      tensor_wild: INVALID_ARGUMENT,
+      dims_wild: INVALID_ARGUMENT,
+      rank_huge: INVALID_ARGUMENT,
+      data_wild: INVALID_ARGUMENT,
+      get_output_before_compute: INVALID_ARGUMENT,
+      set_input: 0,
+      compute: 0,
+      small_buffer: TOO_LARGE,
+      small_buffer_written: 0,
+      output_index: INVALID_ARGUMENT,
+      output_wild: INVALID_ARGUMENT,
+      written_wild: INVALID_ARGUMENT,
+      name_wild: INVALID_ARGUMENT,
+      get_output: 0,
+      written: 1001,
+    };
+    const lines = reported(result.stdout);
+    for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
+    const stderr = text(result.stderr);
+    // Each refusal says why, in terms of the model, on the guest's stderr.
+    for (const why of [
+      'encoding tensorflow is not supported',
+      'target gpu: only cpu is supported',
+      'no graph 4242',
+      'no execution context 4242',
+      'input 0 is u8 [1, 128, 128, 3]; got type f32',
+      'input 0 is u8 [1, 128, 128, 3]; got rank 3',
+      'got dimension 1 = 224',
+      'got 49151 bytes',
+      'the buffer holds 1000',
+      'bad pointer',
+    ])
+      assert.ok(stderr.includes(why), `stderr says '${why}':\n${stderr}`);
+    assert.ok(!stderr.includes(SHARED_MODELS) && !/\n\s+at /.test(stderr), 'no host paths or stack traces');
+  });
+});
