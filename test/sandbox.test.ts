@@ -203,11 +203,11 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
       const wasm = hostileWasm;
       const granted = spawnSync(
         process.execPath,
-        [CLI, 'run', wasm, 'cat', '/data/note.txt', '--dir', `/data:${join(root, 'photos')}:ro`],
+        [CLI, 'run', '--dir', `/data:${join(root, 'photos')}:ro`, wasm, 'cat', '/data/note.txt'],
         { encoding: 'utf8' },
       );
       assert.equal(granted.stdout, 'read /data/note.txt: inside the grant\n', granted.stderr);
-      const missing = spawnSync(process.execPath, [CLI, 'run', wasm, '--dir', join(root, 'nowhere')], {
+      const missing = spawnSync(process.execPath, [CLI, 'run', '--dir', join(root, 'nowhere'), wasm], {
         encoding: 'utf8',
       });
       assert.notEqual(missing.status, 0);
@@ -220,6 +220,27 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     // The 0.2 ABI's only failure signal for create_session is a 0 handle.
     assert.equal(text(result.stdout), 'session 0\n');
     assert.match(text(result.stderr), /create_session: bad pointer: .*outside the guest's .*memory/);
+  });
+
+  it("tflite-fn run: every argument after the program's path is the program's (as wasmedge prog.wasm …)", () => {
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'run', '--env', 'HOME=/x', hostileWasm, 'args', '--help', '-v', '--timeout', '5', '--', 'x'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, '--help\n-v\n--timeout\n5\n--\nx\n');
+    // tflite-fn's own options come before the path; `--` may end them.
+    const dashed = spawnSync(
+      process.execPath,
+      [CLI, 'run', '--timeout', '5000', '--', hostileWasm, 'args', 'a'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(dashed.stdout, 'a\n', dashed.stderr);
+    const help = spawnSync(process.execPath, [CLI, 'run', '--help'], { encoding: 'utf8' });
+    assert.match(help.stdout, /Usage: tflite-fn run \[options\] PROGRAM\.wasm \[ARGS\.\.\.\]/);
   });
 
   it('tflite-fn run program.wasm < photo', () => {
@@ -402,7 +423,7 @@ describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
     const wasm = join(mkdtempSync(join(tmpdir(), 'tflite-fn-busy-')), 'hostile.wasm');
     writeFileSync(wasm, hostile);
     const started = performance.now();
-    const run = spawnSync(process.execPath, [CLI, 'run', wasm, 'decode-loop', '--timeout', '1000'], {
+    const run = spawnSync(process.execPath, [CLI, 'run', '--timeout', '1000', wasm, 'decode-loop'], {
       input: slowBmp(),
       encoding: 'utf8',
     });
@@ -443,7 +464,7 @@ describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
       ['--dir', '/g::ro'],
       ['--dir', ':ro'],
     ]) {
-      const run = spawnSync(process.execPath, [CLI, 'run', wasm, 'env', ...flags], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [CLI, 'run', ...flags, wasm, 'env'], { encoding: 'utf8' });
       assert.equal(run.status, 2, `${flags.join(' ')}: ${run.stderr}`);
       const flag = flags[0]?.split('=')[0];
       assert.match(

@@ -126,13 +126,14 @@ Options (environment variable in brackets):
   --preload IDS     models loaded before ready, comma-separated or 'all'; default imagenet [TFLITE_FN_PRELOAD]
 `;
 
-export const RUN_HELP = `Usage: tflite-fn run PROGRAM.wasm [ARGS...] [options] < input > output
+export const RUN_HELP = `Usage: tflite-fn run [options] PROGRAM.wasm [ARGS...] < input > output
 
 Runs a wasm32-wasi program written for WasmEdge's TensorFlow Lite extension (host modules
 wasmedge_tensorflowlite and wasmedge_image, legacy 0.2 ABI or errno-returning 0.3 ABI) in a
 sandbox: stdin in, stdout and stderr (1 MB each at most) out, its exit status returned. It
 sees no network, only the environment given with --env, and no files but those in
-directories granted with --dir.
+directories granted with --dir. As with \`wasmedge PROGRAM.wasm ...\`, every argument after
+the program's path is the program's (--help included): tflite-fn's options come before it.
 
 Options:
   --env NAME=VALUE   an environment variable for the program (repeatable)

@@ -318,15 +318,39 @@ async function main(commandLine: readonly string[], io: Io): Promise<number> {
 
   const subcommand = command ? SUBCOMMANDS[command] : undefined;
   if (subcommand) {
+    // `run`: everything after the program's path is the program's, as with `wasmedge prog.wasm …`.
+    const [own, programArgs] =
+      command === 'run' ? splitAtProgram(args, subcommand.options) : [args, [] as string[]];
     const { values, positionals } = parseArgs({
-      args,
+      args: own,
       allowPositionals: ['event', 'run', 'convert', 'stream-source'].includes(command as string),
       options: { ...subcommand.options, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) return write(io, subcommand.help);
-    return subcommand.run(values, positionals, io);
+    return subcommand.run(values, [...positionals, ...programArgs], io);
   }
   return taskMain(command, args, io);
+}
+
+/**
+ * Splits `run`'s arguments at the program's path: tflite-fn's options come before it, and
+ * the path and everything after it (`--help`, `-v` included) go to the program untouched.
+ */
+function splitAtProgram(
+  args: readonly string[],
+  options: ParseArgsConfig['options'],
+): [own: string[], program: string[]] {
+  const takesValue = (arg: string) => {
+    const name = arg.replace(/^--?/, '');
+    return !arg.includes('=') && arg.startsWith('--') && options?.[name]?.type === 'string';
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
+    if (arg === '-' || !arg.startsWith('-')) return [args.slice(0, i), args.slice(i)];
+    if (takesValue(arg)) i++;
+  }
+  return [[...args], []];
 }
 
 function write(io: Io, text: string): number {

@@ -106,6 +106,11 @@ int main(int argc, char **argv) {
     printf("inside %d outside %d denied %d\n", inside, outside, denied);
     return 0;
   }
+  if (!strcmp(what, "args")) {
+    /* Prints the arguments it was given after its name, one per line. */
+    for (int i = 2; i < argc; i++) printf("%s\n", argv[i]);
+    return 0;
+  }
   if (!strcmp(what, "env")) {
     printf("HOME=%s SECRET=%s\n", getenv("HOME") ? getenv("HOME") : "(none)", getenv("SECRET") ? getenv("SECRET") : "(none)");
     return 0;
