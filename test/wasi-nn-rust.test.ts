@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildRustBirdsGuest, haveRustWasm } from './guests/build.js';
-import { SHARED_MODELS } from './helpers.js';
+import { CLI, IMAGES, SHARED_MODELS } from './helpers.js';
 
 if (!haveRustWasm() && process.env.CI)
   throw new Error('rustc for wasm32-wasi is missing: .ci/run installs it');
@@ -11,11 +13,35 @@ const skip = haveRustWasm() ? false : 'rustc / libstd-rust-dev-wasm32 not instal
 
 /** The wasi_ephemeral_nn functions the birds program calls through the wasi-nn 0.6 API. */
 const BIRDS_NN_CALLS = ['compute', 'get_output', 'init_execution_context', 'load', 'set_input'];
+const MODEL = 'lite-model_aiy_vision_classifier_birds_V1_3.tflite';
+const LABELS = readFileSync(join(SHARED_MODELS, 'aiy_birds_V1_labelmap.txt'), 'utf8').trimEnd().split('\n');
+/** One line of the example's top 5: `   1.) [class](score)label`. */
+const TOP_LINE = /^ {3}([1-5])\.\) \[(\d+)\]\((\d+)\)(.+)$/;
+
+/**
+ * As the example's README runs it: `wasmedge --dir .:. prog.wasm MODEL IMAGE`, from a folder
+ * holding both files (copies in a temporary folder: grants refuse paths through symlinks).
+ */
+function runInFolder(wasm: string, files: readonly string[], args: readonly string[]) {
+  const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-birds-'));
+  for (const file of files) copyFileSync(file, join(folder, file.split('/').at(-1) as string));
+  try {
+    return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', wasm, ...args], {
+      cwd: folder,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
 
 describe('WasmEdge tflite-birds_v1-image, in Rust over our wasi-nn 0.6 stand-in', { skip }, () => {
   let program: Uint8Array;
+  let wasm = '';
   before(() => {
-    program = readFileSync(buildRustBirdsGuest(join(SHARED_MODELS, 'aiy_birds_V1_labelmap.txt')));
+    wasm = buildRustBirdsGuest(join(SHARED_MODELS, 'aiy_birds_V1_labelmap.txt'));
+    program = readFileSync(wasm);
   });
 
   it('builds from source and imports only WASI and the wasi_ephemeral_nn functions it calls', () => {
@@ -25,5 +51,41 @@ describe('WasmEdge tflite-birds_v1-image, in Rust over our wasi-nn 0.6 stand-in'
     const nn = imports.filter((entry) => entry.module === 'wasi_ephemeral_nn');
     assert.deepEqual(nn.map((entry) => entry.name).sort(), BIRDS_NN_CALLS);
     assert.ok(nn.every((entry) => entry.kind === 'function'));
+  });
+
+  it("prints the example's lines and top 5, naming bird.bmp's Black-capped Chickadee first", () => {
+    const run = runInFolder(
+      wasm,
+      [join(SHARED_MODELS, MODEL), join(IMAGES, 'bird.bmp')],
+      [MODEL, 'bird.bmp'],
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 8, run.stdout);
+    assert.equal(lines[0], `Read graph weights, size in bytes: ${statSync(join(SHARED_MODELS, MODEL)).size}`);
+    assert.equal(lines[1], 'Loaded graph into wasi-nn with ID: Graph#0');
+    assert.equal(lines[2], 'Read input tensor, size in bytes: 150528');
+    const top = lines.slice(3).map((line, rank) => {
+      const match = TOP_LINE.exec(line);
+      assert.ok(match, `not the example's format: ${JSON.stringify(line)}`);
+      assert.equal(Number(match[1]), rank + 1);
+      assert.equal(match[4], LABELS[Number(match[2])], 'the label of that class');
+      return { index: Number(match[2]), score: Number(match[3]) };
+    });
+    // Measured: 193/255 for class 659 (Poecile atricapillus), next 14 (Poecile carolinensis).
+    assert.equal(LABELS[top[0]?.index ?? -1], 'Poecile atricapillus');
+    assert.ok((top[0]?.score ?? 0) > 150, `score ${top[0]?.score}`);
+    for (let i = 1; i < top.length; i++) assert.ok((top[i]?.score ?? 0) <= (top[i - 1]?.score ?? 0));
+  });
+
+  it('fails with the reason when the image is not one it decodes, as the example does', () => {
+    const run = runInFolder(
+      wasm,
+      [join(SHARED_MODELS, MODEL), join(IMAGES, 'grace_hopper.jpg')],
+      [MODEL, 'grace_hopper.jpg'],
+    );
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /decodes BMP only/);
+    assert.doesNotMatch(run.stdout, /1\.\)/);
   });
 });
