@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { classify as classifyHere } from '../src/index.js';
+import { GuestMemory } from '../src/wasm/guest-memory.js';
+import { HostFailure } from '../src/wasm/host-failure.js';
 import { MAX_CONCURRENT_RUNS, sandboxLoad } from '../src/wasm/run-slots.js';
 import { runWasm } from '../src/wasm/sandbox.js';
+import { TfliteSessions } from '../src/wasm/tflite-sessions.js';
 import { buildGuest, buildRustGuest, haveClang, haveRustWasm } from './guests/build.js';
 import {
   hostCall,
@@ -473,5 +476,46 @@ describe('the sandbox under a hostile guest (#12, C guests)', { skip }, () => {
       );
       assert.equal(run.stdout, '', 'the program did not run');
     }
+  });
+});
+
+describe("fidelity with WasmEdge's plugins (#14)", () => {
+  it('wasmedge_image answers only 0 or 1 (WasmEdge ErrNo::Fail for every failure, bad pointers too)', async () => {
+    // The 0.3 crate's WasmedgeImageErrno::name() is unreachable_unchecked past 1.
+    for (const name of ['load_jpg', 'load_png', 'load_image']) {
+      // An image pointer past the 64 KB memory; then a type outside 0-3.
+      const outside = await runWasm(hostCall('wasmedge_image', name, [0xfff0, 64, 8, 8, 0, 0, 192]));
+      assert.equal(outside.exitCode, 1, `${name}: ${text(outside.stderr)}`);
+      assert.match(text(outside.stderr), /bad pointer: pointer 65520 with length 64 is outside/);
+      const type = await runWasm(hostCall('wasmedge_image', name, [0, 64, 8, 8, 9, 0, 192]));
+      assert.equal(type.exitCode, 1, text(type.stderr));
+    }
+  });
+
+  it("wasmedge_tensorflow (0.2) answers as WasmEdge's fake: run_session 0, tensor length 0", async () => {
+    const run = await runWasm(hostCall('wasmedge_tensorflow', 'wasmedge_tensorflow_run_session', [1n]));
+    assert.equal(run.exitCode, 0);
+    assert.match(text(run.stderr), /full TensorFlow graphs are not supported/);
+    const length = await runWasm(hostCall('wasmedge_tensorflow', 'wasmedge_tensorflow_get_tensor_len', [1n]));
+    assert.equal(length.exitCode, 0, 'a 0-length output, not one zero byte');
+  });
+
+  it('a failed invocation is errno 4 (Busy), as WasmEdge answers TfLiteInterpreterInvoke failing', () => {
+    const input = { name: 'input', dtype: 'uint8', shape: [1] } as const;
+    const sessions = new TfliteSessions(
+      (request) =>
+        request.op === 'compile'
+          ? { ok: true, handle: 0, inputs: [input], outputs: [input] }
+          : { ok: false, error: 'the engine failed' },
+      1 << 20,
+    );
+    const memory = new GuestMemory(new WebAssembly.Memory({ initial: 1 }));
+    const id = sessions.create(memory, 0, 16);
+    sessions.appendInput(id, 'input', 1, () => Uint8Array.of(7));
+    assert.throws(
+      () => sessions.run(id),
+      (error: unknown) =>
+        error instanceof HostFailure && error.errno === 4 && /engine failed/.test(error.message),
+    );
   });
 });

@@ -10,7 +10,19 @@
  */
 import type { GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, PixelLayout } from './host-calls.js';
-import { ERRNO, errnoOf, HostFailure } from './host-failure.js';
+import { errnoOf, HostFailure } from './host-failure.js';
+
+/**
+ * The only failure value wasmedge_image has, in both ABIs: WasmEdge's ErrNo is { Success = 0,
+ * Fail = 1 } (plugins/wasmedge_image/image_env.h), and every failure, a bad pointer included,
+ * returns Fail (image_func.cpp, MEM_SPAN_CHECK). The 0.3 crate's WasmedgeImageErrno::name()
+ * reaches unreachable_unchecked for anything else, so no other value may reach a guest.
+ */
+const FAIL = 1;
+
+/** Runs an image host function: 0, or FAIL with the reason on the guest's stderr. */
+const status = (what: string, complain: (message: string) => void, body: () => void): number =>
+  errnoOf(what, complain, body) === 0 ? 0 : FAIL;
 
 const LAYOUTS: readonly PixelLayout[] = ['rgb8', 'bgr8', 'rgb32f', 'bgr32f'];
 /**
@@ -38,19 +50,13 @@ export function createImageHost(
     dstPtr: number,
   ) => {
     if (width <= 0 || height <= 0 || width * height > MAX_OUTPUT_PIXELS)
-      throw new HostFailure(
-        ERRNO.INVALID_ARGUMENT,
-        `bad size ${width}x${height} (at most ${MAX_OUTPUT_PIXELS} pixels)`,
-      );
+      throw new HostFailure(FAIL, `bad size ${width}x${height} (at most ${MAX_OUTPUT_PIXELS} pixels)`);
     if (imgLen >>> 0 > limits.maxImageBytes)
-      throw new HostFailure(
-        ERRNO.INVALID_ARGUMENT,
-        `the image is ${imgLen >>> 0} bytes; the limit is ${limits.maxImageBytes}`,
-      );
+      throw new HostFailure(FAIL, `the image is ${imgLen >>> 0} bytes; the limit is ${limits.maxImageBytes}`);
     memory().view(dstPtr, outputBytes(width, height, layout));
     const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
-    if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
-    if (!('pixels' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
+    if (!reply.ok) throw new HostFailure(FAIL, reply.error);
+    if (!('pixels' in reply)) throw new HostFailure(FAIL, 'unexpected reply');
     return reply.pixels;
   };
 
@@ -59,24 +65,19 @@ export function createImageHost(
     for (const layout of LAYOUTS) {
       const what = `load_${format}_to_${layout}`;
       module[`wasmedge_image_${what}`] = (imgPtr = 0, imgLen = 0, width = 0, height = 0, dstPtr = 0) =>
-        errnoOf(what, complain, () =>
+        status(what, complain, () =>
           memory().write(dstPtr, decode(imgPtr, imgLen, width, height, layout, dstPtr)),
-        )
-          ? 1
-          : 0;
+        );
     }
   }
   for (const what of ['load_jpg', 'load_png', 'load_image']) {
     module[what] = (imgPtr = 0, imgLen = 0, width = 0, height = 0, type = 0, outPtr = 0, outMax = 0) =>
-      errnoOf(what, complain, () => {
+      status(what, complain, () => {
         const layout = LAYOUTS[type];
-        if (!layout) throw new HostFailure(ERRNO.INVALID_ARGUMENT, `unknown data type ${type} (0-3)`);
+        if (!layout) throw new HostFailure(FAIL, `unknown data type ${type} (0-3)`);
         const needed = outputBytes(width, height, layout);
         if (outMax >>> 0 < needed)
-          throw new HostFailure(
-            ERRNO.INVALID_ARGUMENT,
-            `the buffer holds ${outMax} bytes; the image needs ${needed}`,
-          );
+          throw new HostFailure(FAIL, `the buffer holds ${outMax} bytes; the image needs ${needed}`);
         memory().view(outPtr, outMax); // bounds-check the whole buffer before decoding
         memory().write(outPtr, decode(imgPtr, imgLen, width, height, layout, outPtr));
       });

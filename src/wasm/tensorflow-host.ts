@@ -14,7 +14,7 @@
  */
 import type { GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits } from './host-calls.js';
-import { errnoOf, HostFailure } from './host-failure.js';
+import { ERRNO, errnoOf, HostFailure } from './host-failure.js';
 import { createImageHost } from './image-host.js';
 import { TfliteSessions } from './tflite-sessions.js';
 
@@ -135,8 +135,12 @@ function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, com
 }
 
 /**
- * Present so programs that import them link; each call fails with the failure value its
- * signature has in either ABI and says why.
+ * Present so programs that import them link; each call says on stderr that it is not
+ * supported. The 0.2 names answer what WasmEdge's own stand-in answers where TensorFlow is
+ * absent (WasmEdgeTensorflowFake*, second-state/WasmEdge-tensorflow
+ * include/tensorflowfake_func.h): 0 from every call (a 0 handle, run_session 0, a 0-length
+ * tensor), nothing written. The 0.3 names have no such stand-in; they answer errno 5, runtime
+ * error, a value the 0.3 crate's WasmedgeTfErrno knows.
  */
 function tensorflowStubs(complain: Complain) {
   const LEGACY_HANDLES = new Set([
@@ -148,9 +152,7 @@ function tensorflowStubs(complain: Complain) {
       `tflite-fn host: wasmedge_tensorflow.${name}: full TensorFlow graphs are not supported; convert the model to TensorFlow Lite\n`,
     );
     if (LEGACY_HANDLES.has(name)) return 0n;
-    // 0.2's run_session returns 1 on failure, its void functions ignore this; 0.3's errno 5 is
-    // "runtime error".
-    return name.startsWith('wasmedge_tensorflow_') ? 1 : 5;
+    return name.startsWith('wasmedge_tensorflow_') ? 0 : ERRNO.RUNTIME_ERROR;
   };
   return new Proxy({} as Record<string, () => bigint | number>, {
     get: (_target, name: string) => unsupported(name),

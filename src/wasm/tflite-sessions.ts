@@ -143,7 +143,9 @@ export class TfliteSessions {
       handle: session.handle,
       inputs: session.inputs.map((input) => session.given.get(input.name) as Uint8Array),
     });
-    if (!reply.ok) throw new HostFailure(ERRNO.RUNTIME_ERROR, reply.error);
+    // WasmEdge answers a failed TfLiteInterpreterInvoke with Busy (4), not RuntimeError
+    // (plugins/wasmedge_tensorflowlite/tensorflowlite_func.cpp, RunSession::body).
+    if (!reply.ok) throw new HostFailure(ERRNO.BUSY, reply.error);
     if (!('outputs' in reply) || !(reply.outputs[0] instanceof Uint8Array))
       throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
     session.results = reply.outputs as Uint8Array[];

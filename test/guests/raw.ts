@@ -25,7 +25,10 @@ const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const I32 = 0x7f;
 const FUNCREF = 0x70;
+const I64 = 0x7e;
 const i32 = (value: number) => [0x41, ...sleb(value)];
+/** Small values only: sleb() works on numbers. */
+const i64 = (value: bigint) => [0x42, ...sleb(Number(value))];
 
 interface Parts {
   /** Function types, as [params, results]. */
@@ -132,8 +135,14 @@ export function hugeElementSegment(entries: number): Uint8Array {
  * (call $proc_exit (call $<module>.<name> ...args)): one host call with the given i32
  * arguments, its result (an errno) as the exit status.
  */
-export function hostCall(module: string, name: string, args: number[], memoryPages = 1): Uint8Array {
-  const params = args.map(() => I32);
+export function hostCall(
+  module: string,
+  name: string,
+  args: (number | bigint)[],
+  memoryPages = 1,
+): Uint8Array {
+  // A bigint is an i64 argument (the 0.2 ABI's handles), a number an i32.
+  const params = args.map((arg) => (typeof arg === 'bigint' ? I64 : I32));
   return command({
     types: [
       [[], []],
@@ -145,7 +154,13 @@ export function hostCall(module: string, name: string, args: number[], memoryPag
       ['wasi_snapshot_preview1', 'proc_exit', 2],
     ],
     memoryPages,
-    start: [...args.flatMap(i32), 0x10, 0x00, 0x10, 0x01],
+    start: [
+      ...args.flatMap((arg) => (typeof arg === 'bigint' ? i64(arg) : i32(arg))),
+      0x10,
+      0x00,
+      0x10,
+      0x01,
+    ],
   });
 }
 
