@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { buildRustBirdsGuest, haveRustWasm } from './guests/build.js';
+import { buildRustBirdsGuest, buildRustNnClassifyGuest, haveRustWasm } from './guests/build.js';
 import { CLI, IMAGES, SHARED_MODELS } from './helpers.js';
 
 if (!haveRustWasm() && process.env.CI)
@@ -23,8 +23,8 @@ const TOP_LINE = /^ {3}([1-5])\.\) \[(\d+)\]\((\d+)\)(.+)$/;
  * holding both files (copies in a temporary folder: grants refuse paths through symlinks).
  */
 function runInFolder(wasm: string, files: readonly string[], args: readonly string[]) {
-  const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-birds-'));
-  for (const file of files) copyFileSync(file, join(folder, file.split('/').at(-1) as string));
+  const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-nn-'));
+  for (const file of files) copyFileSync(file, join(folder, basename(file)));
   try {
     return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', wasm, ...args], {
       cwd: folder,
@@ -87,5 +87,32 @@ describe('WasmEdge tflite-birds_v1-image, in Rust over our wasi-nn 0.6 stand-in'
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /decodes BMP only/);
     assert.doesNotMatch(run.stdout, /1\.\)/);
+  });
+});
+
+describe('nn-classify in Rust: the same program loading the model other ways', { skip }, () => {
+  const tflite = join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite');
+  const files = [tflite, join(SHARED_MODELS, 'imagenet_labels.txt'), join(IMAGES, 'cat.bmp')];
+  const classify = (wasm: string, how: string, model: string) =>
+    runInFolder(wasm, files, [how, model, 'cat.bmp', '128', 'imagenet_labels.txt']);
+  let wasm = '';
+  let byFile = '';
+  before(() => {
+    wasm = buildRustNnClassifyGuest();
+    const run = classify(wasm, 'tflite', basename(tflite));
+    assert.equal(run.status, 0, run.stderr);
+    byFile = run.stdout;
+  });
+
+  it('names the cat in cat.bmp from the model file (the default model, 128x128)', () => {
+    const top = byFile.trimEnd().split('\n');
+    assert.equal(top.length, 5, byFile);
+    assert.match(top[0] ?? '', /^ {3}1\.\) \[\d+\]\(\d+\)[^\n]*\bcat\b/);
+  });
+
+  it('prints the same when the encoding is autodetected from the bytes', () => {
+    const run = classify(wasm, 'autodetect', basename(tflite));
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, byFile);
   });
 });

@@ -118,6 +118,19 @@ function labelsModule(labelsFile: string): string {
   return `pub const AIY_BIRDS_V1: [&str; ${labels.length}] = [\n${quoted.join('\n')}\n];\n`;
 }
 
+/** A Rust program over our `wasi-nn` 0.6 and `image` 0.23 stand-ins, built to OUT/NAME.wasm. */
+function buildRustNnProgram(name: string, main: string): string {
+  const wasiNn = buildRustLibrary('wasi_nn', join('wasi_nn', 'lib.rs'));
+  const image = buildRustLibrary('image', join('image', 'lib.rs'));
+  const wasm = join(OUT, `${name}.wasm`);
+  execFileSync(
+    RUSTC,
+    [...RUST_FLAGS, '--extern', `wasi_nn=${wasiNn}`, '--extern', `image=${image}`, main, '-o', wasm],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return wasm;
+}
+
 /**
  * WasmEdge's WASI-NN example tflite-birds_v1-image in Rust, over our stand-ins for the
  * `wasi-nn` 0.6 and `image` 0.23 crates; the labels file becomes its `imagenet_classes` module.
@@ -127,24 +140,13 @@ export function buildRustBirdsGuest(labelsFile: string): string {
   mkdirSync(folder, { recursive: true });
   copyFileSync(join(SOURCES, 'rust', 'tflite-birds', 'main.rs'), join(folder, 'main.rs'));
   writeFileSync(join(folder, 'imagenet_classes.rs'), labelsModule(labelsFile));
-  const wasiNn = buildRustLibrary('wasi_nn', join('wasi_nn', 'lib.rs'));
-  const image = buildRustLibrary('image', join('image', 'lib.rs'));
-  const wasm = join(OUT, 'tflite-birds-rs.wasm');
-  execFileSync(
-    RUSTC,
-    [
-      ...RUST_FLAGS,
-      '--extern',
-      `wasi_nn=${wasiNn}`,
-      '--extern',
-      `image=${image}`,
-      join(folder, 'main.rs'),
-      '-o',
-      wasm,
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  return wasm;
+  return buildRustNnProgram('tflite-birds-rs', join(folder, 'main.rs'));
+}
+
+/** A classifier over the same stand-ins for ONNX, autodetect and preloaded graphs (nn-classify/main.rs). */
+export function buildRustNnClassifyGuest(): string {
+  mkdirSync(OUT, { recursive: true });
+  return buildRustNnProgram('nn-classify-rs', join(SOURCES, 'rust', 'nn-classify', 'main.rs'));
 }
 
 /**
