@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { readOnnx } from '../src/convert/store.js';
 import { classify as classifyHere } from '../src/index.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { NN_ERRNO } from '../src/wasm/wasi-nn.js';
@@ -81,6 +83,35 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     assert.deepEqual(result.engines.length, 2, 'load and autodetect each compiled (or found) the model');
   });
 
+  it('runs an ONNX model (our conversion of the default model) on onnxruntime', async () => {
+    const tflite = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+    writeFileSync(join(input, 'model.onnx'), readOnnx(createHash('sha256').update(tflite).digest('hex')));
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'onnx', '/in/model.onnx', '/in/grace_hopper.rgb', '/models/imagenet_labels.txt'],
+      dirs: dirs(),
+    });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const lines = reported(result.stdout);
+    const reference = await classifyHere(photo('grace_hopper.jpg'), {
+      model: 'imagenet-small',
+      resize: 'fill',
+    });
+    assert.equal(lines.get('top'), reference.label);
+    const expected: Record<string, number> = {
+      // ONNX has no magic number to detect it by.
+      autodetect: NN_ERRNO.INVALID_ENCODING,
+      load: 0,
+      init_execution_context: 0,
+      wrong_type: NN_ERRNO.INVALID_ARGUMENT,
+      set_input: 0,
+      compute: 0,
+      get_output: 0,
+      written: 1001,
+    };
+    for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
+    assert.deepEqual(result.engines, ['ort']);
+  });
+
   it('answers every error with the errno WasmEdge uses, says why, and keeps working', async () => {
     const result = await runWasm(guest, { args: ['wasi-nn.wasm', 'errors', MODEL], dirs: dirs() });
     assert.equal(result.exitCode, 0, text(result.stderr));
@@ -93,6 +124,7 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
       target_gpu: INVALID_ARGUMENT,
       two_builders: INVALID_ARGUMENT,
       not_a_model: INVALID_ARGUMENT,
+      onnx_not_a_model: INVALID_ARGUMENT,
       builders_wild: INVALID_ARGUMENT,
       builders_count_huge: INVALID_ARGUMENT,
       builder_data_wild: INVALID_ARGUMENT,
@@ -136,6 +168,7 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     // Each refusal says why, in terms of the model, on the guest's stderr.
     for (const why of [
       'encoding tensorflow is not supported',
+      "onnxruntime could not load the program's ONNX model",
       'target gpu: only cpu is supported',
       'no graph 4242',
       'no execution context 4242',

@@ -37,6 +37,59 @@ const ARRAY_TYPES = {
   float32: Float32Array,
 } as const;
 
+async function createSession(
+  ort: OrtModule,
+  onnx: Uint8Array,
+  label: string,
+  threads: number,
+  int8Path: Int8KernelPath,
+): Promise<Ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(onnx, {
+      intraOpNumThreads: Math.max(1, Math.floor(threads)),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      // Warnings from graph optimization (e.g. unused initializers) are not the caller's business.
+      logSeverityLevel: 3,
+      extra: {
+        session: {
+          // ORT's pool threads spin after each run waiting for more work. In a process that
+          // also decodes images, runs a second session (a sandboxed program's) or LiteRT,
+          // that spin steals the very cores the next step needs: measured 2-3x slower
+          // interleaved runs.
+          intra_op: { allow_spinning: '0' },
+          ...sessionEntriesFor(int8Path),
+        },
+      },
+    });
+  } catch (cause) {
+    throw new ModelLoadError(`onnxruntime could not load ${label}: ${firstLine(cause)}`, { cause });
+  }
+}
+
+/**
+ * The tensors of an ONNX model nobody converted for us (a sandboxed program's), from the
+ * model itself: only the element types the rest of the core handles, and inputs of a fixed
+ * shape (a guest's tensors are checked against it); an output dimension the model leaves
+ * open is -1.
+ */
+function tensorsOf(label: string, metadata: readonly Ort.InferenceSession.ValueMetadata[], fixed: boolean) {
+  return metadata.map((value): TensorInfo => {
+    const dtype = value.isTensor ? value.type : 'not a tensor';
+    if (!(dtype in ARRAY_TYPES))
+      throw new ModelLoadError(
+        `${label}: '${value.name}' is ${dtype}; only uint8, int32 and float32 are supported`,
+      );
+    const shape = value.isTensor ? value.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [];
+    if (fixed && shape.includes(-1))
+      throw new ModelLoadError(
+        `${label}: input '${value.name}' has no fixed shape; only fixed-shape inputs are supported`,
+      );
+    return { name: value.name, dtype: dtype as TensorInfo['dtype'], shape };
+  });
+}
+
 export class OrtCompiledModel implements CompiledModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -86,31 +139,7 @@ export class OrtCompiledModel implements CompiledModel {
       );
     }
     const ort = await loadOrt();
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(onnx, {
-        intraOpNumThreads: Math.max(1, Math.floor(threads)),
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        // Warnings from graph optimization (e.g. unused initializers) are not the caller's business.
-        logSeverityLevel: 3,
-        extra: {
-          session: {
-            // ORT's pool threads spin after each run waiting for more work. In a process that
-            // also decodes images, runs a second session (a sandboxed program's) or LiteRT,
-            // that spin steals the very cores the next step needs: measured 2-3x slower
-            // interleaved runs.
-            intra_op: { allow_spinning: '0' },
-            ...sessionEntriesFor(int8Path),
-          },
-        },
-      });
-    } catch (cause) {
-      throw new ModelLoadError(`onnxruntime could not load the converted ${label}: ${firstLine(cause)}`, {
-        cause,
-      });
-    }
+    const session = await createSession(ort, onnx, `the converted ${label}`, threads, int8Path);
     const missing = [
       ...info.inputs.filter((tensor) => !session.inputNames.includes(tensor.name)),
       ...info.outputs.filter((tensor) => !session.outputNames.includes(tensor.name)),
@@ -122,6 +151,23 @@ export class OrtCompiledModel implements CompiledModel {
       );
     }
     return new OrtCompiledModel(ort, session, info, label, int8Path);
+  }
+
+  /** An ONNX model as it comes (not converted by us): its tensors are read from the model. */
+  static async compileOnnx(onnx: Uint8Array, label: string, threads: number): Promise<OrtCompiledModel> {
+    const ort = await loadOrt();
+    const int8Path = exactInt8Paths()[0] as Int8KernelPath;
+    const session = await createSession(ort, onnx, label, threads, int8Path);
+    try {
+      const info = {
+        inputs: tensorsOf(label, session.inputMetadata, true),
+        outputs: tensorsOf(label, session.outputMetadata, false),
+      };
+      return new OrtCompiledModel(ort, session, info, label, int8Path);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {

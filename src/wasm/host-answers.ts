@@ -7,10 +7,12 @@
  * of their own that is stopped with the run (decoders.ts).
  */
 import { createHash } from 'node:crypto';
+import { OrtCompiledModel } from '../engine/ort-model.js';
 import {
   compileWithEngine,
   type EngineChoice,
   type EngineName,
+  ortThreads,
   parseEngineSetting,
 } from '../engine/select.js';
 import type { TensorData } from '../engine/types.js';
@@ -62,16 +64,20 @@ async function compile(
   request: Extract<HostRequest, { op: 'compile' }>,
   run: RunContext,
 ): Promise<HostReply> {
-  let model = models.get(request.sha256);
+  const format = request.format ?? 'tflite';
+  const key = `${format}:${request.sha256}`;
+  let model = models.get(key);
   if (!model) {
     if (!request.model) return { ok: false, error: 'model not seen yet', unknown: true };
     if (sha256(request.model) !== request.sha256)
       return { ok: false, error: 'the model bytes do not match their sha256' };
     // The engine the deployment selected: a program embedding a model that set-up converted
     // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
-    model = compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
-    models.set(request.sha256, model);
-    const key = request.sha256;
+    model =
+      format === 'onnx'
+        ? compileOnnx(request.model)
+        : compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
+    models.set(key, model);
     model.catch(() => models.delete(key));
   }
   const choice = await model;
@@ -79,6 +85,12 @@ async function compile(
   let handle = handles.indexOf(choice);
   if (handle < 0) handle = handles.push(choice) - 1;
   return { ok: true, handle, inputs: choice.model.inputs, outputs: choice.model.outputs };
+}
+
+/** ONNX bytes (WASI-NN's onnx encoding) run on onnxruntime as they are: nothing to convert. */
+async function compileOnnx(bytes: Uint8Array): Promise<EngineChoice> {
+  const model = await OrtCompiledModel.compileOnnx(bytes, "the program's ONNX model", ortThreads());
+  return { model, engine: 'ort', reason: 'an ONNX model runs on onnxruntime' };
 }
 
 export async function answer(request: HostRequest, run: RunContext): Promise<HostReply> {

@@ -1,6 +1,8 @@
 /** What a guest's host functions ask of the process that owns LiteRT and sharp. */
 import type { TensorInfo } from '../engine/types.js';
 
+export type ModelFormat = 'tflite' | 'onnx';
+
 export type PixelLayout = 'rgb8' | 'bgr8' | 'rgb32f' | 'bgr32f';
 
 export type HostRequest =
@@ -8,7 +10,13 @@ export type HostRequest =
    * By sha256 first: the owner compiles each distinct model once, so a program that embeds its
    * model sends the bytes only when the owner has not seen them (reply `unknown: true`).
    */
-  | { readonly op: 'compile'; readonly sha256: string; readonly model?: Uint8Array }
+  | {
+      readonly op: 'compile';
+      readonly sha256: string;
+      readonly model?: Uint8Array;
+      /** The bytes' format: TensorFlow Lite unless said (WASI-NN also loads ONNX). */
+      readonly format?: ModelFormat;
+    }
   | { readonly op: 'run'; readonly handle: number; readonly inputs: readonly Uint8Array[] }
   | {
       readonly op: 'decode';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { TensorInfo } from '../engine/types.js';
 import type { GuestMemory } from './guest-memory.js';
-import type { HostCall } from './host-calls.js';
+import type { HostCall, ModelFormat } from './host-calls.js';
 import { ERRNO, HostFailure } from './host-failure.js';
 
 interface Session {
@@ -68,6 +68,7 @@ export function compileGuestModel(
   memory: GuestMemory,
   modelPtr: number,
   modelLen: number,
+  format: ModelFormat = 'tflite',
 ): GuestModel {
   if (modelLen >>> 0 > maxModelBytes)
     throw new HostFailure(
@@ -76,9 +77,9 @@ export function compileGuestModel(
     );
   const model = memory.view(modelPtr, modelLen);
   const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
-  let reply = call({ op: 'compile', sha256 });
+  let reply = call({ op: 'compile', sha256, format });
   if (!reply.ok && reply.unknown)
-    reply = call({ op: 'compile', sha256, model: memory.read(modelPtr, modelLen) });
+    reply = call({ op: 'compile', sha256, format, model: memory.read(modelPtr, modelLen) });
   if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
   remember(memory.view(modelPtr, modelLen), sha256);
   if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');

@@ -2,7 +2,8 @@
  * `wasi_ephemeral_nn`: the WASI-NN host module as WasmEdge's plugin implements it (the witx
  * "ephemeral" ABI plus WasmEdge's extensions), over the same model compilation as the legacy
  * TensorFlow Lite host: a model set-up converted and verified runs on onnxruntime, any other
- * on LiteRT, each distinct model compiled once per process (tflite-sessions.ts).
+ * on LiteRT, each distinct model compiled once per process (tflite-sessions.ts). ONNX models
+ * (encoding 1) run on onnxruntime as they come.
  *
  * Numbers are WasmEdge's (plugins/wasi_nn/types.h): encodings openvino 0, onnx 1,
  * tensorflow 2, pytorch 3, tensorflowlite 4, autodetect 5, ggml 6; targets cpu 0, gpu 1,
@@ -15,7 +16,7 @@
  */
 import type { TensorInfo } from '../engine/types.js';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
-import type { HostCall, HostLimits } from './host-calls.js';
+import type { HostCall, HostLimits, ModelFormat } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
 import { byteLength, compileGuestModel, type GuestModel, MAX_SESSIONS } from './tflite-sessions.js';
 
@@ -33,6 +34,15 @@ export const NN_ERRNO = {
 } as const;
 
 export const GRAPH_ENCODING = { onnx: 1, tensorflowlite: 4, autodetect: 5 } as const;
+/**
+ * What each encoding runs on: TensorFlow Lite on the selected engine; ONNX on onnxruntime as
+ * it comes (WasmEdge's own ONNX backend is a stub, wasmtime's runs it: programs written for
+ * wasmtime run here too).
+ */
+const FORMATS = new Map<number, ModelFormat>([
+  [GRAPH_ENCODING.onnx, 'onnx'],
+  [GRAPH_ENCODING.tensorflowlite, 'tflite'],
+]);
 const ENCODING_NAMES = ['openvino', 'onnx', 'tensorflow', 'pytorch', 'tensorflowlite', 'autodetect', 'ggml'];
 const TARGET_CPU = 0;
 const TARGET_NAMES = ['cpu', 'gpu', 'tpu', 'auto'];
@@ -91,21 +101,22 @@ export class WasiNn {
       // target instead of running somewhere the program did not ask for.
       throw invalid(`target ${TARGET_NAMES[target >>> 0] ?? target >>> 0}: only cpu is supported`);
     if (buildersLen >>> 0 !== 1)
-      throw invalid(`${buildersLen >>> 0} graph builders; a TensorFlow Lite model is exactly one`);
+      throw invalid(`${buildersLen >>> 0} graph builders; a model here is exactly one`);
     const builder = memory.read(buildersPtr, BUILDER_BYTES);
     const fields = new DataView(builder.buffer);
     const [pointer, length] = [fields.getUint32(0, true), fields.getUint32(4, true)];
     memory.view(pointer, length); // refused here if outside memory, whatever the encoding
     const chosen =
       encoding >>> 0 === GRAPH_ENCODING.autodetect ? detectEncoding(memory, pointer, length) : encoding >>> 0;
-    if (chosen !== GRAPH_ENCODING.tensorflowlite)
+    const format = FORMATS.get(chosen);
+    if (!format)
       throw fail(
         NN_ERRNO.INVALID_ENCODING,
-        `encoding ${ENCODING_NAMES[chosen] ?? chosen} is not supported; this host runs tensorflowlite (4) and autodetect (5)`,
+        `encoding ${ENCODING_NAMES[chosen] ?? chosen} is not supported; this host runs onnx (1), tensorflowlite (4) and autodetect (5)`,
       );
     if (this.#graphs.size >= MAX_SESSIONS)
       throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} graphs are loaded; unload one`);
-    const graph = compileGuestModel(this.call, this.maxModelBytes, memory, pointer, length);
+    const graph = compileGuestModel(this.call, this.maxModelBytes, memory, pointer, length, format);
     const id = this.#nextGraph++;
     this.#graphs.set(id, graph);
     memory.writeU32(graphOut, id);

@@ -3,6 +3,7 @@
  * function the module has and prints `name=errno` for each call it checks, so the tests can
  * compare every code with WasmEdge's, then (for `classify`) the top label on the last line.
  *   classify MODEL RGB LABELS   the happy path on raw 128x128 RGB pixels, then every other call
+ *   onnx MODEL RGB LABELS       the same run on an ONNX model (encoding onnx)
  *   errors MODEL                every error path, hostile pointers included, then a run that
  *                               still works (the host survived all of it)
  * Files come from directories the test grants (WASI preopens), as with `wasmedge --dir`.
@@ -30,7 +31,7 @@ IMPORT("fini_single") uint32_t nn_fini_single(uint32_t context);
 IMPORT("unload") uint32_t nn_unload(uint32_t graph);
 IMPORT("finalize_execution_context") uint32_t nn_finalize(uint32_t context);
 
-enum { TENSORFLOWLITE = 4, AUTODETECT = 5, CPU = 0, GPU = 1, F32 = 1, U8 = 2 };
+enum { ONNX = 1, TENSORFLOWLITE = 4, AUTODETECT = 5, CPU = 0, GPU = 1, F32 = 1, U8 = 2 };
 #define SIDE 128
 #define CLASSES 1001
 /* Far past the end of any guest memory (the sandbox caps it well below 4 GB). */
@@ -111,6 +112,26 @@ static int classify(const char *model_path, const char *rgb_path, const char *la
   return 0;
 }
 
+static int onnx(const char *model_path, const char *rgb_path, const char *labels_path) {
+  uint32_t model_length, rgb_length, labels_length, graph, context, written;
+  uint8_t *model = slurp(model_path, &model_length);
+  uint8_t *rgb = slurp(rgb_path, &rgb_length);
+  const char *labels = (const char *)slurp(labels_path, &labels_length);
+  if (rgb_length != sizeof pixels) return 12;
+  memcpy(pixels, rgb, sizeof pixels);
+  tensor_t tensor = input();
+  SHOW("autodetect", load_model(model, model_length, AUTODETECT, &graph));
+  SHOW("load", load_model(model, model_length, ONNX, &graph));
+  SHOW("init_execution_context", nn_init(graph, &context));
+  SHOW("wrong_type", nn_set_input(context, 0, &(tensor_t){dims, 4, F32, pixels, sizeof pixels}));
+  SHOW("set_input", nn_set_input(context, 0, &tensor));
+  SHOW("compute", nn_compute(context));
+  SHOW("get_output", nn_get_output(context, 0, scores, sizeof scores, &written));
+  printf("written=%u\n", (unsigned)written);
+  printf("top=%s\n", label(labels, best()));
+  return 0;
+}
+
 static int errors(const char *model_path) {
   uint32_t model_length, graph, context, written;
   uint8_t *model = slurp(model_path, &model_length);
@@ -122,6 +143,7 @@ static int errors(const char *model_path) {
   SHOW("target_gpu", nn_load(&builder, 1, TENSORFLOWLITE, GPU, &graph));
   SHOW("two_builders", nn_load((builder_t[]){builder, builder}, 2, TENSORFLOWLITE, CPU, &graph));
   SHOW("not_a_model", load_model((const uint8_t *)"TFL3TFL3 but not really a model", 31, TENSORFLOWLITE, &graph));
+  SHOW("onnx_not_a_model", load_model((const uint8_t *)"not an onnx model", 17, ONNX, &graph));
   SHOW("builders_wild", nn_load(WILD, 1, TENSORFLOWLITE, CPU, &graph));
   SHOW("builders_count_huge", nn_load(&builder, 0x20000000u, TENSORFLOWLITE, CPU, &graph));
   builder_t wild = {0xFFFFFF00u, 4096};
@@ -167,7 +189,8 @@ static int errors(const char *model_path) {
 
 int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "classify") == 0) return classify(argv[2], argv[3], argv[4]);
+  if (argc == 5 && strcmp(argv[1], "onnx") == 0) return onnx(argv[2], argv[3], argv[4]);
   if (argc == 3 && strcmp(argv[1], "errors") == 0) return errors(argv[2]);
-  fprintf(stderr, "usage: wasi-nn.wasm classify MODEL RGB LABELS | errors MODEL\n");
+  fprintf(stderr, "usage: wasi-nn.wasm classify|onnx MODEL RGB LABELS | errors MODEL\n");
   return 2;
 }
