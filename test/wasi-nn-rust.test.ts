@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { readOnnx, readReport } from '../src/convert/store.js';
 import { buildRustBirdsGuest, buildRustNnClassifyGuest, haveRustWasm } from './guests/build.js';
 import { CLI, IMAGES, SHARED_MODELS } from './helpers.js';
 
@@ -22,9 +24,15 @@ const TOP_LINE = /^ {3}([1-5])\.\) \[(\d+)\]\((\d+)\)(.+)$/;
  * As the example's README runs it: `wasmedge --dir .:. prog.wasm MODEL IMAGE`, from a folder
  * holding both files (copies in a temporary folder: grants refuse paths through symlinks).
  */
-function runInFolder(wasm: string, files: readonly string[], args: readonly string[]) {
+function runInFolder(
+  wasm: string,
+  files: readonly string[],
+  args: readonly string[],
+  written: Readonly<Record<string, Uint8Array>> = {},
+) {
   const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-nn-'));
   for (const file of files) copyFileSync(file, join(folder, basename(file)));
+  for (const [name, bytes] of Object.entries(written)) writeFileSync(join(folder, name), bytes);
   try {
     return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', wasm, ...args], {
       cwd: folder,
@@ -93,8 +101,8 @@ describe('WasmEdge tflite-birds_v1-image, in Rust over our wasi-nn 0.6 stand-in'
 describe('nn-classify in Rust: the same program loading the model other ways', { skip }, () => {
   const tflite = join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite');
   const files = [tflite, join(SHARED_MODELS, 'imagenet_labels.txt'), join(IMAGES, 'cat.bmp')];
-  const classify = (wasm: string, how: string, model: string) =>
-    runInFolder(wasm, files, [how, model, 'cat.bmp', '128', 'imagenet_labels.txt']);
+  const classify = (wasm: string, how: string, model: string, written: Record<string, Uint8Array> = {}) =>
+    runInFolder(wasm, files, [how, model, 'cat.bmp', '128', 'imagenet_labels.txt'], written);
   let wasm = '';
   let byFile = '';
   before(() => {
@@ -112,6 +120,14 @@ describe('nn-classify in Rust: the same program loading the model other ways', {
 
   it('prints the same when the encoding is autodetected from the bytes', () => {
     const run = classify(wasm, 'autodetect', basename(tflite));
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, byFile);
+  });
+
+  it('prints the same from the ONNX model set-up converted and verified (encoding onnx)', () => {
+    const sha256 = createHash('sha256').update(readFileSync(tflite)).digest('hex');
+    assert.ok(readReport(sha256)?.ok, 'set-up converted the default model');
+    const run = classify(wasm, 'onnx', 'default.onnx', { 'default.onnx': readOnnx(sha256) });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, byFile);
   });
