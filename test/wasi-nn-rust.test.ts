@@ -131,4 +131,11 @@ describe('nn-classify in Rust: the same program loading the model other ways', {
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, byFile);
   });
+
+  it('answers NotFound (8) for a name nobody preloaded, and the program says so', () => {
+    const run = classify(wasm, 'preload', 'nobody');
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^Error: BackendError\(NotFound\)$/m);
+    assert.equal(run.stdout, '');
+  });
 });
