@@ -519,3 +519,27 @@ describe("fidelity with WasmEdge's plugins (#14)", () => {
     );
   });
 });
+
+describe('a program importing a module the sandbox does not provide (#14)', () => {
+  it('gets one line naming the module and the ones provided, and exit status 1 as any link failure', async () => {
+    const result = await runWasm(hostCall('wasmedge_process', 'wasmedge_process_run', []));
+    assert.equal(result.exitCode, 1, 'EXIT_FAILURE, as WasmEdge for a program that does not instantiate');
+    const lines = text(result.stderr).trim().split('\n');
+    assert.equal(lines.length, 1, text(result.stderr));
+    assert.match(
+      lines[0] as string,
+      /^tflite-fn: the program cannot start: it imports module 'wasmedge_process', which the sandbox does not provide \(it provides: wasi_snapshot_preview1, .*wasmedge_tensorflowlite.*\)$/,
+    );
+    assert.doesNotMatch(text(result.stderr), /not an object or function/);
+    // Another link failure (a function a provided module lacks) has the same status.
+    const missing = await runWasm(hostCall('wasmedge_tensorflowlite', 'no_such_function', []));
+    assert.equal(missing.exitCode, 1);
+    assert.match(text(missing.stderr), /^tflite-fn: the program cannot start: .*no_such_function/);
+  });
+
+  it('tflite-fn run exits 1 with the same line', () => {
+    const run = runCli(hostCall('wasmedge_process', 'wasmedge_process_run', []));
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^tflite-fn: the program cannot start: it imports module 'wasmedge_process'/);
+  });
+});

@@ -7,6 +7,7 @@
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, HostReply } from './host-calls.js';
+import { LINK_FAILURE_EXIT, linkFailureMessage, linkImports } from './link.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
@@ -71,11 +72,13 @@ function run(job: GuestJob): GuestResult {
 
   let exitCode = 0;
   try {
-    const instance = new WebAssembly.Instance(job.module, {
-      wasi_snapshot_preview1: wasi.module as unknown as WebAssembly.Imports[string],
-      ...(host as unknown as WebAssembly.Imports),
+    // Every module the sandbox provides, by import name (link.ts lists them from here).
+    const modules: Record<string, object> = {
+      wasi_snapshot_preview1: wasi.module,
+      ...host,
       wasi_ephemeral_nn: createWasiNn(callUntil(job.deadline), guestMemory, complain, job.limits),
-    });
+    };
+    const instance = new WebAssembly.Instance(job.module, linkImports(job.module, modules));
     const exported = instance.exports.memory;
     if (exported instanceof WebAssembly.Memory) memory = new GuestMemory(exported);
     const start = instance.exports._start;
@@ -83,8 +86,12 @@ function run(job: GuestJob): GuestResult {
       throw new GuestFault('the program exports no _start (is it a wasm32-wasi command?)');
     start();
   } catch (error) {
+    const linkFailure = linkFailureMessage(error);
     if (error instanceof GuestExit) exitCode = error.code;
-    else {
+    else if (linkFailure !== undefined) {
+      exitCode = LINK_FAILURE_EXIT;
+      complain(`tflite-fn: the program cannot start: ${linkFailure}\n`);
+    } else {
       exitCode = 134;
       const reason =
         error instanceof GuestFault
