@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,10 +8,11 @@ import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readOnnx } from '../src/convert/store.js';
 import { classify as classifyHere } from '../src/index.js';
+import { parseNnPreload } from '../src/wasm/nn-preload.js';
 import { runWasm } from '../src/wasm/sandbox.js';
 import { NN_ERRNO } from '../src/wasm/wasi-nn.js';
 import { buildGuest, haveClang } from './guests/build.js';
-import { photo, SHARED_MODELS } from './helpers.js';
+import { CLI, photo, SHARED_MODELS } from './helpers.js';
 
 if (!haveClang() && process.env.CI) throw new Error('clang and wasi-libc are missing: .ci/run installs them');
 const skip = haveClang() ? false : 'clang / wasi-libc not installed (apt-get install clang lld wasi-libc)';
@@ -110,6 +112,77 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     };
     for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
     assert.deepEqual(result.engines, ['ort']);
+  });
+
+  it('loads by name the models preloaded as with wasmedge --nn-preload, once per name', async () => {
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'by-name', '/in/grace_hopper.rgb', '/models/imagenet_labels.txt'],
+      dirs: dirs(),
+      nnPreload: [
+        parseNnPreload(
+          `default:TensorflowLite:CPU:${join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite')}`,
+        ),
+      ],
+    });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const lines = reported(result.stdout);
+    const expected: Record<string, number> = {
+      missing: NN_ERRNO.NOT_FOUND,
+      load_by_name: 0,
+      load_by_name_with_config: 0,
+      same_graph: 1,
+      init_execution_context: 0,
+      set_input: 0,
+      compute: 0,
+      get_output: 0,
+    };
+    for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
+    const reference = await classifyHere(photo('grace_hopper.jpg'), {
+      model: 'imagenet-small',
+      resize: 'fill',
+    });
+    assert.equal(lines.get('top'), reference.label);
+    assert.match(
+      text(result.stderr),
+      /no model preloaded as 'missing' \(--nn-preload; preloaded: 'default'\)/,
+    );
+  });
+
+  it("tflite-fn run --nn-preload takes WasmEdge's NAME:ENCODING:TARGET:PATH and refuses what it cannot run", async () => {
+    const model = join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite');
+    const wasm = join(input, 'wasi-nn.wasm');
+    writeFileSync(wasm, guest);
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'run', ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const ok = run(
+      '--nn-preload',
+      `default:TensorflowLite:CPU:${model}`,
+      '--dir',
+      `/in:${input}:ro`,
+      '--dir',
+      `/models:${SHARED_MODELS}:ro`,
+      wasm,
+      'by-name',
+      '/in/grace_hopper.rgb',
+      '/models/imagenet_labels.txt',
+    );
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^top=\S/m);
+    for (const [spec, why] of [
+      [`default:TensorflowLite:GPU:${model}`, "target 'GPU': only CPU is supported"],
+      [`default:GGML:AUTO:${model}`, "encoding 'GGML' is not one of"],
+      [`default:Autodetect:CPU:${join(SHARED_MODELS, 'imagenet_labels.txt')}`, 'not a TensorFlow Lite model'],
+      ['default:TensorflowLite:CPU:', 'a part is missing'],
+      [`default:TensorflowLite:CPU:${join(input, 'absent.tflite')}`, 'cannot read'],
+    ] as const) {
+      const refused = run('--nn-preload', spec, wasm, 'by-name', 'x', 'y');
+      assert.notEqual(refused.status, 0, spec);
+      assert.ok(refused.stderr.includes(why), `${spec}: ${refused.stderr}`);
+      assert.ok(!refused.stdout.includes('top='), spec);
+    }
   });
 
   it('answers every error with the errno WasmEdge uses, says why, and keeps working', async () => {

@@ -139,6 +139,9 @@ Options:
   --env NAME=VALUE   an environment variable for the program (repeatable)
   --dir GUEST:HOST   let the program use the host folder HOST as GUEST (repeatable); one path
                      means the same for both; add :ro to make it read-only
+  --nn-preload NAME:ENCODING:TARGET:PATH
+                     a model for WASI-NN's load_by_name, as with wasmedge (repeatable):
+                     ENCODING TensorflowLite, ONNX or Autodetect; TARGET CPU
   --timeout MS       stop it after MS milliseconds (default 10000; exit status 124)
   --memory MB        its memory limit (default 512)
 `;

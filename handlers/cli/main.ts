@@ -104,6 +104,7 @@ const SUBCOMMANDS: Record<
     options: {
       env: { type: 'string', multiple: true },
       dir: { type: 'string', multiple: true },
+      'nn-preload': { type: 'string', multiple: true },
       timeout: { type: 'string' },
       memory: { type: 'string' },
     },
@@ -115,6 +116,7 @@ const SUBCOMMANDS: Record<
           args: positionals.slice(1),
           env: (values.env as string[] | undefined) ?? [],
           dirs: (values.dir as string[] | undefined) ?? [],
+          nnPreload: (values['nn-preload'] as string[] | undefined) ?? [],
           timeoutMs: values.timeout as string | undefined,
           memoryMb: values.memory as string | undefined,
         },

@@ -4,6 +4,7 @@
  */
 import { BadRequestError } from '../../src/errors.js';
 import { parseDirectoryGrant } from '../../src/wasm/grants.js';
+import { parseNnPreload } from '../../src/wasm/nn-preload.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import type { Io } from './commands.js';
 import { readImageArgument, readStdin } from './read-input.js';
@@ -15,6 +16,8 @@ export interface RunArgs {
   readonly timeoutMs?: string | undefined;
   readonly memoryMb?: string | undefined;
   readonly dirs: readonly string[];
+  /** WasmEdge's NAME:ENCODING:TARGET:PATH, for WASI-NN's load_by_name. */
+  readonly nnPreload: readonly string[];
 }
 
 /** wasm32 addresses 4 GB at most; a day is longer than any program should run. */
@@ -43,6 +46,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const timeoutMs = positiveInteger('timeout', args.timeoutMs);
   const memoryMb = positiveInteger('memory', args.memoryMb);
   const dirs = args.dirs.map(parseDirectoryGrant);
+  const nnPreload = args.nnPreload.map(parseNnPreload);
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');
@@ -58,6 +62,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     timeoutMs,
     memoryBytes: memoryMb * 1024 * 1024,
     dirs,
+    nnPreload,
   });
   io.stdout.write(result.stdout);
   io.stderr.write(result.stderr);

@@ -8,6 +8,7 @@ import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from '
 import { GuestFault, GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, HostReply } from './host-calls.js';
 import { LINK_FAILURE_EXIT, linkFailureMessage, linkImports } from './link.js';
+import type { ResolvedPreload } from './nn-preload.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
 import { type DirectoryGrant, GrantedFiles } from './wasi-files.js';
@@ -29,6 +30,8 @@ export interface GuestJob {
   /** Host directories the program may use (none: no filesystem at all). */
   readonly dirs: readonly DirectoryGrant[];
   readonly limits: HostLimits;
+  /** Models for WASI-NN's load_by_name (--nn-preload). */
+  readonly preloads: readonly ResolvedPreload[];
   /** When the run must end (Date.now() time): a host call never waits past it. */
   readonly deadline: number;
 }
@@ -76,7 +79,13 @@ function run(job: GuestJob): GuestResult {
     const modules: Record<string, object> = {
       wasi_snapshot_preview1: wasi.module,
       ...host,
-      wasi_ephemeral_nn: createWasiNn(callUntil(job.deadline), guestMemory, complain, job.limits),
+      wasi_ephemeral_nn: createWasiNn(
+        callUntil(job.deadline),
+        guestMemory,
+        complain,
+        job.limits,
+        job.preloads,
+      ),
     };
     const instance = new WebAssembly.Instance(job.module, linkImports(job.module, modules));
     const exported = instance.exports.memory;

@@ -28,6 +28,7 @@ import type { GuestJob, GuestResult } from './guest-worker.js';
 import { answer, type RunContext } from './host-answers.js';
 import type { HostRequest } from './host-calls.js';
 import { limitModule } from './module-limits.js';
+import { type NnPreload, type ResolvedPreload, resolvePreloads } from './nn-preload.js';
 import { releaseSlot, takeSlot } from './run-slots.js';
 import type { DirectoryGrant } from './wasi-files.js';
 
@@ -40,6 +41,8 @@ export interface RunOptions {
   readonly outputCap?: number;
   /** Host directories to grant (WASI preopens); by default the program sees no files. */
   readonly dirs?: readonly DirectoryGrant[];
+  /** Models for WASI-NN's load_by_name, as `wasmedge --nn-preload` gives them (nn-preload.ts). */
+  readonly nnPreload?: readonly NnPreload[];
 }
 
 export interface RunResult extends GuestResult {
@@ -239,6 +242,7 @@ async function runInWorker(
   options: RunOptions,
   dirs: DirectoryGrant[],
   timing: Timing,
+  preloads: readonly ResolvedPreload[],
 ): Promise<RunResult> {
   const guest = idle.pop() ?? startGuestWorker();
   let alive = true;
@@ -262,6 +266,7 @@ async function runInWorker(
     outputCap: checkedNumber('outputCap', options.outputCap, 1024 * 1024),
     dirs,
     limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
+    preloads,
     deadline,
   };
   let reusable = false;
@@ -296,6 +301,8 @@ function checkedNumber(name: string, value: number | undefined, fallback: number
 
 export async function runWasm(program: Uint8Array, options: RunOptions = {}): Promise<RunResult> {
   const dirs = checkedGrants(options.dirs ?? []);
+  // A missing or oversized preload is the caller's mistake, told before anything runs.
+  const preloads = resolvePreloads(options.nnPreload ?? [], modelFileLimit().maxBytes);
   const compileStarted = performance.now();
   const memoryBytes = checkedNumber('memoryBytes', options.memoryBytes, 512 * 1024 * 1024);
   const module = await compileProgram(program, memoryBytes);
@@ -307,7 +314,7 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
   if (!(await takeSlot(timing.deadline)))
     return stoppedResult('timeout', timing, performance.now() - queued, []);
   try {
-    return await runInWorker(module, options, dirs, timing);
+    return await runInWorker(module, options, dirs, timing, preloads);
   } finally {
     releaseSlot();
   }

@@ -77,11 +77,24 @@ export function compileGuestModel(
     );
   const model = memory.view(modelPtr, modelLen);
   const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
-  let reply = call({ op: 'compile', sha256, format });
-  if (!reply.ok && reply.unknown)
-    reply = call({ op: 'compile', sha256, format, model: memory.read(modelPtr, modelLen) });
-  if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
+  const compiled = compileKnownModel(call, sha256, format, () => memory.read(modelPtr, modelLen));
   remember(memory.view(modelPtr, modelLen), sha256);
+  return compiled;
+}
+
+/**
+ * Asks the owner thread for the model by sha256; `read` gives its bytes, called only when the
+ * owner has not compiled it yet.
+ */
+export function compileKnownModel(
+  call: HostCall,
+  sha256: string,
+  format: ModelFormat,
+  read: () => Uint8Array,
+): GuestModel {
+  let reply = call({ op: 'compile', sha256, format });
+  if (!reply.ok && reply.unknown) reply = call({ op: 'compile', sha256, format, model: read() });
+  if (!reply.ok) throw new HostFailure(ERRNO.INVALID_ARGUMENT, reply.error);
   if (!('handle' in reply)) throw new HostFailure(ERRNO.RUNTIME_ERROR, 'unexpected reply');
   return { handle: reply.handle, inputs: reply.inputs, outputs: reply.outputs };
 }

@@ -14,11 +14,19 @@
  * context id is refused instead of indexing past a vector, and an output read before compute
  * is refused instead of handing back whatever the tensor held.
  */
+import { readFileSync } from 'node:fs';
 import type { TensorInfo } from '../engine/types.js';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, ModelFormat } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
-import { byteLength, compileGuestModel, type GuestModel, MAX_SESSIONS } from './tflite-sessions.js';
+import type { ResolvedPreload } from './nn-preload.js';
+import {
+  byteLength,
+  compileGuestModel,
+  compileKnownModel,
+  type GuestModel,
+  MAX_SESSIONS,
+} from './tflite-sessions.js';
 
 /** WASI-NN's error numbers (witx `$nn_errno`, WasmEdge's WASINN::ErrNo). */
 export const NN_ERRNO = {
@@ -91,7 +99,32 @@ export class WasiNn {
     private readonly call: HostCall,
     private readonly memory: () => GuestMemory,
     private readonly maxModelBytes: number,
+    private readonly preloads: readonly ResolvedPreload[] = [],
   ) {}
+
+  /** Graph ids of the preloaded models this run loaded, by name: a name loads once (as WasmEdge). */
+  readonly #byName = new Map<string, number>();
+
+  /** `load_by_name(_with_config)`: a model preloaded with --nn-preload (the config is not used). */
+  loadByName(namePtr: number, nameLen: number, graphOut: number): void {
+    const memory = this.memory();
+    memory.writeU32(graphOut, 0);
+    const name = memory.readString(namePtr, nameLen);
+    const known = this.#byName.get(name);
+    if (known !== undefined && this.#graphs.has(known)) return memory.writeU32(graphOut, known);
+    const preload = this.preloads.find((entry) => entry.name === name);
+    if (!preload) {
+      const names = this.preloads.map((entry) => `'${entry.name}'`).join(', ') || 'none';
+      throw fail(NN_ERRNO.NOT_FOUND, `no model preloaded as '${name}' (--nn-preload; preloaded: ${names})`);
+    }
+    if (this.#graphs.size >= MAX_SESSIONS)
+      throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} graphs are loaded; unload one`);
+    const graph = compileKnownModel(this.call, preload.sha256, preload.format, () => readPreload(preload));
+    const id = this.#nextGraph++;
+    this.#graphs.set(id, graph);
+    this.#byName.set(name, id);
+    memory.writeU32(graphOut, id);
+  }
 
   load(buildersPtr: number, buildersLen: number, encoding: number, target: number, graphOut: number): void {
     const memory = this.memory();
@@ -220,6 +253,18 @@ export class WasiNn {
   }
 }
 
+/** The preloaded file, read only when the owner has not compiled it yet. */
+function readPreload(preload: ResolvedPreload): Uint8Array {
+  try {
+    return readFileSync(preload.path);
+  } catch (error) {
+    throw fail(
+      NN_ERRNO.NOT_FOUND,
+      `the model preloaded as '${preload.name}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
 /**
  * WasmEdge answers invalid_argument for a pointer outside memory (MissingMemory means a graph
  * without its model there); the legacy ABI's mapping (host-failure.ts) says missing_memory.
@@ -240,17 +285,13 @@ export function createWasiNn(
   memory: () => GuestMemory,
   complain: Complain,
   limits: HostLimits,
+  preloads: readonly ResolvedPreload[] = [],
 ) {
-  const nn = new WasiNn(call, memory, limits.maxModelBytes);
+  const nn = new WasiNn(call, memory, limits.maxModelBytes, preloads);
   const guarded =
     <A extends number[]>(name: string, body: (...args: A) => void) =>
     (...args: A): number =>
       nnErrnoOf(name, complain, () => body(...args));
-  const notPreloaded = (namePtr: number, nameLen: number, graphOut: number) => {
-    memory().writeU32(graphOut, 0);
-    const name = memory().readString(namePtr, nameLen);
-    throw fail(NN_ERRNO.NOT_FOUND, `no model preloaded as '${name}' (--nn-preload is not supported yet)`);
-  };
   const compute = guarded('compute', (ctx: number) => nn.compute(ctx));
   const getOutput = guarded('get_output', (ctx: number, i: number, buf: number, max: number, out: number) =>
     nn.getOutput(ctx, i, buf, max, out),
@@ -259,12 +300,14 @@ export function createWasiNn(
     load: guarded('load', (b: number, n: number, e: number, t: number, out: number) =>
       nn.load(b, n, e, t, out),
     ),
-    load_by_name: guarded('load_by_name', notPreloaded),
+    load_by_name: guarded('load_by_name', (namePtr: number, nameLen: number, graphOut: number) =>
+      nn.loadByName(namePtr, nameLen, graphOut),
+    ),
     load_by_name_with_config: guarded(
       'load_by_name_with_config',
       (namePtr: number, nameLen: number, configPtr: number, configLen: number, graphOut: number) => {
         memory().view(configPtr, configLen);
-        notPreloaded(namePtr, nameLen, graphOut);
+        nn.loadByName(namePtr, nameLen, graphOut);
       },
     ),
     init_execution_context: guarded('init_execution_context', (g: number, out: number) =>

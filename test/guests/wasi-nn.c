@@ -4,6 +4,7 @@
  * compare every code with WasmEdge's, then (for `classify`) the top label on the last line.
  *   classify MODEL RGB LABELS   the happy path on raw 128x128 RGB pixels, then every other call
  *   onnx MODEL RGB LABELS       the same run on an ONNX model (encoding onnx)
+ *   by-name RGB LABELS          the same run on the model preloaded as 'default' (--nn-preload)
  *   errors MODEL                every error path, hostile pointers included, then a run that
  *                               still works (the host survived all of it)
  * Files come from directories the test grants (WASI preopens), as with `wasmedge --dir`.
@@ -132,6 +133,25 @@ static int onnx(const char *model_path, const char *rgb_path, const char *labels
   return 0;
 }
 
+static int by_name(const char *rgb_path, const char *labels_path) {
+  uint32_t rgb_length, labels_length, graph, again, context, written;
+  uint8_t *rgb = slurp(rgb_path, &rgb_length);
+  const char *labels = (const char *)slurp(labels_path, &labels_length);
+  if (rgb_length != sizeof pixels) return 12;
+  memcpy(pixels, rgb, sizeof pixels);
+  tensor_t tensor = input();
+  SHOW("missing", nn_load_by_name("missing", 7, &graph));
+  SHOW("load_by_name", nn_load_by_name("default", 7, &graph));
+  SHOW("load_by_name_with_config", nn_load_by_name_with_config("default", 7, "{}", 2, &again));
+  SHOW("same_graph", graph == again);
+  SHOW("init_execution_context", nn_init(graph, &context));
+  SHOW("set_input", nn_set_input(context, 0, &tensor));
+  SHOW("compute", nn_compute(context));
+  SHOW("get_output", nn_get_output(context, 0, scores, sizeof scores, &written));
+  printf("top=%s\n", label(labels, best()));
+  return 0;
+}
+
 static int errors(const char *model_path) {
   uint32_t model_length, graph, context, written;
   uint8_t *model = slurp(model_path, &model_length);
@@ -190,7 +210,8 @@ static int errors(const char *model_path) {
 int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "classify") == 0) return classify(argv[2], argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "onnx") == 0) return onnx(argv[2], argv[3], argv[4]);
+  if (argc == 4 && strcmp(argv[1], "by-name") == 0) return by_name(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "errors") == 0) return errors(argv[2]);
-  fprintf(stderr, "usage: wasi-nn.wasm classify|onnx MODEL RGB LABELS | errors MODEL\n");
+  fprintf(stderr, "usage: wasi-nn.wasm classify|onnx MODEL RGB LABELS | by-name RGB LABELS | errors MODEL\n");
   return 2;
 }
