@@ -19,6 +19,7 @@ import {
   tableGrower,
   tableImporter,
   wasiCall,
+  writeFromHighMemory,
 } from './guests/raw.js';
 import { slowBmp } from './guests/slow-image.js';
 import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
@@ -541,5 +542,29 @@ describe('a program importing a module the sandbox does not provide (#14)', () =
     const run = runCli(hostCall('wasmedge_process', 'wasmedge_process_run', []));
     assert.equal(run.status, 1);
     assert.match(run.stderr, /^tflite-fn: the program cannot start: it imports module 'wasmedge_process'/);
+  });
+});
+
+describe('guest addresses and numbers past 2^31 are unsigned (#14)', () => {
+  it('a program with over 2 GiB of memory writes from above 2 GiB', async () => {
+    const result = await runWasm(writeFromHighMemory('from above 2 GiB\n'), { memoryBytes: 3 * 1024 ** 3 });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    assert.equal(text(result.stdout), 'from above 2 GiB\n');
+  });
+
+  it('a descriptor past 2^31 is not taken for stdin, stdout or stderr', async () => {
+    // Read signed, 0x80000000 was negative, so "at most 2": stdio's answers, not EBADF.
+    for (const [name, args] of [
+      ['fd_fdstat_get', [0x8000_0000, 0]],
+      ['fd_close', [0xffff_ffff]],
+      ['fd_seek', [0x8000_0000]],
+    ] as const) {
+      const call =
+        name === 'fd_seek'
+          ? hostCall('wasi_snapshot_preview1', name, [args[0], 0n, 0, 0])
+          : wasiCall(name, [...args]);
+      const result = await runWasm(call);
+      assert.equal(result.exitCode, 8, `${name}: EBADF (${text(result.stderr)})`);
+    }
   });
 });

@@ -15,13 +15,14 @@ export const MAX_STRING_BYTES = 4096;
 export const MAX_IOVECS = 1024;
 
 /**
- * wasm32 passes pointers and lengths as i32, which JavaScript receives signed: an address
- * past 2 GB arrives negative. Reading them as unsigned keeps such programs working and makes
- * every "negative" length a huge one, which the bounds check then refuses.
+ * Pointers and lengths arrive unsigned (link.ts reads every i32 argument so); an address the
+ * host computes from one (`pointer + 4`) may pass 2^32, which wasm would refuse, so it is
+ * refused here instead of wrapping around to the start of memory.
  */
 function unsigned(value: number): number {
-  if (!Number.isInteger(value)) throw new GuestFault(`${value} is not an address`);
-  return value >>> 0;
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffff_ffff)
+    throw new GuestFault(`${value} is not a 32-bit address or length`);
+  return value;
 }
 
 export class GuestMemory {

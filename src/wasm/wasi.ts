@@ -199,7 +199,9 @@ export function createWasi(options: WasiOptions, files: GrantedFiles, memory: ()
     }),
     sched_yield: () => ERRNO.SUCCESS,
     proc_exit: (code: number) => {
-      throw new GuestExit(code);
+      // Arguments arrive unsigned (link.ts); the status is an int, as WasmEdge's
+      // static_cast<int> of the u32, so exit(-1) stays -1 (255 to a shell).
+      throw new GuestExit(code | 0);
     },
   };
 

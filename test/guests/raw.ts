@@ -173,3 +173,41 @@ export function tableImporter(): Uint8Array {
   const table = [...text('env'), ...text('table'), 0x01, FUNCREF, 0x00, ...uleb(10_000_000)];
   return Uint8Array.from([...MAGIC, ...section(2, vector([table]))]);
 }
+
+/** (i32.store8 (i32.const address) (i32.const byte)) for each byte. */
+const storeBytes = (address: number, bytes: Uint8Array) =>
+  [...bytes].flatMap((byte, i) => [...i32(address + i), ...i32(byte), 0x3a, 0x00, 0x00]);
+/** (i32.store (i32.const address) (i32.const value)). */
+const storeI32 = (address: number, value: number) => [...i32(address), ...i32(value), 0x36, 0x02, 0x00];
+
+/**
+ * A program whose memory is over 2 GiB that writes `message` to stdout from above 2 GiB:
+ * the iovec, the bytes and the out-pointer all sit past 0x80000000, addresses JavaScript
+ * receives as negative numbers. Exits with fd_write's errno.
+ */
+export function writeFromHighMemory(message: string): Uint8Array {
+  const HIGH = 0x8000_0000;
+  const bytes = new TextEncoder().encode(message);
+  return command({
+    types: [
+      [[], []],
+      [[I32, I32, I32, I32], [I32]],
+      [[I32], []],
+    ],
+    imports: [
+      ['wasi_snapshot_preview1', 'fd_write', 1],
+      ['wasi_snapshot_preview1', 'proc_exit', 2],
+    ],
+    memoryPages: HIGH / 65536 + 1,
+    start: [
+      ...storeI32(HIGH | 0, (HIGH + 32) | 0),
+      ...storeI32((HIGH + 4) | 0, bytes.length),
+      ...storeBytes(HIGH + 32, bytes),
+      ...[1, HIGH | 0, 1, (HIGH + 16) | 0].flatMap(i32),
+      0x10,
+      0x00,
+      0x10,
+      0x01,
+    ],
+  });
+}
