@@ -14,7 +14,7 @@
  * context id is refused instead of indexing past a vector, and an output read before compute
  * is refused instead of handing back whatever the tensor held.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { TensorInfo } from '../engine/types.js';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, ModelFormat } from './host-calls.js';
@@ -119,7 +119,9 @@ export class WasiNn {
     }
     if (this.#graphs.size >= MAX_SESSIONS)
       throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} graphs are loaded; unload one`);
-    const graph = compileKnownModel(this.call, preload.sha256, preload.format, () => readPreload(preload));
+    const graph = compileKnownModel(this.call, preload.sha256, preload.format, () =>
+      readPreload(preload, this.maxModelBytes),
+    );
     const id = this.#nextGraph++;
     this.#graphs.set(id, graph);
     this.#byName.set(name, id);
@@ -253,16 +255,21 @@ export class WasiNn {
   }
 }
 
-/** The preloaded file, read only when the owner has not compiled it yet. */
-function readPreload(preload: ResolvedPreload): Uint8Array {
+/**
+ * The preloaded file, read only when the owner has not compiled it yet; its size is checked
+ * again, as it may have changed since the run started.
+ */
+function readPreload(preload: ResolvedPreload, maxModelBytes: number): Uint8Array {
+  let size: number;
   try {
-    return readFileSync(preload.path);
+    size = statSync(preload.path).size;
+    // Checked before reading: a file grown huge is never read.
+    if (size <= maxModelBytes) return readFileSync(preload.path);
   } catch (error) {
-    throw fail(
-      NN_ERRNO.NOT_FOUND,
-      `the model preloaded as '${preload.name}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw fail(NN_ERRNO.NOT_FOUND, `the model preloaded as '${preload.name}' cannot be read (${code})`);
   }
+  throw invalid(`the model preloaded as '${preload.name}' is ${size} bytes; the limit is ${maxModelBytes}`);
 }
 
 /**
