@@ -74,6 +74,15 @@ describe('WasmEdge-compatible sandbox', { skip }, () => {
     );
   });
 
+  it('0.2: an output handle and its length taken before the run work, as in WasmEdge', async () => {
+    const [first, usual] = await Promise.all([
+      runWasm(classify, { args: ['classify', 'handles-first'], stdin: photo('grace_hopper.jpg') }),
+      runWasm(classify, { stdin: photo('grace_hopper.jpg') }),
+    ]);
+    assert.equal(first.exitCode, 0, text(first.stderr));
+    assert.equal(text(first.stdout), text(usual.stdout));
+  });
+
   it('an undecodable image fails in the host call and says why on stderr', async () => {
     const result = await runWasm(classify, { stdin: new TextEncoder().encode('not a jpeg') });
     assert.equal(result.exitCode, 2);

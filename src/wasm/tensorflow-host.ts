@@ -68,14 +68,14 @@ function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, com
     wasmedge_tensorflowlite_get_output_tensor: (session: bigint, namePtr: number, nameLen: number): bigint =>
       legacy('get_output_tensor', complain, 0n, () => {
         const id = Number(session);
-        const index = sessions.outputIndex(id, name(namePtr, nameLen));
-        sessions.output(id, index); // only after a successful run, as before
-        return tensorHandle(id, index);
+        // Also before a run, as WasmEdge's (a TfLiteTensor pointer): the data is read later.
+        return tensorHandle(id, sessions.outputIndex(id, name(namePtr, nameLen)));
       }),
     wasmedge_tensorflowlite_get_tensor_len: (tensor: bigint): number =>
       legacy('get_tensor_len', complain, 0, () => {
+        // The model's size for the tensor, known before a run as in WasmEdge.
         const { session, index } = tensorOf(tensor);
-        return sessions.output(session, index).length;
+        return sessions.outputLength(session, index);
       }),
     wasmedge_tensorflowlite_get_tensor_data: (tensor: bigint, dstPtr: number): void => {
       const { session, index } = tensorOf(tensor);
