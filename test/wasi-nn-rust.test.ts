@@ -29,12 +29,13 @@ function runInFolder(
   files: readonly string[],
   args: readonly string[],
   written: Readonly<Record<string, Uint8Array>> = {},
+  options: readonly string[] = [],
 ) {
   const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-nn-'));
   for (const file of files) copyFileSync(file, join(folder, basename(file)));
   for (const [name, bytes] of Object.entries(written)) writeFileSync(join(folder, name), bytes);
   try {
-    return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', wasm, ...args], {
+    return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', ...options, wasm, ...args], {
       cwd: folder,
       encoding: 'utf8',
       timeout: 120_000,
@@ -101,8 +102,18 @@ describe('WasmEdge tflite-birds_v1-image, in Rust over our wasi-nn 0.6 stand-in'
 describe('nn-classify in Rust: the same program loading the model other ways', { skip }, () => {
   const tflite = join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite');
   const files = [tflite, join(SHARED_MODELS, 'imagenet_labels.txt'), join(IMAGES, 'cat.bmp')];
-  const classify = (wasm: string, how: string, model: string, written: Record<string, Uint8Array> = {}) =>
-    runInFolder(wasm, files, [how, model, 'cat.bmp', '128', 'imagenet_labels.txt'], written);
+  const classify = (
+    wasm: string,
+    how: string,
+    model: string,
+    written: Record<string, Uint8Array> = {},
+    options: readonly string[] = [],
+  ) => runInFolder(wasm, files, [how, model, 'cat.bmp', '128', 'imagenet_labels.txt'], written, options);
+  const convertedOnnx = () => {
+    const sha256 = createHash('sha256').update(readFileSync(tflite)).digest('hex');
+    assert.ok(readReport(sha256)?.ok, 'set-up converted the default model');
+    return readOnnx(sha256);
+  };
   let wasm = '';
   let byFile = '';
   before(() => {
@@ -125,9 +136,7 @@ describe('nn-classify in Rust: the same program loading the model other ways', {
   });
 
   it('prints the same from the ONNX model set-up converted and verified (encoding onnx)', () => {
-    const sha256 = createHash('sha256').update(readFileSync(tflite)).digest('hex');
-    assert.ok(readReport(sha256)?.ok, 'set-up converted the default model');
-    const run = classify(wasm, 'onnx', 'default.onnx', { 'default.onnx': readOnnx(sha256) });
+    const run = classify(wasm, 'onnx', 'default.onnx', { 'default.onnx': convertedOnnx() });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, byFile);
   });
@@ -137,5 +146,18 @@ describe('nn-classify in Rust: the same program loading the model other ways', {
     assert.equal(run.status, 1);
     assert.match(run.stderr, /^Error: BackendError\(NotFound\)$/m);
     assert.equal(run.stdout, '');
+  });
+
+  it('prints the same from a model preloaded as wasmedge --nn-preload does (TensorFlow Lite, ONNX)', () => {
+    const tflitePreload = `default:TensorflowLite:CPU:${basename(tflite)}`;
+    const byName = classify(wasm, 'preload', 'default', {}, ['--nn-preload', tflitePreload]);
+    assert.equal(byName.status, 0, byName.stderr);
+    assert.equal(byName.stdout, byFile);
+    const onnx = classify(wasm, 'preload', 'cat-onnx', { 'default.onnx': convertedOnnx() }, [
+      '--nn-preload',
+      'cat-onnx:ONNX:CPU:default.onnx',
+    ]);
+    assert.equal(onnx.status, 0, onnx.stderr);
+    assert.equal(onnx.stdout, byFile);
   });
 });
