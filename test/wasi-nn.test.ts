@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readOnnx } from '../src/convert/store.js';
+import { createApp } from '../src/http/app.js';
 import { classify as classifyHere } from '../src/index.js';
 import { parseNnPreload } from '../src/wasm/nn-preload.js';
 import { runWasm } from '../src/wasm/sandbox.js';
@@ -183,6 +184,34 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
       assert.ok(refused.stderr.includes(why), `${spec}: ${refused.stderr}`);
       assert.ok(!refused.stdout.includes('top='), spec);
     }
+  });
+
+  it('a deployment serving the program preloads its models from TFLITE_FN_NN_PRELOAD (createApp nnPreload)', async () => {
+    const program = join(input, 'deployed.wasm');
+    writeFileSync(program, guest);
+    const model = join(input, 'preloaded.tflite');
+    writeFileSync(model, readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite')));
+    const app = createApp({ program, nnPreload: [`default:TensorflowLite:CPU:${model}`] });
+    const body = readFileSync(join(input, 'grace_hopper.rgb'));
+    const response = await app.request('/classify', { method: 'POST', body });
+    const answer = await response.text();
+    assert.equal(response.status, 200, answer);
+    const labels = readFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), 'utf8').split('\n');
+    const reference = await classifyHere(photo('grace_hopper.jpg'), {
+      model: 'imagenet-small',
+      resize: 'fill',
+    });
+    assert.equal(answer, `class=${labels.indexOf(reference.label)}\n`);
+    // A preload that went missing after start-up is the deployment's fault: 500, not 400.
+    rmSync(model);
+    const missing = await app.request('/classify', { method: 'POST', body });
+    assert.equal(missing.status, 500);
+    assert.match(await missing.text(), /program_missing/);
+    // A wrong preload fails at start-up, naming the flag's syntax.
+    assert.throws(
+      () => createApp({ program, nnPreload: ['default:GGML:AUTO:model.gguf'] }),
+      /--nn-preload takes NAME:ENCODING:TARGET:PATH/,
+    );
   });
 
   it('answers every error with the errno WasmEdge uses, says why, and keeps working', async () => {

@@ -46,7 +46,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const timeoutMs = positiveInteger('timeout', args.timeoutMs);
   const memoryMb = positiveInteger('memory', args.memoryMb);
   const dirs = args.dirs.map(parseDirectoryGrant);
-  const nnPreload = args.nnPreload.map(parseNnPreload);
+  const nnPreload = args.nnPreload.map((spec) => parseNnPreload(spec));
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');

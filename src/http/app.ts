@@ -18,6 +18,7 @@ import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
+import { type NnPreload, parseNnPreload } from '../wasm/nn-preload.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
@@ -56,6 +57,12 @@ export interface AppOptions {
    * WasmEdge's serverless templates do. Default: TFLITE_FN_PROGRAM.
    */
   readonly program?: string | undefined;
+  /**
+   * Models the program loads by name through WASI-NN, as `wasmedge --nn-preload` takes them
+   * (NAME:ENCODING:TARGET:PATH; a relative PATH is found as the program is). Default:
+   * TFLITE_FN_NN_PRELOAD, entries separated by spaces.
+   */
+  readonly nnPreload?: readonly string[] | undefined;
   /**
    * When set, every route the table does not mark `open` needs this key (x-api-key,
    * authorization: Bearer, or dapr-api-token).
@@ -96,7 +103,11 @@ function programPath(configured: string | undefined): string | undefined {
 }
 
 /** A program (.wasm) that answers POST /classify: the body is its stdin, its stdout the answer. */
-function programHandler(program: string, bodyLimit: BodyLimit): RouteHandler {
+function programHandler(
+  program: string,
+  bodyLimit: BodyLimit,
+  nnPreload: readonly NnPreload[],
+): RouteHandler {
   let programBytes: Promise<Uint8Array> | undefined;
   return async (c) => {
     programBytes ??= readFile(program).catch((cause: unknown) => {
@@ -110,7 +121,15 @@ function programHandler(program: string, bodyLimit: BodyLimit): RouteHandler {
     // The program would only fail on nothing; say so as the client's mistake it is.
     if (stdin.length === 0) throw new BadRequestError('empty_image', 'no input was sent: the body is empty');
     const { runWasm } = await import('../wasm/sandbox.js');
-    const result = await runWasm(await programBytes, { args: [basename(program)], stdin });
+    const result = await runWasm(await programBytes, { args: [basename(program)], stdin, nnPreload }).catch(
+      (error: unknown) => {
+        // The deployment's preloads, checked on each run: a file gone since start-up is the
+        // deployment's fault, not the client's.
+        if (error instanceof BadRequestError && error.code === 'bad_option')
+          throw new TfliteFnError(500, 'program_missing', error.message, { cause: error, expose: true });
+        throw error;
+      },
+    );
     if (result.exitCode !== 0) {
       const detail = new TextDecoder().decode(result.stderr).trim().split('\n').slice(-3).join(' ');
       const code = result.timedOut ? 'program_timeout' : 'program_failed';
@@ -205,7 +224,12 @@ export function createApp(options: AppOptions = {}): Hono {
     if (route.task) taskRoutes[route.id] = taskHandler(taskById(route.task), { bodyLimit, run });
   }
   // WasmEdge's serverless templates answer /classify with a program: that stays possible.
-  if (program) taskRoutes.classify = programHandler(program, bodyLimit);
+  if (program) {
+    const specs = options.nnPreload ?? (process.env.TFLITE_FN_NN_PRELOAD ?? '').split(/\s+/).filter(Boolean);
+    // Checked at start-up: a deployment with a wrong preload fails loudly, not on a request.
+    const preloads = specs.map((spec) => parseNnPreload(spec, (path) => programPath(path) ?? path));
+    taskRoutes.classify = programHandler(program, bodyLimit, preloads);
+  }
   const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
     models: modelsHandler(catalog),
     healthz: (c) => c.json({ status: 'ok' }),

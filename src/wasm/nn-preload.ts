@@ -36,10 +36,14 @@ export function isTflite(bytes: Uint8Array): boolean {
 }
 
 /** Parses one `--nn-preload` value; the file is checked when the run starts (resolvePreloads). */
-export function parseNnPreload(spec: string): NnPreload {
+export function parseNnPreload(
+  spec: string,
+  resolvePath: (path: string) => string = (path) => path,
+): NnPreload {
   const [name = '', encoding = '', target = '', ...rest] = spec.split(':');
-  const path = rest.join(':'); // a path may itself hold ':'
-  if (!name || !path) throw usage(spec, 'a part is missing');
+  const given = rest.join(':'); // a path may itself hold ':'
+  if (!name || !given) throw usage(spec, 'a part is missing');
+  const path = resolvePath(given);
   const format = ENCODINGS[encoding.toLowerCase()];
   if (!format) throw usage(spec, `encoding '${encoding}' is not one of TensorflowLite, ONNX, Autodetect`);
   // WasmEdge's TensorFlow Lite backend refuses any target but CPU when the model loads; here

@@ -5,6 +5,8 @@
  *   classify MODEL RGB LABELS   the happy path on raw 128x128 RGB pixels, then every other call
  *   onnx MODEL RGB LABELS       the same run on an ONNX model (encoding onnx)
  *   by-name RGB LABELS          the same run on the model preloaded as 'default' (--nn-preload)
+ *   (no arguments)              deployed (TFLITE_FN_PROGRAM): raw RGB on stdin, the model
+ *                               preloaded as 'default'; prints class=INDEX
  *   errors MODEL                every error path, hostile pointers included, then a run that
  *                               still works (the host survived all of it)
  * Files come from directories the test grants (WASI preopens), as with `wasmedge --dir`.
@@ -207,7 +209,21 @@ static int errors(const char *model_path) {
   return 0;
 }
 
+static int deployed(void) {
+  uint32_t graph, context, written;
+  if (fread(pixels, 1, sizeof pixels, stdin) != sizeof pixels) return 12;
+  tensor_t tensor = input();
+  if (nn_load_by_name("default", 7, &graph) != 0) return 3;
+  if (nn_init(graph, &context) != 0) return 4;
+  if (nn_set_input(context, 0, &tensor) != 0) return 5;
+  if (nn_compute(context) != 0) return 6;
+  if (nn_get_output(context, 0, scores, sizeof scores, &written) != 0) return 7;
+  printf("class=%d\n", best());
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 1) return deployed();
   if (argc == 5 && strcmp(argv[1], "classify") == 0) return classify(argv[2], argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "onnx") == 0) return onnx(argv[2], argv[3], argv[4]);
   if (argc == 4 && strcmp(argv[1], "by-name") == 0) return by_name(argv[2], argv[3]);
