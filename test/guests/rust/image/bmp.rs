@@ -27,11 +27,17 @@ pub(crate) fn decode(bytes: &[u8]) -> ImageResult<RgbImage> {
     let bits = u16_at(bytes, 28)?;
     let compression = u32_at(bytes, 30)?;
     if bits != 24 && bits != 32 {
-        return Err(ImageError(format!("{}-bit BMP is not supported (24 or 32 only)", bits)));
+        return Err(ImageError(format!(
+            "{}-bit BMP is not supported (24 or 32 only)",
+            bits
+        )));
     }
     // 0 = BI_RGB; 3 = BI_BITFIELDS, taken as the BGRA order every writer uses for 32 bits.
     if compression != 0 && !(compression == 3 && bits == 32) {
-        return Err(ImageError(format!("compressed BMP (method {}) is not supported", compression)));
+        return Err(ImageError(format!(
+            "compressed BMP (method {}) is not supported",
+            compression
+        )));
     }
     if width <= 0 || height == 0 || height == i32::MIN {
         return Err(ImageError("BMP with no pixels".to_string()));
@@ -39,14 +45,24 @@ pub(crate) fn decode(bytes: &[u8]) -> ImageResult<RgbImage> {
     let (width, top_down) = (width as u64, height < 0);
     let height = height.unsigned_abs() as u64;
     if width * height > MAX_PIXELS {
-        return Err(ImageError(format!("BMP of {}x{} is larger than this decoder takes", width, height)));
+        return Err(ImageError(format!(
+            "BMP of {}x{} is larger than this decoder takes",
+            width, height
+        )));
     }
     let channels = (bits / 8) as u64;
     let stride = (width * channels + 3) / 4 * 4;
     if (pixels_at as u64) + stride * height > bytes.len() as u64 {
-        return Err(ImageError("truncated BMP: fewer pixels than the header says".to_string()));
+        return Err(ImageError(
+            "truncated BMP: fewer pixels than the header says".to_string(),
+        ));
     }
-    let (width, height, channels, stride) = (width as usize, height as usize, channels as usize, stride as usize);
+    let (width, height, channels, stride) = (
+        width as usize,
+        height as usize,
+        channels as usize,
+        stride as usize,
+    );
     let mut data = Vec::with_capacity(width * height * 3);
     for row in 0..height {
         let stored = if top_down { row } else { height - 1 - row };
@@ -55,5 +71,9 @@ pub(crate) fn decode(bytes: &[u8]) -> ImageResult<RgbImage> {
             data.extend_from_slice(&[pixel[2], pixel[1], pixel[0]]);
         }
     }
-    Ok(RgbImage { width: width as u32, height: height as u32, data })
+    Ok(RgbImage {
+        width: width as u32,
+        height: height as u32,
+        data,
+    })
 }

@@ -24,7 +24,11 @@ fn weights(source: usize, target: usize) -> Vec<(usize, Vec<f32>)> {
                 .map(|i| (1.0 - ((i as f32 + 0.5 - centre) / spread).abs()).max(0.0))
                 .collect();
             let sum: f32 = tent.iter().sum();
-            let normalized = if sum > 0.0 { tent.iter().map(|w| w / sum).collect() } else { tent };
+            let normalized = if sum > 0.0 {
+                tent.iter().map(|w| w / sum).collect()
+            } else {
+                tent
+            };
             (first, normalized)
         })
         .collect()
@@ -34,7 +38,11 @@ pub fn resize(image: &RgbImage, width: u32, height: u32, _filter: FilterType) ->
     let (in_w, in_h) = (image.width as usize, image.height as usize);
     let (out_w, out_h) = (width as usize, height as usize);
     if out_w == 0 || out_h == 0 || in_w == 0 || in_h == 0 {
-        return RgbImage { width, height, data: Vec::new() };
+        return RgbImage {
+            width,
+            height,
+            data: Vec::new(),
+        };
     }
     let rows = weights(in_h, out_h);
     let mut tall = vec![0f32; in_w * out_h * 3];
@@ -52,10 +60,18 @@ pub fn resize(image: &RgbImage, width: u32, height: u32, _filter: FilterType) ->
     for y in 0..out_h {
         for (x, (first, ws)) in columns.iter().enumerate() {
             for c in 0..3 {
-                let value: f32 = ws.iter().enumerate().map(|(k, w)| w * tall[(y * in_w + first + k) * 3 + c]).sum();
+                let value: f32 = ws
+                    .iter()
+                    .enumerate()
+                    .map(|(k, w)| w * tall[(y * in_w + first + k) * 3 + c])
+                    .sum();
                 data[(y * out_w + x) * 3 + c] = value.round().clamp(0.0, 255.0) as u8;
             }
         }
     }
-    RgbImage { width, height, data }
+    RgbImage {
+        width,
+        height,
+        data,
+    }
 }

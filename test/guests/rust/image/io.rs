@@ -10,7 +10,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn open<P: AsRef<Path>>(path: P) -> std::io::Result<Reader> {
-        Ok(Reader { bytes: std::fs::read(path)? })
+        Ok(Reader {
+            bytes: std::fs::read(path)?,
+        })
     }
 
     /// Decodes by the file's signature, not its name.
@@ -18,6 +20,8 @@ impl Reader {
         if self.bytes.starts_with(b"BM") {
             return bmp::decode(&self.bytes).map(DynamicImage::ImageRgb8);
         }
-        Err(ImageError("unsupported image format: this stand-in decodes BMP only".to_string()))
+        Err(ImageError(
+            "unsupported image format: this stand-in decodes BMP only".to_string(),
+        ))
     }
 }

@@ -66,7 +66,12 @@ impl DynamicImage {
     }
 
     /// Stretches to exactly `width` x `height` (the aspect ratio is not kept).
-    pub fn resize_exact(&self, width: u32, height: u32, filter: imageops::FilterType) -> DynamicImage {
+    pub fn resize_exact(
+        &self,
+        width: u32,
+        height: u32,
+        filter: imageops::FilterType,
+    ) -> DynamicImage {
         DynamicImage::ImageRgb8(imageops::resize(self.as_rgb(), width, height, filter))
     }
 

@@ -19,13 +19,19 @@ fn load(how: &str, model: &str) -> Result<Graph, Box<dyn Error>> {
         other => return Err(format!("unknown way to load a model: {}", other).into()),
     };
     let builder = GraphBuilder::new(encoding, ExecutionTarget::CPU);
-    Ok(if how == "preload" { builder.build_from_cache(model)? } else { builder.build_from_files([model])? })
+    Ok(if how == "preload" {
+        builder.build_from_cache(model)?
+    } else {
+        builder.build_from_files([model])?
+    })
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = env::args().collect();
     if args.len() != 6 {
-        return Err("usage: nn-classify tflite|onnx|autodetect|preload MODEL IMAGE SIDE LABELS".into());
+        return Err(
+            "usage: nn-classify tflite|onnx|autodetect|preload MODEL IMAGE SIDE LABELS".into(),
+        );
     }
     let side: u32 = args[4].parse()?;
     let labels = fs::read_to_string(&args[5])?;
@@ -33,8 +39,16 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let graph = load(&args[1], &args[2])?;
     let mut context = graph.init_execution_context()?;
-    let pixels = Reader::open(&args[3])?.decode()?.resize_exact(side, side, image::imageops::Triangle).to_rgb8();
-    context.set_input(0, TensorType::U8, &[1, side as usize, side as usize, 3], pixels.as_raw())?;
+    let pixels = Reader::open(&args[3])?
+        .decode()?
+        .resize_exact(side, side, image::imageops::Triangle)
+        .to_rgb8();
+    context.set_input(
+        0,
+        TensorType::U8,
+        &[1, side as usize, side as usize, 3],
+        pixels.as_raw(),
+    )?;
     context.compute()?;
 
     let mut scores = vec![0u8; labels.len()];

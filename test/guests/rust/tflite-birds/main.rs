@@ -21,20 +21,32 @@ fn main() -> Result<(), Box<dyn Error>> {
     let weights = fs::read(&args[1])?;
     println!("Read graph weights, size in bytes: {}", weights.len());
 
-    let graph = GraphBuilder::new(GraphEncoding::TensorflowLite, ExecutionTarget::CPU).build_from_bytes(&[&weights])?;
+    let graph = GraphBuilder::new(GraphEncoding::TensorflowLite, ExecutionTarget::CPU)
+        .build_from_bytes(&[&weights])?;
     let mut context = graph.init_execution_context()?;
     println!("Loaded graph into wasi-nn with ID: {}", graph);
 
     let pixels = rgb_224(&args[2])?;
     println!("Read input tensor, size in bytes: {}", pixels.len());
-    context.set_input(0, TensorType::U8, &[1, SIDE as usize, SIDE as usize, 3], &pixels)?;
+    context.set_input(
+        0,
+        TensorType::U8,
+        &[1, SIDE as usize, SIDE as usize, 3],
+        &pixels,
+    )?;
     context.compute()?;
 
     let mut scores = vec![0u8; imagenet_classes::AIY_BIRDS_V1.len()];
     context.get_output(0, &mut scores)?;
     for (rank, (class, score)) in best_first(&scores).into_iter().take(5).enumerate() {
         // `{:.4}` on an integer prints the integer: the example's own format, kept as is.
-        println!("   {}.) [{}]({:.4}){}", rank + 1, class, score, imagenet_classes::AIY_BIRDS_V1[class]);
+        println!(
+            "   {}.) [{}]({:.4}){}",
+            rank + 1,
+            class,
+            score,
+            imagenet_classes::AIY_BIRDS_V1[class]
+        );
     }
     Ok(())
 }
@@ -49,5 +61,9 @@ fn best_first(scores: &[u8]) -> Vec<(usize, u8)> {
 /// The image stretched to 224x224 with the triangle filter, as packed RGB bytes.
 fn rgb_224(path: &str) -> Result<Vec<u8>, Box<dyn Error>> {
     let decoded = Reader::open(path)?.decode()?;
-    Ok(decoded.resize_exact(SIDE, SIDE, image::imageops::Triangle).to_rgb8().as_raw().clone())
+    Ok(decoded
+        .resize_exact(SIDE, SIDE, image::imageops::Triangle)
+        .to_rgb8()
+        .as_raw()
+        .clone())
 }

@@ -60,7 +60,9 @@ impl fmt::Display for BackendError {
             Self::UnsupportedOperation => "Unsupported Operation",
             Self::TooLarge => "Too Large",
             Self::NotFound => "Not Found",
-            Self::UnknownError(errno) => return write!(f, "Unknown Wasi-NN Backend Error Code `{}`", errno),
+            Self::UnknownError(errno) => {
+                return write!(f, "Unknown Wasi-NN Backend Error Code `{}`", errno)
+            }
         };
         write!(f, "WASI-NN Backend Error: {}", what)
     }

@@ -92,7 +92,10 @@ impl GraphBuilder {
                 &mut handle as *mut i32 as i32,
             )
         })?;
-        Ok(Graph { build_info: self, handle })
+        Ok(Graph {
+            build_info: self,
+            handle,
+        })
     }
 
     /// Reads each file, then loads them as `build_from_bytes` does.
@@ -111,9 +114,16 @@ impl GraphBuilder {
     pub fn build_from_cache(self, name: &str) -> Result<Graph, Error> {
         let mut handle: i32 = 0;
         check(unsafe {
-            imports::load_by_name(name.as_ptr() as i32, name.len() as i32, &mut handle as *mut i32 as i32)
+            imports::load_by_name(
+                name.as_ptr() as i32,
+                name.len() as i32,
+                &mut handle as *mut i32 as i32,
+            )
         })?;
-        Ok(Graph { build_info: self, handle })
+        Ok(Graph {
+            build_info: self,
+            handle,
+        })
     }
 }
 
@@ -134,8 +144,13 @@ impl Graph {
 
     pub fn init_execution_context(&self) -> Result<GraphExecutionContext, Error> {
         let mut context: i32 = 0;
-        check(unsafe { imports::init_execution_context(self.handle, &mut context as *mut i32 as i32) })?;
-        Ok(GraphExecutionContext { graph: self, handle: context })
+        check(unsafe {
+            imports::init_execution_context(self.handle, &mut context as *mut i32 as i32)
+        })?;
+        Ok(GraphExecutionContext {
+            graph: self,
+            handle: context,
+        })
     }
 }
 
@@ -172,10 +187,19 @@ impl<'a> GraphExecutionContext<'a> {
     ) -> Result<(), Error> {
         let elements = data.as_ref();
         let bytes = unsafe {
-            std::slice::from_raw_parts(elements.as_ptr().cast::<u8>(), std::mem::size_of_val(elements))
+            std::slice::from_raw_parts(
+                elements.as_ptr().cast::<u8>(),
+                std::mem::size_of_val(elements),
+            )
         };
-        let tensor = Tensor { dimensions, tensor_type, data: bytes };
-        check(unsafe { imports::set_input(self.handle, index as i32, &tensor as *const Tensor as i32) })
+        let tensor = Tensor {
+            dimensions,
+            tensor_type,
+            data: bytes,
+        };
+        check(unsafe {
+            imports::set_input(self.handle, index as i32, &tensor as *const Tensor as i32)
+        })
     }
 
     pub fn compute(&mut self) -> Result<(), Error> {
