@@ -111,7 +111,10 @@ export class WasiNn {
     memory.writeU32(graphOut, 0);
     const name = memory.readString(namePtr, nameLen);
     const known = this.#byName.get(name);
-    if (known !== undefined && this.#graphs.has(known)) return memory.writeU32(graphOut, known);
+    if (known !== undefined && this.#graphs.has(known)) {
+      memory.writeU32(graphOut, known);
+      return;
+    }
     const preload = this.preloads.find((entry) => entry.name === name);
     if (!preload) {
       const names = this.preloads.map((entry) => `'${entry.name}'`).join(', ') || 'none';
