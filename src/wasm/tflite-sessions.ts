@@ -131,9 +131,8 @@ export class TfliteSessions {
   /** `read` copies the data out of guest memory, called only once its size is known right. */
   appendInput(id: number, name: string, length: number, read: () => Uint8Array): void {
     const session = this.#get(id);
-    const info =
-      session.inputs.find((input) => input.name === name) ??
-      (session.inputs.length === 1 && name === '' ? session.inputs[0] : undefined);
+    // By exact name only, as WasmEdge's AppendInput (no shortcut for a single-input model).
+    const info = session.inputs.find((input) => input.name === name);
     if (!info)
       throw new HostFailure(
         ERRNO.INVALID_ARGUMENT,

@@ -100,6 +100,7 @@ int main(int argc, char **argv) {
   if (load_stdin_pixels() != 0 || create_session(model_tflite, model_tflite_len, &session) != 0) return 3;
   if (!strcmp(what, "wrong-name")) {
     printf("append_input: %u\n", append_input(session, "images", 6, pixels, sizeof pixels));
+    printf("append_input '': %u\n", append_input(session, "", 0, pixels, sizeof pixels));
     append_input(session, INPUT, strlen(INPUT), pixels, sizeof pixels);
     run_session(session);
     printf("get_output_tensor: %u\n", get_output_tensor(session, "scores", 6, &tensor));
