@@ -37,6 +37,8 @@ function runInFolder(
   try {
     return spawnSync(process.execPath, [CLI, 'run', '--dir', '.:.', ...options, wasm, ...args], {
       cwd: folder,
+      // The encoding-onnx case loads the program's own ONNX bytes, which the operator must allow.
+      env: { ...process.env, TFLITE_FN_NN_GUEST_ONNX: '1' },
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -86,12 +86,29 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     assert.deepEqual(result.engines.length, 2, 'load and autodetect each compiled (or found) the model');
   });
 
+  it("refuses a program's own ONNX bytes unless the operator allows them (they would run natively)", async () => {
+    const tflite = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+    writeFileSync(join(input, 'model.onnx'), readOnnx(createHash('sha256').update(tflite).digest('hex')));
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'onnx', '/in/model.onnx', '/in/grace_hopper.rgb', '/models/imagenet_labels.txt'],
+      dirs: dirs(),
+    });
+    const lines = reported(result.stdout);
+    assert.equal(lines.get('load'), String(NN_ERRNO.INVALID_ENCODING));
+    assert.match(
+      text(result.stderr),
+      /encoding onnx from the program itself is off.*TFLITE_FN_NN_GUEST_ONNX=1/,
+    );
+    assert.deepEqual(result.engines, [], 'nothing was compiled');
+  });
+
   it('runs an ONNX model (our conversion of the default model) on onnxruntime', async () => {
     const tflite = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
     writeFileSync(join(input, 'model.onnx'), readOnnx(createHash('sha256').update(tflite).digest('hex')));
     const result = await runWasm(guest, {
       args: ['wasi-nn.wasm', 'onnx', '/in/model.onnx', '/in/grace_hopper.rgb', '/models/imagenet_labels.txt'],
       dirs: dirs(),
+      nnGuestOnnx: true,
     });
     assert.equal(result.exitCode, 0, text(result.stderr));
     const lines = reported(result.stdout);
@@ -215,7 +232,12 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
   });
 
   it('answers every error with the errno WasmEdge uses, says why, and keeps working', async () => {
-    const result = await runWasm(guest, { args: ['wasi-nn.wasm', 'errors', MODEL], dirs: dirs() });
+    // Guest ONNX allowed, so onnxruntime's own refusal of a non-model is checked too.
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'errors', MODEL],
+      dirs: dirs(),
+      nnGuestOnnx: true,
+    });
     assert.equal(result.exitCode, 0, text(result.stderr));
     const { INVALID_ARGUMENT, INVALID_ENCODING, TOO_LARGE } = NN_ERRNO;
     const expected: Record<string, number> = {

@@ -32,6 +32,8 @@ export interface GuestJob {
   readonly limits: HostLimits;
   /** Models for WASI-NN's load_by_name (--nn-preload). */
   readonly preloads: readonly ResolvedPreload[];
+  /** Whether WASI-NN may load the program's own ONNX bytes (sandbox.ts: RunOptions.nnGuestOnnx). */
+  readonly guestOnnx: boolean;
   /** When the run must end (Date.now() time): a host call never waits past it. */
   readonly deadline: number;
 }
@@ -85,6 +87,7 @@ function run(job: GuestJob): GuestResult {
         complain,
         job.limits,
         job.preloads,
+        job.guestOnnx,
       ),
     };
     const instance = new WebAssembly.Instance(job.module, linkImports(job.module, modules));

@@ -43,6 +43,15 @@ export interface RunOptions {
   readonly dirs?: readonly DirectoryGrant[];
   /** Models for WASI-NN's load_by_name, as `wasmedge --nn-preload` gives them (nn-preload.ts). */
   readonly nnPreload?: readonly NnPreload[];
+  /**
+   * Let the program load ONNX bytes of its own (WASI-NN `load` with encoding onnx). Off by
+   * default (deny by default): a TensorFlow Lite model from a program runs in LiteRT's
+   * WebAssembly (or on onnxruntime only as our own verified conversion), but a program's ONNX
+   * graph would run as it comes on native onnxruntime, outside the sandbox's memory cap, with
+   * every operator and shape the graph asks for. ONNX models the operator preloads
+   * (`nnPreload`) are the operator's files and always allowed. Default: TFLITE_FN_NN_GUEST_ONNX=1.
+   */
+  readonly nnGuestOnnx?: boolean;
 }
 
 export interface RunResult extends GuestResult {
@@ -267,6 +276,7 @@ async function runInWorker(
     dirs,
     limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
     preloads,
+    guestOnnx: options.nnGuestOnnx ?? process.env.TFLITE_FN_NN_GUEST_ONNX === '1',
     deadline,
   };
   let reusable = false;

@@ -100,6 +100,7 @@ export class WasiNn {
     private readonly memory: () => GuestMemory,
     private readonly maxModelBytes: number,
     private readonly preloads: readonly ResolvedPreload[] = [],
+    private readonly guestOnnx = false,
   ) {}
 
   /** Graph ids of the preloaded models this run loaded, by name: a name loads once (as WasmEdge). */
@@ -151,6 +152,14 @@ export class WasiNn {
       throw fail(
         NN_ERRNO.INVALID_ENCODING,
         `encoding ${ENCODING_NAMES[chosen] ?? chosen} is not supported; this host runs onnx (1), tensorflowlite (4) and autodetect (5)`,
+      );
+    if (format === 'onnx' && !this.guestOnnx)
+      // The program's own ONNX graph would run on native onnxruntime, outside the sandbox's
+      // memory cap (see RunOptions.nnGuestOnnx): refused unless the operator allows it, with
+      // the errno WasmEdge gives for an encoding it does not run.
+      throw fail(
+        NN_ERRNO.INVALID_ENCODING,
+        'encoding onnx from the program itself is off: it would run natively, outside the sandbox (allow it with TFLITE_FN_NN_GUEST_ONNX=1, or preload the model: --nn-preload NAME:ONNX:CPU:PATH)',
       );
     if (this.#graphs.size >= MAX_SESSIONS)
       throw fail(NN_ERRNO.BUSY, `${MAX_SESSIONS} graphs are loaded; unload one`);
@@ -296,8 +305,9 @@ export function createWasiNn(
   complain: Complain,
   limits: HostLimits,
   preloads: readonly ResolvedPreload[] = [],
+  guestOnnx = false,
 ) {
-  const nn = new WasiNn(call, memory, limits.maxModelBytes, preloads);
+  const nn = new WasiNn(call, memory, limits.maxModelBytes, preloads, guestOnnx);
   const guarded =
     <A extends number[]>(name: string, body: (...args: A) => void) =>
     (...args: A): number =>
