@@ -7,7 +7,7 @@
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, HostReply } from './host-calls.js';
-import { LINK_FAILURE_EXIT, linkFailureMessage, linkImports } from './link.js';
+import { EXIT_FAILURE, linkFailureMessage, linkImports } from './link.js';
 import type { ResolvedPreload } from './nn-preload.js';
 import { createTensorflowHost } from './tensorflow-host.js';
 import { createWasi, GuestExit } from './wasi.js';
@@ -101,10 +101,10 @@ function run(job: GuestJob): GuestResult {
     const linkFailure = linkFailureMessage(error);
     if (error instanceof GuestExit) exitCode = error.code;
     else if (linkFailure !== undefined) {
-      exitCode = LINK_FAILURE_EXIT;
+      exitCode = EXIT_FAILURE;
       complain(`tflite-fn: the program cannot start: ${linkFailure}\n`);
     } else {
-      exitCode = 134;
+      exitCode = EXIT_FAILURE;
       const reason =
         error instanceof GuestFault
           ? `bad pointer: ${error.message}`

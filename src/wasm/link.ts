@@ -5,8 +5,11 @@
  * host function reads its arguments.
  */
 
-/** WasmEdge's runtime tool exits EXIT_FAILURE for a program it cannot instantiate. */
-export const LINK_FAILURE_EXIT = 1;
+/**
+ * The exit status of a program that cannot start or that traps: WasmEdge's runtime tool
+ * returns EXIT_FAILURE for both (lib/driver/runtimeTool.cpp); only proc_exit sets another.
+ */
+export const EXIT_FAILURE = 1;
 
 /** A program that cannot be linked: an import of a module or function not provided. */
 export class LinkFailure extends Error {}
