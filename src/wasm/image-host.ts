@@ -51,8 +51,8 @@ export function createImageHost(
   ) => {
     if (width <= 0 || height <= 0 || width * height > MAX_OUTPUT_PIXELS)
       throw new HostFailure(FAIL, `bad size ${width}x${height} (at most ${MAX_OUTPUT_PIXELS} pixels)`);
-    if (imgLen >>> 0 > limits.maxImageBytes)
-      throw new HostFailure(FAIL, `the image is ${imgLen >>> 0} bytes; the limit is ${limits.maxImageBytes}`);
+    if (imgLen > limits.maxImageBytes)
+      throw new HostFailure(FAIL, `the image is ${imgLen} bytes; the limit is ${limits.maxImageBytes}`);
     memory().view(dstPtr, outputBytes(width, height, layout));
     const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
     if (!reply.ok) throw new HostFailure(FAIL, reply.error);
@@ -76,7 +76,7 @@ export function createImageHost(
         const layout = LAYOUTS[type];
         if (!layout) throw new HostFailure(FAIL, `unknown data type ${type} (0-3)`);
         const needed = outputBytes(width, height, layout);
-        if (outMax >>> 0 < needed)
+        if (outMax < needed)
           throw new HostFailure(FAIL, `the buffer holds ${outMax} bytes; the image needs ${needed}`);
         memory().view(outPtr, outMax); // bounds-check the whole buffer before decoding
         memory().write(outPtr, decode(imgPtr, imgLen, width, height, layout, outPtr));

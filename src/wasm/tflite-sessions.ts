@@ -70,10 +70,10 @@ export function compileGuestModel(
   modelLen: number,
   format: ModelFormat = 'tflite',
 ): GuestModel {
-  if (modelLen >>> 0 > maxModelBytes)
+  if (modelLen > maxModelBytes)
     throw new HostFailure(
       ERRNO.INVALID_ARGUMENT,
-      `the model is ${modelLen >>> 0} bytes; the limit is ${maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
+      `the model is ${modelLen} bytes; the limit is ${maxModelBytes} (TFLITE_FN_MAX_MODEL_BYTES)`,
     );
   const model = memory.view(modelPtr, modelLen);
   const sha256 = knownSha256(model) ?? createHash('sha256').update(model).digest('hex');
@@ -138,10 +138,10 @@ export class TfliteSessions {
         ERRNO.INVALID_ARGUMENT,
         `the model has no input '${name}'; its inputs: ${quoted(session.inputs)}`,
       );
-    if (length >>> 0 !== byteLength(info))
+    if (length !== byteLength(info))
       throw new HostFailure(
         ERRNO.INVALID_ARGUMENT,
-        `'${info.name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${length >>> 0}`,
+        `'${info.name}' takes ${byteLength(info)} bytes (${info.dtype} [${info.shape.join(', ')}]), got ${length}`,
       );
     session.given.set(info.name, read());
   }
