@@ -84,13 +84,21 @@ static int best(void) {
   return top;
 }
 
-static int classify(const char *model_path, const char *rgb_path, const char *labels_path) {
-  uint32_t model_length, rgb_length, labels_length, graph, context, written;
-  uint8_t *model = slurp(model_path, &model_length);
+/* The photo's pixels into `pixels` and the labels file; NULL when the photo is not 128x128 RGB. */
+static const char *read_photo_and_labels(const char *rgb_path, const char *labels_path) {
+  uint32_t rgb_length, labels_length;
   uint8_t *rgb = slurp(rgb_path, &rgb_length);
   const char *labels = (const char *)slurp(labels_path, &labels_length);
-  if (rgb_length != sizeof pixels) return 12;
+  if (rgb_length != sizeof pixels) return NULL;
   memcpy(pixels, rgb, sizeof pixels);
+  return labels;
+}
+
+static int classify(const char *model_path, const char *rgb_path, const char *labels_path) {
+  uint32_t model_length, graph, context, written;
+  uint8_t *model = slurp(model_path, &model_length);
+  const char *labels = read_photo_and_labels(rgb_path, labels_path);
+  if (!labels) return 12;
   tensor_t tensor = input();
   SHOW("load", load_model(model, model_length, TENSORFLOWLITE, &graph));
   SHOW("init_execution_context", nn_init(graph, &context));
@@ -116,12 +124,10 @@ static int classify(const char *model_path, const char *rgb_path, const char *la
 }
 
 static int onnx(const char *model_path, const char *rgb_path, const char *labels_path) {
-  uint32_t model_length, rgb_length, labels_length, graph, context, written;
+  uint32_t model_length, graph, context, written;
   uint8_t *model = slurp(model_path, &model_length);
-  uint8_t *rgb = slurp(rgb_path, &rgb_length);
-  const char *labels = (const char *)slurp(labels_path, &labels_length);
-  if (rgb_length != sizeof pixels) return 12;
-  memcpy(pixels, rgb, sizeof pixels);
+  const char *labels = read_photo_and_labels(rgb_path, labels_path);
+  if (!labels) return 12;
   tensor_t tensor = input();
   SHOW("autodetect", load_model(model, model_length, AUTODETECT, &graph));
   SHOW("load", load_model(model, model_length, ONNX, &graph));
@@ -136,11 +142,9 @@ static int onnx(const char *model_path, const char *rgb_path, const char *labels
 }
 
 static int by_name(const char *rgb_path, const char *labels_path) {
-  uint32_t rgb_length, labels_length, graph, again, context, written;
-  uint8_t *rgb = slurp(rgb_path, &rgb_length);
-  const char *labels = (const char *)slurp(labels_path, &labels_length);
-  if (rgb_length != sizeof pixels) return 12;
-  memcpy(pixels, rgb, sizeof pixels);
+  uint32_t graph, again, context, written;
+  const char *labels = read_photo_and_labels(rgb_path, labels_path);
+  if (!labels) return 12;
   tensor_t tensor = input();
   SHOW("missing", nn_load_by_name("missing", 7, &graph));
   SHOW("load_by_name", nn_load_by_name("default", 7, &graph));
