@@ -481,7 +481,9 @@ if (lambdaCold)
   );
 console.log('\nFace detection, warm (ms)');
 console.log(table(detectionRows as unknown as Record<string, string | number>[]));
-console.log(`\nSandbox (C guest vs built-in, same model): ${JSON.stringify(results.sandbox)}`);
+console.log(
+  `\nSandbox (guests vs built-in, same model; npm run bench:sandbox publishes them): ${JSON.stringify(results.sandbox)}`,
+);
 console.log(`\nSelf-hosted server: ${JSON.stringify(results.server)}`);
 console.log(`Stream processing on NATS JetStream: ${JSON.stringify(results.stream)}`);
 console.log('\nTargets (issues #2 to #8)');

@@ -30,7 +30,7 @@ function cArray(name: string, bytes: Uint8Array): string {
 }
 
 export function buildGuest(
-  name: 'classify' | 'errno' | 'hostile' | 'wasi-nn',
+  name: 'classify' | 'errno' | 'hostile' | 'wasi-nn' | 'nn-classic',
   embed: { model?: string; labels?: string } = {},
 ): string {
   mkdirSync(OUT, { recursive: true });
