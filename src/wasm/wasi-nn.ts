@@ -5,9 +5,9 @@
  * on LiteRT, each distinct model compiled once per process (tflite-sessions.ts). ONNX models
  * (encoding 1) run on onnxruntime as they come.
  *
- * Numbers are WasmEdge's (plugins/wasi_nn/types.h): encodings openvino 0, onnx 1,
+ * Numbers are WasmEdge's (plugins/wasi_nn/wasinntypes.h): encodings openvino 0, onnx 1,
  * tensorflow 2, pytorch 3, tensorflowlite 4, autodetect 5, ggml 6; targets cpu 0, gpu 1,
- * tpu 2, auto 3; tensor types f16 0, f32 1, u8 2, i32 3. Errors are ERRNO below.
+ * tpu 2, auto 3; tensor types as TENSOR_TYPES below. Errors are NN_ERRNO below.
  *
  * Where WasmEdge gives a guest more rope, this host does not: every pointer is bounds-checked
  * (WasmEdge answers invalid_argument for one outside memory, and so do we), a bad graph or
@@ -55,9 +55,30 @@ const ENCODING_NAMES = ['openvino', 'onnx', 'tensorflow', 'pytorch', 'tensorflow
 const TARGET_CPU = 0;
 const TARGET_NAMES = ['cpu', 'gpu', 'tpu', 'auto'];
 
-/** WASI-NN tensor type numbers, by the engines' dtype names. */
-const TENSOR_TYPE: Record<string, number> = { float32: 1, uint8: 2, int32: 3 };
-const TENSOR_TYPE_NAMES = ['f16', 'f32', 'u8', 'i32'];
+/**
+ * WASI-NN tensor types by number, as the wasi-nn crate 0.6, WasmEdge 0.14+ and wasmtime's witx
+ * number them (f64 between f32 and u8), with the engines' dtype names. The older witx had only
+ * f16 0, f32 1, u8 2, i32 3: a program built with it sends u8 as 2, which reads as f64 now, as
+ * in WasmEdge, and is refused with a reason that says so.
+ */
+const TENSOR_TYPES = [
+  { name: 'f16', dtype: 'float16' },
+  { name: 'f32', dtype: 'float32' },
+  { name: 'f64', dtype: 'float64' },
+  { name: 'u8', dtype: 'uint8' },
+  { name: 'i32', dtype: 'int32' },
+  { name: 'i64', dtype: 'int64' },
+] as const;
+const typeName = (dtype: string) => TENSOR_TYPES.find((type) => type.dtype === dtype)?.name ?? dtype;
+/** What each number meant in the older witx numbering, to say so when a program still uses it. */
+const OLD_WITX_TYPES = ['float16', 'float32', 'uint8', 'int32'];
+
+/** A hint when the program numbered the model's own type as the older witx did. */
+function oldNumbering(type: number, info: TensorInfo): string {
+  if (OLD_WITX_TYPES[type] !== info.dtype) return '';
+  const now = TENSOR_TYPES.findIndex((entry) => entry.dtype === info.dtype);
+  return ` (${type} was ${typeName(info.dtype)} in the older witx numbering, wasi-nn < 0.6; it is ${now} in wasi-nn 0.6 and WasmEdge 0.14+)`;
+}
 
 /** A model rank far past any real one: dimensions beyond it are refused before they are read. */
 const MAX_RANK = 16;
@@ -76,8 +97,7 @@ type Complain = (message: string) => void;
 
 const fail = (errno: number, message: string) => new HostFailure(errno, message);
 const invalid = (message: string) => fail(NN_ERRNO.INVALID_ARGUMENT, message);
-const describe = (info: TensorInfo) =>
-  `${TENSOR_TYPE_NAMES[TENSOR_TYPE[info.dtype] ?? -1] ?? info.dtype} [${info.shape.join(', ')}]`;
+const describe = (info: TensorInfo) => `${typeName(info.dtype)} [${info.shape.join(', ')}]`;
 
 /**
  * A TensorFlow Lite flatbuffer carries the file identifier 'TFL3' at byte 4; that is the only
@@ -216,7 +236,8 @@ export class WasiNn {
     if (rank > MAX_RANK) throw invalid(`a rank-${rank} tensor; the limit is ${MAX_RANK}`);
     const dims = new DataView(memory.read(dimsPtr, 4 * rank).buffer);
     memory.view(dataPtr, dataLen);
-    if (type >= TENSOR_TYPE_NAMES.length) throw invalid(`unknown tensor type ${type}`);
+    const given = TENSOR_TYPES[type];
+    if (!given) throw invalid(`unknown tensor type ${type}`);
     const context = this.#context(contextId);
     const info = context.graph.inputs[index >>> 0];
     if (!info) throw invalid(`no input ${index >>> 0}; the model has ${context.graph.inputs.length}`);
@@ -227,7 +248,8 @@ export class WasiNn {
     for (let d = 0; d < rank; d++)
       if (dims.getUint32(4 * d, true) !== info.shape[d])
         throw invalid(`${expected}; got dimension ${d} = ${dims.getUint32(4 * d, true)}`);
-    if (type !== TENSOR_TYPE[info.dtype]) throw invalid(`${expected}; got type ${TENSOR_TYPE_NAMES[type]}`);
+    if (given.dtype !== info.dtype)
+      throw invalid(`${expected}; got type ${given.name}${oldNumbering(type, info)}`);
     context.given[index >>> 0] = memory.read(dataPtr, dataLen);
     context.results = undefined;
   }

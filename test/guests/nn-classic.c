@@ -23,7 +23,7 @@ NN("compute") uint32_t nn_compute(uint32_t context);
 NN("get_output") uint32_t nn_get_output(uint32_t context, uint32_t index, uint8_t *buffer, uint32_t max, uint32_t *written);
 IMAGE("load_jpg") uint32_t load_jpg(const uint8_t *image, uint32_t length, uint32_t width, uint32_t height, uint32_t type, uint8_t *out, uint32_t max);
 
-enum { TENSOR_U8 = 2, IMAGE_RGB8 = 0 };
+enum { TENSOR_U8 = 3, IMAGE_RGB8 = 0 }; /* u8 as wasi-nn 0.6 and WasmEdge 0.14+ number it */
 #define SIDE 224
 #define CLASSES 1001
 

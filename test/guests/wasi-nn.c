@@ -34,7 +34,9 @@ IMPORT("fini_single") uint32_t nn_fini_single(uint32_t context);
 IMPORT("unload") uint32_t nn_unload(uint32_t graph);
 IMPORT("finalize_execution_context") uint32_t nn_finalize(uint32_t context);
 
-enum { ONNX = 1, TENSORFLOWLITE = 4, AUTODETECT = 5, CPU = 0, GPU = 1, F32 = 1, U8 = 2 };
+enum { ONNX = 1, TENSORFLOWLITE = 4, AUTODETECT = 5, CPU = 0, GPU = 1 };
+/* Tensor types as wasi-nn 0.6 and WasmEdge 0.14+ number them; the older witx had U8 = 2, I32 = 3. */
+enum { F16 = 0, F32 = 1, F64 = 2, U8 = 3, I32 = 4, I64 = 5, OLD_WITX_U8 = 2 };
 #define SIDE 128
 #define CLASSES 1001
 /* Far past the end of any guest memory (the sandbox caps it well below 4 GB). */
@@ -190,6 +192,9 @@ static int errors(const char *model_path) {
   uint32_t dims224[4] = {1, 224, 224, 3}, dims3[3] = {SIDE, SIDE, 3}, wild_rank[1] = {0};
   SHOW("wrong_type", nn_set_input(context, 0, &(tensor_t){dims, 4, F32, pixels, sizeof pixels}));
   SHOW("unknown_type", nn_set_input(context, 0, &(tensor_t){dims, 4, 9, pixels, sizeof pixels}));
+  SHOW("f16_type", nn_set_input(context, 0, &(tensor_t){dims, 4, F16, pixels, sizeof pixels}));
+  SHOW("i64_type", nn_set_input(context, 0, &(tensor_t){dims, 4, I64, pixels, sizeof pixels}));
+  SHOW("old_witx_u8", nn_set_input(context, 0, &(tensor_t){dims, 4, OLD_WITX_U8, pixels, sizeof pixels}));
   SHOW("wrong_rank", nn_set_input(context, 0, &(tensor_t){dims3, 3, U8, pixels, sizeof pixels}));
   SHOW("wrong_dims", nn_set_input(context, 0, &(tensor_t){dims224, 4, U8, pixels, sizeof pixels}));
   SHOW("wrong_bytes", nn_set_input(context, 0, &(tensor_t){dims, 4, U8, pixels, sizeof pixels - 1}));

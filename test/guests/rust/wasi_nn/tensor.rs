@@ -1,19 +1,24 @@
-/// The element type of a tensor, numbered as in the wasi-nn witx (`tensor_type`).
+/// The element type of a tensor, numbered as wasi-nn 0.6 numbers it (and WasmEdge 0.14+,
+/// wasmtime's witx): f64 sits between f32 and u8, so u8 is 3. The older witx (wasi-nn < 0.6)
+/// had no f64/i64 and numbered u8 2.
 #[derive(Debug, Copy, Clone, Hash, Eq, PartialEq, Ord, PartialOrd)]
 #[repr(C)]
 pub enum TensorType {
     F16 = 0,
     F32,
+    F64,
     U8,
     I32,
+    I64,
 }
 
 impl TensorType {
     pub fn byte_size(&self) -> usize {
         match self {
+            Self::U8 => 1,
             Self::F16 => 2,
             Self::F32 | Self::I32 => 4,
-            Self::U8 => 1,
+            Self::F64 | Self::I64 => 8,
         }
     }
 }
