@@ -1,0 +1,410 @@
+/**
+ * A model repository: a folder in the Triton/KServe layout (repository-layout.ts) served as a
+ * ModelSource (src/oip/model-source.ts), watched by polling so models and versions dropped in,
+ * changed or removed are picked up without a restart.
+ *
+ *   - Every version is checked and loaded on its own (repository-version.ts, then the one
+ *     loader src/model/load.ts, on the engine the catalog would pick: onnxruntime where a
+ *     verified conversion of that sha256 is stored, LiteRT otherwise). A bad file makes that
+ *     version UNAVAILABLE with its reason; the others keep serving.
+ *   - A file seen new or changed is loaded once two polls in a row agree on its size, mtime and
+ *     inode, so a copy in progress is not loaded half-written; should it be anyway (a slow
+ *     copy), it fails the checks, and is checked again when it changes. A change whose content
+ *     (sha256 of model, config, labels) is the same reloads nothing.
+ *   - A request holds the copy it resolved (Generation) until it releases it: a version changed
+ *     or removed meanwhile serves that request to its end and is freed after it.
+ * Loads run one at a time: they are CPU work, and the serving process has requests to answer.
+ */
+import { type EngineSetting, parseEngineSetting } from '../engine/select.js';
+import { shown, TfliteFnError, toTfliteFnError, UnavailableError, UnknownModelError } from '../errors.js';
+import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
+import { taskById } from '../tasks/index.js';
+import { loadModel } from './load.js';
+import { Generation } from './repository-generation.js';
+import {
+  CONFIG_FILE,
+  type ModelScan,
+  scanRepository,
+  stampKey,
+  type VersionScan,
+} from './repository-layout.js';
+import { prepareVersion } from './repository-version.js';
+
+export interface RepositoryOptions {
+  /** How often the folder is polled for changes; 0 turns polling off. Default: TFLITE_FN_REPOSITORY_POLL_MS, else 500. */
+  readonly pollMs?: number;
+  /** Which engine runs the models (default: TFLITE_FN_ENGINE, else auto). */
+  readonly engine?: EngineSetting;
+  /** Warm each version up when it loads (default true). */
+  readonly warmUp?: boolean;
+  /** Where loads, failures and refused entries are reported. */
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+/** Default poll: a model dropped in is loaded within two polls (the file must hold still for one). */
+export const DEFAULT_POLL_MS = 500;
+
+export function repositoryPollMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.TFLITE_FN_REPOSITORY_POLL_MS;
+  if (value === undefined || value === '') return DEFAULT_POLL_MS;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new TfliteFnError(
+      400,
+      'bad_option',
+      `TFLITE_FN_REPOSITORY_POLL_MS must be a whole number of ms >= 0, got '${shown(value)}'`,
+    );
+  return ms;
+}
+
+interface VersionRecord {
+  readonly version: string;
+  /** The stamps the last scan saw, and the ones last acted on. */
+  seen: string;
+  done: string | undefined;
+  state: ModelState;
+  reason: string | undefined;
+  current: Generation | undefined;
+  /** Bumped whenever work started for this version is overtaken (a change, a removal, unload). */
+  token: number;
+  /** The check-and-load in progress, if any. */
+  pending: Promise<void> | undefined;
+}
+
+interface ModelRecord {
+  readonly name: string;
+  scan: ModelScan;
+  readonly versions: Map<string, VersionRecord>;
+  /** Unloaded through the repository API: not loaded again until asked to. */
+  unloaded: boolean;
+}
+
+/** The stamps a version depends on: its model file and the model folder's files (config, labels). */
+function versionKey(model: ModelScan, version: VersionScan): string {
+  if ('problem' in version.model) return `problem:${version.model.problem}`;
+  const shared = [...model.files].map(([name, stamp]) => `${name}=${stampKey(stamp)}`).join(',');
+  return `${stampKey(version.model.ok)}|${shared}`;
+}
+
+/** What a client is told about a failure: the message when it may be shown. */
+function reasonOf(error: unknown): string {
+  const failure = toTfliteFnError(error);
+  return failure.expose ? failure.message : 'internal error while loading the model';
+}
+
+export class ModelRepository implements ModelSource {
+  readonly dir: string;
+  readonly #models = new Map<string, ModelRecord>();
+  readonly #engine: EngineSetting;
+  readonly #warmUp: boolean;
+  readonly #log: (event: Record<string, unknown>) => void;
+  readonly #refusedLogged = new Set<string>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  /** Scans run one at a time, loads one at a time. */
+  #scans: Promise<void>;
+  #work: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(dir: string, options: RepositoryOptions = {}) {
+    this.dir = dir;
+    this.#engine = options.engine ?? parseEngineSetting();
+    this.#warmUp = options.warmUp ?? true;
+    this.#log = options.log ?? (() => undefined);
+    this.#scans = this.#scan({ settled: true });
+    const pollMs = options.pollMs ?? repositoryPollMs();
+    if (pollMs > 0) {
+      this.#timer = setInterval(() => void this.poll(), pollMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** One scan now (after any running one); new or changed files are loaded once they hold still. */
+  poll(): Promise<void> {
+    if (this.#closed) return this.#scans;
+    this.#scans = this.#scans.then(() => this.#scan({ settled: false }));
+    return this.#scans;
+  }
+
+  /** Resolves when the scans and loads started so far are done (tests, start-up). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const scans = this.#scans;
+      const work = this.#work;
+      await scans;
+      await work;
+      if (scans === this.#scans && work === this.#work) return;
+    }
+  }
+
+  async #scan(how: { settled: boolean; force?: string }): Promise<void> {
+    let scan: Awaited<ReturnType<typeof scanRepository>>;
+    try {
+      scan = await scanRepository(this.dir);
+    } catch (error) {
+      this.#log({ level: 'error', msg: 'model repository cannot be read', error: String(error) });
+      return;
+    }
+    if (this.#closed) return;
+    for (const refused of scan.refused) {
+      if (this.#refusedLogged.has(refused)) continue;
+      this.#refusedLogged.add(refused);
+      this.#log({ level: 'warn', msg: 'model repository entry refused', reason: refused });
+    }
+    const present = new Set(scan.models.map((model) => model.name));
+    for (const [name, record] of this.#models) {
+      if (present.has(name)) continue;
+      for (const version of record.versions.values()) this.#remove(record, version);
+      this.#models.delete(name);
+    }
+    for (const model of scan.models)
+      this.#update(model, how.settled || how.force === model.name, how.force === model.name);
+  }
+
+  #update(scan: ModelScan, settled: boolean, forced: boolean): void {
+    let record = this.#models.get(scan.name);
+    if (!record) {
+      record = { name: scan.name, scan, versions: new Map(), unloaded: false };
+      this.#models.set(scan.name, record);
+    }
+    record.scan = scan;
+    const present = new Set(scan.versions.map((version) => version.version));
+    for (const version of record.versions.values()) {
+      if (!present.has(version.version)) this.#remove(record, version);
+    }
+    for (const found of scan.versions) {
+      let version = record.versions.get(found.version);
+      if (!version) {
+        version = {
+          version: found.version,
+          seen: '',
+          done: undefined,
+          state: 'LOADING',
+          reason: undefined,
+          current: undefined,
+          token: 0,
+          pending: undefined,
+        };
+        record.versions.set(found.version, version);
+      }
+      const key = versionKey(scan, found);
+      const changed = key !== version.done || (forced && !version.current);
+      // Acted on when two scans agree (the file holds still), or at once on start and when asked.
+      if (changed && !record.unloaded && (settled || key === version.seen))
+        this.#check(record, version, found, key);
+      version.seen = key;
+    }
+  }
+
+  #remove(record: ModelRecord, version: VersionRecord): void {
+    version.token++;
+    version.current?.retire();
+    version.current = undefined;
+    record.versions.delete(version.version);
+    this.#log({ msg: 'model version removed', model: record.name, version: version.version });
+  }
+
+  #setState(record: ModelRecord, version: VersionRecord, state: ModelState, reason?: string): void {
+    version.state = state;
+    version.reason = reason;
+    if (state !== 'LOADING')
+      this.#log({
+        level: reason && state !== 'READY' ? 'warn' : 'info',
+        msg: 'model version',
+        model: record.name,
+        version: version.version,
+        state,
+        ...(reason ? { reason } : {}),
+      });
+  }
+
+  /** Checks and loads a version (queued behind other loads); overtaken work is dropped. */
+  #check(record: ModelRecord, version: VersionRecord, found: VersionScan, key: string): void {
+    version.done = key;
+    const token = ++version.token;
+    if ('problem' in found.model) {
+      version.current?.retire();
+      version.current = undefined;
+      this.#setState(record, version, 'UNAVAILABLE', found.model.problem);
+      return;
+    }
+    const stamp = found.model.ok;
+    if (!version.current) this.#setState(record, version, 'LOADING');
+    const job = async () => {
+      if (token !== version.token || this.#closed) return;
+      try {
+        const prepared = await prepareVersion({
+          root: record.scan.root,
+          name: record.name,
+          version: version.version,
+          folder: record.scan.folder,
+          model: stamp,
+          config: record.scan.files.get(CONFIG_FILE),
+        });
+        if (token !== version.token) return;
+        const current = version.current;
+        if (current && !current.retired && current.contentKey === prepared.contentKey) return; // touched only
+        const task = taskById(prepared.descriptor.task);
+        const loading = loadModel(task, prepared.descriptor, prepared.files, {
+          warmUp: this.#warmUp,
+          engine: this.#engine,
+          pinChecked: false,
+        });
+        const generation = new Generation(loading, prepared.contentKey);
+        const loaded = await loading;
+        if (token !== version.token || this.#closed) {
+          generation.retire();
+          return;
+        }
+        version.current?.retire();
+        version.current = generation;
+        this.#setState(record, version, 'READY');
+        this.#log({
+          msg: 'model version loaded',
+          model: record.name,
+          version: version.version,
+          engine: loaded.engineName,
+          loadMs: Math.round(loaded.loadMs),
+        });
+      } catch (error) {
+        if (token !== version.token) return;
+        version.current?.retire();
+        version.current = undefined;
+        this.#setState(record, version, 'UNAVAILABLE', reasonOf(error));
+      }
+    };
+    const run = this.#work.then(job);
+    this.#work = run;
+    version.pending = run;
+  }
+
+  async index(): Promise<
+    readonly { readonly name: string; readonly versions: readonly ModelVersionInfo[] }[]
+  > {
+    await this.#scans;
+    return [...this.#models.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((record) => ({
+        name: record.name,
+        versions: [...record.versions.values()]
+          .sort((a, b) => Number(a.version) - Number(b.version))
+          .map((version) => ({
+            version: version.version,
+            state: version.state,
+            ...(version.reason ? { reason: version.reason } : {}),
+          })),
+      }));
+  }
+
+  #record(name: string): ModelRecord {
+    const record = this.#models.get(name);
+    if (!record) throw new UnknownModelError(name, [...this.#models.keys()].sort());
+    return record;
+  }
+
+  async resolve(name: string, version?: string): Promise<ResolvedModel> {
+    await this.#scans;
+    const record = this.#record(name);
+    const versions = [...record.versions.values()].sort((a, b) => Number(b.version) - Number(a.version));
+    const chosen =
+      version === undefined
+        ? (versions.find((candidate) => candidate.state === 'READY') ?? versions[0])
+        : record.versions.get(version);
+    if (!chosen) {
+      if (version === undefined)
+        throw new UnavailableError(
+          'model_not_ready',
+          `model '${name}' has no version yet (<version>/model.tflite)`,
+        );
+      throw new TfliteFnError(
+        404,
+        'unknown_version',
+        `model '${name}' has no version '${shown(version)}'; versions: ${
+          versions
+            .map((v) => v.version)
+            .reverse()
+            .join(', ') || '(none)'
+        }`,
+      );
+    }
+    return this.#resolved(record, chosen);
+  }
+
+  /** A handle on the copy serving now; a version still loading is waited for by load(). */
+  #resolved(record: ModelRecord, version: VersionRecord): ResolvedModel {
+    let generation = version.current;
+    generation?.acquire();
+    let released = false;
+    const notReady = () =>
+      new UnavailableError(
+        'model_not_ready',
+        `model '${record.name}' version ${version.version} is not ready: ${version.reason ?? version.state.toLowerCase()}`,
+      );
+    return {
+      name: record.name,
+      version: version.version,
+      state: version.state,
+      ...(version.reason ? { reason: version.reason } : {}),
+      load: async () => {
+        if (!generation && version.state === 'LOADING' && version.pending) {
+          await version.pending;
+          if (released) throw notReady();
+          generation = version.current;
+          generation?.acquire();
+        }
+        if (!generation) throw notReady();
+        return generation.loaded;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        generation?.release();
+      },
+    };
+  }
+
+  /** The repository API's load: the model's folder scanned now, every version (re)loaded; resolves when done. */
+  async load(name: string): Promise<readonly ModelVersionInfo[]> {
+    this.#scans = this.#scans.then(() => {
+      const record = this.#models.get(name);
+      if (record) record.unloaded = false;
+      return this.#scan({ settled: false, force: name });
+    });
+    await this.#scans;
+    const record = this.#record(name);
+    record.unloaded = false;
+    await Promise.all([...record.versions.values()].map((version) => version.pending));
+    return (await this.index()).find((model) => model.name === name)?.versions ?? [];
+  }
+
+  /** The repository API's unload: every version freed once its requests are done, until load(). */
+  async unload(name: string): Promise<void> {
+    await this.#scans;
+    const record = this.#record(name);
+    record.unloaded = true;
+    for (const version of record.versions.values()) {
+      version.token++;
+      version.done = undefined;
+      version.current?.retire();
+      version.current = undefined;
+      this.#setState(record, version, 'UNAVAILABLE', 'unloaded through the repository API');
+    }
+  }
+
+  /** Stops polling and frees every model once its requests are done. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const record of this.#models.values()) {
+      for (const version of record.versions.values()) {
+        version.token++;
+        version.current?.retire();
+        version.current = undefined;
+      }
+    }
+  }
+}
+
+/** The model repository at `dir` as a ModelSource, polling for changes until closed. */
+export function repositorySource(dir: string, options: RepositoryOptions = {}): ModelRepository {
+  return new ModelRepository(dir, options);
+}

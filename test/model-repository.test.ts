@@ -1,0 +1,399 @@
+/**
+ * The model repository (src/model/repository.ts): real files in temporary folders, copies of
+ * the built-in models from the set-up cache, loaded on the real engines.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { TfliteFnError } from '../src/errors.js';
+import { ModelCatalog } from '../src/model/catalog.js';
+import { zerosFor } from '../src/model/load.js';
+import { type ModelRepository, repositorySource } from '../src/model/repository.js';
+import type { ResolvedModel } from '../src/oip/model-source.js';
+import { modelCacheDir } from '../src/store/paths.js';
+
+const SMALL = join(modelCacheDir(), 'mobilenet_v1_0.25_128_quant.tflite');
+const LABELS = join(modelCacheDir(), 'imagenet_labels.txt');
+/** imagenet-small's descriptor, as a repository config (no id, no model file). */
+const SMALL_CONFIG = `task: classify
+input: { name: input, width: 128, height: 128, format: rgb8 }
+output: { name: MobilenetV1/Predictions/Reshape_1, labels: { file: labels.txt } }
+`;
+
+const roots: string[] = [];
+const repositories: ModelRepository[] = [];
+after(() => {
+  for (const repository of repositories) repository.close();
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+function tempFolder(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tflite-fn-repository-'));
+  roots.push(root);
+  return root;
+}
+
+/** DIR/<name>/config.yaml + labels.txt, and a version per entry of `versions` (a file to copy, or bytes). */
+function addModel(
+  dir: string,
+  name: string,
+  versions: Record<string, string | Uint8Array>,
+  config = SMALL_CONFIG,
+): void {
+  mkdirSync(join(dir, name), { recursive: true });
+  if (config) writeFileSync(join(dir, name, 'config.yaml'), config);
+  copyFileSync(LABELS, join(dir, name, 'labels.txt'));
+  for (const [version, file] of Object.entries(versions)) addVersion(dir, name, version, file);
+}
+
+function addVersion(dir: string, name: string, version: string, file: string | Uint8Array): void {
+  mkdirSync(join(dir, name, version), { recursive: true });
+  const target = join(dir, name, version, 'model.tflite');
+  if (typeof file === 'string') copyFileSync(file, target);
+  else writeFileSync(target, file);
+}
+
+function open(dir: string, pollMs = 0): ModelRepository {
+  const repository = repositorySource(dir, { pollMs, warmUp: false });
+  repositories.push(repository);
+  return repository;
+}
+
+async function versionsOf(repository: ModelRepository, name: string) {
+  return (await repository.index()).find((model) => model.name === name)?.versions ?? [];
+}
+
+/** Polls until `check` holds (the repository polls by itself too); wide bound, not a timing test. */
+async function eventually(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`not within ${ms} ms: ${what}`);
+}
+
+function isStatus(status: number, code?: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof TfliteFnError, String(error));
+    assert.equal(error.status, status);
+    if (code) assert.equal(error.code, code);
+    return true;
+  };
+}
+
+async function runs(resolved: ResolvedModel): Promise<void> {
+  const model = await resolved.load();
+  const outputs = await model.engine.run(model.engine.inputs.map(zerosFor));
+  assert.equal(outputs.length, model.engine.outputs.length);
+}
+
+describe('model repository', () => {
+  it('lists models and versions oldest first, serves the newest by default and any version by name', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL, '2': SMALL, '10': SMALL });
+    const repository = open(dir);
+    await repository.settled();
+    assert.deepEqual(await repository.index(), [
+      {
+        name: 'small',
+        versions: [
+          { version: '1', state: 'READY' },
+          { version: '2', state: 'READY' },
+          { version: '10', state: 'READY' },
+        ],
+      },
+    ]);
+    const newest = await repository.resolve('small');
+    assert.equal(newest.version, '10', 'versions compare as numbers');
+    const model = await newest.load();
+    assert.equal(model.descriptor.id, 'small');
+    assert.equal(model.descriptor.task, 'classify');
+    assert.match(model.labels[1] ?? '', /^tench/, 'labels are read from the model folder');
+    await runs(newest);
+    newest.release();
+    const two = await repository.resolve('small', '2');
+    assert.equal(two.version, '2');
+    await runs(two);
+    two.release();
+    await assert.rejects(repository.resolve('small', '3'), isStatus(404, 'unknown_version'));
+    await assert.rejects(repository.resolve('nothing'), isStatus(404));
+  });
+
+  it('a broken version is UNAVAILABLE with its reason while the others serve', async () => {
+    const dir = tempFolder();
+    const whole = readFileSync(SMALL);
+    addModel(dir, 'small', { '1': SMALL, '2': whole.subarray(0, whole.length >> 1) });
+    addModel(dir, 'notes', { '1': new TextEncoder().encode('not a model at all, just text\n'.repeat(4)) });
+    addModel(dir, 'badconfig', { '1': SMALL }, 'task: classify\ninput: { width: -3 }\n');
+    addModel(dir, 'pinned', { '1': SMALL }, `${SMALL_CONFIG}model: { file: other.tflite }\n`);
+    const repository = open(dir);
+    await repository.settled();
+    const small = await versionsOf(repository, 'small');
+    assert.equal(small[0]?.state, 'READY');
+    assert.equal(small[1]?.state, 'UNAVAILABLE');
+    assert.match(small[1]?.reason ?? '', /small.*version 2.*(truncated|corrupt)/);
+    assert.match((await versionsOf(repository, 'notes'))[0]?.reason ?? '', /not a TensorFlow Lite model/);
+    assert.match(
+      (await versionsOf(repository, 'badconfig'))[0]?.reason ?? '',
+      /badconfig\/config\.yaml[\s\S]*input\.width/,
+    );
+    assert.match((await versionsOf(repository, 'pinned'))[0]?.reason ?? '', /model\.file: not allowed here/);
+    for (const model of await repository.index())
+      for (const version of model.versions)
+        assert.ok(!version.reason?.includes(dir), 'no host path in a reason');
+
+    // The newest READY version is the default; the broken one, asked for, says why.
+    const serving = await repository.resolve('small');
+    assert.equal(serving.version, '1');
+    await runs(serving);
+    serving.release();
+    const broken = await repository.resolve('small', '2');
+    assert.equal(broken.state, 'UNAVAILABLE');
+    await assert.rejects(broken.load(), isStatus(503, 'model_not_ready'));
+    broken.release();
+  });
+
+  it('loads each version on the engine the catalog would pick for the same file', async () => {
+    const dir = tempFolder();
+    const catalog = new ModelCatalog({ warmUp: false });
+    const entry = catalog.entry('imagenet');
+    const config = readFileSync(entry.descriptorPath, 'utf8')
+      .replace(/^id:.*$/m, '')
+      .replace(/^model:\n( {2}.*\n)+/m, '')
+      .replace(/file: imagenet_labels\.txt/, 'file: labels.txt');
+    addModel(dir, 'mobilenet', { '1': catalog.locate(entry, entry.descriptor.model).path }, config);
+    const repository = open(dir);
+    await repository.settled();
+    const resolved = await repository.resolve('mobilenet');
+    assert.equal(resolved.state, 'READY', resolved.reason);
+    const model = await resolved.load();
+    assert.equal(model.engineName, catalog.plannedEngine('imagenet').engine);
+    resolved.release();
+  });
+
+  it('a model without config.yaml is described from its file (an embed model)', async () => {
+    const dir = tempFolder();
+    mkdirSync(join(dir, 'bare', '1'), { recursive: true });
+    copyFileSync(SMALL, join(dir, 'bare', '1', 'model.tflite'));
+    const repository = open(dir);
+    await repository.settled();
+    const resolved = await repository.resolve('bare');
+    assert.equal(resolved.state, 'READY', resolved.reason);
+    const model = await resolved.load();
+    assert.equal(model.descriptor.task, 'embed');
+    assert.deepEqual([model.descriptor.input.width, model.descriptor.input.height], [128, 128]);
+    resolved.release();
+  });
+
+  it('a model dropped in while it runs becomes ready by polling; a half-copied file is checked again when it changes', async () => {
+    const dir = tempFolder();
+    const repository = open(dir, 100);
+    await repository.settled();
+    assert.deepEqual(await repository.index(), []);
+    addModel(dir, 'dropped', { '1': SMALL });
+    await eventually(
+      'the dropped-in model is READY',
+      async () => (await versionsOf(repository, 'dropped'))[0]?.state === 'READY',
+    );
+
+    // Half a file that holds still long enough to be checked: refused, not remembered as broken.
+    const whole = readFileSync(SMALL);
+    addVersion(dir, 'dropped', '2', whole.subarray(0, whole.length >> 1));
+    await eventually(
+      'the half file is UNAVAILABLE',
+      async () => (await versionsOf(repository, 'dropped'))[1]?.state === 'UNAVAILABLE',
+    );
+    writeFileSync(join(dir, 'dropped', '2', 'model.tflite'), whole);
+    await eventually(
+      'the completed file is READY',
+      async () => (await versionsOf(repository, 'dropped'))[1]?.state === 'READY',
+    );
+    assert.equal((await repository.resolve('dropped')).version, '2');
+  });
+
+  it('a version removed while a request runs on it finishes that request, then is freed', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL, '2': SMALL });
+    const repository = open(dir);
+    await repository.settled();
+    const running = await repository.resolve('small');
+    assert.equal(running.version, '2');
+    const model = await running.load();
+    rmSync(join(dir, 'small', '2'), { recursive: true });
+    await repository.poll();
+    assert.deepEqual(
+      (await versionsOf(repository, 'small')).map((version) => version.version),
+      ['1'],
+    );
+    assert.equal((await repository.resolve('small')).version, '1', 'new requests get the remaining version');
+    await assert.rejects(repository.resolve('small', '2'), isStatus(404, 'unknown_version'));
+    // The request that started on version 2 still runs on it.
+    await model.engine.run(model.engine.inputs.map(zerosFor));
+    running.release();
+    await assert.rejects(model.engine.run(model.engine.inputs.map(zerosFor)), 'freed after its last user');
+  });
+
+  it('a file touched but unchanged keeps its loaded copy; changed content loads a new one', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    const repository = open(dir);
+    await repository.settled();
+    const first = await repository.resolve('small');
+    const loaded = await first.load();
+    first.release();
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, 'small', '1', 'model.tflite'), later, later);
+    await repository.poll();
+    await repository.poll();
+    await repository.settled();
+    const same = await repository.resolve('small');
+    assert.equal(await same.load(), loaded, 'same content: the same loaded model');
+    same.release();
+    // A new config (top_k) is new content: the version is loaded again.
+    writeFileSync(
+      join(dir, 'small', 'config.yaml'),
+      SMALL_CONFIG.replace('labels.txt }', 'labels.txt }, top_k: 3'),
+    );
+    await repository.poll();
+    await repository.poll();
+    await repository.settled();
+    const changed = await repository.resolve('small');
+    assert.notEqual(await changed.load(), loaded);
+    changed.release();
+  });
+
+  it('unload frees a model until load asks for it again', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    const repository = open(dir);
+    await repository.settled();
+    await repository.unload('small');
+    const unloaded = await versionsOf(repository, 'small');
+    assert.equal(unloaded[0]?.state, 'UNAVAILABLE');
+    assert.match(unloaded[0]?.reason ?? '', /unloaded/);
+    await repository.poll();
+    await repository.poll();
+    assert.equal(
+      (await versionsOf(repository, 'small'))[0]?.state,
+      'UNAVAILABLE',
+      'polling does not load it back',
+    );
+    assert.deepEqual(await repository.load('small'), [{ version: '1', state: 'READY' }]);
+    await assert.rejects(repository.load('nothing'), isStatus(404));
+    await assert.rejects(repository.unload('nothing'), isStatus(404));
+  });
+
+  it('refuses hostile names, links out of the repository, devices and oversized files', async () => {
+    const dir = tempFolder();
+    const outside = tempFolder();
+    copyFileSync(SMALL, join(outside, 'model.tflite'));
+    copyFileSync(LABELS, join(outside, 'labels.txt'));
+    mkdirSync(join(outside, '1'));
+    copyFileSync(SMALL, join(outside, '1', 'model.tflite'));
+    writeFileSync(join(outside, 'config.yaml'), SMALL_CONFIG);
+    addModel(dir, 'good', { '1': SMALL });
+    // Names outside the charset are not served at all.
+    for (const name of ['bad name', 'line\nbreak', 'ünï', '-dash']) addModel(dir, name, { '1': SMALL });
+    // A model folder that is a link out of DIR is refused; one inside DIR is fine.
+    symlinkSync(outside, join(dir, 'escape'));
+    symlinkSync(join(dir, 'good'), join(dir, 'alias'));
+    // A model file or labels file that is a link out: that version is UNAVAILABLE.
+    addModel(dir, 'linked', { '2': SMALL });
+    mkdirSync(join(dir, 'linked', '1'));
+    symlinkSync(join(outside, 'model.tflite'), join(dir, 'linked', '1', 'model.tflite'));
+    addModel(dir, 'labels-out', { '1': SMALL });
+    rmSync(join(dir, 'labels-out', 'labels.txt'));
+    symlinkSync(join(outside, 'labels.txt'), join(dir, 'labels-out', 'labels.txt'));
+    // A named pipe as the model: never opened for reading.
+    addModel(dir, 'pipe', {});
+    mkdirSync(join(dir, 'pipe', '1'));
+    execFileSync('mkfifo', [join(dir, 'pipe', '1', 'model.tflite')]);
+    // Version folder names that are not positive integers are not versions.
+    addModel(dir, 'odd', { '0': SMALL, '01': SMALL, '1.5': SMALL, '3': SMALL });
+
+    const logged: Record<string, unknown>[] = [];
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      log: (event) => logged.push(event),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    const index = await repository.index();
+    assert.deepEqual(
+      index.map((model) => model.name),
+      ['alias', 'good', 'labels-out', 'linked', 'odd', 'pipe'],
+    );
+    assert.ok(logged.some((event) => /escape is a link to a place outside/.test(String(event.reason))));
+    assert.ok(logged.some((event) => /"line\\nbreak" is not a model name/.test(String(event.reason))));
+    const linked = await versionsOf(repository, 'linked');
+    assert.equal(linked[0]?.state, 'UNAVAILABLE');
+    assert.match(
+      linked[0]?.reason ?? '',
+      /linked\/1\/model\.tflite is a link to a place outside the model repository/,
+    );
+    assert.equal(linked[1]?.state, 'READY');
+    assert.match(
+      (await versionsOf(repository, 'labels-out'))[0]?.reason ?? '',
+      /labels file .*outside the model repository/,
+    );
+    assert.match((await versionsOf(repository, 'pipe'))[0]?.reason ?? '', /not a regular file/);
+    assert.deepEqual(
+      (await versionsOf(repository, 'odd')).map((version) => version.version),
+      ['3'],
+    );
+    assert.equal((await versionsOf(repository, 'alias'))[0]?.state, 'READY');
+    for (const model of index)
+      for (const version of model.versions) {
+        assert.ok(!version.reason?.includes(dir) && !version.reason?.includes(outside), version.reason);
+      }
+  });
+
+  it('a model file over TFLITE_FN_MAX_MODEL_BYTES is refused from its size', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    const saved = process.env.TFLITE_FN_MAX_MODEL_BYTES;
+    process.env.TFLITE_FN_MAX_MODEL_BYTES = '1000';
+    try {
+      const repository = open(dir);
+      await repository.settled();
+      const [version] = await versionsOf(repository, 'small');
+      assert.equal(version?.state, 'UNAVAILABLE');
+      assert.match(
+        version?.reason ?? '',
+        /small\/1\/model\.tflite is larger than 1000 bytes \(TFLITE_FN_MAX_MODEL_BYTES\)/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TFLITE_FN_MAX_MODEL_BYTES;
+      else process.env.TFLITE_FN_MAX_MODEL_BYTES = saved;
+    }
+  });
+
+  it('a model replaced by rename is picked up', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': new TextEncoder().encode('placeholder, not a model') });
+    const repository = open(dir, 100);
+    await repository.settled();
+    assert.equal((await versionsOf(repository, 'small'))[0]?.state, 'UNAVAILABLE');
+    copyFileSync(SMALL, join(dir, 'small', 'incoming.tmp'));
+    renameSync(join(dir, 'small', 'incoming.tmp'), join(dir, 'small', '1', 'model.tflite'));
+    await eventually(
+      'the renamed-in model is READY',
+      async () => (await versionsOf(repository, 'small'))[0]?.state === 'READY',
+    );
+  });
+});
