@@ -25,7 +25,7 @@ import {
 import { FUNCTION_FILES } from '../layers/function-package.js';
 import { RIC_VARIABLE, realRuntimeClient } from '../layers/lambda-run.js';
 import { classify } from '../src/classify.js';
-import { packageRoot, sharedDataDir } from '../src/store/paths.js';
+import { packageRoot, sampleCacheDir, sharedDataDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { machineLine } from './publish.js';
 import { median, round } from './stats.js';
@@ -140,7 +140,7 @@ export async function lambdaColdStart(runs: number) {
   // Flush the freshly unzipped files to disk first: otherwise the kernel writes them back
   // during the runs and the timing measures our disk, not a cold start.
   execFileSync('sync');
-  const photo = join(root, '.cache', 'samples', 'grace_hopper.jpg');
+  const photo = join(sampleCacheDir(), 'grace_hopper.jpg');
   const wall: number[] = [];
   const init: number[] = [];
   const firstInvoke: number[] = [];

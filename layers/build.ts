@@ -35,7 +35,7 @@ import { convertCatalog } from '../src/convert/prepare.js';
 import { type ConversionReport, convertedDir } from '../src/convert/store.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { filesOf } from '../src/model/descriptor.js';
-import { packageRoot } from '../src/store/paths.js';
+import { bundledCacheDir, packageRoot, sampleCacheDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { FUNCTION_FILES } from './function-package.js';
 import { RIC_VARIABLE, realRuntimeClient } from './lambda-run.js';
@@ -118,7 +118,7 @@ function copySelf(target: string, conversions: readonly ConversionReport[]): voi
   });
   cpSync(join(root, 'models'), join(target, 'models'), { recursive: true });
   const catalog = new ModelCatalog({ warmUp: false });
-  const cache = join(target, '.cache', 'models');
+  const cache = join(bundledCacheDir(target), 'models');
   mkdirSync(cache, { recursive: true });
   for (const entry of catalog.entries().filter((e) => e.builtin)) {
     if (!entry.descriptor) throw new Error(`built-in model ${entry.id} has an invalid descriptor`);
@@ -135,7 +135,7 @@ function copySelf(target: string, conversions: readonly ConversionReport[]): voi
   }
   // The converted models (and their reports), so the function starts on the native engine
   // without converting anything: converted and verified here, at build time.
-  const onnx = join(target, '.cache', 'onnx');
+  const onnx = join(bundledCacheDir(target), 'onnx');
   mkdirSync(onnx, { recursive: true });
   for (const report of conversions) {
     const base = join(convertedDir(), `${report.tfliteSha256}-c${report.converterVersion}`);
@@ -258,7 +258,7 @@ export function smokeTest(
   extraEnv: Record<string, string> = {},
 ): { ok: boolean; output: string } {
   const smoke = join(root, 'dist', 'layers', 'smoke.js');
-  const photo = join(root, '.cache', 'samples', 'grace_hopper.jpg');
+  const photo = join(sampleCacheDir(), 'grace_hopper.jpg');
   const result = spawnSync(process.execPath, [smoke, taskDir, photo], {
     cwd: taskDir,
     env: {

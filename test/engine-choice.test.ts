@@ -166,14 +166,15 @@ describe('engine choice', () => {
     }
   });
 
-  it('set-up removes what other converter versions wrote for a model: bundles take the whole folder', async () => {
+  it('set-up removes what older converter versions wrote for a model (bundles take the whole folder), not newer ones (the cache is per user: another project may run a newer tflite-fn)', async () => {
     const catalog = new ModelCatalog({ warmUp: false });
     const entry = catalog.entry('imagenet-small');
     const sha256 = entry.descriptor.model.sha256 as string;
-    const stale = [CONVERTER_VERSION - 1, CONVERTER_VERSION + 1].flatMap((version) =>
-      ['.onnx', '.json'].map((ext) => join(convertedDir(), `${sha256}-c${version}${ext}`)),
-    );
-    for (const path of stale) writeFileSync(path, 'stale');
+    const written = (version: number) =>
+      ['.onnx', '.json'].map((ext) => join(convertedDir(), `${sha256}-c${version}${ext}`));
+    const stale = written(CONVERTER_VERSION - 1);
+    const newer = written(CONVERTER_VERSION + 1);
+    for (const path of [...stale, ...newer]) writeFileSync(path, 'another version');
     const unrelated = join(convertedDir(), `${'4'.repeat(64)}-c${CONVERTER_VERSION - 1}.json`);
     writeFileSync(unrelated, 'another model');
     try {
@@ -183,10 +184,11 @@ describe('engine choice', () => {
       );
       assert.equal(report.ok, true);
       for (const path of stale) assert.equal(existsSync(path), false, path);
+      for (const path of newer) assert.equal(existsSync(path), true, path);
       assert.ok(readReport(sha256)?.ok, 'the current version stays');
       assert.equal(existsSync(unrelated), true, 'other models are left alone');
     } finally {
-      for (const path of [...stale, unrelated]) rmSync(path, { force: true });
+      for (const path of [...stale, ...newer, unrelated]) rmSync(path, { force: true });
     }
   });
 

@@ -22,7 +22,7 @@ import { type FunctionRun, realRuntimeClient, runLambdaFunction } from '../layer
 import { BODY_LIMITS } from '../src/http/limits.js';
 import type { Classification } from '../src/index.js';
 import { defaultCatalog } from '../src/model/catalog.js';
-import { packageRoot } from '../src/store/paths.js';
+import { bundledCacheDir, packageRoot } from '../src/store/paths.js';
 import { TASKS } from '../src/tasks/index.js';
 import { describeConformance } from './conformance/suite.js';
 import { photo } from './helpers.js';
@@ -156,7 +156,7 @@ describe('AWS Lambda: the function package under a local Runtime API, HOME read-
     chmodSync(writableTmp, 0o1777);
     before_.home = listTree(home);
     before_.task = listTree(task);
-    before_.cache = listTree(join(packageRoot(), '.cache'));
+    before_.cache = listTree(bundledCacheDir());
     const image = photo('grace_hopper.jpg');
     const httpEvent = buildLambdaEvent(
       'api-gateway-v2',
@@ -218,11 +218,7 @@ describe('AWS Lambda: the function package under a local Runtime API, HOME read-
     assert.doesNotMatch(run.stderr, /onnxruntime|telemetry|\[W:/i, run.stderr);
     assert.deepEqual(listTree(home), before_.home, 'HOME untouched');
     assert.deepEqual(listTree(task), before_.task, 'task folder untouched');
-    assert.deepEqual(
-      listTree(join(packageRoot(), '.cache')),
-      before_.cache,
-      'model and conversion cache untouched',
-    );
+    assert.deepEqual(listTree(bundledCacheDir()), before_.cache, 'model and conversion cache untouched');
   });
 });
 

@@ -7,6 +7,7 @@ import { toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { modelFileLimit } from '../../src/model/model-file.js';
 import { servedModelKey } from '../../src/model/served-model.js';
+import { bundledCacheDir } from '../../src/store/paths.js';
 import { setup } from '../../src/store/setup.js';
 import { taskById } from '../../src/tasks/index.js';
 
@@ -89,9 +90,17 @@ export async function modelsCommand(
 }
 
 export async function setupCommand(
-  args: { offline?: boolean | undefined; quiet?: boolean | undefined; convert?: boolean | undefined },
+  args: {
+    offline?: boolean | undefined;
+    quiet?: boolean | undefined;
+    convert?: boolean | undefined;
+    bundle?: boolean | undefined;
+  },
   io: Io,
 ): Promise<number> {
+  // Everything below (fetches, conversions) follows cacheDir(): pointing it at the bundle
+  // moves all of it there.
+  if (args.bundle) process.env.TFLITE_FN_CACHE_DIR = bundledCacheDir();
   const report = await setup({
     offline: args.offline ?? false,
     quiet: args.quiet ?? false,

@@ -35,7 +35,9 @@ Environment:
   TFLITE_FN_THREADS       inference threads per model (default: CPUs, at most 4)
   TFLITE_FN_MODELS        extra model descriptor folders (PATH-style list)
   TFLITE_FN_DEFAULT_MODEL model used when none is named (default: imagenet)
-  TFLITE_FN_CACHE_DIR     where set-up puts fetched files (default: <package>/.cache)
+  TFLITE_FN_CACHE_DIR     where models, conversions and photos are cached (default: a bundled
+                          <package>/.cache if present, else $XDG_CACHE_HOME/tflite-fn or
+                          ~/.cache/tflite-fn; /tmp/tflite-fn when that cannot be written)
   TFLITE_FN_MIRROR        folders to copy pinned files from when offline (PATH-style list)
   TFLITE_FN_MAX_BYTES     largest accepted image in bytes (default 33554432)
   TFLITE_FN_MAX_PIXELS    largest accepted width x height (default 64000000)
@@ -49,9 +51,10 @@ export const MODELS_HELP = `Usage: tflite-fn models [--json] [--models-dir DIR]
 Lists every model: id, input size, where its files are and whether they are present.
 `;
 
-export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet] [--no-convert]
+export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet] [--no-convert] [--bundle]
 
-Fetches the files of every model that pins them (sha256) and the sample photos into the cache,
+Fetches the files of every model that pins them (sha256) and the sample photos into the cache
+(~/.cache/tflite-fn; see TFLITE_FN_CACHE_DIR in tflite-fn --help),
 verifying each hash. Without network, files are copied from TFLITE_FN_MIRROR (or ../shared
 when present). Files already there with the right hash are kept. Then converts every model
 to ONNX for the native engine and verifies each against LiteRT (see tflite-fn convert).
@@ -60,6 +63,8 @@ Options:
   --offline      do not try the network; use mirror folders only
   --quiet        no progress bars
   --no-convert   skip the ONNX conversion (models then run on litert)
+  --bundle       set up into .cache beside the package's package.json instead: a deployment
+                 bundle's own cache, which then wins over the user's (npm prepare in a clone)
 `;
 
 export const CONVERT_HELP = `Usage: tflite-fn convert MODEL [--force] [--json]

@@ -67,7 +67,12 @@ const SUBCOMMANDS: Record<
       ),
   },
   setup: {
-    options: { offline: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-convert': { type: 'boolean' } },
+    options: {
+      offline: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      'no-convert': { type: 'boolean' },
+      bundle: { type: 'boolean' },
+    },
     help: SETUP_HELP,
     run: async (values, _positionals, io) =>
       (await import('./commands.js')).setupCommand(
@@ -75,6 +80,7 @@ const SUBCOMMANDS: Record<
           offline: values.offline === true,
           quiet: values.quiet === true,
           convert: values['no-convert'] !== true,
+          bundle: values.bundle === true,
         },
         io,
       ),

@@ -94,16 +94,17 @@ export function writeConverted(report: ConversionReport, onnx: Uint8Array | unde
 }
 
 /**
- * Files an older (or newer) converter wrote for the same model are never read again; left
- * behind they would ship in every bundle that takes the whole folder (Netlify's 50 MB zip).
+ * Files an older converter wrote for the same model are never read again; left behind they
+ * would ship in every bundle that takes the whole folder (Netlify's 50 MB zip). A newer
+ * converter's files stay: the cache is per user, and another project may have a newer
+ * tflite-fn installed.
  */
 export function removeOtherVersions(tfliteSha256: string): void {
-  const current = new Set([
-    `${tfliteSha256}-c${CONVERTER_VERSION}.onnx`,
-    `${tfliteSha256}-c${CONVERTER_VERSION}.json`,
-  ]);
   for (const name of readdirSync(convertedDir())) {
-    if (name.startsWith(`${tfliteSha256}-c`) && /-c\d+\.(onnx|json)$/.test(name) && !current.has(name)) {
+    const version = name.startsWith(`${tfliteSha256}-c`)
+      ? /-c(\d+)\.(onnx|json)$/.exec(name)?.[1]
+      : undefined;
+    if (version !== undefined && Number(version) < CONVERTER_VERSION) {
       rmSync(join(convertedDir(), name), { force: true });
     }
   }

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { compileWithEngine, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorData, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
+import { fetchOnFirstUse } from '../store/first-use.js';
 import type { LoadedModel, Task } from '../tasks/task.js';
 import type { FileRef, ModelDescriptor } from './descriptor.js';
 import { NPM_FIX, readModelFile, SETUP_FIX, sha256Hex } from './model-file.js';
@@ -53,6 +54,7 @@ async function readLabels(
   if (!ref) return [];
   if (path === undefined)
     throw new ModelLoadError(`model '${descriptor.id}': its labels file was not located`);
+  await fetchOnFirstUse(ref, path);
   const bytes = await readModelFile({
     path,
     what: 'labels file',
@@ -108,13 +110,15 @@ export async function loadModel(
   // the whole file (ModelParts.tflite), engines the served (maybe cut) model.
   const readModel = () => {
     if (!modelBytes) {
-      modelBytes = readModelFile({
-        path: files.model,
-        what: 'model file',
-        id,
-        sha256: descriptor.model.sha256,
-        fix: fixFor(descriptor.model),
-      });
+      modelBytes = fetchOnFirstUse(descriptor.model, files.model).then(() =>
+        readModelFile({
+          path: files.model,
+          what: 'model file',
+          id,
+          sha256: descriptor.model.sha256,
+          fix: fixFor(descriptor.model),
+        }),
+      );
       // A failed read is tried again on the next call, not remembered.
       modelBytes.catch(() => {
         modelBytes = undefined;

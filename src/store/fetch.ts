@@ -3,7 +3,7 @@
  * local mirror folder, always verified by sha256. What was tried is reported when all fails,
  * with the command that fixes it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,8 +79,18 @@ export async function ensurePinnedFile(
   const path = join(options.dir, file.name);
   if ((await exists(path)) && (await sha256OfFile(path)) === file.sha256) return { path, source: 'cache' };
 
-  await mkdir(options.dir, { recursive: true });
-  const temp = `${path}.partial-${process.pid}`;
+  try {
+    await mkdir(options.dir, { recursive: true });
+  } catch (error) {
+    throw new TfliteFnError(
+      500,
+      'cache_unwritable',
+      `cannot create the cache folder ${options.dir} (${describe(error)}). Fix: set TFLITE_FN_CACHE_DIR to a writable folder`,
+      { expose: false },
+    );
+  }
+  // Unique per call: two loads in one process may fetch the same file at once.
+  const temp = `${path}.partial-${process.pid}-${randomUUID()}`;
   const tried: string[] = [];
   const accept = async (source: FetchSource) => {
     const actual = await sha256OfFile(temp);

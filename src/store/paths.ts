@@ -3,8 +3,9 @@
  * variable, because a Lambda layer, a container and a developer's clone lay files out
  * differently.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
@@ -36,9 +37,82 @@ function pathList(value: string | undefined): string[] {
     .map((entry) => resolve(entry));
 }
 
-/** Fetched files live here: `models/` for models and labels, `samples/` for photos. */
+/**
+ * A deployment's own cache: `.cache` beside package.json. Set-up writes it in a clone of this
+ * repository (npm's `prepare`, which Vercel's and Netlify's builds run) and the Lambda layer
+ * build writes it into the layer, so a function reads the models it ships with. An installed
+ * package never has one (package.json `files` leaves it out): its cache is the user's.
+ */
+export function bundledCacheDir(root: string = packageRoot()): string {
+  return join(root, '.cache');
+}
+
+/** The per-user cache: $XDG_CACHE_HOME/tflite-fn, else ~/.cache/tflite-fn ('' when there is no home). */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec: a relative value is invalid and is ignored.
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'tflite-fn');
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // No HOME and no passwd entry (some containers): treated as no home.
+  }
+  return home ? join(home, '.cache', 'tflite-fn') : '';
+}
+
+/** Why `dir` cannot be created or written, or undefined when it can (checked without writing). */
+function unwritableReason(dir: string): string | undefined {
+  if (!dir) return 'no home folder';
+  let at = dir;
+  while (!existsSync(at)) {
+    const parent = dirname(at);
+    if (parent === at) return 'no such folder';
+    at = parent;
+  }
+  try {
+    if (!statSync(at).isDirectory()) return `${at} is not a folder`;
+    accessSync(at, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+}
+
+let chosen: { key: string; dir: string } | undefined;
+
+/**
+ * The user's cache, or `<tmp>/tflite-fn` when it cannot be written (Lambda and many containers
+ * have a read-only or missing home): said once on stderr, because files fetched there are
+ * fetched again after the machine is recycled.
+ */
+function writableUserCacheDir(): string {
+  const preferred = userCacheDir();
+  if (chosen?.key === preferred) return chosen.dir;
+  const reason = unwritableReason(preferred);
+  let dir = preferred;
+  if (reason) {
+    dir = join(tmpdir(), 'tflite-fn');
+    process.stderr.write(
+      `tflite-fn: cannot write the model cache ${preferred || '(no home folder)'} (${reason}); using ${dir} (set TFLITE_FN_CACHE_DIR to choose)\n`,
+    );
+  }
+  chosen = { key: preferred, dir };
+  return dir;
+}
+
+/**
+ * Fetched files live here: `models/` for models and labels, `samples/` for photos, `onnx/` for
+ * conversions. TFLITE_FN_CACHE_DIR wins; else a deployment's bundled cache when there is one;
+ * else the user's cache ($XDG_CACHE_HOME/tflite-fn or ~/.cache/tflite-fn), never a folder
+ * under node_modules, which every install of the package would replace.
+ */
 export function cacheDir(): string {
-  return resolve(process.env.TFLITE_FN_CACHE_DIR ?? join(packageRoot(), '.cache'));
+  const configured = process.env.TFLITE_FN_CACHE_DIR;
+  if (configured) return resolve(configured);
+  const bundled = bundledCacheDir();
+  if (existsSync(bundled)) return bundled;
+  return writableUserCacheDir();
 }
 
 export function modelCacheDir(): string {

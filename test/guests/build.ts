@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/store/paths.js';
+import { modelCacheDir, packageRoot } from '../../src/store/paths.js';
 
 const SOURCES = join(packageRoot(), 'test', 'guests');
 /** Built guests go to a temporary folder: tests leave nothing in the working tree. */
@@ -162,8 +162,8 @@ export interface ProgramFixture {
 
 export function programFixture(projectRoot: string): ProgramFixture {
   const built = buildGuest('classify', {
-    model: join(packageRoot(), '.cache', 'models', 'mobilenet_v1_0.25_128_quant.tflite'),
-    labels: join(packageRoot(), '.cache', 'models', 'imagenet_labels.txt'),
+    model: join(modelCacheDir(), 'mobilenet_v1_0.25_128_quant.tflite'),
+    labels: join(modelCacheDir(), 'imagenet_labels.txt'),
   });
   const relativePath = 'programs/classify.wasm';
   mkdirSync(join(projectRoot, 'programs'), { recursive: true });
