@@ -119,7 +119,10 @@ export async function setupCommand(
       onModel: (id, result, ms) => {
         if (!args.quiet)
           io.stderr.write(
-            `${result.ok ? 'onnx   ' : 'litert '} ${id}: ${result.message} (${Math.round(ms)} ms)\n`,
+            `${result.ok ? 'onnx   ' : 'litert '} ${id}: ${result.message} (${Math.round(ms)} ms)\n` +
+              (result.ok && result.batch
+                ? `        batching ${result.batch.ok ? 'verified' : 'off'}: ${result.batch.message}\n`
+                : ''),
           );
       },
     });

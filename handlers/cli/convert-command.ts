@@ -54,6 +54,9 @@ export async function convertCommand(args: ConvertArgs, io: Io): Promise<number>
     io.stdout.write(
       `${entry.id}: ${report.ok ? 'converted and verified' : `stays on litert (${report.failedAt ?? 'verify'} failed)`}\n  ${report.message}\n` +
         (report.ops.length > 0 ? `  ops: ${report.ops.join(', ')}\n` : '') +
+        (report.batch
+          ? `  batching ${report.batch.ok ? 'verified' : 'off'}: ${report.batch.message}\n`
+          : '') +
         (v ? `  per photo, one thread: litert ${v.litertMs} ms, ort ${v.ortMs} ms\n` : ''),
     );
   }

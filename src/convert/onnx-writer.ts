@@ -47,7 +47,8 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   readonly name: string;
   readonly dataType: OnnxDataType;
-  readonly shape: readonly number[];
+  /** A number is a fixed size; a string names a dimension left open (the batch). */
+  readonly shape: readonly (number | string)[];
 }
 
 export interface OnnxGraph {
@@ -198,11 +199,15 @@ function nodeProto(node: OnnxNode): ProtoWriter {
 /**
  * ValueInfoProto { name 1, type 2 } with TypeProto { tensor_type 1 },
  * TypeProto.Tensor { elem_type 1, shape 2 }, TensorShapeProto { dim 1 } and
- * TensorShapeProto.Dimension { dim_value 1 }.
+ * TensorShapeProto.Dimension { dim_value 1, dim_param 2 }.
  */
 function valueInfoProto(value: OnnxValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
-  for (const dim of value.shape) shape.message(1, new ProtoWriter().int(1, dim));
+  for (const dim of value.shape) {
+    const dimension =
+      typeof dim === 'number' ? new ProtoWriter().int(1, dim) : new ProtoWriter().string(2, dim);
+    shape.message(1, dimension);
+  }
   const tensorType = new ProtoWriter().int(1, value.dataType).message(2, shape);
   return new ProtoWriter().string(1, value.name).message(2, new ProtoWriter().message(1, tensorType));
 }

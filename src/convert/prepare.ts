@@ -163,6 +163,7 @@ export async function convertAndVerify(
     inputs: conversion.inputs,
     outputs: conversion.outputs,
     ...(outcome ? { verification: outcome.summary } : {}),
+    ...(outcome?.batch ? { batch: outcome.batch } : {}),
   };
   // A model that missed its photos is not stored: the next set-up, with photos, tries again.
   if (outcome) writeConverted(report, report.ok ? conversion.onnx : undefined);

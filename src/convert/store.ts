@@ -31,6 +31,16 @@ export interface VerificationSummary {
   readonly int8Paths?: readonly Int8KernelPath[];
 }
 
+/** Whether batched runs of a converted graph give each item its own outputs (convert/verify.ts). */
+export interface BatchVerification {
+  /** True only when they do: a server may then run several requests at once. */
+  readonly ok: boolean;
+  /** The items in the batch verified. */
+  readonly items?: number;
+  /** What was found, or why the graph has no open batch dimension. */
+  readonly message: string;
+}
+
 export interface ConversionReport {
   readonly converterVersion: number;
   /**
@@ -52,6 +62,8 @@ export interface ConversionReport {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly verification?: VerificationSummary;
+  /** The batched runs' verdict; absent on reports written before batching was verified. */
+  readonly batch?: BatchVerification;
 }
 
 export function convertedDir(): string {

@@ -3,4 +3,4 @@
  * the old version are converted (and verified) again. Its own module: reading a stored report
  * must not load the whole converter.
  */
-export const CONVERTER_VERSION = 10;
+export const CONVERTER_VERSION = 11;

@@ -71,8 +71,8 @@ async function createSession(
 /**
  * The tensors of an ONNX model nobody converted for us (a sandboxed program's), from the
  * model itself: only the element types the rest of the core handles, and inputs of a fixed
- * shape (a guest's tensors are checked against it); an output dimension the model leaves
- * open is -1.
+ * shape (a guest's tensors are checked against it) but for an open leading (batch) dimension,
+ * run as 1; any other output dimension the model leaves open is -1.
  */
 function tensorsOf(label: string, metadata: readonly Ort.InferenceSession.ValueMetadata[], fixed: boolean) {
   return metadata.map((value): TensorInfo => {
@@ -81,7 +81,10 @@ function tensorsOf(label: string, metadata: readonly Ort.InferenceSession.ValueM
       throw new ModelLoadError(
         `${label}: '${value.name}' is ${dtype}; only uint8, int32 and float32 are supported`,
       );
-    const shape = value.isTensor ? value.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [];
+    // An open leading dimension is a batch (our own conversions have one): one item is 1.
+    const shape = value.isTensor
+      ? value.shape.map((d, axis) => (typeof d === 'number' && d >= 0 ? d : axis === 0 ? 1 : -1))
+      : [];
     if (fixed && shape.includes(-1))
       throw new ModelLoadError(
         `${label}: input '${value.name}' has no fixed shape; only fixed-shape inputs are supported`,
@@ -95,6 +98,8 @@ export class OrtCompiledModel implements CompiledModel {
   readonly outputs: readonly TensorInfo[];
   /** Which int8 kernels this session multiplies with (see Int8KernelPath). */
   readonly int8Path: Int8KernelPath;
+  /** Whether the graph runs several items at once (its batch dimension is open): runBatch. */
+  readonly batchable: boolean;
   readonly #ort: OrtModule;
   readonly #session: Ort.InferenceSession;
   readonly #label: string;
@@ -111,8 +116,10 @@ export class OrtCompiledModel implements CompiledModel {
     info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
     label: string,
     int8Path: Int8KernelPath,
+    batchable: boolean,
   ) {
     this.int8Path = int8Path;
+    this.batchable = batchable;
     this.#ort = ort;
     this.#session = session;
     this.#label = label;
@@ -124,7 +131,8 @@ export class OrtCompiledModel implements CompiledModel {
    * Creates an inference session for a converted model. `info` is what the converter reported
    * (TFLite's names, types and NHWC shapes); `label` names the model in errors; `threads` is
    * the intra-op thread count; `int8Path` the int8 kernels to use, by default the fastest this
-   * CPU computes exactly (a path the CPU cannot run exactly is refused).
+   * CPU computes exactly (a path the CPU cannot run exactly is refused); `batchable` that the
+   * graph's batch dimension is open and batched runs were verified (src/convert/verify.ts).
    */
   static async compile(
     onnx: Uint8Array,
@@ -132,6 +140,7 @@ export class OrtCompiledModel implements CompiledModel {
     label: string,
     threads: number,
     int8Path: Int8KernelPath = exactInt8Paths()[0] as Int8KernelPath,
+    batchable = false,
   ): Promise<OrtCompiledModel> {
     if (!exactInt8Paths().includes(int8Path)) {
       throw new ModelLoadError(
@@ -150,7 +159,7 @@ export class OrtCompiledModel implements CompiledModel {
         `the converted ${label} lacks ${missing.map((tensor) => `'${tensor.name}'`).join(', ')}`,
       );
     }
-    return new OrtCompiledModel(ort, session, info, label, int8Path);
+    return new OrtCompiledModel(ort, session, info, label, int8Path, batchable);
   }
 
   /** An ONNX model as it comes (not converted by us): its tensors are read from the model. */
@@ -163,7 +172,7 @@ export class OrtCompiledModel implements CompiledModel {
         inputs: tensorsOf(label, session.inputMetadata, true),
         outputs: tensorsOf(label, session.outputMetadata, false),
       };
-      return new OrtCompiledModel(ort, session, info, label, int8Path);
+      return new OrtCompiledModel(ort, session, info, label, int8Path, false);
     } catch (error) {
       await session.release();
       throw error;
@@ -171,23 +180,57 @@ export class OrtCompiledModel implements CompiledModel {
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    return this.#queue.add(() => this.#runNow(inputs));
+    return this.#queue.add(async () => {
+      const [outputs] = await this.#runItems([inputs]);
+      return outputs as TensorData[];
+    });
   }
 
-  async #runNow(inputs: readonly TensorData[]): Promise<TensorData[]> {
-    assertRunnable(this.#label, this.#disposed, this.inputs.length, inputs.length);
+  /**
+   * Runs several items in one call, each item's inputs as `run` takes them, and returns each
+   * item's outputs. Only for a graph whose batch dimension is open (`batchable`).
+   */
+  runBatch(items: readonly (readonly TensorData[])[]): Promise<TensorData[][]> {
+    if (!this.batchable && items.length !== 1)
+      return Promise.reject(new TfliteFnError(500, 'engine_error', `${this.#label} does not run batches`));
+    return this.#queue.add(() => this.#runItems(items));
+  }
+
+  /** Checks each item's input against the model's tensor, so no item is read out of bounds. */
+  #checkInput(data: TensorData, info: TensorInfo): void {
+    const expected = info.shape.reduce((a, b) => a * b, 1);
+    if (data.length !== expected || !(data instanceof ARRAY_TYPES[info.dtype])) {
+      throw new TfliteFnError(
+        500,
+        'engine_error',
+        `input '${info.name}' of ${this.#label} needs ${expected} ${info.dtype} values, got ${data.length} in a ${data.constructor.name}`,
+      );
+    }
+  }
+
+  /** The items' values of one input, one after another (the one item's own array when alone). */
+  #joined(items: readonly (readonly TensorData[])[], index: number): TensorData {
+    const info = this.inputs[index] as TensorInfo;
+    const parts = items.map((item) => item[index] as TensorData);
+    for (const part of parts) this.#checkInput(part, info);
+    if (parts.length === 1) return parts[0] as TensorData;
+    const joined = new ARRAY_TYPES[info.dtype](parts.reduce((total, part) => total + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    return joined;
+  }
+
+  async #runItems(items: readonly (readonly TensorData[])[]): Promise<TensorData[][]> {
+    for (const item of items) assertRunnable(this.#label, this.#disposed, this.inputs.length, item.length);
+    const count = items.length;
     const feeds: Record<string, Ort.Tensor> = {};
-    inputs.forEach((data, index) => {
-      const info = this.inputs[index] as TensorInfo;
-      const expected = info.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== expected || !(data instanceof ARRAY_TYPES[info.dtype])) {
-        throw new TfliteFnError(
-          500,
-          'engine_error',
-          `input '${info.name}' of ${this.#label} needs ${expected} ${info.dtype} values, got ${data.length} in a ${data.constructor.name}`,
-        );
-      }
-      feeds[info.name] = new this.#ort.Tensor(info.dtype, data, [...info.shape]);
+    this.inputs.forEach((info, index) => {
+      // The item's own shape with its leading dimension, the batch of one, as the item count.
+      const shape = count === 1 ? [...info.shape] : [count, ...info.shape.slice(1)];
+      feeds[info.name] = new this.#ort.Tensor(info.dtype, this.#joined(items, index), shape);
     });
     let results: Ort.InferenceSession.ReturnType;
     try {
@@ -195,15 +238,27 @@ export class OrtCompiledModel implements CompiledModel {
     } catch (cause) {
       throw new ModelLoadError(`${this.#label} failed to run on onnxruntime: ${firstLine(cause)}`, { cause });
     }
-    return this.outputs.map((info) => {
+    const outputs = this.outputs.map((info) => {
       const tensor = results[info.name];
       const ArrayType = ARRAY_TYPES[info.dtype];
+      const size = info.shape.reduce((a, b) => a * b, 1);
       if (!tensor || tensor.type !== info.dtype || !(tensor.data instanceof ArrayType)) {
         throw new ModelLoadError(`${this.#label} gave no ${info.dtype} output '${info.name}'`);
       }
-      // A copy: the caller owns its outputs, whatever ORT does with its buffers later.
-      return tensor.data.slice();
+      if (count > 1 && tensor.data.length !== size * count) {
+        throw new ModelLoadError(
+          `${this.#label} gave ${tensor.data.length} values of '${info.name}' for ${count} items of ${size}`,
+        );
+      }
+      return tensor.data;
     });
+    // Copies: the caller owns its outputs, whatever ORT does with its buffers later.
+    return items.map((_, item) =>
+      outputs.map((data) => {
+        const size = data.length / count;
+        return data.slice(item * size, (item + 1) * size);
+      }),
+    );
   }
 
   dispose(): void {

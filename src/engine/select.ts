@@ -127,7 +127,8 @@ export async function compileWithEngine(
     } catch (cause) {
       throw new ModelLoadError(`the converted ${label} is missing; run: npx tflite-fn setup`, { cause });
     }
-    const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads(), plan.int8Path);
+    const batchable = report.batch?.ok === true;
+    const model = await OrtCompiledModel.compile(onnx, report, label, ortThreads(), plan.int8Path, batchable);
     return { model, engine: 'ort', reason: plan.reason, int8Path: plan.int8Path };
   } catch (error) {
     if (setting === 'ort') throw error;

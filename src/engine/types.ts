@@ -20,6 +20,13 @@ export interface CompiledModel {
    * order of `outputs`, copied out of the engine so the caller owns them.
    */
   run(inputs: readonly TensorData[]): Promise<TensorData[]>;
+  /**
+   * True on models that run several items in one call (a converted graph with an open,
+   * verified batch dimension): runBatch takes each item's inputs as `run` does and gives each
+   * item's outputs back, equal to what `run` gives for that item alone.
+   */
+  readonly batchable?: boolean;
+  runBatch?(items: readonly (readonly TensorData[])[]): Promise<TensorData[][]>;
   /** Frees the engine's memory for this model. The model cannot run afterwards. */
   dispose(): void;
 }

@@ -31,6 +31,20 @@ import {
 
 export type Layout = 'nhwc' | 'nchw';
 
+/**
+ * The name of a batched graph's open leading dimension. TFLite models are written for a batch
+ * of one; a batched graph (LoweringContext.batched) leaves that dimension open on its inputs and
+ * outputs, and every shape the graph states inside keeps it open too (`shapeOperand`), so
+ * onnxruntime runs N items in one call.
+ */
+export const BATCH_DIMENSION = 'batch';
+
+/**
+ * A model whose graph cannot leave its batch dimension open (an op works across it, or
+ * reshapes it away): convert.ts then converts it again unbatched, and says why.
+ */
+export class NotBatchableError extends ModelLoadError {}
+
 /** NHWC -> NCHW and back, as Transpose perms. */
 export const TO_NCHW = [0, 3, 1, 2] as const;
 export const TO_NHWC = [0, 2, 3, 1] as const;
@@ -170,9 +184,12 @@ export class LoweringContext {
   #counter = 0;
   /** The operator being lowered, for messages. */
   current: OperatorView | undefined;
+  /** Whether the graph leaves the batch dimension open (see BATCH_DIMENSION). */
+  readonly batched: boolean;
 
-  constructor(model: Model, subgraph: SubGraph, label: string) {
+  constructor(model: Model, subgraph: SubGraph, label: string, batched = false) {
     this.label = label;
+    this.batched = batched;
     this.#model = model;
     this.#tensors = subgraph.tensors;
     this.#buffers = model.buffers;
@@ -184,9 +201,44 @@ export class LoweringContext {
 
   /** A ModelLoadError naming the model and, when lowering one, the operator. */
   error(reason: string): ModelLoadError {
+    return new ModelLoadError(`cannot convert ${this.label} to ONNX: ${reason}${this.#where()}`);
+  }
+
+  #where(): string {
     const op = this.current;
-    const where = op ? ` (${op.name}, operator ${op.index} of subgraph 0)` : '';
-    return new ModelLoadError(`cannot convert ${this.label} to ONNX: ${reason}${where}`);
+    return op ? ` (${op.name}, operator ${op.index} of subgraph 0)` : '';
+  }
+
+  /** Why this graph cannot be batched, naming the operator. */
+  notBatchable(reason: string): NotBatchableError {
+    return new NotBatchableError(`${reason}${this.#where()}`);
+  }
+
+  /** In a batched graph, an op working along TFLite axis 0 (the batch) cannot be lowered. */
+  requireNotBatchAxis(axes: readonly number[], what: string): void {
+    if (this.batched && axes.includes(0)) throw this.notBatchable(`${what} works along the batch axis`);
+  }
+
+  /**
+   * The int64 shape operand of a Reshape to `shape` (TFLite's, batch of one): in a batched
+   * graph its leading 1 becomes -1, the batch onnxruntime infers, so N items reshape as one
+   * did. A shape not led by the batch cannot be batched.
+   */
+  shapeOperand(shape: readonly number[]): string {
+    if (!this.batched) return this.int64s(shape);
+    if (shape[0] !== 1 || shape.length < 2)
+      throw this.notBatchable(`a reshape to [${shape}] does not keep the batch dimension first`);
+    return this.int64s([-1, ...shape.slice(1)]);
+  }
+
+  /**
+   * Full sizes for a Resize of `x` to `shape` (ONNX wants every dimension's): in a batched
+   * graph the leading one is read from `x` at run time.
+   */
+  sizesOperand(x: string, shape: readonly number[]): string {
+    if (!this.batched) return this.int64s(shape);
+    const batch = this.op('Slice', [this.op('Shape', [x]), this.int64s([0]), this.int64s([1])]);
+    return this.op('Concat', [batch, this.int64s(shape.slice(1))], { axis: attr.int(0) });
   }
 
   tensor(index: number): TensorView {
@@ -299,7 +351,7 @@ export class LoweringContext {
       if (view.shape[1] === 1 && view.shape[2] === 1) {
         // 1x1 pixels: both layouts hold the same bytes, only the shape changes.
         const shape = key === 'nchw' ? TO_NCHW.map((axis) => view.shape[axis] as number) : view.shape;
-        this.emit('Reshape', [source, this.int64s(shape)], [name]);
+        this.emit('Reshape', [source, this.shapeOperand(shape)], [name]);
       } else {
         this.emit('Transpose', [source], [name], { perm: attr.ints(perm) });
       }

@@ -345,7 +345,8 @@ export function lowerFullyConnected(ctx: LoweringContext, op: OperatorView): voi
       `input [${input.shape}] and output [${output.shape}] do not fit weights [${weights.shape}]`,
     );
   }
-  const rows = total / depth;
+  // Rows of `depth` values; in a batched graph each item's rows follow the item before's.
+  const rows = ctx.batched ? -1 : total / depth;
   const x = ctx.flatValue(inputIndex);
   const raw = ctx.requireConstant(weightIndex, 'the weights');
   if (isQuantizedType(input.type)) {
@@ -366,7 +367,7 @@ export function lowerFullyConnected(ctx: LoweringContext, op: OperatorView): voi
       { kernel_shape: attr.ints([1, 1]) },
       options.fusedActivation,
     );
-    ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [y, ctx.int64s(output.shape)]));
+    ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [y, ctx.shapeOperand(output.shape)]));
     return;
   }
   if (input.type !== TensorType.FLOAT32 || weights.type !== TensorType.FLOAT32) {
@@ -382,5 +383,5 @@ export function lowerFullyConnected(ctx: LoweringContext, op: OperatorView): voi
     );
   }
   const y = floatActivation(ctx, ctx.op('Gemm', inputs, { transB: attr.int(1) }), options.fusedActivation);
-  ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [y, ctx.int64s(output.shape)]));
+  ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [y, ctx.shapeOperand(output.shape)]));
 }

@@ -63,6 +63,7 @@ export function lowerArgMax(ctx: LoweringContext, op: OperatorView): void {
   const axes = readInt32s(ctx.requireConstant(axisView.index, 'the axis'));
   if (axes.length !== 1) throw ctx.error(`ARG_MAX over ${axes.length} axes`);
   const axis = normalAxis(ctx, axes[0] as number, input.shape.length);
+  ctx.requireNotBatchAxis([axis], 'ARG_MAX');
   if (!sameShape(output.shape, input.shape.toSpliced(axis, 1))) {
     throw ctx.error(`output [${output.shape}] is not [${input.shape}] without axis ${axis}`);
   }
@@ -86,6 +87,9 @@ export function lowerGatherNd(ctx: LoweringContext, op: OperatorView): void {
   const indices = ctx.tensor(op.inputs[1] ?? -1);
   const output = ctx.tensor(op.outputs[0] ?? -1);
   requireSameValues(ctx, output, [params]);
+  // Its indices address the params from their first dimension on, the batch included: a
+  // batched graph would gather every item's values from the first item.
+  if (ctx.batched) throw ctx.notBatchable('GATHER_ND indexes across the batch dimension');
   const depth = indices.shape.at(-1) ?? 0;
   if (depth < 1 || depth > params.shape.length) {
     throw ctx.error(`indices [${indices.shape}] do not fit params [${params.shape}]`);
@@ -111,6 +115,7 @@ export function lowerPack(ctx: LoweringContext, op: OperatorView): void {
     throw ctx.error(`PACK of ${count} values with ${inputs.length} inputs`);
   requireSameValues(ctx, output, inputs);
   const at = normalAxis(ctx, axis, output.shape.length);
+  ctx.requireNotBatchAxis([at], 'PACK');
   for (const input of inputs) {
     if (
       !sameShape(input.shape, first.shape) ||
@@ -130,6 +135,7 @@ export function lowerUnpack(ctx: LoweringContext, op: OperatorView): void {
   const input = ctx.tensor(op.inputs[0] ?? -1);
   const outputs = op.outputs.map((index) => ctx.tensor(index));
   const at = normalAxis(ctx, axis, input.shape.length);
+  ctx.requireNotBatchAxis([at], 'UNPACK');
   if (count !== outputs.length || input.shape[at] !== count) {
     throw ctx.error(`UNPACK of [${input.shape}] into ${count} (${outputs.length} outputs) along axis ${at}`);
   }

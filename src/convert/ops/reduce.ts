@@ -76,6 +76,7 @@ export function lowerMean(ctx: LoweringContext, op: OperatorView): void {
   const output = ctx.tensor(op.outputs[0] ?? -1);
   const rank = input.shape.length;
   const axes = reducedAxes(ctx, op, rank);
+  ctx.requireNotBatchAxis(axes, 'MEAN');
   const expected = input.shape.flatMap((size, axis) =>
     axes.includes(axis) ? (keepDims ? [1] : []) : [size],
   );

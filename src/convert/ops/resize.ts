@@ -70,7 +70,8 @@ export function lowerResizeBilinear(ctx: LoweringContext, op: OperatorView): voi
       ? 'half_pixel'
       : 'asymmetric';
   const sizes = TO_NCHW.map((axis) => output.shape[axis] as number);
-  const y = ctx.op('Resize', [ctx.value(input.index, 'nchw'), '', '', ctx.int64s(sizes)], {
+  const x = ctx.value(input.index, 'nchw');
+  const y = ctx.op('Resize', [x, '', '', ctx.sizesOperand(x, sizes)], {
     mode: attr.string('linear'),
     coordinate_transformation_mode: attr.string(coordinates),
   });

@@ -39,7 +39,11 @@ export function lowerReshape(ctx: LoweringContext, op: OperatorView): void {
     throw ctx.error(`cannot reshape [${input.shape}] to [${output.shape}]`);
   }
   if (input.type !== output.type) throw ctx.error('RESHAPE changes the element type');
-  ctx.bind(output.index, 'nhwc', ctx.op('Reshape', [ctx.flatValue(input.index), ctx.int64s(output.shape)]));
+  ctx.bind(
+    output.index,
+    'nhwc',
+    ctx.op('Reshape', [ctx.flatValue(input.index), ctx.shapeOperand(output.shape)]),
+  );
 }
 
 export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void {
@@ -48,6 +52,7 @@ export function lowerConcatenation(ctx: LoweringContext, op: OperatorView): void
   const rank = output.shape.length;
   const axis = options.axis < 0 ? options.axis + rank : options.axis;
   if (axis < 0 || axis >= rank) throw ctx.error(`axis ${options.axis} is out of range for rank ${rank}`);
+  ctx.requireNotBatchAxis([axis], 'CONCATENATION');
   const layout: Layout = rank === 4 ? 'nchw' : 'nhwc';
   const onnxAxis = layout === 'nchw' ? TO_NCHW.indexOf(axis as 0 | 1 | 2 | 3) : axis;
   const quantized = isQuantizedType(output.type);
