@@ -11,13 +11,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before, describe, it } from 'node:test';
-import { eventTemplate } from '../handlers/dev/event-templates.js';
-import { buildLambdaEvent, lambdaResultToHttp } from '../handlers/dev/lambda-events.js';
+import { describe, it } from 'node:test';
 import { runWasm } from '../src/wasm/sandbox.js';
-import { overHttp } from './conformance/over-http.js';
-import { describeProgramConformance } from './conformance/program-suite.js';
-import { invokeWebHandler } from './conformance/web-handler.js';
+import { describeProgramOnEveryHandler } from './conformance/program-surfaces.js';
 import { buildGuest, haveClang, programFixture } from './guests/build.js';
 import { tableGrower } from './guests/raw.js';
 import { slowBmp } from './guests/slow-image.js';
@@ -39,59 +35,7 @@ describe('a deployment serving a wasm program (TFLITE_FN_PROGRAM)', { skip }, as
   expected = new TextDecoder().decode(
     (await runWasm(fixture.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
   );
-  const options = (prefix: string) => ({ prefix, expected: () => expected });
-
-  const { handler: lambda } = await import('../handlers/aws-lambda/index.js');
-  const vercel = await import('../handlers/vercel/index.js');
-  const { default: netlify } = await import('../handlers/netlify/index.js');
-  const { startDevServer } = await import('../handlers/dev/server.js');
-  const { serverConfig } = await import('../handlers/server/config.js');
-  const { startServer } = await import('../handlers/server/server.js');
-
-  describeProgramConformance(
-    'AWS Lambda (HTTP API events)',
-    async (request) => {
-      const event = buildLambdaEvent(
-        'api-gateway-v2',
-        {
-          method: request.method,
-          path: request.path,
-          query: request.query ?? '',
-          headers: request.headers ?? {},
-          body: request.body ?? new Uint8Array(0),
-        },
-        eventTemplate('api-gateway-v2', 'x.example'),
-      );
-      const result = await lambda(JSON.parse(JSON.stringify(event)));
-      return lambdaResultToHttp(result as Parameters<typeof lambdaResultToHttp>[0]);
-    },
-    options(''),
-  );
-  describeProgramConformance(
-    'Vercel',
-    (request) => invokeWebHandler(request.method === 'GET' ? vercel.GET : vercel.POST, request),
-    options('/api'),
-  );
-  describeProgramConformance(
-    'Netlify',
-    (request) => invokeWebHandler((req) => netlify(req, { requestId: 'test' }), request),
-    options('/api'),
-  );
-
-  const dev = await startDevServer({ platform: 'lambda', port: 0 });
-  const server = await startServer(serverConfig({ port: '0', workers: '1' }, {}), () => undefined);
-  before(() => server.ready);
-  after(() => Promise.all([dev.close(), server.close()]));
-  describeProgramConformance(
-    'dev emulator, lambda',
-    overHttp(() => dev.url),
-    options(''),
-  );
-  describeProgramConformance(
-    'tflite-fn serve',
-    overHttp(() => server.url),
-    options(''),
-  );
+  await describeProgramOnEveryHandler({ expected: () => expected });
 });
 
 /** `tflite-fn serve` in a process of its own, serving `program`: the host under test. */

@@ -16,9 +16,10 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { type Context, Hono } from 'hono';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
+import { modelFileLimit } from '../model/model-file.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
-import { type NnPreload, parseNnPreload } from '../wasm/nn-preload.js';
+import { type NnPreload, parseNnPreload, resolvePreloads } from '../wasm/nn-preload.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
@@ -102,6 +103,27 @@ function programPath(configured: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The deployment's preloaded models, checked at start-up: a wrong entry, or a file that is
+ * missing or too large, fails the deployment loudly instead of every request. The error is
+ * the operator's, told as one line: its stack is trimmed to that line, since the platforms
+ * (Lambda's init error, Vercel's and Netlify's function logs) print an error's stack, and
+ * frames of our code would only bury which variable to fix.
+ */
+function deploymentPreloads(specs: readonly string[], fromEnv: boolean): NnPreload[] {
+  try {
+    const preloads = specs.map((spec) => parseNnPreload(spec, (path) => programPath(path) ?? path));
+    resolvePreloads(preloads, modelFileLimit().maxBytes);
+    return preloads;
+  } catch (cause) {
+    if (!(cause instanceof TfliteFnError)) throw cause;
+    const source = fromEnv ? 'TFLITE_FN_NN_PRELOAD' : 'nnPreload';
+    const error = new BadRequestError(cause.code, `${source}: ${cause.message}`, { cause });
+    error.stack = `${error.name}: ${error.message}`;
+    throw error;
+  }
+}
+
 /** A program (.wasm) that answers POST /classify: the body is its stdin, its stdout the answer. */
 function programHandler(
   program: string,
@@ -112,10 +134,16 @@ function programHandler(
   return async (c) => {
     programBytes ??= readFile(program).catch((cause: unknown) => {
       programBytes = undefined;
-      throw new TfliteFnError(500, 'program_missing', `the configured program cannot be read: ${program}`, {
-        cause,
-        expose: true,
-      });
+      // The path stays in the cause, for the logs: a client is told what, not where.
+      throw new TfliteFnError(
+        500,
+        'program_missing',
+        'the configured program (TFLITE_FN_PROGRAM) cannot be read',
+        {
+          cause,
+          expose: true,
+        },
+      );
     });
     const stdin = await readBodyCapped(c.req.raw, bodyLimit);
     // The program would only fail on nothing; say so as the client's mistake it is.
@@ -124,9 +152,14 @@ function programHandler(
     const result = await runWasm(await programBytes, { args: [basename(program)], stdin, nnPreload }).catch(
       (error: unknown) => {
         // The deployment's preloads, checked on each run: a file gone since start-up is the
-        // deployment's fault, not the client's.
+        // deployment's fault, not the client's. Its path stays in the cause, for the logs.
         if (error instanceof BadRequestError && error.code === 'bad_option')
-          throw new TfliteFnError(500, 'program_missing', error.message, { cause: error, expose: true });
+          throw new TfliteFnError(
+            500,
+            'program_missing',
+            'a model the program loads by name (TFLITE_FN_NN_PRELOAD) cannot be read, or is over the size limit, since start-up',
+            { cause: error, expose: true },
+          );
         throw error;
       },
     );
@@ -226,9 +259,7 @@ export function createApp(options: AppOptions = {}): Hono {
   // WasmEdge's serverless templates answer /classify with a program: that stays possible.
   if (program) {
     const specs = options.nnPreload ?? (process.env.TFLITE_FN_NN_PRELOAD ?? '').split(/\s+/).filter(Boolean);
-    // Checked at start-up: a deployment with a wrong preload fails loudly, not on a request.
-    const preloads = specs.map((spec) => parseNnPreload(spec, (path) => programPath(path) ?? path));
-    taskRoutes.classify = programHandler(program, bodyLimit, preloads);
+    taskRoutes.classify = programHandler(program, bodyLimit, deploymentPreloads(specs, !options.nnPreload));
   }
   const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
     models: modelsHandler(catalog),

@@ -1,0 +1,95 @@
+/**
+ * A deployment serving a WASI-NN program whose model is preloaded (TFLITE_FN_NN_PRELOAD, the
+ * syntax of `wasmedge --nn-preload`), and what each surface does when that model is missing
+ * or too large. Like program.test.ts, this file runs in its own process: the handlers read
+ * the settings when first loaded.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createApp } from '../src/http/app.js';
+import { tableGrower } from './guests/raw.js';
+import { CLI, photo } from './helpers.js';
+
+/** A model file of `bytes` bytes: only its size and presence are checked at start-up. */
+function modelFile(folder: string, bytes: number): string {
+  const path = join(folder, 'model.tflite');
+  writeFileSync(path, new Uint8Array(bytes));
+  return path;
+}
+
+describe('a deployment whose preloaded model is missing or too large', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-preload-'));
+  const program = join(folder, 'program.wasm');
+  writeFileSync(program, tableGrower());
+  const missing = `default:TensorflowLite:CPU:${join(folder, 'gone.tflite')}`;
+
+  /** `tflite-fn serve` or `dev` started with the settings: it must stop at start-up. */
+  const start = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, [CLI, ...args, '--port', '0'], {
+      env: { ...process.env, TFLITE_FN_PROGRAM: program, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  for (const [surface, args] of [
+    ['tflite-fn serve', ['serve', '--workers', '1']],
+    ['tflite-fn dev (Vercel)', ['dev', '--platform', 'vercel']],
+    ['tflite-fn dev (Netlify)', ['dev', '--platform', 'netlify']],
+  ] as const) {
+    it(`${surface}: a missing file stops start-up with one line naming the setting and the file`, () => {
+      const run = start([...args], { TFLITE_FN_NN_PRELOAD: missing });
+      assert.notEqual(run.status, 0, run.stdout);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+      assert.match(run.stderr, /^tflite-fn: TFLITE_FN_NN_PRELOAD: .*default.*cannot read .*gone\.tflite/);
+    });
+  }
+
+  it('tflite-fn serve: a file over TFLITE_FN_MAX_MODEL_BYTES stops start-up with one line naming the limit', () => {
+    const run = start(['serve', '--workers', '1'], {
+      TFLITE_FN_NN_PRELOAD: `default:TensorflowLite:CPU:${modelFile(folder, 4096)}`,
+      TFLITE_FN_MAX_MODEL_BYTES: '1024',
+    });
+    assert.notEqual(run.status, 0, run.stdout);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /TFLITE_FN_NN_PRELOAD: .* is 4096 bytes; the limit is 1024 \(TFLITE_FN_MAX_MODEL_BYTES\)/,
+    );
+  });
+
+  it("the start-up error's stack is its one line: what Lambda's init error and the platforms' logs print", () => {
+    const error = (() => {
+      try {
+        createApp({ program, nnPreload: [missing] });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(error, 'createApp refused the missing file');
+    assert.equal(error.stack, `BadRequestError: ${error.message}`);
+    assert.match(error.message, /^nnPreload: .*cannot read/);
+  });
+
+  it('a file gone after start-up: 500 program_missing without the host path; back in place, it is served again', async () => {
+    const model = modelFile(folder, 4096);
+    const app = createApp({ program, nnPreload: [`default:TensorflowLite:CPU:${model}`] });
+    rmSync(model);
+    const response = await app.request('/classify', { method: 'POST', body: photo('grace_hopper.jpg') });
+    const text = await response.text();
+    assert.equal(response.status, 500, text);
+    const error = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'program_missing');
+    assert.match(error.message, /TFLITE_FN_NN_PRELOAD/);
+    assert.ok(!text.includes(folder), `no host path in ${text}`);
+    // The file back: the run goes ahead (this program then fails on its own).
+    modelFile(folder, 4096);
+    const again = await app.request('/classify', { method: 'POST', body: photo('grace_hopper.jpg') });
+    assert.match(await again.text(), /program_failed/);
+  });
+});
