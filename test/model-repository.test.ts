@@ -24,6 +24,10 @@ import { zerosFor } from '../src/model/load.js';
 import { type ModelRepository, repositorySource } from '../src/model/repository.js';
 import type { ResolvedModel } from '../src/oip/model-source.js';
 import { modelCacheDir } from '../src/store/paths.js';
+import { classifyTask } from '../src/tasks/classify/index.js';
+import { embedTask } from '../src/tasks/embed/index.js';
+import { runTask } from '../src/tasks/run.js';
+import { photo } from './helpers.js';
 
 const SMALL = join(modelCacheDir(), 'mobilenet_v1_0.25_128_quant.tflite');
 const LABELS = join(modelCacheDir(), 'imagenet_labels.txt');
@@ -381,6 +385,35 @@ describe('model repository', () => {
       if (saved === undefined) delete process.env.TFLITE_FN_MAX_MODEL_BYTES;
       else process.env.TFLITE_FN_MAX_MODEL_BYTES = saved;
     }
+  });
+
+  it('task runs use a repository model by name, the catalog for the names it does not hold', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    mkdirSync(join(dir, 'bare', '1'), { recursive: true });
+    copyFileSync(SMALL, join(dir, 'bare', '1', 'model.tflite'));
+    const repository = open(dir);
+    await repository.settled();
+    const catalog = new ModelCatalog({ warmUp: false });
+    const run = (model: string, task = classifyTask) =>
+      runTask(task, photo('grace_hopper.jpg'), task.parseOptions({}), { model, catalog, source: repository });
+    const result = await run('small');
+    assert.equal(result.model, 'small');
+    assert.ok(result.top.length > 0);
+    assert.equal((await run('imagenet-small')).label, result.label, 'the same file as the catalog');
+    await assert.rejects(run('bare'), isStatus(400, 'wrong_task'));
+    assert.equal((await run('bare', embedTask as never)).model, 'bare');
+    await assert.rejects(run('nothing'), isStatus(404, 'unknown_model'));
+    await repository.unload('small');
+    await assert.rejects(run('small'), isStatus(503, 'model_not_ready'));
+    await catalog.dispose();
+  });
+
+  it('a repository folder that is not there is refused at once', () => {
+    const file = join(tempFolder(), 'file');
+    writeFileSync(file, 'not a folder');
+    for (const dir of [file, join(file, 'missing')])
+      assert.throws(() => repositorySource(dir, { pollMs: 0 }), isStatus(400, 'bad_option'));
   });
 
   it('a model replaced by rename is picked up', async () => {

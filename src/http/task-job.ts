@@ -9,6 +9,7 @@
  */
 import { BadRequestError } from '../errors.js';
 import type { ModelCatalog } from '../model/catalog.js';
+import type { ModelSource } from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
 import { runTask } from '../tasks/run.js';
 import type { TaskResultBase } from '../tasks/task.js';
@@ -34,8 +35,15 @@ export interface TaskOutcome {
 /** What runs a job: runJobHere in this process by default; the server passes its pool. */
 export type TaskRunner = (job: TaskJob) => Promise<TaskOutcome>;
 
-/** Runs a job in this process: the task on the image, then the picture if one was asked for. */
-export async function runJobHere(job: TaskJob, catalog?: ModelCatalog): Promise<TaskOutcome> {
+/**
+ * Runs a job in this process: the task on the image, then the picture if one was asked for.
+ * `source` (a model repository) is where a named model is looked for before the catalog.
+ */
+export async function runJobHere(
+  job: TaskJob,
+  catalog?: ModelCatalog,
+  source?: ModelSource,
+): Promise<TaskOutcome> {
   const task = taskById(job.task);
   const picture = job.picture === undefined ? undefined : task.pictures?.[job.picture];
   // The surfaces only ask for pictures a task has; a job from elsewhere is checked all the same.
@@ -44,6 +52,7 @@ export async function runJobHere(job: TaskJob, catalog?: ModelCatalog): Promise<
   const result = await runTask(task, job.image, job.options, {
     ...(job.model === undefined ? {} : { model: job.model }),
     ...(catalog ? { catalog } : {}),
+    ...(source ? { source } : {}),
   });
   return { result, picture: picture ? await picture.render(job.image, result) : undefined };
 }

@@ -15,8 +15,16 @@
  *     or removed meanwhile serves that request to its end and is freed after it.
  * Loads run one at a time: they are CPU work, and the serving process has requests to answer.
  */
+import { statSync } from 'node:fs';
 import { type EngineSetting, parseEngineSetting } from '../engine/select.js';
-import { shown, TfliteFnError, toTfliteFnError, UnavailableError, UnknownModelError } from '../errors.js';
+import {
+  BadRequestError,
+  shown,
+  TfliteFnError,
+  toTfliteFnError,
+  UnavailableError,
+  UnknownModelError,
+} from '../errors.js';
 import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
 import { loadModel } from './load.js';
@@ -404,7 +412,22 @@ export class ModelRepository implements ModelSource {
   }
 }
 
-/** The model repository at `dir` as a ModelSource, polling for changes until closed. */
+/**
+ * The model repository at `dir` as a ModelSource, polling for changes until closed. A `dir`
+ * that is not a folder is refused here (400 bad_option): a deployment with a wrong path fails
+ * at start, not with an empty index.
+ */
 export function repositorySource(dir: string, options: RepositoryOptions = {}): ModelRepository {
+  let folder = false;
+  try {
+    folder = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!folder)
+    throw new BadRequestError(
+      'bad_option',
+      `the model repository ${dir} is not a folder (--model-repository, TFLITE_FN_MODEL_REPOSITORY)`,
+    );
   return new ModelRepository(dir, options);
 }

@@ -5,22 +5,37 @@
  * timing, and the fields every result starts with.
  */
 import type { TensorData } from '../engine/types.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultImageLimits, type ImageLimits, openImage } from '../image/decode.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { zerosFor } from '../model/load.js';
+import type { ModelSource, ResolvedModel } from '../oip/model-source.js';
 import type { InferContext, LoadedModel, Task, TaskResultBase } from './task.js';
 
 export interface RunOptions {
   /** Model id; the catalog's default for the task when omitted (see ModelCatalog.defaultModelFor). */
   readonly model?: string | undefined;
   readonly catalog?: ModelCatalog | undefined;
+  /**
+   * Models looked up by name before the catalog (a model repository): a named model it holds
+   * runs in its newest ready version, held until the run ends (see ModelSource).
+   */
+  readonly source?: ModelSource | undefined;
   readonly limits?: ImageLimits | undefined;
 }
 
 /** Milliseconds to two decimals, as every result has always reported them. */
 function roundMs(ms: number): number {
   return Math.round(ms * 100) / 100;
+}
+
+function assertTask(task: Pick<Task, 'id'>, id: string, modelTask: string): void {
+  if (modelTask !== task.id) {
+    throw new BadRequestError(
+      'wrong_task',
+      `model '${id}' is a ${modelTask} model; use it with ${modelTask} (POST /${modelTask})`,
+    );
+  }
 }
 
 /** The model's id for this task, refused (400 wrong_task) when it is another task's model. */
@@ -30,14 +45,44 @@ function modelFor(
   requested?: string,
 ): string {
   const id = requested ?? catalog.defaultModelFor(task);
-  const modelTask = catalog.entry(id).descriptor.task;
-  if (modelTask !== task.id) {
-    throw new BadRequestError(
-      'wrong_task',
-      `model '${id}' is a ${modelTask} model; use it with ${modelTask} (POST /${modelTask})`,
-    );
-  }
+  assertTask(task, id, catalog.entry(id).descriptor.task);
   return id;
+}
+
+/** The source's model of that name, or undefined when the source has none (the catalog's turn). */
+async function fromSource(source: ModelSource, name: string): Promise<ResolvedModel | undefined> {
+  try {
+    return await source.resolve(name);
+  } catch (error) {
+    if (error instanceof TfliteFnError && error.code === 'unknown_model') return undefined;
+    throw error;
+  }
+}
+
+interface ModelChoice<S> {
+  readonly id: string;
+  readonly loading: Promise<LoadedModel<S>>;
+  /** Ends the run's hold on a source's model version. */
+  readonly release: () => void;
+}
+
+/** The request's model: the source's when it holds that name, else the catalog's (or the default). */
+async function chooseModel<S>(
+  task: Pick<Task, 'id' | 'defaultModel'>,
+  catalog: ModelCatalog,
+  run: RunOptions,
+): Promise<ModelChoice<S>> {
+  const resolved =
+    run.source && run.model !== undefined ? await fromSource(run.source, run.model) : undefined;
+  if (!resolved) {
+    const id = modelFor(task, catalog, run.model);
+    return { id, loading: catalog.load(id) as Promise<LoadedModel<S>>, release: () => undefined };
+  }
+  const loading = resolved.load().then((model) => {
+    assertTask(task, resolved.name, model.descriptor.task);
+    return model as LoadedModel<S>;
+  });
+  return { id: resolved.name, loading, release: () => resolved.release() };
 }
 
 export async function runTask<O, R extends TaskResultBase, S>(
@@ -48,9 +93,23 @@ export async function runTask<O, R extends TaskResultBase, S>(
 ): Promise<R> {
   const started = performance.now();
   const catalog = run.catalog ?? defaultCatalog();
-  const id = modelFor(task, catalog, run.model);
-  // Start loading the model (a no-op once loaded) while sharp reads the photo on its own threads.
-  const loading = catalog.load(id) as Promise<LoadedModel<S>>;
+  const choice = await chooseModel<S>(task, catalog, run);
+  try {
+    return await runOn(task, image, options, choice, run, started);
+  } finally {
+    choice.release();
+  }
+}
+
+async function runOn<O, R extends TaskResultBase, S>(
+  task: Task<O, R, S>,
+  image: Uint8Array,
+  options: O,
+  { id, loading }: ModelChoice<S>,
+  run: RunOptions,
+  started: number,
+): Promise<R> {
+  // Loading the model (a no-op once loaded) goes on while sharp reads the photo on its own threads.
   loading.catch(() => undefined); // handled below; avoids an unhandled rejection if the photo fails first
 
   const timing = { decodeMs: 0, inferenceMs: 0 };
