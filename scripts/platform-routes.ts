@@ -30,6 +30,11 @@ function platformPaths(routes: readonly RouteSpec[]): { method: string; path: st
   return routes.flatMap((route) => route.paths.map((path) => ({ method: route.method, path })));
 }
 
+/** A Hono pattern's `:param` segments as API Gateway writes them (`{param}`). */
+export function gatewayPath(path: string): string {
+  return path.replace(/:(\w+)/g, '{$1}');
+}
+
 const SERVERLESS_EVENTS = /( +)events: # routes:sync[^\n]*\n(?:\1 {2}- httpApi: [^\n]*\n)*/;
 
 /** serverless.yml with its `events:` list (marked `# routes:sync`) written from the table. */
@@ -39,7 +44,7 @@ export function serverlessYml(current: string, routes: readonly RouteSpec[]): st
   const indent = match[1] as string;
   const header = (match[0].split('\n')[0] as string).trimEnd();
   const events = platformPaths(routes).map(
-    ({ method, path }) => `${indent}  - httpApi: '${method} ${path}'\n`,
+    ({ method, path }) => `${indent}  - httpApi: '${method} ${gatewayPath(path)}'\n`,
   );
   return current.replace(SERVERLESS_EVENTS, () => `${header}\n${events.join('')}`);
 }
@@ -70,21 +75,41 @@ export { GET, OPTIONS, POST } from '../handlers/vercel/index.js';
 `;
 }
 
-/** The /api/<name> paths Vercel needs a file for. */
-export function vercelApiPaths(routes: readonly RouteSpec[]): string[] {
-  return platformPaths(routes)
-    .map(({ path }) => path)
-    .filter((path) => path.startsWith(API_PREFIX));
+/**
+ * The api/ file that serves a /api path: the file of its first segment (`/api/v2/models/:name`
+ * is served by api/v2.ts). Vercel's function config matches `api/*.ts`, one level, and a
+ * rewritten request keeps the URL it was sent to, so the app still routes it by its own path.
+ */
+function vercelFileOf(apiPath: string): string {
+  return `${API_PREFIX}${apiPath.slice(API_PREFIX.length).split('/')[0]}`;
 }
 
-/** Vercel serves only api/ files: every other platform path is rewritten to its route's /api copy. */
+/** The /api/<name> paths Vercel needs a file for. */
+export function vercelApiPaths(routes: readonly RouteSpec[]): string[] {
+  const paths = platformPaths(routes)
+    .map(({ path }) => path)
+    .filter((path) => path.startsWith(API_PREFIX))
+    .map(vercelFileOf);
+  return [...new Set(paths)];
+}
+
+/**
+ * Vercel serves only api/ files: every other platform path is rewritten to the file that
+ * serves its route's /api copy (that copy itself where it is a file).
+ */
 export function vercelRewrites(routes: readonly RouteSpec[]): { source: string; destination: string }[] {
   return routes.flatMap((route) => {
-    const destination = route.paths.find((path) => path.startsWith(API_PREFIX));
-    if (!destination) throw new Error(`route ${route.id} has no ${API_PREFIX} path for Vercel to serve`);
+    const apiPaths = route.paths.filter((path) => path.startsWith(API_PREFIX));
+    if (apiPaths.length === 0)
+      throw new Error(`route ${route.id} has no ${API_PREFIX} path for Vercel to serve`);
+    const apiCopy = (path: string) =>
+      path.startsWith(API_PREFIX)
+        ? path
+        : (apiPaths.find((api) => api === `/api${path}`) ?? (apiPaths[0] as string));
+    const fileOf = (path: string) => vercelFileOf(apiCopy(path));
     return route.paths
-      .filter((path) => !path.startsWith(API_PREFIX))
-      .map((source) => ({ source, destination }));
+      .filter((path) => fileOf(path) !== path)
+      .map((source) => ({ source, destination: fileOf(source) }));
   });
 }
 

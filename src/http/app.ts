@@ -6,6 +6,7 @@
  *                    /api, where platforms prefix): JSON, text, html or a picture
  *   GET  /models     the models this deployment knows, each with its task
  *   GET  /healthz    liveness
+ *   /v2/...          the Open Inference Protocol (src/oip/): raw tensors in and out
  *
  * Which routes exist, who may call them and how they are labelled is the route table's
  * (routes.ts): this file supplies handlers for its entries and registers nothing else.
@@ -17,6 +18,8 @@ import { type Context, Hono } from 'hono';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { modelFileLimit } from '../model/model-file.js';
+import { oipHandlers } from '../oip/handlers.js';
+import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
 import { type NnPreload, parseNnPreload, resolvePreloads } from '../wasm/nn-preload.js';
@@ -37,6 +40,8 @@ export type RouteHandler = (c: Context) => Response | Promise<Response>;
 
 export interface AppOptions {
   readonly catalog?: ModelCatalog;
+  /** The models the Open Inference Protocol routes (/v2) serve (default: the catalog's). */
+  readonly modelSource?: ModelSource;
   /** The platform's request-size limit (defaults to the self-hosted server's). */
   readonly bodyLimit?: BodyLimit;
   /**
@@ -265,7 +270,12 @@ export function createApp(options: AppOptions = {}): Hono {
     models: modelsHandler(catalog),
     healthz: (c) => c.json({ status: 'ok' }),
   };
-  serveRoutes(app, { ...taskRoutes, ...fixedRoutes, ...options.serverRoutes });
+  const oipRoutes = oipHandlers({
+    source: options.modelSource ?? catalogSource(catalog),
+    bodyLimit,
+    logError,
+  });
+  serveRoutes(app, { ...taskRoutes, ...fixedRoutes, ...oipRoutes, ...options.serverRoutes });
 
   app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error, logError));

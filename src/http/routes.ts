@@ -56,6 +56,70 @@ export function taskRoute(task: Pick<Task, 'id'>): RouteSpec {
   };
 }
 
+/** A path of the Open Inference Protocol, bare and under /api (where platforms prefix). */
+const oipPaths = (...paths: string[]) => [...paths, ...paths.map((path) => `/api${path}`)];
+/** A model's path, without and with the version (the protocol's `[/versions/${'$'}{v}]`). */
+const modelPaths = (tail = '') =>
+  oipPaths(`/v2/models/:name${tail}`, `/v2/models/:name/versions/:version${tail}`);
+
+/**
+ * The Open Inference Protocol (KServe v2, src/oip/): health is open, as the task routes'
+ * probes are (liveness, readiness, a model's readiness); metadata and inference need the key.
+ */
+export const OIP_ROUTES = [
+  {
+    id: 'oip-server',
+    method: 'GET',
+    paths: oipPaths('/v2'),
+    does: 'catalog',
+    label: '/v2',
+    surface: 'every',
+  },
+  {
+    id: 'oip-live',
+    method: 'GET',
+    paths: oipPaths('/v2/health/live'),
+    does: 'probe',
+    open: true,
+    label: '/v2/health/live',
+    surface: 'every',
+  },
+  {
+    id: 'oip-ready',
+    method: 'GET',
+    paths: oipPaths('/v2/health/ready'),
+    does: 'probe',
+    open: true,
+    label: '/v2/health/ready',
+    surface: 'every',
+  },
+  {
+    id: 'oip-model',
+    method: 'GET',
+    paths: modelPaths(),
+    does: 'catalog',
+    label: '/v2/models/:name',
+    surface: 'every',
+  },
+  {
+    id: 'oip-model-ready',
+    method: 'GET',
+    paths: modelPaths('/ready'),
+    does: 'probe',
+    open: true,
+    label: '/v2/models/:name/ready',
+    surface: 'every',
+  },
+  {
+    id: 'oip-infer',
+    method: 'POST',
+    paths: modelPaths('/infer'),
+    does: 'inference',
+    label: '/v2/models/:name/infer',
+    surface: 'every',
+  },
+] as const satisfies readonly RouteSpec[];
+
 /** The routes that are not tasks': the catalog, probes, the demo page, metrics, Dapr. */
 export const FIXED_ROUTES = [
   {
@@ -129,12 +193,13 @@ export const FIXED_ROUTES = [
   },
 ] as const satisfies readonly RouteSpec[];
 
-export type FixedRouteId = (typeof FIXED_ROUTES)[number]['id'];
+export type FixedRouteId = (typeof FIXED_ROUTES)[number]['id'] | (typeof OIP_ROUTES)[number]['id'];
 export type PlatformRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'every' }>['id'];
+export type OipRouteId = (typeof OIP_ROUTES)[number]['id'];
 export type ServerRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'server' }>['id'];
 
-/** Every route: one per task (in TASKS' order), then the fixed ones. */
-export const ROUTES: readonly RouteSpec[] = [...TASKS.map(taskRoute), ...FIXED_ROUTES];
+/** Every route: one per task (in TASKS' order), then the fixed ones, then the protocol's. */
+export const ROUTES: readonly RouteSpec[] = [...TASKS.map(taskRoute), ...FIXED_ROUTES, ...OIP_ROUTES];
 
 for (const route of ROUTES) {
   if (ROUTES.filter((other) => other.id === route.id).length > 1)

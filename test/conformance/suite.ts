@@ -275,6 +275,47 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       await assertError(await invoke({ method: 'GET', path: detectPath }), 405, 'method_not_allowed');
     });
 
+    it('Open Inference Protocol: health, model metadata, binary UINT8 infer with classification, 404 as {"error"}', async () => {
+      const v2 = `${options.prefix}/v2`;
+      assert.equal((await invoke({ method: 'GET', path: `${v2}/health/live` })).status, 200);
+      const metadata = await invoke({ method: 'GET', path: `${v2}/models/imagenet` });
+      assert.equal(metadata.status, 200, text(metadata));
+      assert.deepEqual(json<{ inputs: unknown }>(metadata).inputs, [
+        { name: 'input', datatype: 'UINT8', shape: [1, 224, 224, 3] },
+      ]);
+      // The binary tensor data extension: the JSON object, then the tensor's bytes.
+      const pixels = await sharp(grace).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+      const header = new TextEncoder().encode(
+        JSON.stringify({
+          inputs: [
+            {
+              name: 'input',
+              shape: [1, 224, 224, 3],
+              datatype: 'UINT8',
+              parameters: { binary_data_size: pixels.length },
+            },
+          ],
+          outputs: [{ name: 'MobilenetV2/Predictions/Softmax', parameters: { classification: 1 } }],
+        }),
+      );
+      const answer = await invoke({
+        method: 'POST',
+        path: `${v2}/models/imagenet/infer`,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(header.length),
+        },
+        body: new Uint8Array(Buffer.concat([header, pixels])),
+      });
+      assert.equal(answer.status, 200, text(answer));
+      const outputs = json<{ outputs: { datatype: string; data: string[] }[] }>(answer).outputs;
+      assert.equal(outputs[0]?.datatype, 'BYTES');
+      assert.match(outputs[0]?.data[0] ?? '', /^\d+:\d+:military uniform$/);
+      const unknown = await invoke({ method: 'GET', path: `${v2}/models/nope` });
+      assert.equal(unknown.status, 404);
+      assert.equal(typeof json<{ error: unknown }>(unknown).error, 'string');
+    });
+
     it('keeps serving after every error', async () => {
       const response = await post({ 'content-type': 'image/jpeg' }, grace);
       assert.equal(json<ClassifyJson>(response).label, 'military uniform');

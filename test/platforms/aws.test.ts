@@ -23,6 +23,7 @@ import {
   unzipLayer,
 } from '../../layers/build.js';
 import { FUNCTION_FILES, FUNCTION_HANDLER } from '../../layers/function-package.js';
+import { gatewayPath } from '../../scripts/platform-routes.js';
 import { platformRoutes } from '../../src/http/routes.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import { haveClang, programFixture } from '../guests/build.js';
@@ -214,7 +215,9 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
         .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
         .map((r) => r.Properties.RouteKey);
       // API Gateway gets exactly the table's platform routes (routes:sync writes the events).
-      const table = platformRoutes().flatMap((route) => route.paths.map((path) => `${route.method} ${path}`));
+      const table = platformRoutes().flatMap((route) =>
+        route.paths.map((path) => `${route.method} ${gatewayPath(path)}`),
+      );
       assert.deepEqual([...routes].sort(), table.sort());
       // Least privilege: the role may only write the function's logs.
       const role = template.Resources.IamRoleLambdaExecution?.Properties as {

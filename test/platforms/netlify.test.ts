@@ -94,9 +94,10 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       const manifest = JSON.parse(
         readFileSync(join(ROOT, '.netlify', 'functions', 'manifest.json'), 'utf8'),
       ) as {
-        functions: { name: string; routes: { literal: string }[] }[];
+        functions: { name: string; routes: { pattern: string }[] }[];
       };
-      const routes = manifest.functions.flatMap((fn) => fn.routes.map((route) => route.literal));
+      // `pattern` is the path as declared (a path with parameters has no `literal`).
+      const routes = manifest.functions.flatMap((fn) => fn.routes.map((route) => route.pattern));
       // What Netlify routes to the function is the table's platform paths (routes:sync writes them).
       assert.deepEqual(
         routes.sort(),

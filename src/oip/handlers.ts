@@ -1,0 +1,149 @@
+/**
+ * The Open Inference Protocol's HTTP routes (KServe v2): server and model metadata, health,
+ * and inference on raw tensors, for every model a ModelSource holds. The route table
+ * (src/http/routes.ts) lists their paths; createApp registers these handlers by route id.
+ *
+ * Health answers follow the protocol: 200 for true, 400 for false, with an empty body; errors
+ * are `{"error": "<message>"}` with a status that says what went wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from 'hono';
+import type { TensorInfo } from '../engine/types.js';
+import { type TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+import type { BodyLimit } from '../http/limits.js';
+import type { OipRouteId } from '../http/routes.js';
+import { packageRoot } from '../store/paths.js';
+import type { LoadedModel } from '../tasks/task.js';
+import { datatypeOf } from './datatypes.js';
+import { readInferRequest } from './infer-request.js';
+import { inferResponse, planOutputs } from './infer-response.js';
+import { inputTensors } from './input-tensors.js';
+import { labelOfOutput } from './labels.js';
+import type { ModelSource, ResolvedModel } from './model-source.js';
+
+type Handler = (c: Context) => Response | Promise<Response>;
+
+/** What the server metadata reports as supported beyond the required API. */
+export const OIP_EXTENSIONS = ['binary_tensor_data', 'classification'] as const;
+
+/** Platform names are "<project>_<format>"; every model here is a TensorFlow Lite file. */
+const PLATFORM = 'tensorflowlite_tflite';
+
+let serverVersion: string | undefined;
+
+function packageVersion(): string {
+  if (serverVersion === undefined) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8'));
+      serverVersion = String((manifest as { version?: unknown }).version ?? 'unknown');
+    } catch {
+      serverVersion = 'unknown';
+    }
+  }
+  return serverVersion;
+}
+
+/** The protocol's error object; messages not meant for clients are replaced, 5xx logged. */
+export function oipErrorResponse(error: unknown, logError: (error: TfliteFnError) => void): Response {
+  const failure = toTfliteFnError(error);
+  if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
+  const headers: Record<string, string> = {};
+  if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
+  const message = failure.expose ? failure.message : 'internal error';
+  return Response.json({ error: message }, { status: failure.status, headers });
+}
+
+/** A health answer: 200 for true, 400 for false, no body (as the protocol says). */
+const health = (ok: boolean) => new Response(null, { status: ok ? 200 : 400 });
+
+function notReady(model: ResolvedModel): UnavailableError {
+  const reason = model.reason ? `: ${model.reason}` : '';
+  return new UnavailableError(
+    'model_not_ready',
+    `model '${model.name}' version '${model.version}' is ${model.state.toLowerCase()}${reason}`,
+  );
+}
+
+/** The model the URL names (its version, or the source's choice), released when `use` ends. */
+async function withModel<T>(
+  source: ModelSource,
+  c: Context,
+  use: (model: ResolvedModel, loaded: LoadedModel<unknown>) => Promise<T>,
+): Promise<T> {
+  const model = await source.resolve(c.req.param('name') as string, c.req.param('version'));
+  try {
+    if (model.state !== 'READY') throw notReady(model);
+    return await use(model, await model.load());
+  } finally {
+    model.release();
+  }
+}
+
+const tensorMetadata = (info: TensorInfo) => ({
+  name: info.name,
+  datatype: datatypeOf(info.dtype),
+  shape: [...info.shape],
+});
+
+export interface OipSetup {
+  readonly source: ModelSource;
+  readonly bodyLimit: BodyLimit;
+  readonly logError: (error: TfliteFnError) => void;
+}
+
+/** The handler of each OIP route id, each answering errors in the protocol's form. */
+export function oipHandlers({ source, bodyLimit, logError }: OipSetup): Record<OipRouteId, Handler> {
+  const guarded =
+    (handler: Handler): Handler =>
+    async (c) => {
+      try {
+        return await handler(c);
+      } catch (error) {
+        return oipErrorResponse(error, logError);
+      }
+    };
+  return {
+    'oip-server': guarded((c) =>
+      c.json({ name: 'tflite-fn', version: packageVersion(), extensions: [...OIP_EXTENSIONS] }),
+    ),
+    'oip-live': () => health(true),
+    'oip-ready': guarded(async () => {
+      const index = await source.index();
+      return health(index.every((model) => model.versions.some((version) => version.state === 'READY')));
+    }),
+    'oip-model-ready': guarded(async (c) => {
+      const model = await source.resolve(c.req.param('name') as string, c.req.param('version'));
+      model.release();
+      return health(model.state === 'READY');
+    }),
+    'oip-model': guarded(async (c) => {
+      const name = c.req.param('name') as string;
+      const versions = (await source.index()).find((model) => model.name === name)?.versions ?? [];
+      return withModel(source, c, async (model, loaded) =>
+        c.json({
+          name: model.name,
+          versions: versions.map((version) => version.version),
+          platform: PLATFORM,
+          inputs: loaded.engine.inputs.map(tensorMetadata),
+          outputs: loaded.engine.outputs.map(tensorMetadata),
+        }),
+      );
+    }),
+    'oip-infer': guarded((c) =>
+      // The model first: an unknown or unready one is answered before the body is read.
+      withModel(source, c, async (model, loaded) => {
+        const request = await readInferRequest(c.req.raw, bodyLimit);
+        const inputs = inputTensors(request, loaded.engine.inputs, bodyLimit);
+        const plans = planOutputs(request, loaded.engine.outputs);
+        const outputs = await loaded.engine.run(inputs);
+        return inferResponse(request, plans, outputs, {
+          modelName: model.name,
+          modelVersion: model.version,
+          labelOf: labelOfOutput(loaded),
+          limit: bodyLimit,
+        });
+      }),
+    ),
+  };
+}

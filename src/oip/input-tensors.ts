@@ -1,0 +1,120 @@
+/**
+ * A request's input tensors made into the engine's inputs, each checked before anything is
+ * allocated for it: its size (shape x datatype) against the platform's body limit, then its
+ * name, datatype and shape against the model's, then its data (binary bytes or JSON elements)
+ * against its shape. A model's shapes are fixed, so a huge declared shape is refused from the
+ * numbers alone.
+ */
+import type { TensorData, TensorDType, TensorInfo } from '../engine/types.js';
+import { BadRequestError, shown, TooLargeError } from '../errors.js';
+import type { BodyLimit } from '../http/limits.js';
+import { allocate, datatypeOf, fromLittleEndian, PROTOCOL_DATATYPES } from './datatypes.js';
+import type { InferRequest, RequestInput } from './infer-request.js';
+
+function bad(message: string): BadRequestError {
+  return new BadRequestError('bad_tensor', message);
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** Bytes the tensor declares, stopping at the limit (so no product ever overflows). */
+function declaredBytes(input: RequestInput, limit: BodyLimit): number {
+  let bytes = PROTOCOL_DATATYPES[input.datatype] ?? 1;
+  for (const dimension of input.shape) {
+    bytes *= dimension;
+    if (bytes > limit.maxBytes)
+      throw new TooLargeError(
+        'payload_too_large',
+        `input '${shown(input.name)}' of shape ${shown(input.shape)} would be over ${limit.maxBytes} bytes; ${limit.description}`,
+      );
+  }
+  return bytes;
+}
+
+/** The model's tensor this input is for, with the datatype and shape it must have. */
+function checkAgainstModel(input: RequestInput, info: TensorInfo): void {
+  const wanted = datatypeOf(info.dtype);
+  if (input.datatype !== wanted)
+    throw bad(`input '${info.name}' is ${wanted}; the request sends ${input.datatype}`);
+  if (shapeText(input.shape) !== shapeText(info.shape))
+    throw bad(
+      `input '${info.name}' has shape ${shapeText(info.shape)}; the request sends ${shown(input.shape)}`,
+    );
+}
+
+const RANGES: Record<TensorDType, readonly [number, number] | undefined> = {
+  uint8: [0, 255],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  float32: undefined,
+};
+
+/**
+ * JSON data, flat or nested in the shape's own form, written into a new tensor. Stops at the
+ * first element past the count (a longer array is not walked to its end).
+ */
+function fromJson(info: TensorInfo, data: unknown): TensorData {
+  const count = info.shape.reduce((a, b) => a * b, 1);
+  const tensor = allocate(info.dtype, count);
+  const range = RANGES[info.dtype];
+  let at = 0;
+  const visit = (value: unknown, depth: number): void => {
+    if (Array.isArray(value)) {
+      if (depth >= Math.max(info.shape.length, 1))
+        throw bad(`input '${info.name}': data is nested deeper than its shape`);
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    if (at >= count) throw bad(`input '${info.name}': data has more than the ${count} elements of its shape`);
+    const number = typeof value === 'boolean' ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isFinite(number))
+      throw bad(`input '${info.name}': element ${at} is ${shown(value)}, not a finite number`);
+    if (range && (!Number.isInteger(number) || number < range[0] || number > range[1]))
+      throw bad(`input '${info.name}': element ${at} is ${shown(value)}, not a ${datatypeOf(info.dtype)}`);
+    tensor[at++] = number;
+  };
+  visit(data, 0);
+  if (at !== count) throw bad(`input '${info.name}': data has ${at} elements; its shape holds ${count}`);
+  return tensor;
+}
+
+/** The engine's inputs, in the model's order, from the request's (every input given once). */
+export function inputTensors(
+  request: InferRequest,
+  modelInputs: readonly TensorInfo[],
+  limit: BodyLimit,
+): TensorData[] {
+  const byName = new Map<string, TensorData>();
+  let offset = 0;
+  for (const input of request.inputs) {
+    const bytes = declaredBytes(input, limit);
+    const info = modelInputs.find((candidate) => candidate.name === input.name);
+    if (!info)
+      throw bad(
+        `the model has no input '${shown(input.name)}'; its inputs: ${modelInputs.map((i) => i.name).join(', ')}`,
+      );
+    if (byName.has(info.name)) throw bad(`input '${info.name}' is given twice`);
+    checkAgainstModel(input, info);
+    if (input.binaryDataSize === undefined) {
+      byName.set(info.name, fromJson(info, input.data));
+      continue;
+    }
+    if (input.binaryDataSize !== bytes)
+      throw bad(
+        `input '${info.name}': binary_data_size is ${input.binaryDataSize}; shape ${shapeText(info.shape)} of ${input.datatype} is ${bytes} bytes`,
+      );
+    if (offset + bytes > request.binary.length)
+      throw bad(
+        `input '${info.name}': the binary data ends ${offset + bytes - request.binary.length} bytes short`,
+      );
+    byName.set(info.name, fromLittleEndian(info.dtype, request.binary.subarray(offset, offset + bytes)));
+    offset += bytes;
+  }
+  if (offset !== request.binary.length)
+    throw bad(
+      `${request.binary.length - offset} bytes of binary data follow the JSON object that no input claims`,
+    );
+  const missing = modelInputs.filter((info) => !byName.has(info.name)).map((info) => info.name);
+  if (missing.length > 0)
+    throw bad(`the request lacks the model's input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  return modelInputs.map((info) => byName.get(info.name) as TensorData);
+}

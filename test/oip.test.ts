@@ -1,0 +1,425 @@
+/**
+ * The Open Inference Protocol on the self-hosted server, over real HTTP on loopback: requests
+ * and answers shaped as the protocol's published examples (KServe's required API, Triton's
+ * binary data and classification extensions), a client written from those documents
+ * (oip-client.ts) running the default model on a photo decoded by sharp, and hostile requests,
+ * each answered with the protocol's {"error"} and a status that means it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { serverConfig } from '../handlers/server/config.js';
+import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { classify } from '../src/classify.js';
+import { createApp } from '../src/http/app.js';
+import { BODY_LIMITS } from '../src/http/limits.js';
+import { ModelCatalog } from '../src/model/catalog.js';
+import { packageRoot } from '../src/store/paths.js';
+import { IMAGES } from './helpers.js';
+import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from './oip-client.js';
+
+const SCORES = 'MobilenetV2/Predictions/Softmax';
+const IMAGE_SHAPE = [1, 224, 224, 3] as const;
+
+/** grace_hopper.jpg as the default model's input: 224x224 RGB, cropped to cover (its descriptor's resize). */
+async function gracePixels(): Promise<Uint8Array> {
+  const raw = await sharp(join(IMAGES, 'grace_hopper.jpg'))
+    .resize(224, 224, { fit: 'cover' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return new Uint8Array(raw);
+}
+
+const imageInput = (values: Uint8Array): ClientInput => ({
+  name: 'input',
+  shape: IMAGE_SHAPE,
+  datatype: 'UINT8',
+  values,
+});
+
+function argmax(values: readonly (number | string)[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+/** The protocol's error object: one string, no stack, no host path. */
+async function assertOipError(response: Response, status: number, pattern?: RegExp): Promise<string> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+  const body = JSON.parse(text) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(body), ['error'], text);
+  assert.equal(typeof body.error, 'string');
+  assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
+  assert.ok(!text.includes(packageRoot()), 'no host path');
+  if (pattern) assert.match(body.error as string, pattern);
+  return body.error as string;
+}
+
+describe('Open Inference Protocol on the self-hosted server', () => {
+  let server: RunningServer;
+  let pixels: Uint8Array;
+  let expectedIndex: number;
+  const url = (path: string) => `${server.url}${path}`;
+  const post = (path: string, body: Uint8Array | string, headers: Record<string, string>) =>
+    fetch(url(path), { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> | string });
+
+  before(async () => {
+    server = await startServer(
+      serverConfig({ port: '0', workers: '1', preload: 'imagenet' }, {}),
+      () => undefined,
+    );
+    await server.ready;
+    pixels = await gracePixels();
+    expectedIndex = (await classify(await sharp(join(IMAGES, 'grace_hopper.jpg')).toBuffer())).index;
+  });
+  after(() => server.close());
+
+  describe('as the published examples show it', () => {
+    it('server metadata: {name, version, extensions} with both extensions', async () => {
+      const response = await fetch(url('/v2'));
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['extensions', 'name', 'version']);
+      assert.equal(typeof body.name, 'string');
+      assert.equal(typeof body.version, 'string');
+      assert.deepEqual(body.extensions, ['binary_tensor_data', 'classification']);
+    });
+
+    it('health: 200 with an empty body for live, ready and a model ready; 404 for an unknown model', async () => {
+      for (const path of [
+        '/v2/health/live',
+        '/v2/health/ready',
+        '/v2/models/imagenet/ready',
+        '/v2/models/imagenet/versions/1/ready',
+        '/api/v2/health/live',
+      ]) {
+        const response = await fetch(url(path));
+        assert.equal(response.status, 200, path);
+        assert.equal(await response.text(), '', path);
+      }
+      assert.equal((await fetch(url('/v2/models/nope/ready'))).status, 404);
+    });
+
+    it('model metadata: name, versions, platform, and every tensor with datatype and shape', async () => {
+      for (const path of [
+        '/v2/models/imagenet',
+        '/v2/models/imagenet/versions/1',
+        '/api/v2/models/imagenet',
+      ]) {
+        const response = await fetch(url(path));
+        assert.equal(response.status, 200, path);
+        const body = (await response.json()) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(body).sort(), ['inputs', 'name', 'outputs', 'platform', 'versions']);
+        assert.equal(body.name, 'imagenet');
+        assert.deepEqual(body.versions, ['1']);
+        assert.deepEqual(body.inputs, [{ name: 'input', datatype: 'UINT8', shape: [...IMAGE_SHAPE] }]);
+        assert.deepEqual(body.outputs, [{ name: SCORES, datatype: 'UINT8', shape: [1, 1001] }]);
+      }
+    });
+
+    it('inference request with "id" and one named output → the response echoes the id, model and version', async () => {
+      // The required API's example: JSON data, `outputs: [{"name": ...}]`, "id": "42".
+      const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+        id: '42',
+        outputs: [{ name: SCORES }],
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json.id, '42');
+      assert.equal(answer.json.model_name, 'imagenet');
+      assert.equal(answer.json.model_version, '1');
+      assert.deepEqual(
+        answer.outputs.map(({ name, shape, datatype, binary }) => ({ name, shape, datatype, binary })),
+        [{ name: SCORES, shape: [1, 1001], datatype: 'UINT8', binary: false }],
+      );
+      assert.equal(answer.outputs[0]?.values.length, 1001);
+      assert.equal(argmax(answer.outputs[0]?.values ?? []), expectedIndex, "classify()'s top class");
+    });
+
+    it('binary tensor data: JSON then bytes in, binary_data output → octet-stream with Inference-Header-Content-Length', async () => {
+      const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+        binaryInputs: true,
+        outputs: [{ name: SCORES, binary: true }],
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('content-type'), 'application/octet-stream');
+      const output = answer.outputs[0];
+      assert.equal(output?.binary, true);
+      assert.deepEqual((answer.json.outputs as { parameters: unknown }[])[0]?.parameters, {
+        binary_data_size: 1001,
+      });
+      assert.equal(argmax(output?.values ?? []), expectedIndex);
+      // The same tensor as JSON: identical values.
+      const asJson = await infer(server.url, 'imagenet', [imageInput(pixels)], { binaryInputs: true });
+      assert.deepEqual(asJson.outputs[0]?.values, output?.values);
+    });
+
+    it('classification: K → BYTES [1, K] "value:index:label", best first, the top one classify()\'s', async () => {
+      for (const binary of [false, true]) {
+        const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+          binaryInputs: true,
+          outputs: [{ name: SCORES, classification: 2, binary }],
+        });
+        assert.equal(answer.status, 200);
+        const output = answer.outputs[0];
+        assert.equal(output?.datatype, 'BYTES');
+        assert.deepEqual(output?.shape, [1, 2]);
+        const [first, second] = (output?.values ?? []) as string[];
+        assert.match(first ?? '', /^\d+:\d+:.+$/);
+        const [value, index, label] = (first ?? '').split(':');
+        assert.equal(Number(index), expectedIndex);
+        assert.equal(label, 'military uniform');
+        assert.ok(Number(value) >= Number((second ?? '').split(':')[0]), 'best first');
+      }
+    });
+
+    it('the versioned and /api paths infer too', async () => {
+      const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+        binaryInputs: true,
+        version: '1',
+      });
+      assert.equal(answer.status, 200);
+      const { body, headers } = encodeInferRequest([imageInput(pixels)], undefined, { binaryInputs: true });
+      const api = await decodeInferResponse(await post('/api/v2/models/imagenet/infer', body, headers));
+      assert.equal(api.status, 200);
+      assert.equal(argmax(api.outputs[0]?.values ?? []), expectedIndex);
+    });
+
+    it('an FP32 model: nested JSON data and binary data give the same outputs', async () => {
+      const meta = (await (await fetch(url('/v2/models/faces-short'))).json()) as {
+        inputs: { name: string; shape: number[]; datatype: string }[];
+      };
+      const input = meta.inputs[0];
+      assert.equal(input?.datatype, 'FP32');
+      const size = (input?.shape ?? []).reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: size }, (_, i) => ((i * 37) % 255) / 127.5 - 1);
+      const tensor: ClientInput = {
+        name: input?.name ?? '',
+        shape: input?.shape ?? [],
+        datatype: 'FP32',
+        values,
+      };
+      const binary = await infer(server.url, 'faces-short', [tensor], { binaryInputs: true });
+      assert.equal(binary.status, 200, JSON.stringify(binary.json));
+      // Nested in the shape's own form ([1][128][128][3]), as the protocol allows.
+      const [, height = 0, width = 0, channels = 0] = input?.shape ?? [];
+      const nested = [
+        Array.from({ length: height }, (_, y) =>
+          Array.from({ length: width }, (_, x) =>
+            Array.from(values.subarray((y * width + x) * channels, (y * width + x + 1) * channels)),
+          ),
+        ),
+      ];
+      const request = {
+        inputs: [{ name: input?.name, shape: input?.shape, datatype: 'FP32', data: nested }],
+      };
+      const json = await decodeInferResponse(
+        await post('/v2/models/faces-short/infer', JSON.stringify(request), {
+          'content-type': 'application/json',
+        }),
+      );
+      assert.equal(json.status, 200);
+      assert.equal(json.outputs.length, binary.outputs.length);
+      for (const [i, output] of json.outputs.entries())
+        assert.deepEqual(output.values, binary.outputs[i]?.values);
+    });
+  });
+
+  describe("hostile and wrong requests: the right status, the protocol's error object", () => {
+    const binaryRequest = (inputs: object[], header?: string, tail: Uint8Array = new Uint8Array(0)) => {
+      const json = new TextEncoder().encode(JSON.stringify({ inputs }));
+      const body = new Uint8Array(json.length + tail.length);
+      body.set(json);
+      body.set(tail, json.length);
+      return post('/v2/models/imagenet/infer', body, {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': header ?? String(json.length),
+      });
+    };
+    const jsonRequest = (request: unknown, model = 'imagenet') =>
+      post(`/v2/models/${model}/infer`, JSON.stringify(request), { 'content-type': 'application/json' });
+    const input = (extra: object) => ({
+      name: 'input',
+      shape: [...IMAGE_SHAPE],
+      datatype: 'UINT8',
+      ...extra,
+    });
+
+    it("wrong shape → 400 naming the model's", async () => {
+      await assertOipError(
+        await binaryRequest(
+          [input({ shape: [1, 224, 224, 4], parameters: { binary_data_size: 224 * 224 * 4 } })],
+          undefined,
+          new Uint8Array(224 * 224 * 4),
+        ),
+        400,
+        /shape \[1, 224, 224, 3\]/,
+      );
+    });
+
+    it("wrong datatype → 400 naming the model's; an unknown datatype → 400", async () => {
+      await assertOipError(
+        await binaryRequest(
+          [input({ datatype: 'FP32', parameters: { binary_data_size: pixels.length * 4 } })],
+          undefined,
+          new Uint8Array(pixels.length * 4),
+        ),
+        400,
+        /is UINT8; the request sends FP32/,
+      );
+      await assertOipError(await jsonRequest({ inputs: [input({ datatype: 'FLOAT', data: [1] })] }), 400);
+    });
+
+    it('data shorter or longer than the shape → 400, JSON and binary alike', async () => {
+      await assertOipError(await jsonRequest({ inputs: [input({ data: [1, 2, 3] })] }), 400, /3 elements/);
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: new Array(pixels.length + 1).fill(0) })] }),
+        400,
+        /more than/,
+      );
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: new Array(pixels.length).fill(256) })] }),
+        400,
+        /not a UINT8/,
+      );
+      const short = pixels.subarray(0, pixels.length - 1);
+      await assertOipError(
+        await binaryRequest([input({ parameters: { binary_data_size: pixels.length } })], undefined, short),
+        400,
+        /short/,
+      );
+      const long = new Uint8Array(pixels.length + 5);
+      await assertOipError(
+        await binaryRequest([input({ parameters: { binary_data_size: pixels.length } })], undefined, long),
+        400,
+        /5 bytes/,
+      );
+      await assertOipError(
+        await binaryRequest([input({ parameters: { binary_data_size: 10 } })], undefined, new Uint8Array(10)),
+        400,
+        /binary_data_size is 10/,
+      );
+    });
+
+    it('a huge shape → 413 from its numbers alone, and the server keeps serving', async () => {
+      const before = process.memoryUsage().rss;
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ shape: [1e6, 1e6, 1e6, 3], data: [0] })] }),
+        413,
+        /would be over/,
+      );
+      await assertOipError(
+        await binaryRequest([
+          input({ shape: [2 ** 40, 2 ** 40], parameters: { binary_data_size: 2 ** 50 } }),
+        ]),
+        413,
+      );
+      assert.ok(process.memoryUsage().rss - before < 256 * 1024 * 1024, 'nothing of that size was allocated');
+      const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], { binaryInputs: true });
+      assert.equal(answer.status, 200);
+    });
+
+    it('a bad Inference-Header-Content-Length → 400: not a number, zero, longer than the body', async () => {
+      const inputs = [input({ parameters: { binary_data_size: pixels.length } })];
+      for (const header of ['abc', '-5', '0', '99999999', '1e3']) {
+        await assertOipError(
+          await binaryRequest(inputs, header, pixels),
+          400,
+          /Inference-Header-Content-Length/,
+        );
+      }
+      // A length that cuts the JSON short: its first part is not JSON.
+      await assertOipError(await binaryRequest(inputs, '10', pixels), 400, /not valid JSON/);
+    });
+
+    it('not JSON, no inputs, both or neither of data and binary_data_size, an unknown input or output → 400', async () => {
+      await assertOipError(
+        await post('/v2/models/imagenet/infer', '{"inputs": [', { 'content-type': 'application/json' }),
+        400,
+      );
+      await assertOipError(await jsonRequest({ inputs: [] }), 400);
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: [1], parameters: { binary_data_size: 1 } })] }),
+        400,
+      );
+      await assertOipError(await jsonRequest({ inputs: [input({})] }), 400);
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ name: 'other', data: [1] })] }),
+        400,
+        /no input 'other'/,
+      );
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: Array.from(pixels) })], outputs: [{ name: 'nope' }] }),
+        400,
+        /no output 'nope'/,
+      );
+      await assertOipError(
+        await jsonRequest({
+          inputs: [input({ data: Array.from(pixels) })],
+          outputs: [{ name: SCORES, parameters: { classification: 0 } }],
+        }),
+        400,
+        /classification/,
+      );
+    });
+
+    it('an unknown model or version → 404; a body too large for the platform → 413; text/plain → 415', async () => {
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: [1] })] }, 'nope'),
+        404,
+        /unknown model/,
+      );
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ data: [1] })] }, 'imagenet/versions/7'),
+        404,
+        /no version '7'/,
+      );
+      await assertOipError(await fetch(url('/v2/models/nope')), 404);
+      const tooBig = new Uint8Array(BODY_LIMITS.server.maxBytes + 1);
+      await assertOipError(
+        await post('/v2/models/imagenet/infer', tooBig, {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': '2',
+        }),
+        413,
+      );
+      await assertOipError(
+        await post('/v2/models/imagenet/infer', 'hello', { 'content-type': 'text/plain' }),
+        415,
+      );
+    });
+  });
+});
+
+describe('Open Inference Protocol: a model that is not ready', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-oip-'));
+  writeFileSync(join(dir, 'broken.yaml'), 'model: { file: missing.tflite }\ninput: { width: 0 }\n');
+  const catalog = new ModelCatalog({ dirs: [dir], warmUp: false });
+  const app = createApp({ catalog, corsOrigins: [], logError: () => undefined });
+  after(async () => {
+    await catalog.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const call = (path: string, init?: RequestInit) => app.fetch(new Request(`http://localhost${path}`, init));
+
+  it("its ready route and the server's say 400; its infer and metadata say 503 with the reason", async () => {
+    assert.equal((await call('/v2/models/broken/ready')).status, 400);
+    assert.equal((await call('/v2/health/ready')).status, 400, 'not every model is ready');
+    assert.equal((await call('/v2/health/live')).status, 200);
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'UINT8', data: [1] }] });
+    const response = await call('/v2/models/broken/infer', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    const message = await assertOipError(response, 503, /not ready|unavailable/);
+    assert.match(message, /invalid model descriptor/);
+    assert.ok(response.headers.get('retry-after'));
+    await assertOipError(await call('/v2/models/broken'), 503);
+  });
+});
