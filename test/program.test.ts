@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { runWasm } from '../src/wasm/sandbox.js';
 import { describeProgramOnEveryHandler } from './conformance/program-surfaces.js';
 import { buildGuest, haveClang, programFixture } from './guests/build.js';
 import { tableGrower } from './guests/raw.js';
@@ -31,10 +30,8 @@ describe('a deployment serving a wasm program (TFLITE_FN_PROGRAM)', { skip }, as
   const deployment = mkdtempSync(join(tmpdir(), 'tflite-fn-deployment-'));
   const fixture = programFixture(deployment);
   process.chdir(deployment);
-  process.env.TFLITE_FN_PROGRAM = fixture.relativePath;
-  expected = new TextDecoder().decode(
-    (await runWasm(fixture.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
-  );
+  Object.assign(process.env, fixture.env);
+  expected = await fixture.answer(photo('grace_hopper.jpg'));
   await describeProgramOnEveryHandler({ expected: () => expected });
 });
 

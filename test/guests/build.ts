@@ -9,6 +9,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelCacheDir, packageRoot } from '../../src/store/paths.js';
+import { parseNnPreload } from '../../src/wasm/nn-preload.js';
+import { runWasm } from '../../src/wasm/sandbox.js';
 
 const SOURCES = join(packageRoot(), 'test', 'guests');
 /** Built guests go to a temporary folder: tests leave nothing in the working tree. */
@@ -150,23 +152,70 @@ export function buildRustNnClassifyGuest(): string {
 }
 
 /**
- * The program the platform tests serve: the C classic, put in `programs/` of the project
- * folder given (a temporary copy or folder, never the clone: `serverless package` would ship
- * whatever a test left there).
+ * The programs the platform tests serve, put in `programs/` of the project folder given (a
+ * temporary copy or folder, never the clone: `serverless package` would ship whatever a test
+ * left there).
  */
 export interface ProgramFixture {
   /** Relative to the package root, as a deployment names it in TFLITE_FN_PROGRAM. */
   readonly relativePath: string;
   readonly bytes: Uint8Array;
+  /** Its files in programs/, relative to the package root: what a platform's package ships. */
+  readonly files: readonly string[];
+  /** The deployment's settings that serve it: TFLITE_FN_PROGRAM, TFLITE_FN_NN_PRELOAD. */
+  readonly env: Readonly<Record<string, string>>;
+  /** What it prints for `stdin`, run directly in the sandbox: what every surface must answer. */
+  answer(stdin: Uint8Array): Promise<string>;
 }
 
+function placeFiles(projectRoot: string, files: Record<string, string>): string[] {
+  mkdirSync(join(projectRoot, 'programs'), { recursive: true });
+  for (const [relativePath, source] of Object.entries(files))
+    copyFileSync(source, join(projectRoot, relativePath));
+  return Object.keys(files);
+}
+
+const printed = async (program: Uint8Array, options: Parameters<typeof runWasm>[1]) =>
+  new TextDecoder().decode((await runWasm(program, options)).stdout);
+
+/** The 0.2 classic in C, its model and labels compiled in. */
 export function programFixture(projectRoot: string): ProgramFixture {
   const built = buildGuest('classify', {
     model: join(modelCacheDir(), 'mobilenet_v1_0.25_128_quant.tflite'),
     labels: join(modelCacheDir(), 'imagenet_labels.txt'),
   });
   const relativePath = 'programs/classify.wasm';
-  mkdirSync(join(projectRoot, 'programs'), { recursive: true });
-  copyFileSync(built, join(projectRoot, relativePath));
-  return { relativePath, bytes: readFileSync(built) };
+  const bytes = readFileSync(built);
+  return {
+    relativePath,
+    bytes,
+    files: placeFiles(projectRoot, { [relativePath]: built }),
+    env: { TFLITE_FN_PROGRAM: relativePath },
+    answer: (stdin) => printed(bytes, { stdin }),
+  };
+}
+
+/**
+ * The classic over WASI-NN (nn-classic.c), deployed as WasmEdge runs it with `--nn-preload
+ * default:TensorflowLite:CPU:mobilenet_v2_1.0_224_quant.tflite`: the model file beside the
+ * program in programs/, named by TFLITE_FN_NN_PRELOAD relative to the package root.
+ */
+export function nnProgramFixture(projectRoot: string): ProgramFixture {
+  const built = buildGuest('nn-classic', { labels: join(modelCacheDir(), 'imagenet_labels.txt') });
+  const relativePath = 'programs/nn-classic.wasm';
+  const model = 'programs/mobilenet_v2_1.0_224_quant.tflite';
+  const bytes = readFileSync(built);
+  const files = placeFiles(projectRoot, {
+    [relativePath]: built,
+    [model]: join(modelCacheDir(), 'mobilenet_v2_1.0_224_quant.tflite'),
+  });
+  const preload = (path: string) => `default:TensorflowLite:CPU:${path}`;
+  return {
+    relativePath,
+    bytes,
+    files,
+    env: { TFLITE_FN_PROGRAM: relativePath, TFLITE_FN_NN_PRELOAD: preload(model) },
+    answer: (stdin) =>
+      printed(bytes, { stdin, nnPreload: [parseNnPreload(preload(join(projectRoot, model)))] }),
+  };
 }
