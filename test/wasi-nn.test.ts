@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { encodeOnnxModel, OnnxDataType } from '../src/convert/onnx-writer.js';
 import { readOnnx } from '../src/convert/store.js';
 import { createApp } from '../src/http/app.js';
 import { classify as classifyHere } from '../src/index.js';
@@ -20,6 +21,59 @@ const skip = haveClang() ? false : 'clang / wasi-libc not installed (apt-get ins
 
 const MODEL = '/models/mobilenet_v1_0.25_128_quant.tflite';
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** TensorProto.DataType values the converter never writes (onnx.proto). */
+const FLOAT16 = 10 as OnnxDataType;
+const DOUBLE = 11 as OnnxDataType;
+
+/**
+ * An ONNX model whose inputs leave their batch dimension open, one per element type WASI-NN
+ * adds over the TFLite engines: y = x * 2 (f32), m = n + 1 (i64), hy = h (f16), dy = -d (f64).
+ */
+function dynamicBatchOnnx(): Uint8Array {
+  const scalar = (name: string, dataType: OnnxDataType, raw: Uint8Array) => ({
+    name,
+    dataType,
+    dims: [],
+    raw,
+  });
+  const io = (name: string, dataType: OnnxDataType, width: number) => ({
+    name,
+    dataType,
+    shape: ['batch', width],
+  });
+  return encodeOnnxModel({
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 'tflite-fn test',
+    producerVersion: '1',
+    graph: {
+      name: 'dynamic-batch',
+      nodes: [
+        { opType: 'Mul', inputs: ['x', 'two'], outputs: ['y'] },
+        { opType: 'Add', inputs: ['n', 'one'], outputs: ['m'] },
+        { opType: 'Identity', inputs: ['h'], outputs: ['hy'] },
+        { opType: 'Neg', inputs: ['d'], outputs: ['dy'] },
+      ],
+      initializers: [
+        scalar('two', OnnxDataType.FLOAT, new Uint8Array(new Float32Array([2]).buffer)),
+        scalar('one', OnnxDataType.INT64, new Uint8Array(new BigInt64Array([1n]).buffer)),
+      ],
+      inputs: [
+        io('x', OnnxDataType.FLOAT, 3),
+        io('n', OnnxDataType.INT64, 2),
+        io('h', FLOAT16, 2),
+        io('d', DOUBLE, 1),
+      ],
+      outputs: [
+        io('y', OnnxDataType.FLOAT, 3),
+        io('m', OnnxDataType.INT64, 2),
+        io('hy', FLOAT16, 2),
+        io('dy', DOUBLE, 1),
+      ],
+    },
+  });
+}
 
 /** The guest's `name=value` lines, by name. */
 function reported(stdout: Uint8Array): Map<string, string> {
@@ -48,6 +102,7 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     // The default model's ONNX conversion (set-up made and verified it), for the onnx runs.
     const tflite = readFileSync(join(SHARED_MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
     writeFileSync(join(input, 'model.onnx'), readOnnx(createHash('sha256').update(tflite).digest('hex')));
+    writeFileSync(join(input, 'dynamic.onnx'), dynamicBatchOnnx());
     // What the built-in classify() says of the same stretched photo: every run must agree.
     referenceLabel = (
       await classifyHere(photo('grace_hopper.jpg'), { model: 'imagenet-small', resize: 'fill' })
@@ -125,6 +180,10 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
       written: 1001,
     };
     for (const [name, errno] of Object.entries(expected)) assert.equal(lines.get(name), String(errno), name);
+    assert.match(
+      text(result.stderr),
+      /autodetect: .*ONNX has no magic number to detect: load it with encoding onnx \(1\)/,
+    );
     assert.deepEqual(result.engines, ['ort']);
   });
 
@@ -301,5 +360,78 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
     ])
       assert.ok(stderr.includes(why), `stderr says '${why}':\n${stderr}`);
     assert.ok(!stderr.includes(SHARED_MODELS) && !/\n\s+at /.test(stderr), 'no host paths or stack traces');
+  });
+
+  it('runs an ONNX model with an open batch dimension at the sizes the program gives, f16/f64/i64 included, and refuses wrong or hostile shapes', async () => {
+    const result = await runWasm(guest, {
+      args: ['wasi-nn.wasm', 'dynamic', '/in/dynamic.onnx'],
+      dirs: dirs(),
+      nnGuestOnnx: true,
+    });
+    assert.equal(result.exitCode, 0, text(result.stderr));
+    const lines = reported(result.stdout);
+    const { INVALID_ARGUMENT, TOO_LARGE } = NN_ERRNO;
+    const expected: Record<string, number | string> = {
+      load: 0,
+      init_execution_context: 0,
+      set_x: 0,
+      set_n: 0,
+      set_h: 0,
+      set_d: 0,
+      compute: 0,
+      get_y: 0,
+      get_m: 0,
+      get_hy: 0,
+      get_dy: 0,
+      // Batch 2: outputs sized by the run.
+      y_written: 24,
+      m_written: 32,
+      hy_written: 8,
+      dy_written: 16,
+      y: '2,4,6,8,10,12',
+      m: '11,21,-29,5000000001',
+      hy: '3c00,4000,c200,0001',
+      dy: '-1.5,2.25',
+      small_buffer: TOO_LARGE,
+      small_written: 0,
+      // Batch 3 on the same context.
+      set_x3: 0,
+      set_n3: 0,
+      set_h3: 0,
+      set_d3: 0,
+      compute3: 0,
+      y3_written: 36,
+      m3_written: 48,
+      hy3_written: 12,
+      dy3_written: 24,
+      dyn_rank: INVALID_ARGUMENT,
+      dyn_fixed_dim: INVALID_ARGUMENT,
+      dyn_zero: INVALID_ARGUMENT,
+      dyn_bytes: INVALID_ARGUMENT,
+      dyn_huge: TOO_LARGE,
+      dyn_widest: TOO_LARGE,
+      dyn_f16: INVALID_ARGUMENT,
+      dyn_i64: INVALID_ARGUMENT,
+      dyn_f32_for_i64: INVALID_ARGUMENT,
+      dyn_dims_wild: INVALID_ARGUMENT,
+      dyn_dims_past_end: INVALID_ARGUMENT,
+      dyn_data_past_end: INVALID_ARGUMENT,
+    };
+    for (const [name, value] of Object.entries(expected)) assert.equal(lines.get(name), String(value), name);
+    assert.deepEqual(result.engines, ['ort']);
+    const stderr = text(result.stderr);
+    for (const why of [
+      'input 0 is f32 [?, 3]; got rank 1',
+      'input 0 is f32 [?, 3]; got dimension 1 = 4',
+      'got dimension 0 = 0 (an open dimension is at least 1)',
+      'dimensions [2, 3] make 24 bytes, got 20',
+      'dimensions [3000000, 3] make more than 33554432 bytes (TFLITE_FN_MAX_BYTES)',
+      'dimensions [4294967295, 3] make more than',
+      'input 0 is f32 [?, 3]; got type f16',
+      'input 0 is f32 [?, 3]; got type i64',
+      'input 1 is i64 [?, 2]; got type f32',
+      'bad pointer',
+    ])
+      assert.ok(stderr.includes(why), `stderr says '${why}':\n${stderr}`);
   });
 });

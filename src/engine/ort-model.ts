@@ -13,12 +13,12 @@ import { assertRunnable, firstLine } from './run-checks.js';
 import { SerialQueue } from './serial-queue.js';
 import type { CompiledModel, TensorData, TensorInfo } from './types.js';
 
-type OrtModule = typeof Ort;
+export type OrtModule = typeof Ort;
 
 let ortModule: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node once per process; a failure is not cached, so a retry tries again. */
-function loadOrt(): Promise<OrtModule> {
+export function loadOrt(): Promise<OrtModule> {
   prepareOrtEnvironment();
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
@@ -37,7 +37,7 @@ const ARRAY_TYPES = {
   float32: Float32Array,
 } as const;
 
-async function createSession(
+export async function createSession(
   ort: OrtModule,
   onnx: Uint8Array,
   label: string,
@@ -66,31 +66,6 @@ async function createSession(
   } catch (cause) {
     throw new ModelLoadError(`onnxruntime could not load ${label}: ${firstLine(cause)}`, { cause });
   }
-}
-
-/**
- * The tensors of an ONNX model nobody converted for us (a sandboxed program's), from the
- * model itself: only the element types the rest of the core handles, and inputs of a fixed
- * shape (a guest's tensors are checked against it) but for an open leading (batch) dimension,
- * run as 1; any other output dimension the model leaves open is -1.
- */
-function tensorsOf(label: string, metadata: readonly Ort.InferenceSession.ValueMetadata[], fixed: boolean) {
-  return metadata.map((value): TensorInfo => {
-    const dtype = value.isTensor ? value.type : 'not a tensor';
-    if (!(dtype in ARRAY_TYPES))
-      throw new ModelLoadError(
-        `${label}: '${value.name}' is ${dtype}; only uint8, int32 and float32 are supported`,
-      );
-    // An open leading dimension is a batch (our own conversions have one): one item is 1.
-    const shape = value.isTensor
-      ? value.shape.map((d, axis) => (typeof d === 'number' && d >= 0 ? d : axis === 0 ? 1 : -1))
-      : [];
-    if (fixed && shape.includes(-1))
-      throw new ModelLoadError(
-        `${label}: input '${value.name}' has no fixed shape; only fixed-shape inputs are supported`,
-      );
-    return { name: value.name, dtype: dtype as TensorInfo['dtype'], shape };
-  });
 }
 
 export class OrtCompiledModel implements CompiledModel {
@@ -160,23 +135,6 @@ export class OrtCompiledModel implements CompiledModel {
       );
     }
     return new OrtCompiledModel(ort, session, info, label, int8Path, batchable);
-  }
-
-  /** An ONNX model as it comes (not converted by us): its tensors are read from the model. */
-  static async compileOnnx(onnx: Uint8Array, label: string, threads: number): Promise<OrtCompiledModel> {
-    const ort = await loadOrt();
-    const int8Path = exactInt8Paths()[0] as Int8KernelPath;
-    const session = await createSession(ort, onnx, label, threads, int8Path);
-    try {
-      const info = {
-        inputs: tensorsOf(label, session.inputMetadata, true),
-        outputs: tensorsOf(label, session.outputMetadata, false),
-      };
-      return new OrtCompiledModel(ort, session, info, label, int8Path, false);
-    } catch (error) {
-      await session.release();
-      throw error;
-    }
   }
 
   run(inputs: readonly TensorData[]): Promise<TensorData[]> {

@@ -7,15 +7,9 @@
  * of their own that is stopped with the run (decoders.ts).
  */
 import { createHash } from 'node:crypto';
-import { OrtCompiledModel } from '../engine/ort-model.js';
-import {
-  compileWithEngine,
-  type EngineChoice,
-  type EngineName,
-  ortThreads,
-  parseEngineSetting,
-} from '../engine/select.js';
-import type { TensorData } from '../engine/types.js';
+import { OrtGuestModel, type ShapedBytes, type WireTensorInfo } from '../engine/ort-guest-model.js';
+import { compileWithEngine, type EngineName, ortThreads, parseEngineSetting } from '../engine/select.js';
+import type { CompiledModel, TensorData } from '../engine/types.js';
 import { TfliteFnError, toTfliteFnError } from '../errors.js';
 import type { DecodeRequest } from './guest-decode.js';
 import type { HostReply, HostRequest } from './host-calls.js';
@@ -32,8 +26,16 @@ export interface RunContext {
   readonly decode: (request: DecodeRequest) => Promise<HostReply>;
 }
 
-const models = new Map<string, Promise<EngineChoice>>();
-const handles: EngineChoice[] = [];
+/** A compiled model as the host ABIs use it: bytes in, bytes out. */
+interface HostModel {
+  readonly engine: EngineName;
+  readonly inputs: readonly WireTensorInfo[];
+  readonly outputs: readonly WireTensorInfo[];
+  run(inputs: readonly ShapedBytes[]): Promise<Uint8Array[]>;
+}
+
+const models = new Map<string, Promise<HostModel>>();
+const handles: HostModel[] = [];
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -73,24 +75,36 @@ async function compile(
       return { ok: false, error: 'the model bytes do not match their sha256' };
     // The engine the deployment selected: a program embedding a model that set-up converted
     // and verified (the WasmEdge classic embeds the default MobileNet) runs it natively.
-    model =
-      format === 'onnx'
-        ? compileOnnx(request.model)
-        : compileWithEngine(request.model, request.sha256, "the program's model", parseEngineSetting());
+    model = format === 'onnx' ? compileOnnx(request.model) : compileTflite(request.model, request.sha256);
     models.set(key, model);
     model.catch(() => models.delete(key));
   }
-  const choice = await model;
-  run.engines.push(choice.engine);
-  let handle = handles.indexOf(choice);
-  if (handle < 0) handle = handles.push(choice) - 1;
-  return { ok: true, handle, inputs: choice.model.inputs, outputs: choice.model.outputs };
+  const compiled = await model;
+  run.engines.push(compiled.engine);
+  let handle = handles.indexOf(compiled);
+  if (handle < 0) handle = handles.push(compiled) - 1;
+  return { ok: true, handle, inputs: compiled.inputs, outputs: compiled.outputs };
+}
+
+/** A TFLite model on the selected engine: fixed shapes, so each input's is the model's. */
+async function compileTflite(bytes: Uint8Array, sha256: string): Promise<HostModel> {
+  const choice = await compileWithEngine(bytes, sha256, "the program's model", parseEngineSetting());
+  const model: CompiledModel = choice.model;
+  return {
+    engine: choice.engine,
+    inputs: model.inputs,
+    outputs: model.outputs,
+    run: async (inputs) => {
+      const data = inputs.map(({ bytes }, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
+      return (await model.run(data)).map(asBytes);
+    },
+  };
 }
 
 /** ONNX bytes (WASI-NN's onnx encoding) run on onnxruntime as they are: nothing to convert. */
-async function compileOnnx(bytes: Uint8Array): Promise<EngineChoice> {
-  const model = await OrtCompiledModel.compileOnnx(bytes, "the program's ONNX model", ortThreads());
-  return { model, engine: 'ort', reason: 'an ONNX model runs on onnxruntime' };
+async function compileOnnx(bytes: Uint8Array): Promise<HostModel> {
+  const model = await OrtGuestModel.compile(bytes, "the program's ONNX model", ortThreads());
+  return { engine: 'ort', inputs: model.inputs, outputs: model.outputs, run: (inputs) => model.run(inputs) };
 }
 
 export async function answer(request: HostRequest, run: RunContext): Promise<HostReply> {
@@ -98,11 +112,13 @@ export async function answer(request: HostRequest, run: RunContext): Promise<Hos
     stillAlive(run);
     if (request.op === 'compile') return await compile(request, run);
     if (request.op === 'run') {
-      const model = handles[request.handle]?.model;
+      const model = handles[request.handle];
       if (!model) return { ok: false, error: 'unknown model handle' };
-      const inputs = request.inputs.map((bytes, i) => fromBytes(bytes, model.inputs[i]?.dtype ?? 'uint8'));
-      const outputs = await model.run(inputs);
-      return { ok: true, outputs: outputs.map(asBytes) };
+      const inputs = request.inputs.map((bytes, i) => ({
+        bytes,
+        shape: request.shapes?.[i] ?? model.inputs[i]?.shape ?? [],
+      }));
+      return { ok: true, outputs: await model.run(inputs) };
     }
     return await run.decode(request);
   } catch (error) {

@@ -1,5 +1,5 @@
 /** What a guest's host functions ask of the process that owns LiteRT and sharp. */
-import type { TensorInfo } from '../engine/types.js';
+import type { WireTensorInfo } from '../engine/ort-guest-model.js';
 
 export type ModelFormat = 'tflite' | 'onnx';
 
@@ -17,7 +17,13 @@ export type HostRequest =
       /** The bytes' format: TensorFlow Lite unless said (WASI-NN also loads ONNX). */
       readonly format?: ModelFormat;
     }
-  | { readonly op: 'run'; readonly handle: number; readonly inputs: readonly Uint8Array[] }
+  | {
+      readonly op: 'run';
+      readonly handle: number;
+      readonly inputs: readonly Uint8Array[];
+      /** Each input's shape, open dimensions filled in (WASI-NN); the model's own when absent. */
+      readonly shapes?: readonly (readonly number[])[];
+    }
   | {
       readonly op: 'decode';
       readonly image: Uint8Array;
@@ -30,8 +36,8 @@ export type HostReply =
   | {
       readonly ok: true;
       readonly handle: number;
-      readonly inputs: readonly TensorInfo[];
-      readonly outputs: readonly TensorInfo[];
+      readonly inputs: readonly WireTensorInfo[];
+      readonly outputs: readonly WireTensorInfo[];
     }
   | { readonly ok: true; readonly outputs: readonly Uint8Array[] }
   | { readonly ok: true; readonly pixels: Uint8Array }
@@ -39,8 +45,11 @@ export type HostReply =
 
 /** Sizes the host accepts from a guest, checked in the worker before anything is copied. */
 export interface HostLimits {
-  /** The largest image decoded: the same limit as every other input (TFLITE_FN_MAX_BYTES). */
-  readonly maxImageBytes: number;
+  /**
+   * The largest image decoded, and the largest tensor a program sizes itself (WASI-NN open
+   * dimensions): the same limit as every other input (TFLITE_FN_MAX_BYTES).
+   */
+  readonly maxInputBytes: number;
   /** The largest model compiled: the same limit as model files (TFLITE_FN_MAX_MODEL_BYTES). */
   readonly maxModelBytes: number;
 }

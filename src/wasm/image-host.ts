@@ -51,8 +51,8 @@ export function createImageHost(
   ) => {
     if (width <= 0 || height <= 0 || width * height > MAX_OUTPUT_PIXELS)
       throw new HostFailure(FAIL, `bad size ${width}x${height} (at most ${MAX_OUTPUT_PIXELS} pixels)`);
-    if (imgLen > limits.maxImageBytes)
-      throw new HostFailure(FAIL, `the image is ${imgLen} bytes; the limit is ${limits.maxImageBytes}`);
+    if (imgLen > limits.maxInputBytes)
+      throw new HostFailure(FAIL, `the image is ${imgLen} bytes; the limit is ${limits.maxInputBytes}`);
     memory().view(dstPtr, outputBytes(width, height, layout));
     const reply = call({ op: 'decode', image: memory().read(imgPtr, imgLen), width, height, layout });
     if (!reply.ok) throw new HostFailure(FAIL, reply.error);

@@ -274,7 +274,7 @@ async function runInWorker(
     stdin: options.stdin ?? new Uint8Array(0),
     outputCap: checkedNumber('outputCap', options.outputCap, 1024 * 1024),
     dirs,
-    limits: { maxImageBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
+    limits: { maxInputBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
     preloads,
     guestOnnx: options.nnGuestOnnx ?? process.env.TFLITE_FN_NN_GUEST_ONNX === '1',
     deadline,

@@ -4,26 +4,25 @@
  * that lists what would have been right. Both ABIs (0.2 and 0.3) are faces over this one.
  */
 import { createHash } from 'node:crypto';
-import type { TensorInfo } from '../engine/types.js';
+import { bytesPerElement, type WireTensorInfo } from '../engine/ort-guest-model.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { HostCall, ModelFormat } from './host-calls.js';
 import { ERRNO, HostFailure } from './host-failure.js';
 
 interface Session {
   readonly handle: number;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
+  readonly inputs: readonly WireTensorInfo[];
+  readonly outputs: readonly WireTensorInfo[];
   readonly given: Map<string, Uint8Array>;
   results?: readonly Uint8Array[];
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { uint8: 1, int32: 4, float32: 4 };
-
-export function byteLength(info: TensorInfo): number {
-  return info.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[info.dtype] ?? 1);
+/** The bytes of a tensor of fixed shape (an open dimension, -1, makes it negative: never a match). */
+export function byteLength(info: WireTensorInfo): number {
+  return info.shape.reduce((a, b) => a * b, 1) * bytesPerElement(info.dtype);
 }
 
-const quoted = (tensors: readonly TensorInfo[]) => tensors.map((t) => `'${t.name}'`).join(', ');
+const quoted = (tensors: readonly WireTensorInfo[]) => tensors.map((t) => `'${t.name}'`).join(', ');
 
 /**
  * The models this worker hashed lately, with a copy of their bytes. A program that embeds its
@@ -54,8 +53,8 @@ export const MAX_SESSIONS = 256;
 /** A model the owner thread compiled for a guest: its handle there, and its tensors. */
 export interface GuestModel {
   readonly handle: number;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
+  readonly inputs: readonly WireTensorInfo[];
+  readonly outputs: readonly WireTensorInfo[];
 }
 
 /**

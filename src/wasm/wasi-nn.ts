@@ -15,7 +15,11 @@
  * is refused instead of handing back whatever the tensor held.
  */
 import { readFileSync, statSync } from 'node:fs';
-import type { TensorInfo } from '../engine/types.js';
+import {
+  bytesPerElement,
+  type ShapedBytes,
+  type WireTensorInfo as TensorInfo,
+} from '../engine/ort-guest-model.js';
 import { GuestFault, type GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, ModelFormat } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
@@ -89,7 +93,7 @@ const BUILDER_BYTES = 8;
 
 interface Context {
   readonly graph: GuestModel;
-  readonly given: (Uint8Array | undefined)[];
+  readonly given: (ShapedBytes | undefined)[];
   results?: readonly Uint8Array[] | undefined;
 }
 
@@ -97,16 +101,81 @@ type Complain = (message: string) => void;
 
 const fail = (errno: number, message: string) => new HostFailure(errno, message);
 const invalid = (message: string) => fail(NN_ERRNO.INVALID_ARGUMENT, message);
-const describe = (info: TensorInfo) => `${typeName(info.dtype)} [${info.shape.join(', ')}]`;
+const describe = (info: TensorInfo) =>
+  `${typeName(info.dtype)} [${info.shape.map((d) => (d === -1 ? '?' : d)).join(', ')}]`;
+
+/** `tensor` as set_input reads it, every pointer checked against guest memory. */
+interface GuestTensor {
+  readonly dims: readonly number[];
+  readonly type: number;
+  readonly dataPtr: number;
+  readonly dataLen: number;
+}
+
+function readTensor(memory: GuestMemory, tensorPtr: number): GuestTensor {
+  const fields = new DataView(memory.read(tensorPtr, TENSOR_STRUCT_BYTES).buffer);
+  const [dimsPtr, rank, type, dataPtr, dataLen] = [0, 4, 8, 12, 16].map((at) =>
+    fields.getUint32(at, true),
+  ) as [number, number, number, number, number];
+  if (rank > MAX_RANK) throw invalid(`a rank-${rank} tensor; the limit is ${MAX_RANK}`);
+  const dimsView = new DataView(memory.read(dimsPtr, 4 * rank).buffer);
+  const dims = Array.from({ length: rank }, (_, d) => dimsView.getUint32(4 * d, true));
+  memory.view(dataPtr, dataLen);
+  return { dims, type, dataPtr, dataLen };
+}
+
+/**
+ * The shape the input will run with. A fixed-shape input is checked as WasmEdge's TFLite
+ * backend checks it (byte size, rank, every dimension). An input the model leaves open (an
+ * ONNX batch dimension) takes the program's sizes there: the rank and every fixed dimension
+ * still checked, each open one at least 1, and the bytes those sizes make computed and capped
+ * (TFLITE_FN_MAX_BYTES, too_large) before the data is compared or copied.
+ */
+function checkedShape(info: TensorInfo, tensor: GuestTensor, expected: string, maxInputBytes: number) {
+  const { dims, dataLen } = tensor;
+  const open = info.shape.includes(-1);
+  if (!open && dataLen !== byteLength(info))
+    throw invalid(`${expected} (${byteLength(info)} bytes); got ${dataLen} bytes`);
+  if (dims.length !== info.shape.length) throw invalid(`${expected}; got rank ${dims.length}`);
+  dims.forEach((size, d) => {
+    const wanted = info.shape[d];
+    if (wanted === -1 ? size === 0 : size !== wanted)
+      throw invalid(
+        `${expected}; got dimension ${d} = ${size}${wanted === -1 ? ' (an open dimension is at least 1)' : ''}`,
+      );
+  });
+  if (!open) return info.shape;
+  // Dimension by dimension against the cap, so no product grows past it unnoticed (a fixed 0
+  // counts as 1 here: it must not let an open dimension be any size).
+  const maxElements = Math.floor(maxInputBytes / bytesPerElement(info.dtype));
+  let bound = 1;
+  for (const size of dims) {
+    bound *= Math.max(size, 1);
+    if (bound > maxElements)
+      throw fail(
+        NN_ERRNO.TOO_LARGE,
+        `${expected}; dimensions [${dims.join(', ')}] make more than ${maxInputBytes} bytes (TFLITE_FN_MAX_BYTES)`,
+      );
+  }
+  const bytes = dims.reduce((a, b) => a * b, 1) * bytesPerElement(info.dtype);
+  if (dataLen !== bytes)
+    throw invalid(`${expected}; dimensions [${dims.join(', ')}] make ${bytes} bytes, got ${dataLen}`);
+  return dims;
+}
 
 /**
  * A TensorFlow Lite flatbuffer carries the file identifier 'TFL3' at byte 4; that is the only
- * format autodetect can tell from the bytes here (ONNX protobufs carry no magic number).
+ * format autodetect can tell from the bytes here. ONNX protobufs carry no magic number, so
+ * their bytes get invalid_encoding, the errno WasmEdge gives autodetect for any bytes (it has
+ * no autodetect backend): a program loading ONNX names the encoding.
  */
 function detectEncoding(memory: GuestMemory, pointer: number, length: number): number {
-  if (length >>> 0 >= 8 && new TextDecoder().decode(memory.view((pointer >>> 0) + 4, 4)) === 'TFL3')
+  if (length >= 8 && new TextDecoder().decode(memory.view(pointer + 4, 4)) === 'TFL3')
     return GRAPH_ENCODING.tensorflowlite;
-  throw fail(NN_ERRNO.INVALID_ENCODING, 'autodetect: the bytes are not a TensorFlow Lite model');
+  throw fail(
+    NN_ERRNO.INVALID_ENCODING,
+    "autodetect: the bytes are not a TensorFlow Lite model (no 'TFL3' identifier); ONNX has no magic number to detect: load it with encoding onnx (1)",
+  );
 }
 
 export class WasiNn {
@@ -119,6 +188,7 @@ export class WasiNn {
     private readonly call: HostCall,
     private readonly memory: () => GuestMemory,
     private readonly maxModelBytes: number,
+    private readonly maxInputBytes: number,
     private readonly preloads: readonly ResolvedPreload[] = [],
     private readonly guestOnnx = false,
   ) {}
@@ -226,31 +296,23 @@ export class WasiNn {
     this.#contexts.delete(contextId >>> 0);
   }
 
-  /** Checks in WasmEdge's order: the struct, the type, the context, the index, bytes, rank, dims. */
+  /**
+   * Checks in WasmEdge's order: the struct and the memory it points to, the type, the context,
+   * the index, then the tensor against the model's input (checkedShape), then the type again.
+   */
   setInput(contextId: number, index: number, tensorPtr: number): void {
     const memory = this.memory();
-    const fields = new DataView(memory.read(tensorPtr, TENSOR_STRUCT_BYTES).buffer);
-    const [dimsPtr, rank, type, dataPtr, dataLen] = [0, 4, 8, 12, 16].map((at) =>
-      fields.getUint32(at, true),
-    ) as [number, number, number, number, number];
-    if (rank > MAX_RANK) throw invalid(`a rank-${rank} tensor; the limit is ${MAX_RANK}`);
-    const dims = new DataView(memory.read(dimsPtr, 4 * rank).buffer);
-    memory.view(dataPtr, dataLen);
-    const given = TENSOR_TYPES[type];
-    if (!given) throw invalid(`unknown tensor type ${type}`);
+    const tensor = readTensor(memory, tensorPtr);
+    const given = TENSOR_TYPES[tensor.type];
+    if (!given) throw invalid(`unknown tensor type ${tensor.type}`);
     const context = this.#context(contextId);
     const info = context.graph.inputs[index >>> 0];
     if (!info) throw invalid(`no input ${index >>> 0}; the model has ${context.graph.inputs.length}`);
     const expected = `input ${index >>> 0} is ${describe(info)}`;
-    if (dataLen !== byteLength(info))
-      throw invalid(`${expected} (${byteLength(info)} bytes); got ${dataLen} bytes`);
-    if (rank !== info.shape.length) throw invalid(`${expected}; got rank ${rank}`);
-    for (let d = 0; d < rank; d++)
-      if (dims.getUint32(4 * d, true) !== info.shape[d])
-        throw invalid(`${expected}; got dimension ${d} = ${dims.getUint32(4 * d, true)}`);
+    const shape = checkedShape(info, tensor, expected, this.maxInputBytes);
     if (given.dtype !== info.dtype)
-      throw invalid(`${expected}; got type ${given.name}${oldNumbering(type, info)}`);
-    context.given[index >>> 0] = memory.read(dataPtr, dataLen);
+      throw invalid(`${expected}; got type ${given.name}${oldNumbering(tensor.type, info)}`);
+    context.given[index >>> 0] = { bytes: memory.read(tensor.dataPtr, tensor.dataLen), shape };
     context.results = undefined;
   }
 
@@ -258,10 +320,12 @@ export class WasiNn {
     const context = this.#context(contextId);
     const missing = context.given.flatMap((data, i) => (data ? [] : [i]));
     if (missing.length > 0) throw invalid(`inputs not set: ${missing.join(', ')}`);
+    const given = context.given as ShapedBytes[];
     const reply = this.call({
       op: 'run',
       handle: context.graph.handle,
-      inputs: context.given as Uint8Array[],
+      inputs: given.map((input) => input.bytes),
+      shapes: given.map((input) => input.shape),
     });
     // WasmEdge answers a failed TfLiteInterpreterInvoke with busy.
     if (!reply.ok) throw fail(NN_ERRNO.BUSY, reply.error);
@@ -329,7 +393,7 @@ export function createWasiNn(
   preloads: readonly ResolvedPreload[] = [],
   guestOnnx = false,
 ) {
-  const nn = new WasiNn(call, memory, limits.maxModelBytes, preloads, guestOnnx);
+  const nn = new WasiNn(call, memory, limits.maxModelBytes, limits.maxInputBytes, preloads, guestOnnx);
   const guarded =
     <A extends number[]>(name: string, body: (...args: A) => void) =>
     (...args: A): number =>

@@ -9,6 +9,9 @@
  *                               preloaded as 'default'; prints class=INDEX
  *   errors MODEL                every error path, hostile pointers included, then a run that
  *                               still works (the host survived all of it)
+ *   dynamic MODEL               an ONNX model with an open batch dimension (x f32, n i64, h f16,
+ *                               d f64, each [batch, k]): runs at batch 2 and 3, prints the
+ *                               outputs, then every refusal of a wrong or hostile shape
  * Files come from directories the test grants (WASI preopens), as with `wasmedge --dir`.
  */
 #include <stdint.h>
@@ -218,6 +221,93 @@ static int errors(const char *model_path) {
   return 0;
 }
 
+static uint32_t set(uint32_t context, uint32_t index, uint32_t *shape, uint32_t rank, uint32_t type, const void *data, uint32_t length) {
+  return nn_set_input(context, index, &(tensor_t){shape, rank, type, data, length});
+}
+
+/* Output `index` of a run, its byte count printed as NAME_written. */
+static uint32_t output(uint32_t context, uint32_t index, void *buffer, uint32_t max, const char *name) {
+  uint32_t written = 0, errno_ = nn_get_output(context, index, buffer, max, &written);
+  printf("%s_written=%u\n", name, (unsigned)written);
+  return errno_;
+}
+
+/* One run at batch 2 of every input; prints what each output holds. */
+static void run_batch_of_two(uint32_t context) {
+  float x[6] = {1, 2, 3, 4, 5, 6}, y[6];
+  int64_t n[4] = {10, 20, -30, 5000000000LL}, m[4];
+  uint16_t h[4] = {0x3C00, 0x4000, 0xC200, 0x0001}, hy[4]; /* 1, 2, -3, the smallest subnormal */
+  double d[2] = {1.5, -2.25}, dy[2];
+  uint32_t x_dims[2] = {2, 3}, n_dims[2] = {2, 2}, h_dims[2] = {2, 2}, d_dims[2] = {2, 1};
+  SHOW("set_x", set(context, 0, x_dims, 2, F32, x, sizeof x));
+  SHOW("set_n", set(context, 1, n_dims, 2, I64, n, sizeof n));
+  SHOW("set_h", set(context, 2, h_dims, 2, F16, h, sizeof h));
+  SHOW("set_d", set(context, 3, d_dims, 2, F64, d, sizeof d));
+  SHOW("compute", nn_compute(context));
+  SHOW("get_y", output(context, 0, y, sizeof y, "y"));
+  SHOW("get_m", output(context, 1, m, sizeof m, "m"));
+  SHOW("get_hy", output(context, 2, hy, sizeof hy, "hy"));
+  SHOW("get_dy", output(context, 3, dy, sizeof dy, "dy"));
+  printf("y=%g,%g,%g,%g,%g,%g\n", y[0], y[1], y[2], y[3], y[4], y[5]);
+  printf("m=%lld,%lld,%lld,%lld\n", (long long)m[0], (long long)m[1], (long long)m[2], (long long)m[3]);
+  printf("hy=%04x,%04x,%04x,%04x\n", hy[0], hy[1], hy[2], hy[3]);
+  printf("dy=%g,%g\n", dy[0], dy[1]);
+  SHOW("small_buffer", output(context, 0, y, sizeof y - 1, "small"));
+}
+
+/* The same model at batch 3: outputs sized by this run, not the last. */
+static void run_batch_of_three(uint32_t context) {
+  float x[9] = {0}, y[9];
+  int64_t n[6] = {0}, m[6];
+  uint16_t h[6] = {0}, hy[6];
+  double d[3] = {0}, dy[3];
+  uint32_t x_dims[2] = {3, 3}, n_dims[2] = {3, 2}, h_dims[2] = {3, 2}, d_dims[2] = {3, 1};
+  SHOW("set_x3", set(context, 0, x_dims, 2, F32, x, sizeof x));
+  SHOW("set_n3", set(context, 1, n_dims, 2, I64, n, sizeof n));
+  SHOW("set_h3", set(context, 2, h_dims, 2, F16, h, sizeof h));
+  SHOW("set_d3", set(context, 3, d_dims, 2, F64, d, sizeof d));
+  SHOW("compute3", nn_compute(context));
+  SHOW("get_y3", output(context, 0, y, sizeof y, "y3"));
+  SHOW("get_m3", output(context, 1, m, sizeof m, "m3"));
+  SHOW("get_hy3", output(context, 2, hy, sizeof hy, "hy3"));
+  SHOW("get_dy3", output(context, 3, dy, sizeof dy, "dy3"));
+}
+
+/* Wrong and hostile shapes for input 0 (x, f32 [batch, 3]) and input 1 (n, i64 [batch, 2]). */
+static void refuse_shapes(uint32_t context) {
+  static float x[6];
+  static int64_t n[4];
+  uint32_t flat[1] = {6}, wide[2] = {2, 4}, empty[2] = {0, 3}, two[2] = {2, 3}, huge[2] = {3000000, 3};
+  uint32_t widest[2] = {0xFFFFFFFFu, 3}, n_dims[2] = {2, 2};
+  SHOW("dyn_rank", set(context, 0, flat, 1, F32, x, sizeof x));
+  SHOW("dyn_fixed_dim", set(context, 0, wide, 2, F32, x, 32));
+  SHOW("dyn_zero", set(context, 0, empty, 2, F32, x, 0));
+  SHOW("dyn_bytes", set(context, 0, two, 2, F32, x, sizeof x - 4));
+  SHOW("dyn_huge", set(context, 0, huge, 2, F32, x, sizeof x));
+  SHOW("dyn_widest", set(context, 0, widest, 2, F32, x, sizeof x));
+  SHOW("dyn_f16", set(context, 0, two, 2, F16, x, sizeof x));
+  SHOW("dyn_i64", set(context, 0, two, 2, I64, x, sizeof x));
+  SHOW("dyn_f32_for_i64", set(context, 1, n_dims, 2, F32, n, sizeof n));
+  SHOW("dyn_dims_wild", set(context, 0, WILD, 2, F32, x, sizeof x));
+  /* The dims array starts inside memory and runs 4 bytes past its end. */
+  uint32_t end = (uint32_t)__builtin_wasm_memory_size(0) * 65536u;
+  SHOW("dyn_dims_past_end", set(context, 0, (uint32_t *)(uintptr_t)(end - 4), 2, F32, x, sizeof x));
+  SHOW("dyn_data_past_end", set(context, 0, two, 2, F32, (const void *)(uintptr_t)(end - 8), sizeof x));
+}
+
+static int dynamic(const char *model_path) {
+  uint32_t model_length, graph, context;
+  uint8_t *model = slurp(model_path, &model_length);
+  SHOW("load", load_model(model, model_length, ONNX, &graph));
+  SHOW("init_execution_context", nn_init(graph, &context));
+  run_batch_of_two(context);
+  run_batch_of_three(context);
+  refuse_shapes(context);
+  /* Still works after every refusal. */
+  run_batch_of_two(context);
+  return 0;
+}
+
 static int deployed(void) {
   uint32_t graph, context, written;
   if (fread(pixels, 1, sizeof pixels, stdin) != sizeof pixels) return 12;
@@ -237,6 +327,7 @@ int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "onnx") == 0) return onnx(argv[2], argv[3], argv[4]);
   if (argc == 4 && strcmp(argv[1], "by-name") == 0) return by_name(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "errors") == 0) return errors(argv[2]);
-  fprintf(stderr, "usage: wasi-nn.wasm classify|onnx MODEL RGB LABELS | by-name RGB LABELS | errors MODEL\n");
+  if (argc == 3 && strcmp(argv[1], "dynamic") == 0) return dynamic(argv[2]);
+  fprintf(stderr, "usage: wasi-nn.wasm classify|onnx MODEL RGB LABELS | by-name RGB LABELS | errors|dynamic MODEL\n");
   return 2;
 }
