@@ -343,13 +343,14 @@ export class WasiNn {
     if (!info) throw invalid(`no output ${index >>> 0}; the model has ${context.graph.outputs.length}`);
     const data = context.results?.[index >>> 0];
     if (!data) throw invalid('compute has not succeeded on this context yet');
+    // As WasmEdge's TFLite backend: `written` says the size needed even when it does not fit.
+    memory.writeU32(writtenPtr, data.length);
     if (bufMax >>> 0 < data.length)
       throw fail(
         NN_ERRNO.TOO_LARGE,
         `output ${index >>> 0} is ${describe(info)}, ${data.length} bytes; the buffer holds ${bufMax >>> 0}`,
       );
     memory.write(bufPtr, data);
-    memory.writeU32(writtenPtr, data.length);
   }
 }
 
