@@ -423,3 +423,23 @@ describe('Open Inference Protocol: a model that is not ready', () => {
     await assertOipError(await call('/v2/models/broken'), 503);
   });
 });
+
+describe('Open Inference Protocol: refusals before the handler are in its error shape too', () => {
+  const app = createApp({ apiKey: 'sesame', corsOrigins: [], logError: () => undefined });
+  const call = (path: string, init?: RequestInit) => app.fetch(new Request(`http://localhost${path}`, init));
+
+  it('401 without the key and 405 for the wrong method are {"error": "..."} on /v2, the envelope on task routes', async () => {
+    await assertOipError(
+      await call('/v2/models/imagenet/infer', { method: 'POST', body: '{}' }),
+      401,
+      /API key/,
+    );
+    await assertOipError(await call('/api/v2'), 401);
+    const wrongMethod = await call('/v2/models/imagenet/infer', { headers: { 'x-api-key': 'sesame' } });
+    await assertOipError(wrongMethod, 405, /POST/);
+    const task = (await (await call('/classify', { method: 'POST' })).json()) as { error: { code: string } };
+    assert.equal(task.error.code, 'unauthorized');
+    // Health stays open.
+    assert.equal((await call('/v2/health/live')).status, 200);
+  });
+});

@@ -48,6 +48,8 @@ export function requireApiKey(key: string): MiddlewareHandler {
     if (presentedKeys(c).some((given) => timingSafeEqual(digest(given), expected))) return next();
     const denied = errorResponse(
       new TfliteFnError(401, 'unauthorized', 'send the API key in x-api-key or authorization: Bearer'),
+      undefined,
+      matchedRoute(c)?.errors,
     );
     denied.headers.set('www-authenticate', 'Bearer');
     return denied;

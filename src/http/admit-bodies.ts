@@ -17,7 +17,7 @@ export function admitBodies(budget: BodyBudget, limit: BodyLimit): MiddlewareHan
     // Over the body limit: the handler's 413 says so before reading; no share needed.
     if (declared !== undefined && declared > limit.maxBytes) return next();
     const admission = budget.admit(declared);
-    if (!admission) return errorResponse(noRoomForBody());
+    if (!admission) return errorResponse(noRoomForBody(), undefined, matchedRoute(c)?.errors);
     recordAdmission(c.req.raw, admission);
     try {
       await next();

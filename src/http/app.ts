@@ -223,7 +223,7 @@ function methodNotAllowed(route: RouteSpec): RouteHandler {
   const hint = route.method === 'POST' ? 'use POST with an image in the body' : `use ${route.method}`;
   return (c) => {
     c.header('allow', route.method);
-    return errorResponse(new TfliteFnError(405, 'method_not_allowed', hint));
+    return errorResponse(new TfliteFnError(405, 'method_not_allowed', hint), undefined, route.errors);
   };
 }
 

@@ -1,5 +1,6 @@
 /** How every surface turns an error into a response: one JSON shape, one status per cause. */
 import { TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+import type { ErrorShape } from './routes.js';
 
 export function defaultLogError(error: TfliteFnError): void {
   const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause ?? '');
@@ -8,15 +9,24 @@ export function defaultLogError(error: TfliteFnError): void {
   );
 }
 
+/**
+ * The error as a response in the route's shape (see RouteSpec.errors): the task routes'
+ * `{"error": {code, message}}`, or the Open Inference Protocol's `{"error": "message"}`.
+ */
 export function errorResponse(
   error: unknown,
   logError: (error: TfliteFnError) => void = defaultLogError,
+  shape: ErrorShape = 'tflite-fn',
 ): Response {
   const failure = toTfliteFnError(error);
   if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
   const headers: Record<string, string> = {};
   if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
-  return Response.json(failure.toJSON(), { status: failure.status, headers });
+  const body = failure.toJSON();
+  return Response.json(shape === 'oip' ? { error: body.error.message } : body, {
+    status: failure.status,
+    headers,
+  });
 }
 
 /** The 404 every surface gives for a path it does not serve. */

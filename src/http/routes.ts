@@ -38,7 +38,15 @@ export interface RouteSpec {
   readonly surface: 'every' | 'server';
   /** The task a task route runs (its id in TASKS). */
   readonly task?: string;
+  /**
+   * How its errors are written, also when the request is refused before its handler (401,
+   * 405, 503): the task routes' `{"error": {code, message}}` by default, 'oip' for the Open
+   * Inference Protocol's `{"error": "message"}`.
+   */
+  readonly errors?: ErrorShape;
 }
+
+export type ErrorShape = 'tflite-fn' | 'oip';
 
 /**
  * A task's route: `POST /<id>` and `/api/<id>` on every platform, labelled `/<id>`. One per
@@ -74,6 +82,7 @@ export const OIP_ROUTES = [
     does: 'catalog',
     label: '/v2',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-live',
@@ -83,6 +92,7 @@ export const OIP_ROUTES = [
     open: true,
     label: '/v2/health/live',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-ready',
@@ -92,6 +102,7 @@ export const OIP_ROUTES = [
     open: true,
     label: '/v2/health/ready',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-model',
@@ -100,6 +111,7 @@ export const OIP_ROUTES = [
     does: 'catalog',
     label: '/v2/models/:name',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-model-ready',
@@ -109,6 +121,7 @@ export const OIP_ROUTES = [
     open: true,
     label: '/v2/models/:name/ready',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-infer',
@@ -117,6 +130,7 @@ export const OIP_ROUTES = [
     does: 'inference',
     label: '/v2/models/:name/infer',
     surface: 'every',
+    errors: 'oip',
   },
 ] as const satisfies readonly RouteSpec[];
 

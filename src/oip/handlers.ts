@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'hono';
 import type { TensorInfo } from '../engine/types.js';
-import { type TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
+import { type TfliteFnError, UnavailableError } from '../errors.js';
 import type { BodyLimit } from '../http/limits.js';
+import { errorResponse } from '../http/respond.js';
 import type { OipRouteId } from '../http/routes.js';
 import { packageRoot } from '../store/paths.js';
 import type { LoadedModel } from '../tasks/task.js';
@@ -42,16 +43,6 @@ function packageVersion(): string {
     }
   }
   return serverVersion;
-}
-
-/** The protocol's error object; messages not meant for clients are replaced, 5xx logged. */
-export function oipErrorResponse(error: unknown, logError: (error: TfliteFnError) => void): Response {
-  const failure = toTfliteFnError(error);
-  if (failure.status >= 500 && !(failure instanceof UnavailableError)) logError(failure);
-  const headers: Record<string, string> = {};
-  if (failure instanceof UnavailableError) headers['retry-after'] = String(failure.retryAfterSeconds);
-  const message = failure.expose ? failure.message : 'internal error';
-  return Response.json({ error: message }, { status: failure.status, headers });
 }
 
 /** A health answer: 200 for true, 400 for false, no body (as the protocol says). */
@@ -100,7 +91,7 @@ export function oipHandlers({ source, bodyLimit, logError }: OipSetup): Record<O
       try {
         return await handler(c);
       } catch (error) {
-        return oipErrorResponse(error, logError);
+        return errorResponse(error, logError, 'oip');
       }
     };
   return {
