@@ -62,6 +62,19 @@ interface ResponseTensor {
 }
 
 /**
+ * A float32 value as the shortest decimal that reads back as the same float32 ("3.3", not
+ * "3.299999952316284", the float64 spelling of the same bits); other values as they are.
+ */
+function elementText(data: TensorData, value: number): string {
+  if (!(data instanceof Float32Array) || !Number.isFinite(value)) return String(value);
+  for (let digits = 1; digits < 9; digits++) {
+    const text = Number(value.toPrecision(digits));
+    if (Math.fround(text) === value) return String(text);
+  }
+  return String(Number(value.toPrecision(9)));
+}
+
+/**
  * The K highest elements of each row (the last dimension), best first, ties to the lower
  * index, as "value:index[:label]". The shape keeps the leading dimensions: [1, 1001] → [1, K].
  */
@@ -80,7 +93,8 @@ function classifications(
     order.sort((a, b) => (data[start + b] as number) - (data[start + a] as number) || a - b);
     for (const index of order.slice(0, count)) {
       const label = labelOf(index);
-      strings.push(`${data[start + index]}:${index}${label === undefined ? '' : `:${label}`}`);
+      const value = elementText(data, data[start + index] as number);
+      strings.push(`${value}:${index}${label === undefined ? '' : `:${label}`}`);
     }
   }
   return { shape: shape.length > 0 ? [...shape.slice(0, -1), count] : [count], strings };
