@@ -28,6 +28,7 @@ import { createProgress } from '../src/util/progress.js';
 import { runInBuild, thisBuild } from './baseline.js';
 import { compareEngines } from './engines.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
+import { type PackageSize, packageSize } from './package-size.js';
 import { publishMain } from './publish-main.js';
 import { sandbox } from './sandbox.js';
 import { serverLoad } from './server-load.js';
@@ -260,6 +261,7 @@ if (!args.has('--skip-serverless')) {
   results.layers = lambda.layers;
   results.functionZip = functionZip();
 }
+results.npmPackage = packageSize();
 results.peakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
 const warm = results.warm as { model: string; photo: string; 'total p50': number; 'infer p50': number }[];
@@ -367,6 +369,13 @@ if (lambdaCold) {
     ok: fnZip.bytes <= 2 ** 20,
   });
 }
+const npmPackage = results.npmPackage as PackageSize;
+targets.push({
+  figure: 'npm package tarball',
+  target: '<= 1 MB',
+  measured: `${npmPackage.bytes} bytes`,
+  ok: npmPackage.bytes <= 2 ** 20,
+});
 const detectionRows = results.detection as {
   model: string;
   photo: string;
@@ -479,6 +488,9 @@ if (lambdaCold)
   console.log(
     `Lambda cold start from the layer: ${JSON.stringify(results.lambdaColdStart)}; layers ${JSON.stringify(results.layers)}; function zip ${JSON.stringify(results.functionZip)}`,
   );
+console.log(
+  `npm package (npm pack): ${npmPackage.bytes} bytes packed, ${npmPackage.unpackedBytes} unpacked, ${npmPackage.files} files`,
+);
 console.log('\nFace detection, warm (ms)');
 console.log(table(detectionRows as unknown as Record<string, string | number>[]));
 console.log(

@@ -5,9 +5,9 @@
  * direct invocation with {"image": "<base64>"} (`aws lambda invoke`, Step Functions), and
  * Lambda's 6 MB payload limit, so a local run refuses what the cloud would.
  */
-import type { Context } from 'aws-lambda';
 import { Hono } from 'hono';
-import { handle, type LambdaEvent } from 'hono/aws-lambda';
+// Hono's own Lambda types: the package's public types need nothing from @types/aws-lambda.
+import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { BadRequestError, TooLargeError, toTfliteFnError } from '../../src/errors.js';
 import { decodeBase64 } from '../../src/http/base64.js';
@@ -100,7 +100,7 @@ export type LambdaEntry = LambdaEvent | DirectInvocation;
 
 /** The handler Lambda calls, and when it is ready. */
 export interface LambdaHandler {
-  (event: LambdaEntry, context?: Context): Promise<unknown>;
+  (event: LambdaEntry, context?: LambdaContext): Promise<unknown>;
   /**
    * Settles once the core is imported and, with `preload`, the default model is loaded and
    * warmed. Never rejects: a failure is reported by the first invocation, which retries.
@@ -131,7 +131,7 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
   tooLarge.all('*', (c) => tooLargeResponse(c.env.event));
   const refuse = handle(tooLarge);
 
-  const handler = async (event: LambdaEntry, context?: Context) => {
+  const handler = async (event: LambdaEntry, context?: LambdaContext) => {
     const { http, invoke } = await core;
     if (isDirectInvocation(event)) {
       try {

@@ -23,8 +23,9 @@ export function loadOrt(): Promise<OrtModule> {
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
     throw new ModelLoadError(
-      `onnxruntime-node could not be loaded (${firstLine(cause)}); it ships prebuilt for linux, macOS and ` +
-        'windows on x64 and arm64. Reinstall it with `npm install onnxruntime-node`, or use --engine litert',
+      `onnxruntime-node could not be loaded (${firstLine(cause)}). It is an optional dependency, left out ` +
+        'when its install script fails (on linux x64 it downloads CUDA files); models run on litert without it. ' +
+        'For the native engine: npm install onnxruntime-node --onnxruntime-node-install=skip, then npx tflite-fn setup',
       { cause },
     );
   });
