@@ -244,6 +244,10 @@ describe('wasi_ephemeral_nn (WASI-NN as WasmEdge implements it)', { skip }, () =
       [`default:TensorflowLite:GPU:${model}`, "target 'GPU': only CPU is supported"],
       [`default:GGML:AUTO:${model}`, "encoding 'GGML' is not one of"],
       [`default:Autodetect:CPU:${join(SHARED_MODELS, 'imagenet_labels.txt')}`, 'not a TensorFlow Lite model'],
+      [
+        `default:Autodetect:CPU:${join(input, 'model.onnx')}`,
+        'ONNX has no magic number to detect: preload it as NAME:ONNX:CPU:PATH',
+      ],
       ['default:TensorflowLite:CPU:', 'a part is missing'],
       [`default:TensorflowLite:CPU:${join(input, 'absent.tflite')}`, 'cannot read'],
     ] as const) {

@@ -51,7 +51,11 @@ export function parseNnPreload(
   if (target.toUpperCase() !== 'CPU') throw usage(spec, `target '${target}': only CPU is supported`);
   if (format === 'autodetect') {
     const head = readHead(spec, path);
-    if (!isTflite(head)) throw usage(spec, 'autodetect: the file is not a TensorFlow Lite model');
+    if (!isTflite(head))
+      throw usage(
+        spec,
+        "autodetect: the file is not a TensorFlow Lite model (no 'TFL3' identifier); ONNX has no magic number to detect: preload it as NAME:ONNX:CPU:PATH",
+      );
     return { name, format: 'tflite', path };
   }
   return { name, format, path };

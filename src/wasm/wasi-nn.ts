@@ -23,7 +23,7 @@ import {
 import { GuestFault, type GuestMemory } from './guest-memory.js';
 import type { HostCall, HostLimits, ModelFormat } from './host-calls.js';
 import { errnoOf, HostFailure } from './host-failure.js';
-import type { ResolvedPreload } from './nn-preload.js';
+import { isTflite, type ResolvedPreload } from './nn-preload.js';
 import {
   byteLength,
   compileGuestModel,
@@ -170,8 +170,7 @@ function checkedShape(info: TensorInfo, tensor: GuestTensor, expected: string, m
  * no autodetect backend): a program loading ONNX names the encoding.
  */
 function detectEncoding(memory: GuestMemory, pointer: number, length: number): number {
-  if (length >= 8 && new TextDecoder().decode(memory.view(pointer + 4, 4)) === 'TFL3')
-    return GRAPH_ENCODING.tensorflowlite;
+  if (isTflite(memory.view(pointer, Math.min(length, 8)))) return GRAPH_ENCODING.tensorflowlite;
   throw fail(
     NN_ERRNO.INVALID_ENCODING,
     "autodetect: the bytes are not a TensorFlow Lite model (no 'TFL3' identifier); ONNX has no magic number to detect: load it with encoding onnx (1)",
