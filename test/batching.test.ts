@@ -10,14 +10,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { serverConfig } from '../handlers/server/config.js';
+import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { DynamicBatcher } from '../src/batch/batcher.js';
+import { batchingFor } from '../src/batch/settings.js';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { openImage } from '../src/image/decode.js';
 import { resizeToRgb, rgbToTensor, type TensorLayout } from '../src/image/to-tensor.js';
 import { cutGraph } from '../src/tflite/cut.js';
-import { IMAGES, SHARED_MODELS } from './helpers.js';
+import { IMAGES, photo, SHARED_MODELS } from './helpers.js';
 
 /** Different photos: a batch item answered with its neighbour's outputs cannot pass. */
 const PHOTOS = ['grace_hopper.jpg', 'pets.jpg', 'food.jpg', 'parrot.jpg'];
@@ -137,5 +141,170 @@ describe('converted graphs run batches: each item gets its own outputs', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('the batcher gathers concurrent runs of one model', () => {
+  let model: OrtCompiledModel;
+  let photos: TensorData[];
+  let alone: TensorData[][];
+  before(async () => {
+    const conversion = convertTfliteToOnnx(sharedModel('mobilenet_v1_0.25_128_quant.tflite'), 'small');
+    model = await OrtCompiledModel.compile(conversion.onnx, conversion, 'small', 1, undefined, true);
+    photos = await photoTensors(rgb8(128));
+    alone = [];
+    for (const tensor of photos) alone.push(await model.run([tensor]));
+  });
+  after(() => model.dispose());
+
+  const batcher = (maxBatchSize: number, maxQueueDelayMs: number, maxQueueSize = 64) =>
+    new DynamicBatcher(model, { maxBatchSize, maxQueueDelayMs, maxQueueSize });
+
+  it('a full batch runs at once, in one engine call, each request answered with its own outputs', async () => {
+    // A delay far beyond the test's patience: only a full batch can start the run.
+    const gathering = batcher(photos.length, 60_000);
+    const started = performance.now();
+    const answers = await Promise.all(photos.map((tensor) => gathering.run([tensor])));
+    assert.ok(performance.now() - started < 30_000, 'ran without waiting for the delay');
+    assert.deepEqual(gathering.stats, {
+      batches: 1,
+      batchedItems: photos.length,
+      largestBatch: photos.length,
+      fallbacks: 0,
+    });
+    answers.forEach((outputs, item) => {
+      assert.deepEqual(outputs, alone[item], `item ${item}`);
+    });
+  });
+
+  it('a lone request runs once the delay has passed, alone', async () => {
+    const gathering = batcher(8, 300);
+    const started = performance.now();
+    const outputs = await gathering.run([photos[2] as TensorData]);
+    const waited = performance.now() - started;
+    // Timers never fire early; the upper bound only says it did not wait for a full batch.
+    assert.ok(waited >= 290 && waited < 20_000, `waited ${waited} ms`);
+    assert.deepEqual(outputs, alone[2]);
+    assert.equal(gathering.stats.batches, 0);
+  });
+
+  it('batches hold at most maxBatchSize; the rest run in the next batch', async () => {
+    const gathering = batcher(3, 60_000);
+    const items = [...photos, ...photos, photos[0] as TensorData, photos[1] as TensorData]; // 10
+    const answers = await Promise.all(items.slice(0, 9).map((tensor) => gathering.run([tensor])));
+    assert.equal(gathering.stats.largestBatch, 3);
+    assert.equal(gathering.stats.batches, 3);
+    answers.forEach((outputs, item) => {
+      assert.deepEqual(outputs, alone[item % photos.length]);
+    });
+  });
+
+  it('a batch with one malformed request: that request gets its error, the others their answers', async () => {
+    const gathering = batcher(3, 60_000);
+    const settled = await Promise.allSettled([
+      gathering.run([photos[0] as TensorData]),
+      gathering.run([new Uint8Array(5)]),
+      gathering.run([photos[1] as TensorData]),
+    ]);
+    assert.equal(gathering.stats.fallbacks, 1);
+    assert.deepEqual(settled[0], { status: 'fulfilled', value: alone[0] });
+    assert.equal(settled[1].status, 'rejected');
+    assert.match(String((settled[1] as PromiseRejectedResult).reason), /needs 49152 uint8 values, got 5/);
+    assert.deepEqual(settled[2], { status: 'fulfilled', value: alone[1] });
+  });
+
+  it('the queue is bounded: a request beyond it is refused at once with 503', async () => {
+    const gathering = batcher(8, 500, 2);
+    const waiting = [gathering.run([photos[0] as TensorData]), gathering.run([photos[1] as TensorData])];
+    await assert.rejects(
+      gathering.run([photos[2] as TensorData]),
+      (error: { status?: number; code?: string }) => {
+        assert.equal(error.status, 503);
+        assert.equal(error.code, 'overloaded');
+        return true;
+      },
+    );
+    // The two queued ones are still served (after the delay, together).
+    assert.deepEqual(await Promise.all(waiting), [alone[0], alone[1]]);
+    assert.equal(gathering.stats.largestBatch, 2);
+  });
+
+  it('a request whose caller gives up leaves the queue with the reason, and never runs', async () => {
+    const gathering = batcher(8, 300);
+    const controller = new AbortController();
+    const abandoned = gathering.run([photos[0] as TensorData], controller.signal);
+    const kept = gathering.run([photos[1] as TensorData]);
+    controller.abort(new Error('deadline passed'));
+    await assert.rejects(abandoned, /deadline passed/);
+    assert.deepEqual(await kept, alone[1]);
+    assert.equal(gathering.stats.batches, 0, 'the one left ran alone');
+  });
+
+  it('settings: off unless TFLITE_FN_BATCH_MAX > 1, limited to the models named, bad values refused', () => {
+    assert.equal(batchingFor('imagenet', {}).maxBatchSize, 1);
+    assert.deepEqual(batchingFor('imagenet', { TFLITE_FN_BATCH_MAX: '8', TFLITE_FN_BATCH_DELAY_MS: '3' }), {
+      maxBatchSize: 8,
+      maxQueueDelayMs: 3,
+      maxQueueSize: 32,
+    });
+    const onlyBirds = { TFLITE_FN_BATCH_MAX: '8', TFLITE_FN_BATCH_MODELS: 'birds' };
+    assert.equal(batchingFor('imagenet', onlyBirds).maxBatchSize, 1);
+    assert.equal(batchingFor('birds', onlyBirds).maxBatchSize, 8);
+    assert.throws(() => batchingFor('imagenet', { TFLITE_FN_BATCH_MAX: '100000' }), /from 1 to 64/);
+    assert.throws(() => serverConfig({ 'batch-delay-ms': '-1' }, {}), /--batch-delay-ms must be/);
+  });
+});
+
+describe('the server with batching on', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(
+      serverConfig({ port: '0', workers: '2', 'batch-max': '8', 'batch-delay-ms': '20' }, {}),
+      () => undefined,
+    );
+    await server.ready;
+  });
+  after(() => server.close());
+
+  const classify = async (name: string) => {
+    const response = await fetch(`${server.url}/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: photo(name),
+    });
+    assert.equal(response.status, 200, name);
+    const answer = (await response.json()) as { engine: string; top: unknown };
+    assert.equal(answer.engine, 'ort', 'batching is for the native engine');
+    return answer.top;
+  };
+
+  it("answers 32 concurrent requests for different photos, each with its own photo's answer", async () => {
+    const names = [
+      'grace_hopper.jpg',
+      'pets.jpg',
+      'food.jpg',
+      'parrot.jpg',
+      'hot_dog.jpg',
+      'owl.jpg',
+      'sunflower.jpg',
+      'ladybug.jpg',
+    ];
+    const expected = new Map<string, unknown>();
+    for (const name of names) expected.set(name, await classify(name));
+    assert.equal(
+      new Set([...expected.values()].map((v) => JSON.stringify(v))).size,
+      names.length,
+      'the photos differ',
+    );
+    const batchesBefore = server.pool.batching.batches;
+    const requests = Array.from({ length: 32 }, (_, i) => names[(i * 3) % names.length] as string);
+    const answers = await Promise.all(requests.map(classify));
+    answers.forEach((predictions, i) => {
+      assert.deepEqual(predictions, expected.get(requests[i] as string), `request ${i} (${requests[i]})`);
+    });
+    // 32 at once over 2 workers taking 8 each: some ran together.
+    assert.ok(server.pool.batching.batches > batchesBefore, 'requests were batched');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /tflite_fn_batched_requests_total [1-9]/);
   });
 });

@@ -87,9 +87,19 @@ const SUBCOMMANDS: Record<
   },
   serve: {
     options: Object.fromEntries(
-      ['port', 'host', 'workers', 'queue', 'max-body', 'timeout', 'api-key', 'cors', 'preload'].map(
-        (name) => [name, { type: 'string' as const }],
-      ),
+      [
+        'port',
+        'host',
+        'workers',
+        'queue',
+        'max-body',
+        'timeout',
+        'api-key',
+        'cors',
+        'preload',
+        'batch-max',
+        'batch-delay-ms',
+      ].map((name) => [name, { type: 'string' as const }]),
     ),
     help: SERVE_HELP,
     run: async (values) =>

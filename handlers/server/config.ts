@@ -1,6 +1,7 @@
 /** Server settings: flags win over environment variables, which win over defaults. */
 
 import { availableParallelism } from 'node:os';
+import { BATCH_ENV, parseBatchDelay, parseBatchMax } from '../../src/batch/settings.js';
 import { parseEngineSetting } from '../../src/engine/select.js';
 import { BadRequestError } from '../../src/errors.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
@@ -20,11 +21,24 @@ export interface ServerConfig {
   readonly preload: string;
   /** How long SIGTERM waits for in-flight requests. */
   readonly drainMs: number;
+  /** Dynamic batching in the workers (src/batch): items per engine call (1: off), and the delay. */
+  readonly batchMax: number;
+  readonly batchDelayMs: number;
 }
 
 export type ServerFlags = Partial<
   Record<
-    'port' | 'host' | 'workers' | 'queue' | 'max-body' | 'timeout' | 'api-key' | 'cors' | 'preload',
+    | 'port'
+    | 'host'
+    | 'workers'
+    | 'queue'
+    | 'max-body'
+    | 'timeout'
+    | 'api-key'
+    | 'cors'
+    | 'preload'
+    | 'batch-max'
+    | 'batch-delay-ms',
     string
   >
 >;
@@ -67,6 +81,11 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
             .filter(Boolean),
     preload: flags.preload ?? env.TFLITE_FN_PRELOAD ?? env.TFLITE_FN_DEFAULT_MODEL ?? 'imagenet',
     drainMs: 30_000,
+    batchMax: parseBatchMax(flags['batch-max'] ?? env[BATCH_ENV.maxBatchSize], '--batch-max'),
+    batchDelayMs: parseBatchDelay(
+      flags['batch-delay-ms'] ?? env[BATCH_ENV.maxQueueDelayMs],
+      '--batch-delay-ms',
+    ),
   };
 }
 

@@ -13,6 +13,8 @@ export interface Gauges {
   eventLoopDelayMax(): number;
   workerRestarts(): number;
   modelLoadSeconds(): Map<string, number>;
+  /** Dynamic batching: batches of more than one request run, and the requests in them. */
+  batching(): { readonly batches: number; readonly batchedItems: number };
 }
 
 function labels(values: Record<string, string>): string {
@@ -93,6 +95,15 @@ export class Metrics {
     );
     for (const [model, seconds] of gauges.modelLoadSeconds())
       lines.push(`tflite_fn_model_load_seconds${labels({ model })} ${seconds}`);
+    const { batches, batchedItems } = gauges.batching();
+    lines.push(
+      '# HELP tflite_fn_batches_total Engine runs that served several requests at once (dynamic batching).',
+      '# TYPE tflite_fn_batches_total counter',
+      `tflite_fn_batches_total ${batches}`,
+      '# HELP tflite_fn_batched_requests_total Requests served in those runs.',
+      '# TYPE tflite_fn_batched_requests_total counter',
+      `tflite_fn_batched_requests_total ${batchedItems}`,
+    );
     return `${lines.join('\n')}\n`;
   }
 }

@@ -41,6 +41,7 @@
  *      way (loading, or killed and about to be replaced) or a slot failing to load, queued and
  *      new jobs are answered 503 at once, with Retry-After until the next start.
  */
+import type { BatchCounts } from '../../src/batch/batcher.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import type { TaskRunner } from '../../src/http/task-job.js';
 import { estimateDecodeCost } from '../../src/image/decode-cost.js';
@@ -140,6 +141,10 @@ export class WorkerPool {
   readonly engines = new Map<string, { engine: string; reason: string }>();
   /** Workers started to replace one that went (for any reason), for /metrics. */
   restarts = 0;
+  /** Batches of more than one request the workers ran, and the requests in them (src/batch). */
+  readonly batching = { batches: 0, batchedItems: 0 };
+  /** Each worker's counts as last reported: replies carry running totals. */
+  readonly #batchingSeen = new WeakMap<Worker, BatchCounts>();
 
   constructor(options: PoolOptions) {
     this.#options = { perWorker: 2, ...options };
@@ -278,12 +283,20 @@ export class WorkerPool {
   }
 
   #onReply(worker: Worker, message: ReplyMessage): void {
+    if (message.batching) this.#countBatches(worker, message.batching);
     const job = worker.jobs.get(message.id);
     if (!job) return; // answered already (its deadline passed)
     worker.jobs.delete(message.id);
     if (message.type === 'result') this.#answer(job, { result: message.result });
     else this.#answer(job, { error: rebuild(message.error) });
     this.#dispatch();
+  }
+
+  #countBatches(worker: Worker, counts: BatchCounts): void {
+    const seen = this.#batchingSeen.get(worker) ?? { batches: 0, batchedItems: 0 };
+    this.batching.batches += Math.max(0, counts.batches - seen.batches);
+    this.batching.batchedItems += Math.max(0, counts.batchedItems - seen.batchedItems);
+    this.#batchingSeen.set(worker, counts);
   }
 
   #onGone(worker: Worker, exit: WorkerExit): void {

@@ -1,4 +1,5 @@
 /** Messages between the server and its worker processes (structured-clone IPC). */
+import type { BatchCounts } from '../../src/batch/batcher.js';
 import type { TaskJob, TaskOutcome } from '../../src/http/task-job.js';
 
 /**
@@ -56,9 +57,13 @@ export interface FailedMessage {
   readonly error: SerializedError;
 }
 
-/** The answer to one job, matched by its id. */
-export type ReplyMessage =
+/**
+ * The answer to one job, matched by its id, with the worker's batch counts so far (present when
+ * it batches; src/batch) for the server's /metrics.
+ */
+export type ReplyMessage = (
   | { readonly type: 'result'; readonly id: number; readonly result: JobResult }
-  | { readonly type: 'error'; readonly id: number; readonly error: SerializedError };
+  | { readonly type: 'error'; readonly id: number; readonly error: SerializedError }
+) & { readonly batching?: BatchCounts };
 
 export type WorkerMessage = ReadyMessage | FailedMessage | ReplyMessage;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { BATCH_ENV } from '../../src/batch/settings.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import { routeLabel } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
@@ -47,6 +48,11 @@ export const jsonLogger: Logger = (event) => {
 
 /** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
 const PER_WORKER = 2;
+
+/** With batching on, a worker takes a batch's worth of jobs, so it has something to gather. */
+export function jobsPerWorker(config: Pick<ServerConfig, 'batchMax'>): number {
+  return Math.max(PER_WORKER, config.batchMax);
+}
 const MB = 1024 * 1024;
 /**
  * Bytes of request bodies the main process holds at once: three maximum-size uploads. Each
@@ -63,7 +69,7 @@ const CLIENT_CLOSED_REQUEST = 499;
  * count as large and share two thirds, so big uploads cannot shut out ordinary photos.
  */
 export function bodyBudgetLimits(config: ServerConfig): BodyBudgetLimits {
-  const maxBodies = config.workers * PER_WORKER + config.queueSize;
+  const maxBodies = config.workers * jobsPerWorker(config) + config.queueSize;
   const maxBytes = Math.max(
     config.maxBodyBytes,
     Math.min(maxBodies * config.maxBodyBytes, MAIN_PROCESS_BODY_BYTES),
@@ -89,9 +95,13 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   const pool = new WorkerPool({
     workers: config.workers,
     queueSize: config.queueSize,
-    perWorker: PER_WORKER,
+    perWorker: jobsPerWorker(config),
     jobTimeoutMs: config.timeoutMs,
-    env: { TFLITE_FN_PRELOAD: config.preload },
+    env: {
+      TFLITE_FN_PRELOAD: config.preload,
+      [BATCH_ENV.maxBatchSize]: String(config.batchMax),
+      [BATCH_ENV.maxQueueDelayMs]: String(config.batchDelayMs),
+    },
     log,
   });
   const metrics = new Metrics();
@@ -155,6 +165,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
             return seconds;
           },
           workerRestarts: () => pool.restarts,
+          batching: () => pool.batching,
           modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
         }),
         200,

@@ -7,6 +7,8 @@
 // First of all, before the imports below start native threads: the server must keep the CPU
 // over its workers (see pool.ts's lanes).
 import './worker-priority.js';
+import { type BatchCounts, batchCounts } from '../../src/batch/batcher.js';
+import { batchingFor } from '../../src/batch/settings.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
@@ -37,7 +39,8 @@ function serialize(error: unknown): SerializedError {
   return { status: failure.status, code: failure.code, message: failure.message, expose: failure.expose };
 }
 
-const catalog = new ModelCatalog({ warmUp: true });
+// Batching as the server's settings say (it passes them in the environment, batch/settings.ts).
+const catalog = new ModelCatalog({ warmUp: true, batching: (id) => batchingFor(id) });
 const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
   .split(',')
   .map((id) => id.trim())
@@ -75,6 +78,12 @@ function run(message: JobMessage): Promise<JobResult> {
   return runJobHere(message, catalog);
 }
 
+/** The batch counts to send with a reply, once this worker has batched at all. */
+function batching(): { batching?: BatchCounts } {
+  const counts = batchCounts();
+  return counts.batches > 0 ? { batching: counts } : {};
+}
+
 /** Large images arrive in pieces ahead of their job (protocol.ts), assembled here by job id. */
 const arriving = new Map<number, { image: Buffer; filled: number }>();
 
@@ -97,8 +106,8 @@ if (await load()) {
     if (received.type === 'chunk') return assemble(received);
     const message = withImage(received);
     run(message).then(
-      (result) => send({ type: 'result', id: message.id, result }),
-      (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
+      (result) => send({ type: 'result', id: message.id, result, ...batching() }),
+      (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error), ...batching() }),
     );
   });
 }

@@ -2,9 +2,11 @@
  * The models a process knows: built-in descriptors plus any folders the user adds. Each model
  * is loaded at most once per process, on first use, and shared by every request after that.
  */
+
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
+import type { BatchingOptions } from '../batch/settings.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import { DescriptorError, ModelLoadError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
@@ -34,6 +36,8 @@ export interface CatalogOptions {
   readonly defaultModel?: string;
   /** Which engine runs the models (default: TFLITE_FN_ENGINE, else auto). */
   readonly engine?: EngineSetting;
+  /** Each model's dynamic batching (src/batch/settings.ts); none: every model runs alone. */
+  readonly batching?: (id: string) => BatchingOptions;
 }
 
 export const BUILTIN_DEFAULT_MODEL = 'imagenet';
@@ -75,10 +79,12 @@ export class ModelCatalog {
   readonly #entries = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, Promise<LoadedModel<unknown>>>();
   readonly #warmUp: boolean;
+  readonly #batching: ((id: string) => BatchingOptions) | undefined;
   readonly engine: EngineSetting;
 
   constructor(options: CatalogOptions = {}) {
     this.#warmUp = options.warmUp ?? true;
+    this.#batching = options.batching;
     this.engine = options.engine ?? parseEngineSetting();
     this.defaultModel = options.defaultModel ?? process.env.TFLITE_FN_DEFAULT_MODEL ?? BUILTIN_DEFAULT_MODEL;
     const builtin = builtinDescriptorDir();
@@ -166,6 +172,7 @@ export class ModelCatalog {
         warmUp: this.#warmUp,
         engine: this.engine,
         pinChecked: entry.builtin,
+        ...(this.#batching ? { batching: this.#batching(id) } : {}),
       });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));

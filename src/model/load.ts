@@ -5,6 +5,8 @@
  * per model by the catalog.
  */
 import { basename } from 'node:path';
+import { withBatching } from '../batch/batcher.js';
+import type { BatchingOptions } from '../batch/settings.js';
 import { compileWithEngine, type EngineSetting } from '../engine/select.js';
 import type { CompiledModel, TensorData, TensorInfo } from '../engine/types.js';
 import { ModelLoadError } from '../errors.js';
@@ -32,6 +34,8 @@ export interface LoadOptions {
    * that other model's conversion without a word.
    */
   readonly pinChecked: boolean;
+  /** Gather concurrent runs into batches (src/batch), where the model verified batched runs. */
+  readonly batching?: BatchingOptions;
 }
 
 function parseLabels(text: string): string[] {
@@ -134,7 +138,7 @@ export async function loadModel(
   const key = servedModelKey(pin ?? sha256Hex(await readModel()), descriptor.model.outputs);
   const served = async () => servedModelBytes(await readModel(), descriptor.model.outputs, label);
   const choice = await compileWithEngine(served, key, label, options.engine);
-  const engine = choice.model;
+  const engine = withBatching(choice.model, options.batching);
   try {
     const inputIndex = imageInput(descriptor, engine);
     const state = await task.prepareModel({ descriptor, engine, labels, tflite: readModel });

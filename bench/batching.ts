@@ -1,0 +1,161 @@
+/**
+ * Dynamic batching on the self-hosted server (issue 15): the real server over loopback, /classify
+ * with the default model at 1, 8 and 32 connections, batching off and on, throughput and p50/p99
+ * from autocannon. Requests cycle through different sample photos, as real clients' would.
+ *
+ *   node dist/bench/batching.js [--quick] [--batch-max N] [--batch-delay-ms MS] [--seconds S]
+ *
+ * A full run writes docs/benchmarks/batching.md from its own rows, with the machine's CPU;
+ * --quick runs briefly to show the bench works and publishes nothing (figures taken on a loaded
+ * machine mean nothing). The target: at 32 connections, batching gives >= 1.3x the
+ * classifications/s of no batching, with p99 <= 250 ms.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { serverConfig } from '../handlers/server/config.js';
+import { startServer } from '../handlers/server/server.js';
+import { sampleCacheDir } from '../src/store/paths.js';
+import { cpuFacts } from '../src/util/cpu.js';
+import { publish, type Row } from './publish.js';
+import { round, table } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    'batch-max': { type: 'string' },
+    'batch-delay-ms': { type: 'string' },
+    seconds: { type: 'string' },
+  },
+});
+const QUICK = args.quick === true;
+const SECONDS = Number(args.seconds ?? (QUICK ? 2 : 20));
+const CONNECTIONS = [1, 8, 32] as const;
+const BATCH_MAX = args['batch-max'] ?? '8';
+const BATCH_DELAY_MS = args['batch-delay-ms'] ?? '5';
+const TARGET = { speedup: 1.3, p99Ms: 250 } as const;
+
+interface Measured {
+  readonly batching: string;
+  readonly connections: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly failed: number;
+  /** Requests served in batches of more than one, of all served. */
+  readonly batchedShare: number;
+}
+
+/** The sample photos set-up fetched (ImageNet validation JPEGs): different requests. */
+function photos(): Buffer[] {
+  const dir = sampleCacheDir();
+  const names = readdirSync(dir).filter((name) => /\.jpe?g$/i.test(name));
+  if (names.length === 0) throw new Error(`no sample photos in ${dir}: run tflite-fn setup`);
+  return names.slice(0, 16).map((name) => readFileSync(join(dir, name)));
+}
+
+async function load(url: string, bodies: readonly Buffer[], connections: number, seconds: number) {
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: bodies.map((body) => ({
+      method: 'POST' as const,
+      path: '/classify',
+      headers: { 'content-type': 'image/jpeg' },
+      body,
+    })),
+  });
+}
+
+async function idle(pool: { inFlight: number; queueDepth: number }): Promise<void> {
+  for (let waited = 0; (pool.inFlight > 0 || pool.queueDepth > 0) && waited < 30_000; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** One server (batching on or off) through every connection count. */
+async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promise<Measured[]> {
+  const flags: Record<string, string> = { port: '0', queue: '64' };
+  if (batching === 'on') Object.assign(flags, { 'batch-max': BATCH_MAX, 'batch-delay-ms': BATCH_DELAY_MS });
+  const server = await startServer(serverConfig(flags, {}), () => undefined);
+  const label = batching === 'on' ? `on (max ${BATCH_MAX}, ${BATCH_DELAY_MS} ms)` : 'off';
+  const rows: Measured[] = [];
+  try {
+    await server.ready;
+    await load(server.url, bodies, 8, Math.min(2, SECONDS)); // warm-up: connections, JIT, caches
+    for (const connections of CONNECTIONS) {
+      // autocannon leaves requests in flight when its time is up: let them finish, so their
+      // batches count for the row that sent them.
+      await idle(server.pool);
+      const before = { ...server.pool.batching };
+      const result = await load(server.url, bodies, connections, SECONDS);
+      await idle(server.pool);
+      const served = result.requests.total - result.non2xx;
+      const batched = server.pool.batching.batchedItems - before.batchedItems;
+      rows.push({
+        batching: label,
+        connections,
+        perSecond: round(result.requests.average),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        failed: result.non2xx + result.errors,
+        batchedShare: served > 0 ? round(Math.min(1, batched / served), 2) : 0,
+      });
+      process.stderr.write(`batching ${label}, ${connections} connections: ${JSON.stringify(rows.at(-1))}\n`);
+    }
+  } finally {
+    await server.close();
+  }
+  return rows;
+}
+
+function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row[]; wins: boolean } {
+  const at = (rows: readonly Measured[], connections: number) =>
+    rows.find((row) => row.connections === connections) as Measured;
+  const rows = CONNECTIONS.map((connections) => {
+    const a = at(off, connections);
+    const b = at(on, connections);
+    return {
+      connections,
+      'speed-up (on / off)': `${round(b.perSecond / Math.max(a.perSecond, 1e-9), 2)}x`,
+      'p99 off -> on': `${a.p99Ms} -> ${b.p99Ms} ms`,
+    };
+  });
+  const top = { off: at(off, 32), on: at(on, 32) };
+  const speedup = top.on.perSecond / Math.max(top.off.perSecond, 1e-9);
+  const wins = speedup >= TARGET.speedup && top.on.p99Ms <= TARGET.p99Ms && top.on.failed === 0;
+  return { rows, wins };
+}
+
+async function main(): Promise<void> {
+  const cpu = cpuFacts();
+  console.log(`batching bench${QUICK ? ' (--quick)' : ''} on ${cpu.model}, ${cpu.cores} cores, ${cpu.arch}`);
+  console.log(`cpu flags: ${cpu.flags.join(' ') || '(none reported)'}`);
+  const bodies = photos();
+  const off = await measure('off', bodies);
+  const on = await measure('on', bodies);
+  const measured = [...off, ...on].map((row) => ({ ...row }) as Row);
+  const { rows, wins } = verdict(off, on);
+  const conclusion = wins
+    ? `Batching wins here: at 32 connections it reaches the target (>= ${TARGET.speedup}x, p99 <= ${TARGET.p99Ms} ms).`
+    : `Batching does not reach the target here (>= ${TARGET.speedup}x at 32 connections with p99 <= ${TARGET.p99Ms} ms): keep it off on this machine.`;
+  console.log(`\n${table(measured)}\n\n${table(rows)}\n\n${conclusion}`);
+  if (QUICK) return;
+  const file = publish({
+    name: 'batching',
+    title: 'Dynamic batching on the self-hosted server',
+    command: `npm run bench:batching${args['batch-max'] ? ` -- --batch-max ${BATCH_MAX}` : ''}${args['batch-delay-ms'] ? ` --batch-delay-ms ${BATCH_DELAY_MS}` : ''}`,
+    sections: [
+      {
+        text: `POST /classify (the default model, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others.`,
+      },
+      { heading: 'Measured', rows: measured },
+      { heading: 'Batching on against off', rows },
+      { text: conclusion },
+    ],
+  });
+  console.log(`wrote ${file}`);
+}
+
+await main();
