@@ -132,6 +132,10 @@ Options (environment variable in brackets):
   --batch-max N     dynamic batching: up to N concurrent requests for a model in one engine run; 1 (default) is
                     off; only models verified batched on the native engine batch [TFLITE_FN_BATCH_MAX]
   --batch-delay-ms MS  how long a request waits for others to batch with; default 5 [TFLITE_FN_BATCH_DELAY_MS]
+  --model-repository DIR
+                    serve DIR/<name>/<version>/model.tflite (+ DIR/<name>/config.yaml) over /v2,
+                    newest version by default; changes are picked up by polling every
+                    TFLITE_FN_REPOSITORY_POLL_MS (default 500) [TFLITE_FN_MODEL_REPOSITORY]
 `;
 
 export const RUN_HELP = `Usage: tflite-fn run [options] PROGRAM.wasm [ARGS...] < input > output

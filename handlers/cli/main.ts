@@ -99,6 +99,7 @@ const SUBCOMMANDS: Record<
         'preload',
         'batch-max',
         'batch-delay-ms',
+        'model-repository',
       ].map((name) => [name, { type: 'string' as const }]),
     ),
     help: SERVE_HELP,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   /** Dynamic batching in the workers (src/batch): items per engine call (1: off), and the delay. */
   readonly batchMax: number;
   readonly batchDelayMs: number;
+  /** A model repository folder (src/model/repository.ts) served over /v2, watched for changes. */
+  readonly modelRepository: string | undefined;
 }
 
 export type ServerFlags = Partial<
@@ -38,7 +40,8 @@ export type ServerFlags = Partial<
     | 'cors'
     | 'preload'
     | 'batch-max'
-    | 'batch-delay-ms',
+    | 'batch-delay-ms'
+    | 'model-repository',
     string
   >
 >;
@@ -86,6 +89,7 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
       flags['batch-delay-ms'] ?? env[BATCH_ENV.maxQueueDelayMs],
       '--batch-delay-ms',
     ),
+    modelRepository: flags['model-repository'] || env.TFLITE_FN_MODEL_REPOSITORY || undefined,
   };
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -20,6 +20,7 @@ import { BodyBudget, type BodyBudgetLimits } from '../../src/http/body-budget.js
 import { bodyWasRead } from '../../src/http/read-request.js';
 import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
+import { repositorySource } from '../../src/model/repository.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
@@ -92,6 +93,9 @@ function unreadBody(request: Request): boolean {
 
 export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
   const started = performance.now();
+  // Refused here, before anything listens, when the folder is not there.
+  const repositoryDir = config.modelRepository === undefined ? undefined : resolve(config.modelRepository);
+  const repository = repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log });
   const pool = new WorkerPool({
     workers: config.workers,
     queueSize: config.queueSize,
@@ -101,6 +105,8 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       TFLITE_FN_PRELOAD: config.preload,
       [BATCH_ENV.maxBatchSize]: String(config.batchMax),
       [BATCH_ENV.maxQueueDelayMs]: String(config.batchDelayMs),
+      // The workers follow the server's setting, not whatever their environment says.
+      TFLITE_FN_MODEL_REPOSITORY: repositoryDir ?? '',
     },
     log,
   });
@@ -189,6 +195,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     '/',
     createApp({
       catalog,
+      ...(repository ? { modelSource: repository } : {}),
       runner: pool.run,
       bodyLimit,
       corsOrigins: config.corsOrigins,
@@ -220,7 +227,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log({ msg: 'listening', url, config: describeConfig(config) });
 
-  const ready = pool.start().then(() => {
+  const ready = Promise.all([pool.start(), repository?.settled()]).then(() => {
     log({
       msg: 'ready',
       readyMs: Math.round(performance.now() - started),
@@ -251,6 +258,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       await stopped;
     }
     await pool.stop();
+    repository?.close();
     loopDelay.disable();
     log({ msg: 'stopped' });
   };

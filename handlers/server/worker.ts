@@ -12,6 +12,7 @@ import { batchingFor } from '../../src/batch/settings.js';
 import { toTfliteFnError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
+import { repositoryFromEnv } from '../../src/model/repository-env.js';
 import type {
   ImageChunkMessage,
   JobMessage,
@@ -41,6 +42,11 @@ function serialize(error: unknown): SerializedError {
 
 // Batching as the server's settings say (it passes them in the environment, batch/settings.ts).
 const catalog = new ModelCatalog({ warmUp: true, batching: (id) => batchingFor(id) });
+/**
+ * The server's model repository, when it has one (TFLITE_FN_MODEL_REPOSITORY, set by the
+ * server): task routes name its models too, so each worker watches it and loads its models.
+ */
+const repository = repositoryFromEnv();
 const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
   .split(',')
   .map((id) => id.trim())
@@ -75,7 +81,7 @@ async function load(): Promise<boolean> {
 
 /** Any task's job: the task run on the image, and the picture drawn here when one is asked for. */
 function run(message: JobMessage): Promise<JobResult> {
-  return runJobHere(message, catalog);
+  return runJobHere(message, catalog, repository);
 }
 
 /** The batch counts to send with a reply, once this worker has batched at all. */

@@ -39,6 +39,12 @@ export const config = {
     '/v2/models/:name/versions/:version/infer',
     '/api/v2/models/:name/infer',
     '/api/v2/models/:name/versions/:version/infer',
+    '/v2/repository/index',
+    '/api/v2/repository/index',
+    '/v2/repository/models/:name/load',
+    '/api/v2/repository/models/:name/load',
+    '/v2/repository/models/:name/unload',
+    '/api/v2/repository/models/:name/unload',
   ],
   // Netlify answers OPTIONS itself unless the function asks for it (CORS preflight).
   method: ['GET', 'OPTIONS', 'POST'],

@@ -18,7 +18,9 @@ import { type Context, Hono } from 'hono';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { modelFileLimit } from '../model/model-file.js';
-import { oipHandlers } from '../oip/handlers.js';
+import { repositoryHandlers } from '../model/repository-api.js';
+import { repositoryFromEnv } from '../model/repository-env.js';
+import { oipErrorResponse, oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
@@ -246,7 +248,9 @@ function serveRoutes(app: Hono, handlers: Partial<Record<string, RouteHandler>>)
 export function createApp(options: AppOptions = {}): Hono {
   const catalog = options.catalog ?? defaultCatalog();
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
-  const run = options.runner ?? ((job) => runJobHere(job, catalog));
+  // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
+  const modelSource = options.modelSource ?? repositoryFromEnv();
+  const run = options.runner ?? ((job) => runJobHere(job, catalog, modelSource));
   const origins = options.corsOrigins ?? corsFromEnv();
   const logError = options.logError ?? defaultLogError;
   const app = new Hono();
@@ -270,12 +274,22 @@ export function createApp(options: AppOptions = {}): Hono {
     models: modelsHandler(catalog),
     healthz: (c) => c.json({ status: 'ok' }),
   };
-  const oipRoutes = oipHandlers({
-    source: options.modelSource ?? catalogSource(catalog),
-    bodyLimit,
-    logError,
+  const source = modelSource ?? catalogSource(catalog);
+  const oipRoutes = oipHandlers({ source, bodyLimit, logError });
+  const repositoryRoutes = repositoryHandlers(source, (handler) => async (c) => {
+    try {
+      return await handler(c);
+    } catch (error) {
+      return oipErrorResponse(error, logError);
+    }
   });
-  serveRoutes(app, { ...taskRoutes, ...fixedRoutes, ...oipRoutes, ...options.serverRoutes });
+  serveRoutes(app, {
+    ...taskRoutes,
+    ...fixedRoutes,
+    ...oipRoutes,
+    ...repositoryRoutes,
+    ...options.serverRoutes,
+  });
 
   app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error, logError));

@@ -134,6 +134,37 @@ export const OIP_ROUTES = [
   },
 ] as const satisfies readonly RouteSpec[];
 
+/**
+ * The protocol's model repository extension (Triton's; src/model/repository-api.ts): the
+ * index and loading or unloading a model. Never open: unloading is an operator's act.
+ */
+export const REPOSITORY_ROUTES = [
+  {
+    id: 'oip-repository-index',
+    method: 'POST',
+    paths: oipPaths('/v2/repository/index'),
+    does: 'catalog',
+    label: '/v2/repository/index',
+    surface: 'every',
+  },
+  {
+    id: 'oip-repository-load',
+    method: 'POST',
+    paths: oipPaths('/v2/repository/models/:name/load'),
+    does: 'catalog',
+    label: '/v2/repository/models/:name/load',
+    surface: 'every',
+  },
+  {
+    id: 'oip-repository-unload',
+    method: 'POST',
+    paths: oipPaths('/v2/repository/models/:name/unload'),
+    does: 'catalog',
+    label: '/v2/repository/models/:name/unload',
+    surface: 'every',
+  },
+] as const satisfies readonly RouteSpec[];
+
 /** The routes that are not tasks': the catalog, probes, the demo page, metrics, Dapr. */
 export const FIXED_ROUTES = [
   {
@@ -207,13 +238,22 @@ export const FIXED_ROUTES = [
   },
 ] as const satisfies readonly RouteSpec[];
 
-export type FixedRouteId = (typeof FIXED_ROUTES)[number]['id'] | (typeof OIP_ROUTES)[number]['id'];
+export type FixedRouteId =
+  | (typeof FIXED_ROUTES)[number]['id']
+  | (typeof OIP_ROUTES)[number]['id']
+  | (typeof REPOSITORY_ROUTES)[number]['id'];
 export type PlatformRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'every' }>['id'];
 export type OipRouteId = (typeof OIP_ROUTES)[number]['id'];
+export type RepositoryRouteId = (typeof REPOSITORY_ROUTES)[number]['id'];
 export type ServerRouteId = Extract<(typeof FIXED_ROUTES)[number], { surface: 'server' }>['id'];
 
 /** Every route: one per task (in TASKS' order), then the fixed ones, then the protocol's. */
-export const ROUTES: readonly RouteSpec[] = [...TASKS.map(taskRoute), ...FIXED_ROUTES, ...OIP_ROUTES];
+export const ROUTES: readonly RouteSpec[] = [
+  ...TASKS.map(taskRoute),
+  ...FIXED_ROUTES,
+  ...OIP_ROUTES,
+  ...REPOSITORY_ROUTES,
+];
 
 for (const route of ROUTES) {
   if (ROUTES.filter((other) => other.id === route.id).length > 1)

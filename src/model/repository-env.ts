@@ -1,0 +1,35 @@
+/**
+ * The model repository a serverless deployment names with TFLITE_FN_MODEL_REPOSITORY: one per
+ * process (a warm function instance keeps it, polling, for its next invocations). A relative
+ * folder is looked up from the working folder, then from the package's own folder, where
+ * Lambda, Vercel and Netlify put the deployed files.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { packageRoot } from '../store/paths.js';
+import { type ModelRepository, repositorySource } from './repository.js';
+
+let shared: { readonly dir: string; readonly repository: ModelRepository } | undefined;
+
+function repositoryDir(configured: string): string {
+  if (isAbsolute(configured)) return configured;
+  const fromHere = resolve(configured);
+  if (existsSync(fromHere)) return fromHere;
+  try {
+    return join(packageRoot(), configured);
+  } catch {
+    return fromHere; // refused by repositorySource with the path it was given
+  }
+}
+
+/** The repository TFLITE_FN_MODEL_REPOSITORY names, or undefined when it is not set. */
+export function repositoryFromEnv(env: NodeJS.ProcessEnv = process.env): ModelRepository | undefined {
+  const configured = env.TFLITE_FN_MODEL_REPOSITORY?.trim();
+  if (!configured) return undefined;
+  const dir = repositoryDir(configured);
+  if (shared?.dir !== dir) {
+    shared?.repository.close();
+    shared = { dir, repository: repositorySource(dir) };
+  }
+  return shared.repository;
+}
