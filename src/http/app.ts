@@ -20,7 +20,7 @@ import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { modelFileLimit } from '../model/model-file.js';
 import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
-import { oipErrorResponse, oipHandlers } from '../oip/handlers.js';
+import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
@@ -280,7 +280,7 @@ export function createApp(options: AppOptions = {}): Hono {
     try {
       return await handler(c);
     } catch (error) {
-      return oipErrorResponse(error, logError);
+      return errorResponse(error, logError, 'oip');
     }
   });
   serveRoutes(app, {

@@ -146,6 +146,7 @@ export const REPOSITORY_ROUTES = [
     does: 'catalog',
     label: '/v2/repository/index',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-repository-load',
@@ -154,6 +155,7 @@ export const REPOSITORY_ROUTES = [
     does: 'catalog',
     label: '/v2/repository/models/:name/load',
     surface: 'every',
+    errors: 'oip',
   },
   {
     id: 'oip-repository-unload',
@@ -162,6 +164,7 @@ export const REPOSITORY_ROUTES = [
     does: 'catalog',
     label: '/v2/repository/models/:name/unload',
     surface: 'every',
+    errors: 'oip',
   },
 ] as const satisfies readonly RouteSpec[];
 
