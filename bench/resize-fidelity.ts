@@ -34,6 +34,12 @@ const quick = process.argv.includes('--quick');
 
 /** 224 (MobileNet, the classic), 192 (MoveNet Lightning, MobileNet 192), 128 (small MobileNets). */
 const SIZES = ['224x224', '192x192', '128x128'] as const;
+/**
+ * Enlarging as well (both axes for most photos; the two widest only grow in height): a program
+ * given a small photo does that. Measured, not classified.
+ */
+const ENLARGED = '1024x1024';
+const MEASURED: readonly string[] = [...SIZES, ENLARGED];
 /** The uint8 ImageNet model that takes each size (224: the Rust classic's, 128: the C classic's). */
 const MODEL_FOR_SIZE: Record<(typeof SIZES)[number], string> = {
   '224x224': 'mobilenet_v2_1.0_224_quant.tflite',
@@ -58,7 +64,8 @@ interface HostOutput {
   readonly rgb8: Pixels;
   readonly rgb32f: Pixels;
 }
-type HostName = 'ours' | 'legacy' | 'current';
+/** trial*: ours with another choice (see sharpTrial), not what it does. */
+type HostName = 'ours' | 'legacy' | 'current' | 'trialLinear' | 'trialFullDecode';
 /** What a host hands the program for a photo, or why it refused the photo. */
 type Host = (photo: Photo) => Promise<HostOutput | string>;
 
@@ -68,6 +75,8 @@ interface Comparison {
   readonly b: readonly [HostName, keyof HostOutput];
   /** Undo stbi_loadf's gamma on b first, so that only the resize is compared. */
   readonly undoGamma?: boolean;
+  /** A change we measured and did not make: in the summary, not in the per-photo table. */
+  readonly trial?: boolean;
 }
 
 const COMPARISONS: readonly Comparison[] = [
@@ -86,6 +95,24 @@ const COMPARISONS: readonly Comparison[] = [
     undoGamma: true,
   },
   { name: 'legacy rgb8 vs 0.15 rgb8 (WasmEdge vs WasmEdge)', a: ['legacy', 'rgb8'], b: ['current', 'rgb8'] },
+  {
+    name: 'trial: ours with a linear filter (before) vs 0.15 rgb8',
+    a: ['trialLinear', 'rgb8'],
+    b: ['current', 'rgb8'],
+    trial: true,
+  },
+  {
+    name: 'trial: ours with a linear filter (before) vs legacy rgb8',
+    a: ['trialLinear', 'rgb8'],
+    b: ['legacy', 'rgb8'],
+    trial: true,
+  },
+  {
+    name: 'trial: ours with full-size JPEG decodes vs 0.15 rgb8',
+    a: ['trialFullDecode', 'rgb8'],
+    b: ['current', 'rgb8'],
+    trial: true,
+  },
 ];
 
 function compile(dir: string, compiler: string, source: string, flags: readonly string[]): string {
@@ -104,7 +131,7 @@ function compile(dir: string, compiler: string, source: string, flags: readonly 
 }
 
 /**
- * Runs a reference program on the photo's bytes. Its stdout holds each size in SIZES order,
+ * Runs a reference program on the photo's bytes. Its stdout holds each size in MEASURED order,
  * then the decoded image (asked for as 0x0), whose length is whatever is left.
  */
 function runReference(
@@ -113,11 +140,11 @@ function runReference(
   photo: Photo,
   bytesPerValue: 1 | 4,
 ): Pixels | string {
-  const run = spawnSync(binary, [...args, ...SIZES, '0x0'], { input: photo.bytes, maxBuffer: 1 << 30 });
+  const run = spawnSync(binary, [...args, ...MEASURED, '0x0'], { input: photo.bytes, maxBuffer: 1 << 30 });
   if (run.status !== 0) return run.stderr.toString().trim() || `exit status ${run.status}`;
   const out: Pixels = new Map();
   let offset = 0;
-  for (const size of SIZES) {
+  for (const size of MEASURED) {
     const [w, h] = size.split('x').map(Number) as [number, number];
     const length = w * h * 3 * bytesPerValue;
     out.set(size, toByteScale(run.stdout.subarray(offset, offset + length), bytesPerValue));
@@ -179,7 +206,7 @@ const oursHost: Host = async (photo) => {
   const rgb8: Pixels = new Map();
   const rgb32f: Pixels = new Map();
   const deadline = Date.now() + 60_000;
-  for (const size of SIZES) {
+  for (const size of MEASURED) {
     const [width, height] = size.split('x').map(Number) as [number, number];
     const request = { op: 'decode', image: photo.bytes, width, height } as const;
     rgb8.set(size, toByteScale(await decodeForGuest({ ...request, layout: 'rgb8' }, deadline), 1));
@@ -190,6 +217,29 @@ const oursHost: Host = async (photo) => {
   rgb8.set(DECODED, toByteScale(decoded, 1));
   return { rgb8, rgb32f };
 };
+
+/**
+ * Ours with another choice, to show what it would change: the linear filter the host used
+ * before Mitchell, or libvips decoding every JPEG at full size as stb does (by default it
+ * decodes at 1/2, 1/4 or 1/8 when shrinking by 2x or more).
+ */
+function sharpTrial(kernel: 'linear' | 'mitchell', fullSizeDecode: boolean): Host {
+  return async (photo) => {
+    const opened = await openImage(photo.bytes);
+    const rgb8: Pixels = new Map();
+    for (const size of MEASURED) {
+      const [width, height] = size.split('x').map(Number) as [number, number];
+      const data = await opened.pipeline
+        .clone()
+        .resize(width, height, { fit: 'fill', kernel, fastShrinkOnLoad: !fullSizeDecode })
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+      rgb8.set(size, toByteScale(data, 1));
+    }
+    return { rgb8, rgb32f: new Map() };
+  };
+}
 
 function headerVersion(file: string): string {
   const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
@@ -288,7 +338,11 @@ function loadPhotos(): Photo[] {
 async function main(): Promise<void> {
   const photos = loadPhotos();
   const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-resize-ref-'));
-  const hosts = new Map<HostName, Host>([['ours', oursHost]]);
+  const hosts = new Map<HostName, Host>([
+    ['ours', oursHost],
+    ['trialLinear', sharpTrial('linear', false)],
+    ['trialFullDecode', sharpTrial('mitchell', true)],
+  ]);
   const sharp = await loadSharp();
   const versions = [`ours: sharp ${sharp.versions.sharp ?? '?'} (libvips ${sharp.versions.vips})`];
   const skipped: string[] = [];
@@ -320,10 +374,10 @@ async function main(): Promise<void> {
     }
     const row: Row = { photo: photo.name };
     for (const comparison of COMPARISONS) {
-      row[comparison.name] = '-';
+      if (!comparison.trial) row[comparison.name] = '-';
       const a = outputs.get(comparison.a[0])?.[comparison.a[1]];
       const b = outputs.get(comparison.b[0])?.[comparison.b[1]];
-      for (const size of [...SIZES, DECODED]) {
+      for (const size of [...MEASURED, DECODED]) {
         const left = a?.get(size);
         const right = b?.get(size);
         if (!left || !right) continue;
@@ -342,7 +396,8 @@ async function main(): Promise<void> {
         tally.photos += 1;
         tally.worstPhotoMean = Math.max(tally.worstPhotoMean, sum / left.length);
         tallies.set(key, tally);
-        if (size === SIZES[0]) row[comparison.name] = `${fmt(sum / left.length)} / ${fmt(max)}`;
+        if (size === SIZES[0] && !comparison.trial)
+          row[comparison.name] = `${fmt(sum / left.length)} / ${fmt(max)}`;
       }
     }
     perPhoto.push(row);
@@ -377,7 +432,7 @@ async function main(): Promise<void> {
   });
 
   const summary: Row[] = COMPARISONS.flatMap(({ name: comparison }) =>
-    [...SIZES, DECODED].flatMap((size) => {
+    [...MEASURED, DECODED].flatMap((size) => {
       const tally = tallies.get(`${comparison}\t${size}`);
       return tally ? [{ comparison, size, tally }] : [];
     }),
@@ -412,7 +467,7 @@ async function main(): Promise<void> {
       { heading: 'Versions', text: [...versions, ...skipped].map((line) => `- ${line}`).join('\n') },
       {
         heading: `Summary over ${photos.length} photos`,
-        text: 'Absolute difference per channel value on the byte scale (floats x 255): the mean over every value of every photo, the worst photo’s mean, and the largest single difference.',
+        text: 'Absolute difference per channel value on the byte scale (floats x 255): the mean over every value of every photo, the worst photo’s mean, and the largest single difference. The "trial" rows are ours with another choice: the linear filter it used before Mitchell, or libvips decoding every JPEG at full size as stb does (by default it decodes at 1/2, 1/4 or 1/8 when shrinking that much).',
       },
       { rows: summary },
       { heading: `Per photo at ${SIZES[0]} (mean / max)`, rows: perPhoto },
@@ -434,8 +489,8 @@ const REFERENCE_NOTE = `Every photo in the shared images folder is handed, as fi
 \`wasmedge_image\` functions, which decode it and stretch it to exactly WxH (no crop):
 
 - **ours** (src/wasm/guest-decode.ts): sharp/libvips decodes (EXIF orientation applied, alpha
-  flattened onto white) and resizes with its linear kernel, which widens with the scale
-  (antialiased); rgb32f is byte/255.
+  flattened onto white; a JPEG shrunk 2x or more is decoded at 1/2, 1/4 or 1/8 size) and
+  resizes with its Mitchell kernel, widened with the scale; rgb32f is byte/255.
 - **legacy** (second-state/WasmEdge-image and WasmEdge's \`wasmedge_image\` plugin before 0.15,
   which the 0.2 \`wasmedge_tensorflow_interface\` programs were written against): Boost.GIL
   \`read_image\` into an 8-bit RGB image (JPEG through \`load_jpg\`, PNG through \`load_png\`;

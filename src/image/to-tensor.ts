@@ -41,8 +41,8 @@ export async function resizeToRgb(
   width: number,
   height: number,
   mode: ResizeMode,
-  /** lanczos3 (sharp's default) for our models; linear where a program expects bilinear. */
-  kernel: 'lanczos3' | 'linear' = 'lanczos3',
+  /** lanczos3 (sharp's default) for our models; others where a program expects another filter. */
+  kernel: 'lanczos3' | 'linear' | 'mitchell' = 'lanczos3',
 ): Promise<Uint8Array> {
   try {
     let pipeline = image.pipeline.clone();

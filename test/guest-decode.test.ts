@@ -1,0 +1,80 @@
+/**
+ * What `wasmedge_image` hands a program: the photo stretched to WxH as WasmEdge >= 0.15 does
+ * (stb_image_resize2's default filter, Mitchell when shrinking), and floats that are bytes/255
+ * (not stbi_loadf's 2.2 gamma). Measured on the shared photos in docs/benchmarks/resize.md;
+ * here against a reference written from stb's definition (test/mitchell-reference.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { openImage } from '../src/image/decode.js';
+import { resizeToRgb } from '../src/image/to-tensor.js';
+import { decodeForGuest } from '../src/wasm/guest-decode.js';
+import { mitchellShrink } from './mitchell-reference.js';
+
+const WIDTH = 97;
+const HEIGHT = 83;
+
+/** Stripes, a chirp and a ramp: detail at many frequencies, where filters differ most. */
+function pattern(): Uint8Array {
+  const rgb = new Uint8Array(WIDTH * HEIGHT * 3);
+  for (let y = 0; y < HEIGHT; y++)
+    for (let x = 0; x < WIDTH; x++) {
+      const at = (y * WIDTH + x) * 3;
+      rgb[at] = ((x >> 1) + (y >> 2)) % 2 ? 230 : 20;
+      rgb[at + 1] = Math.round(127 + 120 * Math.sin((x * x) / 50));
+      rgb[at + 2] = (x * 7 + y * 3) % 256;
+    }
+  return rgb;
+}
+
+function meanAndMax(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] as number) - (b[i] as number));
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: sum / a.length, max };
+}
+
+describe('wasmedge_image pixels (decodeForGuest)', async () => {
+  const rgb = pattern();
+  const png = new Uint8Array(
+    await sharp(rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+  const deadline = () => Date.now() + 30_000;
+
+  for (const [width, height] of [
+    [40, 40],
+    [64, 31],
+  ] as const) {
+    it(`shrinks ${WIDTH}x${HEIGHT} to ${width}x${height} as stb_image_resize2's Mitchell does, within half a byte on average`, async () => {
+      const reference = mitchellShrink(rgb, WIDTH, HEIGHT, width, height);
+      const ours = await decodeForGuest(
+        { op: 'decode', image: png, width, height, layout: 'rgb8' },
+        deadline(),
+      );
+      const { mean, max } = meanAndMax(ours, reference);
+      assert.ok(mean <= 0.5 && max <= 4, `mean ${mean.toFixed(2)}, max ${max} from the Mitchell reference`);
+      // The bound tells filters apart: a bilinear stretch (the kernel before) is not within it.
+      const linear = await resizeToRgb(await openImage(png), width, height, 'fill', 'linear');
+      assert.ok(meanAndMax(linear, reference).mean > 1, 'a linear stretch must fall outside the bound');
+    });
+  }
+
+  it('rgb32f is rgb8 / 255 exactly, with no gamma applied', async () => {
+    const request = { op: 'decode', image: png, width: 40, height: 40 } as const;
+    const bytes = await decodeForGuest({ ...request, layout: 'rgb8' }, deadline());
+    const floatBytes = await decodeForGuest({ ...request, layout: 'rgb32f' }, deadline());
+    const floats = new Float32Array(floatBytes.buffer, floatBytes.byteOffset, floatBytes.byteLength / 4);
+    assert.deepEqual(
+      floats,
+      Float32Array.from(bytes, (value) => value / 255),
+    );
+  });
+});
