@@ -409,6 +409,26 @@ describe('model repository', () => {
     await catalog.dispose();
   });
 
+  it('a repository folder that goes away keeps its loaded models serving, and is logged once', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    const logged: Record<string, unknown>[] = [];
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      log: (event) => logged.push(event),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    renameSync(dir, `${dir}.away`);
+    roots.push(`${dir}.away`);
+    for (let poll = 0; poll < 3; poll++) await repository.poll();
+    assert.equal(logged.filter((event) => event.msg === 'model repository cannot be read').length, 1);
+    const resolved = await repository.resolve('small');
+    await runs(resolved);
+    resolved.release();
+  });
+
   it('a repository folder that is not there is refused at once', () => {
     const file = join(tempFolder(), 'file');
     writeFileSync(file, 'not a folder');

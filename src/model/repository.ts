@@ -112,6 +112,7 @@ export class ModelRepository implements ModelSource {
   #scans: Promise<void>;
   #work: Promise<void> = Promise.resolve();
   #closed = false;
+  #scanError: string | undefined;
 
   constructor(dir: string, options: RepositoryOptions = {}) {
     this.dir = dir;
@@ -149,9 +150,15 @@ export class ModelRepository implements ModelSource {
     try {
       scan = await scanRepository(this.dir);
     } catch (error) {
-      this.#log({ level: 'error', msg: 'model repository cannot be read', error: String(error) });
+      // The folder gone (an unmounted volume): the loaded models keep serving, and the log says
+      // so once, not at every poll.
+      const message = String(error);
+      if (message !== this.#scanError)
+        this.#log({ level: 'error', msg: 'model repository cannot be read', error: message });
+      this.#scanError = message;
       return;
     }
+    this.#scanError = undefined;
     if (this.#closed) return;
     for (const refused of scan.refused) {
       if (this.#refusedLogged.has(refused)) continue;
