@@ -45,6 +45,40 @@ interface Measured {
   readonly failed: number;
   /** Requests served in batches of more than one, of all served. */
   readonly batchedShare: number;
+  /**
+   * The workers' CPU time per request served (user + system, from /proc): unlike throughput,
+   * it hardly moves when other processes load the machine, so it shows what batching saves.
+   */
+  readonly workerCpuMs: number | string;
+}
+
+/** CPU time a process has used, in ms (Linux /proc; undefined elsewhere or once it is gone). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    return (Number(fields[14 - 3]) + Number(fields[15 - 3])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function workersCpuMs(pids: readonly number[]): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    const ms = cpuMsOf(pid);
+    if (ms !== undefined) used.set(pid, ms);
+  }
+  return used;
+}
+
+/** CPU the same workers used between two readings; undefined if one was replaced meanwhile. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number | undefined {
+  if (before.size === 0 || [...before.keys()].some((pid) => !after.has(pid))) return undefined;
+  let total = 0;
+  for (const [pid, ms] of before) total += (after.get(pid) as number) - ms;
+  return total;
 }
 
 /** The sample photos set-up fetched (ImageNet validation JPEGs): different requests. */
@@ -89,10 +123,12 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
       // batches count for the row that sent them.
       await idle(server.pool);
       const before = { ...server.pool.batching };
+      const cpuBefore = workersCpuMs(server.pool.pids);
       const result = await load(server.url, bodies, connections, SECONDS);
       await idle(server.pool);
       const served = result.requests.total - result.non2xx;
       const batched = server.pool.batching.batchedItems - before.batchedItems;
+      const cpu = cpuBetween(cpuBefore, workersCpuMs(server.pool.pids));
       rows.push({
         batching: label,
         connections,
@@ -101,6 +137,7 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
         p99Ms: result.latency.p99,
         failed: result.non2xx + result.errors,
         batchedShare: served > 0 ? round(Math.min(1, batched / served), 2) : 0,
+        workerCpuMs: cpu !== undefined && served > 0 ? round(cpu / served, 2) : 'n/a',
       });
       process.stderr.write(`batching ${label}, ${connections} connections: ${JSON.stringify(rows.at(-1))}\n`);
     }
@@ -148,7 +185,7 @@ async function main(): Promise<void> {
     command: `npm run bench:batching${args['batch-max'] ? ` -- --batch-max ${BATCH_MAX}` : ''}${args['batch-delay-ms'] ? ` --batch-delay-ms ${BATCH_DELAY_MS}` : ''}`,
     sections: [
       {
-        text: `POST /classify (the default model, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others.`,
+        text: `POST /classify (the default model, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others; "workerCpuMs": the workers' CPU time (user + system) per request served, which other load on the machine hardly moves.`,
       },
       { heading: 'Measured', rows: measured },
       { heading: 'Batching on against off', rows },

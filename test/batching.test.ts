@@ -16,6 +16,7 @@ import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { DynamicBatcher } from '../src/batch/batcher.js';
 import { batchingFor } from '../src/batch/settings.js';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
+import { verifyConversion } from '../src/convert/verify.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
 import type { TensorData } from '../src/engine/types.js';
 import { openImage } from '../src/image/decode.js';
@@ -141,6 +142,39 @@ describe('converted graphs run batches: each item gets its own outputs', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('verification covers batched runs', () => {
+  it('a batch of 3 photos that matches each photo alone: the report lets the model batch', async () => {
+    const tflite = sharedModel('mobilenet_v1_0.25_128_quant.tflite');
+    const conversion = convertTfliteToOnnx(tflite, 'small');
+    const photos = (await photoTensors(rgb8(128))).map((tensor, i) => ({
+      name: `photo ${i}`,
+      inputs: [tensor],
+    }));
+    const outcome = await verifyConversion(tflite, conversion, photos, 0, 'small');
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.deepEqual(outcome.batch, {
+      ok: true,
+      items: 3,
+      message: "a batch of 3 photos gave each photo's own outputs",
+    });
+  });
+
+  it('a graph claimed batchable that cannot run a batch: the model passes, its batching is off, saying why', async () => {
+    const tflite = sharedModel('movenet_single_pose_lightning_ptq.tflite');
+    const unbatched = convertTfliteToOnnx(tflite, 'movenet');
+    // The claim is false (its batch dimension is fixed at 1): verification must catch it.
+    const conversion = { ...unbatched, batch: { open: true } as const };
+    const photos = (await photoTensors(rgb8(192))).map((tensor, i) => ({
+      name: `photo ${i}`,
+      inputs: [tensor],
+    }));
+    const outcome = await verifyConversion(tflite, conversion, photos, undefined, 'movenet');
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.batch?.ok, false);
+    assert.match(outcome.batch?.message ?? '', /a batch of 3 failed to run/);
   });
 });
 
