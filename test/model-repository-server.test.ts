@@ -107,12 +107,15 @@ describe('tflite-fn serve --model-repository', () => {
     assert.equal((await infer(server.url, 'small', [zeros], { version: '9' })).status, 404);
   });
 
-  it('task routes run a repository model by name, in the workers', async () => {
-    const response = await fetch(`${server.url}/classify?model=small`, {
+  const classify = (model: string) =>
+    fetch(`${server.url}/classify?model=${model}`, {
       method: 'POST',
       headers: { 'content-type': 'image/jpeg' },
       body: photo('grace_hopper.jpg'),
     });
+
+  it('task routes run a repository model by name, in the workers', async () => {
+    const response = await classify('small');
     assert.equal(response.status, 200);
     const result = (await response.json()) as { model: string; label: string };
     assert.equal(result.model, 'small');
@@ -123,8 +126,10 @@ describe('tflite-fn serve --model-repository', () => {
     assert.equal((await post(`${server.url}/v2/repository/models/small/unload`)).status, 200);
     assert.equal((await fetch(`${server.url}/v2/models/small/ready`)).status, 400);
     assert.equal((await infer(server.url, 'small', [zeros])).status, 503);
+    assert.equal((await classify('small')).status, 503, 'the task routes (in the workers) follow the server');
     assert.equal((await post(`${server.url}/v2/repository/models/small/load`)).status, 200);
     assert.equal((await fetch(`${server.url}/v2/models/small/ready`)).status, 200);
+    assert.equal((await classify('small')).status, 200);
     const broken = await post(`${server.url}/v2/repository/models/broken/load`);
     assert.equal(broken.status, 400);
     assert.match(
@@ -158,6 +163,8 @@ describe('tflite-fn serve --model-repository', () => {
     assert.ok(statuses.length > 0);
     assert.deepEqual([...new Set(statuses)], [200], 'no request failed meanwhile');
     assert.equal((await infer(server.url, 'dropped', [zeros])).status, 200);
+    // At once on the task routes too, whether or not the worker's own polls have seen it yet.
+    assert.equal((await classify('dropped')).status, 200);
   });
 });
 

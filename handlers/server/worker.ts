@@ -9,7 +9,7 @@
 import './worker-priority.js';
 import { type BatchCounts, batchCounts } from '../../src/batch/batcher.js';
 import { batchingFor } from '../../src/batch/settings.js';
-import { toTfliteFnError } from '../../src/errors.js';
+import { TfliteFnError, toTfliteFnError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositoryFromEnv } from '../../src/model/repository-env.js';
@@ -80,8 +80,19 @@ async function load(): Promise<boolean> {
 }
 
 /** Any task's job: the task run on the image, and the picture drawn here when one is asked for. */
-function run(message: JobMessage): Promise<JobResult> {
-  return runJobHere(message, catalog, repository);
+async function run(message: JobMessage): Promise<JobResult> {
+  try {
+    return await runJobHere(message, catalog, repository);
+  } catch (error) {
+    // The server pinned a version this worker's polls have not picked up yet (it was dropped in
+    // a moment ago): look at the folder now, once, and run it.
+    const unseen =
+      error instanceof TfliteFnError && (error.code === 'unknown_model' || error.code === 'unknown_version');
+    if (!repository || message.model === undefined || message.modelVersion === undefined || !unseen)
+      throw error;
+    await repository.load(message.model);
+    return runJobHere(message, catalog, repository);
+  }
 }
 
 /** The batch counts to send with a reply, once this worker has batched at all. */

@@ -34,7 +34,7 @@ import { readBodyCapped } from './read-request.js';
 import { defaultLogError, errorResponse, notFoundResponse } from './respond.js';
 import { type PlatformRouteId, ROUTES, type RouteSpec, routeOfTask, type ServerRouteId } from './routes.js';
 import { taskHandler } from './task-handler.js';
-import { runJobHere, type TaskRunner } from './task-job.js';
+import { pinVersions, runJobHere, type TaskRunner } from './task-job.js';
 
 export { errorResponse, notFoundResponse };
 
@@ -250,7 +250,8 @@ export function createApp(options: AppOptions = {}): Hono {
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
   // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
   const modelSource = options.modelSource ?? repositoryFromEnv();
-  const run = options.runner ?? ((job) => runJobHere(job, catalog, modelSource));
+  const runner = options.runner ?? ((job) => runJobHere(job, catalog, modelSource));
+  const run = modelSource ? pinVersions(runner, modelSource) : runner;
   const origins = options.corsOrigins ?? corsFromEnv();
   const logError = options.logError ?? defaultLogError;
   const app = new Hono();

@@ -21,6 +21,8 @@ export interface RunOptions {
    * runs in its newest ready version, held until the run ends (see ModelSource).
    */
   readonly source?: ModelSource | undefined;
+  /** The source model's version (default: its newest ready one). */
+  readonly version?: string | undefined;
   readonly limits?: ImageLimits | undefined;
 }
 
@@ -50,9 +52,13 @@ function modelFor(
 }
 
 /** The source's model of that name, or undefined when the source has none (the catalog's turn). */
-async function fromSource(source: ModelSource, name: string): Promise<ResolvedModel | undefined> {
+async function fromSource(
+  source: ModelSource,
+  name: string,
+  version: string | undefined,
+): Promise<ResolvedModel | undefined> {
   try {
-    return await source.resolve(name);
+    return await source.resolve(name, version);
   } catch (error) {
     if (error instanceof TfliteFnError && error.code === 'unknown_model') return undefined;
     throw error;
@@ -73,7 +79,7 @@ async function chooseModel<S>(
   run: RunOptions,
 ): Promise<ModelChoice<S>> {
   const resolved =
-    run.source && run.model !== undefined ? await fromSource(run.source, run.model) : undefined;
+    run.source && run.model !== undefined ? await fromSource(run.source, run.model, run.version) : undefined;
   if (!resolved) {
     const id = modelFor(task, catalog, run.model);
     return { id, loading: catalog.load(id) as Promise<LoadedModel<S>>, release: () => undefined };
