@@ -335,9 +335,8 @@ function loadPhotos(): Photo[] {
   );
 }
 
-async function main(): Promise<void> {
-  const photos = loadPhotos();
-  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-resize-ref-'));
+/** Our host and its trials, and each reference that builds here (or why it is skipped). */
+async function startHosts(dir: string) {
   const hosts = new Map<HostName, Host>([
     ['ours', oursHost],
     ['trialLinear', sharpTrial('linear', false)],
@@ -345,25 +344,122 @@ async function main(): Promise<void> {
   ]);
   const sharp = await loadSharp();
   const versions = [`ours: sharp ${sharp.versions.sharp ?? '?'} (libvips ${sharp.versions.vips})`];
-  const skipped: string[] = [];
   for (const [name, label, made] of [
     ['legacy', 'legacy (Boost.GIL bilinear)', legacyHost(dir)],
     ['current', 'WasmEdge 0.15 (stb_image_resize2 default filter)', currentHost(dir)],
   ] as const) {
-    if (typeof made === 'string') skipped.push(`${label}: skipped, ${made}`);
+    if (typeof made === 'string') versions.push(`${label}: skipped, ${made}`);
     else {
       hosts.set(name, made.host);
       versions.push(`${label}: ${made.version}`);
     }
   }
-  for (const line of [...versions, ...skipped]) console.log(line);
+  return { hosts, versions };
+}
 
-  const tallies = new Map<string, Tally>();
-  const perPhoto: Row[] = [];
+/** Adds one photo's differences to the tallies; returns its row at the first size. */
+function compare(
+  photo: Photo,
+  outputs: Map<HostName, HostOutput>,
+  tallies: Map<string, Tally>,
+  refused: string[],
+) {
+  const row: Row = { photo: photo.name };
+  for (const comparison of COMPARISONS) {
+    if (!comparison.trial) row[comparison.name] = '-';
+    const a = outputs.get(comparison.a[0])?.[comparison.a[1]];
+    const b = outputs.get(comparison.b[0])?.[comparison.b[1]];
+    for (const size of [...MEASURED, DECODED]) {
+      const left = a?.get(size);
+      const right = b?.get(size);
+      if (!left || !right) continue;
+      if (left.length !== right.length) {
+        refused.push(
+          `${photo.name}: ${comparison.name} at ${size}: ${left.length} values against ${right.length}`,
+        );
+        continue;
+      }
+      const { sum, max } = difference(left, right, comparison.undoGamma === true);
+      const key = `${comparison.name}\t${size}`;
+      const tally = tallies.get(key) ?? { sum: 0, count: 0, max: 0, photos: 0, worstPhotoMean: 0 };
+      tally.sum += sum;
+      tally.count += left.length;
+      tally.max = Math.max(tally.max, max);
+      tally.photos += 1;
+      tally.worstPhotoMean = Math.max(tally.worstPhotoMean, sum / left.length);
+      tallies.set(key, tally);
+      if (size === SIZES[0] && !comparison.trial)
+        row[comparison.name] = `${fmt(sum / left.length)} / ${fmt(max)}`;
+    }
+  }
+  return row;
+}
+
+/** Counts, per size and view, photos given our top-1 label; returns the labels at the first size. */
+async function classify(
+  photo: Photo,
+  outputs: Map<HostName, HostOutput>,
+  models: Classifier,
+  agreement: Map<string, { same: number; photos: number }>,
+) {
+  const row: Row = { photo: photo.name };
+  const withoutScore = (label: string) => label.replace(/ \(\d+\)$/, '');
+  for (const size of SIZES) {
+    const ours = await models.top1(size, outputs.get('ours')?.rgb8.get(size) ?? new Float32Array());
+    for (const view of VIEWS) {
+      const pixels = outputs.get(view.host)?.[view.layout].get(size);
+      const label = pixels ? await models.top1(size, pixels) : '-';
+      if (size === SIZES[0]) row[view.name] = label;
+      if (!pixels || view.host === 'ours') continue;
+      const key = `${size}\t${view.name}`;
+      const tally = agreement.get(key) ?? { same: 0, photos: 0 };
+      tally.photos += 1;
+      if (withoutScore(label) === withoutScore(ours)) tally.same += 1;
+      agreement.set(key, tally);
+    }
+  }
+  return row;
+}
+
+function summaryRows(tallies: Map<string, Tally>): Row[] {
+  return COMPARISONS.flatMap(({ name: comparison }) =>
+    [...MEASURED, DECODED].flatMap((size) => {
+      const tally = tallies.get(`${comparison}\t${size}`);
+      if (!tally) return [];
+      return [
+        {
+          comparison,
+          size: size === DECODED ? 'decoded, no resize' : size,
+          photos: tally.photos,
+          'mean |diff|': fmt(tally.sum / tally.count),
+          'worst photo mean': fmt(tally.worstPhotoMean),
+          'max |diff|': fmt(tally.max),
+        },
+      ];
+    }),
+  );
+}
+
+function agreementRows(agreement: Map<string, { same: number; photos: number }>): Row[] {
+  return SIZES.map((size) => {
+    const row: Row = { size, model: MODEL_FOR_SIZE[size] };
+    for (const view of VIEWS.slice(1)) {
+      const tally = agreement.get(`${size}\t${view.name}`);
+      row[view.name] = tally ? `${tally.same} of ${tally.photos}` : '-';
+    }
+    return row;
+  });
+}
+
+async function main(): Promise<void> {
+  const photos = loadPhotos();
+  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-resize-ref-'));
+  const { hosts, versions } = await startHosts(dir);
+  for (const line of versions) console.log(line);
   const models = await classifier();
+  const tallies = new Map<string, Tally>();
   const agreement = new Map<string, { same: number; photos: number }>();
-  const labelsPerPhoto: Row[] = [];
-  const refused: string[] = [];
+  const [perPhoto, labelsPerPhoto, refused]: [Row[], Row[], string[]] = [[], [], []];
   const progress = createProgress('photos', photos.length);
   for (const [done, photo] of photos.entries()) {
     const outputs = new Map<HostName, HostOutput>();
@@ -372,117 +468,68 @@ async function main(): Promise<void> {
       if (typeof output === 'string') refused.push(`${photo.name}: ${name} refuses it (${output})`);
       else outputs.set(name, output);
     }
-    const row: Row = { photo: photo.name };
-    for (const comparison of COMPARISONS) {
-      if (!comparison.trial) row[comparison.name] = '-';
-      const a = outputs.get(comparison.a[0])?.[comparison.a[1]];
-      const b = outputs.get(comparison.b[0])?.[comparison.b[1]];
-      for (const size of [...MEASURED, DECODED]) {
-        const left = a?.get(size);
-        const right = b?.get(size);
-        if (!left || !right) continue;
-        if (left.length !== right.length) {
-          refused.push(
-            `${photo.name}: ${comparison.name} at ${size}: ${left.length} values against ${right.length}`,
-          );
-          continue;
-        }
-        const { sum, max } = difference(left, right, comparison.undoGamma === true);
-        const key = `${comparison.name}\t${size}`;
-        const tally = tallies.get(key) ?? { sum: 0, count: 0, max: 0, photos: 0, worstPhotoMean: 0 };
-        tally.sum += sum;
-        tally.count += left.length;
-        tally.max = Math.max(tally.max, max);
-        tally.photos += 1;
-        tally.worstPhotoMean = Math.max(tally.worstPhotoMean, sum / left.length);
-        tallies.set(key, tally);
-        if (size === SIZES[0] && !comparison.trial)
-          row[comparison.name] = `${fmt(sum / left.length)} / ${fmt(max)}`;
-      }
-    }
-    perPhoto.push(row);
-    const labelRow: Row = { photo: photo.name };
-    for (const size of SIZES) {
-      const ours = await models.top1(size, outputs.get('ours')?.rgb8.get(size) ?? new Float32Array());
-      for (const view of VIEWS) {
-        const pixels = outputs.get(view.host)?.[view.layout].get(size);
-        const label = pixels ? await models.top1(size, pixels) : '-';
-        if (size === SIZES[0]) labelRow[view.name] = label;
-        if (!pixels || view.host === 'ours') continue;
-        const key = `${size}\t${view.name}`;
-        const tally = agreement.get(key) ?? { same: 0, photos: 0 };
-        tally.photos += 1;
-        if (label.replace(/ \(\d+\)$/, '') === ours.replace(/ \(\d+\)$/, '')) tally.same += 1;
-        agreement.set(key, tally);
-      }
-    }
-    labelsPerPhoto.push(labelRow);
+    perPhoto.push(compare(photo, outputs, tallies, refused));
+    labelsPerPhoto.push(await classify(photo, outputs, models, agreement));
     progress.update(done + 1);
   }
   progress.finish();
   models.dispose();
   rmSync(dir, { recursive: true, force: true });
-  const agreementRows: Row[] = SIZES.map((size) => {
-    const row: Row = { size, model: MODEL_FOR_SIZE[size] };
-    for (const view of VIEWS.slice(1)) {
-      const tally = agreement.get(`${size}\t${view.name}`);
-      row[view.name] = tally ? `${tally.same} of ${tally.photos}` : '-';
-    }
-    return row;
-  });
 
-  const summary: Row[] = COMPARISONS.flatMap(({ name: comparison }) =>
-    [...MEASURED, DECODED].flatMap((size) => {
-      const tally = tallies.get(`${comparison}\t${size}`);
-      return tally ? [{ comparison, size, tally }] : [];
-    }),
-  ).map(({ comparison, size, tally }) => {
-    return {
-      comparison,
-      size: size === DECODED ? 'decoded, no resize' : size,
-      photos: tally.photos,
-      'mean |diff|': fmt(tally.sum / tally.count),
-      'worst photo mean': fmt(tally.worstPhotoMean),
-      'max |diff|': fmt(tally.max),
-    };
-  });
-  console.log(table(summary));
+  const results = {
+    photos: photos.length,
+    versions,
+    summary: summaryRows(tallies),
+    perPhoto,
+    agreement: agreementRows(agreement),
+    labelsPerPhoto,
+    refused,
+  };
+  console.log(table(results.summary));
   console.log(`\nPer photo at ${SIZES[0]} (mean / max):`);
   console.log(table(perPhoto));
   console.log('\nSame top-1 label as on our pixels:');
-  console.log(table(agreementRows));
+  console.log(table(results.agreement));
   console.log(`\nTop-1 (score) at ${SIZES[0]}:`);
   console.log(table(labelsPerPhoto));
   for (const line of refused) console.log(line);
-  if (quick) {
-    console.log('\n--quick: not published');
-    return;
-  }
-  const file = publish({
+  if (quick) console.log('\n--quick: not published');
+  else console.log(`\nwrote ${writeDoc(results)} (${machineLine()})`);
+}
+
+function writeDoc(results: {
+  photos: number;
+  versions: readonly string[];
+  summary: readonly Row[];
+  perPhoto: readonly Row[];
+  agreement: readonly Row[];
+  labelsPerPhoto: readonly Row[];
+  refused: readonly string[];
+}): string {
+  return publish({
     name: 'resize',
     title: 'wasmedge_image: our decode and stretch against WasmEdge’s two hosts',
     command: 'npm run bench:resize',
     sections: [
       { text: REFERENCE_NOTE },
-      { heading: 'Versions', text: [...versions, ...skipped].map((line) => `- ${line}`).join('\n') },
+      { heading: 'Versions', text: results.versions.map((line) => `- ${line}`).join('\n') },
       {
-        heading: `Summary over ${photos.length} photos`,
+        heading: `Summary over ${results.photos} photos`,
         text: 'Absolute difference per channel value on the byte scale (floats x 255): the mean over every value of every photo, the worst photo’s mean, and the largest single difference. The "trial" rows are ours with another choice: the linear filter it used before Mitchell, or libvips decoding every JPEG at full size as stb does (by default it decodes at 1/2, 1/4 or 1/8 when shrinking that much).',
       },
-      { rows: summary },
-      { heading: `Per photo at ${SIZES[0]} (mean / max)`, rows: perPhoto },
+      { rows: results.summary },
+      { heading: `Per photo at ${SIZES[0]} (mean / max)`, rows: results.perPhoto },
       {
         heading: 'Does it change what a model says?',
         text: `Each host's pixels given to the uint8 ImageNet model of that size (224: the Rust classic's, 128: the C classic's): photos whose top-1 label is the one our pixels get. "0.15 rgb32f x 255" is 0.15's floats scaled back to bytes: what a model normalised for [0, 1] input sees through its gamma.`,
       },
-      { rows: agreementRows },
-      { heading: `Top-1 label (score of 255) at ${SIZES[0]}`, rows: labelsPerPhoto },
-      ...(refused.length > 0
-        ? [{ heading: 'Photos a host refuses', text: refused.map((line) => `- ${line}`).join('\n') }]
+      { rows: results.agreement },
+      { heading: `Top-1 label (score of 255) at ${SIZES[0]}`, rows: results.labelsPerPhoto },
+      ...(results.refused.length > 0
+        ? [{ heading: 'Photos a host refuses', text: results.refused.map((line) => `- ${line}`).join('\n') }]
         : []),
     ],
   });
-  console.log(`\nwrote ${file} (${machineLine()})`);
 }
 
 const REFERENCE_NOTE = `Every photo in the shared images folder is handed, as file bytes, to three hosts of the
