@@ -17,6 +17,8 @@ import { classify } from '../src/classify.js';
 import { createApp } from '../src/http/app.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import { ModelCatalog } from '../src/model/catalog.js';
+import { inferRequestOf } from '../src/oip/infer-request.js';
+import { inputTensors } from '../src/oip/input-tensors.js';
 import { packageRoot } from '../src/store/paths.js';
 import { IMAGES } from './helpers.js';
 import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from './oip-client.js';
@@ -441,5 +443,22 @@ describe('Open Inference Protocol: refusals before the handler are in its error 
     assert.equal(task.error.code, 'unauthorized');
     // Health stays open.
     assert.equal((await call('/v2/health/live')).status, 200);
+  });
+});
+
+describe('Open Inference Protocol: a model input with an open dimension (-1)', () => {
+  const info = [{ name: 'x', dtype: 'float32' as const, shape: [-1, 2] }];
+  const request = (shape: number[], data: number[]) =>
+    inferRequestOf({ inputs: [{ name: 'x', shape, datatype: 'FP32', data }] }, new Uint8Array(0));
+
+  it('takes any size from 1 there, the other dimensions as the model has them', () => {
+    const [tensor] = inputTensors(request([3, 2], [1, 2, 3, 4, 5, 6]), info, BODY_LIMITS.server);
+    assert.deepEqual(Array.from(tensor as Float32Array), [1, 2, 3, 4, 5, 6]);
+    assert.throws(() => inputTensors(request([0, 2], []), info, BODY_LIMITS.server), /shape \[-1, 2\]/);
+    assert.throws(
+      () => inputTensors(request([3, 3], new Array(9).fill(0)), info, BODY_LIMITS.server),
+      /shape/,
+    );
+    assert.throws(() => inputTensors(request([6], [1, 2, 3, 4, 5, 6]), info, BODY_LIMITS.server), /shape/);
   });
 });

@@ -2,8 +2,8 @@
  * A request's input tensors made into the engine's inputs, each checked before anything is
  * allocated for it: its size (shape x datatype) against the platform's body limit, then its
  * name, datatype and shape against the model's, then its data (binary bytes or JSON elements)
- * against its shape. A model's shapes are fixed, so a huge declared shape is refused from the
- * numbers alone.
+ * against its shape. A huge declared shape is refused from the numbers alone, before the model's
+ * shape is even looked at.
  */
 import type { TensorData, TensorDType, TensorInfo } from '../engine/types.js';
 import { BadRequestError, shown, TooLargeError } from '../errors.js';
@@ -36,7 +36,11 @@ function checkAgainstModel(input: RequestInput, info: TensorInfo): void {
   const wanted = datatypeOf(info.dtype);
   if (input.datatype !== wanted)
     throw bad(`input '${info.name}' is ${wanted}; the request sends ${input.datatype}`);
-  if (shapeText(input.shape) !== shapeText(info.shape))
+  // A dimension the model leaves open (-1, as the protocol writes it) takes any size from 1.
+  const fits =
+    input.shape.length === info.shape.length &&
+    info.shape.every((size, i) => (size < 0 ? (input.shape[i] as number) >= 1 : input.shape[i] === size));
+  if (!fits)
     throw bad(
       `input '${info.name}' has shape ${shapeText(info.shape)}; the request sends ${shown(input.shape)}`,
     );
@@ -52,14 +56,14 @@ const RANGES: Record<TensorDType, readonly [number, number] | undefined> = {
  * JSON data, flat or nested in the shape's own form, written into a new tensor. Stops at the
  * first element past the count (a longer array is not walked to its end).
  */
-function fromJson(info: TensorInfo, data: unknown): TensorData {
-  const count = info.shape.reduce((a, b) => a * b, 1);
+function fromJson(info: TensorInfo, shape: readonly number[], data: unknown): TensorData {
+  const count = shape.reduce((a, b) => a * b, 1);
   const tensor = allocate(info.dtype, count);
   const range = RANGES[info.dtype];
   let at = 0;
   const visit = (value: unknown, depth: number): void => {
     if (Array.isArray(value)) {
-      if (depth >= Math.max(info.shape.length, 1))
+      if (depth >= Math.max(shape.length, 1))
         throw bad(`input '${info.name}': data is nested deeper than its shape`);
       for (const item of value) visit(item, depth + 1);
       return;
@@ -95,12 +99,12 @@ export function inputTensors(
     if (byName.has(info.name)) throw bad(`input '${info.name}' is given twice`);
     checkAgainstModel(input, info);
     if (input.binaryDataSize === undefined) {
-      byName.set(info.name, fromJson(info, input.data));
+      byName.set(info.name, fromJson(info, input.shape, input.data));
       continue;
     }
     if (input.binaryDataSize !== bytes)
       throw bad(
-        `input '${info.name}': binary_data_size is ${input.binaryDataSize}; shape ${shapeText(info.shape)} of ${input.datatype} is ${bytes} bytes`,
+        `input '${info.name}': binary_data_size is ${input.binaryDataSize}; shape ${shapeText(input.shape)} of ${input.datatype} is ${bytes} bytes`,
       );
     if (offset + bytes > request.binary.length)
       throw bad(
