@@ -16,6 +16,9 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
+import type { TensorData } from '../src/engine/types.js';
+import { ModelCatalog } from '../src/model/catalog.js';
+import { zerosFor } from '../src/model/load.js';
 import { sampleCacheDir } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
 import { publish, type Row } from './publish.js';
@@ -147,6 +150,42 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
   return rows;
 }
 
+/** Batch sizes the engine is timed at, in one process on one thread (no server, no decoding). */
+const ENGINE_BATCHES = [1, 4, 8, 16] as const;
+
+/**
+ * The default model on the engine alone: ms per item run alone and in batches. What a batch
+ * can save at most, whatever the server around it does.
+ */
+async function engineAlone(): Promise<Row[]> {
+  // One inference thread, as each server worker has.
+  const threads = process.env.TFLITE_FN_THREADS;
+  process.env.TFLITE_FN_THREADS = '1';
+  const model = await new ModelCatalog({ warmUp: true, engine: 'ort' }).load().finally(() => {
+    if (threads === undefined) delete process.env.TFLITE_FN_THREADS;
+    else process.env.TFLITE_FN_THREADS = threads;
+  });
+  const engine = model.engine;
+  const runBatch = engine.runBatch?.bind(engine);
+  if (!engine.batchable || !runBatch) return [{ model: model.descriptor.id, note: 'not batchable' }];
+  const item: TensorData[] = engine.inputs.map(zerosFor);
+  const rounds = QUICK ? 2 : 10;
+  const rows: Row[] = [];
+  for (const size of ENGINE_BATCHES) {
+    const items = Array.from({ length: size }, () => item);
+    await runBatch(items);
+    const started = performance.now();
+    for (let round = 0; round < rounds; round++) await runBatch(items);
+    rows.push({
+      model: model.descriptor.id,
+      batch: size,
+      'ms per item': round((performance.now() - started) / (rounds * size), 2),
+    });
+  }
+  engine.dispose();
+  return rows;
+}
+
 function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row[]; wins: boolean } {
   const at = (rows: readonly Measured[], connections: number) =>
     rows.find((row) => row.connections === connections) as Measured;
@@ -170,6 +209,8 @@ async function main(): Promise<void> {
   console.log(`batching bench${QUICK ? ' (--quick)' : ''} on ${cpu.model}, ${cpu.cores} cores, ${cpu.arch}`);
   console.log(`cpu flags: ${cpu.flags.join(' ') || '(none reported)'}`);
   const bodies = photos();
+  const engine = await engineAlone();
+  console.log(`\nthe engine alone (one thread):\n${table(engine)}\n`);
   const off = await measure('off', bodies);
   const on = await measure('on', bodies);
   const measured = [...off, ...on].map((row) => ({ ...row }) as Row);
@@ -187,6 +228,7 @@ async function main(): Promise<void> {
       {
         text: `POST /classify (the default model, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others; "workerCpuMs": the workers' CPU time (user + system) per request served, which other load on the machine hardly moves.`,
       },
+      { heading: 'The engine alone (one thread, no server)', rows: engine },
       { heading: 'Measured', rows: measured },
       { heading: 'Batching on against off', rows },
       { text: conclusion },
