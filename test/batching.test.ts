@@ -292,8 +292,9 @@ describe('the batcher gathers concurrent runs of one model', () => {
 describe('the server with batching on', () => {
   let server: RunningServer;
   before(async () => {
+    // A long delay, so requests decoded at different moments on a loaded machine still meet.
     server = await startServer(
-      serverConfig({ port: '0', workers: '2', 'batch-max': '8', 'batch-delay-ms': '20' }, {}),
+      serverConfig({ port: '0', workers: '2', 'batch-max': '8', 'batch-delay-ms': '200' }, {}),
       () => undefined,
     );
     await server.ready;
