@@ -154,6 +154,43 @@ describe('first use without set-up', () => {
     assert.doesNotMatch(again.stderr, /first use/);
   });
 
+  it("tflite-fn serve: the default model and the demo page's sample photo are fetched on first use too", async () => {
+    const cache = join(base, 'serve-cache');
+    // The mirror folders default to the shared data folder's models/ and images/.
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1'], {
+      env: { ...process.env, TFLITE_FN_CACHE_DIR: cache, TFLITE_FN_MIRROR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk;
+          const found = output.match(/"url":"([^"]+)"/)?.[1];
+          if (found && output.includes('"msg":"ready"')) resolve(found);
+        });
+        child.on('exit', () => reject(new Error(`${output}${stderr}`)));
+      });
+      const sample = await fetch(`${url}/samples/grace_hopper.jpg`);
+      assert.equal(sample.status, 200);
+      assert.deepEqual(Buffer.from(await sample.arrayBuffer()), photo('grace_hopper.jpg'));
+      assert.match(stderr, /first use of grace_hopper\.jpg/);
+      const classified = await fetch(`${url}/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: photo('grace_hopper.jpg'),
+      });
+      assert.equal(((await classified.json()) as { label: string }).label, 'military uniform');
+      assert.ok(existsSync(join(cache, 'models', 'mobilenet_v2_1.0_224_quant.tflite')));
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('a file that cannot be fetched: what was tried on stderr, then the usual message with the fix, no stack trace', async () => {
     const models = join(base, 'user-models');
     mkdirSync(models);

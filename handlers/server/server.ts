@@ -21,6 +21,7 @@ import { bodyWasRead } from '../../src/http/read-request.js';
 import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositorySource } from '../../src/model/repository.js';
+import { fetchOnFirstUse } from '../../src/store/first-use.js';
 import { sampleCacheDir } from '../../src/store/paths.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
@@ -187,7 +188,18 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     sample: async (c) => {
       const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
       if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
-      const bytes = await readFile(join(sampleCacheDir(), photo.name));
+      const path = join(sampleCacheDir(), photo.name);
+      // An installed package may not have run set-up: fetched (verified) on first request.
+      await fetchOnFirstUse(
+        { file: photo.name, sha256: photo.sha256, url: photo.url },
+        path,
+        sampleCacheDir(),
+      );
+      const bytes = await readFile(path).catch(() => undefined);
+      if (!bytes)
+        return errorResponse(
+          new TfliteFnError(404, 'not_found', 'sample photo not available here: run tflite-fn setup'),
+        );
       return c.body(bytes, 200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
     },
   };

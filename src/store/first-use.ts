@@ -20,12 +20,16 @@ export interface FetchableRef {
 const pending = new Map<string, Promise<void>>();
 
 /**
- * Fetches `ref` when it is missing at `path` and `path` is its place in the cache. A failure is
+ * Fetches `ref` when it is missing at `path` and `path` is its place in the cache folder `dir`
+ * (models by default; the sample photos live in their own). A failure is
  * told on stderr with everything that was tried (host paths: for the operator only); the
  * caller's read then fails with its usual message, which names no host path.
  */
-export function fetchOnFirstUse(ref: FetchableRef, path: string): Promise<void> {
-  const dir = modelCacheDir();
+export function fetchOnFirstUse(
+  ref: FetchableRef,
+  path: string,
+  dir: string = modelCacheDir(),
+): Promise<void> {
   const { sha256 } = ref;
   if (!sha256 || ref.file.startsWith('npm:') || path !== join(dir, ref.file) || existsSync(path))
     return Promise.resolve();
