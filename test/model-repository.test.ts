@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -22,8 +23,9 @@ import { TfliteFnError } from '../src/errors.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
 import { type ModelRepository, repositorySource } from '../src/model/repository.js';
+import { convertRepository } from '../src/model/repository-convert.js';
 import type { ResolvedModel } from '../src/oip/model-source.js';
-import { modelCacheDir } from '../src/store/paths.js';
+import { modelCacheDir, sampleCacheDir } from '../src/store/paths.js';
 import { classifyTask } from '../src/tasks/classify/index.js';
 import { embedTask } from '../src/tasks/embed/index.js';
 import { runTask } from '../src/tasks/run.js';
@@ -187,6 +189,44 @@ describe('model repository', () => {
     const model = await resolved.load();
     assert.equal(model.engineName, catalog.plannedEngine('imagenet').engine);
     resolved.release();
+  });
+
+  it('tflite-fn convert --model-repository stores verified conversions; a running repository moves to onnxruntime', async () => {
+    // A cache with the verification photos and no conversions: the model starts on LiteRT.
+    const cache = tempFolder();
+    cpSync(sampleCacheDir(), join(cache, 'samples'), { recursive: true });
+    const dir = tempFolder();
+    addModel(dir, 'small', { '1': SMALL });
+    addModel(dir, 'broken', { '1': new TextEncoder().encode('not a model') });
+    const saved = process.env.TFLITE_FN_CACHE_DIR;
+    process.env.TFLITE_FN_CACHE_DIR = cache;
+    try {
+      const repository = repositorySource(dir, { pollMs: 0, warmUp: false, engine: 'auto' });
+      repositories.push(repository);
+      await repository.settled();
+      const before = await repository.resolve('small');
+      assert.equal((await before.load()).engineName, 'litert');
+      const results = await convertRepository(dir);
+      assert.deepEqual(
+        results.map((done) => [done.name, done.version, done.report?.ok ?? false]),
+        [
+          ['broken', '1', false],
+          ['small', '1', true],
+        ],
+      );
+      assert.match(results[0]?.problem ?? '', /not a TensorFlow Lite model/);
+      await repository.poll();
+      await repository.settled();
+      const after = await repository.resolve('small');
+      assert.equal((await after.load()).engineName, 'ort');
+      // The request that started on LiteRT still runs there, until it releases it.
+      await runs(before);
+      before.release();
+      after.release();
+    } finally {
+      if (saved === undefined) delete process.env.TFLITE_FN_CACHE_DIR;
+      else process.env.TFLITE_FN_CACHE_DIR = saved;
+    }
   });
 
   it('a model without config.yaml is described from its file (an embed model)', async () => {

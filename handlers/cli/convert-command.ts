@@ -14,12 +14,29 @@ import type { Io } from './commands.js';
 
 export interface ConvertArgs {
   readonly target?: string | undefined;
+  /** A model repository folder: every version in it converted and verified. */
+  readonly repository?: string | undefined;
   readonly out?: string | undefined;
   readonly force: boolean;
   readonly json: boolean;
 }
 
+/** Every version of a model repository converted and verified; 1 when any was not converted. */
+async function convertRepositoryCommand(dir: string, args: ConvertArgs, io: Io): Promise<number> {
+  const { convertRepository } = await import('../../src/model/repository-convert.js');
+  const results = await convertRepository(dir, { force: args.force }, (done) => {
+    if (args.json) return;
+    const what = done.report
+      ? `${done.report.ok ? 'converted and verified' : 'stays on litert'}: ${done.report.message}`
+      : `not converted: ${done.problem}`;
+    io.stdout.write(`${done.name}/${done.version}: ${what}\n`);
+  });
+  if (args.json) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  return results.every((done) => done.report) ? 0 : 1;
+}
+
 export async function convertCommand(args: ConvertArgs, io: Io): Promise<number> {
+  if (args.repository) return convertRepositoryCommand(args.repository, args, io);
   if (!args.target)
     throw new BadRequestError('bad_option', 'name a model id or a .tflite file: tflite-fn convert imagenet');
   if (args.target.endsWith('.tflite') || (existsSync(args.target) && !/^[\w-]+$/.test(args.target))) {

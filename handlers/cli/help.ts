@@ -69,11 +69,16 @@ Options:
 
 export const CONVERT_HELP = `Usage: tflite-fn convert MODEL [--force] [--json]
        tflite-fn convert FILE.tflite [--out FILE.onnx]
+       tflite-fn convert --model-repository DIR [--force] [--json]
 
 MODEL (a model id, see tflite-fn models): converts its .tflite file to ONNX, runs LiteRT and
 onnxruntime side by side on the verification photos (20 ImageNet photos for classifiers, face
 photos for detectors), and stores the ONNX model with its report in the cache, where the
 engine choice 'auto' finds it. Set-up does this for every model.
+
+--model-repository DIR: the same for every version in a model repository (see serve), each
+checked as the server checks it; a running server moves a version to onnxruntime on a later
+poll. Exits 1 when a version could not be converted (each is listed with why).
 
 FILE.tflite: converts only, writing FILE.onnx (or --out) and listing the operators; a model
 with an operator the converter does not cover fails with its name. Such a file is not

@@ -163,12 +163,18 @@ const SUBCOMMANDS: Record<
       ),
   },
   convert: {
-    options: { force: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' } },
+    options: {
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      'model-repository': { type: 'string' },
+    },
     help: CONVERT_HELP,
     run: async (values, positionals, io) =>
       (await import('./convert-command.js')).convertCommand(
         {
           target: positionals[0],
+          repository: values['model-repository'] as string | undefined,
           out: values.out as string | undefined,
           force: values.force === true,
           json: values.json === true,

@@ -16,7 +16,7 @@
  * Loads run one at a time: they are CPU work, and the serving process has requests to answer.
  */
 import { statSync } from 'node:fs';
-import { type EngineSetting, parseEngineSetting } from '../engine/select.js';
+import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import {
   BadRequestError,
   shown,
@@ -37,6 +37,7 @@ import {
   type VersionScan,
 } from './repository-layout.js';
 import { prepareVersion } from './repository-version.js';
+import { servedModelKey } from './served-model.js';
 
 export interface RepositoryOptions {
   /** How often the folder is polled for changes; 0 turns polling off. Default: TFLITE_FN_REPOSITORY_POLL_MS, else 500. */
@@ -77,6 +78,12 @@ interface VersionRecord {
   token: number;
   /** The check-and-load in progress, if any. */
   pending: Promise<void> | undefined;
+  /**
+   * The served model's key while it runs on LiteRT for want of a verified conversion: each
+   * poll asks whether one has been stored since (tflite-fn convert --model-repository), and
+   * reloads the version on onnxruntime when it has.
+   */
+  awaitsConversion: string | undefined;
 }
 
 interface ModelRecord {
@@ -198,6 +205,7 @@ export class ModelRepository implements ModelSource {
           current: undefined,
           token: 0,
           pending: undefined,
+          awaitsConversion: undefined,
         };
         record.versions.set(found.version, version);
       }
@@ -206,6 +214,7 @@ export class ModelRepository implements ModelSource {
       // Acted on when two scans agree (the file holds still), or at once on start and when asked.
       if (changed && !record.unloaded && (settled || key === version.seen))
         this.#check(record, version, found, key);
+      else if (!changed && this.#conversionStored(version)) this.#check(record, version, found, key, true);
       version.seen = key;
     }
   }
@@ -232,8 +241,17 @@ export class ModelRepository implements ModelSource {
       });
   }
 
+  /** Whether a verified conversion has appeared for a version that runs on LiteRT without one. */
+  #conversionStored(version: VersionRecord): boolean {
+    if (version.awaitsConversion === undefined || !version.current || version.current.retired) return false;
+    const plan = plannedEngine(version.awaitsConversion, this.#engine);
+    if (plan.engine !== 'ort' || !plan.ready) return false;
+    version.awaitsConversion = undefined;
+    return true;
+  }
+
   /** Checks and loads a version (queued behind other loads); overtaken work is dropped. */
-  #check(record: ModelRecord, version: VersionRecord, found: VersionScan, key: string): void {
+  #check(record: ModelRecord, version: VersionRecord, found: VersionScan, key: string, reload = false): void {
     version.done = key;
     const token = ++version.token;
     if ('problem' in found.model) {
@@ -257,7 +275,8 @@ export class ModelRepository implements ModelSource {
         });
         if (token !== version.token) return;
         const current = version.current;
-        if (current && !current.retired && current.contentKey === prepared.contentKey) return; // touched only
+        const same = current && !current.retired && current.contentKey === prepared.contentKey;
+        if (same && !reload) return; // touched only
         const task = taskById(prepared.descriptor.task);
         const loading = loadModel(task, prepared.descriptor, prepared.files, {
           warmUp: this.#warmUp,
@@ -272,6 +291,11 @@ export class ModelRepository implements ModelSource {
         }
         version.current?.retire();
         version.current = generation;
+        const { sha256, outputs } = prepared.descriptor.model;
+        version.awaitsConversion =
+          loaded.engineName === 'litert' && this.#engine !== 'litert' && sha256 !== undefined
+            ? servedModelKey(sha256, outputs)
+            : undefined;
         this.#setState(record, version, 'READY');
         this.#log({
           msg: 'model version loaded',
