@@ -45,10 +45,11 @@ function bytesOf(values: TensorValues): Uint8Array {
 export function encodeInferRequest(
   inputs: readonly ClientInput[],
   outputs: readonly ClientOutputRequest[] | undefined,
-  options: { binaryInputs: boolean; id?: string },
+  options: { binaryInputs: boolean; id?: string; parameters?: Record<string, unknown> },
 ): { body: Uint8Array; headers: Record<string, string> } {
   const json = {
     ...(options.id === undefined ? {} : { id: options.id }),
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
     inputs: inputs.map((input) => ({
       name: input.name,
       shape: input.shape,
@@ -144,11 +145,14 @@ export async function infer(
     binaryInputs?: boolean;
     id?: string;
     version?: string;
+    /** The request's parameters (e.g. binary_data_output). */
+    parameters?: Record<string, unknown>;
   } = {},
 ): Promise<ClientAnswer> {
   const { body, headers } = encodeInferRequest(inputs, options.outputs, {
     binaryInputs: options.binaryInputs ?? false,
     ...(options.id === undefined ? {} : { id: options.id }),
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
   });
   const version = options.version === undefined ? '' : `/versions/${options.version}`;
   const response = await fetch(`${base}/v2/models/${model}${version}/infer`, {

@@ -17,7 +17,7 @@ import { classify } from '../src/classify.js';
 import { createApp } from '../src/http/app.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import { ModelCatalog } from '../src/model/catalog.js';
-import { inferRequestOf } from '../src/oip/infer-request.js';
+import { inferRequestOf, JSON_HEADER_MAX_BYTES } from '../src/oip/infer-request.js';
 import { inputTensors } from '../src/oip/input-tensors.js';
 import { packageRoot } from '../src/store/paths.js';
 import { IMAGES } from './helpers.js';
@@ -158,7 +158,21 @@ describe('Open Inference Protocol on the self-hosted server', () => {
       assert.equal(argmax(output?.values ?? []), expectedIndex);
       // The same tensor as JSON: identical values.
       const asJson = await infer(server.url, 'imagenet', [imageInput(pixels)], { binaryInputs: true });
+      assert.equal(asJson.outputs[0]?.binary, false);
       assert.deepEqual(asJson.outputs[0]?.values, output?.values);
+      // binary_data_output on the request: every output binary unless one says otherwise.
+      const all = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+        binaryInputs: true,
+        parameters: { binary_data_output: true },
+      });
+      assert.equal(all.outputs[0]?.binary, true);
+      assert.deepEqual(all.outputs[0]?.values, output?.values);
+      const overridden = await infer(server.url, 'imagenet', [imageInput(pixels)], {
+        binaryInputs: true,
+        parameters: { binary_data_output: true },
+        outputs: [{ name: SCORES, binary: false }],
+      });
+      assert.equal(overridden.outputs[0]?.binary, false);
     });
 
     it('classification: K → BYTES [1, K] "value:index:label", best first, the top one classify()\'s', async () => {
@@ -367,6 +381,25 @@ describe('Open Inference Protocol on the self-hosted server', () => {
         }),
         400,
         /classification/,
+      );
+    });
+
+    it(`more JSON than is parsed (${JSON_HEADER_MAX_BYTES} bytes) → 413 naming the binary extension, declared or not`, async () => {
+      const padding = ' '.repeat(JSON_HEADER_MAX_BYTES);
+      const json = `{"inputs": [{"name": "input", "shape": [1], "datatype": "UINT8", "data": [1]}]${padding}}`;
+      await assertOipError(
+        await post('/v2/models/imagenet/infer', json, { 'content-type': 'application/json' }),
+        413,
+        /binary/,
+      );
+      const bytes = new TextEncoder().encode(json);
+      await assertOipError(
+        await post('/v2/models/imagenet/infer', bytes, {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(bytes.length),
+        }),
+        413,
+        /binary/,
       );
     });
 
