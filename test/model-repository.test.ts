@@ -229,6 +229,30 @@ describe('model repository', () => {
     }
   });
 
+  it('loadOnUse checks versions at once but loads each on its first use', async () => {
+    const dir = tempFolder();
+    const whole = readFileSync(SMALL);
+    addModel(dir, 'small', { '1': SMALL, '2': SMALL, '3': whole.subarray(0, whole.length >> 1) });
+    const logged: Record<string, unknown>[] = [];
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      loadOnUse: true,
+      log: (event) => logged.push(event),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    const states = (await versionsOf(repository, 'small')).map((version) => version.state);
+    assert.deepEqual(states, ['READY', 'READY', 'UNAVAILABLE'], 'the checks ran');
+    const loads = () =>
+      logged.filter((event) => event.msg === 'model version loaded').map((event) => event.version);
+    assert.deepEqual(loads(), [], 'nothing loaded yet');
+    const resolved = await repository.resolve('small');
+    await runs(resolved);
+    resolved.release();
+    assert.deepEqual(loads(), ['2'], 'only the version used');
+  });
+
   it('a model without config.yaml is described from its file (an embed model)', async () => {
     const dir = tempFolder();
     mkdirSync(join(dir, 'bare', '1'), { recursive: true });

@@ -44,9 +44,14 @@ function serialize(error: unknown): SerializedError {
 const catalog = new ModelCatalog({ warmUp: true, batching: (id) => batchingFor(id) });
 /**
  * The server's model repository, when it has one (TFLITE_FN_MODEL_REPOSITORY, set by the
- * server): task routes name its models too, so each worker watches it and loads its models.
+ * server): task routes name its models too, so each worker watches it, and loads a version
+ * when a request first runs it (the server decides which; see pinVersions), batched as the
+ * catalog's models are.
  */
-const repository = repositoryFromEnv();
+const repository = repositoryFromEnv(process.env, {
+  loadOnUse: true,
+  batching: (name) => batchingFor(name),
+});
 const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
   .split(',')
   .map((id) => id.trim())
@@ -84,10 +89,11 @@ async function run(message: JobMessage): Promise<JobResult> {
   try {
     return await runJobHere(message, catalog, repository);
   } catch (error) {
-    // The server pinned a version this worker's polls have not picked up yet (it was dropped in
-    // a moment ago): look at the folder now, once, and run it.
+    // The server pinned a version this worker's polls have not picked up yet, or not checked
+    // yet (it was dropped in a moment ago): look at the folder now, once, and run it.
     const unseen =
-      error instanceof TfliteFnError && (error.code === 'unknown_model' || error.code === 'unknown_version');
+      error instanceof TfliteFnError &&
+      ['unknown_model', 'unknown_version', 'model_not_ready'].includes(error.code);
     if (!repository || message.model === undefined || message.modelVersion === undefined || !unseen)
       throw error;
     await repository.load(message.model);

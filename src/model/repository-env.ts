@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../store/paths.js';
-import { type ModelRepository, repositorySource } from './repository.js';
+import { type ModelRepository, type RepositoryOptions, repositorySource } from './repository.js';
 
 let shared: { readonly dir: string; readonly repository: ModelRepository } | undefined;
 
@@ -22,14 +22,20 @@ function repositoryDir(configured: string): string {
   }
 }
 
-/** The repository TFLITE_FN_MODEL_REPOSITORY names, or undefined when it is not set. */
-export function repositoryFromEnv(env: NodeJS.ProcessEnv = process.env): ModelRepository | undefined {
+/**
+ * The repository TFLITE_FN_MODEL_REPOSITORY names, or undefined when it is not set. `options`
+ * apply when it is first opened.
+ */
+export function repositoryFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  options: RepositoryOptions = {},
+): ModelRepository | undefined {
   const configured = env.TFLITE_FN_MODEL_REPOSITORY?.trim();
   if (!configured) return undefined;
   const dir = repositoryDir(configured);
   if (shared?.dir !== dir) {
     shared?.repository.close();
-    shared = { dir, repository: repositorySource(dir) };
+    shared = { dir, repository: repositorySource(dir, options) };
   }
   return shared.repository;
 }

@@ -10,13 +10,25 @@ export class Generation {
   #users = 0;
   #retired = false;
   #freed = false;
+  #loaded: Promise<LoadedModel<unknown>> | undefined;
+  readonly #load: () => Promise<LoadedModel<unknown>>;
 
   constructor(
-    readonly loaded: Promise<LoadedModel<unknown>>,
+    /** Loads the copy; called once, when `loaded` is first asked for. */
+    load: () => Promise<LoadedModel<unknown>>,
     /** What the copy was made from (repository-version.ts's contentKey). */
     readonly contentKey: string,
   ) {
-    loaded.catch(() => undefined); // a failed load is reported by whoever awaits it
+    this.#load = load;
+  }
+
+  /** The loaded model; the load starts on the first call (at once, or on first use). */
+  get loaded(): Promise<LoadedModel<unknown>> {
+    if (!this.#loaded) {
+      this.#loaded = this.#load();
+      this.#loaded.catch(() => undefined); // a failed load is reported by whoever awaits it
+    }
+    return this.#loaded;
   }
 
   get users(): number {
@@ -50,7 +62,8 @@ export class Generation {
   #freeIfDone(): void {
     if (!this.#retired || this.#users > 0 || this.#freed) return;
     this.#freed = true;
-    this.loaded.then(
+    // A copy never asked for was never loaded: nothing to give back.
+    this.#loaded?.then(
       (model) => model.engine.dispose(),
       () => undefined,
     );

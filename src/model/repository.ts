@@ -16,6 +16,7 @@
  * Loads run one at a time: they are CPU work, and the serving process has requests to answer.
  */
 import { statSync } from 'node:fs';
+import type { BatchingOptions } from '../batch/settings.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import {
   BadRequestError,
@@ -27,6 +28,7 @@ import {
 } from '../errors.js';
 import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
+import type { LoadedModel } from '../tasks/task.js';
 import { loadModel } from './load.js';
 import { Generation } from './repository-generation.js';
 import {
@@ -36,7 +38,7 @@ import {
   stampKey,
   type VersionScan,
 } from './repository-layout.js';
-import { prepareVersion } from './repository-version.js';
+import { type PreparedVersion, prepareVersion } from './repository-version.js';
 import { servedModelKey } from './served-model.js';
 
 export interface RepositoryOptions {
@@ -48,6 +50,14 @@ export interface RepositoryOptions {
   readonly warmUp?: boolean;
   /** Where loads, failures and refused entries are reported. */
   readonly log?: (event: Record<string, unknown>) => void;
+  /**
+   * Check versions as they appear, but load each on its first use (default false: load at
+   * once, so READY means loaded). For processes that serve what another one decides: the
+   * server's workers, which run only the models task requests name.
+   */
+  readonly loadOnUse?: boolean;
+  /** Each model's dynamic batching (src/batch/settings.ts); none: every run alone. */
+  readonly batching?: (name: string) => BatchingOptions;
 }
 
 /** Default poll: a model dropped in is loaded within two polls (the file must hold still for one). */
@@ -112,6 +122,8 @@ export class ModelRepository implements ModelSource {
   readonly #models = new Map<string, ModelRecord>();
   readonly #engine: EngineSetting;
   readonly #warmUp: boolean;
+  readonly #loadOnUse: boolean;
+  readonly #batching: ((name: string) => BatchingOptions) | undefined;
   readonly #log: (event: Record<string, unknown>) => void;
   readonly #refusedLogged = new Set<string>();
   readonly #timer: NodeJS.Timeout | undefined;
@@ -125,6 +137,8 @@ export class ModelRepository implements ModelSource {
     this.dir = dir;
     this.#engine = options.engine ?? parseEngineSetting();
     this.#warmUp = options.warmUp ?? true;
+    this.#loadOnUse = options.loadOnUse ?? false;
+    this.#batching = options.batching;
     this.#log = options.log ?? (() => undefined);
     this.#scans = this.#scan({ settled: true });
     const pollMs = options.pollMs ?? repositoryPollMs();
@@ -250,6 +264,35 @@ export class ModelRepository implements ModelSource {
     return true;
   }
 
+  /** Loads a checked version on the engine the plan picks; notes whether it waits for a conversion. */
+  async #load(
+    record: ModelRecord,
+    version: VersionRecord,
+    prepared: PreparedVersion,
+    token: number,
+  ): Promise<LoadedModel<unknown>> {
+    const loaded = await loadModel(taskById(prepared.descriptor.task), prepared.descriptor, prepared.files, {
+      warmUp: this.#warmUp,
+      engine: this.#engine,
+      pinChecked: false,
+      ...(this.#batching ? { batching: this.#batching(record.name) } : {}),
+    });
+    const { sha256, outputs } = prepared.descriptor.model;
+    if (token === version.token)
+      version.awaitsConversion =
+        loaded.engineName === 'litert' && this.#engine !== 'litert' && sha256 !== undefined
+          ? servedModelKey(sha256, outputs)
+          : undefined;
+    this.#log({
+      msg: 'model version loaded',
+      model: record.name,
+      version: version.version,
+      engine: loaded.engineName,
+      loadMs: Math.round(loaded.loadMs),
+    });
+    return loaded;
+  }
+
   /** Checks and loads a version (queued behind other loads); overtaken work is dropped. */
   #check(record: ModelRecord, version: VersionRecord, found: VersionScan, key: string, reload = false): void {
     version.done = key;
@@ -277,33 +320,18 @@ export class ModelRepository implements ModelSource {
         const current = version.current;
         const same = current && !current.retired && current.contentKey === prepared.contentKey;
         if (same && !reload) return; // touched only
-        const task = taskById(prepared.descriptor.task);
-        const loading = loadModel(task, prepared.descriptor, prepared.files, {
-          warmUp: this.#warmUp,
-          engine: this.#engine,
-          pinChecked: false,
-        });
-        const generation = new Generation(loading, prepared.contentKey);
-        const loaded = await loading;
+        const generation = new Generation(
+          () => this.#load(record, version, prepared, token),
+          prepared.contentKey,
+        );
+        if (!this.#loadOnUse) await generation.loaded;
         if (token !== version.token || this.#closed) {
           generation.retire();
           return;
         }
         version.current?.retire();
         version.current = generation;
-        const { sha256, outputs } = prepared.descriptor.model;
-        version.awaitsConversion =
-          loaded.engineName === 'litert' && this.#engine !== 'litert' && sha256 !== undefined
-            ? servedModelKey(sha256, outputs)
-            : undefined;
         this.#setState(record, version, 'READY');
-        this.#log({
-          msg: 'model version loaded',
-          model: record.name,
-          version: version.version,
-          engine: loaded.engineName,
-          loadMs: Math.round(loaded.loadMs),
-        });
       } catch (error) {
         if (token !== version.token) return;
         version.current?.retire();
