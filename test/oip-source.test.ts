@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TfliteFnError } from '../src/errors.js';
+import * as http from '../src/http/index.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { CATALOG_VERSION, catalogSource } from '../src/oip/model-source.js';
 
@@ -44,6 +45,11 @@ describe('catalogSource', () => {
       assert.equal(loaded.descriptor.id, 'imagenet');
       resolved.release();
     }
+  });
+
+  it('is what tflite-fn/http exports, for createApp({ modelSource }) callers', () => {
+    assert.equal(http.catalogSource, catalogSource);
+    assert.equal(http.CATALOG_VERSION, CATALOG_VERSION);
   });
 
   it('an unknown name or version is a 404; an invalid descriptor resolves UNAVAILABLE and will not load', async () => {

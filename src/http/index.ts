@@ -1,3 +1,12 @@
+// The Open Inference Protocol's model contract: createApp({ modelSource }) serves any source.
+export {
+  CATALOG_VERSION,
+  catalogSource,
+  type ModelSource,
+  type ModelState,
+  type ModelVersionInfo,
+  type ResolvedModel,
+} from '../oip/model-source.js';
 export { type AppOptions, createApp, errorResponse } from './app.js';
 export { decodeBase64, encodeBase64 } from './base64.js';
 export { BODY_LIMITS, type BodyLimit } from './limits.js';
