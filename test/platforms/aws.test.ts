@@ -25,8 +25,7 @@ import {
 import { FUNCTION_FILES, FUNCTION_HANDLER } from '../../layers/function-package.js';
 import { gatewayPath } from '../../scripts/platform-routes.js';
 import { platformRoutes } from '../../src/http/routes.js';
-import { runWasm } from '../../src/wasm/sandbox.js';
-import { haveClang, programFixture } from '../guests/build.js';
+import { haveClang, nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
 import {
   freePort,
@@ -150,23 +149,55 @@ describe('Lambda layer', () => {
     assert.doesNotMatch(result.output, /onnxruntime|telemetry/i);
   });
 
-  it(`${HOST}: the layer serves a wasm program shipped in the function package (TFLITE_FN_PROGRAM)`, {
-    skip: haveClang() ? false : 'clang / wasi-libc not installed',
-  }, async () => {
-    const program = programFixture(ROOT);
+  /** The function package with `program`'s files, run from an empty task folder on the layer. */
+  const serveFromTaskFolder = (name: string, fixture: (task: string) => ProgramFixture, env = {}) => {
     const build = builds.get(HOST) as LayerBuild;
     const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
-    const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-program-${HOST}`));
-    mkdirSync(join(task, 'programs'), { recursive: true });
-    copyFileSync(join(ROOT, program.relativePath), join(task, program.relativePath));
-    const result = smokeTest(opt, task, { TFLITE_FN_PROGRAM: program.relativePath });
-    assert.ok(result.ok, result.output);
-    const expected = new TextDecoder().decode(
-      (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
-    );
-    const line = JSON.parse(result.output.split('\n').pop() as string) as { answer: string };
-    assert.equal(line.answer, expected);
-  });
+    const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-${name}-${HOST}`));
+    const program = fixture(task);
+    return { program, result: smokeTest(opt, task, { ...program.env, ...env }) };
+  };
+  const clang = { skip: haveClang() ? false : 'clang / wasi-libc not installed' };
+
+  it(
+    `${HOST}: the layer serves a wasm program shipped in the function package (TFLITE_FN_PROGRAM)`,
+    clang,
+    async () => {
+      const { program, result } = serveFromTaskFolder('program', programFixture);
+      assert.ok(result.ok, result.output);
+      const line = JSON.parse(result.output.split('\n').pop() as string) as { answer: string };
+      assert.equal(line.answer, await program.answer(photo('grace_hopper.jpg')));
+    },
+  );
+
+  it(
+    `${HOST}: the layer serves a WASI-NN program with its model preloaded from the function package (TFLITE_FN_NN_PRELOAD)`,
+    clang,
+    async () => {
+      const { program, result } = serveFromTaskFolder('nn-program', nnProgramFixture);
+      assert.ok(result.ok, result.output);
+      const line = JSON.parse(result.output.split('\n').pop() as string) as { answer: string };
+      assert.equal(line.answer, await program.answer(photo('grace_hopper.jpg')));
+      assert.match(line.answer, /^It .* in the picture\n$/);
+    },
+  );
+
+  it(
+    `${HOST}: a preloaded model missing from the function package: each invocation fails with one line naming TFLITE_FN_NN_PRELOAD`,
+    clang,
+    () => {
+      const { result } = serveFromTaskFolder('nn-missing', nnProgramFixture, {
+        TFLITE_FN_NN_PRELOAD: 'default:TensorflowLite:CPU:programs/not-shipped.tflite',
+      });
+      assert.ok(!result.ok, result.output);
+      const line = JSON.parse(result.output.split('\n').pop() as string) as {
+        error: { errorType: string; errorMessage: string; trace: string[] };
+      };
+      assert.match(line.error.errorMessage, /^TFLITE_FN_NN_PRELOAD: .*cannot read .*not-shipped\.tflite$/);
+      // What Lambda logs: the message, not frames of our code.
+      assert.deepEqual(line.error.trace, [`${line.error.errorType}: ${line.error.errorMessage}`]);
+    },
+  );
 });
 
 const serverless = platformTool('serverless');
@@ -187,10 +218,10 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       assert.equal(run.status, 0, run.output);
 
       const functionZip = join(out, 'classify.zip');
-      // The handler, and programs/*.wasm if a test or the user put a program there.
+      // The handler, and programs/ if a test or the user put a program (and its models) there.
       assert.deepEqual(
         zipEntries(functionZip)
-          .filter((entry) => !/^programs\/[^/]+\.wasm$/.test(entry))
+          .filter((entry) => !/^programs\/[^/]+\.(wasm|tflite|onnx)$/.test(entry))
           .sort(),
         [...FUNCTION_FILES].sort(),
       );
@@ -228,20 +259,23 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
     });
   }
 
-  it('serverless package --param program=programs/classify.wasm ships the program and names it', {
+  it('serverless package --param program=... --param nnPreload=... ships the program and its model and sets both', {
     skip: haveClang() ? false : 'clang / wasi-libc not installed',
   }, async () => {
-    const program = programFixture(ROOT);
+    const program = nnProgramFixture(ROOT);
     const out = mkdtempSync(join(tmpdir(), 'sls-program-'));
     const run = await runTool(serverless as string, [
       'package',
       '--param',
-      `program=${program.relativePath}`,
+      `program=${program.env.TFLITE_FN_PROGRAM}`,
+      '--param',
+      `nnPreload=${program.env.TFLITE_FN_NN_PRELOAD}`,
       '--package',
       out,
     ]);
     assert.equal(run.status, 0, run.output);
-    assert.ok(zipEntries(join(out, 'classify.zip')).includes(program.relativePath));
+    const entries = zipEntries(join(out, 'classify.zip'));
+    for (const file of program.files) assert.ok(entries.includes(file), `${file} is packaged`);
     const template = JSON.parse(
       readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as {
@@ -250,7 +284,8 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       };
     };
     const variables = template.Resources.ClassifyLambdaFunction.Properties.Environment.Variables;
-    assert.equal(variables.TFLITE_FN_PROGRAM, program.relativePath);
+    assert.equal(variables.TFLITE_FN_PROGRAM, program.env.TFLITE_FN_PROGRAM);
+    assert.equal(variables.TFLITE_FN_NN_PRELOAD, program.env.TFLITE_FN_NN_PRELOAD);
   });
 
   it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {
