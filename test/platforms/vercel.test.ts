@@ -6,11 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { vercelApiPaths } from '../../scripts/platform-routes.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
 import { platformRoutes } from '../../src/http/routes.js';
-import { runWasm } from '../../src/wasm/sandbox.js';
 import { overHttp } from '../conformance/over-http.js';
 import { describeProgramConformance } from '../conformance/program-suite.js';
 import { describeConformance } from '../conformance/suite.js';
-import { type ProgramFixture, programFixture } from '../guests/build.js';
+import { nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
 import { platformTool, ROOT, runTool, SKIP_REASON, startTool, TOOL_ENV } from './tools.js';
 
@@ -44,8 +43,11 @@ function materialise(func: string): string {
 describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_REASON }, () => {
   let base = '';
   let programBase = '';
+  let nnProgramBase = '';
   let program: ProgramFixture;
+  let nnProgram: ProgramFixture;
   let expected = '';
+  let nnExpected = '';
   let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
@@ -58,8 +60,10 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
         JSON.stringify({ projectId: 'prj_local', orgId: 'team_local', settings: { framework: null } }),
       );
     }
-    // A program in programs/ before the build, so the function ships it (includeFiles).
+    // Programs in programs/ before the build, so the function ships them (includeFiles): the
+    // 0.2 classic, and the WASI-NN one with the model it preloads.
     program = programFixture(ROOT);
+    nnProgram = nnProgramFixture(ROOT);
     const build = await runTool(vercel as string, ['build', '--yes']);
     assert.equal(build.status, 0, build.output);
     const func = materialise(join(FUNCTIONS, 'classify.func'));
@@ -71,19 +75,22 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       { cwd: func },
     );
     base = server.match[1] as string;
-    // The same built function, deployed with TFLITE_FN_PROGRAM set.
-    const programServer = await startTool(
-      process.execPath,
-      [join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'), join(func, config.handler)],
-      /listening (\S+)/,
-      { cwd: func, env: { ...TOOL_ENV, TFLITE_FN_PROGRAM: program.relativePath } },
-    );
+    // The same built function, deployed with TFLITE_FN_PROGRAM (and TFLITE_FN_NN_PRELOAD) set.
+    const serving = (fixture: ProgramFixture) =>
+      startTool(
+        process.execPath,
+        [join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'), join(func, config.handler)],
+        /listening (\S+)/,
+        { cwd: func, env: { ...TOOL_ENV, ...fixture.env } },
+      );
+    const programServer = await serving(program);
+    const nnProgramServer = await serving(nnProgram);
     programBase = programServer.match[1] as string;
-    expected = new TextDecoder().decode(
-      (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
-    );
+    nnProgramBase = nnProgramServer.match[1] as string;
+    expected = await program.answer(photo('grace_hopper.jpg'));
+    nnExpected = await nnProgram.answer(photo('grace_hopper.jpg'));
     stop = async () => {
-      await Promise.all([server.stop(), programServer.stop()]);
+      await Promise.all([server.stop(), programServer.stop(), nnProgramServer.stop()]);
     };
   });
   after(() => stop?.());
@@ -103,7 +110,8 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
         'models/imagenet.yaml',
         '.cache/models/mobilenet_v2_1.0_224_quant.tflite',
         'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm',
-        program.relativePath,
+        ...program.files,
+        ...nnProgram.files,
       ]) {
         assert.ok(files.includes(needed), `${route} ships ${needed}`);
       }
@@ -131,5 +139,11 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
     'Vercel, the built function serving a wasm program',
     overHttp(() => programBase),
     { prefix: '/api', expected: () => expected },
+  );
+
+  describeProgramConformance(
+    'Vercel, the built function serving a WASI-NN program, its model preloaded',
+    overHttp(() => nnProgramBase),
+    { prefix: '/api', expected: () => nnExpected },
   );
 });
