@@ -1,6 +1,7 @@
 /**
  * What `wasmedge_image` hands a program: the photo stretched to WxH as WasmEdge >= 0.15 does
- * (stb_image_resize2's default filter, Mitchell when shrinking), and floats that are bytes/255
+ * (stb_image_resize2's default filter: Mitchell when shrinking, Catmull-Rom when enlarging),
+ * and floats that are bytes/255
  * (not stbi_loadf's 2.2 gamma). Measured on the shared photos in docs/benchmarks/resize.md;
  * here against a reference written from stb's definition (test/mitchell-reference.ts).
  */
@@ -66,6 +67,29 @@ describe('wasmedge_image pixels (decodeForGuest)', async () => {
       assert.ok(meanAndMax(linear, reference).mean > 1, 'a linear stretch must fall outside the bound');
     });
   }
+
+  it("enlarges as stb_image_resize2 does (Catmull-Rom, pixel centres aligned): one bright pixel's spread", async () => {
+    // 8x8 black with one white pixel at (3, 3), enlarged 4x. stb_image_resize2 v2.12 itself
+    // gives this row 14 (and, by symmetry, column 14): the pixel's centre falls between
+    // outputs 13 and 14. libvips's own enlarge peaks at 14 alone (58 143 221 255 221 143 58).
+    const side = 8;
+    const dot = new Uint8Array(side * side * 3);
+    dot.fill(255, (3 * side + 3) * 3, (3 * side + 3) * 3 + 3);
+    const image = new Uint8Array(
+      await sharp(dot, { raw: { width: side, height: side, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    const out = await decodeForGuest(
+      { op: 'decode', image, width: 32, height: 32, layout: 'rgb8' },
+      deadline(),
+    );
+    const row = Array.from({ length: 32 }, (_, x) => out[(14 * 32 + x) * 3] as number);
+    const column = Array.from({ length: 32 }, (_, y) => out[(y * 32 + 14) * 3] as number);
+    const expected = [...Array(10).fill(0), 22, 96, 179, 237, 237, 179, 96, 22, ...Array(14).fill(0)];
+    assert.deepEqual(row, expected);
+    assert.deepEqual(column, expected);
+  });
 
   it('rgb32f is rgb8 / 255 exactly, with no gamma applied', async () => {
     const request = { op: 'decode', image: png, width: 40, height: 40 } as const;

@@ -2,18 +2,21 @@
  * What `wasmedge_image` asks of the host: decode an image and stretch it to exactly width x
  * height (no crop), as bytes, or bytes / 255 for the 32f layouts.
  *
- * The stretch uses Mitchell, as WasmEdge >= 0.15 does (stb_image_resize2's default filter when
- * shrinking): on the shared photos that brings us from 0.47 to 0.19 of a byte on average of
- * its pixels at 224x224, and to its top-1 ImageNet label on every photo at 128x128, where the
- * linear filter before missed two (docs/benchmarks/resize.md, `npm run bench:resize`). The
- * legacy hosts' Boost.GIL bilinear, without antialiasing, is 4 to 7 away from both. Floats stay
- * bytes / 255: WasmEdge 0.15's stbi_loadf raises them to stb's 2.2 gamma, which no model's
- * normalisation expects.
+ * The stretch follows WasmEdge >= 0.15 (stb_image_resize2's default filter): Mitchell when
+ * shrinking (libvips's), Catmull-Rom with stb's pixel grid when enlarging both axes
+ * (catmull-rom.ts). On the shared photos that puts us 0.2 to 0.6 of a byte on average from
+ * its pixels with its top-1 ImageNet label on every photo (docs/benchmarks/resize.md, `npm run
+ * bench:resize`); the linear filter before was 0.5 to 0.9 away and missed two labels at 128.
+ * The legacy hosts' Boost.GIL bilinear, without antialiasing, is 4 to 7 away from both.
+ * Floats stay bytes / 255: WasmEdge 0.15's stbi_loadf raises them to stb's 2.2 gamma, which
+ * no model's normalisation expects.
+ *
  * openImage applies the limits every input gets; sharp's timeout is shortened to the time the
  * run has left. Runs in an image-decoder thread (image-decoder.ts), or on the owner
  * thread where that thread's files were not deployed.
  */
-import { openImage } from '../image/decode.js';
+import { enlargeCatmullRom } from '../image/catmull-rom.js';
+import { type OpenedImage, openImage } from '../image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../image/to-tensor.js';
 import { DECODE_TIMEOUT_SECONDS } from '../image/work-limits.js';
 import type { HostRequest } from './host-calls.js';
@@ -25,7 +28,7 @@ export async function decodeForGuest(request: DecodeRequest, deadline: number): 
   // The run's remaining time, within the backstop every decode has.
   const seconds = Math.min(DECODE_TIMEOUT_SECONDS, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)));
   const bounded = { ...opened, pipeline: opened.pipeline.timeout({ seconds }) };
-  const rgb = await resizeToRgb(bounded, request.width, request.height, 'fill', 'mitchell');
+  const rgb = await stretch(bounded, request.width, request.height);
   const tensor = rgbToTensor(rgb, {
     width: request.width,
     height: request.height,
@@ -34,4 +37,12 @@ export async function decodeForGuest(request: DecodeRequest, deadline: number): 
     std: [255, 255, 255],
   });
   return new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength);
+}
+
+async function stretch(image: OpenedImage, width: number, height: number): Promise<Uint8Array> {
+  const [fromWidth, fromHeight] = [image.uprightWidth, image.uprightHeight];
+  if (width < fromWidth || height < fromHeight) return resizeToRgb(image, width, height, 'fill', 'mitchell');
+  // At its own size sharp does not resample: these are the decoded pixels.
+  const decoded = await resizeToRgb(image, fromWidth, fromHeight, 'fill');
+  return enlargeCatmullRom(decoded, fromWidth, fromHeight, width, height);
 }
