@@ -194,6 +194,30 @@ describe('Open Inference Protocol on the self-hosted server', () => {
       }
     });
 
+    it('concurrent requests each get their own answer (two photos, interleaved)', async () => {
+      const parrot = new Uint8Array(
+        await sharp(join(IMAGES, 'parrot.jpg'))
+          .resize(224, 224, { fit: 'cover' })
+          .removeAlpha()
+          .raw()
+          .toBuffer(),
+      );
+      const parrotIndex = (await classify(await sharp(join(IMAGES, 'parrot.jpg')).toBuffer())).index;
+      assert.notEqual(parrotIndex, expectedIndex, 'two photos with different answers');
+      const photos = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? pixels : parrot));
+      const answers = await Promise.all(
+        photos.map((values) => infer(server.url, 'imagenet', [imageInput(values)], { binaryInputs: true })),
+      );
+      for (const [i, answer] of answers.entries()) {
+        assert.equal(answer.status, 200);
+        assert.equal(
+          argmax(answer.outputs[0]?.values ?? []),
+          i % 2 === 0 ? expectedIndex : parrotIndex,
+          `request ${i}`,
+        );
+      }
+    });
+
     it('the versioned and /api paths infer too', async () => {
       const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
         binaryInputs: true,
