@@ -24,6 +24,7 @@ import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
 import { type ModelRepository, repositorySource } from '../src/model/repository.js';
 import { convertRepository } from '../src/model/repository-convert.js';
+import { SCAN_LIMITS } from '../src/model/repository-layout.js';
 import type { ResolvedModel } from '../src/oip/model-source.js';
 import { modelCacheDir, sampleCacheDir } from '../src/store/paths.js';
 import { classifyTask } from '../src/tasks/classify/index.js';
@@ -429,6 +430,32 @@ describe('model repository', () => {
       for (const version of model.versions) {
         assert.ok(!version.reason?.includes(dir) && !version.reason?.includes(outside), version.reason);
       }
+  });
+
+  it('a folder filled with entries costs a bounded scan: newest versions kept, refusals summed up', async () => {
+    const dir = tempFolder();
+    addModel(dir, 'many', {});
+    const count = SCAN_LIMITS.versions + 5;
+    for (let version = 1; version <= count; version++) mkdirSync(join(dir, 'many', String(version)));
+    for (let bad = 0; bad < SCAN_LIMITS.refusals + 7; bad++) mkdirSync(join(dir, `bad name ${bad}`));
+    const logged: Record<string, unknown>[] = [];
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      log: (event) => logged.push(event),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    const versions = (await versionsOf(repository, 'many')).map((version) => Number(version.version));
+    assert.equal(versions.length, SCAN_LIMITS.versions);
+    assert.equal(versions[0], 6, 'the oldest ones are left out');
+    assert.equal(versions.at(-1), count);
+    const reasons = logged.map((event) => String(event.reason));
+    assert.ok(
+      reasons.includes(`many has ${count} versions; only the newest ${SCAN_LIMITS.versions} are served`),
+    );
+    assert.equal(reasons.filter((reason) => /is not a model name/.test(reason)).length, SCAN_LIMITS.refusals);
+    assert.ok(reasons.includes('7 more entries are not model names'));
   });
 
   it('a model file over TFLITE_FN_MAX_MODEL_BYTES is refused from its size', async () => {

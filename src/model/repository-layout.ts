@@ -13,7 +13,7 @@
  * relative to DIR, never host paths (they reach HTTP clients).
  */
 import type { Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** Model names: what Triton accepts in practice, minus anything a path or a URL would mangle. */
@@ -24,6 +24,12 @@ export const MODEL_FILE = 'model.tflite';
 export const CONFIG_FILE = 'config.yaml';
 /** Files of a model folder tracked for changes (config, labels): a folder of thousands is not a model. */
 const MAX_MODEL_FOLDER_FILES = 64;
+/**
+ * Bounds on what one poll looks at, so a folder filled with entries (by mistake or not) costs a
+ * bounded number of syscalls twice a second: entries read per folder, models, versions per
+ * model (the newest are kept), and refusals reported one by one.
+ */
+export const SCAN_LIMITS = { entries: 10_000, models: 1_000, versions: 100, refusals: 20 } as const;
 
 /** What identifies a file's content cheaply: a change in any of these means "read it again". */
 export interface FileStamp {
@@ -97,12 +103,19 @@ export async function stampFile(root: string, path: string, shown: string): Prom
   }
 }
 
+/** A folder's entry names, sorted, at most SCAN_LIMITS.entries of them. */
 async function entriesOf(folder: string): Promise<string[]> {
+  const names: string[] = [];
   try {
-    return (await readdir(folder)).sort();
+    const listing = await opendir(folder);
+    for await (const entry of listing) {
+      names.push(entry.name);
+      if (names.length >= SCAN_LIMITS.entries) break; // leaving the loop closes the listing
+    }
   } catch {
     return [];
   }
+  return names.sort();
 }
 
 async function isFolder(path: string): Promise<boolean> {
@@ -122,9 +135,15 @@ async function scanModel(root: string, name: string, refused: string[]): Promise
   if (!(await isFolder(folder.ok))) return undefined; // a README beside the models
   const files = new Map<string, FileStamp>();
   const versions: VersionScan[] = [];
-  for (const entry of await entriesOf(folder.ok)) {
+  const entries = await entriesOf(folder.ok);
+  const newest = entries.filter((entry) => VERSION_NAME.test(entry)).sort((a, b) => Number(b) - Number(a));
+  if (newest.length > SCAN_LIMITS.versions)
+    refused.push(`${name} has ${newest.length} versions; only the newest ${SCAN_LIMITS.versions} are served`);
+  const served = new Set(newest.slice(0, SCAN_LIMITS.versions));
+  for (const entry of entries) {
     const path = join(folder.ok, entry);
     if (VERSION_NAME.test(entry)) {
+      if (!served.has(entry)) continue;
       const shown = `${name}/${entry}/${MODEL_FILE}`;
       const versionFolder = await resolveInside(root, path, `${name}/${entry}`);
       if ('problem' in versionFolder) {
@@ -154,17 +173,25 @@ export async function scanRepository(dir: string): Promise<RepositoryScan> {
   const root = await realpath(dir);
   const refused: string[] = [];
   const models: ModelScan[] = [];
+  let badNames = 0;
   for (const name of await entriesOf(root)) {
     if (name.startsWith('.')) continue;
     if (!MODEL_NAME.test(name)) {
       // Quoted as JSON: a name may hold newlines or control characters meant for a log.
-      refused.push(
-        `${JSON.stringify(name.slice(0, 80))} is not a model name (letters, digits, '.', '_', '-'; at most 64)`,
-      );
+      if (++badNames <= SCAN_LIMITS.refusals)
+        refused.push(
+          `${JSON.stringify(name.slice(0, 80))} is not a model name (letters, digits, '.', '_', '-'; at most 64)`,
+        );
       continue;
+    }
+    if (models.length >= SCAN_LIMITS.models) {
+      refused.push(`more than ${SCAN_LIMITS.models} models; the rest (from '${name}' on) are not served`);
+      break;
     }
     const model = await scanModel(root, name, refused);
     if (model) models.push(model);
   }
+  if (badNames > SCAN_LIMITS.refusals)
+    refused.push(`${badNames - SCAN_LIMITS.refusals} more entries are not model names`);
   return { models, refused };
 }

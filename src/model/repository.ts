@@ -183,6 +183,8 @@ export class ModelRepository implements ModelSource {
     if (this.#closed) return;
     for (const refused of scan.refused) {
       if (this.#refusedLogged.has(refused)) continue;
+      // Bounded: names that keep changing would otherwise grow it forever (at worst, logged again).
+      if (this.#refusedLogged.size >= 1000) this.#refusedLogged.clear();
       this.#refusedLogged.add(refused);
       this.#log({ level: 'warn', msg: 'model repository entry refused', reason: refused });
     }
