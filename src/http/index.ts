@@ -1,4 +1,11 @@
 // The Open Inference Protocol's model contract: createApp({ modelSource }) serves any source.
+
+// A model repository folder as a ModelSource (also what TFLITE_FN_MODEL_REPOSITORY opens).
+export {
+  type ModelRepository,
+  type RepositoryOptions,
+  repositorySource,
+} from '../model/repository.js';
 export {
   CATALOG_VERSION,
   catalogSource,
@@ -19,4 +26,4 @@ export {
   type TaskRequest,
 } from './read-request.js';
 export { ROUTES, type RouteSpec, type RouteWork, routeOfTask, taskRoute } from './routes.js';
-export { runJobHere, type TaskJob, type TaskOutcome, type TaskRunner } from './task-job.js';
+export { pinVersions, runJobHere, type TaskJob, type TaskOutcome, type TaskRunner } from './task-job.js';
