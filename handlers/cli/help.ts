@@ -54,10 +54,11 @@ Lists every model: id, input size, where its files are and whether they are pres
 export const SETUP_HELP = `Usage: tflite-fn setup [--offline] [--quiet] [--no-convert] [--bundle]
 
 Fetches the files of every model that pins them (sha256) and the sample photos into the cache
-(~/.cache/tflite-fn; see TFLITE_FN_CACHE_DIR in tflite-fn --help),
-verifying each hash. Without network, files are copied from TFLITE_FN_MIRROR (or ../shared
-when present). Files already there with the right hash are kept. Then converts every model
-to ONNX for the native engine and verifies each against LiteRT (see tflite-fn convert).
+(~/.cache/tflite-fn; see TFLITE_FN_CACHE_DIR in tflite-fn --help), verifying each hash.
+Without network, files are copied from TFLITE_FN_MIRROR (or ../shared when present). Files
+already there with the right hash are kept. Then converts every model to ONNX for the native
+engine and verifies each against LiteRT (see tflite-fn convert). Without set-up, a model's
+files are fetched the same way on its first use.
 
 Options:
   --offline      do not try the network; use mirror folders only
