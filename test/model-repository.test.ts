@@ -361,7 +361,22 @@ describe('model repository', () => {
       'UNAVAILABLE',
       'polling does not load it back',
     );
-    assert.deepEqual(await repository.load('small'), [{ version: '1', state: 'READY' }]);
+    addVersion(dir, 'small', '2', SMALL);
+    await repository.poll();
+    await repository.poll();
+    await repository.settled();
+    assert.deepEqual(
+      (await versionsOf(repository, 'small')).map((version) => [version.state, version.reason]),
+      [
+        ['UNAVAILABLE', 'unloaded through the repository API'],
+        ['UNAVAILABLE', 'unloaded through the repository API'],
+      ],
+      'a version added meanwhile waits for the load too',
+    );
+    assert.deepEqual(await repository.load('small'), [
+      { version: '1', state: 'READY' },
+      { version: '2', state: 'READY' },
+    ]);
     await assert.rejects(repository.load('nothing'), isStatus(404));
     await assert.rejects(repository.unload('nothing'), isStatus(404));
   });

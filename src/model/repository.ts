@@ -60,6 +60,8 @@ export interface RepositoryOptions {
   readonly batching?: (name: string) => BatchingOptions;
 }
 
+const UNLOADED = 'unloaded through the repository API';
+
 /** Default poll: a model dropped in is loaded within two polls (the file must hold still for one). */
 export const DEFAULT_POLL_MS = 500;
 
@@ -216,8 +218,9 @@ export class ModelRepository implements ModelSource {
           version: found.version,
           seen: '',
           done: undefined,
-          state: 'LOADING',
-          reason: undefined,
+          // A version appearing in an unloaded model waits, unloaded, for the model's load.
+          state: record.unloaded ? 'UNAVAILABLE' : 'LOADING',
+          reason: record.unloaded ? UNLOADED : undefined,
           current: undefined,
           token: 0,
           pending: undefined,
@@ -455,7 +458,7 @@ export class ModelRepository implements ModelSource {
       version.done = undefined;
       version.current?.retire();
       version.current = undefined;
-      this.#setState(record, version, 'UNAVAILABLE', 'unloaded through the repository API');
+      this.#setState(record, version, 'UNAVAILABLE', UNLOADED);
     }
   }
 
