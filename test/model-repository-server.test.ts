@@ -94,6 +94,26 @@ describe('tflite-fn serve --model-repository', () => {
     assert.match(((await bad.json()) as { error: string }).error, /ready/);
   });
 
+  it('GET /models lists the repository models with their task, input and versions', async () => {
+    const answer = (await (await fetch(`${server.url}/models`)).json()) as {
+      repository: { id: string; task?: string; input?: object; versions: { state: string }[] }[];
+      models: { id: string }[];
+    };
+    assert.ok(
+      answer.models.some((model) => model.id === 'imagenet'),
+      'the catalog is still listed',
+    );
+    const small = answer.repository.find((model) => model.id === 'small');
+    assert.equal(small?.task, 'classify');
+    assert.deepEqual(small?.input, { width: 128, height: 128 });
+    assert.deepEqual(
+      small?.versions.map((version) => version.state),
+      ['READY', 'UNAVAILABLE'],
+    );
+    const broken = answer.repository.find((model) => model.id === 'broken');
+    assert.equal(broken?.task, undefined, 'a model whose files never passed says no task');
+  });
+
   it('serves the newest ready version over /v2, any version by URL, and says why one is not ready', async () => {
     assert.equal((await fetch(`${server.url}/v2/models/small/ready`)).status, 200);
     assert.equal((await fetch(`${server.url}/v2/models/small/versions/2/ready`)).status, 400);

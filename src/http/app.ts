@@ -18,6 +18,7 @@ import { type Context, Hono } from 'hono';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { modelFileLimit } from '../model/model-file.js';
+import { ModelRepository } from '../model/repository.js';
 import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
@@ -192,11 +193,13 @@ function programHandler(
 /**
  * GET /models: every model with its task, the default model, and every task (its route, its
  * default model here, the answer's forms and its pictures): what a client or the demo page
- * needs to offer the tasks.
+ * needs to offer the tasks. With a model repository, its models too (`repository`), with
+ * their versions' states; a task route runs them by name.
  */
-function modelsHandler(catalog: ModelCatalog): RouteHandler {
-  return (c) =>
+function modelsHandler(catalog: ModelCatalog, source: ModelSource | undefined): RouteHandler {
+  return async (c) =>
     c.json({
+      ...(source instanceof ModelRepository ? { repository: await source.models() } : {}),
       default: catalog.defaultModel,
       models: catalog.entries().map((entry) =>
         entry.descriptor
@@ -272,7 +275,7 @@ export function createApp(options: AppOptions = {}): Hono {
     taskRoutes.classify = programHandler(program, bodyLimit, deploymentPreloads(specs, !options.nnPreload));
   }
   const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
-    models: modelsHandler(catalog),
+    models: modelsHandler(catalog, modelSource),
     healthz: (c) => c.json({ status: 'ok' }),
   };
   const source = modelSource ?? catalogSource(catalog);

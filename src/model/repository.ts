@@ -29,6 +29,7 @@ import {
 import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
 import type { LoadedModel } from '../tasks/task.js';
+import type { ModelDescriptor } from './descriptor.js';
 import { loadModel } from './load.js';
 import { Generation } from './repository-generation.js';
 import {
@@ -96,6 +97,17 @@ interface VersionRecord {
    * reloads the version on onnxruntime when it has.
    */
   awaitsConversion: string | undefined;
+  /** The descriptor its last check produced (task, input), for GET /models. */
+  described: ModelDescriptor | undefined;
+}
+
+/** A repository model as GET /models lists it: its task and input as its newest checked version says. */
+export interface RepositoryModelInfo {
+  readonly id: string;
+  readonly task?: string;
+  readonly title?: string;
+  readonly input?: { readonly width: number; readonly height: number };
+  readonly versions: readonly ModelVersionInfo[];
 }
 
 interface ModelRecord {
@@ -225,6 +237,7 @@ export class ModelRepository implements ModelSource {
           token: 0,
           pending: undefined,
           awaitsConversion: undefined,
+          described: undefined,
         };
         record.versions.set(found.version, version);
       }
@@ -322,6 +335,7 @@ export class ModelRepository implements ModelSource {
           config: record.scan.files.get(CONFIG_FILE),
         });
         if (token !== version.token) return;
+        version.described = prepared.descriptor;
         const current = version.current;
         const same = current && !current.retired && current.contentKey === prepared.contentKey;
         if (same && !reload) return; // touched only
@@ -365,6 +379,26 @@ export class ModelRepository implements ModelSource {
             ...(version.reason ? { reason: version.reason } : {}),
           })),
       }));
+  }
+
+  /** Every model with what its newest checked version says about it (GET /models). */
+  async models(): Promise<RepositoryModelInfo[]> {
+    const index = await this.index();
+    return index.map(({ name, versions }) => {
+      const records = [...(this.#models.get(name)?.versions.values() ?? [])];
+      const described = records
+        .filter((version) => version.described)
+        .sort((a, b) => Number(b.version) - Number(a.version))[0]?.described;
+      if (!described) return { id: name, versions };
+      const { task, title, input } = described;
+      return {
+        id: name,
+        task,
+        ...(title ? { title } : {}),
+        input: { width: input.width, height: input.height },
+        versions,
+      };
+    });
   }
 
   #record(name: string): ModelRecord {
