@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BODY_LIMITS } from '../../src/http/limits.js';
 import { platformRoutes } from '../../src/http/routes.js';
-import { runWasm } from '../../src/wasm/sandbox.js';
 import { overHttp } from '../conformance/over-http.js';
 import { describeProgramConformance } from '../conformance/program-suite.js';
 import { describeConformance } from '../conformance/suite.js';
-import { haveClang, programFixture } from '../guests/build.js';
+import { haveClang, nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
 import {
   freePort,
@@ -152,34 +151,38 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
     );
   });
 
-  describe('netlify functions:serve --offline, serving a wasm program', {
-    skip: haveClang() ? false : 'clang / wasi-libc not installed',
-  }, () => {
-    let base = '';
-    let expected = '';
-    let stop: (() => Promise<void>) | undefined;
-    before(async () => {
-      const program = programFixture(ROOT);
-      expected = new TextDecoder().decode(
-        (await runWasm(program.bytes, { stdin: photo('grace_hopper.jpg') })).stdout,
-      );
-      const port = await freePort();
-      const server = await startTool(
-        netlify as string,
-        ['functions:serve', '--offline', '--port', String(port)],
-        /Local dev server ready/,
-        { env: { ...TOOL_ENV, TFLITE_FN_PROGRAM: program.relativePath } },
-      );
-      base = `http://localhost:${port}`;
-      stop = server.stop;
-      await untilHealthy(base);
-    });
-    after(() => stop?.());
+  const programs: [string, (root: string) => ProgramFixture][] = [
+    ['a wasm program', programFixture],
+    ['a WASI-NN program, its model preloaded', nnProgramFixture],
+  ];
+  for (const [what, fixture] of programs) {
+    describe(`netlify functions:serve --offline, serving ${what}`, {
+      skip: haveClang() ? false : 'clang / wasi-libc not installed',
+    }, () => {
+      let base = '';
+      let expected = '';
+      let stop: (() => Promise<void>) | undefined;
+      before(async () => {
+        const program = fixture(ROOT);
+        expected = await program.answer(photo('grace_hopper.jpg'));
+        const port = await freePort();
+        const server = await startTool(
+          netlify as string,
+          ['functions:serve', '--offline', '--port', String(port)],
+          /Local dev server ready/,
+          { env: { ...TOOL_ENV, ...program.env } },
+        );
+        base = `http://localhost:${port}`;
+        stop = server.stop;
+        await untilHealthy(base);
+      });
+      after(() => stop?.());
 
-    describeProgramConformance(
-      'Netlify, served by netlify-cli',
-      overHttp(() => base),
-      { prefix: '/api', expected: () => expected },
-    );
-  });
+      describeProgramConformance(
+        `Netlify, served by netlify-cli, ${what}`,
+        overHttp(() => base),
+        { prefix: '/api', expected: () => expected },
+      );
+    });
+  }
 });
