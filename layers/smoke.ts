@@ -10,7 +10,8 @@
  * Prints one JSON line: init ms (runtime start to its first poll for an event: Lambda's Init
  * Duration), the first invocation's ms (Lambda's Duration) and the label; exits 1 unless the
  * label is 'military uniform'. With TFLITE_FN_PROGRAM set, the function serves that wasm
- * program: the line carries its answer instead, and any 200 passes.
+ * program (and TFLITE_FN_NN_PRELOAD, the models it loads by name, from the task folder): the
+ * line carries its answer instead, and any 200 passes.
  */
 import { readFileSync } from 'node:fs';
 import { FUNCTION_HANDLER } from './function-package.js';

@@ -142,6 +142,12 @@ Options (environment variable in brackets):
                     serve DIR/<name>/<version>/model.tflite (+ DIR/<name>/config.yaml) over /v2,
                     newest version by default; changes are picked up by polling every
                     TFLITE_FN_REPOSITORY_POLL_MS (default 500) [TFLITE_FN_MODEL_REPOSITORY]
+
+Serving a WasmEdge-style program on POST /classify instead of the built-in classifier
+(environment only; the same on every platform, and in tflite-fn dev):
+  TFLITE_FN_PROGRAM     the .wasm: the request body is its stdin, its stdout the answer
+  TFLITE_FN_NN_PRELOAD  the models it loads by name (WASI-NN load_by_name), as --nn-preload
+                        takes them, separated by spaces: default:TensorflowLite:CPU:programs/m.tflite
 `;
 
 export const RUN_HELP = `Usage: tflite-fn run [options] PROGRAM.wasm [ARGS...] < input > output
