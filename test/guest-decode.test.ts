@@ -91,6 +91,27 @@ describe('wasmedge_image pixels (decodeForGuest)', async () => {
     assert.deepEqual(column, expected);
   });
 
+  it('shrinks one axis and enlarges the other as stb_image_resize2 does (Mitchell across, Catmull-Rom down)', async () => {
+    // 16x4 black with two white pixels at (6, 1) and (7, 1), to 8x16. stb_image_resize2 v2.12
+    // itself gives this column 3 and row 5; libvips alone gave 0 0 0 29 71 110 127 110 71 29...
+    const [width, height] = [16, 4];
+    const pair = new Uint8Array(width * height * 3);
+    pair.fill(255, (width + 6) * 3, (width + 8) * 3);
+    const image = new Uint8Array(
+      await sharp(pair, { raw: { width, height, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    const out = await decodeForGuest(
+      { op: 'decode', image, width: 8, height: 16, layout: 'rgb8' },
+      deadline(),
+    );
+    const column = Array.from({ length: 16 }, (_, y) => out[(y * 8 + 3) * 3] as number);
+    const row = Array.from({ length: 8 }, (_, x) => out[(5 * 8 + x) * 3] as number);
+    assert.deepEqual(column, [0, 0, 18, 78, 145, 192, 192, 145, 78, 18, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(row, [0, 0, 29, 192, 29, 0, 0, 0]);
+  });
+
   it('rgb32f is rgb8 / 255 exactly, with no gamma applied', async () => {
     const request = { op: 'decode', image: png, width: 40, height: 40 } as const;
     const bytes = await decodeForGuest({ ...request, layout: 'rgb8' }, deadline());

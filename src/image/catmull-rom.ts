@@ -3,7 +3,8 @@
  * filter, which WasmEdge >= 0.15's wasmedge_image uses): Catmull-Rom, output pixel centres
  * mapped onto input pixel centres, edges clamped, one axis then the other in floats, rounded
  * to the nearest byte. libvips enlarges with its pixel grid half an output pixel away, which
- * put every enlarged image 2 to 6 bytes on average from WasmEdge's (docs/benchmarks/resize.md).
+ * put the shared photos enlarged to 1024x1024 2.5 of a byte on average from WasmEdge's
+ * (docs/benchmarks/resize.md).
  *
  * Only for enlarging (every output axis at least its input): each output then reads 4 input
  * pixels per axis, so the work is bounded by the output's size, which the caller caps.

@@ -2,8 +2,8 @@
  * What `wasmedge_image` asks of the host: decode an image and stretch it to exactly width x
  * height (no crop), as bytes, or bytes / 255 for the 32f layouts.
  *
- * The stretch follows WasmEdge >= 0.15 (stb_image_resize2's default filter): Mitchell when
- * shrinking (libvips's), Catmull-Rom with stb's pixel grid when enlarging both axes
+ * The stretch follows WasmEdge >= 0.15 (stb_image_resize2's default filter): Mitchell on an
+ * axis that shrinks (libvips's), Catmull-Rom on stb's pixel grid on an axis that grows
  * (catmull-rom.ts). On the shared photos that puts us 0.2 to 0.6 of a byte on average from
  * its pixels with its top-1 ImageNet label on every photo (docs/benchmarks/resize.md, `npm run
  * bench:resize`); the linear filter before was 0.5 to 0.9 away and missed two labels at 128.
@@ -39,10 +39,15 @@ export async function decodeForGuest(request: DecodeRequest, deadline: number): 
   return new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength);
 }
 
+/**
+ * The axes that shrink first, with libvips's Mitchell (an axis kept at its size is not
+ * resampled), then the axes that grow, with stb's Catmull-Rom: stb_image_resize2 picks its
+ * filter per axis in the same way.
+ */
 async function stretch(image: OpenedImage, width: number, height: number): Promise<Uint8Array> {
-  const [fromWidth, fromHeight] = [image.uprightWidth, image.uprightHeight];
-  if (width < fromWidth || height < fromHeight) return resizeToRgb(image, width, height, 'fill', 'mitchell');
-  // At its own size sharp does not resample: these are the decoded pixels.
-  const decoded = await resizeToRgb(image, fromWidth, fromHeight, 'fill');
-  return enlargeCatmullRom(decoded, fromWidth, fromHeight, width, height);
+  const shrunkWidth = Math.min(width, image.uprightWidth);
+  const shrunkHeight = Math.min(height, image.uprightHeight);
+  const shrunk = await resizeToRgb(image, shrunkWidth, shrunkHeight, 'fill', 'mitchell');
+  if (shrunkWidth === width && shrunkHeight === height) return shrunk;
+  return enlargeCatmullRom(shrunk, shrunkWidth, shrunkHeight, width, height);
 }
