@@ -143,6 +143,11 @@ export class ModelRepository implements ModelSource {
   readonly #timer: NodeJS.Timeout | undefined;
   /** Scans run one at a time, loads one at a time. */
   #scans: Promise<void>;
+  /**
+   * What index and resolve wait for: the first scan only. A later poll updates the state in
+   * one synchronous step when its stats are in, so requests never wait for a poll's syscalls.
+   */
+  readonly #firstScan: Promise<void>;
   #work: Promise<void> = Promise.resolve();
   #closed = false;
   #scanError: string | undefined;
@@ -155,6 +160,7 @@ export class ModelRepository implements ModelSource {
     this.#batching = options.batching;
     this.#log = options.log ?? (() => undefined);
     this.#scans = this.#scan({ settled: true });
+    this.#firstScan = this.#scans;
     const pollMs = options.pollMs ?? repositoryPollMs();
     if (pollMs > 0) {
       this.#timer = setInterval(() => void this.poll(), pollMs);
@@ -366,7 +372,7 @@ export class ModelRepository implements ModelSource {
   async index(): Promise<
     readonly { readonly name: string; readonly versions: readonly ModelVersionInfo[] }[]
   > {
-    await this.#scans;
+    await this.#firstScan;
     return [...this.#models.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((record) => ({
@@ -408,7 +414,7 @@ export class ModelRepository implements ModelSource {
   }
 
   async resolve(name: string, version?: string): Promise<ResolvedModel> {
-    await this.#scans;
+    await this.#firstScan;
     const record = this.#record(name);
     const versions = [...record.versions.values()].sort((a, b) => Number(b.version) - Number(a.version));
     const chosen =
