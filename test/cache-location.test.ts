@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sha256OfFile } from '../src/store/fetch.js';
 import { packageRoot } from '../src/store/paths.js';
-import { CLASSIC_GRACE_HOPPER, CLI, photo, SHARED_MODELS } from './helpers.js';
+import { CLASSIC_GRACE_HOPPER, CLI, IMAGES, photo, SHARED_MODELS } from './helpers.js';
 
 /** Lambda runs functions as an unprivileged user; as root, a read-only folder is not. */
 const NOBODY = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
@@ -186,6 +186,33 @@ describe('first use without set-up', () => {
       });
       assert.equal(((await classified.json()) as { label: string }).label, 'military uniform');
       assert.ok(existsSync(join(cache, 'models', 'mobilenet_v2_1.0_224_quant.tflite')));
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('tflite-fn dev: the photo its printed curl command sends is there, fetched on first use', async () => {
+    const cache = join(base, 'dev-cache');
+    const child = spawn(process.execPath, [CLI, 'dev', '--platform', 'lambda', '--port', '0'], {
+      cwd: base,
+      env: { ...process.env, TFLITE_FN_CACHE_DIR: cache, TFLITE_FN_MIRROR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const sent = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk;
+          const found = output.match(/curl --data-binary @(\S+)/)?.[1];
+          if (found) resolve(found);
+        });
+        child.on('exit', () => reject(new Error(output)));
+      });
+      assert.equal(
+        await sha256OfFile(join(base, sent)),
+        await sha256OfFile(join(IMAGES, 'grace_hopper.jpg')),
+        sent,
+      );
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,8 +1,10 @@
 /** `tflite-fn dev`: starts the emulator and prints how to call it. */
 
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { BadRequestError } from '../../src/errors.js';
-import { sampleCacheDir } from '../../src/store/paths.js';
+import type { PinnedFile } from '../../src/store/fetch.js';
+import { sampleOnFirstUse } from '../../src/store/first-use.js';
+import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { LAMBDA_EVENT_KINDS, type LambdaEventKind } from './lambda-events.js';
 import { PLATFORMS, type Platform, startDevServer } from './server.js';
 
@@ -35,7 +37,9 @@ export async function devCommand(args: DevArgs, stdout: NodeJS.WritableStream): 
   const path = `${prefix}/classify`;
   const { ROUTES } = await import('../../src/http/routes.js');
   const tasks = ROUTES.filter((route) => route.task).map((route) => route.id);
-  const photo = relative(process.cwd(), join(sampleCacheDir(), 'grace_hopper.jpg')) || 'grace_hopper.jpg';
+  // The photo the printed command sends: fetched now if set-up has not run (an installed package).
+  const sample = SAMPLE_PHOTOS.find((candidate) => candidate.name === 'grace_hopper.jpg') as PinnedFile;
+  const photo = relative(process.cwd(), await sampleOnFirstUse(sample)) || 'grace_hopper.jpg';
   const front = platform === 'lambda' ? ` (${event ?? 'api-gateway-v2'} events)` : '';
   stdout.write(
     `tflite-fn dev: ${platform}${front} listening on ${server.url}\n` +

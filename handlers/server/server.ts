@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -21,8 +21,7 @@ import { bodyWasRead } from '../../src/http/read-request.js';
 import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositorySource } from '../../src/model/repository.js';
-import { fetchOnFirstUse } from '../../src/store/first-use.js';
-import { sampleCacheDir } from '../../src/store/paths.js';
+import { sampleOnFirstUse } from '../../src/store/first-use.js';
 import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
 import { daprConfig, daprHandlers } from './dapr.js';
@@ -188,13 +187,8 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     sample: async (c) => {
       const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
       if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
-      const path = join(sampleCacheDir(), photo.name);
       // An installed package may not have run set-up: fetched (verified) on first request.
-      await fetchOnFirstUse(
-        { file: photo.name, sha256: photo.sha256, url: photo.url },
-        path,
-        sampleCacheDir(),
-      );
+      const path = await sampleOnFirstUse(photo);
       const bytes = await readFile(path).catch(() => undefined);
       if (!bytes)
         return errorResponse(

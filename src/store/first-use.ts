@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePinnedFile } from './fetch.js';
-import { mirrorDirs, modelCacheDir } from './paths.js';
+import { ensurePinnedFile, type PinnedFile } from './fetch.js';
+import { mirrorDirs, modelCacheDir, sampleCacheDir } from './paths.js';
 
 export interface FetchableRef {
   readonly file: string;
@@ -49,4 +49,12 @@ export function fetchOnFirstUse(
     pending.set(path, fetching);
   }
   return fetching;
+}
+
+/** A sample photo's path in the cache, fetched first when it is not there yet (see above). */
+export async function sampleOnFirstUse(photo: PinnedFile): Promise<string> {
+  const dir = sampleCacheDir();
+  const path = join(dir, photo.name);
+  await fetchOnFirstUse({ file: photo.name, sha256: photo.sha256, url: photo.url }, path, dir);
+  return path;
 }
