@@ -538,8 +538,9 @@ const REFERENCE_NOTE = `Every photo in the shared images folder is handed, as fi
 
 - **ours** (src/wasm/guest-decode.ts): sharp/libvips decodes (EXIF orientation applied, alpha
   flattened onto white; a JPEG shrunk 2x or more is decoded at 1/2, 1/4 or 1/8 size) and
-  shrinks with its Mitchell kernel, widened with the scale; enlarging both axes is our
-  Catmull-Rom on stb's pixel grid (src/image/catmull-rom.ts); rgb32f is byte/255.
+  shrinks with its Mitchell kernel, widened with the scale; an axis that grows is then
+  enlarged with our Catmull-Rom on stb's pixel grid (src/image/catmull-rom.ts); rgb32f is
+  byte/255.
 - **legacy** (second-state/WasmEdge-image and WasmEdge's \`wasmedge_image\` plugin before 0.15,
   which the 0.2 \`wasmedge_tensorflow_interface\` programs were written against): Boost.GIL
   \`read_image\` into an 8-bit RGB image (JPEG through \`load_jpg\`, PNG through \`load_png\`;

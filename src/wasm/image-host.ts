@@ -1,7 +1,7 @@
 /**
  * The `wasmedge_image` host module: decode a JPEG or PNG and stretch it to exactly width x
  * height with WasmEdge 0.15's filter (no aspect kept, no crop; see guest-decode.ts), as
- * interleaved RGB/BGR bytes or byte/255 floats. Decoding runs on sharp in the owner thread.
+ * interleaved RGB/BGR bytes or byte/255 floats. Decoding runs in an image-decoder thread.
  *
  * - 0.2: `wasmedge_image_load_{jpg,png}_to_{rgb8,bgr8,rgb32f,bgr32f}(img, len, w, h, dst)`
  *   → 0 or 1; the destination's size is implied, so it is checked when written.
