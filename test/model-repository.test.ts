@@ -254,6 +254,60 @@ describe('model repository', () => {
     assert.deepEqual(loads(), ['2'], 'only the version used');
   });
 
+  it('versions: in config.yaml says which versions are served; the others are not read', async () => {
+    const dir = tempFolder();
+    addModel(
+      dir,
+      'small',
+      { '1': SMALL, '2': SMALL, '3': SMALL },
+      `${SMALL_CONFIG}versions: { latest: 2 }\n`,
+    );
+    addModel(dir, 'wrong', { '1': SMALL }, `${SMALL_CONFIG}versions: { latest: 0 }\n`);
+    const logged: Record<string, unknown>[] = [];
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      log: (event) => logged.push(event),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    const states = async () =>
+      (await versionsOf(repository, 'small')).map((version) => [
+        version.version,
+        version.state,
+        version.reason,
+      ]);
+    assert.deepEqual(await states(), [
+      ['1', 'UNAVAILABLE', 'not served: the version policy in small/config.yaml is latest 2'],
+      ['2', 'READY', undefined],
+      ['3', 'READY', undefined],
+    ]);
+    const loaded = () =>
+      logged
+        .filter((event) => event.msg === 'model version loaded' && event.model === 'small')
+        .map((event) => event.version);
+    assert.deepEqual(loaded().sort(), ['2', '3']);
+    assert.match((await versionsOf(repository, 'wrong'))[0]?.reason ?? '', /versions: must be 'all'/);
+
+    writeFileSync(join(dir, 'small', 'config.yaml'), `${SMALL_CONFIG}versions: { specific: [1] }\n`);
+    await repository.poll();
+    await repository.poll();
+    await repository.settled();
+    assert.deepEqual(
+      (await states()).map(([version, state]) => [version, state]),
+      [
+        ['1', 'READY'],
+        ['2', 'UNAVAILABLE'],
+        ['3', 'UNAVAILABLE'],
+      ],
+    );
+    assert.equal(
+      (await repository.resolve('small')).version,
+      '1',
+      'the newest served version is the default',
+    );
+  });
+
   it('a model without config.yaml is described from its file (an embed model)', async () => {
     const dir = tempFolder();
     mkdirSync(join(dir, 'bare', '1'), { recursive: true });

@@ -19,6 +19,7 @@ import { readTfliteModel, withModelErrors } from '../tflite/read.js';
 import { TensorType } from '../tflite/schema.js';
 import { type ModelDescriptor, parseDescriptor } from './descriptor.js';
 import { CONFIG_FILE, MODEL_FILE } from './repository-layout.js';
+import { ALL_VERSIONS, parseVersionPolicy, type VersionPolicy } from './repository-policy.js';
 
 const require = createRequire(import.meta.url);
 /** The same cap as a catalog descriptor's: a config is a few hundred bytes. */
@@ -60,14 +61,30 @@ function layoutProblems(config: Record<string, unknown>): string[] {
   return problems;
 }
 
-/** The descriptor of model `name` from its config.yaml's text. */
+/** The descriptor of model `name` from its config.yaml's text (`versions:` checked, then set aside). */
 export function descriptorFromConfig(name: string, text: string): ModelDescriptor {
   const source = `${name}/${CONFIG_FILE}`;
-  const config = configObject(text, source);
+  const { versions, ...config } = configObject(text, source);
   const problems = layoutProblems(config);
+  const policy = parseVersionPolicy(versions);
+  if ('problem' in policy) problems.push(policy.problem);
   if (problems.length > 0) throw new DescriptorError(source, problems);
   const model = { ...(config.model as object | undefined), file: MODEL_FILE };
   return { ...parseDescriptor({ ...config, model }, source), id: name };
+}
+
+/**
+ * The version policy a config.yaml's text says; every version when it says none or cannot be
+ * read (then each version's check reports what is wrong with the config).
+ */
+export function policyFromConfig(name: string, text: string | undefined): VersionPolicy {
+  if (text === undefined) return ALL_VERSIONS;
+  try {
+    const policy = parseVersionPolicy(configObject(text, `${name}/${CONFIG_FILE}`).versions);
+    return 'policy' in policy ? policy.policy : ALL_VERSIONS;
+  } catch {
+    return ALL_VERSIONS;
+  }
 }
 
 /** A configless model's descriptor, from its first input (an image, or the model is refused). */

@@ -29,8 +29,10 @@ import {
 import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
 import type { LoadedModel } from '../tasks/task.js';
+import { readFileCapped } from '../util/read-capped.js';
 import type { ModelDescriptor } from './descriptor.js';
 import { loadModel } from './load.js';
+import { MAX_CONFIG_BYTES, policyFromConfig } from './repository-config.js';
 import { Generation } from './repository-generation.js';
 import {
   CONFIG_FILE,
@@ -39,6 +41,7 @@ import {
   stampKey,
   type VersionScan,
 } from './repository-layout.js';
+import { ALL_VERSIONS, describePolicy, servedVersions, type VersionPolicy } from './repository-policy.js';
 import { type PreparedVersion, prepareVersion } from './repository-version.js';
 import { servedModelKey } from './served-model.js';
 
@@ -140,6 +143,8 @@ export class ModelRepository implements ModelSource {
   readonly #batching: ((name: string) => BatchingOptions) | undefined;
   readonly #log: (event: Record<string, unknown>) => void;
   readonly #refusedLogged = new Set<string>();
+  /** Each model's version policy and the config stamp it was read from. */
+  readonly #policies = new Map<string, { readonly key: string; readonly policy: VersionPolicy }>();
   readonly #timer: NodeJS.Timeout | undefined;
   /** Scans run one at a time, loads one at a time. */
   #scans: Promise<void>;
@@ -208,17 +213,44 @@ export class ModelRepository implements ModelSource {
       this.#refusedLogged.add(refused);
       this.#log({ level: 'warn', msg: 'model repository entry refused', reason: refused });
     }
+    // Read before the update below, so the update stays one synchronous step.
+    const policies = new Map<string, VersionPolicy>();
+    for (const model of scan.models) policies.set(model.name, await this.#policyOf(model));
+    if (this.#closed) return;
     const present = new Set(scan.models.map((model) => model.name));
     for (const [name, record] of this.#models) {
       if (present.has(name)) continue;
       for (const version of record.versions.values()) this.#remove(record, version);
       this.#models.delete(name);
+      this.#policies.delete(name);
     }
-    for (const model of scan.models)
-      this.#update(model, how.settled || how.force === model.name, how.force === model.name);
+    for (const model of scan.models) {
+      const policy = policies.get(model.name) ?? ALL_VERSIONS;
+      this.#update(model, policy, how.settled || how.force === model.name, how.force === model.name);
+    }
   }
 
-  #update(scan: ModelScan, settled: boolean, forced: boolean): void {
+  /** The model's version policy, its config.yaml read again only when it has changed. */
+  async #policyOf(model: ModelScan): Promise<VersionPolicy> {
+    const config = model.files.get(CONFIG_FILE);
+    const key = stampKey(config);
+    const known = this.#policies.get(model.name);
+    if (known?.key === key) return known.policy;
+    let text: string | undefined;
+    if (config) {
+      try {
+        const bytes = await readFileCapped(config.path, { maxBytes: MAX_CONFIG_BYTES });
+        text = new TextDecoder().decode(bytes);
+      } catch {
+        // Unreadable or too large: each version's check says so.
+      }
+    }
+    const policy = policyFromConfig(model.name, text);
+    this.#policies.set(model.name, { key, policy });
+    return policy;
+  }
+
+  #update(scan: ModelScan, policy: VersionPolicy, settled: boolean, forced: boolean): void {
     let record = this.#models.get(scan.name);
     if (!record) {
       record = { name: scan.name, scan, versions: new Map(), unloaded: false };
@@ -229,7 +261,20 @@ export class ModelRepository implements ModelSource {
     for (const version of record.versions.values()) {
       if (!present.has(version.version)) this.#remove(record, version);
     }
-    for (const found of scan.versions) {
+    const served = servedVersions(
+      policy,
+      scan.versions.map((version) => version.version),
+    );
+    for (const listed of scan.versions) {
+      // A version the policy leaves out is handled as a version with a problem: not read.
+      const found: VersionScan = served.has(listed.version)
+        ? listed
+        : {
+            version: listed.version,
+            model: {
+              problem: `not served: the version policy in ${scan.name}/${CONFIG_FILE} is ${describePolicy(policy)}`,
+            },
+          };
       let version = record.versions.get(found.version);
       if (!version) {
         version = {
