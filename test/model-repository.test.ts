@@ -301,11 +301,9 @@ describe('model repository', () => {
         ['3', 'UNAVAILABLE'],
       ],
     );
-    assert.equal(
-      (await repository.resolve('small')).version,
-      '1',
-      'the newest served version is the default',
-    );
+    const served = await repository.resolve('small');
+    assert.equal(served.version, '1', 'the newest served version is the default');
+    served.release();
   });
 
   it('a model without config.yaml is described from its file (an embed model)', async () => {
