@@ -194,6 +194,28 @@ describe('the npm package, installed from its tarball into a new project', { tim
     );
   });
 
+  it('npx tflite-fn setup fetches every model; without onnxruntime-node it says so in one line and converts nothing', async () => {
+    const ort = existsSync(join(project, 'node_modules', 'onnxruntime-node', 'package.json'));
+    const setup = await run('npx', ['tflite-fn', 'setup', '--quiet'], {
+      cwd: project,
+      env,
+      timeoutMs: 600_000,
+    });
+    assert.equal(setup.status, 0, setup.stderr);
+    const converted = join(base, 'home', '.cache', 'tflite-fn', 'onnx');
+    if (ort) {
+      assert.ok(readdirSync(converted).some((name) => name.endsWith('.onnx')));
+      return;
+    }
+    const lines = setup.stderr.split('\n').filter((line) => line.includes('onnxruntime'));
+    assert.equal(lines.length, 1, setup.stderr);
+    assert.match(
+      lines[0] as string,
+      /^litert {3}every model, not converted: onnxruntime-node could not be loaded .*npm install onnxruntime-node --onnxruntime-node-install=skip, then npx tflite-fn setup$/,
+    );
+    assert.equal(existsSync(converted), false);
+  });
+
   it("ESM: classify from 'tflite-fn', and each subpath export (http, aws-lambda, vercel, netlify) answers a real request", async () => {
     writeFileSync(
       join(project, 'use.mjs'),

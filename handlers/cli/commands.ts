@@ -112,7 +112,17 @@ export async function setupCommand(
     },
   });
   if (!args.quiet) io.stderr.write(`set-up complete: ${report.files.length} files verified by sha256\n`);
-  if (args.convert !== false) {
+  // onnxruntime-node is optional (package.json): without it there is nothing to verify a
+  // conversion on, so one line says so instead of a failed verification per model.
+  const ortMissing =
+    args.convert === false
+      ? undefined
+      : await (await import('../../src/engine/ort-model.js')).loadOrt().then(
+          () => undefined,
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+  if (ortMissing) io.stderr.write(`litert   every model, not converted: ${ortMissing}\n`);
+  if (args.convert !== false && !ortMissing) {
     // The native engine's models: converted from the .tflite files and checked against LiteRT.
     const { convertCatalog } = await import('../../src/convert/prepare.js');
     await convertCatalog(new ModelCatalog({ warmUp: false }), {
