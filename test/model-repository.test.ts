@@ -22,7 +22,12 @@ import { after, describe, it } from 'node:test';
 import { TfliteFnError } from '../src/errors.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
-import { type ModelRepository, repositorySource } from '../src/model/repository.js';
+import {
+  DEFAULT_POLL_MS,
+  type ModelRepository,
+  repositoryPollMs,
+  repositorySource,
+} from '../src/model/repository.js';
 import { convertRepository } from '../src/model/repository-convert.js';
 import { SCAN_LIMITS } from '../src/model/repository-layout.js';
 import type { ResolvedModel } from '../src/oip/model-source.js';
@@ -585,6 +590,17 @@ describe('model repository', () => {
     const resolved = await repository.resolve('small');
     await runs(resolved);
     resolved.release();
+  });
+
+  it('TFLITE_FN_REPOSITORY_POLL_MS is a whole number of ms (0: no polling), anything else refused', () => {
+    assert.equal(repositoryPollMs({}), DEFAULT_POLL_MS);
+    assert.equal(repositoryPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: '0' }), 0);
+    assert.equal(repositoryPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: '250' }), 250);
+    for (const wrong of ['-1', '1.5', 'soon'])
+      assert.throws(
+        () => repositoryPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: wrong }),
+        isStatus(400, 'bad_option'),
+      );
   });
 
   it('a repository folder that is not there is refused at once', () => {
