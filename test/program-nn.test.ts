@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createApp } from '../src/http/app.js';
+import { modelCacheDir } from '../src/store/paths.js';
 import { describeProgramOnEveryHandler } from './conformance/program-surfaces.js';
 import { haveClang, nnProgramFixture } from './guests/build.js';
 import { tableGrower } from './guests/raw.js';
@@ -39,6 +40,51 @@ function modelFile(folder: string, bytes: number): string {
   writeFileSync(path, new Uint8Array(bytes));
   return path;
 }
+
+describe('a preload whose PATH is the id of a built-in model (no file of that name): that model', {
+  skip,
+}, () => {
+  const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-nn-builtin-'));
+  const fixture = skip ? undefined : nnProgramFixture(folder);
+  const program = join(folder, fixture?.relativePath ?? '');
+  const run = (preload: string, cwd = folder) =>
+    spawnSync(process.execPath, [CLI, 'run', '--nn-preload', preload, program], {
+      cwd,
+      input: photo('grace_hopper.jpg'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('tflite-fn run --nn-preload default:TensorflowLite:CPU:imagenet answers as with the file itself', async () => {
+    const result = run('default:TensorflowLite:CPU:imagenet');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, await fixture?.answer(photo('grace_hopper.jpg')));
+  });
+
+  it("a file of that name wins, as PATH means in WasmEdge's flag", () => {
+    // A different model (128x128 input) named 'imagenet' in the working folder: the program's
+    // 224x224 input no longer fits it, so it fails at set_input (exit 4), proving the file ran.
+    const cwd = mkdtempSync(join(tmpdir(), 'tflite-fn-nn-file-wins-'));
+    writeFileSync(
+      join(cwd, 'imagenet'),
+      readFileSync(join(modelCacheDir(), 'mobilenet_v1_0.25_128_quant.tflite')),
+    );
+    const result = run('default:TensorflowLite:CPU:imagenet', cwd);
+    assert.equal(result.status, 4, result.stderr);
+  });
+
+  it('not for an ONNX preload (built-in models are TensorFlow Lite): the path is a file path, and missing', () => {
+    const result = run('default:ONNX:CPU:imagenet');
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /cannot read imagenet/);
+  });
+
+  it('a deployment: TFLITE_FN_NN_PRELOAD=default:TensorflowLite:CPU:imagenet, no model file shipped', async () => {
+    const app = createApp({ program, nnPreload: ['default:TensorflowLite:CPU:imagenet'] });
+    const response = await app.request('/classify', { method: 'POST', body: photo('grace_hopper.jpg') });
+    assert.equal(await response.text(), await fixture?.answer(photo('grace_hopper.jpg')));
+  });
+});
 
 describe('a deployment whose preloaded model is missing or too large', () => {
   const folder = mkdtempSync(join(tmpdir(), 'tflite-fn-preload-'));

@@ -165,7 +165,8 @@ Options:
                      means the same for both; add :ro to make it read-only
   --nn-preload NAME:ENCODING:TARGET:PATH
                      a model for WASI-NN's load_by_name, as with wasmedge (repeatable):
-                     ENCODING TensorflowLite, ONNX or Autodetect; TARGET CPU
+                     ENCODING TensorflowLite, ONNX or Autodetect; TARGET CPU; a PATH that
+                     is no file but a model id (tflite-fn models) preloads that model
   --timeout MS       stop it after MS milliseconds (default 10000; exit status 124)
   --memory MB        its memory limit (default 512)
 `;

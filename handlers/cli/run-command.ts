@@ -3,6 +3,7 @@
  * (wasm32-wasi) in the sandbox: stdin in, its stdout and stderr out, its exit status ours.
  */
 import { BadRequestError } from '../../src/errors.js';
+import { preloadPath } from '../../src/wasm/builtin-preload.js';
 import { parseDirectoryGrant } from '../../src/wasm/grants.js';
 import { parseNnPreload } from '../../src/wasm/nn-preload.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
@@ -46,7 +47,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const timeoutMs = positiveInteger('timeout', args.timeoutMs);
   const memoryMb = positiveInteger('memory', args.memoryMb);
   const dirs = args.dirs.map(parseDirectoryGrant);
-  const nnPreload = args.nnPreload.map((spec) => parseNnPreload(spec));
+  const nnPreload = args.nnPreload.map((spec) => parseNnPreload(spec, preloadPath));
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');

@@ -25,6 +25,7 @@ import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
+import { preloadPath } from '../wasm/builtin-preload.js';
 import { type NnPreload, parseNnPreload, resolvePreloads } from '../wasm/nn-preload.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
@@ -120,7 +121,9 @@ function programPath(configured: string | undefined): string | undefined {
  */
 function deploymentPreloads(specs: readonly string[], fromEnv: boolean): NnPreload[] {
   try {
-    const preloads = specs.map((spec) => parseNnPreload(spec, (path) => programPath(path) ?? path));
+    const preloads = specs.map((spec) =>
+      parseNnPreload(spec, (path, format) => preloadPath(path, format, (file) => programPath(file) ?? file)),
+    );
     resolvePreloads(preloads, modelFileLimit().maxBytes);
     return preloads;
   } catch (cause) {

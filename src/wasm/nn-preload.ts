@@ -38,14 +38,14 @@ export function isTflite(bytes: Uint8Array): boolean {
 /** Parses one `--nn-preload` value; the file is checked when the run starts (resolvePreloads). */
 export function parseNnPreload(
   spec: string,
-  resolvePath: (path: string) => string = (path) => path,
+  resolvePath: (path: string, format: ModelFormat | 'autodetect') => string = (path) => path,
 ): NnPreload {
   const [name = '', encoding = '', target = '', ...rest] = spec.split(':');
   const given = rest.join(':'); // a path may itself hold ':'
   if (!name || !given) throw usage(spec, 'a part is missing');
-  const path = resolvePath(given);
   const format = ENCODINGS[encoding.toLowerCase()];
   if (!format) throw usage(spec, `encoding '${encoding}' is not one of TensorflowLite, ONNX, Autodetect`);
+  const path = resolvePath(given, format);
   // WasmEdge's TensorFlow Lite backend refuses any target but CPU when the model loads; here
   // the mistake is caught before the program starts.
   if (target.toUpperCase() !== 'CPU') throw usage(spec, `target '${target}': only CPU is supported`);
