@@ -44,6 +44,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
   let base = '';
   let programBase = '';
   let nnProgramBase = '';
+  let byIdBase = '';
   let program: ProgramFixture;
   let nnProgram: ProgramFixture;
   let expected = '';
@@ -76,21 +77,27 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
     );
     base = server.match[1] as string;
     // The same built function, deployed with TFLITE_FN_PROGRAM (and TFLITE_FN_NN_PRELOAD) set.
-    const serving = (fixture: ProgramFixture) =>
+    const serving = (env: Readonly<Record<string, string>>) =>
       startTool(
         process.execPath,
         [join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'), join(func, config.handler)],
         /listening (\S+)/,
-        { cwd: func, env: { ...TOOL_ENV, ...fixture.env } },
+        { cwd: func, env: { ...TOOL_ENV, ...env } },
       );
-    const programServer = await serving(program);
-    const nnProgramServer = await serving(nnProgram);
+    const programServer = await serving(program.env);
+    const nnProgramServer = await serving(nnProgram.env);
+    // The built-in model by its id: the function's own .cache/models file, no copy.
+    const byIdServer = await serving({
+      ...nnProgram.env,
+      TFLITE_FN_NN_PRELOAD: 'default:TensorflowLite:CPU:imagenet',
+    });
     programBase = programServer.match[1] as string;
     nnProgramBase = nnProgramServer.match[1] as string;
+    byIdBase = byIdServer.match[1] as string;
     expected = await program.answer(photo('grace_hopper.jpg'));
     nnExpected = await nnProgram.answer(photo('grace_hopper.jpg'));
     stop = async () => {
-      await Promise.all([server.stop(), programServer.stop(), nnProgramServer.stop()]);
+      await Promise.all([server.stop(), programServer.stop(), nnProgramServer.stop(), byIdServer.stop()]);
     };
   });
   after(() => stop?.());
@@ -140,6 +147,17 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
     overHttp(() => programBase),
     { prefix: '/api', expected: () => expected },
   );
+
+  it('the built function preloads a built-in model by its id (default:TensorflowLite:CPU:imagenet)', async () => {
+    const response = await fetch(`${byIdBase}/api/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: photo('grace_hopper.jpg'),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    assert.equal(text, nnExpected);
+  });
 
   describeProgramConformance(
     'Vercel, the built function serving a WASI-NN program, its model preloaded',
