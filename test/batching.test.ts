@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { DynamicBatcher } from '../src/batch/batcher.js';
-import { batchingFor } from '../src/batch/settings.js';
+import { BATCHING_OFF, batchingFor } from '../src/batch/settings.js';
 import { convertTfliteToOnnx } from '../src/convert/convert.js';
 import { verifyConversion } from '../src/convert/verify.js';
 import { OrtCompiledModel } from '../src/engine/ort-model.js';
@@ -275,17 +275,53 @@ describe('the batcher gathers concurrent runs of one model', () => {
   });
 
   it('settings: off unless TFLITE_FN_BATCH_MAX > 1, limited to the models named, bad values refused', () => {
-    assert.equal(batchingFor('imagenet', {}).maxBatchSize, 1);
-    assert.deepEqual(batchingFor('imagenet', { TFLITE_FN_BATCH_MAX: '8', TFLITE_FN_BATCH_DELAY_MS: '3' }), {
+    assert.equal(batchingFor('imagenet', undefined, {}).maxBatchSize, 1);
+    const env = { TFLITE_FN_BATCH_MAX: '8', TFLITE_FN_BATCH_DELAY_MS: '3' };
+    assert.deepEqual(batchingFor('imagenet', undefined, env), {
       maxBatchSize: 8,
       maxQueueDelayMs: 3,
       maxQueueSize: 32,
     });
     const onlyBirds = { TFLITE_FN_BATCH_MAX: '8', TFLITE_FN_BATCH_MODELS: 'birds' };
-    assert.equal(batchingFor('imagenet', onlyBirds).maxBatchSize, 1);
-    assert.equal(batchingFor('birds', onlyBirds).maxBatchSize, 8);
-    assert.throws(() => batchingFor('imagenet', { TFLITE_FN_BATCH_MAX: '100000' }), /from 1 to 64/);
+    assert.equal(batchingFor('imagenet', undefined, onlyBirds).maxBatchSize, 1);
+    assert.equal(batchingFor('birds', undefined, onlyBirds).maxBatchSize, 8);
+    assert.throws(
+      () => batchingFor('imagenet', undefined, { TFLITE_FN_BATCH_MAX: '100000' }),
+      /from 1 to 64/,
+    );
     assert.throws(() => serverConfig({ 'batch-delay-ms': '-1' }, {}), /--batch-delay-ms must be/);
+  });
+
+  it("settings: a model's batch: section is its setting; the environment, where set, overrides it", () => {
+    const declared = { max_size: 4, max_queue_delay_ms: 20 };
+    assert.deepEqual(batchingFor('birds', declared, {}), {
+      maxBatchSize: 4,
+      maxQueueDelayMs: 20,
+      maxQueueSize: 16,
+    });
+    // Blank is unset (the server passes '' when its flags are not given).
+    assert.equal(batchingFor('birds', declared, { TFLITE_FN_BATCH_MAX: ' ' }).maxBatchSize, 4);
+    // Each variable overrides its own setting, for every model by default.
+    assert.deepEqual(batchingFor('birds', declared, { TFLITE_FN_BATCH_DELAY_MS: '7' }), {
+      maxBatchSize: 4,
+      maxQueueDelayMs: 7,
+      maxQueueSize: 16,
+    });
+    assert.equal(batchingFor('birds', declared, { TFLITE_FN_BATCH_MAX: '16' }).maxBatchSize, 16);
+    assert.equal(
+      batchingFor('birds', declared, { TFLITE_FN_BATCH_MAX: '1' }),
+      BATCHING_OFF,
+      '1 turns it off',
+    );
+    // A model TFLITE_FN_BATCH_MODELS does not name keeps its own setting.
+    const onlyImagenet = { TFLITE_FN_BATCH_MAX: '1', TFLITE_FN_BATCH_MODELS: 'imagenet' };
+    assert.equal(batchingFor('birds', declared, onlyImagenet).maxBatchSize, 4);
+    assert.equal(batchingFor('imagenet', declared, onlyImagenet).maxBatchSize, 1);
+    // The server's flags, not given, leave the descriptors to decide.
+    const config = serverConfig({}, {});
+    assert.equal(config.batchMax, undefined);
+    assert.equal(config.batchDelayMs, undefined);
+    assert.equal(serverConfig({ 'batch-max': '8' }, {}).batchMax, 8);
   });
 });
 

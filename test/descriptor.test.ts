@@ -59,6 +59,43 @@ describe('model descriptors', () => {
     );
   });
 
+  it('batch: takes max_size (1-64) and max_queue_delay_ms (0-1000, default 5), nothing else', () => {
+    const base = {
+      model: { file: 'm.tflite' },
+      input: { width: 224, height: 224 },
+      output: { labels: { file: 'l.txt' } },
+    };
+    assert.equal(parseDescriptor(base, 'plain.yaml').batch, undefined, 'absent: no batching');
+    assert.deepEqual(parseDescriptor({ ...base, batch: { max_size: 8 } }, 'b.yaml').batch, {
+      max_size: 8,
+      max_queue_delay_ms: 5,
+    });
+    assert.deepEqual(
+      parseDescriptor({ ...base, batch: { max_size: 64, max_queue_delay_ms: 0 } }, 'b.yaml').batch,
+      { max_size: 64, max_queue_delay_ms: 0 },
+    );
+    for (const [batch, path] of [
+      [{}, 'batch.max_size'],
+      [{ max_size: 0 }, 'batch.max_size'],
+      [{ max_size: 65 }, 'batch.max_size'],
+      [{ max_size: 2.5 }, 'batch.max_size'],
+      [{ max_size: 8, max_queue_delay_ms: 1001 }, 'batch.max_queue_delay_ms'],
+      [{ max_size: 8, max_queue_delay_ms: -1 }, 'batch.max_queue_delay_ms'],
+      [{ max_size: 8, preferred: [4] }, 'batch'],
+      ['yes', 'batch'],
+    ] as const) {
+      assert.throws(
+        () => parseDescriptor({ ...base, batch }, 'b.yaml'),
+        (error: unknown) => {
+          assert.ok(error instanceof DescriptorError);
+          const paths = error.problems.map((problem) => problem.split(':')[0]);
+          assert.deepEqual(paths, [path], JSON.stringify(batch));
+          return true;
+        },
+      );
+    }
+  });
+
   it('checks thresholds are ordered', () => {
     assert.throws(
       () =>

@@ -30,9 +30,14 @@ const zeros: ClientInput = {
   values: new Uint8Array(128 * 128 * 3),
 };
 
-function addModel(dir: string, name: string, versions: Record<string, Uint8Array | string>): void {
+function addModel(
+  dir: string,
+  name: string,
+  versions: Record<string, Uint8Array | string>,
+  config = CONFIG,
+): void {
   mkdirSync(join(dir, name), { recursive: true });
-  writeFileSync(join(dir, name, 'config.yaml'), CONFIG);
+  writeFileSync(join(dir, name, 'config.yaml'), config);
   copyFileSync(LABELS, join(dir, name, 'labels.txt'));
   for (const [version, file] of Object.entries(versions)) {
     mkdirSync(join(dir, name, version));
@@ -185,6 +190,40 @@ describe('tflite-fn serve --model-repository', () => {
     assert.equal((await infer(server.url, 'dropped', [zeros])).status, 200);
     // At once on the task routes too, whether or not the worker's own polls have seen it yet.
     assert.equal((await classify('dropped')).status, 200);
+  });
+});
+
+describe("a repository model's config.yaml batch: section in the server", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-repository-batch-'));
+  // Only a full batch of 2 runs before its 1 s delay; the worker takes 2 jobs at once.
+  addModel(dir, 'batched', { '1': SMALL }, `${CONFIG}batch: { max_size: 2, max_queue_delay_ms: 1000 }\n`);
+  const config = serverConfig({ port: '0', workers: '1', 'model-repository': dir }, {});
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(config, () => undefined);
+    await server.ready;
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs concurrent requests for that model together, with no server flag', async () => {
+    assert.equal(config.batchMax, undefined, 'no --batch-max: the config decides');
+    const classify = () =>
+      fetch(`${server.url}/classify?model=batched`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: photo('grace_hopper.jpg'),
+      });
+    const alone = (await (await classify()).json()) as { label: string };
+    const batchesBefore = server.pool.batching.batches;
+    const answers = await Promise.all([1, 2, 3, 4].map(classify));
+    for (const response of answers) {
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { label: string }).label, alone.label);
+    }
+    assert.ok(server.pool.batching.batches > batchesBefore, 'requests were batched');
   });
 });
 

@@ -19,6 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { batchCounts } from '../src/batch/batcher.js';
+import { batchingFor } from '../src/batch/settings.js';
 import { TfliteFnError } from '../src/errors.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
@@ -177,6 +179,42 @@ describe('model repository', () => {
     assert.equal(broken.state, 'UNAVAILABLE');
     await assert.rejects(broken.load(), isStatus(503, 'model_not_ready'));
     broken.release();
+  });
+
+  it("a config.yaml's batch: section batches that model's concurrent runs; a bad one says why", async () => {
+    const dir = tempFolder();
+    // A delay far beyond the test's patience: only a full batch of 3 can run.
+    addModel(
+      dir,
+      'batched',
+      { '1': SMALL },
+      `${SMALL_CONFIG}batch: { max_size: 3, max_queue_delay_ms: 1000 }\n`,
+    );
+    addModel(dir, 'badbatch', { '1': SMALL }, `${SMALL_CONFIG}batch: { max_size: 0 }\n`);
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      warmUp: false,
+      // The environment says nothing here: the config decides.
+      batching: (name, declared) => batchingFor(name, declared, {}),
+    });
+    repositories.push(repository);
+    await repository.settled();
+    assert.match(
+      (await versionsOf(repository, 'badbatch'))[0]?.reason ?? '',
+      /badbatch\/config\.yaml[\s\S]*batch\.max_size/,
+    );
+    const resolved = await repository.resolve('batched');
+    const model = await resolved.load();
+    assert.equal(model.engineName, 'ort', 'the same file as imagenet-small: its verified conversion');
+    assert.equal(model.engine.batchable, true);
+    const countsBefore = batchCounts();
+    const inputs = model.engine.inputs.map(zerosFor);
+    const outputs = await Promise.all([1, 2, 3].map(() => model.engine.run(inputs)));
+    assert.equal(outputs.length, 3);
+    const countsAfter = batchCounts();
+    assert.equal(countsAfter.batches - countsBefore.batches, 1, 'one engine call for the three');
+    assert.equal(countsAfter.batchedItems - countsBefore.batchedItems, 3);
+    resolved.release();
   });
 
   it('loads each version on the engine the catalog would pick for the same file', async () => {

@@ -135,9 +135,11 @@ Options (environment variable in brackets):
   --api-key KEY     require x-api-key or Authorization: Bearer on the task routes, /models [TFLITE_FN_API_KEY]
   --cors ORIGINS    '*' or comma-separated origins allowed from browsers; default none [TFLITE_FN_CORS_ORIGINS]
   --preload IDS     models loaded before ready, comma-separated or 'all'; default imagenet [TFLITE_FN_PRELOAD]
-  --batch-max N     dynamic batching: up to N concurrent requests for a model in one engine run; 1 (default) is
-                    off; only models verified batched on the native engine batch [TFLITE_FN_BATCH_MAX]
-  --batch-delay-ms MS  how long a request waits for others to batch with; default 5 [TFLITE_FN_BATCH_DELAY_MS]
+  --batch-max N     dynamic batching: up to N concurrent requests for a model in one engine run; 1 is off;
+                    overrides every model's batch: section (default: those decide; none: off); only models
+                    verified batched on the native engine batch [TFLITE_FN_BATCH_MAX]
+  --batch-delay-ms MS  how long a request waits for others to batch with; overrides the models' batch:
+                    max_queue_delay_ms (default 5) [TFLITE_FN_BATCH_DELAY_MS]
   --model-repository DIR
                     serve DIR/<name>/<version>/model.tflite (+ DIR/<name>/config.yaml) over /v2,
                     newest version by default; changes are picked up by polling every

@@ -21,9 +21,12 @@ export interface ServerConfig {
   readonly preload: string;
   /** How long SIGTERM waits for in-flight requests. */
   readonly drainMs: number;
-  /** Dynamic batching in the workers (src/batch): items per engine call (1: off), and the delay. */
-  readonly batchMax: number;
-  readonly batchDelayMs: number;
+  /**
+   * Dynamic batching in the workers (src/batch): items per engine call (1: off), and the delay,
+   * for every model, over what each model's descriptor says; undefined: the descriptors decide.
+   */
+  readonly batchMax: number | undefined;
+  readonly batchDelayMs: number | undefined;
   /** A model repository folder (src/model/repository.ts) served over /v2, watched for changes. */
   readonly modelRepository: string | undefined;
 }
@@ -84,13 +87,23 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
             .filter(Boolean),
     preload: flags.preload ?? env.TFLITE_FN_PRELOAD ?? env.TFLITE_FN_DEFAULT_MODEL ?? 'imagenet',
     drainMs: 30_000,
-    batchMax: parseBatchMax(flags['batch-max'] ?? env[BATCH_ENV.maxBatchSize], '--batch-max'),
-    batchDelayMs: parseBatchDelay(
+    batchMax: given(flags['batch-max'] ?? env[BATCH_ENV.maxBatchSize], parseBatchMax, '--batch-max'),
+    batchDelayMs: given(
       flags['batch-delay-ms'] ?? env[BATCH_ENV.maxQueueDelayMs],
+      parseBatchDelay,
       '--batch-delay-ms',
     ),
     modelRepository: flags['model-repository'] || env.TFLITE_FN_MODEL_REPOSITORY || undefined,
   };
+}
+
+/** A setting's value when it was given (blank counts as not given), parsed; else undefined. */
+function given(
+  value: string | undefined,
+  parse: (value: string, name: string) => number,
+  name: string,
+): number | undefined {
+  return value === undefined || value.trim() === '' ? undefined : parse(value, name);
 }
 
 /** The settings as printed at start: the API key is never printed. */

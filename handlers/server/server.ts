@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { BATCH_ENV } from '../../src/batch/settings.js';
+import { BATCH_ENV, batchingFor } from '../../src/batch/settings.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import { routeLabel } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
@@ -50,9 +50,19 @@ export const jsonLogger: Logger = (event) => {
 /** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
 const PER_WORKER = 2;
 
-/** With batching on, a worker takes a batch's worth of jobs, so it has something to gather. */
-export function jobsPerWorker(config: Pick<ServerConfig, 'batchMax'>): number {
-  return Math.max(PER_WORKER, config.batchMax);
+/**
+ * With batching on, a worker takes a batch's worth of jobs, so it has something to gather: the
+ * largest batch any catalog model will run in the workers (their environment is `workerEnv`),
+ * as batch/settings.ts decides it for each. A repository model gathers at most that many too.
+ */
+export function jobsPerWorker(catalog: ModelCatalog, workerEnv: NodeJS.ProcessEnv): number {
+  let largest = PER_WORKER;
+  for (const entry of catalog.entries()) {
+    if (!entry.descriptor) continue;
+    const { maxBatchSize } = batchingFor(entry.id, entry.descriptor.batch, workerEnv);
+    largest = Math.max(largest, maxBatchSize);
+  }
+  return largest;
 }
 const MB = 1024 * 1024;
 /**
@@ -69,8 +79,8 @@ const CLIENT_CLOSED_REQUEST = 499;
  * MAIN_PROCESS_BODY_BYTES (at least one maximum-size body); bodies over a sixteenth of that
  * count as large and share two thirds, so big uploads cannot shut out ordinary photos.
  */
-export function bodyBudgetLimits(config: ServerConfig): BodyBudgetLimits {
-  const maxBodies = config.workers * jobsPerWorker(config) + config.queueSize;
+export function bodyBudgetLimits(config: ServerConfig, perWorker: number): BodyBudgetLimits {
+  const maxBodies = config.workers * perWorker + config.queueSize;
   const maxBytes = Math.max(
     config.maxBodyBytes,
     Math.min(maxBodies * config.maxBodyBytes, MAIN_PROCESS_BODY_BYTES),
@@ -96,22 +106,25 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   // Refused here, before anything listens, when the folder is not there.
   const repositoryDir = config.modelRepository === undefined ? undefined : resolve(config.modelRepository);
   const repository = repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log });
+  const env = {
+    TFLITE_FN_PRELOAD: config.preload,
+    // Blank when not given: each model's descriptor decides (batch/settings.ts).
+    [BATCH_ENV.maxBatchSize]: config.batchMax === undefined ? '' : String(config.batchMax),
+    [BATCH_ENV.maxQueueDelayMs]: config.batchDelayMs === undefined ? '' : String(config.batchDelayMs),
+    // The workers follow the server's setting, not whatever their environment says.
+    TFLITE_FN_MODEL_REPOSITORY: repositoryDir ?? '',
+  };
+  const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
+  const perWorker = jobsPerWorker(catalog, { ...process.env, ...env });
   const pool = new WorkerPool({
     workers: config.workers,
     queueSize: config.queueSize,
-    perWorker: jobsPerWorker(config),
+    perWorker,
     jobTimeoutMs: config.timeoutMs,
-    env: {
-      TFLITE_FN_PRELOAD: config.preload,
-      [BATCH_ENV.maxBatchSize]: String(config.batchMax),
-      [BATCH_ENV.maxQueueDelayMs]: String(config.batchDelayMs),
-      // The workers follow the server's setting, not whatever their environment says.
-      TFLITE_FN_MODEL_REPOSITORY: repositoryDir ?? '',
-    },
+    env,
     log,
   });
   const metrics = new Metrics();
-  const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
   let draining = false;
   let inFlight = 0;
   /** Requests whose headers arrived before SIGTERM: they are in flight and get answered. */
@@ -146,7 +159,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     maxBytes: config.maxBodyBytes,
     description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
   };
-  const bodyBudget = new BodyBudget(bodyBudgetLimits(config));
+  const bodyBudget = new BodyBudget(bodyBudgetLimits(config, perWorker));
   // Work on the main loop delays every request, probes included: measured, so it can be seen.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();

@@ -40,8 +40,9 @@ function serialize(error: unknown): SerializedError {
   return { status: failure.status, code: failure.code, message: failure.message, expose: failure.expose };
 }
 
-// Batching as the server's settings say (it passes them in the environment, batch/settings.ts).
-const catalog = new ModelCatalog({ warmUp: true, batching: (id) => batchingFor(id) });
+// Batching as each model's descriptor says, unless the server's settings (passed in the
+// environment) override it: batch/settings.ts decides.
+const catalog = new ModelCatalog({ warmUp: true, batching: batchingFor });
 /**
  * The server's model repository, when it has one (TFLITE_FN_MODEL_REPOSITORY, set by the
  * server): task routes name its models too, so each worker watches it, and loads a version
@@ -50,7 +51,7 @@ const catalog = new ModelCatalog({ warmUp: true, batching: (id) => batchingFor(i
  */
 const repository = repositoryFromEnv(process.env, {
   loadOnUse: true,
-  batching: (name) => batchingFor(name),
+  batching: batchingFor,
 });
 const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
   .split(',')

@@ -1,9 +1,15 @@
 /**
- * Dynamic batching's settings, the one place they are read: TFLITE_FN_BATCH_MAX (items per
- * engine call; 1, the default, is off), TFLITE_FN_BATCH_DELAY_MS (how long a lone request
- * waits for company) and TFLITE_FN_BATCH_MODELS (which models batch: a comma list, or 'all',
- * the default). The server's --batch-max and --batch-delay-ms flags set the first two for its
- * workers. Only models whose converted graph verified batched runs batch (src/convert/verify.ts).
+ * Dynamic batching's settings, the one place a model's effective setting is decided.
+ *
+ * A model's descriptor (or a repository model's config.yaml) may say how it batches:
+ *   batch: { max_size: 8, max_queue_delay_ms: 5 }
+ * Without one a model runs every request alone. The environment is the server-wide word over
+ * that: TFLITE_FN_BATCH_MAX (items per engine call; 1 is off) and TFLITE_FN_BATCH_DELAY_MS (how
+ * long a lone request waits for company), each when set, override what the descriptors say for
+ * the models TFLITE_FN_BATCH_MODELS names (a comma list, or 'all', the default); the models it
+ * does not name keep their descriptor's setting. The server's --batch-max and --batch-delay-ms
+ * flags set the first two for its workers. Only models whose converted graph verified batched
+ * runs batch at all (src/convert/verify.ts).
  */
 import { BadRequestError } from '../errors.js';
 
@@ -27,6 +33,12 @@ export const BATCH_ENV = {
 export const BATCH_LIMITS = { maxBatchSize: 64, maxQueueDelayMs: 1000 } as const;
 
 export const BATCHING_OFF: BatchingOptions = { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 0 };
+
+/** A descriptor's `batch:` section, as validated (src/model/descriptor.ts). */
+export interface DeclaredBatching {
+  readonly max_size: number;
+  readonly max_queue_delay_ms: number;
+}
 
 /** The default delay when batching is turned on without one. */
 export const DEFAULT_BATCH_DELAY_MS = 5;
@@ -52,15 +64,32 @@ export function parseBatchDelay(value: string | undefined, name: string = BATCH_
   return whole(name, value, DEFAULT_BATCH_DELAY_MS, 0, BATCH_LIMITS.maxQueueDelayMs);
 }
 
-/** The settings for one model (`id`), from the environment. */
-export function batchingFor(id: string, env: NodeJS.ProcessEnv = process.env): BatchingOptions {
-  const maxBatchSize = parseBatchMax(env[BATCH_ENV.maxBatchSize]);
-  if (maxBatchSize === 1) return BATCHING_OFF;
+/** Whether the variable is set: a blank value counts as unset (the server passes '' for "none"). */
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}
+
+/**
+ * The settings for one model (`id`): the environment's where it is set and names the model,
+ * else the model's own `batch:` section (`declared`), else off.
+ */
+export function batchingFor(
+  id: string,
+  declared: DeclaredBatching | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): BatchingOptions {
   const models = (env[BATCH_ENV.models] ?? 'all').split(',').map((name) => name.trim());
-  if (!models.includes('all') && !models.includes(id)) return BATCHING_OFF;
+  const envApplies = models.includes('all') || models.includes(id);
+  const envMax = env[BATCH_ENV.maxBatchSize];
+  const envDelay = env[BATCH_ENV.maxQueueDelayMs];
+  const maxBatchSize = envApplies && isSet(envMax) ? parseBatchMax(envMax) : (declared?.max_size ?? 1);
+  if (maxBatchSize === 1) return BATCHING_OFF;
   return {
     maxBatchSize,
-    maxQueueDelayMs: parseBatchDelay(env[BATCH_ENV.maxQueueDelayMs]),
+    maxQueueDelayMs:
+      envApplies && isSet(envDelay)
+        ? parseBatchDelay(envDelay)
+        : (declared?.max_queue_delay_ms ?? DEFAULT_BATCH_DELAY_MS),
     // Four batches' worth: more would only wait past any sensible deadline.
     maxQueueSize: maxBatchSize * 4,
   };

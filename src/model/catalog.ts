@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import type { BatchingOptions } from '../batch/settings.js';
+import type { BatchingOptions, DeclaredBatching } from '../batch/settings.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import { DescriptorError, ModelLoadError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
@@ -37,7 +37,7 @@ export interface CatalogOptions {
   /** Which engine runs the models (default: TFLITE_FN_ENGINE, else auto). */
   readonly engine?: EngineSetting;
   /** Each model's dynamic batching (src/batch/settings.ts); none: every model runs alone. */
-  readonly batching?: (id: string) => BatchingOptions;
+  readonly batching?: (id: string, declared: DeclaredBatching | undefined) => BatchingOptions;
 }
 
 export const BUILTIN_DEFAULT_MODEL = 'imagenet';
@@ -79,7 +79,7 @@ export class ModelCatalog {
   readonly #entries = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, Promise<LoadedModel<unknown>>>();
   readonly #warmUp: boolean;
-  readonly #batching: ((id: string) => BatchingOptions) | undefined;
+  readonly #batching: CatalogOptions['batching'];
   readonly engine: EngineSetting;
 
   constructor(options: CatalogOptions = {}) {
@@ -172,7 +172,7 @@ export class ModelCatalog {
         warmUp: this.#warmUp,
         engine: this.engine,
         pinChecked: entry.builtin,
-        ...(this.#batching ? { batching: this.#batching(id) } : {}),
+        ...(this.#batching ? { batching: this.#batching(id, descriptor.batch) } : {}),
       });
       this.#loaded.set(id, loading);
       loading.catch(() => this.#loaded.delete(id));

@@ -19,6 +19,7 @@ import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Yaml from 'yaml';
 import type * as Zod from 'zod';
+import { BATCH_LIMITS, DEFAULT_BATCH_DELAY_MS } from '../batch/settings.js';
 import { DescriptorError } from '../errors.js';
 import { RESIZE_MODES } from '../image/layout.js';
 import { TASKS } from '../tasks/index.js';
@@ -78,6 +79,18 @@ function sharedShape(z: typeof Zod.z) {
         could_be: z.number().min(0).max(255).default(50),
       })
       .prefault({}),
+    /**
+     * Dynamic batching for this model (src/batch): concurrent requests gathered into one
+     * engine call of at most `max_size` items, the first waiting at most `max_queue_delay_ms`
+     * for company. Absent: every request runs alone. The server's TFLITE_FN_BATCH_* variables
+     * override it (src/batch/settings.ts decides).
+     */
+    batch: z
+      .strictObject({
+        max_size: z.int().min(1).max(BATCH_LIMITS.maxBatchSize),
+        max_queue_delay_ms: z.int().min(0).max(BATCH_LIMITS.maxQueueDelayMs).default(DEFAULT_BATCH_DELAY_MS),
+      })
+      .optional(),
   };
 }
 

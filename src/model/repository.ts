@@ -16,7 +16,7 @@
  * Loads run one at a time: they are CPU work, and the serving process has requests to answer.
  */
 import { statSync } from 'node:fs';
-import type { BatchingOptions } from '../batch/settings.js';
+import type { BatchingOptions, DeclaredBatching } from '../batch/settings.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import {
   BadRequestError,
@@ -61,7 +61,7 @@ export interface RepositoryOptions {
    */
   readonly loadOnUse?: boolean;
   /** Each model's dynamic batching (src/batch/settings.ts); none: every run alone. */
-  readonly batching?: (name: string) => BatchingOptions;
+  readonly batching?: (name: string, declared: DeclaredBatching | undefined) => BatchingOptions;
 }
 
 const UNLOADED = 'unloaded through the repository API';
@@ -140,7 +140,7 @@ export class ModelRepository implements ModelSource {
   readonly #engine: EngineSetting;
   readonly #warmUp: boolean;
   readonly #loadOnUse: boolean;
-  readonly #batching: ((name: string) => BatchingOptions) | undefined;
+  readonly #batching: RepositoryOptions['batching'];
   readonly #log: (event: Record<string, unknown>) => void;
   readonly #refusedLogged = new Set<string>();
   /** Each model's version policy and the config stamp it was read from. */
@@ -344,7 +344,7 @@ export class ModelRepository implements ModelSource {
       warmUp: this.#warmUp,
       engine: this.#engine,
       pinChecked: false,
-      ...(this.#batching ? { batching: this.#batching(record.name) } : {}),
+      ...(this.#batching ? { batching: this.#batching(record.name, prepared.descriptor.batch) } : {}),
     });
     const { sha256, outputs } = prepared.descriptor.model;
     if (token === version.token)
