@@ -59,8 +59,9 @@ export interface LambdaHandlerOptions {
 
 /** The heavy part (sharp, the HTTP app), imported after the wasm compile has begun. */
 async function loadCore() {
-  const [{ createApp }, { taskById }, { runTask }] = await Promise.all([
+  const [{ createApp }, { serverlessRepositoryFromEnv }, { taskById }, { runTask }] = await Promise.all([
     import('../../src/http/app.js'),
+    import('../../src/model/repository-env.js'),
     import('../../src/tasks/index.js'),
     import('../../src/tasks/run.js'),
   ]);
@@ -76,7 +77,7 @@ async function loadCore() {
     const result = await runTask(task, decodeBase64(image), task.parseOptions(options), { model });
     return task.toJson ? task.toJson(result) : result;
   };
-  return { createApp, invoke };
+  return { createApp, serverlessRepositoryFromEnv, invoke };
 }
 
 function defaultModelRunsOnLiteRt(): boolean {
@@ -114,13 +115,18 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
   // default model runs on LiteRT: on the native engine it would only steal the CPU.
   if (options.preload && defaultModelRunsOnLiteRt()) loadLiteRtRuntime().catch(() => undefined);
   const core = loadCore().then((loaded) => {
-    const app = options.app ?? loaded.createApp({ bodyLimit: BODY_LIMITS.lambda });
-    return { http: handle(app), invoke: loaded.invoke };
+    // A model repository shipped in the function package (TFLITE_FN_MODEL_REPOSITORY).
+    const repository = options.app ? undefined : loaded.serverlessRepositoryFromEnv();
+    const app = options.app ?? loaded.createApp({ bodyLimit: BODY_LIMITS.lambda, modelSource: repository });
+    return { http: handle(app), invoke: loaded.invoke, repository };
   });
   // Neither failure ends init: a failed import is reported by every invocation, a failed
-  // model load is retried and reported by the first request that needs the model.
+  // model load is retried and reported by the first request that needs the model. The
+  // repository's versions load during init too (a bad one is reported as not ready).
   const ready = core
-    .then(() => (options.preload ? defaultCatalog().load() : undefined))
+    .then(({ repository }) =>
+      options.preload ? Promise.all([defaultCatalog().load(), repository?.settled()]) : undefined,
+    )
     .then(
       () => undefined,
       () => undefined,

@@ -44,8 +44,11 @@ export type RouteHandler = (c: Context) => Response | Promise<Response>;
 
 export interface AppOptions {
   readonly catalog?: ModelCatalog;
-  /** The models the Open Inference Protocol routes (/v2) serve (default: the catalog's). */
-  readonly modelSource?: ModelSource;
+  /**
+   * The models the Open Inference Protocol routes (/v2) serve, and the task routes by name
+   * (default, or undefined: TFLITE_FN_MODEL_REPOSITORY's repository, else the catalog's).
+   */
+  readonly modelSource?: ModelSource | undefined;
   /** The platform's request-size limit (defaults to the self-hosted server's). */
   readonly bodyLimit?: BodyLimit;
   /**

@@ -1,13 +1,18 @@
 /**
- * The model repository a serverless deployment names with TFLITE_FN_MODEL_REPOSITORY: one per
- * process (a warm function instance keeps it, polling, for its next invocations). A relative
- * folder is looked up from the working folder, then from the package's own folder, where
- * Lambda, Vercel and Netlify put the deployed files.
+ * The model repository a deployment names with TFLITE_FN_MODEL_REPOSITORY: one per process (a
+ * warm function instance keeps it for its next invocations). A relative folder is looked up
+ * from the working folder, then from the package's own folder, where Lambda, Vercel and
+ * Netlify put the deployed files.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../store/paths.js';
-import { type ModelRepository, type RepositoryOptions, repositorySource } from './repository.js';
+import {
+  type ModelRepository,
+  type RepositoryOptions,
+  repositoryPollMs,
+  repositorySource,
+} from './repository.js';
 
 let shared: { readonly dir: string; readonly repository: ModelRepository } | undefined;
 
@@ -38,4 +43,17 @@ export function repositoryFromEnv(
     shared = { dir, repository: repositorySource(dir, options) };
   }
   return shared.repository;
+}
+
+/**
+ * A serverless function's repository: the folder ships inside its read-only bundle, so it
+ * cannot change while an instance lives, and a poll would only spend each thawed instance's
+ * CPU on stats. It is read once, unless TFLITE_FN_REPOSITORY_POLL_MS asks for polling (a
+ * mounted volume, such as EFS on Lambda, can change).
+ */
+export function serverlessRepositoryFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ModelRepository | undefined {
+  const asked = env.TFLITE_FN_REPOSITORY_POLL_MS !== undefined && env.TFLITE_FN_REPOSITORY_POLL_MS !== '';
+  return repositoryFromEnv(env, { pollMs: asked ? repositoryPollMs(env) : 0 });
 }

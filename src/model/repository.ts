@@ -136,6 +136,8 @@ function reasonOf(error: unknown): string {
 
 export class ModelRepository implements ModelSource {
   readonly dir: string;
+  /** How often the folder is polled; 0: never (it is read once). */
+  readonly pollMs: number;
   readonly #models = new Map<string, ModelRecord>();
   readonly #engine: EngineSetting;
   readonly #warmUp: boolean;
@@ -166,9 +168,9 @@ export class ModelRepository implements ModelSource {
     this.#log = options.log ?? (() => undefined);
     this.#scans = this.#scan({ settled: true });
     this.#firstScan = this.#scans;
-    const pollMs = options.pollMs ?? repositoryPollMs();
-    if (pollMs > 0) {
-      this.#timer = setInterval(() => void this.poll(), pollMs);
+    this.pollMs = options.pollMs ?? repositoryPollMs();
+    if (this.pollMs > 0) {
+      this.#timer = setInterval(() => void this.poll(), this.pollMs);
       this.#timer.unref();
     }
   }

@@ -1,0 +1,57 @@
+/**
+ * A deployment shipping a model repository folder (TFLITE_FN_MODEL_REPOSITORY=model-repository,
+ * relative to the deployed files, as serverless.yml, vercel.json and netlify.toml package it),
+ * on every in-process surface; the built functions and the Lambda layer run the same suite in
+ * test/platforms/. Like program.test.ts, this file runs in its own process: the handlers read
+ * the setting when first loaded.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { serverlessRepositoryFromEnv } from '../src/model/repository-env.js';
+import { packageRoot } from '../src/store/paths.js';
+import { everyHandler } from './conformance/handler-surfaces.js';
+import {
+  describeRepositoryConformance,
+  expectedLabel,
+  REPOSITORY_FOLDER,
+  repositoryFixture,
+} from './conformance/repository-suite.js';
+
+describe('a deployment shipping a model repository (TFLITE_FN_MODEL_REPOSITORY)', async () => {
+  // The deployment's folder is the working folder, and the setting names the repository in
+  // it relative to it, as in a deployed function.
+  const deployment = mkdtempSync(join(tmpdir(), 'tflite-fn-repository-deployment-'));
+  const fixture = repositoryFixture(deployment);
+  process.chdir(deployment);
+  Object.assign(process.env, fixture.env);
+  delete process.env.TFLITE_FN_REPOSITORY_POLL_MS;
+  const expected = await expectedLabel();
+  for (const surface of await everyHandler())
+    describeRepositoryConformance(surface.name, surface.invoke, {
+      prefix: surface.prefix,
+      expected: () => expected,
+    });
+
+  it('the serverless handlers read the shipped folder once: no poll timer costs a thawed instance', () => {
+    // The repository the handlers opened (one per process), unless TFLITE_FN_REPOSITORY_POLL_MS asks.
+    const repository = serverlessRepositoryFromEnv();
+    assert.ok(repository, 'the handlers opened the repository');
+    assert.equal(repository.dir, join(deployment, REPOSITORY_FOLDER));
+    assert.equal(repository.pollMs, 0);
+  });
+});
+
+describe('platform configs ship model-repository/', () => {
+  const file = (name: string) => readFileSync(join(packageRoot(), name), 'utf8');
+
+  it("vercel.json's includeFiles names it and stays within Vercel's 256 characters", () => {
+    const config = JSON.parse(file('vercel.json')) as { functions: Record<string, { includeFiles: string }> };
+    for (const [glob, fn] of Object.entries(config.functions)) {
+      assert.ok(fn.includeFiles.length <= 256, `${glob}: ${fn.includeFiles.length} characters`);
+      assert.match(fn.includeFiles, /[{,]model-repository\/\*\*[,}]/, glob);
+    }
+  });
+});
