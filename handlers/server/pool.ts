@@ -15,6 +15,10 @@
  *                             spend its CPU on an answer no one waits for.
  *   stop()                  → queued jobs get 503, no more workers start, the workers leave.
  *
+ * Jobs are task jobs (an image to run a task on) and the Open Inference Protocol's tensor
+ * jobs (a model's signature, or checked tensors to run it on; protocol.ts): both kinds are
+ * queued, retried and timed out alike. Tensor jobs have nothing to decode and are light.
+ *
  * Lanes. A job is light or heavy by what its image will cost to decode, estimated from the
  * header before it is queued (src/image/decode-cost.ts): a 48 MP photo or a 1024x1024 JPEG
  * of 970 scans costs a worker as much as 50-100 ordinary photos, and first-come-first-served
@@ -42,10 +46,19 @@
  *      new jobs are answered 503 at once, with Retry-After until the next start.
  */
 import type { BatchCounts } from '../../src/batch/batcher.js';
+import type { TensorData } from '../../src/engine/types.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import type { TaskRunner } from '../../src/http/task-job.js';
 import { estimateDecodeCost } from '../../src/image/decode-cost.js';
-import type { JobMessage, JobResult, ReadyMessage, ReplyMessage, SerializedError } from './protocol.js';
+import type { ModelRef, ModelSignature } from '../../src/oip/tensor-runner.js';
+import type {
+  AnyJobMessage,
+  JobResult,
+  ReadyMessage,
+  ReplyMessage,
+  SerializedError,
+  WorkerResult,
+} from './protocol.js';
 import { type WorkerExit, WorkerProcess } from './worker-process.js';
 
 export interface PoolOptions {
@@ -80,9 +93,9 @@ export const WORKER_NICE = { lightOnly: 5, heavyCapable: 10 } as const;
 type Lane = 'light' | 'heavy';
 
 interface Job {
-  readonly message: JobMessage;
+  readonly message: AnyJobMessage;
   readonly lane: Lane;
-  readonly resolve: (result: JobResult) => void;
+  readonly resolve: (result: WorkerResult) => void;
   readonly reject: (error: TfliteFnError) => void;
   /** Times it was sent to a worker: a job whose worker dies under it is retried once. */
   attempts: number;
@@ -426,7 +439,7 @@ export class WorkerPool {
     this.#dispatch();
   }
 
-  #answer(job: Job, outcome: { result: JobResult } | { error: TfliteFnError }): void {
+  #answer(job: Job, outcome: { result: WorkerResult } | { error: TfliteFnError }): void {
     clearTimeout(job.deadline);
     job.deadline = undefined;
     job.holder = undefined;
@@ -486,9 +499,15 @@ export class WorkerPool {
     return lane === 'light' ? this.#options.queueSize : Math.ceil(this.#options.queueSize / 2);
   }
 
-  async #submit(message: JobMessage): Promise<JobResult> {
+  /** The lane a job waits in: a task job's by its image's decoding cost; tensors need no decoding. */
+  static async #laneOf(message: AnyJobMessage): Promise<Lane> {
+    if (message.type !== 'job') return 'light';
     // Estimated before anything is queued: from the header only, bounded (decode-cost.ts).
-    const lane: Lane = (await estimateDecodeCost(message.image)).heavy ? 'heavy' : 'light';
+    return (await estimateDecodeCost(message.image)).heavy ? 'heavy' : 'light';
+  }
+
+  async #submit(message: AnyJobMessage): Promise<WorkerResult> {
+    const lane = await WorkerPool.#laneOf(message);
     if (this.#stopping) throw new UnavailableError('shutting_down', 'the server is shutting down', 5);
     if (!this.#canTakeWork()) throw this.#unavailable();
     return new Promise((resolve, reject) => {
@@ -522,7 +541,31 @@ export class WorkerPool {
   }
 
   /** The TaskRunner the HTTP app calls: any task's job (and its picture) runs in a worker. */
-  readonly run: TaskRunner = (job) => this.#submit({ ...job, type: 'job', id: this.#nextId++ });
+  readonly run: TaskRunner = (job) =>
+    this.#submit({ ...job, type: 'job', id: this.#nextId++ }) as Promise<JobResult>;
+
+  /** A model version's signature, as a worker loads it (handlers/server/tensor-jobs.ts). */
+  describe(model: ModelRef): Promise<ModelSignature> {
+    const job = {
+      type: 'describe',
+      id: this.#nextId++,
+      model: model.name,
+      modelVersion: model.version,
+    } as const;
+    return this.#submit(job) as Promise<ModelSignature>;
+  }
+
+  /** A model version run in a worker on checked inputs (through its batcher when it batches). */
+  runTensors(model: ModelRef, inputs: TensorData[]): Promise<TensorData[]> {
+    const job = {
+      type: 'tensors',
+      id: this.#nextId++,
+      model: model.name,
+      modelVersion: model.version,
+      inputs,
+    } as const;
+    return this.#submit(job) as Promise<TensorData[]>;
+  }
 
   /** Stops the workers and starts no more. Call after in-flight requests have been answered. */
   async stop(): Promise<void> {

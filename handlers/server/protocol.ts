@@ -1,6 +1,8 @@
 /** Messages between the server and its worker processes (structured-clone IPC). */
 import type { BatchCounts } from '../../src/batch/batcher.js';
+import type { TensorData } from '../../src/engine/types.js';
 import type { TaskJob, TaskOutcome } from '../../src/http/task-job.js';
+import type { ModelSignature } from '../../src/oip/tensor-runner.js';
 
 /**
  * One task job (src/http/task-job.ts): the task by id, its checked options, the model, and
@@ -27,10 +29,28 @@ export interface ImageChunkMessage {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * An Open Inference Protocol job (src/oip/tensor-runner.ts) on the version of a model the
+ * server resolved (its ModelSource: the repository when it has one, else the catalog):
+ * 'describe' asks for the model's signature, 'tensors' runs it on inputs the server has read,
+ * sized and checked against that signature, in the model's input order.
+ */
+export type TensorJobMessage = {
+  readonly id: number;
+  readonly model: string;
+  readonly modelVersion: string;
+} & ({ readonly type: 'describe' } | { readonly type: 'tensors'; readonly inputs: TensorData[] });
+
+/** Any job a worker runs and answers with one ReplyMessage. */
+export type AnyJobMessage = JobMessage | TensorJobMessage;
+
 /** What the server sends a worker. */
-export type ServerMessage = JobMessage | ImageChunkMessage;
+export type ServerMessage = AnyJobMessage | ImageChunkMessage;
 
 export type JobResult = TaskOutcome;
+
+/** A job's result, by its kind: a task's outcome, a model's signature, or its raw outputs. */
+export type WorkerResult = JobResult | ModelSignature | TensorData[];
 
 export interface SerializedError {
   readonly status: number;
@@ -62,7 +82,7 @@ export interface FailedMessage {
  * it batches; src/batch) for the server's /metrics.
  */
 export type ReplyMessage = (
-  | { readonly type: 'result'; readonly id: number; readonly result: JobResult }
+  | { readonly type: 'result'; readonly id: number; readonly result: WorkerResult }
   | { readonly type: 'error'; readonly id: number; readonly error: SerializedError }
 ) & { readonly batching?: BatchCounts };
 

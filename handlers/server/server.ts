@@ -28,11 +28,14 @@ import { daprConfig, daprHandlers } from './dapr.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
+import { poolTensorRunner } from './tensor-jobs.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   readonly pool: WorkerPool;
+  /** The main process's catalog: it lists models and never loads one (the workers do). */
+  readonly catalog: ModelCatalog;
   /** The Hono app it serves (its routes are what the route-table tests compare). */
   readonly app: Hono;
   /** Resolves once every worker has loaded and warmed its models. */
@@ -216,6 +219,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       catalog,
       ...(repository ? { modelSource: repository } : {}),
       runner: pool.run,
+      tensorRunner: poolTensorRunner(pool),
       bodyLimit,
       corsOrigins: config.corsOrigins,
       apiKey: config.apiKey,
@@ -281,5 +285,5 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     loopDelay.disable();
     log({ msg: 'stopped' });
   };
-  return { url, server, pool, app, ready, close };
+  return { url, server, pool, catalog, app, ready, close };
 }

@@ -14,6 +14,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type {
+  AnyJobMessage,
   JobMessage,
   ReadyMessage,
   ReplyMessage,
@@ -113,8 +114,8 @@ export class WorkerProcess<J> {
     return this.#child.pid;
   }
 
-  send(message: JobMessage): void {
-    if (message.image.length <= IMAGE_CHUNK_BYTES) this.#write(message);
+  send(message: AnyJobMessage): void {
+    if (message.type !== 'job' || message.image.length <= IMAGE_CHUNK_BYTES) this.#write(message);
     else void this.#sendInChunks(message);
   }
 

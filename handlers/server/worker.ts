@@ -1,6 +1,6 @@
 /**
  * A server worker process: loads and warms its models, then runs the jobs the server sends
- * (any task's, see protocol.ts).
+ * (any task's, and the Open Inference Protocol's tensor jobs; see protocol.ts).
  * One process per core, each on one inference thread, so a crash (or a kill) costs one worker,
  * not the server.
  */
@@ -13,13 +13,16 @@ import { TfliteFnError, toTfliteFnError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositoryFromEnv } from '../../src/model/repository-env.js';
+import { catalogSource } from '../../src/oip/model-source.js';
+import { signatureOf } from '../../src/oip/tensor-runner.js';
 import type {
+  AnyJobMessage,
   ImageChunkMessage,
-  JobMessage,
-  JobResult,
   SerializedError,
   ServerMessage,
+  TensorJobMessage,
   WorkerMessage,
+  WorkerResult,
 } from './protocol.js';
 
 // The server going away (crash, kill -9, stop) closes the IPC channel: leave with it. Listened
@@ -85,10 +88,29 @@ async function load(): Promise<boolean> {
   }
 }
 
-/** Any task's job: the task run on the image, and the picture drawn here when one is asked for. */
-async function run(message: JobMessage): Promise<JobResult> {
+/** Where the /v2 jobs' models are: the server's OIP routes serve the repository when it has one. */
+const tensorSource = repository ?? catalogSource(catalog);
+
+/** A /v2 job on the version the server resolved: its signature, or its outputs for the inputs. */
+async function runTensors(message: TensorJobMessage): Promise<WorkerResult> {
+  const model = await tensorSource.resolve(message.model, message.modelVersion);
   try {
-    return await runJobHere(message, catalog, repository);
+    // The loaded model's engine runs through its batcher when the model batches (src/batch).
+    const loaded = await model.load();
+    return message.type === 'describe' ? signatureOf(loaded) : await loaded.engine.run(message.inputs);
+  } finally {
+    model.release();
+  }
+}
+
+/** A job of either kind (a task's, and its picture; or a /v2 job), run here. */
+function runHere(message: AnyJobMessage): Promise<WorkerResult> {
+  return message.type === 'job' ? runJobHere(message, catalog, repository) : runTensors(message);
+}
+
+async function run(message: AnyJobMessage): Promise<WorkerResult> {
+  try {
+    return await runHere(message);
   } catch (error) {
     // The server pinned a version this worker's polls have not picked up yet, or not checked
     // yet (it was dropped in a moment ago): look at the folder now, once, and run it.
@@ -98,7 +120,7 @@ async function run(message: JobMessage): Promise<JobResult> {
     if (!repository || message.model === undefined || message.modelVersion === undefined || !unseen)
       throw error;
     await repository.load(message.model);
-    return runJobHere(message, catalog, repository);
+    return runHere(message);
   }
 }
 
@@ -118,8 +140,8 @@ function assemble(chunk: ImageChunkMessage): void {
   entry.filled += chunk.bytes.length;
 }
 
-function withImage(message: JobMessage): JobMessage {
-  if (!message.chunked) return message;
+function withImage(message: AnyJobMessage): AnyJobMessage {
+  if (message.type !== 'job' || !message.chunked) return message;
   const entry = arriving.get(message.id);
   arriving.delete(message.id);
   return { ...message, image: entry?.image.subarray(0, entry.filled) ?? new Uint8Array(0) };

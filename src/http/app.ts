@@ -23,6 +23,7 @@ import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
+import type { TensorRunner } from '../oip/tensor-runner.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
 import { preloadPath } from '../wasm/builtin-preload.js';
@@ -64,6 +65,11 @@ export interface AppOptions {
    * (routes, parsing, negotiation, rendering, errors) stays one code path.
    */
   readonly runner?: TaskRunner;
+  /**
+   * What runs the /v2 routes' models on raw tensors: this process by default; the self-hosted
+   * server passes its worker pool's (the request is still read and checked here).
+   */
+  readonly tensorRunner?: TensorRunner;
   /**
    * A WasmEdge-style program (.wasm) that answers POST /classify instead of the built-in
    * classifier: the request body is its stdin, its stdout the response (text/plain), as
@@ -285,7 +291,12 @@ export function createApp(options: AppOptions = {}): Hono {
     healthz: (c) => c.json({ status: 'ok' }),
   };
   const source = modelSource ?? catalogSource(catalog);
-  const oipRoutes = oipHandlers({ source, bodyLimit, logError });
+  const oipRoutes = oipHandlers({
+    source,
+    bodyLimit,
+    logError,
+    ...(options.tensorRunner ? { runner: options.tensorRunner } : {}),
+  });
   const repositoryRoutes = repositoryHandlers(source, (handler) => async (c) => {
     try {
       return await handler(c);

@@ -503,6 +503,7 @@ export class ModelRepository implements ModelSource {
       version: version.version,
       state: version.state,
       ...(version.reason ? { reason: version.reason } : {}),
+      ...(generation ? { contentKey: generation.contentKey } : {}),
       load: async () => {
         if (!generation && version.state === 'LOADING' && version.pending) {
           await version.pending;

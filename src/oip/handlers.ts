@@ -15,13 +15,13 @@ import type { BodyLimit } from '../http/limits.js';
 import { errorResponse } from '../http/respond.js';
 import type { OipRouteId } from '../http/routes.js';
 import { packageRoot } from '../store/paths.js';
-import type { LoadedModel } from '../tasks/task.js';
 import { datatypeOf } from './datatypes.js';
 import { readInferRequest } from './infer-request.js';
 import { inferResponse, planOutputs } from './infer-response.js';
 import { inputTensors } from './input-tensors.js';
 import { labelOfOutput } from './labels.js';
 import type { ModelSource, ResolvedModel } from './model-source.js';
+import { type ModelSignature, runTensorsHere, type TensorRunner } from './tensor-runner.js';
 
 type Handler = (c: Context) => Response | Promise<Response>;
 
@@ -56,16 +56,20 @@ function notReady(model: ResolvedModel): UnavailableError {
   );
 }
 
-/** The model the URL names (its version, or the source's choice), released when `use` ends. */
+/**
+ * The model the URL names (its version, or the source's choice) with its signature, released
+ * when `use` ends: whoever runs it (this process, a server worker) runs that version.
+ */
 async function withModel<T>(
   source: ModelSource,
+  runner: TensorRunner,
   c: Context,
-  use: (model: ResolvedModel, loaded: LoadedModel<unknown>) => Promise<T>,
+  use: (model: ResolvedModel, signature: ModelSignature) => Promise<T>,
 ): Promise<T> {
   const model = await source.resolve(c.req.param('name') as string, c.req.param('version'));
   try {
     if (model.state !== 'READY') throw notReady(model);
-    return await use(model, await model.load());
+    return await use(model, await runner.describe(model));
   } finally {
     model.release();
   }
@@ -81,10 +85,17 @@ export interface OipSetup {
   readonly source: ModelSource;
   readonly bodyLimit: BodyLimit;
   readonly logError: (error: TfliteFnError) => void;
+  /** What runs the models (default: this process; the self-hosted server's worker pool). */
+  readonly runner?: TensorRunner;
 }
 
 /** The handler of each OIP route id, each answering errors in the protocol's form. */
-export function oipHandlers({ source, bodyLimit, logError }: OipSetup): Record<OipRouteId, Handler> {
+export function oipHandlers({
+  source,
+  bodyLimit,
+  logError,
+  runner = runTensorsHere,
+}: OipSetup): Record<OipRouteId, Handler> {
   const guarded =
     (handler: Handler): Handler =>
     async (c) => {
@@ -111,27 +122,27 @@ export function oipHandlers({ source, bodyLimit, logError }: OipSetup): Record<O
     'oip-model': guarded(async (c) => {
       const name = c.req.param('name') as string;
       const versions = (await source.index()).find((model) => model.name === name)?.versions ?? [];
-      return withModel(source, c, async (model, loaded) =>
+      return withModel(source, runner, c, async (model, signature) =>
         c.json({
           name: model.name,
           versions: versions.map((version) => version.version),
           platform: PLATFORM,
-          inputs: loaded.engine.inputs.map(tensorMetadata),
-          outputs: loaded.engine.outputs.map(tensorMetadata),
+          inputs: signature.inputs.map(tensorMetadata),
+          outputs: signature.outputs.map(tensorMetadata),
         }),
       );
     }),
     'oip-infer': guarded((c) =>
       // The model first: an unknown or unready one is answered before the body is read.
-      withModel(source, c, async (model, loaded) => {
+      withModel(source, runner, c, async (model, signature) => {
         const request = await readInferRequest(c.req.raw, bodyLimit);
-        const inputs = inputTensors(request, loaded.engine.inputs, bodyLimit);
-        const plans = planOutputs(request, loaded.engine.outputs);
-        const outputs = await loaded.engine.run(inputs);
+        const inputs = inputTensors(request, signature.inputs, bodyLimit);
+        const plans = planOutputs(request, signature.outputs);
+        const outputs = await runner.infer(model, inputs);
         return inferResponse(request, plans, outputs, {
           modelName: model.name,
           modelVersion: model.version,
-          labelOf: labelOfOutput(loaded),
+          labelOf: labelOfOutput(signature),
           limit: bodyLimit,
         });
       }),

@@ -21,6 +21,11 @@ export interface ResolvedModel {
   readonly version: string;
   readonly state: ModelState;
   readonly reason?: string;
+  /**
+   * Identifies what the version is made of, when it can change in place (a repository version's
+   * files): equal keys, same model. None for a model fixed for the life of the process.
+   */
+  readonly contentKey?: string;
   /** The loaded model (LoadedModel<unknown> from src/model/load.ts); rejects when not ready. */
   load(): Promise<LoadedModel<unknown>>;
   /** Called when the request is done: a version removed meanwhile is freed after its last user. */
