@@ -144,6 +144,10 @@ Options (environment variable in brackets):
                     serve DIR/<name>/<version>/model.tflite (+ DIR/<name>/config.yaml) over /v2,
                     newest version by default; changes are picked up by polling every
                     TFLITE_FN_REPOSITORY_POLL_MS (default 500) [TFLITE_FN_MODEL_REPOSITORY]
+  --strict-readiness true|false
+                    GET /v2/health/ready: true (default, as Triton) is 200 only when every model not
+                    unloaded through the repository API has a READY version; false is 200 whenever a
+                    worker can take work [TFLITE_FN_STRICT_READINESS]
 
 Serving a WasmEdge-style program on POST /classify instead of the built-in classifier
 (environment only; the same on every platform, and in tflite-fn dev):

@@ -100,6 +100,7 @@ const SUBCOMMANDS: Record<
         'batch-max',
         'batch-delay-ms',
         'model-repository',
+        'strict-readiness',
       ].map((name) => [name, { type: 'string' as const }]),
     ),
     help: SERVE_HELP,

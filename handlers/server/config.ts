@@ -5,6 +5,7 @@ import { BATCH_ENV, parseBatchDelay, parseBatchMax } from '../../src/batch/setti
 import { parseEngineSetting } from '../../src/engine/select.js';
 import { BadRequestError } from '../../src/errors.js';
 import { BODY_LIMITS } from '../../src/http/limits.js';
+import { parseStrictReadiness, STRICT_READINESS_ENV } from '../../src/oip/readiness.js';
 
 export interface ServerConfig {
   readonly port: number;
@@ -29,6 +30,11 @@ export interface ServerConfig {
   readonly batchDelayMs: number | undefined;
   /** A model repository folder (src/model/repository.ts) served over /v2, watched for changes. */
   readonly modelRepository: string | undefined;
+  /**
+   * /v2/health/ready: ready only when every model meant to serve has a READY version (true,
+   * Triton's default), or whenever a worker can take work (false). src/oip/readiness.ts.
+   */
+  readonly strictReadiness: boolean;
 }
 
 export type ServerFlags = Partial<
@@ -44,7 +50,8 @@ export type ServerFlags = Partial<
     | 'preload'
     | 'batch-max'
     | 'batch-delay-ms'
-    | 'model-repository',
+    | 'model-repository'
+    | 'strict-readiness',
     string
   >
 >;
@@ -94,6 +101,10 @@ export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = p
       '--batch-delay-ms',
     ),
     modelRepository: flags['model-repository'] || env.TFLITE_FN_MODEL_REPOSITORY || undefined,
+    strictReadiness:
+      flags['strict-readiness'] !== undefined
+        ? parseStrictReadiness(flags['strict-readiness'], '--strict-readiness')
+        : parseStrictReadiness(env[STRICT_READINESS_ENV]),
   };
 }
 

@@ -220,6 +220,9 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       ...(repository ? { modelSource: repository } : {}),
       runner: pool.run,
       tensorRunner: poolTensorRunner(pool),
+      strictReadiness: config.strictReadiness,
+      // Models ready or not, a server with no worker able to run them is not ready.
+      canServe: () => !draining && pool.readiness === 'ready',
       bodyLimit,
       corsOrigins: config.corsOrigins,
       apiKey: config.apiKey,

@@ -23,6 +23,7 @@ import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
+import { parseStrictReadiness, STRICT_READINESS_ENV } from '../oip/readiness.js';
 import type { TensorRunner } from '../oip/tensor-runner.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
@@ -70,6 +71,13 @@ export interface AppOptions {
    * server passes its worker pool's (the request is still read and checked here).
    */
   readonly tensorRunner?: TensorRunner;
+  /**
+   * GET /v2/health/ready: strict (every model meant to serve has a READY version) or not (ready
+   * whenever it can serve; src/oip/readiness.ts). Default: TFLITE_FN_STRICT_READINESS, else strict.
+   */
+  readonly strictReadiness?: boolean;
+  /** Whether this process can run work now (the server: a worker is ready); default: always. */
+  readonly canServe?: () => boolean;
   /**
    * A WasmEdge-style program (.wasm) that answers POST /classify instead of the built-in
    * classifier: the request body is its stdin, its stdout the response (text/plain), as
@@ -296,6 +304,10 @@ export function createApp(options: AppOptions = {}): Hono {
     bodyLimit,
     logError,
     ...(options.tensorRunner ? { runner: options.tensorRunner } : {}),
+    readiness: {
+      strict: options.strictReadiness ?? parseStrictReadiness(process.env[STRICT_READINESS_ENV]),
+      ...(options.canServe ? { canServe: options.canServe } : {}),
+    },
   });
   const repositoryRoutes = repositoryHandlers(source, (handler) => async (c) => {
     try {

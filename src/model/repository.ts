@@ -26,7 +26,13 @@ import {
   UnavailableError,
   UnknownModelError,
 } from '../errors.js';
-import type { ModelSource, ModelState, ModelVersionInfo, ResolvedModel } from '../oip/model-source.js';
+import type {
+  ModelIndexEntry,
+  ModelSource,
+  ModelState,
+  ModelVersionInfo,
+  ResolvedModel,
+} from '../oip/model-source.js';
 import { taskById } from '../tasks/index.js';
 import type { LoadedModel } from '../tasks/task.js';
 import { readFileCapped } from '../util/read-capped.js';
@@ -416,9 +422,7 @@ export class ModelRepository implements ModelSource {
     version.pending = run;
   }
 
-  async index(): Promise<
-    readonly { readonly name: string; readonly versions: readonly ModelVersionInfo[] }[]
-  > {
+  async index(): Promise<readonly ModelIndexEntry[]> {
     await this.#firstScan;
     return [...this.#models.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -431,6 +435,7 @@ export class ModelRepository implements ModelSource {
             state: version.state,
             ...(version.reason ? { reason: version.reason } : {}),
           })),
+        ...(record.unloaded ? { unloaded: true as const } : {}),
       }));
   }
 

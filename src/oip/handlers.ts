@@ -21,6 +21,7 @@ import { inferResponse, planOutputs } from './infer-response.js';
 import { inputTensors } from './input-tensors.js';
 import { labelOfOutput } from './labels.js';
 import type { ModelSource, ResolvedModel } from './model-source.js';
+import { type ReadinessSetup, serverReady } from './readiness.js';
 import { type ModelSignature, runTensorsHere, type TensorRunner } from './tensor-runner.js';
 
 type Handler = (c: Context) => Response | Promise<Response>;
@@ -87,6 +88,8 @@ export interface OipSetup {
   readonly logError: (error: TfliteFnError) => void;
   /** What runs the models (default: this process; the self-hosted server's worker pool). */
   readonly runner?: TensorRunner;
+  /** What /v2/health/ready asks (readiness.ts); default: strict, always able to serve. */
+  readonly readiness?: ReadinessSetup;
 }
 
 /** The handler of each OIP route id, each answering errors in the protocol's form. */
@@ -95,6 +98,7 @@ export function oipHandlers({
   bodyLimit,
   logError,
   runner = runTensorsHere,
+  readiness = { strict: true },
 }: OipSetup): Record<OipRouteId, Handler> {
   const guarded =
     (handler: Handler): Handler =>
@@ -110,10 +114,7 @@ export function oipHandlers({
       c.json({ name: 'tflite-fn', version: packageVersion(), extensions: [...OIP_EXTENSIONS] }),
     ),
     'oip-live': () => health(true),
-    'oip-ready': guarded(async () => {
-      const index = await source.index();
-      return health(index.every((model) => model.versions.some((version) => version.state === 'READY')));
-    }),
+    'oip-ready': guarded(async () => health(await serverReady(source, readiness))),
     'oip-model-ready': guarded(async (c) => {
       const model = await source.resolve(c.req.param('name') as string, c.req.param('version'));
       model.release();

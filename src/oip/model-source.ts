@@ -16,6 +16,13 @@ export interface ModelVersionInfo {
   readonly reason?: string;
 }
 
+export interface ModelIndexEntry {
+  readonly name: string;
+  readonly versions: readonly ModelVersionInfo[];
+  /** Unloaded through the repository API: not meant to serve until loaded again. */
+  readonly unloaded?: true;
+}
+
 export interface ResolvedModel {
   readonly name: string;
   readonly version: string;
@@ -34,7 +41,7 @@ export interface ResolvedModel {
 
 export interface ModelSource {
   /** Every model with its versions, oldest first. */
-  index(): Promise<readonly { readonly name: string; readonly versions: readonly ModelVersionInfo[] }[]>;
+  index(): Promise<readonly ModelIndexEntry[]>;
   /** A version, or the newest ready one; TfliteFnError 404 when the name/version is unknown. */
   resolve(name: string, version?: string): Promise<ResolvedModel>;
 }
