@@ -13,7 +13,7 @@ import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
 import { classify } from '../../src/classify.js';
 import { modelCacheDir } from '../../src/store/paths.js';
 import { photo } from '../helpers.js';
-import type { Invoke } from './suite.js';
+import type { Invoke, InvokeRequest } from './suite.js';
 
 /** The folder at the project root a deployment ships, as serverless.yml, vercel.json and netlify.toml name it. */
 export const REPOSITORY_FOLDER = 'model-repository';
@@ -55,29 +55,44 @@ export async function expectedLabel(): Promise<string> {
 
 const json = <T>(response: HttpResponseParts) => JSON.parse(new TextDecoder().decode(response.body)) as T;
 
+/** The suite's requests, in order: an OIP infer, then a classification by name. */
+export function repositoryRequests(prefix: string): [infer: InvokeRequest, classify: InvokeRequest] {
+  const tensor = {
+    inputs: [
+      { name: 'input', datatype: 'UINT8', shape: [1, 128, 128, 3], data: new Array(128 * 128 * 3).fill(0) },
+    ],
+  };
+  return [
+    {
+      method: 'POST',
+      path: `${prefix}/v2/models/${REPOSITORY_MODEL}/infer`,
+      headers: { 'content-type': 'application/json' },
+      body: new TextEncoder().encode(JSON.stringify(tensor)),
+    },
+    {
+      method: 'POST',
+      path: `${prefix}/classify`,
+      query: `model=${REPOSITORY_MODEL}`,
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Uint8Array(photo('grace_hopper.jpg')),
+    },
+  ];
+}
+
 export function describeRepositoryConformance(
   platform: string,
   invoke: Invoke,
-  options: { readonly prefix: string; readonly expected: () => string },
+  options: {
+    readonly prefix: string;
+    readonly expected: () => string;
+    /** The engine the classification must report, where the platform has only one. */
+    readonly engine?: 'ort' | 'litert';
+  },
 ): void {
+  const [inferRequest, classifyRequest] = repositoryRequests(options.prefix);
   describe(`${platform}: serving a shipped model repository`, () => {
     it(`POST /v2/models/${REPOSITORY_MODEL}/infer with a UINT8 tensor → its outputs, version 1`, async () => {
-      const request = {
-        inputs: [
-          {
-            name: 'input',
-            datatype: 'UINT8',
-            shape: [1, 128, 128, 3],
-            data: new Array(128 * 128 * 3).fill(0),
-          },
-        ],
-      };
-      const response = await invoke({
-        method: 'POST',
-        path: `${options.prefix}/v2/models/${REPOSITORY_MODEL}/infer`,
-        headers: { 'content-type': 'application/json' },
-        body: new TextEncoder().encode(JSON.stringify(request)),
-      });
+      const response = await invoke(inferRequest);
       const body = json<{
         model_name: string;
         model_version: string;
@@ -91,17 +106,12 @@ export function describeRepositoryConformance(
     });
 
     it(`POST /classify?model=${REPOSITORY_MODEL} → the label of the model it ships`, async () => {
-      const response = await invoke({
-        method: 'POST',
-        path: `${options.prefix}/classify`,
-        query: `model=${REPOSITORY_MODEL}`,
-        headers: { 'content-type': 'image/jpeg' },
-        body: new Uint8Array(photo('grace_hopper.jpg')),
-      });
-      const body = json<{ model: string; label: string }>(response);
+      const response = await invoke(classifyRequest);
+      const body = json<{ model: string; label: string; engine: string }>(response);
       assert.equal(response.status, 200, JSON.stringify(body));
       assert.equal(body.model, REPOSITORY_MODEL);
       assert.equal(body.label, options.expected());
+      if (options.engine) assert.equal(body.engine, options.engine);
     });
   });
 }

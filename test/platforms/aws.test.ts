@@ -14,7 +14,12 @@ import {
 import { arch, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildLambdaEvent } from '../../handlers/dev/lambda-events.js';
+import { eventTemplate } from '../../handlers/dev/event-templates.js';
+import {
+  buildLambdaEvent,
+  type HttpResponseParts,
+  lambdaResultToHttp,
+} from '../../handlers/dev/lambda-events.js';
 import {
   buildLayer,
   functionTaskDir,
@@ -24,8 +29,17 @@ import {
   unzipLayer,
 } from '../../layers/build.js';
 import { FUNCTION_FILES, FUNCTION_HANDLER } from '../../layers/function-package.js';
+import { runLambdaFunction } from '../../layers/lambda-run.js';
 import { gatewayPath } from '../../scripts/platform-routes.js';
 import { platformRoutes } from '../../src/http/routes.js';
+import {
+  describeRepositoryConformance,
+  expectedLabel,
+  REPOSITORY_FOLDER,
+  repositoryFixture,
+  repositoryRequests,
+} from '../conformance/repository-suite.js';
+import type { InvokeRequest } from '../conformance/suite.js';
 import { haveClang, nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
 import {
@@ -219,6 +233,50 @@ describe('Lambda layer', () => {
       assert.deepEqual(line.error.trace, [`${line.error.errorType}: ${line.error.errorMessage}`]);
     },
   );
+
+  describe(`${HOST}: a model repository shipped in the function package (TFLITE_FN_MODEL_REPOSITORY)`, () => {
+    // One run of the function (init, then the suite's requests as API Gateway events); the
+    // suite's checks then read the answers.
+    const answers = new Map<string, HttpResponseParts>();
+    const key = (request: InvokeRequest) => `${request.method} ${request.path}?${request.query ?? ''}`;
+    let label = '';
+    before(async () => {
+      const build = builds.get(HOST) as LayerBuild;
+      const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
+      const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-repository-${HOST}`));
+      const fixture = repositoryFixture(task);
+      const requests = repositoryRequests('');
+      const run = await runLambdaFunction({
+        taskRoot: task,
+        handler: FUNCTION_HANDLER,
+        events: requests.map((request) =>
+          buildLambdaEvent(
+            'api-gateway-v2',
+            {
+              ...request,
+              query: request.query ?? '',
+              headers: request.headers ?? {},
+              body: request.body ?? new Uint8Array(0),
+            },
+            eventTemplate('api-gateway-v2', 'x.example'),
+          ),
+        ),
+        env: { PATH: process.env.PATH ?? '', NODE_PATH: opt, ...fixture.env },
+      });
+      assert.equal(run.initError, undefined, `${run.stdout}${run.stderr}`);
+      requests.forEach((request, i) => {
+        const response = run.invocations[i]?.response;
+        assert.ok(response, `${key(request)}: ${JSON.stringify(run.invocations[i]?.error)}`);
+        answers.set(key(request), lambdaResultToHttp(response as Parameters<typeof lambdaResultToHttp>[0]));
+      });
+      label = await expectedLabel();
+    });
+    describeRepositoryConformance(
+      `Lambda layer (${HOST}), ${REPOSITORY_FOLDER}/ in the task folder`,
+      async (request) => answers.get(key(request)) ?? assert.fail(`not sent: ${key(request)}`),
+      { prefix: '', expected: () => label },
+    );
+  });
 });
 
 const serverless = platformTool('serverless');
@@ -239,10 +297,15 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       assert.equal(run.status, 0, run.output);
 
       const functionZip = join(out, 'classify.zip');
-      // The handler, and programs/ if a test or the user put a program (and its models) there.
+      // The handler, and programs/ (and model-repository/) if a test or the user put a program
+      // (and its models, or a repository) there.
       assert.deepEqual(
         zipEntries(functionZip)
-          .filter((entry) => !/^programs\/[^/]+\.(wasm|tflite|onnx)$/.test(entry))
+          .filter(
+            (entry) =>
+              !/^programs\/[^/]+\.(wasm|tflite|onnx)$/.test(entry) &&
+              !entry.startsWith(`${REPOSITORY_FOLDER}/`),
+          )
           .sort(),
         [...FUNCTION_FILES].sort(),
       );
@@ -280,10 +343,11 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
     });
   }
 
-  it('serverless package --param program=... --param nnPreload=... ships the program and its model and sets both', {
+  it('serverless package --param program=... --param nnPreload=... --param modelRepository=... ships the program, its model and the repository and sets the three', {
     skip: haveClang() ? false : 'clang / wasi-libc not installed',
   }, async () => {
     const program = nnProgramFixture(ROOT);
+    const repository = repositoryFixture(ROOT);
     const out = mkdtempSync(join(tmpdir(), 'sls-program-'));
     const run = await runTool(serverless as string, [
       'package',
@@ -291,12 +355,15 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       `program=${program.env.TFLITE_FN_PROGRAM}`,
       '--param',
       `nnPreload=${program.env.TFLITE_FN_NN_PRELOAD}`,
+      '--param',
+      `modelRepository=${repository.env.TFLITE_FN_MODEL_REPOSITORY}`,
       '--package',
       out,
     ]);
     assert.equal(run.status, 0, run.output);
     const entries = zipEntries(join(out, 'classify.zip'));
-    for (const file of program.files) assert.ok(entries.includes(file), `${file} is packaged`);
+    for (const file of [...program.files, ...repository.files])
+      assert.ok(entries.includes(file), `${file} is packaged`);
     const template = JSON.parse(
       readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as {
@@ -307,6 +374,7 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
     const variables = template.Resources.ClassifyLambdaFunction.Properties.Environment.Variables;
     assert.equal(variables.TFLITE_FN_PROGRAM, program.env.TFLITE_FN_PROGRAM);
     assert.equal(variables.TFLITE_FN_NN_PRELOAD, program.env.TFLITE_FN_NN_PRELOAD);
+    assert.equal(variables.TFLITE_FN_MODEL_REPOSITORY, repository.env.TFLITE_FN_MODEL_REPOSITORY);
   });
 
   it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {

@@ -7,6 +7,12 @@ import { BODY_LIMITS } from '../../src/http/limits.js';
 import { platformRoutes } from '../../src/http/routes.js';
 import { overHttp } from '../conformance/over-http.js';
 import { describeProgramConformance } from '../conformance/program-suite.js';
+import {
+  describeRepositoryConformance,
+  expectedLabel,
+  type RepositoryFixture,
+  repositoryFixture,
+} from '../conformance/repository-suite.js';
 import { describeConformance } from '../conformance/suite.js';
 import { haveClang, nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
@@ -35,9 +41,14 @@ async function untilHealthy(base: string): Promise<void> {
 describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_REASON }, () => {
   describe('the function netlify build --offline zips', () => {
     let base = '';
+    let repositoryBase = '';
+    let repositoryLabel = '';
+    let repository: RepositoryFixture | undefined;
     let stop: (() => Promise<void>) | undefined;
     let entries: string[] = [];
     before(async () => {
+      // A model repository in model-repository/ before the build, so the zip ships it.
+      repository = repositoryFixture(ROOT);
       const build = await runTool(netlify as string, ['build', '--offline']);
       assert.equal(build.status, 0, build.output);
       const zip = join(ROOT, '.netlify', 'functions', 'classify.zip');
@@ -47,17 +58,25 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       const unpacked = mkdtempSync(join(tmpdir(), 'netlify-func-'));
       const unzip = await runTool('unzip', ['-q', zip, '-d', unpacked]);
       assert.equal(unzip.status, 0, unzip.output);
-      const server = await startTool(
-        process.execPath,
-        [
-          join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'),
-          join(unpacked, 'netlify', 'functions', 'classify.mjs'),
-        ],
-        /listening (\S+)/,
-        { cwd: unpacked },
-      );
+      const serving = (env: Readonly<Record<string, string>> = {}) =>
+        startTool(
+          process.execPath,
+          [
+            join(ROOT, 'dist', 'test', 'platforms', 'serve-built.js'),
+            join(unpacked, 'netlify', 'functions', 'classify.mjs'),
+          ],
+          /listening (\S+)/,
+          { cwd: unpacked, env: { ...TOOL_ENV, ...env } },
+        );
+      const server = await serving();
+      // The same zip, deployed with TFLITE_FN_MODEL_REPOSITORY=model-repository.
+      const repositoryServer = await serving(repository.env);
       base = server.match[1] as string;
-      stop = server.stop;
+      repositoryBase = repositoryServer.match[1] as string;
+      repositoryLabel = await expectedLabel();
+      stop = async () => {
+        await Promise.all([server.stop(), repositoryServer.stop()]);
+      };
     });
     after(() => stop?.());
     let zipBytes = 0;
@@ -72,6 +91,7 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
         'models/imagenet.yaml',
         'dist/src/wasm/guest-worker.js',
         'package.json',
+        ...(repository?.files ?? []),
       ]) {
         assert.ok(
           entries.some((entry) => entry.startsWith(needed)),
@@ -79,11 +99,15 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
         );
       }
       assert.ok(entries.filter((e) => e.endsWith('.onnx')).length >= 6, 'every built-in model converted');
-      // The .tflite files only of the models whose task reads constants from them at load.
-      assert.deepEqual(entries.filter((entry) => entry.endsWith('.tflite')).sort(), [
-        '.cache/models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
-        '.cache/models/ssd_mobilenet_v1_coco_quant_detect.tflite',
-      ]);
+      // The .tflite files only of the models whose task reads constants from them at load
+      // (and the model repository's, which it ships whole).
+      assert.deepEqual(
+        entries.filter((entry) => entry.endsWith('.tflite') && !entry.startsWith('model-repository/')).sort(),
+        [
+          '.cache/models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
+          '.cache/models/ssd_mobilenet_v1_coco_quant_detect.tflite',
+        ],
+      );
       for (const absent of [
         /litert_wasm.*\.wasm$/,
         /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)/,
@@ -121,6 +145,14 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       'Netlify, the unzipped function',
       overHttp(() => base),
       { prefix: '/api', maxBodyBytes: BODY_LIMITS.netlify.maxBytes, nativeOnly: true, fewerModels: true },
+    );
+
+    // No LiteRT here: the repository's version runs on the verified conversion its sha256 names
+    // (a copy of a built-in model: set-up's; a model of yours: tflite-fn convert --model-repository).
+    describeRepositoryConformance(
+      'Netlify, the unzipped function with a model repository (TFLITE_FN_MODEL_REPOSITORY=model-repository)',
+      overHttp(() => repositoryBase),
+      { prefix: '/api', expected: () => repositoryLabel, engine: 'ort' },
     );
   });
 

@@ -8,6 +8,12 @@ import { BODY_LIMITS } from '../../src/http/limits.js';
 import { platformRoutes } from '../../src/http/routes.js';
 import { overHttp } from '../conformance/over-http.js';
 import { describeProgramConformance } from '../conformance/program-suite.js';
+import {
+  describeRepositoryConformance,
+  expectedLabel,
+  type RepositoryFixture,
+  repositoryFixture,
+} from '../conformance/repository-suite.js';
 import { describeConformance } from '../conformance/suite.js';
 import { nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
 import { photo } from '../helpers.js';
@@ -45,6 +51,9 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
   let programBase = '';
   let nnProgramBase = '';
   let byIdBase = '';
+  let repositoryBase = '';
+  let repository: RepositoryFixture;
+  let repositoryLabel = '';
   let program: ProgramFixture;
   let nnProgram: ProgramFixture;
   let expected = '';
@@ -65,6 +74,8 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
     // 0.2 classic, and the WASI-NN one with the model it preloads.
     program = programFixture(ROOT);
     nnProgram = nnProgramFixture(ROOT);
+    // And a model repository in model-repository/ (includeFiles).
+    repository = repositoryFixture(ROOT);
     const build = await runTool(vercel as string, ['build', '--yes']);
     assert.equal(build.status, 0, build.output);
     const func = materialise(join(FUNCTIONS, 'classify.func'));
@@ -91,13 +102,23 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
       ...nnProgram.env,
       TFLITE_FN_NN_PRELOAD: 'default:TensorflowLite:CPU:imagenet',
     });
+    // ... and with TFLITE_FN_MODEL_REPOSITORY=model-repository.
+    const repositoryServer = await serving(repository.env);
     programBase = programServer.match[1] as string;
     nnProgramBase = nnProgramServer.match[1] as string;
     byIdBase = byIdServer.match[1] as string;
+    repositoryBase = repositoryServer.match[1] as string;
+    repositoryLabel = await expectedLabel();
     expected = await program.answer(photo('grace_hopper.jpg'));
     nnExpected = await nnProgram.answer(photo('grace_hopper.jpg'));
     stop = async () => {
-      await Promise.all([server.stop(), programServer.stop(), nnProgramServer.stop(), byIdServer.stop()]);
+      await Promise.all([
+        server.stop(),
+        programServer.stop(),
+        nnProgramServer.stop(),
+        byIdServer.stop(),
+        repositoryServer.stop(),
+      ]);
     };
   });
   after(() => stop?.());
@@ -119,6 +140,7 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
         'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm',
         ...program.files,
         ...nnProgram.files,
+        ...repository.files,
       ]) {
         assert.ok(files.includes(needed), `${route} ships ${needed}`);
       }
@@ -163,5 +185,11 @@ describe('vercel.json (vercel build, offline)', { skip: vercel ? false : SKIP_RE
     'Vercel, the built function serving a WASI-NN program, its model preloaded',
     overHttp(() => nnProgramBase),
     { prefix: '/api', expected: () => nnExpected },
+  );
+
+  describeRepositoryConformance(
+    'Vercel, the built function with a model repository (TFLITE_FN_MODEL_REPOSITORY=model-repository)',
+    overHttp(() => repositoryBase),
+    { prefix: '/api', expected: () => repositoryLabel },
   );
 });
