@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { serverlessRepositoryFromEnv } from '../src/model/repository-env.js';
+import { TfliteFnError } from '../src/errors.js';
+import { serverlessPollMs, serverlessRepositoryFromEnv } from '../src/model/repository-env.js';
 import { packageRoot } from '../src/store/paths.js';
 import { everyHandler } from './conformance/handler-surfaces.js';
 import {
@@ -41,6 +42,18 @@ describe('a deployment shipping a model repository (TFLITE_FN_MODEL_REPOSITORY)'
     assert.ok(repository, 'the handlers opened the repository');
     assert.equal(repository.dir, join(deployment, REPOSITORY_FOLDER));
     assert.equal(repository.pollMs, 0);
+  });
+});
+
+describe('serverless functions poll their repository only when asked', () => {
+  it('never by default; TFLITE_FN_REPOSITORY_POLL_MS when set (a mounted volume), checked as the server checks it', () => {
+    assert.equal(serverlessPollMs({}), 0);
+    assert.equal(serverlessPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: '' }), 0);
+    assert.equal(serverlessPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: '250' }), 250);
+    assert.throws(
+      () => serverlessPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: 'soon' }),
+      (error) => error instanceof TfliteFnError && error.status === 400 && error.code === 'bad_option',
+    );
   });
 });
 

@@ -102,6 +102,10 @@ Options:
       --port N       default 3000 (0 picks a free port)
       --host H       default 127.0.0.1
       --event KIND   the Lambda front door to emulate
+
+As deployed, the handler reads TFLITE_FN_PROGRAM, TFLITE_FN_NN_PRELOAD and
+TFLITE_FN_MODEL_REPOSITORY (a model repository, read once: not polled unless
+TFLITE_FN_REPOSITORY_POLL_MS is set, as a deployed function's files cannot change).
 `;
 
 export const EVENT_HELP = `Usage: tflite-fn event FILE [--kind KIND] [--path P] [--query Q] [--content-type T] [--accept A]

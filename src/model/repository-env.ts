@@ -46,14 +46,19 @@ export function repositoryFromEnv(
 }
 
 /**
- * A serverless function's repository: the folder ships inside its read-only bundle, so it
- * cannot change while an instance lives, and a poll would only spend each thawed instance's
- * CPU on stats. It is read once, unless TFLITE_FN_REPOSITORY_POLL_MS asks for polling (a
- * mounted volume, such as EFS on Lambda, can change).
+ * How often a serverless function polls its repository: never by default, as the folder ships
+ * inside its read-only bundle and cannot change while an instance lives (a poll would only
+ * spend each thawed instance's CPU on stats); TFLITE_FN_REPOSITORY_POLL_MS, when set, still
+ * asks for polling (a mounted volume, such as EFS on Lambda, can change).
  */
+export function serverlessPollMs(env: NodeJS.ProcessEnv = process.env): number {
+  const asked = env.TFLITE_FN_REPOSITORY_POLL_MS !== undefined && env.TFLITE_FN_REPOSITORY_POLL_MS !== '';
+  return asked ? repositoryPollMs(env) : 0;
+}
+
+/** The repository of a Lambda, Vercel or Netlify function (TFLITE_FN_MODEL_REPOSITORY), polled as serverlessPollMs says. */
 export function serverlessRepositoryFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ModelRepository | undefined {
-  const asked = env.TFLITE_FN_REPOSITORY_POLL_MS !== undefined && env.TFLITE_FN_REPOSITORY_POLL_MS !== '';
-  return repositoryFromEnv(env, { pollMs: asked ? repositoryPollMs(env) : 0 });
+  return repositoryFromEnv(env, { pollMs: serverlessPollMs(env) });
 }
