@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createApp } from '../src/http/app.js';
-import { modelCacheDir } from '../src/store/paths.js';
+import { cacheDir, modelCacheDir } from '../src/store/paths.js';
 import { describeProgramOnEveryHandler } from './conformance/program-surfaces.js';
 import { haveClang, nnProgramFixture } from './guests/build.js';
 import { tableGrower } from './guests/raw.js';
@@ -77,6 +77,27 @@ describe('a preload whose PATH is the id of a built-in model (no file of that na
     const result = run('default:ONNX:CPU:imagenet');
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /cannot read imagenet/);
+  });
+
+  it("a bundle with the model's verified conversion but not its .tflite (as Netlify's): the id still preloads it", async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'tflite-fn-conversions-only-'));
+    cpSync(join(cacheDir(), 'onnx'), join(cache, 'onnx'), { recursive: true });
+    const withCache = (preload: string) =>
+      spawnSync(process.execPath, [CLI, 'run', '--nn-preload', preload, program], {
+        cwd: folder,
+        input: photo('grace_hopper.jpg'),
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TFLITE_FN_CACHE_DIR: cache },
+      });
+    const result = withCache('default:TensorflowLite:CPU:imagenet');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, await fixture?.answer(photo('grace_hopper.jpg')));
+    // Neither the file nor the conversion: one line before the program starts.
+    rmSync(join(cache, 'onnx'), { recursive: true });
+    const neither = withCache('default:TensorflowLite:CPU:imagenet');
+    assert.equal(neither.status, 2, neither.stderr);
+    assert.match(neither.stderr, /^tflite-fn: [^\n]*imagenet[^\n]*\n$/);
   });
 
   it('a deployment: TFLITE_FN_NN_PRELOAD=default:TensorflowLite:CPU:imagenet, no model file shipped', async () => {

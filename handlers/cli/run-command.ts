@@ -3,9 +3,8 @@
  * (wasm32-wasi) in the sandbox: stdin in, its stdout and stderr out, its exit status ours.
  */
 import { BadRequestError } from '../../src/errors.js';
-import { preloadPath } from '../../src/wasm/builtin-preload.js';
+import { parsePreload } from '../../src/wasm/builtin-preload.js';
 import { parseDirectoryGrant } from '../../src/wasm/grants.js';
-import { parseNnPreload } from '../../src/wasm/nn-preload.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import type { Io } from './commands.js';
 import { readImageArgument, readStdin } from './read-input.js';
@@ -47,7 +46,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const timeoutMs = positiveInteger('timeout', args.timeoutMs);
   const memoryMb = positiveInteger('memory', args.memoryMb);
   const dirs = args.dirs.map(parseDirectoryGrant);
-  const nnPreload = args.nnPreload.map((spec) => parseNnPreload(spec, preloadPath));
+  const nnPreload = args.nnPreload.map((spec) => parsePreload(spec));
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');

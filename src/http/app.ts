@@ -27,8 +27,8 @@ import { parseStrictReadiness, STRICT_READINESS_ENV } from '../oip/readiness.js'
 import type { TensorRunner } from '../oip/tensor-runner.js';
 import { packageRoot } from '../store/paths.js';
 import { TASKS, taskById } from '../tasks/index.js';
-import { preloadPath } from '../wasm/builtin-preload.js';
-import { type NnPreload, parseNnPreload, resolvePreloads } from '../wasm/nn-preload.js';
+import { parsePreload } from '../wasm/builtin-preload.js';
+import { type NnPreload, resolvePreloads } from '../wasm/nn-preload.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
@@ -138,9 +138,7 @@ function programPath(configured: string | undefined): string | undefined {
  */
 function deploymentPreloads(specs: readonly string[], fromEnv: boolean): NnPreload[] {
   try {
-    const preloads = specs.map((spec) =>
-      parseNnPreload(spec, (path, format) => preloadPath(path, format, (file) => programPath(file) ?? file)),
-    );
+    const preloads = specs.map((spec) => parsePreload(spec, (file) => programPath(file) ?? file));
     resolvePreloads(preloads, modelFileLimit().maxBytes);
     return preloads;
   } catch (cause) {

@@ -1,28 +1,55 @@
 /**
  * `--nn-preload default:TensorflowLite:CPU:imagenet`: a PATH that is no file but the id of a
- * catalog model (`tflite-fn models`) preloads that model's .tflite file. A deployment then
- * ships no copy of a built-in model: the Lambda layer, Vercel's function, the server and the
- * CLI have its file and its verified conversion for the native engine already. A file of that
- * name wins, so WasmEdge's meaning of PATH (a file) is unchanged.
+ * catalog model (`tflite-fn models`) preloads that model. A deployment then ships no copy of a
+ * built-in model: the Lambda layer, Vercel's function, the server and the CLI have its file
+ * and its verified conversion for the native engine already; Netlify's function has only the
+ * conversion, which is enough (the model runs from it, its file unread). A file of that name
+ * wins, so WasmEdge's meaning of PATH (a file) is unchanged.
  */
 import { existsSync } from 'node:fs';
+import { plannedEngine } from '../engine/select.js';
+import { BadRequestError } from '../errors.js';
 import { defaultCatalog } from '../model/catalog.js';
+import { compileFromConversion } from './host-answers.js';
 import type { ModelFormat } from './host-calls.js';
+import { type NnPreload, parseNnPreload } from './nn-preload.js';
 
-/**
- * The path a preload's PATH names: `path` (as the caller resolves a file path) when that file
- * exists; else, for a TensorFlow Lite (or autodetected) preload, the file of the catalog model
- * whose id PATH is; else `path`, for resolvePreloads to report as missing.
- */
-export function preloadPath(
-  given: string,
-  format: ModelFormat | 'autodetect',
-  asFile: (path: string) => string = (path) => path,
-): string {
-  const path = asFile(given);
-  if (existsSync(path) || format === 'onnx') return path;
+interface BuiltinModel {
+  readonly path: string;
+  readonly sha256?: string | undefined;
+}
+
+/** The catalog model whose id `given` is, for a TensorFlow Lite (or autodetected) preload. */
+function builtinModel(given: string, format: ModelFormat | 'autodetect'): BuiltinModel | undefined {
+  if (format === 'onnx') return undefined;
   const catalog = defaultCatalog();
   const entry = catalog.entries().find((candidate) => candidate.id === given);
-  if (!entry?.descriptor) return path;
-  return catalog.locate(entry, entry.descriptor.model).path;
+  if (!entry?.descriptor) return undefined;
+  return { path: catalog.locate(entry, entry.descriptor.model).path, sha256: entry.descriptor.model.sha256 };
+}
+
+/**
+ * Parses one `--nn-preload` value as parseNnPreload does, `asFile` resolving a file path; a
+ * PATH that is no file but a model id names that model's file, and, where only its verified
+ * conversion is here, the model is pinned by sha256 and compiled from the conversion now.
+ */
+export function parsePreload(spec: string, asFile: (path: string) => string = (path) => path): NnPreload {
+  let pinned: BuiltinModel | undefined;
+  const preload = parseNnPreload(spec, (given, format) => {
+    const path = asFile(given);
+    if (existsSync(path)) return path;
+    const model = builtinModel(given, format);
+    if (!model) return path;
+    if (existsSync(model.path)) return model.path;
+    if (!model.sha256 || !plannedEngine(model.sha256, 'ort').ready)
+      throw new BadRequestError(
+        'bad_option',
+        `--nn-preload ${spec.split(':')[0]}: '${given}' is a built-in model, but neither its file (${model.path}) nor its verified conversion is here (run: npx tflite-fn setup)`,
+      );
+    pinned = model;
+    return model.path;
+  });
+  if (!pinned?.sha256) return preload;
+  compileFromConversion(pinned.sha256, `the model preloaded as '${preload.name}'`);
+  return { ...preload, pinnedSha256: pinned.sha256 };
 }

@@ -8,7 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import { OrtGuestModel, type ShapedBytes, type WireTensorInfo } from '../engine/ort-guest-model.js';
-import { compileWithEngine, type EngineName, ortThreads, parseEngineSetting } from '../engine/select.js';
+import {
+  compileWithEngine,
+  type EngineName,
+  type EngineSetting,
+  ortThreads,
+  parseEngineSetting,
+} from '../engine/select.js';
 import type { CompiledModel, TensorData } from '../engine/types.js';
 import { TfliteFnError, toTfliteFnError } from '../errors.js';
 import type { DecodeRequest } from './guest-decode.js';
@@ -87,8 +93,13 @@ async function compile(
 }
 
 /** A TFLite model on the selected engine: fixed shapes, so each input's is the model's. */
-async function compileTflite(bytes: Uint8Array, sha256: string): Promise<HostModel> {
-  const choice = await compileWithEngine(bytes, sha256, "the program's model", parseEngineSetting());
+async function compileTflite(
+  tflite: Uint8Array | (() => Promise<Uint8Array>),
+  sha256: string,
+  label = "the program's model",
+  setting: EngineSetting = parseEngineSetting(),
+): Promise<HostModel> {
+  const choice = await compileWithEngine(tflite, sha256, label, setting);
   const model: CompiledModel = choice.model;
   return {
     engine: choice.engine,
@@ -99,6 +110,20 @@ async function compileTflite(bytes: Uint8Array, sha256: string): Promise<HostMod
       return (await model.run(data)).map(asBytes);
     },
   };
+}
+
+/**
+ * A TensorFlow Lite model known by its sha256 alone, compiled now from its verified conversion
+ * (never its bytes): a bundle that ships only the conversions (Netlify) preloads a built-in
+ * model this way, and a program's later compile of that sha256 finds it here.
+ */
+export function compileFromConversion(sha256: string, label: string): void {
+  const key = `tflite:${sha256}`;
+  if (models.has(key)) return;
+  const unread = () => Promise.reject(new Error(`${label}: only its conversion is here`));
+  const model = compileTflite(unread, sha256, label, 'ort');
+  models.set(key, model);
+  model.catch(() => models.delete(key));
 }
 
 /** ONNX bytes (WASI-NN's onnx encoding) run on onnxruntime as they are: nothing to convert. */

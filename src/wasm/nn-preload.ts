@@ -5,7 +5,7 @@
  * the program's granted folders.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BadRequestError } from '../errors.js';
 import type { ModelFormat } from './host-calls.js';
 
@@ -13,6 +13,11 @@ export interface NnPreload {
   readonly name: string;
   readonly format: ModelFormat;
   readonly path: string;
+  /**
+   * A built-in model's sha256, pinned by its descriptor (builtin-preload.ts): when the bundle
+   * has only its verified conversion (Netlify), the model runs from that, its file unread.
+   */
+  readonly pinnedSha256?: string;
 }
 
 /** A preload as a run's worker gets it: the sha256 lets the model be found compiled unread. */
@@ -75,6 +80,8 @@ const hashes = new Map<string, { readonly stamp: string; readonly sha256: string
 /** Each preload with its file's sha256; a file that is missing or too large is a usage error. */
 export function resolvePreloads(preloads: readonly NnPreload[], maxModelBytes: number): ResolvedPreload[] {
   return preloads.map((preload) => {
+    if (preload.pinnedSha256 && !existsSync(preload.path))
+      return { ...preload, sha256: preload.pinnedSha256 };
     let stamp: string;
     try {
       const stat = statSync(preload.path);

@@ -198,24 +198,29 @@ export function programFixture(projectRoot: string): ProgramFixture {
 /**
  * The classic over WASI-NN (nn-classic.c), deployed as WasmEdge runs it with `--nn-preload
  * default:TensorflowLite:CPU:mobilenet_v2_1.0_224_quant.tflite`: the model file beside the
- * program in programs/, named by TFLITE_FN_NN_PRELOAD relative to the package root.
+ * program in programs/, named by TFLITE_FN_NN_PRELOAD relative to the package root. With
+ * `byId`, the deployment ships no model: TFLITE_FN_NN_PRELOAD names the built-in `imagenet`
+ * (the same file) by its id.
  */
-export function nnProgramFixture(projectRoot: string): ProgramFixture {
+export function nnProgramFixture(projectRoot: string, options: { byId?: boolean } = {}): ProgramFixture {
   const built = buildGuest('nn-classic', { labels: join(modelCacheDir(), 'imagenet_labels.txt') });
   const relativePath = 'programs/nn-classic.wasm';
   const model = 'programs/mobilenet_v2_1.0_224_quant.tflite';
+  const cached = join(modelCacheDir(), 'mobilenet_v2_1.0_224_quant.tflite');
   const bytes = readFileSync(built);
   const files = placeFiles(projectRoot, {
     [relativePath]: built,
-    [model]: join(modelCacheDir(), 'mobilenet_v2_1.0_224_quant.tflite'),
+    ...(options.byId ? {} : { [model]: cached }),
   });
   const preload = (path: string) => `default:TensorflowLite:CPU:${path}`;
   return {
     relativePath,
     bytes,
     files,
-    env: { TFLITE_FN_PROGRAM: relativePath, TFLITE_FN_NN_PRELOAD: preload(model) },
-    answer: (stdin) =>
-      printed(bytes, { stdin, nnPreload: [parseNnPreload(preload(join(projectRoot, model)))] }),
+    env: {
+      TFLITE_FN_PROGRAM: relativePath,
+      TFLITE_FN_NN_PRELOAD: preload(options.byId ? 'imagenet' : model),
+    },
+    answer: (stdin) => printed(bytes, { stdin, nnPreload: [parseNnPreload(preload(cached))] }),
   };
 }

@@ -6,7 +6,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -201,19 +200,12 @@ describe('Lambda layer', () => {
     `${HOST}: a built-in model preloaded by its id (TFLITE_FN_NN_PRELOAD=default:TensorflowLite:CPU:imagenet): the function package holds only the program`,
     clang,
     async () => {
-      const { result } = serveFromTaskFolder(
-        'nn-builtin',
-        (task) => {
-          const fixture = nnProgramFixture(task);
-          for (const file of fixture.files) if (file.endsWith('.tflite')) rmSync(join(task, file));
-          return fixture;
-        },
-        { TFLITE_FN_NN_PRELOAD: 'default:TensorflowLite:CPU:imagenet' },
+      const { program, result } = serveFromTaskFolder('nn-builtin', (task) =>
+        nnProgramFixture(task, { byId: true }),
       );
       assert.ok(result.ok, result.output);
       const line = JSON.parse(result.output.split('\n').pop() as string) as { answer: string };
-      const direct = nnProgramFixture(mkdtempSync(join(tmpdir(), 'nn-direct-')));
-      assert.equal(line.answer, await direct.answer(photo('grace_hopper.jpg')));
+      assert.equal(line.answer, await program.answer(photo('grace_hopper.jpg')));
     },
   );
 

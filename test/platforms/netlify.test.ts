@@ -44,11 +44,20 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
     let repositoryBase = '';
     let repositoryLabel = '';
     let repository: RepositoryFixture | undefined;
+    let nnBase = '';
+    let nnExpected = '';
+    let nnProgram: ProgramFixture | undefined;
     let stop: (() => Promise<void>) | undefined;
     let entries: string[] = [];
     before(async () => {
       // A model repository in model-repository/ before the build, so the zip ships it.
       repository = repositoryFixture(ROOT);
+      // A WASI-NN program in programs/ before the build (included_files), preloading the
+      // built-in model by its id: the function has its conversion, not its .tflite.
+      if (haveClang()) {
+        nnProgram = nnProgramFixture(ROOT, { byId: true });
+        nnExpected = await nnProgram.answer(photo('grace_hopper.jpg'));
+      }
       const build = await runTool(netlify as string, ['build', '--offline']);
       assert.equal(build.status, 0, build.output);
       const zip = join(ROOT, '.netlify', 'functions', 'classify.zip');
@@ -74,12 +83,30 @@ describe('netlify.toml (netlify-cli, offline)', { skip: netlify ? false : SKIP_R
       base = server.match[1] as string;
       repositoryBase = repositoryServer.match[1] as string;
       repositoryLabel = await expectedLabel();
+      // The same zip, deployed with the WASI-NN program and TFLITE_FN_NN_PRELOAD.
+      const nnServer = nnProgram ? await serving(nnProgram.env) : undefined;
+      nnBase = (nnServer?.match[1] as string | undefined) ?? '';
       stop = async () => {
-        await Promise.all([server.stop(), repositoryServer.stop()]);
+        await Promise.all([server.stop(), repositoryServer.stop(), nnServer?.stop()]);
       };
     });
     after(() => stop?.());
     let zipBytes = 0;
+
+    it('serves a WASI-NN program shipped in programs/, the built-in model preloaded by its id from its conversion alone', {
+      skip: haveClang() ? false : 'clang / wasi-libc not installed',
+    }, async () => {
+      for (const file of nnProgram?.files ?? []) assert.ok(entries.includes(file), `${file} is shipped`);
+      assert.ok(!entries.includes('.cache/models/mobilenet_v2_1.0_224_quant.tflite'), 'not the .tflite');
+      const response = await fetch(`${nnBase}/api/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: photo('grace_hopper.jpg'),
+      });
+      const text = await response.text();
+      assert.equal(response.status, 200, text);
+      assert.equal(text, nnExpected);
+    });
 
     it("is under Netlify's 50 MB: sharp, onnxruntime for linux x64 only, the converted models; no LiteRT wasm, only the .tflite files tasks read at load", () => {
       assert.ok(zipBytes <= 50 * 1024 * 1024, `${(zipBytes / 2 ** 20).toFixed(1)} MB`);
