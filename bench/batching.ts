@@ -1,9 +1,12 @@
 /**
  * Dynamic batching on the self-hosted server (issue 15): the real server over loopback, /classify
- * with the default model at 1, 8 and 32 connections, batching off and on, throughput and p50/p99
- * from autocannon. Requests cycle through different sample photos, as real clients' would.
+ * with one model (the default, or --model) at 1, 8 and 32 connections, batching off and on,
+ * throughput and p50/p99 from autocannon, and where the workers' CPU goes per request (their
+ * main thread, which runs the inference, against the threads that decode). Requests cycle
+ * through different sample photos, as real clients' would. First, every batchable catalog model
+ * on the engine alone: ms per item alone and in batches, what a batch can save at most.
  *
- *   node dist/bench/batching.js [--quick] [--batch-max N] [--batch-delay-ms MS] [--seconds S]
+ *   node dist/bench/batching.js [--quick] [--model ID] [--batch-max N] [--batch-delay-ms MS] [--seconds S]
  *
  * A full run writes docs/benchmarks/batching.md from its own rows, with the machine's CPU;
  * --quick runs briefly to show the bench works and publishes nothing (figures taken on a loaded
@@ -30,6 +33,7 @@ const { values: args } = parseArgs({
     'batch-max': { type: 'string' },
     'batch-delay-ms': { type: 'string' },
     seconds: { type: 'string' },
+    model: { type: 'string' },
   },
 });
 const QUICK = args.quick === true;
@@ -38,6 +42,8 @@ const CONNECTIONS = [1, 8, 32] as const;
 const BATCH_MAX = args['batch-max'] ?? '8';
 const BATCH_DELAY_MS = args['batch-delay-ms'] ?? '5';
 const TARGET = { speedup: 1.3, p99Ms: 250 } as const;
+/** The model the server runs; undefined: the catalog's default. */
+const MODEL = args.model;
 
 interface Measured {
   readonly batching: string;
@@ -53,12 +59,21 @@ interface Measured {
    * it hardly moves when other processes load the machine, so it shows what batching saves.
    */
   readonly workerCpuMs: number | string;
+  /**
+   * Of that, the workers' main threads: the inference (onnxruntime runs on the calling thread
+   * with one intra-op thread) and the JavaScript around it. The rest is decoding and resizing
+   * (libvips and libuv threads) and the runtime's helpers (GC).
+   */
+  readonly workerMainThreadMs: number | string;
 }
 
-/** CPU time a process has used, in ms (Linux /proc; undefined elsewhere or once it is gone). */
-function cpuMsOf(pid: number): number | undefined {
+/**
+ * CPU time a process (or only its main thread) has used, in ms (Linux /proc; undefined
+ * elsewhere or once it is gone).
+ */
+function cpuMsOf(pid: number, mainThreadOnly: boolean): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
     return (Number(fields[14 - 3]) + Number(fields[15 - 3])) * 10;
@@ -67,10 +82,10 @@ function cpuMsOf(pid: number): number | undefined {
   }
 }
 
-function workersCpuMs(pids: readonly number[]): Map<number, number> {
+function workersCpuMs(pids: readonly number[], mainThreadOnly = false): Map<number, number> {
   const used = new Map<number, number>();
   for (const pid of pids) {
-    const ms = cpuMsOf(pid);
+    const ms = cpuMsOf(pid, mainThreadOnly);
     if (ms !== undefined) used.set(pid, ms);
   }
   return used;
@@ -99,7 +114,7 @@ async function load(url: string, bodies: readonly Buffer[], connections: number,
     duration: seconds,
     requests: bodies.map((body) => ({
       method: 'POST' as const,
-      path: '/classify',
+      path: MODEL ? `/classify?model=${encodeURIComponent(MODEL)}` : '/classify',
       headers: { 'content-type': 'image/jpeg' },
       body,
     })),
@@ -113,7 +128,7 @@ async function idle(pool: { inFlight: number; queueDepth: number }): Promise<voi
 
 /** One server (batching on or off) through every connection count. */
 async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promise<Measured[]> {
-  const flags: Record<string, string> = { port: '0', queue: '64' };
+  const flags: Record<string, string> = { port: '0', queue: '64', ...(MODEL ? { preload: MODEL } : {}) };
   if (batching === 'on') Object.assign(flags, { 'batch-max': BATCH_MAX, 'batch-delay-ms': BATCH_DELAY_MS });
   const server = await startServer(serverConfig(flags, {}), () => undefined);
   const label = batching === 'on' ? `on (max ${BATCH_MAX}, ${BATCH_DELAY_MS} ms)` : 'off';
@@ -127,11 +142,13 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
       await idle(server.pool);
       const before = { ...server.pool.batching };
       const cpuBefore = workersCpuMs(server.pool.pids);
+      const mainBefore = workersCpuMs(server.pool.pids, true);
       const result = await load(server.url, bodies, connections, SECONDS);
       await idle(server.pool);
       const served = result.requests.total - result.non2xx;
       const batched = server.pool.batching.batchedItems - before.batchedItems;
       const cpu = cpuBetween(cpuBefore, workersCpuMs(server.pool.pids));
+      const mainThreads = cpuBetween(mainBefore, workersCpuMs(server.pool.pids, true));
       rows.push({
         batching: label,
         connections,
@@ -141,6 +158,7 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
         failed: result.non2xx + result.errors,
         batchedShare: served > 0 ? round(Math.min(1, batched / served), 2) : 0,
         workerCpuMs: cpu !== undefined && served > 0 ? round(cpu / served, 2) : 'n/a',
+        workerMainThreadMs: mainThreads !== undefined && served > 0 ? round(mainThreads / served, 2) : 'n/a',
       });
       process.stderr.write(`batching ${label}, ${connections} connections: ${JSON.stringify(rows.at(-1))}\n`);
     }
@@ -154,35 +172,54 @@ async function measure(batching: 'off' | 'on', bodies: readonly Buffer[]): Promi
 const ENGINE_BATCHES = [1, 4, 8, 16] as const;
 
 /**
- * The default model on the engine alone: ms per item run alone and in batches. What a batch
- * can save at most, whatever the server around it does.
+ * Models on the engine alone: ms per item run alone and in batches. What a batch can save at
+ * most, whatever the server around it does. Every batchable catalog model, or with --quick the
+ * served one only.
  */
 async function engineAlone(): Promise<Row[]> {
+  const catalog = new ModelCatalog({ warmUp: true, engine: 'ort' });
+  const served = MODEL ?? catalog.defaultModel;
+  const ids = QUICK
+    ? [served]
+    : catalog
+        .entries()
+        .filter((entry) => entry.descriptor)
+        .map((entry) => entry.id);
+  const rows: Row[] = [];
+  for (const id of ids) rows.push(...(await engineRows(catalog, id)));
+  await catalog.dispose();
+  return rows;
+}
+
+async function engineRows(catalog: ModelCatalog, id: string): Promise<Row[]> {
   // One inference thread, as each server worker has.
   const threads = process.env.TFLITE_FN_THREADS;
   process.env.TFLITE_FN_THREADS = '1';
-  const model = await new ModelCatalog({ warmUp: true, engine: 'ort' }).load().finally(() => {
+  const model = await catalog.load(id).finally(() => {
     if (threads === undefined) delete process.env.TFLITE_FN_THREADS;
     else process.env.TFLITE_FN_THREADS = threads;
   });
   const engine = model.engine;
   const runBatch = engine.runBatch?.bind(engine);
-  if (!engine.batchable || !runBatch) return [{ model: model.descriptor.id, note: 'not batchable' }];
+  if (!engine.batchable || !runBatch) return [{ model: id, note: `not batchable (${model.engineName})` }];
   const item: TensorData[] = engine.inputs.map(zerosFor);
   const rounds = QUICK ? 2 : 10;
   const rows: Row[] = [];
+  let alone = 0;
   for (const size of ENGINE_BATCHES) {
     const items = Array.from({ length: size }, () => item);
     await runBatch(items);
     const started = performance.now();
     for (let round = 0; round < rounds; round++) await runBatch(items);
+    const perItem = (performance.now() - started) / (rounds * size);
+    if (size === 1) alone = perItem;
     rows.push({
-      model: model.descriptor.id,
+      model: id,
       batch: size,
-      'ms per item': round((performance.now() - started) / (rounds * size), 2),
+      'ms per item': round(perItem, 2),
+      'against alone': `${round(perItem / alone, 2)}x`,
     });
   }
-  engine.dispose();
   return rows;
 }
 
@@ -204,6 +241,16 @@ function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row
   return { rows, wins };
 }
 
+/** The command that reproduces this run, with the options it was given. */
+function commandLine(): string {
+  const given = [
+    MODEL ? `--model ${MODEL}` : '',
+    args['batch-max'] ? `--batch-max ${BATCH_MAX}` : '',
+    args['batch-delay-ms'] ? `--batch-delay-ms ${BATCH_DELAY_MS}` : '',
+  ].filter(Boolean);
+  return `npm run bench:batching${given.length > 0 ? ` -- ${given.join(' ')}` : ''}`;
+}
+
 async function main(): Promise<void> {
   const cpu = cpuFacts();
   console.log(`batching bench${QUICK ? ' (--quick)' : ''} on ${cpu.model}, ${cpu.cores} cores, ${cpu.arch}`);
@@ -223,12 +270,12 @@ async function main(): Promise<void> {
   const file = publish({
     name: 'batching',
     title: 'Dynamic batching on the self-hosted server',
-    command: `npm run bench:batching${args['batch-max'] ? ` -- --batch-max ${BATCH_MAX}` : ''}${args['batch-delay-ms'] ? ` --batch-delay-ms ${BATCH_DELAY_MS}` : ''}`,
+    command: commandLine(),
     sections: [
       {
-        text: `POST /classify (the default model, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others; "workerCpuMs": the workers' CPU time (user + system) per request served, which other load on the machine hardly moves.`,
+        text: `POST /classify (${MODEL ?? 'the default model'}, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others; "workerCpuMs": the workers' CPU time (user + system) per request served, which other load on the machine hardly moves; "workerMainThreadMs": of that, the workers' main threads (the inference and the JavaScript around it; the rest is decoding and resizing in libvips's threads, and GC).`,
       },
-      { heading: 'The engine alone (one thread, no server)', rows: engine },
+      { heading: 'The engine alone (one thread, no server, every batchable model)', rows: engine },
       { heading: 'Measured', rows: measured },
       { heading: 'Batching on against off', rows },
       { text: conclusion },
