@@ -2,9 +2,10 @@
  * `tflite-fn run program.wasm [args...] < input > output`: runs a WasmEdge TensorFlow program
  * (wasm32-wasi) in the sandbox: stdin in, its stdout and stderr out, its exit status ours.
  */
+import { existsSync } from 'node:fs';
 import { BadRequestError } from '../../src/errors.js';
-import { parsePreload } from '../../src/wasm/builtin-preload.js';
 import { parseDirectoryGrant } from '../../src/wasm/grants.js';
+import { type NnPreload, parseNnPreload, preloadPathOf } from '../../src/wasm/nn-preload.js';
 import { runWasm } from '../../src/wasm/sandbox.js';
 import type { Io } from './commands.js';
 import { readImageArgument, readStdin } from './read-input.js';
@@ -39,6 +40,17 @@ function positiveInteger(flag: keyof typeof LIMITS, value: string | undefined): 
   return number;
 }
 
+/**
+ * The --nn-preload values. The catalog (a PATH naming a built-in model by id) is loaded only
+ * when a PATH is no file: a program's first run in a new process stays quick.
+ */
+async function parsePreloads(specs: readonly string[]): Promise<NnPreload[]> {
+  if (specs.every((spec) => existsSync(preloadPathOf(spec))))
+    return specs.map((spec) => parseNnPreload(spec));
+  const { parsePreload } = await import('../../src/wasm/builtin-preload.js');
+  return specs.map((spec) => parsePreload(spec));
+}
+
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   if (!args.program)
     throw new BadRequestError('bad_option', 'name the program: tflite-fn run program.wasm < input');
@@ -46,7 +58,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const timeoutMs = positiveInteger('timeout', args.timeoutMs);
   const memoryMb = positiveInteger('memory', args.memoryMb);
   const dirs = args.dirs.map(parseDirectoryGrant);
-  const nnPreload = args.nnPreload.map((spec) => parsePreload(spec));
+  const nnPreload = await parsePreloads(args.nnPreload);
   const env = Object.fromEntries(
     args.env.map((pair) => {
       const at = pair.indexOf('=');

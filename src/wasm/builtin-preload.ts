@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { plannedEngine } from '../engine/select.js';
 import { BadRequestError } from '../errors.js';
 import { defaultCatalog } from '../model/catalog.js';
-import { compileFromConversion } from './host-answers.js';
 import type { ModelFormat } from './host-calls.js';
 import { type NnPreload, parseNnPreload } from './nn-preload.js';
 
@@ -31,7 +30,7 @@ function builtinModel(given: string, format: ModelFormat | 'autodetect'): Builti
 /**
  * Parses one `--nn-preload` value as parseNnPreload does, `asFile` resolving a file path; a
  * PATH that is no file but a model id names that model's file, and, where only its verified
- * conversion is here, the model is pinned by sha256 and compiled from the conversion now.
+ * conversion is here, pins the model by sha256: runWasm then compiles it from the conversion.
  */
 export function parsePreload(spec: string, asFile: (path: string) => string = (path) => path): NnPreload {
   let pinned: BuiltinModel | undefined;
@@ -49,7 +48,5 @@ export function parsePreload(spec: string, asFile: (path: string) => string = (p
     pinned = model;
     return model.path;
   });
-  if (!pinned?.sha256) return preload;
-  compileFromConversion(pinned.sha256, `the model preloaded as '${preload.name}'`);
-  return { ...preload, pinnedSha256: pinned.sha256 };
+  return pinned?.sha256 ? { ...preload, pinnedSha256: pinned.sha256 } : preload;
 }

@@ -113,9 +113,10 @@ async function compileTflite(
 }
 
 /**
- * A TensorFlow Lite model known by its sha256 alone, compiled now from its verified conversion
+ * A TensorFlow Lite model known by its sha256 alone, compiled from its verified conversion
  * (never its bytes): a bundle that ships only the conversions (Netlify) preloads a built-in
- * model this way, and a program's later compile of that sha256 finds it here.
+ * model this way (runWasm, before the run starts), and the program's compile of that sha256
+ * finds it here.
  */
 export function compileFromConversion(sha256: string, label: string): void {
   const key = `tflite:${sha256}`;

@@ -23,6 +23,8 @@ export interface NnPreload {
 /** A preload as a run's worker gets it: the sha256 lets the model be found compiled unread. */
 export interface ResolvedPreload extends NnPreload {
   readonly sha256: string;
+  /** A pinned model without its file: the run's owner compiles it from its conversion. */
+  readonly fromConversion?: boolean;
 }
 
 /** WasmEdge's encoding names (case as its docs write them; any case is taken). */
@@ -40,13 +42,18 @@ export function isTflite(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(4, 8)) === 'TFL3';
 }
 
+/** The PATH part of an `--nn-preload` value, as given (a path may itself hold ':'). */
+export function preloadPathOf(spec: string): string {
+  return spec.split(':').slice(3).join(':');
+}
+
 /** Parses one `--nn-preload` value; the file is checked when the run starts (resolvePreloads). */
 export function parseNnPreload(
   spec: string,
   resolvePath: (path: string, format: ModelFormat | 'autodetect') => string = (path) => path,
 ): NnPreload {
-  const [name = '', encoding = '', target = '', ...rest] = spec.split(':');
-  const given = rest.join(':'); // a path may itself hold ':'
+  const [name = '', encoding = '', target = ''] = spec.split(':');
+  const given = preloadPathOf(spec);
   if (!name || !given) throw usage(spec, 'a part is missing');
   const format = ENCODINGS[encoding.toLowerCase()];
   if (!format) throw usage(spec, `encoding '${encoding}' is not one of TensorflowLite, ONNX, Autodetect`);
@@ -81,7 +88,7 @@ const hashes = new Map<string, { readonly stamp: string; readonly sha256: string
 export function resolvePreloads(preloads: readonly NnPreload[], maxModelBytes: number): ResolvedPreload[] {
   return preloads.map((preload) => {
     if (preload.pinnedSha256 && !existsSync(preload.path))
-      return { ...preload, sha256: preload.pinnedSha256 };
+      return { ...preload, sha256: preload.pinnedSha256, fromConversion: true };
     let stamp: string;
     try {
       const stat = statSync(preload.path);

@@ -25,7 +25,7 @@ import { packageRoot } from '../store/paths.js';
 import { ImageDecoder } from './decoders.js';
 import { checkedGrants } from './grants.js';
 import type { GuestJob, GuestResult } from './guest-worker.js';
-import { answer, type RunContext } from './host-answers.js';
+import { answer, compileFromConversion, type RunContext } from './host-answers.js';
 import type { HostRequest } from './host-calls.js';
 import { limitModule } from './module-limits.js';
 import { type NnPreload, type ResolvedPreload, resolvePreloads } from './nn-preload.js';
@@ -313,6 +313,9 @@ export async function runWasm(program: Uint8Array, options: RunOptions = {}): Pr
   const dirs = checkedGrants(options.dirs ?? []);
   // A missing or oversized preload is the caller's mistake, told before anything runs.
   const preloads = resolvePreloads(options.nnPreload ?? [], modelFileLimit().maxBytes);
+  for (const preload of preloads)
+    if (preload.fromConversion)
+      compileFromConversion(preload.sha256, `the model preloaded as '${preload.name}'`);
   const compileStarted = performance.now();
   const memoryBytes = checkedNumber('memoryBytes', options.memoryBytes, 512 * 1024 * 1024);
   const module = await compileProgram(program, memoryBytes);
