@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
+import { REPOSITORY_RECHECK_MS } from '../handlers/server/jobs-per-worker.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { createApp } from '../src/http/app.js';
 import { ModelCatalog } from '../src/model/catalog.js';
@@ -195,8 +196,8 @@ describe('tflite-fn serve --model-repository', () => {
 
 describe("a repository model's config.yaml batch: section in the server", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-repository-batch-'));
-  // Only a full batch of 2 runs before its 1 s delay; the worker takes 2 jobs at once.
-  addModel(dir, 'batched', { '1': SMALL }, `${CONFIG}batch: { max_size: 2, max_queue_delay_ms: 1000 }\n`);
+  // A batch runs when 4 wait, or after 1 s: more than the 2 jobs a worker takes without batching.
+  addModel(dir, 'batched', { '1': SMALL }, `${CONFIG}batch: { max_size: 4, max_queue_delay_ms: 1000 }\n`);
   const config = serverConfig({ port: '0', workers: '1', 'model-repository': dir }, {});
   let server: RunningServer;
   before(async () => {
@@ -208,7 +209,7 @@ describe("a repository model's config.yaml batch: section in the server", () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs concurrent requests for that model together, with no server flag', async () => {
+  it('runs concurrent requests for that model together, as many as its max_size, with no server flag', async () => {
     assert.equal(config.batchMax, undefined, 'no --batch-max: the config decides');
     const classify = () =>
       fetch(`${server.url}/classify?model=batched`, {
@@ -217,13 +218,22 @@ describe("a repository model's config.yaml batch: section in the server", () => 
         body: photo('grace_hopper.jpg'),
       });
     const alone = (await (await classify()).json()) as { label: string };
-    const batchesBefore = server.pool.batching.batches;
+    // The server re-reads the repository's configs for its jobs per worker at most this often.
+    await new Promise((resolve) => setTimeout(resolve, REPOSITORY_RECHECK_MS + 100));
+    const before = { ...server.pool.batching };
     const answers = await Promise.all([1, 2, 3, 4].map(classify));
     for (const response of answers) {
       assert.equal(response.status, 200);
       assert.equal(((await response.json()) as { label: string }).label, alone.label);
     }
-    assert.ok(server.pool.batching.batches > batchesBefore, 'requests were batched');
+    // The worker was given all 4 at once, and they ran as one batch.
+    assert.deepEqual(
+      {
+        batches: server.pool.batching.batches - before.batches,
+        items: server.pool.batching.batchedItems - before.batchedItems,
+      },
+      { batches: 1, items: 4 },
+    );
   });
 });
 

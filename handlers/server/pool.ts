@@ -70,8 +70,11 @@ export interface PoolOptions {
    * their deadline. Both refusals are the same 503 'overloaded' with Retry-After: 1.
    */
   readonly queueSize: number;
-  /** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
-  readonly perWorker?: number;
+  /**
+   * Jobs one worker runs at once: 2 lets it decode one image while it infers another. A
+   * function is asked at each dispatch (dynamic batching: a model repository's configs change).
+   */
+  readonly perWorker?: number | (() => number);
   /** Each job's deadline, from when it is accepted (waiting in the queue counts). */
   readonly jobTimeoutMs: number;
   /** Environment for the workers (models to preload, threads, limits). */
@@ -460,13 +463,15 @@ export class WorkerPool {
    */
   #lightTarget(): Worker | undefined {
     const spareHeavyCapable = this.#queues.heavy.length === 0 || this.#heavySlots === this.size;
+    const limit = this.#options.perWorker;
+    const perWorker = typeof limit === 'function' ? limit() : limit;
     let target: Worker | undefined;
     let best = Infinity;
     for (const worker of this.#live()) {
-      if (worker.state !== 'ready' || worker.jobs.size >= this.#options.perWorker) continue;
+      if (worker.state !== 'ready' || worker.jobs.size >= perWorker) continue;
       if (WorkerPool.#runsHeavy(worker)) continue;
       if (this.#heavyCapable(worker.slot) && !spareHeavyCapable) continue;
-      const rank = (this.#heavyCapable(worker.slot) ? this.#options.perWorker : 0) + worker.jobs.size;
+      const rank = (this.#heavyCapable(worker.slot) ? perWorker : 0) + worker.jobs.size;
       if (rank < best) [target, best] = [worker, rank];
     }
     return target;

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { BATCH_ENV, batchingFor } from '../../src/batch/settings.js';
+import { BATCH_ENV } from '../../src/batch/settings.js';
 import { TfliteFnError, UnavailableError } from '../../src/errors.js';
 import { routeLabel } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
@@ -26,6 +26,7 @@ import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
 import { describeConfig, type ServerConfig } from './config.js';
 import { daprConfig, daprHandlers } from './dapr.js';
 import { DEMO_PAGE } from './demo-page.js';
+import { jobsPerWorker } from './jobs-per-worker.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
 import { poolTensorRunner } from './tensor-jobs.js';
@@ -50,23 +51,6 @@ export const jsonLogger: Logger = (event) => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...event })}\n`);
 };
 
-/** Jobs one worker runs at once: 2 lets it decode one image while it infers another. */
-const PER_WORKER = 2;
-
-/**
- * With batching on, a worker takes a batch's worth of jobs, so it has something to gather: the
- * largest batch any catalog model will run in the workers (their environment is `workerEnv`),
- * as batch/settings.ts decides it for each. A repository model gathers at most that many too.
- */
-export function jobsPerWorker(catalog: ModelCatalog, workerEnv: NodeJS.ProcessEnv): number {
-  let largest = PER_WORKER;
-  for (const entry of catalog.entries()) {
-    if (!entry.descriptor) continue;
-    const { maxBatchSize } = batchingFor(entry.id, entry.descriptor.batch, workerEnv);
-    largest = Math.max(largest, maxBatchSize);
-  }
-  return largest;
-}
 const MB = 1024 * 1024;
 /**
  * Bytes of request bodies the main process holds at once: three maximum-size uploads. Each
@@ -118,7 +102,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     TFLITE_FN_MODEL_REPOSITORY: repositoryDir ?? '',
   };
   const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
-  const perWorker = jobsPerWorker(catalog, { ...process.env, ...env });
+  const perWorker = jobsPerWorker(catalog, repository, { ...process.env, ...env });
   const pool = new WorkerPool({
     workers: config.workers,
     queueSize: config.queueSize,
@@ -162,7 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     maxBytes: config.maxBodyBytes,
     description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
   };
-  const bodyBudget = new BodyBudget(bodyBudgetLimits(config, perWorker));
+  const bodyBudget = new BodyBudget(bodyBudgetLimits(config, perWorker()));
   // Work on the main loop delays every request, probes included: measured, so it can be seen.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();

@@ -555,6 +555,18 @@ export class ModelRepository implements ModelSource {
     }
   }
 
+  /**
+   * Every checked version's `batch:` section (undefined: none), by model name: the server gives
+   * each worker a batch's worth of jobs (batch/settings.ts decides what each section means).
+   */
+  declaredBatches(): { readonly name: string; readonly batch: DeclaredBatching | undefined }[] {
+    const found: { readonly name: string; readonly batch: DeclaredBatching | undefined }[] = [];
+    for (const record of this.#models.values())
+      for (const version of record.versions.values())
+        if (version.described) found.push({ name: record.name, batch: version.described.batch });
+    return found;
+  }
+
   /** Stops polling and frees every model once its requests are done. */
   close(): void {
     this.#closed = true;
