@@ -193,7 +193,7 @@ describe('model repository', () => {
     addModel(dir, 'badbatch', { '1': SMALL }, `${SMALL_CONFIG}batch: { max_size: 0 }\n`);
     const repository = repositorySource(dir, {
       pollMs: 0,
-      warmUp: false,
+      warmUp: true,
       // The environment says nothing here: the config decides.
       batching: (name, declared) => batchingFor(name, declared, {}),
     });
@@ -207,6 +207,9 @@ describe('model repository', () => {
     const model = await resolved.load();
     assert.equal(model.engineName, 'ort', 'the same file as imagenet-small: its verified conversion');
     assert.equal(model.engine.batchable, true);
+    // The warm-up run does not wait for company: timers never fire early, so a lone run
+    // through the batcher takes at least its 1 s delay.
+    assert.ok(model.warmUpMs < 1000, `warm-up took ${model.warmUpMs} ms`);
     const countsBefore = batchCounts();
     const inputs = model.engine.inputs.map(zerosFor);
     const outputs = await Promise.all([1, 2, 3].map(() => model.engine.run(inputs)));

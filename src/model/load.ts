@@ -147,8 +147,9 @@ export async function loadModel(
     if (options.warmUp) {
       // V8 compiles wasm lazily: the first run is 3-5x slower than the rest (80 vs 22 ms).
       // One run on zeros at load takes most of that out of the first real request.
+      // On the model itself: through the batcher, a lone run would wait its queue delay.
       const warmStarted = performance.now();
-      await engine.run(engine.inputs.map(zerosFor));
+      await choice.model.run(engine.inputs.map(zerosFor));
       warmUpMs = performance.now() - warmStarted;
     }
     const { width, height, format, mean, std } = descriptor.input;
