@@ -1,9 +1,12 @@
 /**
- * `npm run layer [-- --arch x86_64|arm64]`: builds the tflite-fn Lambda layer per architecture.
+ * `npm run layer [-- --arch x86_64|arm64] [--model-repository DIR]`: builds the tflite-fn Lambda
+ * layer per architecture.
  *
  *   build/layers/<arch>/nodejs/node_modules/
  *     tflite-fn/      the core and the Lambda adapter (compiled JS), descriptors, model files,
- *                     and the models converted to ONNX and verified ahead of time (.cache/onnx)
+ *                     and the models converted to ONNX and verified ahead of time (.cache/onnx):
+ *                     the built-in ones, and the versions of the model repository DIR, which
+ *                     the function package ships (serverless.yml's modelRepository)
  *     sharp/, @img/   sharp with the prebuilt libvips of that architecture only
  *     @litertjs/      LiteRT.js with the two wasm builds we use (single- and multi-threaded)
  *     onnxruntime-node/  the native engine, its linux binary for that architecture only
@@ -29,12 +32,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { arch as hostArch } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { convertCatalog } from '../src/convert/prepare.js';
 import { type ConversionReport, convertedDir } from '../src/convert/store.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { filesOf } from '../src/model/descriptor.js';
+import { convertRepository } from '../src/model/repository-convert.js';
 import { bundledCacheDir, packageRoot, sampleCacheDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { FUNCTION_FILES } from './function-package.js';
@@ -51,6 +55,10 @@ const RUNTIME_DEPENDENCIES = ['sharp', '@litertjs/core', 'onnxruntime-node', 'ho
 const UNUSED_LITERT_BUILDS = /^litert_wasm_(compat|jspi)_internal\./;
 /** What the layer does not need: types, source maps, docs, C++ sources and build scripts. */
 const PRUNE_FILE = /(\.d\.[cm]?ts|\.map|\.md|\.markdown|\.tsbuildinfo|metafile-esm\.json)$/i;
+/**
+ * Folders pruned at a package's root only (beside its package.json): deeper, a folder of these
+ * names can be code (yaml's dist/doc/ holds its document model, which config.yaml parsing needs).
+ */
 const PRUNE_DIR = new Set(['test', 'tests', 'docs', 'doc', 'example', 'examples', '.github']);
 
 const root = packageRoot();
@@ -92,7 +100,7 @@ function prune(modules: string): number {
   walk(modules, (path, isDir) => {
     const name = basename(path);
     const remove =
-      (isDir && PRUNE_DIR.has(name)) ||
+      (isDir && PRUNE_DIR.has(name) && existsSync(join(dirname(path), 'package.json'))) ||
       (!isDir && PRUNE_FILE.test(name) && !/^licen[cs]e/i.test(name)) ||
       (!isDir &&
         dirname(path).endsWith(join('@litertjs', 'core', 'wasm')) &&
@@ -181,13 +189,29 @@ export interface LayerBuild {
   readonly unpackedDir: string;
 }
 
+/**
+ * A model repository's versions converted and verified (tflite-fn convert --model-repository;
+ * stored in the cache, so done once). The function package holds the repository, but the
+ * engine looks for conversions in the core's cache, which is in the layer. A version that did
+ * not convert is left out: it runs on LiteRT.
+ */
+async function repositoryConversions(dir: string | undefined): Promise<ConversionReport[]> {
+  if (!dir) return [];
+  const done = await convertRepository(resolve(dir));
+  return done.flatMap((version) => (version.report?.ok ? [version.report] : []));
+}
+
 export async function buildLayer(
   arch: LambdaArch,
   outDir = join(root, 'build', 'layers'),
+  options: { readonly modelRepository?: string } = {},
 ): Promise<LayerBuild> {
   // Ahead of time: every built-in model converted to ONNX and verified (cached after the first
-  // build, or done already by set-up).
-  const conversions = await convertCatalog(new ModelCatalog({ warmUp: false }));
+  // build, or done already by set-up), and the model repository's versions.
+  const conversions = [
+    ...(await convertCatalog(new ModelCatalog({ warmUp: false }))),
+    ...(await repositoryConversions(options.modelRepository)),
+  ];
   const dir = join(outDir, arch);
   const nodejs = join(dir, 'nodejs');
   rmSync(dir, { recursive: true, force: true });
@@ -277,7 +301,10 @@ function mb(bytes: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: { arch: { type: 'string', multiple: true }, 'model-repository': { type: 'string' } },
+  });
+  const modelRepository = values['model-repository'];
   const arches = (values.arch ?? ['x86_64', 'arm64']) as LambdaArch[];
   const host: LambdaArch | undefined =
     hostArch() === 'x64' ? 'x86_64' : hostArch() === 'arm64' ? 'arm64' : undefined;
@@ -287,7 +314,7 @@ async function main(): Promise<void> {
   let failed = false;
   for (const arch of arches) {
     if (!(arch in NPM_CPU)) throw new Error(`--arch must be x86_64 or arm64, got ${arch}`);
-    const build = await buildLayer(arch);
+    const build = await buildLayer(arch, undefined, modelRepository ? { modelRepository } : {});
     progress.update(++step);
     const opt = unzipLayer(build.zip, join(root, 'build', 'layers', `opt-${arch}`));
     let smoke = 'binaries checked for this architecture (cannot run them on this machine)';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -40,7 +41,7 @@ import {
 } from '../conformance/repository-suite.js';
 import type { InvokeRequest } from '../conformance/suite.js';
 import { haveClang, nnProgramFixture, type ProgramFixture, programFixture } from '../guests/build.js';
-import { photo } from '../helpers.js';
+import { photo, SHARED_MODELS } from '../helpers.js';
 import {
   freePort,
   platformTool,
@@ -62,11 +63,37 @@ function zipBytesUnpacked(zip: string): number {
 const HOST: LambdaArch = arch() === 'arm64' ? 'arm64' : 'x86_64';
 const MB = 1024 * 1024;
 
+/** A model of the user's own in the repository: no built-in model, so the layer has no conversion of it unless its build adds one. */
+const OWN_MODEL = 'wider-classifier';
+
+function addOwnModel(repository: string): void {
+  mkdirSync(join(repository, OWN_MODEL, '1'), { recursive: true });
+  writeFileSync(
+    join(repository, OWN_MODEL, 'config.yaml'),
+    'task: classify\ninput: { name: input, width: 192, height: 192, format: rgb8 }\n' +
+      'output: { name: MobilenetV1/Predictions/Reshape_1, labels: { file: labels.txt } }\n',
+  );
+  copyFileSync(join(SHARED_MODELS, 'imagenet_labels.txt'), join(repository, OWN_MODEL, 'labels.txt'));
+  copyFileSync(
+    join(SHARED_MODELS, 'mobilenet_v1_0.75_192_quant.tflite'),
+    join(repository, OWN_MODEL, '1', 'model.tflite'),
+  );
+}
+
 describe('Lambda layer', () => {
   const builds = new Map<LambdaArch, LayerBuild>();
+  // The model repository a deployment ships in its function package; the layer is built with
+  // it (npm run layer -- --model-repository DIR), which adds its versions' conversions.
+  const repositoryRoot = mkdtempSync(join(tmpdir(), 'layer-repository-'));
+  const repository = join(repositoryRoot, REPOSITORY_FOLDER);
   before(async () => {
+    repositoryFixture(repositoryRoot);
+    addOwnModel(repository);
     for (const layerArch of ARCHES)
-      builds.set(layerArch, await buildLayer(layerArch, join(ROOT, 'build', 'layers')));
+      builds.set(
+        layerArch,
+        await buildLayer(layerArch, join(ROOT, 'build', 'layers'), { modelRepository: repository }),
+      );
   });
 
   for (const layerArch of ARCHES) {
@@ -231,13 +258,20 @@ describe('Lambda layer', () => {
     // suite's checks then read the answers.
     const answers = new Map<string, HttpResponseParts>();
     const key = (request: InvokeRequest) => `${request.method} ${request.path}?${request.query ?? ''}`;
+    const ownModelRequest: InvokeRequest = {
+      method: 'POST',
+      path: '/classify',
+      query: `model=${OWN_MODEL}`,
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Uint8Array(photo('grace_hopper.jpg')),
+    };
     let label = '';
     before(async () => {
       const build = builds.get(HOST) as LayerBuild;
       const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
       const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-repository-${HOST}`));
-      const fixture = repositoryFixture(task);
-      const requests = repositoryRequests('');
+      cpSync(repository, join(task, REPOSITORY_FOLDER), { recursive: true });
+      const requests = [...repositoryRequests(''), ownModelRequest];
       const run = await runLambdaFunction({
         taskRoot: task,
         handler: FUNCTION_HANDLER,
@@ -253,7 +287,7 @@ describe('Lambda layer', () => {
             eventTemplate('api-gateway-v2', 'x.example'),
           ),
         ),
-        env: { PATH: process.env.PATH ?? '', NODE_PATH: opt, ...fixture.env },
+        env: { PATH: process.env.PATH ?? '', NODE_PATH: opt, TFLITE_FN_MODEL_REPOSITORY: REPOSITORY_FOLDER },
       });
       assert.equal(run.initError, undefined, `${run.stdout}${run.stderr}`);
       requests.forEach((request, i) => {
@@ -268,6 +302,20 @@ describe('Lambda layer', () => {
       async (request) => answers.get(key(request)) ?? assert.fail(`not sent: ${key(request)}`),
       { prefix: '', expected: () => label },
     );
+
+    it('a model of your own runs on onnxruntime: the layer built with --model-repository ships its conversion', () => {
+      const response = answers.get(key(ownModelRequest));
+      assert.ok(response);
+      const body = JSON.parse(new TextDecoder().decode(response.body)) as {
+        model: string;
+        label: string;
+        engine: string;
+      };
+      assert.equal(response.status, 200, JSON.stringify(body));
+      assert.equal(body.model, OWN_MODEL);
+      assert.equal(body.engine, 'ort');
+      assert.ok(body.label.length > 0);
+    });
   });
 });
 
