@@ -6,7 +6,8 @@
  * the setting when first loaded.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,6 +55,43 @@ describe('serverless functions poll their repository only when asked', () => {
       () => serverlessPollMs({ TFLITE_FN_REPOSITORY_POLL_MS: 'soon' }),
       (error) => error instanceof TfliteFnError && error.status === 400 && error.code === 'bad_option',
     );
+  });
+});
+
+describe('a shipped repository with a bad version, on a serverless handler', () => {
+  it("the function's log (stderr) says which version is not ready and why, in one JSON line", () => {
+    const deployment = mkdtempSync(join(tmpdir(), 'tflite-fn-repository-bad-'));
+    mkdirSync(join(deployment, REPOSITORY_FOLDER, 'broken', '1'), { recursive: true });
+    writeFileSync(join(deployment, REPOSITORY_FOLDER, 'broken', '1', 'model.tflite'), 'not a model');
+    // The Vercel handler as a deployment loads it, then one request that waits for the scan.
+    const handler = join(packageRoot(), 'dist', 'handlers', 'vercel', 'index.js');
+    const script = `const h = await import(${JSON.stringify(handler)});
+      const r = await h.GET(new Request('https://x.example/api/v2/models/broken/ready'));
+      console.log(r.status);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: deployment,
+      env: { ...process.env, TFLITE_FN_MODEL_REPOSITORY: REPOSITORY_FOLDER },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '400');
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('"broken"'));
+    assert.equal(lines.length, 1, run.stderr);
+    const event = JSON.parse(lines[0] as string) as {
+      level: string;
+      version: string;
+      state: string;
+      reason: string;
+    };
+    assert.equal(event.level, 'warn');
+    assert.equal(event.state, 'UNAVAILABLE');
+    assert.equal(event.version, '1');
+    assert.ok(event.reason.length > 0);
+    assert.ok(!event.reason.includes(deployment), 'no host path');
   });
 });
 

@@ -56,9 +56,17 @@ export function serverlessPollMs(env: NodeJS.ProcessEnv = process.env): number {
   return asked ? repositoryPollMs(env) : 0;
 }
 
+/**
+ * What a function's platform should log (its stderr is the log): the warnings and errors, one
+ * JSON line each, so a version that is not ready says why there, not only in answers.
+ */
+function logProblems(event: Record<string, unknown>): void {
+  if (event.level === 'warn' || event.level === 'error') console.error(JSON.stringify(event));
+}
+
 /** The repository of a Lambda, Vercel or Netlify function (TFLITE_FN_MODEL_REPOSITORY), polled as serverlessPollMs says. */
 export function serverlessRepositoryFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ModelRepository | undefined {
-  return repositoryFromEnv(env, { pollMs: serverlessPollMs(env) });
+  return repositoryFromEnv(env, { pollMs: serverlessPollMs(env), log: logProblems });
 }
