@@ -53,8 +53,11 @@ const ELF_MACHINE: Record<LambdaArch, number> = { x86_64: 62, arm64: 183 };
 const RUNTIME_DEPENDENCIES = ['sharp', '@litertjs/core', 'onnxruntime-node', 'hono', 'yaml', 'zod'];
 /** LiteRT builds we never load (see src/engine/litert-runtime.ts): compat needs no relaxed SIMD, JSPI is browser-only. */
 const UNUSED_LITERT_BUILDS = /^litert_wasm_(compat|jspi)_internal\./;
-/** What the layer does not need: types, source maps, docs, C++ sources and build scripts. */
-const PRUNE_FILE = /(\.d\.[cm]?ts|\.map|\.md|\.markdown|\.tsbuildinfo|metafile-esm\.json)$/i;
+/**
+ * What the layer does not need: TypeScript (types, and sources such as zod's src/ with its
+ * tests: Node runs none of it), source maps, docs, C++ sources and build scripts.
+ */
+const PRUNE_FILE = /(\.[cm]?tsx?|\.map|\.md|\.markdown|\.tsbuildinfo|metafile-esm\.json)$/i;
 /**
  * Folders pruned at a package's root only (beside its package.json): deeper, a folder of these
  * names can be code (yaml's dist/doc/ holds its document model, which config.yaml parsing needs).
