@@ -135,8 +135,8 @@ export async function lambdaColdStart(runs: number) {
   }
   const hostLayer = layers.find((layer) => layer.arch === host);
   if (!hostLayer) throw new Error('no layer for this machine');
-  const opt = unzipLayer(hostLayer.zip, join(root, 'build', 'layers', `opt-${host}`));
-  const task = functionTaskDir(join(root, 'build', 'layers', `task-${host}`));
+  const opt = unzipLayer(hostLayer.zip, host);
+  const task = functionTaskDir(host);
   // Flush the freshly unzipped files to disk first: otherwise the kernel writes them back
   // during the runs and the timing measures our disk, not a cold start.
   execFileSync('sync');

@@ -25,13 +25,14 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { arch as hostArch } from 'node:os';
+import { arch as hostArch, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { convertCatalog } from '../src/convert/prepare.js';
@@ -254,20 +255,41 @@ export async function buildLayer(
   return { arch, zip, zipBytes: statSync(zip).size, unpackedDir: dir };
 }
 
-/** Unzips the layer as Lambda does into a stand-in /opt, and returns its node_modules. */
-export function unzipLayer(zip: string, opt: string): string {
-  rmSync(opt, { recursive: true, force: true });
-  mkdirSync(opt, { recursive: true });
+/**
+ * Refuses a stand-in /opt or task folder inside a package or beside a node_modules: Node would
+ * resolve from there what Lambda cannot (the project's own `tflite-fn`, by self-reference
+ * through its package.json "exports", or a dependency the layer forgot), and a test would pass
+ * on the project instead of the layer.
+ */
+function assertOutsidePackages(dir: string): void {
+  for (let at = dirname(resolve(dir)); ; at = dirname(at)) {
+    for (const marker of ['package.json', 'node_modules'])
+      if (existsSync(join(at, marker)))
+        throw new Error(`${dir} is below ${join(at, marker)}: Lambda's folders must resolve nothing from it`);
+    if (dirname(at) === at) return;
+  }
+}
+
+/** A new empty folder in the temporary folder, checked to be outside every package. */
+function isolatedDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  assertOutsidePackages(dir);
+  return dir;
+}
+
+/** Unzips the layer as Lambda does into a stand-in /opt of its own, and returns its node_modules. */
+export function unzipLayer(zip: string, label: string): string {
+  const opt = isolatedDir(`tflite-fn-opt-${label}-`);
   run('unzip', ['-q', zip, '-d', opt], opt);
   return join(opt, 'nodejs', 'node_modules');
 }
 
 /**
- * A Lambda task folder holding only the function package (at the paths the zip has it) and
- * nothing that could resolve tflite-fn except NODE_PATH.
+ * A Lambda task folder of its own holding only the function package (at the paths the zip has
+ * it) and nothing that could resolve tflite-fn except NODE_PATH.
  */
-export function functionTaskDir(dir: string): string {
-  rmSync(dir, { recursive: true, force: true });
+export function functionTaskDir(label: string): string {
+  const dir = isolatedDir(`tflite-fn-task-${label}-`);
   for (const file of FUNCTION_FILES) {
     mkdirSync(join(dir, dirname(file)), { recursive: true });
     copyFileSync(join(root, file), join(dir, file));
@@ -319,10 +341,10 @@ async function main(): Promise<void> {
     if (!(arch in NPM_CPU)) throw new Error(`--arch must be x86_64 or arm64, got ${arch}`);
     const build = await buildLayer(arch, undefined, modelRepository ? { modelRepository } : {});
     progress.update(++step);
-    const opt = unzipLayer(build.zip, join(root, 'build', 'layers', `opt-${arch}`));
+    const opt = unzipLayer(build.zip, arch);
     let smoke = 'binaries checked for this architecture (cannot run them on this machine)';
     if (arch === host) {
-      const result = smokeTest(opt, functionTaskDir(join(root, 'build', 'layers', `task-${arch}`)));
+      const result = smokeTest(opt, functionTaskDir(arch));
       smoke = result.ok
         ? `smoke test ok: ${result.output.split('\n').pop()}`
         : `SMOKE TEST FAILED:\n${result.output}`;

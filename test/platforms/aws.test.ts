@@ -177,8 +177,8 @@ describe('Lambda layer', () => {
 
   it(`${HOST}: the function package runs from an empty task folder with the unzipped layer on NODE_PATH, under a runtime polling a Runtime API`, () => {
     const build = builds.get(HOST) as LayerBuild;
-    const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
-    const result = smokeTest(opt, functionTaskDir(join(ROOT, 'build', 'layers', `task-${HOST}`)));
+    const opt = unzipLayer(build.zip, HOST);
+    const result = smokeTest(opt, functionTaskDir(HOST));
     assert.ok(result.ok, result.output);
     assert.match(result.output, /"label":"military uniform","engine":"ort"/);
     const report = JSON.parse(result.output.split('\n').pop() as string) as {
@@ -193,8 +193,8 @@ describe('Lambda layer', () => {
   /** The function package with `program`'s files, run from an empty task folder on the layer. */
   const serveFromTaskFolder = (name: string, fixture: (task: string) => ProgramFixture, env = {}) => {
     const build = builds.get(HOST) as LayerBuild;
-    const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
-    const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-${name}-${HOST}`));
+    const opt = unzipLayer(build.zip, HOST);
+    const task = functionTaskDir(`${name}-${HOST}`);
     const program = fixture(task);
     return { program, result: smokeTest(opt, task, { ...program.env, ...env }) };
   };
@@ -268,8 +268,8 @@ describe('Lambda layer', () => {
     let label = '';
     before(async () => {
       const build = builds.get(HOST) as LayerBuild;
-      const opt = unzipLayer(build.zip, join(ROOT, 'build', 'layers', `opt-${HOST}`));
-      const task = functionTaskDir(join(ROOT, 'build', 'layers', `task-repository-${HOST}`));
+      const opt = unzipLayer(build.zip, HOST);
+      const task = functionTaskDir(`repository-${HOST}`);
       cpSync(repository, join(task, REPOSITORY_FOLDER), { recursive: true });
       const requests = [...repositoryRequests(''), ownModelRequest];
       const run = await runLambdaFunction({
@@ -452,12 +452,9 @@ describe('serverless offline (13.9, the v3 line)', {
   before(async () => {
     // A service folder holding the function package (handler.mjs) and, as Lambda would have on
     // /opt, the layer's tflite-fn: serverless-offline ignores layers, so it gets a link.
-    const opt = join(ROOT, 'build', 'layers', `opt-${HOST}`, 'nodejs', 'node_modules');
-    if (!existsSync(join(opt, 'tflite-fn')))
-      unzipLayer(
-        (await buildLayer(HOST, join(ROOT, 'build', 'layers'))).zip,
-        join(ROOT, 'build', 'layers', `opt-${HOST}`),
-      );
+    const built = join(ROOT, 'build', 'layers', `tflite-fn-layer-${HOST}.zip`);
+    const zip = existsSync(built) ? built : (await buildLayer(HOST, join(ROOT, 'build', 'layers'))).zip;
+    const opt = unzipLayer(zip, `offline-${HOST}`);
     const service = mkdtempSync(join(tmpdir(), 'sls-offline-'));
     for (const file of FUNCTION_FILES) copyFileSync(join(ROOT, file), join(service, basename(file)));
     mkdirSync(join(service, 'node_modules'));
