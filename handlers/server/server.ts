@@ -4,31 +4,22 @@
  * needs: readiness, metrics, request ids and JSON logs, an optional API key, a bounded queue,
  * timeouts, keep-alive and a graceful shutdown. GET / is the demo page.
  */
-import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { BATCH_ENV } from '../../src/batch/settings.js';
-import { TfliteFnError, UnavailableError } from '../../src/errors.js';
-import { routeLabel } from '../../src/http/access.js';
-import { createApp, errorResponse, notFoundResponse, type RouteHandler } from '../../src/http/app.js';
+import { createApp, errorResponse, notFoundResponse } from '../../src/http/app.js';
 import { BodyBudget, type BodyBudgetLimits } from '../../src/http/body-budget.js';
-import { bodyWasRead } from '../../src/http/read-request.js';
-import type { ServerRouteId } from '../../src/http/routes.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
-import { repositorySource } from '../../src/model/repository.js';
-import { sampleOnFirstUse } from '../../src/store/first-use.js';
-import { SAMPLE_PHOTOS } from '../../src/store/samples.js';
+import { type ModelRepository, repositorySource } from '../../src/model/repository.js';
 import { describeConfig, type ServerConfig } from './config.js';
-import { daprConfig, daprHandlers } from './dapr.js';
-import { DEMO_PAGE } from './demo-page.js';
 import { jobsPerWorker } from './jobs-per-worker.js';
+import { drainConnections, listen } from './listener.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
+import { type Lifecycle, observeRequests } from './request-log.js';
+import { type ServerRouteDeps, serverRoutes } from './server-routes.js';
 import { poolTensorRunner } from './tensor-jobs.js';
 
 export interface RunningServer {
@@ -57,8 +48,6 @@ const MB = 1024 * 1024;
  * admitted body is held until it is answered, and copied once more on its way to a worker.
  */
 const MAIN_PROCESS_BODY_BYTES = 96 * MB;
-/** Logged and counted when the client left before its answer (nginx's number for it). */
-const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * What the main process admits before reading bodies: no more bodies than the pool can hold
@@ -81,15 +70,18 @@ export function bodyBudgetLimits(config: ServerConfig, perWorker: number): BodyB
   };
 }
 
-/** A request that came with a body we have not read to its end. */
-function unreadBody(request: Request): boolean {
-  const declared = request.headers.get('content-length');
-  const hasBody = (declared !== null && declared !== '0') || request.headers.has('transfer-encoding');
-  return hasBody && !bodyWasRead(request);
+/** The pool and what it runs from: the main process lists models; the workers load them. */
+interface Workers {
+  readonly pool: WorkerPool;
+  /** The main process's catalog: it lists models and never loads one (the workers do). */
+  readonly catalog: ModelCatalog;
+  readonly repository: ModelRepository | undefined;
+  /** Jobs one worker runs at once (its models' batch sizes decide). */
+  readonly perWorker: () => number;
 }
 
-export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
-  const started = performance.now();
+/** The worker pool the configuration asks for (not started yet). */
+function createWorkers(config: ServerConfig, log: Logger): Workers {
   // Refused here, before anything listens, when the folder is not there.
   const repositoryDir = config.modelRepository === undefined ? undefined : resolve(config.modelRepository);
   const repository = repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log });
@@ -111,92 +103,20 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
     env,
     log,
   });
-  const metrics = new Metrics();
-  let draining = false;
-  let inFlight = 0;
-  /** Requests whose headers arrived before SIGTERM: they are in flight and get answered. */
-  const accepted = new WeakSet<IncomingMessage>();
+  return { pool, catalog, repository, perWorker };
+}
 
+/** The app the server serves: its own middleware and routes around the shared HTTP app. */
+function serverApp(
+  config: ServerConfig,
+  workers: Workers,
+  lifecycle: Lifecycle,
+  routes: Omit<ServerRouteDeps, 'pool' | 'lifecycle'>,
+): Hono {
+  const { pool, catalog, repository } = workers;
+  const { log, metrics, bodyLimit, bodyBudget } = routes;
   const app = new Hono();
-  app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
-    const begun = performance.now();
-    inFlight++;
-    try {
-      if (draining) {
-        c.res = errorResponse(
-          new UnavailableError('shutting_down', 'the server is shutting down; retry on another instance', 5),
-        );
-      } else {
-        await next();
-      }
-    } finally {
-      inFlight--;
-      c.res.headers.set('x-request-id', requestId);
-      // Draining, or answered without reading a body that is there: do not stay to receive it.
-      if (draining || unreadBody(c.req.raw)) c.res.headers.set('connection', 'close');
-      const path = new URL(c.req.url).pathname;
-      const ms = performance.now() - begun;
-      const status = c.req.raw.signal.aborted ? CLIENT_CLOSED_REQUEST : c.res.status;
-      metrics.observe(routeLabel(c), c.req.method, status, ms / 1000);
-      log({ msg: 'request', requestId, method: c.req.method, path, status, ms: Math.round(ms * 10) / 10 });
-    }
-  });
-  const bodyLimit = {
-    maxBytes: config.maxBodyBytes,
-    description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
-  };
-  const bodyBudget = new BodyBudget(bodyBudgetLimits(config, perWorker()));
-  // Work on the main loop delays every request, probes included: measured, so it can be seen.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  const serverRoutes: Record<ServerRouteId, RouteHandler> = {
-    demo: (c) => c.html(DEMO_PAGE),
-    // The pool's readiness, not start-up's: a pool whose workers all died is not ready.
-    readyz: (c) => {
-      const status = draining ? 'draining' : pool.readiness;
-      return c.json({ status, workers: pool.readyWorkers }, status === 'ready' ? 200 : 503);
-    },
-    metrics: (c) =>
-      c.text(
-        metrics.render({
-          queueDepth: () => pool.queueDepth,
-          inFlight: () => pool.inFlight,
-          readyWorkers: () => pool.readyWorkers,
-          bodiesInFlight: () => bodyBudget.bodies,
-          bodyBytesInFlight: () => bodyBudget.bytes,
-          eventLoopDelayMax: () => {
-            const seconds = loopDelay.max / 1e9;
-            loopDelay.reset();
-            return seconds;
-          },
-          workerRestarts: () => pool.restarts,
-          batching: () => pool.batching,
-          modelLoadSeconds: () => new Map([...pool.modelLoadMs].map(([model, ms]) => [model, ms / 1000])),
-        }),
-        200,
-        { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-      ),
-    ...daprHandlers({
-      config: daprConfig(),
-      run: pool.run,
-      log,
-      bodyLimit,
-    }),
-    samples: (c) => c.json(SAMPLE_PHOTOS.map((photo) => photo.name)),
-    sample: async (c) => {
-      const photo = SAMPLE_PHOTOS.find((p) => p.name === c.req.param('name'));
-      if (!photo) return errorResponse(new TfliteFnError(404, 'not_found', 'no such sample photo'));
-      // An installed package may not have run set-up: fetched (verified) on first request.
-      const path = await sampleOnFirstUse(photo);
-      const bytes = await readFile(path).catch(() => undefined);
-      if (!bytes)
-        return errorResponse(
-          new TfliteFnError(404, 'not_found', 'sample photo not available here: run tflite-fn setup'),
-        );
-      return c.body(bytes, 200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
-    },
-  };
+  app.use('*', observeRequests(lifecycle, metrics, log));
   app.route(
     '/',
     createApp({
@@ -206,37 +126,24 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
       tensorRunner: poolTensorRunner(pool),
       strictReadiness: config.strictReadiness,
       // Models ready or not, a server with no worker able to run them is not ready.
-      canServe: () => !draining && pool.readiness === 'ready',
+      canServe: () => !lifecycle.draining && pool.readiness === 'ready',
       bodyLimit,
       corsOrigins: config.corsOrigins,
       apiKey: config.apiKey,
       bodyBudget,
-      serverRoutes,
+      serverRoutes: serverRoutes({ ...routes, pool, lifecycle }),
       logError: (error) =>
         log({ level: 'error', msg: error.message, code: error.code, cause: String(error.cause ?? '') }),
     }),
   );
-
   app.notFound((c) => notFoundResponse(c.req.raw));
   app.onError((error) => errorResponse(error));
+  return app;
+}
 
-  const listener = getRequestListener(app.fetch);
-  const server = createServer((req, res) => {
-    if (!draining) accepted.add(req);
-    void listener(req, res);
-  });
-  // Longer than the usual 60 s idle timeout of load balancers, so they close first.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = config.timeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log({ msg: 'listening', url, config: describeConfig(config) });
-
+/** Resolves once every worker has loaded its models and the repository has settled. */
+function whenReady(workers: Workers, started: number, log: Logger): Promise<void> {
+  const { pool, repository } = workers;
   const ready = Promise.all([pool.start(), repository?.settled()]).then(() => {
     log({
       msg: 'ready',
@@ -249,24 +156,37 @@ export async function startServer(config: ServerConfig, log: Logger = jsonLogger
   ready.catch((error: unknown) =>
     log({ level: 'error', msg: 'workers failed to start', error: String(error) }),
   );
+  return ready;
+}
+
+export async function startServer(config: ServerConfig, log: Logger = jsonLogger): Promise<RunningServer> {
+  const started = performance.now();
+  const workers = createWorkers(config, log);
+  const { pool, catalog, repository } = workers;
+  const lifecycle: Lifecycle = { draining: false, inFlight: 0 };
+  const bodyLimit = {
+    maxBytes: config.maxBodyBytes,
+    description: `this server accepts at most ${config.maxBodyBytes} bytes per request (--max-body)`,
+  };
+  // Work on the main loop delays every request, probes included: measured, so it can be seen.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const app = serverApp(config, workers, lifecycle, {
+    metrics: new Metrics(),
+    bodyBudget: new BodyBudget(bodyBudgetLimits(config, workers.perWorker())),
+    bodyLimit,
+    loopDelay,
+    log,
+  });
+  const { server, url } = await listen(app, config);
+  log({ msg: 'listening', url, config: describeConfig(config) });
+  const ready = whenReady(workers, started, log);
 
   const close = async () => {
-    if (draining) return;
-    draining = true;
-    log({ msg: 'draining', inFlight });
-    // Stop accepting connections and close idle keep-alive ones; busy ones finish their
-    // request (answered with `connection: close`) and then close, which ends server.close().
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timedOut = await Promise.race([
-      stopped.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.drainMs).unref()),
-    ]);
-    if (timedOut) {
-      log({ level: 'warn', msg: 'drain timed out; closing connections', inFlight });
-      server.closeAllConnections();
-      await stopped;
-    }
+    if (lifecycle.draining) return;
+    lifecycle.draining = true;
+    log({ msg: 'draining', inFlight: lifecycle.inFlight });
+    await drainConnections(server, config.drainMs, lifecycle, log);
     await pool.stop();
     repository?.close();
     loopDelay.disable();
