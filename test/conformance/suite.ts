@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import type { HttpResponseParts } from '../../handlers/dev/lambda-events.js';
 import { TASKS } from '../../src/tasks/index.js';
 import { CLASSIC_GRACE_HOPPER, photo } from '../helpers.js';
+import { encodeInferRequest } from '../oip-client.js';
 import { describeTaskConformance } from './task-suite.js';
 
 export interface InvokeRequest {
@@ -285,27 +286,16 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       ]);
       // The binary tensor data extension: the JSON object, then the tensor's bytes.
       const pixels = await sharp(grace).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer();
-      const header = new TextEncoder().encode(
-        JSON.stringify({
-          inputs: [
-            {
-              name: 'input',
-              shape: [1, 224, 224, 3],
-              datatype: 'UINT8',
-              parameters: { binary_data_size: pixels.length },
-            },
-          ],
-          outputs: [{ name: 'MobilenetV2/Predictions/Softmax', parameters: { classification: 1 } }],
-        }),
+      const request = encodeInferRequest(
+        [{ name: 'input', shape: [1, 224, 224, 3], datatype: 'UINT8', values: pixels }],
+        [{ name: 'MobilenetV2/Predictions/Softmax', classification: 1 }],
+        { binaryInputs: true },
       );
       const answer = await invoke({
         method: 'POST',
         path: `${v2}/models/imagenet/infer`,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'inference-header-content-length': String(header.length),
-        },
-        body: new Uint8Array(Buffer.concat([header, pixels])),
+        headers: request.headers,
+        body: request.body,
       });
       assert.equal(answer.status, 200, text(answer));
       const outputs = json<{ outputs: { datatype: string; data: string[] }[] }>(answer).outputs;
