@@ -11,32 +11,24 @@
  * Which routes exist, who may call them and how they are labelled is the route table's
  * (routes.ts): this file supplies handlers for its entries and registers nothing else.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
 import { type Context, Hono } from 'hono';
-import { BadRequestError, TfliteFnError } from '../errors.js';
+import { TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
-import { modelFileLimit } from '../model/model-file.js';
-import { ModelRepository } from '../model/repository.js';
 import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { parseStrictReadiness, STRICT_READINESS_ENV } from '../oip/readiness.js';
 import type { TensorRunner } from '../oip/tensor-runner.js';
-import { packageRoot } from '../store/paths.js';
-import { TASKS, taskById } from '../tasks/index.js';
-import { parsePreload } from '../wasm/builtin-preload.js';
-import { type NnPreload, resolvePreloads } from '../wasm/nn-preload.js';
+import { taskById } from '../tasks/index.js';
 import { corsFromTable, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
-import { offersOf } from './negotiate.js';
-import { readBodyCapped } from './read-request.js';
+import { modelsHandler } from './models-route.js';
+import { programRoute } from './program-route.js';
 import { defaultLogError, errorResponse, notFoundResponse } from './respond.js';
-import { type PlatformRouteId, ROUTES, type RouteSpec, routeOfTask, type ServerRouteId } from './routes.js';
+import { type PlatformRouteId, ROUTES, type RouteSpec, type ServerRouteId } from './routes.js';
 import { taskHandler } from './task-handler.js';
 import { pinVersions, runJobHere, type TaskRunner } from './task-job.js';
 
@@ -113,135 +105,6 @@ function corsFromEnv(): '*' | string[] {
     .filter(Boolean);
 }
 
-/**
- * A relative program path is looked up from the working folder, then from the package's own
- * folder: on Lambda, Vercel and Netlify the deployed files sit under the task root, which is
- * not always the working folder.
- */
-function programPath(configured: string | undefined): string | undefined {
-  if (!configured || isAbsolute(configured)) return configured || undefined;
-  const fromHere = resolve(configured);
-  if (existsSync(fromHere)) return fromHere;
-  try {
-    return join(packageRoot(), configured);
-  } catch {
-    return fromHere; // not inside the package: the read fails later with a clear message
-  }
-}
-
-/**
- * The deployment's preloaded models, checked at start-up: a wrong entry, or a file that is
- * missing or too large, fails the deployment loudly instead of every request. The error is
- * the operator's, told as one line: its stack is trimmed to that line, since the platforms
- * (Lambda's init error, Vercel's and Netlify's function logs) print an error's stack, and
- * frames of our code would only bury which variable to fix.
- */
-function deploymentPreloads(specs: readonly string[], fromEnv: boolean): NnPreload[] {
-  try {
-    const preloads = specs.map((spec) => parsePreload(spec, (file) => programPath(file) ?? file));
-    resolvePreloads(preloads, modelFileLimit().maxBytes);
-    return preloads;
-  } catch (cause) {
-    if (!(cause instanceof TfliteFnError)) throw cause;
-    const source = fromEnv ? 'TFLITE_FN_NN_PRELOAD' : 'nnPreload';
-    const error = new BadRequestError(cause.code, `${source}: ${cause.message}`, { cause });
-    error.stack = `${error.name}: ${error.message}`;
-    throw error;
-  }
-}
-
-/** A program (.wasm) that answers POST /classify: the body is its stdin, its stdout the answer. */
-function programHandler(
-  program: string,
-  bodyLimit: BodyLimit,
-  nnPreload: readonly NnPreload[],
-): RouteHandler {
-  let programBytes: Promise<Uint8Array> | undefined;
-  return async (c) => {
-    programBytes ??= readFile(program).catch((cause: unknown) => {
-      programBytes = undefined;
-      // The path stays in the cause, for the logs: a client is told what, not where.
-      throw new TfliteFnError(
-        500,
-        'program_missing',
-        'the configured program (TFLITE_FN_PROGRAM) cannot be read',
-        {
-          cause,
-          expose: true,
-        },
-      );
-    });
-    const stdin = await readBodyCapped(c.req.raw, bodyLimit);
-    // The program would only fail on nothing; say so as the client's mistake it is.
-    if (stdin.length === 0) throw new BadRequestError('empty_image', 'no input was sent: the body is empty');
-    const { runWasm } = await import('../wasm/sandbox.js');
-    const result = await runWasm(await programBytes, { args: [basename(program)], stdin, nnPreload }).catch(
-      (error: unknown) => {
-        // The deployment's preloads, checked on each run: a file gone since start-up is the
-        // deployment's fault, not the client's. Its path stays in the cause, for the logs.
-        if (error instanceof BadRequestError && error.code === 'bad_option')
-          throw new TfliteFnError(
-            500,
-            'program_missing',
-            'a model the program loads by name (TFLITE_FN_NN_PRELOAD) cannot be read, or is over the size limit, since start-up',
-            { cause: error, expose: true },
-          );
-        throw error;
-      },
-    );
-    if (result.exitCode !== 0) {
-      const detail = new TextDecoder().decode(result.stderr).trim().split('\n').slice(-3).join(' ');
-      const code = result.timedOut ? 'program_timeout' : 'program_failed';
-      return errorResponse(
-        new TfliteFnError(
-          result.timedOut ? 504 : 500,
-          code,
-          `the program exited with ${result.exitCode}: ${detail}`,
-          { expose: true },
-        ),
-        () => undefined,
-      );
-    }
-    return new Response(result.stdout as Uint8Array<ArrayBuffer>, {
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-    });
-  };
-}
-
-/**
- * GET /models: every model with its task, the default model, and every task (its route, its
- * default model here, the answer's forms and its pictures): what a client or the demo page
- * needs to offer the tasks. With a model repository, its models too (`repository`), with
- * their versions' states; a task route runs them by name.
- */
-function modelsHandler(catalog: ModelCatalog, source: ModelSource | undefined): RouteHandler {
-  return async (c) =>
-    c.json({
-      ...(source instanceof ModelRepository ? { repository: await source.models() } : {}),
-      default: catalog.defaultModel,
-      models: catalog.entries().map((entry) =>
-        entry.descriptor
-          ? {
-              id: entry.id,
-              title: entry.descriptor.title ?? entry.id,
-              task: entry.descriptor.task,
-              input: { width: entry.descriptor.input.width, height: entry.descriptor.input.height },
-              resize: entry.descriptor.input.resize,
-              labels: taskById(entry.descriptor.task).labelsOf?.(entry.descriptor)?.file,
-            }
-          : { id: entry.id, error: 'invalid descriptor' },
-      ),
-      tasks: TASKS.map((task) => ({
-        id: task.id,
-        summary: task.summary,
-        route: routeOfTask(task.id),
-        model: catalog.defaultModelFor(task),
-        formats: offersOf(task).map((offer) => offer.format),
-        pictures: Object.keys(task.pictures ?? {}),
-      })),
-    });
-}
-
 function methodNotAllowed(route: RouteSpec): RouteHandler {
   const hint = route.method === 'POST' ? 'use POST with an image in the body' : `use ${route.method}`;
   return (c) => {
@@ -266,38 +129,34 @@ function serveRoutes(app: Hono, handlers: Partial<Record<string, RouteHandler>>)
   }
 }
 
-export function createApp(options: AppOptions = {}): Hono {
-  const catalog = options.catalog ?? defaultCatalog();
-  const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
-  // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
-  const modelSource = options.modelSource ?? repositoryFromEnv();
-  const runner = options.runner ?? ((job) => runJobHere(job, catalog, modelSource));
-  const run = modelSource ? pinVersions(runner, modelSource) : runner;
+/**
+ * The middleware every route passes, in order: CORS first, so a preflight (which carries no
+ * key) is answered and a 401 can be read; then the API key; then body admission.
+ */
+function useAccess(app: Hono, options: AppOptions, bodyLimit: BodyLimit): void {
   const origins = options.corsOrigins ?? corsFromEnv();
-  const logError = options.logError ?? defaultLogError;
-  const app = new Hono();
-
-  // CORS first, so a preflight (which carries no key) is answered and a 401 can be read.
   if (origins === '*' || origins.length > 0) app.use('*', corsFromTable(origins));
   if (options.apiKey) app.use('*', requireApiKey(options.apiKey));
   if (options.bodyBudget) app.use('*', admitBodies(options.bodyBudget, bodyLimit));
+}
 
-  const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
-  const taskRoutes: Record<string, RouteHandler> = {};
+/** One handler per task route of the table, each running its task's jobs through `run`. */
+function taskRoutes(bodyLimit: BodyLimit, run: TaskRunner): Record<string, RouteHandler> {
+  const handlers: Record<string, RouteHandler> = {};
   for (const route of ROUTES) {
-    if (route.task) taskRoutes[route.id] = taskHandler(taskById(route.task), { bodyLimit, run });
+    if (route.task) handlers[route.id] = taskHandler(taskById(route.task), { bodyLimit, run });
   }
-  // WasmEdge's serverless templates answer /classify with a program: that stays possible.
-  if (program) {
-    const specs = options.nnPreload ?? (process.env.TFLITE_FN_NN_PRELOAD ?? '').split(/\s+/).filter(Boolean);
-    taskRoutes.classify = programHandler(program, bodyLimit, deploymentPreloads(specs, !options.nnPreload));
-  }
-  const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
-    models: modelsHandler(catalog, modelSource),
-    healthz: (c) => c.json({ status: 'ok' }),
-  };
-  const source = modelSource ?? catalogSource(catalog);
-  const oipRoutes = oipHandlers({
+  return handlers;
+}
+
+/** The Open Inference Protocol's routes and the model repository's, on one model source. */
+function oipRoutes(
+  options: AppOptions,
+  source: ModelSource,
+  bodyLimit: BodyLimit,
+  logError: (error: TfliteFnError) => void,
+): Partial<Record<string, RouteHandler>> {
+  const protocol = oipHandlers({
     source,
     bodyLimit,
     logError,
@@ -307,18 +166,38 @@ export function createApp(options: AppOptions = {}): Hono {
       ...(options.canServe ? { canServe: options.canServe } : {}),
     },
   });
-  const repositoryRoutes = repositoryHandlers(source, (handler) => async (c) => {
+  const repository = repositoryHandlers(source, (handler) => async (c) => {
     try {
       return await handler(c);
     } catch (error) {
       return errorResponse(error, logError, 'oip');
     }
   });
+  return { ...protocol, ...repository };
+}
+
+export function createApp(options: AppOptions = {}): Hono {
+  const catalog = options.catalog ?? defaultCatalog();
+  const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
+  // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
+  const modelSource = options.modelSource ?? repositoryFromEnv();
+  const runner = options.runner ?? ((job) => runJobHere(job, catalog, modelSource));
+  const run = modelSource ? pinVersions(runner, modelSource) : runner;
+  const logError = options.logError ?? defaultLogError;
+  const app = new Hono();
+  useAccess(app, options, bodyLimit);
+
+  // WasmEdge's serverless templates answer /classify with a program: that stays possible.
+  const program = programRoute(options, bodyLimit);
+  const fixedRoutes: Record<PlatformRouteId, RouteHandler> = {
+    models: modelsHandler(catalog, modelSource),
+    healthz: (c) => c.json({ status: 'ok' }),
+  };
   serveRoutes(app, {
-    ...taskRoutes,
+    ...taskRoutes(bodyLimit, run),
+    ...(program ? { classify: program } : {}),
     ...fixedRoutes,
-    ...oipRoutes,
-    ...repositoryRoutes,
+    ...oipRoutes(options, modelSource ?? catalogSource(catalog), bodyLimit, logError),
     ...options.serverRoutes,
   });
 
