@@ -116,7 +116,7 @@ describe('the npm package, installed from its tarball into a new project', { tim
     }).trim();
     env = userEnv(base, registry);
     const treeBefore = treeState();
-    // --ignore-scripts: `prepare` would build and set up in the clone; the build is there.
+    // --ignore-scripts: `prepack` would build again; the build is there.
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', base], {
         cwd: ROOT,
@@ -179,6 +179,24 @@ describe('the npm package, installed from its tarball into a new project', { tim
         ? 'onnxruntime-node installed (its install script reached its download site)'
         : 'onnxruntime-node left out (its install script could not download; models run on litert)',
     );
+  });
+
+  it("runs no script of its own in a user's install, so npm's allowScripts advisory has nothing of ours to list", () => {
+    // npm 11.16+ lists, as scripts the user's allowScripts must cover, a dependency's
+    // preinstall, install and postinstall, and its prepare when it comes from outside the
+    // registry (a tarball like this one, a folder, git). The clone's own set-up is
+    // postprepare, which npm runs only in the project being installed, never in a dependency.
+    const manifest = JSON.parse(
+      execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+    ) as { scripts?: Record<string, string> };
+    const installTime = ['preinstall', 'install', 'postinstall', 'prepare'].filter(
+      (event) => manifest.scripts?.[event] !== undefined,
+    );
+    assert.deepEqual(installTime, []);
+    const ours = `${install.stdout}\n${install.stderr}`
+      .split('\n')
+      .filter((line) => /tflite-fn@\S+ \(/.test(line));
+    assert.deepEqual(ours, [], install.stderr);
   });
 
   it('npx tflite-fn < grace_hopper.jpg prints the classic sentence, the models fetched on first use into ~/.cache/tflite-fn', async () => {

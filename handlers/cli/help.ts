@@ -65,7 +65,7 @@ Options:
   --quiet        no progress bars
   --no-convert   skip the ONNX conversion (models then run on litert)
   --bundle       set up into .cache beside the package's package.json instead: a deployment
-                 bundle's own cache, which then wins over the user's (npm prepare in a clone)
+                 bundle's own cache, which then wins over the user's (npm install in a clone)
 `;
 
 export const CONVERT_HELP = `Usage: tflite-fn convert MODEL [--force] [--json]

@@ -39,7 +39,7 @@ function pathList(value: string | undefined): string[] {
 
 /**
  * A deployment's own cache: `.cache` beside package.json. Set-up writes it in a clone of this
- * repository (npm's `prepare`, which Vercel's and Netlify's builds run) and the Lambda layer
+ * repository (npm install's `postprepare`, which Vercel's and Netlify's builds run) and the Lambda layer
  * build writes it into the layer, so a function reads the models it ships with. An installed
  * package never has one (package.json `files` leaves it out): its cache is the user's.
  */
