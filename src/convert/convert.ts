@@ -101,35 +101,7 @@ function lower(model: ReturnType<typeof readTfliteModel>, label: string, batched
     ctx.bind(index, 'nhwc', (inputs[i] as TensorInfo).name);
   });
 
-  const codes = model.operatorCodes;
-  const ops: string[] = [];
-  subgraph.operators.forEach((operator, index) => {
-    const code = codes[operator.opcodeIndex];
-    if (!code)
-      throw ctx.error(`operator ${index} names operator code ${operator.opcodeIndex}, which does not exist`);
-    const builtin = code.builtinCode;
-    const name =
-      builtin === BuiltinOperator.CUSTOM ? `CUSTOM '${code.customCode ?? ''}'` : builtinOperatorName(builtin);
-    const view: OperatorView = {
-      index,
-      code: builtin,
-      name,
-      customCode: builtin === BuiltinOperator.CUSTOM ? (code.customCode ?? '') : undefined,
-      version: code.version,
-      inputs: operator.inputs,
-      outputs: operator.outputs,
-      operator,
-    };
-    ctx.current = view;
-    const lowering = LOWERINGS.get(builtin);
-    if (!lowering) {
-      ctx.current = undefined;
-      throw ctx.error(`unsupported TFLite op ${name} (operator ${index} of subgraph 0)`);
-    }
-    if (!ops.includes(name)) ops.push(name);
-    lowering(ctx, view);
-    ctx.current = undefined;
-  });
+  const ops = lowerOperators(ctx, model, subgraph);
 
   subgraph.outputs.forEach((index, i) => {
     ctx.emit('Identity', [ctx.value(index, 'nhwc')], [(outputs[i] as TensorInfo).name]);
@@ -159,4 +131,42 @@ function lower(model: ReturnType<typeof readTfliteModel>, label: string, batched
     ? { open: true }
     : { open: false, reason: 'converted for a batch of one' };
   return { onnx, inputs: inputs.map(strip), outputs: outputs.map(strip), ops, batch };
+}
+
+/** Lowers each operator of the subgraph in order; returns the names of the ops it met. */
+function lowerOperators(
+  ctx: LoweringContext,
+  model: ReturnType<typeof readTfliteModel>,
+  subgraph: ReturnType<typeof readTfliteModel>['subgraphs'][number],
+): string[] {
+  const codes = model.operatorCodes;
+  const ops: string[] = [];
+  subgraph.operators.forEach((operator, index) => {
+    const code = codes[operator.opcodeIndex];
+    if (!code)
+      throw ctx.error(`operator ${index} names operator code ${operator.opcodeIndex}, which does not exist`);
+    const builtin = code.builtinCode;
+    const name =
+      builtin === BuiltinOperator.CUSTOM ? `CUSTOM '${code.customCode ?? ''}'` : builtinOperatorName(builtin);
+    const view: OperatorView = {
+      index,
+      code: builtin,
+      name,
+      customCode: builtin === BuiltinOperator.CUSTOM ? (code.customCode ?? '') : undefined,
+      version: code.version,
+      inputs: operator.inputs,
+      outputs: operator.outputs,
+      operator,
+    };
+    ctx.current = view;
+    const lowering = LOWERINGS.get(builtin);
+    if (!lowering) {
+      ctx.current = undefined;
+      throw ctx.error(`unsupported TFLite op ${name} (operator ${index} of subgraph 0)`);
+    }
+    if (!ops.includes(name)) ops.push(name);
+    lowering(ctx, view);
+    ctx.current = undefined;
+  });
+  return ops;
 }

@@ -83,6 +83,26 @@ export interface PrepareOptions {
   readonly force?: boolean;
 }
 
+/** The report of a model that failed to convert or to verify, stored so set-up shows it. */
+function failedReport(
+  base: Omit<ConversionReport, 'ok' | 'failedAt' | 'message' | 'ops' | 'inputs' | 'outputs'>,
+  failedAt: 'convert' | 'verify',
+  error: unknown,
+  conversion?: ConversionResult,
+): ConversionReport {
+  const report: ConversionReport = {
+    ...base,
+    ok: false,
+    failedAt,
+    message: toTfliteFnError(error).message,
+    ops: conversion?.ops ?? [],
+    inputs: conversion?.inputs ?? [],
+    outputs: conversion?.outputs ?? [],
+  };
+  writeConverted(report, undefined);
+  return report;
+}
+
 export async function convertAndVerify(
   descriptor: ModelDescriptor,
   tflite: Uint8Array,
@@ -113,17 +133,7 @@ export async function convertAndVerify(
     served = await servedModelBytes(tflite, cutAt, label);
     conversion = convertTfliteToOnnx(served, label);
   } catch (error) {
-    const report: ConversionReport = {
-      ...base,
-      ok: false,
-      failedAt: 'convert',
-      message: toTfliteFnError(error).message,
-      ops: [],
-      inputs: [],
-      outputs: [],
-    };
-    writeConverted(report, undefined);
-    return report;
+    return failedReport(base, 'convert', error);
   }
   const task = taskById(descriptor.task);
   const { inputs, expected } = await verificationInputs(task, descriptor, conversion);
@@ -139,17 +149,7 @@ export async function convertAndVerify(
       );
     } catch (error) {
       // An ONNX model onnxruntime refuses (a converter bug) fails verification, not set-up.
-      const report: ConversionReport = {
-        ...base,
-        ok: false,
-        failedAt: 'verify',
-        message: toTfliteFnError(error).message,
-        ops: conversion.ops,
-        inputs: conversion.inputs,
-        outputs: conversion.outputs,
-      };
-      writeConverted(report, undefined);
-      return report;
+      return failedReport(base, 'verify', error, conversion);
     }
   }
   const report: ConversionReport = {
