@@ -42,6 +42,7 @@ function tensorOf(handle: bigint): { session: number; index: number } {
   return { session: Number(value / OUTPUTS_PER_SESSION), index: Number(value % OUTPUTS_PER_SESSION) };
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the host module's import table (the 0.2 and 0.3 ABIs side by side, so each function's two forms can be compared), one short entry per import
 function tensorflowLite(sessions: TfliteSessions, memory: () => GuestMemory, complain: Complain) {
   const name = (pointer: number, length: number) => memory().readString(pointer, length);
   const input = (dataPtr: number, dataLen: number) => () => memory().read(dataPtr, dataLen);

@@ -59,6 +59,7 @@ function encodeStrings(values: readonly string[]): Uint8Array[] {
   return values.map((value) => new TextEncoder().encode(`${value}\0`));
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the WASI import table, one short entry per syscall, all sharing this closure's stdin offset and capped outputs; split, that state would be threaded through every entry
 export function createWasi(options: WasiOptions, files: GrantedFiles, memory: () => GuestMemory) {
   const stdout = new CappedOutput(options.outputCap);
   const stderr = new CappedOutput(options.outputCap);
