@@ -4,7 +4,8 @@
  * process a test starts). Some tests convert models again (`tflite-fn convert`, forced
  * conversions, verification on both int8 kernel paths) and would otherwise rewrite the clone's
  * .cache: tests write only to temporary folders, and `.ci/run` checks that the tree is unchanged.
- * Arguments are passed on to `node --test` (e.g. --test-name-pattern).
+ * `--fast` runs only the files test/suites.ts names (`npm run test:fast`); other arguments are
+ * passed on to `node --test` (e.g. --test-name-pattern).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -12,17 +13,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from '../src/store/paths.js';
+import { FAST_TEST_FILES } from './suites.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const files = [here, join(here, 'platforms')].flatMap((dir) =>
-  readdirSync(dir)
-    .filter((name) => name.endsWith('.test.js'))
-    .sort()
-    .map((name) => join(dir, name)),
-);
+const args = process.argv.slice(2);
+const fast = args.includes('--fast');
+const files = fast
+  ? FAST_TEST_FILES.map((name) => join(here, name))
+  : [here, join(here, 'platforms')].flatMap((dir) =>
+      readdirSync(dir)
+        .filter((name) => name.endsWith('.test.js'))
+        .sort()
+        .map((name) => join(dir, name)),
+    );
 const cache = join(mkdtempSync(join(tmpdir(), 'tflite-fn-test-cache-')), 'cache');
 if (existsSync(cacheDir())) cpSync(cacheDir(), cache, { recursive: true });
-const run = spawnSync(process.execPath, ['--test', ...process.argv.slice(2), ...files], {
+const run = spawnSync(process.execPath, ['--test', ...args.filter((arg) => arg !== '--fast'), ...files], {
   stdio: 'inherit',
   env: { ...process.env, TFLITE_FN_CACHE_DIR: cache },
 });
