@@ -21,7 +21,7 @@ import { photo } from './helpers.js';
 import { rawRequest } from './raw-http.js';
 
 const TABLE = ROUTES as readonly RouteSpec[];
-/** What the docs (README and the server guide) document as open with a key set. */
+/** What the docs (README, the server guide and the reference) document as open with a key set. */
 const DOCUMENTED_OPEN = [
   '/',
   '/healthz',
@@ -86,7 +86,7 @@ describe('route table', () => {
     const open = TABLE.filter((route) => route.open).flatMap((route) => route.paths);
     assert.deepEqual(open.sort(), [...DOCUMENTED_OPEN].sort());
     for (const route of TABLE.filter((r) => r.open)) assert.notEqual(route.does, 'inference', route.id);
-    const docs = ['README.md', 'docs/self-hosted-server.md']
+    const docs = ['README.md', 'docs/self-hosted-server.md', 'docs/reference.md']
       .map((file) => readFileSync(join(packageRoot(), file), 'utf8'))
       .join('\n');
     for (const path of DOCUMENTED_OPEN) assert.ok(docs.includes(`\`${path}\``), `the docs name ${path}`);
