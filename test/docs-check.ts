@@ -154,8 +154,15 @@ function brokenBecause(reference: Reference, repo: RepoView): string | undefined
   return anchorsOf(text).has(decodeURIComponent(anchor).toLowerCase()) ? undefined : `no heading #${anchor}`;
 }
 
-/** Every broken reference of the given markdown files, as `file:line → target (why)`. */
-export function brokenReferences(markdownFiles: readonly string[], repo: RepoView): string[] {
+/**
+ * Every broken reference of the given markdown files, as `file:line → target (why)`; `kinds`
+ * narrows the check (the installed package holds the docs' links, not the sources they name).
+ */
+export function brokenReferences(
+  markdownFiles: readonly string[],
+  repo: RepoView,
+  kinds: readonly Reference['kind'][] = ['link', 'path'],
+): string[] {
   const topFolders = new Set([
     ...repo.generatedFolders,
     ...[...repo.files].filter((file) => file.includes('/')).map((file) => file.split('/')[0] as string),
@@ -163,6 +170,7 @@ export function brokenReferences(markdownFiles: readonly string[], repo: RepoVie
   const broken: string[] = [];
   for (const file of markdownFiles) {
     for (const reference of referencesIn(file, repo.read(file) ?? '', topFolders)) {
+      if (!kinds.includes(reference.kind)) continue;
       const why = brokenBecause(reference, repo);
       if (why !== undefined) broken.push(`${file}:${reference.line} → ${reference.target} (${why})`);
     }
@@ -245,4 +253,20 @@ export function optionsUsed(command: CliCommand): { name: string | undefined; op
 export function helpLists(help: string, option: string): boolean {
   const escaped = option.replace(/[-]/g, '\\-');
   return new RegExp(`(?:^|[\\s,\\[(|])${escaped}(?![\\w-])`, 'm').test(help);
+}
+
+/**
+ * Whether `path` (under dist/) is something `npm run build` writes from a tracked source: a
+ * compiled module (`dist/X.js`) or its types (`dist/X.d.ts`) when `X.ts` is in the repository,
+ * a folder when TypeScript sources lie below its source folder. Anything else under dist/ (a
+ * `.json`, a `.md`, a module whose source is gone) is not built, so the docs must not name it.
+ */
+export function builtFromSource(path: string, files: ReadonlySet<string>): boolean {
+  if (path === 'dist' || path === 'dist/') return true;
+  if (!path.startsWith('dist/')) return false;
+  const rest = path.slice('dist/'.length).replace(/\/+$/, '');
+  const module = /^(.+?)(?:\.d\.ts|\.js)$/.exec(rest)?.[1];
+  if (module !== undefined) return files.has(`${module}.ts`);
+  if (/\.[\w]+$/.test(rest)) return false; // a file tsc does not write
+  return [...files].some((file) => file.startsWith(`${rest}/`) && file.endsWith('.ts'));
 }

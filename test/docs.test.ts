@@ -12,6 +12,7 @@ import { packageRoot } from '../src/store/paths.js';
 import {
   anchorsOf,
   brokenReferences,
+  builtFromSource,
   type CliCommand,
   cliCommands,
   firstScreen,
@@ -35,10 +36,7 @@ const GENERATED: readonly {
   {
     prefix: 'dist/',
     why: 'npm run build (tsc): passes when its TypeScript source exists',
-    passes: (path, files) => {
-      const source = path.slice('dist/'.length).replace(/(?:\.d)?\.js$/, '.ts');
-      return files.has(source) || [...files].some((file) => file.startsWith(`${source.replace(/\/$/, '')}/`));
-    },
+    passes: builtFromSource,
   },
   {
     prefix: 'dist/src/model/builtin-descriptors.json',
@@ -70,11 +68,12 @@ function repository(): RepoView {
 }
 
 /** A repository held in memory, for the cases that prove the checker can fail. */
-function memoryRepo(texts: Record<string, string>, built: readonly string[] = []): RepoView {
+function memoryRepo(texts: Record<string, string>): RepoView {
+  const files = new Set(Object.keys(texts));
   return {
-    files: new Set(Object.keys(texts)),
+    files,
     generatedFolders: ['dist'],
-    generated: (path) => built.includes(path),
+    generated: (path) => builtFromSource(path, files),
     read: (path) => texts[path],
   };
 }
@@ -91,28 +90,42 @@ describe('documentation references', () => {
   });
 
   it('catches a missing file, a missing heading and a missing path (the checker can fail)', () => {
-    const repo = memoryRepo(
-      {
-        'README.md': [
-          '# Title',
-          'See [the guide](docs/guide.md#set-up), [gone](docs/gone.md) and [here](#title).',
-          'The code is in `src/core.ts` and `src/missing.ts`; run `npm test` (not a path).',
-          '```sh',
-          'cat `src/in-a-fence.ts`  # code blocks are not prose',
-          '```',
-          '[ref]: docs/guide.md#no-such-heading',
-          'Run `node dist/src/core.js` or `node dist/src/gone.js --quick`.',
-        ].join('\n'),
-        'docs/guide.md': '## Set up\n\nBack to [the README](../README.md#title).',
-        'src/core.ts': '',
-      },
-      ['dist/src/core.js'],
-    );
+    const repo = memoryRepo({
+      'README.md': [
+        '# Title',
+        'See [the guide](docs/guide.md#set-up), [gone](docs/gone.md) and [here](#title).',
+        'The code is in `src/core.ts` and `src/missing.ts`; run `npm test` (not a path).',
+        '```sh',
+        'cat `src/in-a-fence.ts`  # code blocks are not prose',
+        '```',
+        '[ref]: docs/guide.md#no-such-heading',
+        'Run `node dist/src/core.js` or `node dist/src/gone.js --quick`.',
+      ].join('\n'),
+      'docs/guide.md': '## Set up\n\nBack to [the README](../README.md#title).',
+      'src/core.ts': '',
+    });
     assert.deepEqual(brokenReferences(['README.md', 'docs/guide.md'], repo), [
       'README.md:2 → docs/gone.md (no such file)',
       'README.md:3 → src/missing.ts (no such path)',
       'README.md:7 → docs/guide.md#no-such-heading (no heading #no-such-heading)',
       'README.md:8 → dist/src/gone.js (no such path)',
+    ]);
+  });
+
+  it('accepts a built path under dist/ when its TypeScript source is in the repository, and only then', () => {
+    const repo = memoryRepo({
+      'README.md': [
+        'Run `node dist/handlers/cli/main.js`; types in `dist/src/index.d.ts`; all of `dist/src/` and `dist/handlers`.',
+        'Not built from anything: `dist/handlers/cli/gone.js`, `dist/nowhere/`, `dist/src/index.json`, `dist/README.md`.',
+      ].join('\n'),
+      'handlers/cli/main.ts': '',
+      'src/index.ts': '',
+    });
+    assert.deepEqual(brokenReferences(['README.md'], repo), [
+      'README.md:2 → dist/handlers/cli/gone.js (no such path)',
+      'README.md:2 → dist/nowhere/ (no such path)',
+      'README.md:2 → dist/src/index.json (no such path)',
+      'README.md:2 → dist/README.md (no such path)',
     ]);
   });
 
@@ -196,6 +209,40 @@ describe("the README's first screen", () => {
         'README.md:3 → npx tflite-fn classify a.jpg --no-such-flag (--no-such-flag is not in its --help)',
         'README.md:4 → tflite-fn photo.jpg > out.txt (exit 2)',
       ],
+    );
+  });
+});
+
+describe('the installed package', () => {
+  /** The files `npm pack` would put in the tarball (package-relative), from its dry run. */
+  function packedFiles(): Set<string> {
+    const report = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_config_update_notifier: 'false' },
+      }),
+    ) as { files: { path: string }[] }[];
+    return new Set((report[0]?.files ?? []).map((file) => file.path));
+  }
+
+  it('every relative link of the packed markdown (README first) resolves inside the tarball', () => {
+    const files = packedFiles();
+    assert.ok(files.has('README.md') && files.has('package.json'), 'the dry run lists the package');
+    const packed: RepoView = {
+      files,
+      generatedFolders: [],
+      generated: () => false,
+      read: (path) =>
+        path.endsWith('.md') && files.has(path) ? readFileSync(join(ROOT, path), 'utf8') : undefined,
+    };
+    const markdown = [...files].filter((file) => file.endsWith('.md'));
+    const broken = brokenReferences(markdown, packed, ['link']);
+    assert.deepEqual(
+      broken,
+      [],
+      `links that break in the installed package (add the target to "files"):\n${broken.join('\n')}`,
     );
   });
 });

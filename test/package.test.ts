@@ -145,12 +145,13 @@ describe('the npm package, installed from its tarball into a new project', { tim
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
-  it('the tarball holds the compiled package, its descriptors, README and LICENSE: no tests, benchmarks, sources or source maps', (t) => {
+  it('the tarball holds the compiled package, its descriptors, README, the docs README links and LICENSE: no tests, benchmarks, sources or source maps', (t) => {
     const entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     for (const needed of [
       'package/package.json',
       'package/LICENSE',
       'package/README.md',
+      'package/docs/reference.md',
       'package/dist/src/index.js',
       'package/dist/src/index.d.ts',
       'package/dist/handlers/cli/main.js',
