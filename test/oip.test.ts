@@ -10,8 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Hono } from 'hono';
 import sharp from 'sharp';
 import { serverConfig } from '../handlers/server/config.js';
+import { Metrics } from '../handlers/server/metrics.js';
+import { observeRequests } from '../handlers/server/request-log.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { classify } from '../src/classify.js';
 import { createApp } from '../src/http/app.js';
@@ -500,6 +503,90 @@ describe('Open Inference Protocol: refusals before the handler are in its error 
     assert.equal(task.error.code, 'unauthorized');
     // Health stays open.
     assert.equal((await call('/v2/health/live')).status, 200);
+  });
+
+  it('an unknown path under /v2 is 404 {"error"} (401 first when a key is set: deny by default); any other method 405', async () => {
+    const open = createApp({ corsOrigins: [], logError: () => undefined });
+    const openCall = (path: string, init?: RequestInit) =>
+      open.fetch(new Request(`http://localhost${path}`, init));
+    for (const path of ['/v2/nope', '/v2/models/imagenet/infer/more', '/api/v2/health', '/v2/models']) {
+      await assertOipError(await openCall(path), 404, /no route GET/);
+      await assertOipError(await openCall(path, { method: 'POST', body: '{}' }), 404, /no route POST/);
+      // With a key set, an unknown path needs it too (it could be a route added later).
+      await assertOipError(await call(path), 401, /API key/);
+    }
+    const key = { 'x-api-key': 'sesame' };
+    for (const [path, method, allowed] of [
+      ['/v2/models/imagenet/infer', 'PUT', 'POST'],
+      ['/v2/models/imagenet/infer', 'DELETE', 'POST'],
+      ['/v2/models/imagenet', 'POST', 'GET'],
+      ['/api/v2/health/ready', 'PATCH', 'GET'],
+    ] as const) {
+      const response = await call(path, { method, headers: key });
+      assert.equal(response.headers.get('allow'), allowed, `${method} ${path}`);
+      await assertOipError(response, 405, new RegExp(allowed));
+    }
+    // Outside /v2 the task routes' envelope stays.
+    const task = (await (await openCall('/v2x')).json()) as { error: { code: string } };
+    assert.equal(task.error.code, 'not_found');
+  });
+
+  it('503 while the server drains is {"error"} on /v2, the envelope on task routes', async () => {
+    const draining = new Hono();
+    draining.use(
+      '*',
+      observeRequests({ draining: true, inFlight: 0 }, new Metrics(), () => undefined),
+    );
+    draining.route('/', createApp({ corsOrigins: [], logError: () => undefined }));
+    const drain = (path: string, init?: RequestInit) =>
+      draining.fetch(new Request(`http://localhost${path}`, init));
+    for (const path of ['/v2/health/ready', '/v2/models/imagenet', '/api/v2', '/v2/nope']) {
+      const response = await drain(path);
+      assert.ok(response.headers.get('retry-after'), path);
+      await assertOipError(response, 503, /shutting down/);
+    }
+    await assertOipError(await drain('/v2/models/imagenet/infer', { method: 'POST', body: '{}' }), 503);
+    const task = await drain('/classify', { method: 'POST', body: 'x' });
+    assert.equal(task.status, 503);
+    assert.equal(((await task.json()) as { error: { code: string } }).error.code, 'shutting_down');
+  });
+});
+
+describe('Open Inference Protocol: an overloaded server answers 503 {"error"} on /v2', () => {
+  it("past its queue, /infer requests are refused with Retry-After in the protocol's shape, the rest answered", async () => {
+    const server = await startServer(
+      serverConfig({ port: '0', workers: '1', queue: '1', preload: 'imagenet' }, {}),
+      () => undefined,
+    );
+    try {
+      await server.ready;
+      const pixels = await gracePixels();
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          fetch(`${server.url}/v2/models/imagenet/infer`, {
+            method: 'POST',
+            ...encodeInferRequest([imageInput(pixels)], undefined, { binaryInputs: true }),
+          } as RequestInit),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.status);
+      assert.ok(statuses.includes(200), String(statuses));
+      assert.ok(statuses.includes(503), String(statuses));
+      assert.ok(
+        statuses.every((status) => status === 200 || status === 503),
+        String(statuses),
+      );
+      for (const answer of answers) {
+        if (answer.status !== 503) {
+          await answer.arrayBuffer();
+          continue;
+        }
+        assert.equal(answer.headers.get('retry-after'), '1');
+        await assertOipError(answer, 503, /retry/);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
 

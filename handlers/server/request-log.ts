@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { UnavailableError } from '../../src/errors.js';
-import { routeLabel } from '../../src/http/access.js';
+import { errorShapeFor, routeLabel } from '../../src/http/access.js';
 import { errorResponse } from '../../src/http/app.js';
 import { bodyWasRead } from '../../src/http/read-request.js';
 import type { Metrics } from './metrics.js';
@@ -38,6 +38,8 @@ export function observeRequests(lifecycle: Lifecycle, metrics: Metrics, log: Log
       if (lifecycle.draining) {
         c.res = errorResponse(
           new UnavailableError('shutting_down', 'the server is shutting down; retry on another instance', 5),
+          undefined,
+          errorShapeFor(c),
         );
       } else {
         await next();

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import { BATCH_ENV } from '../../src/batch/settings.js';
+import { errorShapeFor } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse } from '../../src/http/app.js';
 import { BodyBudget, type BodyBudgetLimits } from '../../src/http/body-budget.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
@@ -137,7 +138,7 @@ function serverApp(
     }),
   );
   app.notFound((c) => notFoundResponse(c.req.raw));
-  app.onError((error) => errorResponse(error));
+  app.onError((error, c) => errorResponse(error, undefined, errorShapeFor(c)));
   return app;
 }
 

@@ -9,7 +9,7 @@ import { cors } from 'hono/cors';
 import { matchedRoutes } from 'hono/route';
 import { TfliteFnError } from '../errors.js';
 import { errorResponse } from './respond.js';
-import { type RouteSpec, routeOfPattern, UNMATCHED_LABEL } from './routes.js';
+import { type ErrorShape, errorShapeOf, type RouteSpec, routeOfPattern, UNMATCHED_LABEL } from './routes.js';
 
 /** The table entry of the route the router matched for this request, if any. */
 export function matchedRoute(c: Context): RouteSpec | undefined {
@@ -18,6 +18,11 @@ export function matchedRoute(c: Context): RouteSpec | undefined {
     if (spec) return spec;
   }
   return undefined;
+}
+
+/** How an error answer to this request is written (the route's shape; the protocol's under /v2). */
+export function errorShapeFor(c: Context): ErrorShape {
+  return errorShapeOf(matchedRoute(c), c.req.path);
 }
 
 /** The `route` metrics label: the table's, or one fixed value for anything else. */
@@ -49,7 +54,7 @@ export function requireApiKey(key: string): MiddlewareHandler {
     const denied = errorResponse(
       new TfliteFnError(401, 'unauthorized', 'send the API key in x-api-key or authorization: Bearer'),
       undefined,
-      matchedRoute(c)?.errors,
+      errorShapeFor(c),
     );
     denied.headers.set('www-authenticate', 'Bearer');
     return denied;

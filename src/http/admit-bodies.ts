@@ -4,7 +4,7 @@
  * Other routes never read a body, so they need no share.
  */
 import type { MiddlewareHandler } from 'hono';
-import { matchedRoute } from './access.js';
+import { errorShapeFor, matchedRoute } from './access.js';
 import { type BodyBudget, noRoomForBody, recordAdmission } from './body-budget.js';
 import type { BodyLimit } from './limits.js';
 import { declaredLength } from './read-request.js';
@@ -17,7 +17,7 @@ export function admitBodies(budget: BodyBudget, limit: BodyLimit): MiddlewareHan
     // Over the body limit: the handler's 413 says so before reading; no share needed.
     if (declared !== undefined && declared > limit.maxBytes) return next();
     const admission = budget.admit(declared);
-    if (!admission) return errorResponse(noRoomForBody(), undefined, matchedRoute(c)?.errors);
+    if (!admission) return errorResponse(noRoomForBody(), undefined, errorShapeFor(c));
     recordAdmission(c.req.raw, admission);
     try {
       await next();

@@ -21,7 +21,7 @@ import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import { parseStrictReadiness, STRICT_READINESS_ENV } from '../oip/readiness.js';
 import type { TensorRunner } from '../oip/tensor-runner.js';
 import { taskById } from '../tasks/index.js';
-import { corsFromTable, requireApiKey } from './access.js';
+import { corsFromTable, errorShapeFor, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
 import type { BodyBudget } from './body-budget.js';
 import { BODY_LIMITS, type BodyLimit } from './limits.js';
@@ -106,10 +106,16 @@ function corsFromEnv(): '*' | string[] {
 }
 
 function methodNotAllowed(route: RouteSpec): RouteHandler {
-  const hint = route.method === 'POST' ? 'use POST with an image in the body' : `use ${route.method}`;
+  const hint = route.task ? 'use POST with an image in the body' : `use ${route.method}`;
   return (c) => {
-    c.header('allow', route.method);
-    return errorResponse(new TfliteFnError(405, 'method_not_allowed', hint), undefined, route.errors);
+    const response = errorResponse(
+      new TfliteFnError(405, 'method_not_allowed', `${c.req.method} ${c.req.path}: ${hint}`),
+      undefined,
+      route.errors,
+    );
+    // On the response itself: a header set on the context is lost when a Response is returned.
+    response.headers.set('allow', route.method);
+    return response;
   };
 }
 
@@ -202,6 +208,6 @@ export function createApp(options: AppOptions = {}): Hono {
   });
 
   app.notFound((c) => notFoundResponse(c.req.raw));
-  app.onError((error) => errorResponse(error, logError));
+  app.onError((error, c) => errorResponse(error, logError, errorShapeFor(c)));
   return app;
 }

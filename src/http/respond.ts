@@ -1,6 +1,6 @@
 /** How every surface turns an error into a response: one JSON shape, one status per cause. */
 import { TfliteFnError, toTfliteFnError, UnavailableError } from '../errors.js';
-import type { ErrorShape } from './routes.js';
+import { type ErrorShape, isOipPath } from './routes.js';
 
 export function defaultLogError(error: TfliteFnError): void {
   const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause ?? '');
@@ -29,10 +29,17 @@ export function errorResponse(
   });
 }
 
-/** The 404 every surface gives for a path it does not serve. */
+/**
+ * The 404 every surface gives for a path it does not serve: under /v2 in the protocol's shape,
+ * pointing at its entry point; elsewhere the task routes' envelope.
+ */
 export function notFoundResponse(request: Request): Response {
   const path = new URL(request.url).pathname;
+  const oip = isOipPath(path);
+  const hint = oip ? 'GET /v2 and /v2/models/{name} describe what is served' : 'try POST /classify';
   return errorResponse(
-    new TfliteFnError(404, 'not_found', `no route ${request.method} ${path}; try POST /classify`),
+    new TfliteFnError(404, 'not_found', `no route ${request.method} ${path}; ${hint}`),
+    undefined,
+    oip ? 'oip' : 'tflite-fn',
   );
 }

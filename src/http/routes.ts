@@ -66,6 +66,22 @@ export function taskRoute(task: Pick<Task, 'id'>): RouteSpec {
 
 /** A path of the Open Inference Protocol, bare and under /api (where platforms prefix). */
 const oipPaths = (...paths: string[]) => [...paths, ...paths.map((path) => `/api${path}`)];
+
+/** Where the protocol's paths start: everything below is the protocol's, listed or not. */
+const OIP_ROOTS = oipPaths('/v2');
+
+/** A path under /v2 (or /api/v2): its errors are the protocol's, served route or not. */
+export function isOipPath(path: string): boolean {
+  return OIP_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+/**
+ * How an answer to this request is written when it is an error: the matched route's shape, or
+ * for a path no route matched, the protocol's under /v2 and the task routes' elsewhere.
+ */
+export function errorShapeOf(route: RouteSpec | undefined, path: string): ErrorShape {
+  return route?.errors ?? (isOipPath(path) ? 'oip' : 'tflite-fn');
+}
 /** A model's path, without and with the version (the protocol's `[/versions/${'$'}{v}]`). */
 const modelPaths = (tail = '') =>
   oipPaths(`/v2/models/:name${tail}`, `/v2/models/:name/versions/:version${tail}`);
