@@ -8,7 +8,7 @@
  *
  * Fast: the core (decode, engines, models and their descriptors), the HTTP app and server, the
  * Open Inference Protocol, every task, one platform (Vercel's handler, in process) through the
- * shared conformance suite, and the docs' links and paths. Left to the full suite: what needs
+ * shared conformance suite, the docs' links and paths, and the configuration module. Left to the full suite: what needs
  * a compiler, a browser, a broker or ffmpeg (the sandbox and its guests: sandbox, program*,
  * nn-classic, wasi-nn*, guest-decode; server-load; stream, dapr), platform CLIs and layer
  * builds (test/platforms/*, lambda, model-repository-deploy), npm pack (package), the CLI in
@@ -60,7 +60,8 @@ export const FAST_TEST_FILES: readonly string[] = [
   'tasks.test.js',
   // one platform through the conformance suite
   'vercel.test.js',
-  // the docs name only what exists; this list's own check
+  // the docs name only what exists; the configuration table is current; this list's own check
   'docs.test.js',
+  'config.test.js',
   'suites.test.js',
 ];

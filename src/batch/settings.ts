@@ -12,6 +12,7 @@
  * runs batch at all (src/convert/verify.ts).
  */
 import { BadRequestError } from '../errors.js';
+import { BATCH_LIMITS, DEFAULT_BATCH_DELAY_MS } from './limits.js';
 
 export interface BatchingOptions {
   /** Items run in one engine call at most; 1 turns batching off. */
@@ -29,8 +30,7 @@ export const BATCH_ENV = {
   models: 'TFLITE_FN_BATCH_MODELS',
 } as const;
 
-/** Upper bounds: beyond them a batch holds more memory and latency than it can win back. */
-export const BATCH_LIMITS = { maxBatchSize: 64, maxQueueDelayMs: 1000 } as const;
+export { BATCH_LIMITS, DEFAULT_BATCH_DELAY_MS } from './limits.js';
 
 export const BATCHING_OFF: BatchingOptions = { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 0 };
 
@@ -39,9 +39,6 @@ export interface DeclaredBatching {
   readonly max_size: number;
   readonly max_queue_delay_ms: number;
 }
-
-/** The default delay when batching is turned on without one. */
-export const DEFAULT_BATCH_DELAY_MS = 5;
 
 function whole(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value.trim() === '') return fallback;

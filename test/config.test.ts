@@ -1,0 +1,150 @@
+/**
+ * The configuration module (src/config/): every TFLITE_FN_* variable is declared once, read
+ * through its declaration (a bad value is one error naming the variable and what it accepts),
+ * and docs/reference.md's table is what the declarations write.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  BATCH_MAX,
+  CORS_ORIGINS,
+  DEBUG,
+  ENGINE,
+  MAX_BYTES,
+  NN_PRELOAD,
+  PORT,
+  PRELOAD,
+  REPOSITORY_POLL_MS,
+  THREADS,
+  VARIABLES,
+} from '../src/config/index.js';
+import { configTable, TABLE_BEGIN, TABLE_END, withConfigTable } from '../src/config/table.js';
+import { TfliteFnError } from '../src/errors.js';
+import { packageRoot } from '../src/store/paths.js';
+
+const REFERENCE = join(packageRoot(), 'docs', 'reference.md');
+
+/** A 400 bad_option whose message names `name` and says what it accepts. */
+function badSetting(name: string, accepted: RegExp) {
+  return (error: unknown) =>
+    error instanceof TfliteFnError &&
+    error.status === 400 &&
+    error.code === 'bad_option' &&
+    error.message.includes(name) &&
+    accepted.test(error.message);
+}
+
+describe('configuration: the declarations', () => {
+  it('name each variable once, each with a summary, a type, a default, what it accepts and where it applies', () => {
+    const names = VARIABLES.map((setting) => setting.name);
+    assert.deepEqual(
+      names.filter((name, index) => names.indexOf(name) !== index),
+      [],
+    );
+    for (const setting of VARIABLES) {
+      assert.match(setting.name, /^TFLITE_FN_[A-Z0-9_]+$/);
+      assert.ok(setting.summary.length > 0, setting.name);
+      assert.ok(setting.parser.type.length > 0, setting.name);
+      assert.ok(setting.scope.length > 0, setting.name);
+    }
+  });
+});
+
+describe('configuration: reading a variable', () => {
+  it('unset or blank is the default; a set value is parsed', () => {
+    assert.equal(MAX_BYTES.value({}), 32 * 1024 * 1024);
+    assert.equal(MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: '  ' }), 32 * 1024 * 1024);
+    assert.equal(MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: '1000' }), 1000);
+    assert.equal(THREADS.read({}), undefined);
+    assert.equal(THREADS.read({ TFLITE_FN_THREADS: '2' }), 2);
+    assert.equal(ENGINE.value({ TFLITE_FN_ENGINE: 'ort' }), 'ort');
+    assert.equal(DEBUG.value({ TFLITE_FN_DEBUG: 'TRUE' }), true);
+    assert.deepEqual(
+      CORS_ORIGINS.value({ TFLITE_FN_CORS_ORIGINS: ' https://a.example , https://b.example,' }),
+      ['https://a.example', 'https://b.example'],
+    );
+    assert.equal(CORS_ORIGINS.value({ TFLITE_FN_CORS_ORIGINS: '*' }), '*');
+    assert.deepEqual(NN_PRELOAD.read({ TFLITE_FN_NN_PRELOAD: 'a:onnx:CPU:/x  b:onnx:CPU:/y' }), [
+      'a:onnx:CPU:/x',
+      'b:onnx:CPU:/y',
+    ]);
+  });
+
+  it("a blank value is a value only where the declaration says so (TFLITE_FN_PRELOAD='' preloads nothing)", () => {
+    assert.equal(PRELOAD.read({ TFLITE_FN_PRELOAD: '' }), '');
+    assert.equal(PRELOAD.read({}), undefined);
+  });
+
+  it('a bad value is one 400 bad_option naming the variable and what it accepts, not the default', () => {
+    for (const bad of ['0', '-5', '1.5', '12abc', '0x10', '1e3', 'lots']) {
+      assert.throws(
+        () => MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: bad }),
+        badSetting('TFLITE_FN_MAX_BYTES', /a whole number >= 1 \(bytes\), got '/),
+        bad,
+      );
+    }
+    assert.throws(
+      () => ENGINE.value({ TFLITE_FN_ENGINE: 'gpu' }),
+      badSetting('TFLITE_FN_ENGINE', /one of auto, litert, ort/),
+    );
+    assert.throws(
+      () => DEBUG.value({ TFLITE_FN_DEBUG: 'yes please' }),
+      badSetting('TFLITE_FN_DEBUG', /true or false/),
+    );
+    assert.throws(
+      () => BATCH_MAX.read({ TFLITE_FN_BATCH_MAX: '65' }),
+      badSetting('TFLITE_FN_BATCH_MAX', /a whole number from 1 to 64/),
+    );
+    assert.throws(
+      () => REPOSITORY_POLL_MS.value({ TFLITE_FN_REPOSITORY_POLL_MS: '-1' }),
+      badSetting('TFLITE_FN_REPOSITORY_POLL_MS', />= 0 \(ms\)/),
+    );
+  });
+
+  it('a value given by a flag is parsed by the same rules, and the error names the flag', () => {
+    assert.equal(BATCH_MAX.parse('8', '--batch-max'), 8);
+    assert.throws(() => BATCH_MAX.parse('0', '--batch-max'), badSetting('--batch-max', /from 1 to 64/));
+  });
+
+  it('a variable read after another (PORT after TFLITE_FN_PORT) is named in its own error', () => {
+    assert.equal(PORT.value({}), 8080);
+    assert.equal(PORT.value({ PORT: '9000' }), 9000);
+    assert.equal(PORT.value({ PORT: '9000', TFLITE_FN_PORT: '9001' }), 9001);
+    assert.throws(() => PORT.value({ PORT: 'http' }), badSetting('PORT', /from 0 to 65535, got 'http'/));
+  });
+
+  it('quotes only the start of a long bad value', () => {
+    assert.throws(
+      () => MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: 'x'.repeat(10_000) }),
+      (error: Error) => error.message.length < 200,
+    );
+  });
+});
+
+describe('configuration: the table in docs/reference.md', () => {
+  it('is the one the declarations write (npm run docs:config)', () => {
+    const current = readFileSync(REFERENCE, 'utf8');
+    assert.equal(
+      withConfigTable(current),
+      current,
+      'docs/reference.md differs from src/config/variables.ts: run npm run docs:config',
+    );
+  });
+
+  it('lists every declared variable, and the check sees a changed declaration', () => {
+    const table = configTable();
+    for (const setting of VARIABLES) assert.ok(table.includes(`| \`${setting.name}\` |`), setting.name);
+    const changed = VARIABLES.map((setting, index) =>
+      index === 0 ? { ...setting, summary: 'changed' } : setting,
+    );
+    const current = readFileSync(REFERENCE, 'utf8');
+    assert.notEqual(withConfigTable(current, changed), current);
+  });
+
+  it('refuses a file without the markers', () => {
+    assert.throws(() => withConfigTable('# no table here\n'), /GENERATED/);
+    assert.ok(configTable().startsWith(TABLE_BEGIN) && configTable().endsWith(TABLE_END));
+  });
+});
