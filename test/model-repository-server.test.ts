@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
 import { REPOSITORY_RECHECK_MS } from '../handlers/server/jobs-per-worker.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { enginesCompiledHere } from '../src/engine/select.js';
 import { createApp } from '../src/http/app.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { repositoryFromEnv } from '../src/model/repository-env.js';
@@ -61,8 +62,18 @@ describe('tflite-fn serve --model-repository', () => {
   const whole = readFileSync(SMALL);
   addModel(dir, 'small', { '1': SMALL, '2': whole.subarray(0, whole.length >> 1) });
   addModel(dir, 'broken', { '1': new TextEncoder().encode('not a model') });
+  // Passes every check the main process makes (a sound file, a valid config) and fails only
+  // where an engine opens it: the config says 224x224, the model takes 128x128.
+  addModel(
+    dir,
+    'mismatch',
+    { '1': SMALL },
+    CONFIG.replace('width: 128, height: 128', 'width: 224, height: 224'),
+  );
   let server: RunningServer;
+  let compiledBefore = 0;
   before(async () => {
+    compiledBefore = enginesCompiledHere();
     server = await startServer(
       serverConfig({ port: '0', workers: '1', 'model-repository': dir }, {}),
       () => undefined,
@@ -87,11 +98,14 @@ describe('tflite-fn serve --model-repository', () => {
       index.map(({ name, version, state }) => ({ name, version, state })),
       [
         { name: 'broken', version: '1', state: 'UNAVAILABLE' },
+        { name: 'mismatch', version: '1', state: 'UNAVAILABLE' },
         { name: 'small', version: '1', state: 'READY' },
         { name: 'small', version: '2', state: 'UNAVAILABLE' },
       ],
     );
-    assert.match(index[2]?.reason ?? '', /truncated|corrupt/);
+    assert.match(index[3]?.reason ?? '', /truncated|corrupt/);
+    // Failed in a worker, said with the model's name, never a host path.
+    assert.match(index[1]?.reason ?? '', /shape \[1, 128, 128, 3\].*\[1, 224, 224, 3\]/);
     assert.ok(!JSON.stringify(index).includes(dir), 'no host path in the index');
     const ready = await (await post(`${server.url}/api/v2/repository/index`, { ready: true })).json();
     assert.deepEqual(ready, [{ name: 'small', version: '1', state: 'READY' }]);
@@ -131,6 +145,14 @@ describe('tflite-fn serve --model-repository', () => {
     assert.equal(two.status, 503);
     assert.match(String(two.json.error), /version '2'.*(truncated|corrupt)/);
     assert.equal((await infer(server.url, 'small', [zeros], { version: '9' })).status, 404);
+  });
+
+  it('the main process checks the versions and leaves loading them to the workers', async () => {
+    // Ready, failed and dropped-in versions alike: no engine session was opened in this process
+    // (the test's own, which runs the server's main process).
+    assert.equal((await infer(server.url, 'small', [zeros])).status, 200);
+    assert.equal((await post(`${server.url}/v2/repository/models/small/load`)).status, 200);
+    assert.equal(enginesCompiledHere() - compiledBefore, 0);
   });
 
   const classify = (model: string) =>
@@ -191,6 +213,7 @@ describe('tflite-fn serve --model-repository', () => {
     assert.equal((await infer(server.url, 'dropped', [zeros])).status, 200);
     // At once on the task routes too, whether or not the worker's own polls have seen it yet.
     assert.equal((await classify('dropped')).status, 200);
+    assert.equal(enginesCompiledHere() - compiledBefore, 0, 'loaded in the workers only');
   });
 });
 

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { batchCounts } from '../src/batch/batcher.js';
 import { batchingFor } from '../src/batch/settings.js';
-import { TfliteFnError } from '../src/errors.js';
+import { enginesCompiledHere } from '../src/engine/select.js';
+import { ModelLoadError, TfliteFnError, UnavailableError } from '../src/errors.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
 import {
@@ -298,6 +299,49 @@ describe('model repository', () => {
     await runs(resolved);
     resolved.release();
     assert.deepEqual(loads(), ['2'], 'only the version used');
+  });
+
+  it('loadElsewhere: versions checked here, loaded by the other process; a busy one is asked again at the next poll', async () => {
+    const dir = tempFolder();
+    const whole = readFileSync(SMALL);
+    addModel(dir, 'small', { '1': SMALL, '2': SMALL, '3': whole.subarray(0, whole.length >> 1) });
+    const compiledBefore = enginesCompiledHere();
+    const asked: string[] = [];
+    let busy = true;
+    const repository = repositorySource(dir, {
+      pollMs: 0,
+      loadElsewhere: async ({ name, version, contentKey }) => {
+        asked.push(`${name}/${version}`);
+        assert.match(contentKey, /^[0-9a-f]{64}$/);
+        if (version === '2' && busy) throw new UnavailableError('no_workers', 'no worker yet');
+        if (version === '1') throw new ModelLoadError(`model '${name}': the engine refused it`);
+      },
+    });
+    repositories.push(repository);
+    await repository.settled();
+    const first = await versionsOf(repository, 'small');
+    assert.deepEqual(
+      first.map(({ state }) => state),
+      ['UNAVAILABLE', 'LOADING', 'UNAVAILABLE'],
+    );
+    assert.equal(first[0]?.reason, "model 'small': the engine refused it");
+    assert.match(first[1]?.reason ?? '', /waiting to be loaded: no worker yet/);
+    assert.deepEqual(asked.sort(), ['small/1', 'small/2'], 'a version that fails the checks is not sent');
+    busy = false;
+    await repository.poll();
+    await repository.settled();
+    assert.deepEqual(
+      (await versionsOf(repository, 'small')).map(({ state }) => state),
+      ['UNAVAILABLE', 'READY', 'UNAVAILABLE'],
+    );
+    await repository.poll();
+    await repository.settled();
+    assert.equal(asked.length, 3, 'a version loaded elsewhere is not asked for again while unchanged');
+    const resolved = await repository.resolve('small');
+    assert.equal(resolved.version, '2');
+    await assert.rejects(resolved.load(), /loaded in another process/);
+    resolved.release();
+    assert.equal(enginesCompiledHere() - compiledBefore, 0, 'no engine session in this process');
   });
 
   it('versions: in config.yaml says which versions are served; the others are not read', async () => {

@@ -549,13 +549,17 @@ export class WorkerPool {
   readonly run: TaskRunner = (job) =>
     this.#submit({ ...job, type: 'job', id: this.#nextId++ }) as Promise<JobResult>;
 
-  /** A model version's signature, as a worker loads it (handlers/server/tensor-jobs.ts). */
-  describe(model: ModelRef): Promise<ModelSignature> {
+  /**
+   * A model version's signature, as a worker loads it (handlers/server/tensor-jobs.ts); with a
+   * contentKey, of that content (worker-loads.ts).
+   */
+  describe(model: ModelRef & { readonly contentKey?: string | undefined }): Promise<ModelSignature> {
     const job = {
       type: 'describe',
       id: this.#nextId++,
       model: model.name,
       modelVersion: model.version,
+      ...(model.contentKey === undefined ? {} : { contentKey: model.contentKey }),
     } as const;
     return this.#submit(job) as Promise<ModelSignature>;
   }

@@ -39,7 +39,17 @@ export type TensorJobMessage = {
   readonly id: number;
   readonly model: string;
   readonly modelVersion: string;
-} & ({ readonly type: 'describe' } | { readonly type: 'tensors'; readonly inputs: TensorData[] });
+} & (
+  | {
+      readonly type: 'describe';
+      /**
+       * The content the server checked (ResolvedModel.contentKey): the worker describes that,
+       * looking at the folder again if its own polls have not caught up with it yet.
+       */
+      readonly contentKey?: string;
+    }
+  | { readonly type: 'tensors'; readonly inputs: TensorData[] }
+);
 
 /** Any job a worker runs and answers with one ReplyMessage. */
 export type AnyJobMessage = JobMessage | TensorJobMessage;

@@ -22,6 +22,7 @@ import { WorkerPool } from './pool.js';
 import { type Lifecycle, observeRequests } from './request-log.js';
 import { type ServerRouteDeps, serverRoutes } from './server-routes.js';
 import { poolTensorRunner } from './tensor-jobs.js';
+import { loadInWorkers } from './worker-loads.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -79,13 +80,23 @@ interface Workers {
   readonly repository: ModelRepository | undefined;
   /** Jobs one worker runs at once (its models' batch sizes decide). */
   readonly perWorker: () => number;
+  /** Starts the workers: pool.start(), and the repository's loads may go to them from now on. */
+  readonly start: () => Promise<void>;
 }
 
 /** The worker pool the configuration asks for (not started yet). */
 function createWorkers(config: ServerConfig, log: Logger): Workers {
   // Refused here, before anything listens, when the folder is not there.
   const repositoryDir = config.modelRepository === undefined ? undefined : resolve(config.modelRepository);
-  const repository = repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log });
+  let started!: () => void;
+  const poolStarted = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  // The main process checks each version; a worker loads it (worker-loads.ts). Bound late: the
+  // pool's jobs per worker depend on the repository's configs.
+  const loadElsewhere = loadInWorkers(() => pool, poolStarted, config.timeoutMs);
+  const repository =
+    repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log, loadElsewhere });
   const env = {
     TFLITE_FN_PRELOAD: config.preload,
     // Blank when not given: each model's descriptor decides (batch/settings.ts).
@@ -104,7 +115,12 @@ function createWorkers(config: ServerConfig, log: Logger): Workers {
     env,
     log,
   });
-  return { pool, catalog, repository, perWorker };
+  const start = () => {
+    const ready = pool.start();
+    started();
+    return ready;
+  };
+  return { pool, catalog, repository, perWorker, start };
 }
 
 /** The app the server serves: its own middleware and routes around the shared HTTP app. */
@@ -145,7 +161,7 @@ function serverApp(
 /** Resolves once every worker has loaded its models and the repository has settled. */
 function whenReady(workers: Workers, started: number, log: Logger): Promise<void> {
   const { pool, repository } = workers;
-  const ready = Promise.all([pool.start(), repository?.settled()]).then(() => {
+  const ready = Promise.all([workers.start(), repository?.settled()]).then(() => {
     log({
       msg: 'ready',
       readyMs: Math.round(performance.now() - started),

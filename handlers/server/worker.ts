@@ -9,11 +9,11 @@
 import './worker-priority.js';
 import { type BatchCounts, batchCounts } from '../../src/batch/batcher.js';
 import { batchingFor } from '../../src/batch/settings.js';
-import { TfliteFnError, toTfliteFnError } from '../../src/errors.js';
+import { TfliteFnError, toTfliteFnError, UnavailableError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositoryFromEnv } from '../../src/model/repository-env.js';
-import { catalogSource } from '../../src/oip/model-source.js';
+import { catalogSource, type ResolvedModel } from '../../src/oip/model-source.js';
 import { signatureOf } from '../../src/oip/tensor-runner.js';
 import type {
   AnyJobMessage,
@@ -91,9 +91,29 @@ async function load(): Promise<boolean> {
 /** Where the /v2 jobs' models are: the server's OIP routes serve the repository when it has one. */
 const tensorSource = repository ?? catalogSource(catalog);
 
+/**
+ * The version a /v2 job names; for a describe naming content (the server checked a version and
+ * asks a worker to load it), that content: a version changed in place that this worker's
+ * polls have not seen yet is looked at again now, once.
+ */
+async function resolveFor(message: TensorJobMessage): Promise<ResolvedModel> {
+  const model = await tensorSource.resolve(message.model, message.modelVersion);
+  const wanted = message.type === 'describe' ? message.contentKey : undefined;
+  if (!repository || wanted === undefined || model.contentKey === wanted) return model;
+  model.release();
+  await repository.load(message.model);
+  const again = await tensorSource.resolve(message.model, message.modelVersion);
+  if (again.contentKey === wanted) return again;
+  again.release();
+  throw new UnavailableError(
+    'model_not_ready',
+    `model '${message.model}' version ${message.modelVersion} changed while it was being loaded`,
+  );
+}
+
 /** A /v2 job on the version the server resolved: its signature, or its outputs for the inputs. */
 async function runTensors(message: TensorJobMessage): Promise<WorkerResult> {
-  const model = await tensorSource.resolve(message.model, message.modelVersion);
+  const model = await resolveFor(message);
   try {
     // The loaded model's engine runs through its batcher when the model batches (src/batch).
     const loaded = await model.load();

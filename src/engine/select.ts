@@ -98,6 +98,16 @@ export function plannedEngine(
   return { engine, reason, ready };
 }
 
+let compiledHere = 0;
+
+/**
+ * Engine sessions this process has compiled so far: the server's main process must stay at
+ * zero for repository models (its workers load them), and its tests hold it to that.
+ */
+export function enginesCompiledHere(): number {
+  return compiledHere;
+}
+
 /**
  * `tflite` is the model's bytes, or how to read them: on the native engine they are not read
  * at all (the converted model stands in for them), so a deployment short of space may ship
@@ -109,6 +119,7 @@ export async function compileWithEngine(
   label: string,
   setting: EngineSetting,
 ): Promise<EngineChoice> {
+  compiledHere++;
   const bytes = async () => (typeof tflite === 'function' ? tflite() : tflite);
   const plan = planFor(tfliteSha256, setting);
   if (plan.engine === 'litert')

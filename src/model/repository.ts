@@ -6,7 +6,9 @@
  *   - Every version is checked and loaded on its own (repository-version.ts, then the one
  *     loader src/model/load.ts, on the engine the catalog would pick: onnxruntime where a
  *     verified conversion of that sha256 is stored, LiteRT otherwise). A bad file makes that
- *     version UNAVAILABLE with its reason; the others keep serving.
+ *     version UNAVAILABLE with its reason; the others keep serving. A process that serves
+ *     what others run (the server's main process) checks here and has the load done there
+ *     (RepositoryOptions.loadElsewhere): it never opens an engine session itself.
  *   - A file seen new or changed is loaded once two polls in a row agree on its size, mtime and
  *     inode, so a copy in progress is not loaded half-written; should it be anyway (a slow
  *     copy), it fails the checks, and is checked again when it changes. A change whose content
@@ -68,6 +70,21 @@ export interface RepositoryOptions {
   readonly loadOnUse?: boolean;
   /** Each model's dynamic batching (src/batch/settings.ts); none: every run alone. */
   readonly batching?: (name: string, declared: DeclaredBatching | undefined) => BatchingOptions;
+  /**
+   * Loads each checked version elsewhere instead of here: the server's main process has its
+   * workers load it, and holds no engine of its own. The version is READY once this resolves,
+   * UNAVAILABLE with the error's reason when it rejects; a 503 (no worker able yet, all busy)
+   * leaves it as it was and it is tried again at the next poll. Resolving models here still
+   * works (versions, their state, holding a version while a request runs), loading them not.
+   */
+  readonly loadElsewhere?: (target: LoadTarget) => Promise<void>;
+}
+
+/** A checked version as another process is asked to load it: equal contentKey, same files. */
+export interface LoadTarget {
+  readonly name: string;
+  readonly version: string;
+  readonly contentKey: string;
 }
 
 const UNLOADED = 'unloaded through the repository API';
@@ -108,6 +125,8 @@ interface VersionRecord {
   awaitsConversion: string | undefined;
   /** The descriptor its last check produced (task, input), for GET /models. */
   described: ModelDescriptor | undefined;
+  /** Checked, but the process loading it elsewhere could not take it yet: asked again at the next poll. */
+  unconfirmed: PreparedVersion | undefined;
 }
 
 /** A repository model as GET /models lists it: its task and input as its newest checked version says. */
@@ -149,6 +168,7 @@ export class ModelRepository implements ModelSource {
   readonly #warmUp: boolean;
   readonly #loadOnUse: boolean;
   readonly #batching: RepositoryOptions['batching'];
+  readonly #loadElsewhere: RepositoryOptions['loadElsewhere'];
   readonly #log: (event: Record<string, unknown>) => void;
   readonly #refusedLogged = new Set<string>();
   /** Each model's version policy and the config stamp it was read from. */
@@ -171,6 +191,7 @@ export class ModelRepository implements ModelSource {
     this.#warmUp = options.warmUp ?? true;
     this.#loadOnUse = options.loadOnUse ?? false;
     this.#batching = options.batching;
+    this.#loadElsewhere = options.loadElsewhere;
     this.#log = options.log ?? (() => undefined);
     this.#scans = this.#scan({ settled: true });
     this.#firstScan = this.#scans;
@@ -297,6 +318,7 @@ export class ModelRepository implements ModelSource {
           pending: undefined,
           awaitsConversion: undefined,
           described: undefined,
+          unconfirmed: undefined,
         };
         record.versions.set(found.version, version);
       }
@@ -306,6 +328,8 @@ export class ModelRepository implements ModelSource {
       if (changed && !record.unloaded && (settled || key === version.seen))
         this.#check(record, version, found, key);
       else if (!changed && this.#conversionStored(version)) this.#check(record, version, found, key, true);
+      else if (!changed && version.unconfirmed)
+        this.#check(record, version, found, key, true, version.unconfirmed);
       version.seen = key;
     }
   }
@@ -371,8 +395,16 @@ export class ModelRepository implements ModelSource {
   }
 
   /** Checks and loads a version (queued behind other loads); overtaken work is dropped. */
-  #check(record: ModelRecord, version: VersionRecord, found: VersionScan, key: string, reload = false): void {
+  #check(
+    record: ModelRecord,
+    version: VersionRecord,
+    found: VersionScan,
+    key: string,
+    reload = false,
+    checked: PreparedVersion | undefined = undefined,
+  ): void {
     version.done = key;
+    version.unconfirmed = undefined;
     const token = ++version.token;
     if ('problem' in found.model) {
       version.current?.retire();
@@ -385,24 +417,26 @@ export class ModelRepository implements ModelSource {
     const job = async () => {
       if (token !== version.token || this.#closed) return;
       try {
-        const prepared = await prepareVersion({
-          root: record.scan.root,
-          name: record.name,
-          version: version.version,
-          folder: record.scan.folder,
-          model: stamp,
-          config: record.scan.files.get(CONFIG_FILE),
-        });
+        const prepared =
+          checked ??
+          (await prepareVersion({
+            root: record.scan.root,
+            name: record.name,
+            version: version.version,
+            folder: record.scan.folder,
+            model: stamp,
+            config: record.scan.files.get(CONFIG_FILE),
+          }));
         if (token !== version.token) return;
         version.described = prepared.descriptor;
         const current = version.current;
         const same = current && !current.retired && current.contentKey === prepared.contentKey;
         if (same && !reload) return; // touched only
-        const generation = new Generation(
-          () => this.#load(record, version, prepared, token),
-          prepared.contentKey,
-        );
-        if (!this.#loadOnUse) await generation.loaded;
+        const generation = this.#generation(record, version, prepared, token);
+        if (this.#loadElsewhere) {
+          const target = { name: record.name, version: version.version, contentKey: prepared.contentKey };
+          if (!(await this.#loadedElsewhere(version, target, prepared, token))) return;
+        } else if (!this.#loadOnUse) await generation.loaded;
         if (token !== version.token || this.#closed) {
           generation.retire();
           return;
@@ -420,6 +454,51 @@ export class ModelRepository implements ModelSource {
     const run = this.#work.then(job);
     this.#work = run;
     version.pending = run;
+  }
+
+  /** A copy of a checked version, loaded here (at once or on use), or only held here when loaded elsewhere. */
+  #generation(
+    record: ModelRecord,
+    version: VersionRecord,
+    prepared: PreparedVersion,
+    token: number,
+  ): Generation {
+    const load = this.#loadElsewhere
+      ? () =>
+          Promise.reject(
+            new TfliteFnError(
+              500,
+              'internal',
+              `model '${record.name}' is loaded in another process, not here`,
+            ),
+          )
+      : () => this.#load(record, version, prepared, token);
+    return new Generation(load, prepared.contentKey);
+  }
+
+  /**
+   * Whether the process loading versions elsewhere has loaded this one. One that could not take
+   * it yet (a 503: no worker ready, all busy) leaves the version as it was, to be asked again
+   * at the next poll; any other failure is the version's (thrown: UNAVAILABLE with its reason).
+   */
+  async #loadedElsewhere(
+    version: VersionRecord,
+    target: LoadTarget,
+    prepared: PreparedVersion,
+    token: number,
+  ): Promise<boolean> {
+    try {
+      await this.#loadElsewhere?.(target);
+      return true;
+    } catch (error) {
+      if (!(error instanceof TfliteFnError) || error.status !== 503) throw error;
+      if (token !== version.token) return false;
+      // A copy still serving (the files changed in place) keeps serving meanwhile.
+      if (!version.current) version.reason = `waiting to be loaded: ${reasonOf(error)}`;
+      version.unconfirmed = prepared;
+      this.#log({ level: 'warn', msg: 'model version not loaded yet', ...target, reason: reasonOf(error) });
+      return false;
+    }
   }
 
   async index(): Promise<readonly ModelIndexEntry[]> {

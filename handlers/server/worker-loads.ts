@@ -1,0 +1,38 @@
+/**
+ * How the server's main process learns whether a repository version loads, without loading it:
+ * it checks the version's files itself (src/model/repository-version.ts: present, within the
+ * model-size limit, a TensorFlow Lite file, a valid descriptor), then a worker loads it and
+ * answers with its signature. The main process holds no engine session, so its memory does not
+ * grow with the repository, and a version that only an engine refuses is reported as the
+ * workers met it.
+ *
+ * A worker loads the version through the ordinary job queue (a 'describe' job naming the
+ * content the main process checked); the other workers load it on their first request for it.
+ */
+import { TfliteFnError } from '../../src/errors.js';
+import type { LoadTarget } from '../../src/model/repository.js';
+import type { WorkerPool } from './pool.js';
+
+export function loadInWorkers(
+  pool: () => Pick<WorkerPool, 'describe'>,
+  /** Resolves once the pool has been started: jobs sent before would be refused (no worker). */
+  started: Promise<unknown>,
+  timeoutMs: number,
+): (target: LoadTarget) => Promise<void> {
+  return async (target) => {
+    await started;
+    try {
+      await pool().describe(target);
+    } catch (error) {
+      // The job's deadline is the server's request timeout: say what took too long.
+      if (error instanceof TfliteFnError && error.code === 'timeout')
+        throw new TfliteFnError(
+          500,
+          'model_load_failed',
+          `loading it in a worker took longer than the server's timeout (${timeoutMs} ms, --timeout)`,
+          { expose: true },
+        );
+      throw error;
+    }
+  };
+}
