@@ -24,7 +24,8 @@ import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
 import { sampleCacheDir } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
-import { publish, type Row } from './publish.js';
+import { allMet, atLeast, atMost, exactly, type Figure, figureRows, judged } from './figures.js';
+import { publish, publishing, type Row } from './publish.js';
 import { round, table } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'batch-delay-ms': { type: 'string' },
     seconds: { type: 'string' },
     model: { type: 'string' },
+    'publish-dir': { type: 'string' },
   },
 });
 const QUICK = args.quick === true;
@@ -223,7 +225,7 @@ async function engineRows(catalog: ModelCatalog, id: string): Promise<Row[]> {
   return rows;
 }
 
-function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row[]; wins: boolean } {
+function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row[]; figures: Figure[] } {
   const at = (rows: readonly Measured[], connections: number) =>
     rows.find((row) => row.connections === connections) as Measured;
   const rows = CONNECTIONS.map((connections) => {
@@ -236,9 +238,17 @@ function verdict(off: readonly Measured[], on: readonly Measured[]): { rows: Row
     };
   });
   const top = { off: at(off, 32), on: at(on, 32) };
-  const speedup = top.on.perSecond / Math.max(top.off.perSecond, 1e-9);
-  const wins = speedup >= TARGET.speedup && top.on.p99Ms <= TARGET.p99Ms && top.on.failed === 0;
-  return { rows, wins };
+  const figures = [
+    judged(
+      'speed-up at 32 connections (requests/s, on / off)',
+      round(top.on.perSecond / Math.max(top.off.perSecond, 1e-9), 2),
+      'x',
+      atLeast(TARGET.speedup),
+    ),
+    judged('p99 at 32 connections, batching on', top.on.p99Ms, 'ms', atMost(TARGET.p99Ms)),
+    judged('failed requests at 32 connections, batching on', top.on.failed, '', exactly(0)),
+  ];
+  return { rows, figures };
 }
 
 /** The command that reproduces this run, with the options it was given. */
@@ -261,16 +271,17 @@ async function main(): Promise<void> {
   const off = await measure('off', bodies);
   const on = await measure('on', bodies);
   const measured = [...off, ...on].map((row) => ({ ...row }) as Row);
-  const { rows, wins } = verdict(off, on);
-  const conclusion = wins
+  const { rows, figures } = verdict(off, on);
+  const conclusion = allMet(figures)
     ? `Batching wins here: at 32 connections it reaches the target (>= ${TARGET.speedup}x, p99 <= ${TARGET.p99Ms} ms).`
     : `Batching does not reach the target here (>= ${TARGET.speedup}x at 32 connections with p99 <= ${TARGET.p99Ms} ms): keep it off on this machine.`;
-  console.log(`\n${table(measured)}\n\n${table(rows)}\n\n${conclusion}`);
-  if (QUICK) return;
+  console.log(`\n${table(measured)}\n\n${table(rows)}\n\n${table(figureRows(figures))}\n\n${conclusion}`);
+  if (!publishing()) return;
   const file = publish({
     name: 'batching',
     title: 'Dynamic batching on the self-hosted server',
     command: commandLine(),
+    figures,
     sections: [
       {
         text: `POST /classify (${MODEL ?? 'the default model'}, native engine) over loopback with autocannon, ${SECONDS} s per row, requests cycling through ${bodies.length} different sample photos; one worker per core. "batched share": requests served in an engine run with others; "workerCpuMs": the workers' CPU time (user + system) per request served, which other load on the machine hardly moves; "workerMainThreadMs": of that, the workers' main threads (the inference and the JavaScript around it; the rest is decoding and resizing in libvips's threads, and GC).`,

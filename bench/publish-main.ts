@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/store/paths.js';
-import { publish, type RecordedMachine, type Row, recordedMachineLine } from './publish.js';
+import type { Figure } from './figures.js';
+import { publish, type RecordedMachine, type Row } from './publish.js';
 
 type Results = Record<string, unknown>;
 
@@ -24,22 +25,34 @@ function figures(value: unknown): Row[] {
   }));
 }
 
+/**
+ * The figures with their targets. A result saved before figures were recorded this way has
+ * rows of figure / target / measured (words) / ok: read as they are, unit in the words.
+ */
+function targetFigures(value: unknown): Figure[] {
+  return rows(value).map((row) => {
+    if ('met' in row) return row as unknown as Figure;
+    const legacy = row as Row & { ok?: boolean };
+    return {
+      figure: String(legacy.figure),
+      measured: legacy.measured === 'not run' ? null : (legacy.measured ?? null),
+      unit: '',
+      target: legacy.target === undefined ? null : String(legacy.target),
+      met: legacy.ok === true,
+    };
+  });
+}
+
 export function publishMain(results: Results): string {
   const section = (heading: string, sectionRows: Row[]) =>
     sectionRows.length > 0 ? [{ heading, rows: sectionRows }] : [];
   return publish({
     name: 'main',
     title: 'Speed, start-up, accuracy and size (issues #2 to #8)',
-    command: 'npm run bench',
-    measured: {
-      date: String(results.date),
-      machine: recordedMachineLine(results.machine as RecordedMachine),
-    },
+    measured: { date: String(results.date), machine: results.machine as RecordedMachine },
+    figuresHeading: 'Targets',
+    figures: targetFigures(results.targets),
     sections: [
-      ...section(
-        'Targets',
-        rows(results.targets).map(({ ok: _ok, ...row }) => row),
-      ),
       ...section(
         'Engines side by side (imagenet, grace_hopper.jpg, rotating blocks of 20 runs, ms)',
         rows(results.engines),

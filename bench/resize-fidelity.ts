@@ -27,7 +27,8 @@ import { loadSharp } from '../src/image/sharp-module.js';
 import { packageRoot, sharedDataDir } from '../src/store/paths.js';
 import { createProgress } from '../src/util/progress.js';
 import { decodeForGuest } from '../src/wasm/guest-decode.js';
-import { machineLine, publish, type Row } from './publish.js';
+import { type Figure, reported } from './figures.js';
+import { machineLine, publish, publishing, type Row } from './publish.js';
 import { round, table } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -494,8 +495,21 @@ async function main(): Promise<void> {
   console.log(`\nTop-1 (score) at ${SIZES[0]}:`);
   console.log(table(labelsPerPhoto));
   for (const line of refused) console.log(line);
-  if (quick) console.log('\n--quick: not published');
-  else console.log(`\nwrote ${writeDoc(results)} (${machineLine()})`);
+  if (publishing()) console.log(`\nwrote ${writeDoc(results)} (${machineLine()})`);
+  else console.log('\n--quick: not published');
+}
+
+/** At the first size: each comparison's mean difference, and each host's top-1 agreement with ours. */
+function headlineFigures(summary: readonly Row[], agreement: readonly Row[]): Figure[] {
+  const size = SIZES[0];
+  const differences = summary
+    .filter((row) => row.size === size)
+    .map((row) => reported(`${row.comparison}: mean |diff| (byte scale)`, row['mean |diff|'], ''));
+  const same = agreement.find((row) => row.size === size);
+  const agreeing = VIEWS.slice(1).map((view) =>
+    reported(`${view.name}: same top-1 label as ours`, same?.[view.name], ''),
+  );
+  return [...differences, ...agreeing];
 }
 
 function writeDoc(results: {
@@ -510,7 +524,8 @@ function writeDoc(results: {
   return publish({
     name: 'resize',
     title: 'wasmedge_image: our decode and stretch against WasmEdge’s two hosts',
-    command: 'npm run bench:resize',
+    figuresHeading: `At ${SIZES[0]} (no issue sets a target: a comparison)`,
+    figures: headlineFigures(results.summary, results.agreement),
     sections: [
       { text: REFERENCE_NOTE },
       { heading: 'Versions', text: results.versions.map((line) => `- ${line}`).join('\n') },

@@ -27,8 +27,10 @@ import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { runInBuild, thisBuild } from './baseline.js';
 import { compareEngines } from './engines.js';
+import { atLeast, atMost, below, type Figure, figureRows, judged, reported } from './figures.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
-import { type PackageSize, packageSize } from './package-size.js';
+import { type PackageSize, packageSize, tarballFigure } from './package-size.js';
+import { publishing } from './publication-dir.js';
 import { publishMain } from './publish-main.js';
 import { sandbox } from './sandbox.js';
 import { serverLoad } from './server-load.js';
@@ -274,37 +276,13 @@ const accuracyRows = (results.accuracy ?? []) as {
 }[];
 const cover = accuracyRows.find((row) => row.model === 'imagenet' && row.resize === 'cover');
 const leakResult = results.leak as { growthMb: number } | undefined;
-const targets = [
-  {
-    figure: 'imagenet warm classify() p50, grace_hopper',
-    target: '<= 22 ms',
-    measured: graceImagenet?.['total p50'],
-    ok: (graceImagenet?.['total p50'] ?? 1e9) <= 22,
-  },
-  {
-    figure: 'imagenet inference alone p50',
-    target: '<= 17 ms',
-    measured: graceImagenet?.['infer p50'],
-    ok: (graceImagenet?.['infer p50'] ?? 1e9) <= 17,
-  },
-  {
-    figure: 'cold start to first result (median)',
-    target: '<= 600 ms',
-    measured: cold.firstOutputMedianMs,
-    ok: cold.firstOutputMedianMs <= 600,
-  },
-  {
-    figure: 'accuracy imagenet cover top-1 / top-5',
-    target: '>= 0.87 / 0.97',
-    measured: cover ? `${cover['top-1']} / ${cover['top-5']}` : 'not run',
-    ok: cover ? cover['top-1'] >= 0.87 && cover['top-5'] >= 0.97 : false,
-  },
-  {
-    figure: 'RSS growth over 10,000 calls',
-    target: '< 20 MB',
-    measured: leakResult ? leakResult.growthMb : 'not run',
-    ok: leakResult ? leakResult.growthMb < 20 : false,
-  },
+const targets: Figure[] = [
+  judged('imagenet warm classify() p50, grace_hopper', graceImagenet?.['total p50'], 'ms', atMost(22)),
+  judged('imagenet inference alone p50', graceImagenet?.['infer p50'], 'ms', atMost(17)),
+  judged('cold start to first result (median)', cold.firstOutputMedianMs, 'ms', atMost(600)),
+  judged('accuracy imagenet cover top-1', cover?.['top-1'], '', atLeast(0.87)),
+  judged('accuracy imagenet cover top-5', cover?.['top-5'], '', atLeast(0.97)),
+  judged('RSS growth over 10,000 calls', leakResult?.growthMb, 'MB', below(20)),
 ];
 const engineRows = results.engines as {
   engine: string;
@@ -315,67 +293,52 @@ const engineRows = results.engines as {
 const ortOne = engineRows.find((row) => row.engine === 'ort (1 thread)');
 const ortDefault = engineRows.find((row) => row.engine.startsWith('ort (') && row !== ortOne);
 targets.push(
-  {
-    figure: 'ort: imagenet inference p50, one thread (engine.run back to back)',
-    target: '<= 6 ms',
-    measured: `${ortOne?.['run alone p50']} (${ortOne?.['infer p50']} inside classify())`,
-    ok: (ortOne?.['run alone p50'] ?? 1e9) <= 6,
-  },
-  {
-    figure: 'ort: classify() of grace_hopper.jpg p50 (default threads)',
-    target: '<= 11 ms',
-    measured: ortDefault?.['classify p50'],
-    ok: (ortDefault?.['classify p50'] ?? 1e9) <= 11,
-  },
-  {
-    figure: 'ort: cold start to first result, pre-converted model (median)',
-    target: '<= 400 ms',
-    measured: cold.firstOutputMedianMs,
-    ok: cold.firstOutputMedianMs <= 400,
-  },
+  judged(
+    'ort: imagenet inference p50, one thread (engine.run back to back)',
+    ortOne?.['run alone p50'],
+    'ms',
+    atMost(6),
+  ),
+  reported('ort: imagenet inference p50, one thread, inside classify()', ortOne?.['infer p50'], 'ms'),
+  judged(
+    'ort: classify() of grace_hopper.jpg p50 (default threads)',
+    ortDefault?.['classify p50'],
+    'ms',
+    atMost(11),
+  ),
+  judged(
+    'ort: cold start to first result, pre-converted model (median)',
+    cold.firstOutputMedianMs,
+    'ms',
+    atMost(400),
+  ),
 );
 const overheadRows = (results.handlerOverhead ?? []) as { way: string; 'overhead p50 ms': number | string }[];
 const worstOverhead = Math.max(
   ...overheadRows.filter((r) => r.way !== 'core').map((r) => Number(r['overhead p50 ms'])),
 );
-targets.push({
-  figure: 'handler overhead over the core, p50 (worst platform)',
-  target: '<= 2 ms',
-  measured: round(worstOverhead, 2),
-  ok: worstOverhead <= 2,
-});
+targets.push(
+  judged('handler overhead over the core, p50 (worst platform)', round(worstOverhead, 2), 'ms', atMost(2)),
+);
 const lambdaCold = results.lambdaColdStart as { medianMs: number } | undefined;
 if (lambdaCold) {
-  targets.push({
-    figure: 'Lambda cold start from the layer, init + first invoke (median)',
-    target: '<= 700 ms',
-    measured: lambdaCold.medianMs,
-    ok: lambdaCold.medianMs <= 700,
-  });
+  targets.push(
+    judged(
+      'Lambda cold start from the layer, init + first invoke (median)',
+      lambdaCold.medianMs,
+      'ms',
+      atMost(700),
+    ),
+  );
   const layerRows = results.layers as { arch: string; zipMb: number }[];
   for (const layer of layerRows) {
-    targets.push({
-      figure: `layer zip, ${layer.arch}`,
-      target: '<= 60 MB (with onnxruntime)',
-      measured: `${layer.zipMb} MB`,
-      ok: layer.zipMb <= 60,
-    });
+    targets.push(judged(`layer zip, ${layer.arch}`, layer.zipMb, 'MB', atMost(60), 'with onnxruntime'));
   }
   const fnZip = results.functionZip as { bytes: number };
-  targets.push({
-    figure: 'function zip',
-    target: '<= 1 MB',
-    measured: `${fnZip.bytes} bytes`,
-    ok: fnZip.bytes <= 2 ** 20,
-  });
+  targets.push(judged('function zip', round(fnZip.bytes / 1024, 1), 'kB', atMost(1024)));
 }
 const npmPackage = results.npmPackage as PackageSize;
-targets.push({
-  figure: 'npm package tarball',
-  target: '<= 1 MB',
-  measured: `${npmPackage.bytes} bytes`,
-  ok: npmPackage.bytes <= 2 ** 20,
-});
+targets.push(tarballFigure(npmPackage));
 const detectionRows = results.detection as {
   model: string;
   photo: string;
@@ -385,45 +348,15 @@ const detectionRows = results.detection as {
 const solvay = detectionRows.find((r) => r.model === 'faces' && r.photo === 'solvay.jpg');
 const faceJpg = detectionRows.find((r) => r.model === 'faces' && r.photo === 'face.jpg');
 targets.push(
-  {
-    figure: 'solvay.jpg faces found (of 29), faces model',
-    target: '>= 27',
-    measured: solvay?.faces,
-    ok: (solvay?.faces ?? 0) >= 27,
-  },
-  {
-    figure: 'solvay.jpg detection, warm, end to end',
-    target: '<= 300 ms',
-    measured: solvay?.['total p50'],
-    ok: (solvay?.['total p50'] ?? 1e9) <= 300,
-  },
-  {
-    figure: 'face.jpg detection, warm, end to end',
-    target: '<= 60 ms',
-    measured: faceJpg?.['total p50'],
-    ok: (faceJpg?.['total p50'] ?? 1e9) <= 60,
-  },
+  judged('solvay.jpg faces found (of 29), faces model', solvay?.faces, '', atLeast(27)),
+  judged('solvay.jpg detection, warm, end to end', solvay?.['total p50'], 'ms', atMost(300)),
+  judged('face.jpg detection, warm, end to end', faceJpg?.['total p50'], 'ms', atMost(60)),
 );
 const serverResult = results.server as { perSecond: number; p99Ms: number; readyMs: number };
 targets.push(
-  {
-    figure: 'server: classifications/s, 8 connections, imagenet',
-    target: '>= 90',
-    measured: serverResult.perSecond,
-    ok: serverResult.perSecond >= 90,
-  },
-  {
-    figure: 'server: p99 latency at 8 connections',
-    target: '<= 150 ms',
-    measured: serverResult.p99Ms,
-    ok: serverResult.p99Ms <= 150,
-  },
-  {
-    figure: 'server: ready (models loaded and warmed) after start',
-    target: '<= 1500 ms',
-    measured: serverResult.readyMs,
-    ok: serverResult.readyMs <= 1500,
-  },
+  judged('server: classifications/s, 8 connections, imagenet', serverResult.perSecond, '/s', atLeast(90)),
+  judged('server: p99 latency at 8 connections', serverResult.p99Ms, 'ms', atMost(150)),
+  judged('server: ready (models loaded and warmed) after start', serverResult.readyMs, 'ms', atMost(1500)),
 );
 const streamResult = results.stream as {
   oneWorkerLitertFps?: number;
@@ -432,32 +365,17 @@ const streamResult = results.stream as {
 };
 if (streamResult.scaling !== undefined) {
   targets.push(
-    {
-      figure: 'stream: one worker, litert, 640x480 JPEGs (frames/s)',
-      target: '>= 40',
-      measured: streamResult.oneWorkerLitertFps,
-      ok: (streamResult.oneWorkerLitertFps ?? 0) >= 40,
-    },
-    {
-      figure: 'stream: two workers / one worker',
-      target: '>= 1.7x',
-      measured: streamResult.scaling,
-      ok: streamResult.scaling >= 1.7,
-    },
-    {
-      figure: 'stream: latency the broker path adds, p50',
-      target: '<= 5 ms',
-      measured: streamResult.brokerAddedP50Ms,
-      ok: (streamResult.brokerAddedP50Ms ?? 1e9) <= 5,
-    },
+    judged(
+      'stream: one worker, litert, 640x480 JPEGs (frames/s)',
+      streamResult.oneWorkerLitertFps,
+      '/s',
+      atLeast(40),
+    ),
+    judged('stream: two workers / one worker', streamResult.scaling, 'x', atLeast(1.7)),
+    judged('stream: latency the broker path adds, p50', streamResult.brokerAddedP50Ms, 'ms', atMost(5)),
   );
 }
-const targetRows = targets.map((row) => ({
-  ...row,
-  measured: String(row.measured),
-  result: row.ok ? 'ok' : 'MISSED',
-}));
-results.targets = targetRows;
+results.targets = targets;
 
 console.log(
   '\nEngines side by side: imagenet, grace_hopper.jpg, rotating blocks of 20 runs in one process (ms)',
@@ -499,7 +417,7 @@ console.log(
 console.log(`\nSelf-hosted server: ${JSON.stringify(results.server)}`);
 console.log(`Stream processing on NATS JetStream: ${JSON.stringify(results.stream)}`);
 console.log('\nTargets (issues #2 to #8)');
-console.log(table(targetRows.map(({ ok: _ok, ...row }) => row)));
+console.log(table(figureRows(targets)));
 
 const dir = join(packageRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
@@ -507,5 +425,5 @@ const json = `${JSON.stringify(results, null, 2)}\n`;
 writeFileSync(join(dir, `${(results.date as string).replace(/[:.]/g, '-')}.json`), json);
 writeFileSync(join(dir, 'latest.json'), json);
 console.log(`\nwrote ${join(dir, 'latest.json')}`);
-if (!quick) console.log(`wrote ${publishMain(results)}`);
+if (publishing()) console.log(`wrote ${publishMain(results)}`);
 await catalog.dispose();

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelCatalog } from '../src/index.js';
 import { sharedDataDir } from '../src/store/paths.js';
-import { publish, type Row } from './publish.js';
+import { atMost, type Figure, figureRows, judged, reported } from './figures.js';
+import { publish, publishing, type Row } from './publish.js';
 import { sandbox } from './sandbox.js';
 
 const quick = process.argv.includes('--quick');
@@ -20,35 +21,33 @@ if ('skipped' in measured) {
   process.exit(0);
 }
 
-/** `figure (target: met?)`, or the figure alone where no issue set a limit for this guest. */
-const against = (figure: string, limit: number | undefined, met: boolean, unit: string) =>
-  limit === undefined ? figure : `${figure} (target ≤ ${limit}${unit}: ${met ? 'met' : 'NOT met'})`;
 const rows: Row[] = measured.guests.map((figures) => ({
   guest: figures.guest,
   'engine (guest / built-in)': `${figures.engines} / ${figures.builtinEngine}`,
   'warm guest ms': figures.warmGuestMs,
   'warm built-in ms': figures.warmBuiltinMs,
-  'guest / built-in': against(
-    `${figures.ratio}x`,
-    figures.targets?.warmRatio,
-    figures.ratio <= (figures.targets?.warmRatio ?? 0),
-    'x',
-  ),
-  'first run in a new process ms': against(
-    String(figures.firstRunMs),
-    figures.targets?.firstRunMs,
-    figures.firstRunMs <= (figures.targets?.firstRunMs ?? 0),
-    ' ms',
-  ),
-  'limits from': figures.targets?.issue ?? '-',
+  'guest / built-in': `${figures.ratio}x`,
+  'first run in a new process ms': figures.firstRunMs,
 }));
-console.table(rows);
 
-if (!quick) {
+/** Each guest's ratio and first run, judged where an issue set limits for that guest. */
+const headline: Figure[] = measured.guests.flatMap(({ guest, ratio, firstRunMs, targets }) => {
+  const warm = `${guest}: warm, over the built-in`;
+  const first = `${guest}: first run in a new process`;
+  if (!targets) return [reported(warm, ratio, 'x'), reported(first, firstRunMs, 'ms')];
+  return [
+    judged(warm, ratio, 'x', atMost(targets.warmRatio), `issue ${targets.issue}`),
+    judged(first, firstRunMs, 'ms', atMost(targets.firstRunMs), `issue ${targets.issue}`),
+  ];
+});
+console.table(rows);
+console.table(figureRows(headline));
+
+if (publishing()) {
   const file = publish({
     name: 'sandbox',
     title: 'WebAssembly sandbox: WasmEdge programs against the built-in classifier',
-    command: 'npm run bench:sandbox',
+    figures: headline,
     sections: [
       {
         text: `Each program classifies ${PHOTO} with the \`imagenet\` model (MobileNet V2 1.0 224, uint8), stretched to 224x224 as WasmEdge's image loader does; the built-in is classify() of the same model with \`resize: 'fill'\`, on the same engine, in the same process. Warm: the program compiled and its model cached, medians of runs interleaved with the built-in's. First run: \`tflite-fn run [--nn-preload …] PROG.wasm < ${PHOTO}\` in a new process, spawn to first output, median of 3 (the compiled model comes from the on-disk cache set-up filled).`,
