@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   console.log(table(rows));
   const overhead = round(median(cases[1]?.times ?? []) - median(cases[0]?.times ?? []), 2);
   console.log(
-    `\nOIP binary over the image route, p50: ${overhead} ms (issue #15: ≤ ${LIMIT_MS} ms)${quick ? ' — --quick: too few rounds to judge, nothing published' : ''}`,
+    `\nOIP binary over the image route, p50: ${overhead} ms (issue #15: ≤ ${LIMIT_MS} ms)${quick ? ' — --quick: too few rounds to judge' : ''}`,
   );
   if (!publishing()) return;
   const file = publish({

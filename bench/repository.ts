@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const worst = Math.max(...ready);
   const failed = rows.reduce((sum, row) => sum + Number(row['not 200']), 0);
   console.log(
-    `\nready after drop-in, median ${round(median(ready), 0)} ms, worst ${worst} ms (issue #15: ≤ ${LIMIT_MS} ms); requests not answered 200 meanwhile: ${failed} (issue #15: 0), ${CONNECTIONS} connections${quick ? ' — --quick: too few rounds to judge, nothing published' : ''}`,
+    `\nready after drop-in, median ${round(median(ready), 0)} ms, worst ${worst} ms (issue #15: ≤ ${LIMIT_MS} ms); requests not answered 200 meanwhile: ${failed} (issue #15: 0), ${CONNECTIONS} connections${quick ? ' — --quick: too few rounds to judge' : ''}`,
   );
   if (!publishing()) return;
   const file = publish({

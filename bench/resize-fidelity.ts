@@ -15,7 +15,7 @@
  * Figures are absolute differences per channel value on the byte scale (floats x 255): mean
  * over all values, and the largest. They do not depend on the machine's load.
  *
- *   node dist/bench/resize-fidelity.js [--quick]   (--quick: three photos, nothing published)
+ *   node dist/bench/resize-fidelity.js [--quick]   (--quick: three photos, published only with --publish-dir DIR)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
