@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInThisContext } from 'node:vm';
 import type * as LiteRtCore from '@litertjs/core';
+import { DEBUG, LITERT_WASM_DIR, THREADS } from '../config/index.js';
 import { ModelLoadError } from '../errors.js';
 
 export type LiteRtModule = typeof LiteRtCore;
@@ -44,7 +45,7 @@ let runtime: Promise<LiteRtRuntime> | undefined;
  * put them elsewhere: `TFLITE_FN_LITERT_WASM_DIR` points at that folder.
  */
 export function liteRtWasmDir(): string {
-  const override = process.env.TFLITE_FN_LITERT_WASM_DIR;
+  const override = LITERT_WASM_DIR.read();
   if (override) return override;
   return join(dirname(require.resolve('@litertjs/core/package.json')), 'wasm');
 }
@@ -54,8 +55,8 @@ export function liteRtWasmDir(): string {
  * buys little for models this size). A server running one worker per core sets it to 1.
  */
 export function configuredThreads(): number {
-  const configured = Number(process.env.TFLITE_FN_THREADS);
-  if (Number.isInteger(configured) && configured >= 1) return Math.min(configured, 16);
+  const configured = THREADS.read();
+  if (configured !== undefined) return Math.min(configured, 16);
   return Math.max(1, Math.min(availableParallelism(), 4));
 }
 
@@ -70,7 +71,7 @@ export function loadLiteRtRuntime(): Promise<LiteRtRuntime> {
 
 /** Where LiteRT's C++ log lines go. They are INFO chatter unless TFLITE_FN_DEBUG is set. */
 function engineLog(line: string): void {
-  if (process.env.TFLITE_FN_DEBUG) process.stderr.write(`[litert] ${line}\n`);
+  if (DEBUG.value()) process.stderr.write(`[litert] ${line}\n`);
 }
 
 /** A CommonJS copy of the threaded glue for its worker threads, written once per version. */

@@ -6,8 +6,9 @@
  * `litert`, and says why either way.
  */
 import { availableParallelism } from 'node:os';
+import { ENGINE, ENGINE_SETTINGS, THREADS } from '../config/index.js';
 import { type ConversionReport, readOnnx, readReport } from '../convert/store.js';
-import { BadRequestError, ModelLoadError } from '../errors.js';
+import { ModelLoadError } from '../errors.js';
 import { exactInt8Paths, type Int8KernelPath } from '../util/cpu.js';
 import { LiteRtCompiledModelAdapter } from './litert-model.js';
 import { OrtCompiledModel } from './ort-model.js';
@@ -15,17 +16,13 @@ import { firstLine } from './run-checks.js';
 import type { CompiledModel } from './types.js';
 
 export type EngineName = 'litert' | 'ort';
-export type EngineSetting = 'auto' | EngineName;
-export const ENGINE_SETTINGS: readonly EngineSetting[] = ['auto', 'litert', 'ort'];
+export type EngineSetting = (typeof ENGINE_SETTINGS)[number];
+export { ENGINE_SETTINGS };
 
 /** The setting from `--engine` or TFLITE_FN_ENGINE; a wrong value is an error, not a guess. */
-export function parseEngineSetting(value: string | undefined = process.env.TFLITE_FN_ENGINE): EngineSetting {
-  if (value === undefined || value === '') return 'auto';
-  if ((ENGINE_SETTINGS as readonly string[]).includes(value)) return value as EngineSetting;
-  throw new BadRequestError(
-    'bad_option',
-    `engine must be one of ${ENGINE_SETTINGS.join(', ')}; got '${value}'`,
-  );
+export function parseEngineSetting(value?: string): EngineSetting {
+  if (value === undefined) return ENGINE.value();
+  return value === '' ? 'auto' : ENGINE.parse(value, '--engine');
 }
 
 /**
@@ -33,8 +30,8 @@ export function parseEngineSetting(value: string | undefined = process.env.TFLIT
  * else the CPUs this process may use, at most 4 (past that, a MobileNet gains nothing).
  */
 export function ortThreads(): number {
-  const configured = Number(process.env.TFLITE_FN_THREADS);
-  if (Number.isInteger(configured) && configured > 0) return configured;
+  const configured = THREADS.read();
+  if (configured !== undefined) return configured;
   return Math.min(availableParallelism(), 4);
 }
 

