@@ -1,11 +1,11 @@
 /**
  * docs/benchmarks/main.md from the results `npm run bench` saved (bench/results/latest.json),
  * with the machine and date recorded in them. `npm run bench` calls it at the end of a full run;
- * `node dist/bench/publish-main.js` publishes the latest saved run again (after a change to
- * what is shown, without measuring again).
+ * `node dist/bench/publish-main.js [--results FILE] [--publish-dir DIR]` publishes the latest
+ * (or another) saved run again (after a change to what is shown, without measuring again).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../src/store/paths.js';
 import type { Figure } from './figures.js';
 import { publish, type RecordedMachine, type Row } from './publish.js';
@@ -49,7 +49,11 @@ export function publishMain(results: Results): string {
   return publish({
     name: 'main',
     title: 'Speed, start-up, accuracy and size (issues #2 to #8)',
-    measured: { date: String(results.date), machine: results.machine as RecordedMachine },
+    measured: {
+      date: String(results.date),
+      machine: results.machine as RecordedMachine,
+      quick: results.quick === true,
+    },
     figuresHeading: 'Targets',
     figures: targetFigures(results.targets),
     sections: [
@@ -75,6 +79,11 @@ export function publishMain(results: Results): string {
 }
 
 if (process.argv[1]?.endsWith(join('bench', 'publish-main.js'))) {
-  const latest = join(packageRoot(), 'bench', 'results', 'latest.json');
+  // --results FILE: another saved run (tests give one with --publish-dir).
+  const at = process.argv.indexOf('--results');
+  const latest =
+    at >= 0
+      ? resolve(process.argv[at + 1] as string)
+      : join(packageRoot(), 'bench', 'results', 'latest.json');
   console.log(`wrote ${publishMain(JSON.parse(readFileSync(latest, 'utf8')) as Results)}`);
 }

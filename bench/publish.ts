@@ -55,7 +55,7 @@ export interface Publication {
     readonly text?: string;
   }[];
   /** Where the figures were measured, when not here and now (a saved result published again). */
-  readonly measured?: { readonly date: string; readonly machine: RecordedMachine };
+  readonly measured?: { readonly date: string; readonly machine: RecordedMachine; readonly quick: boolean };
 }
 
 /** What docs/benchmarks/<name>.json holds: the figures with where and when they were taken. */
@@ -100,7 +100,7 @@ export function publish(publication: Publication): string {
     title: publication.title,
     command: publication.command ?? commandOf(benchmarkNamed(publication.name)),
     date: publication.measured?.date ?? new Date().toISOString(),
-    quick: process.argv.includes('--quick'),
+    quick: publication.measured?.quick ?? process.argv.includes('--quick'),
     machine: publication.measured?.machine ?? currentMachine(),
     figures: publication.figures,
   };

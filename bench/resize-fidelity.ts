@@ -506,9 +506,10 @@ function headlineFigures(summary: readonly Row[], agreement: readonly Row[]): Fi
     .filter((row) => row.size === size)
     .map((row) => reported(`${row.comparison}: mean |diff| (byte scale)`, row['mean |diff|'], ''));
   const same = agreement.find((row) => row.size === size);
-  const agreeing = VIEWS.slice(1).map((view) =>
-    reported(`${view.name}: same top-1 label as ours`, same?.[view.name], ''),
-  );
+  const agreeing = VIEWS.slice(1).map((view) => {
+    const value = same?.[view.name];
+    return reported(`${view.name}: same top-1 label as ours`, value === '-' ? undefined : value, '');
+  });
   return [...differences, ...agreeing];
 }
 

@@ -138,6 +138,53 @@ describe('the benchmark index (docs/benchmarks.md)', () => {
     }
   });
 
+  it("npm run bench's saved run publishes main.json with the machine, date and targets it recorded", () => {
+    const base = mkdtempSync(join(tmpdir(), 'tflite-fn-bench-main-'));
+    temporary.push(base);
+    const dir = join(base, 'benchmarks');
+    const saved = join(base, 'latest.json');
+    writeFileSync(
+      saved,
+      JSON.stringify({
+        date: '2031-05-06T07:08:09.000Z',
+        quick: false,
+        machine: { ...fixtureMachine, memoryGb: 8, int8DotProduct: false },
+        targets: [
+          judged('fixture warm p50', 19.5, 'ms', atMost(22)),
+          // A run saved before figures were recorded: words, with ok.
+          {
+            figure: 'fixture legacy cold start',
+            target: '<= 600 ms',
+            measured: '640',
+            ok: false,
+            result: 'MISSED',
+          },
+        ],
+        warm: [{ model: 'imagenet', 'total p50': 19.5 }],
+      }),
+    );
+    execFileSync(
+      process.execPath,
+      [join(root, 'dist', 'bench', 'publish-main.js'), '--results', saved, '--publish-dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const result = JSON.parse(readFileSync(join(dir, 'main.json'), 'utf8')) as IndexedResult;
+    assert.equal(result.date, '2031-05-06T07:08:09.000Z');
+    assert.equal(result.quick, false);
+    assert.equal(result.machine.cpu, 'Fixture CPU 9000');
+    assert.deepEqual(
+      result.figures.map((figure) => [figure.figure, figure.met]),
+      [
+        ['fixture warm p50', true],
+        ['fixture legacy cold start', false],
+      ],
+    );
+    const written = readFileSync(join(base, 'benchmarks.md'), 'utf8');
+    assert.ok(written.includes('| fixture warm p50 | 19.5 ms | <= 22 ms | met |'), written);
+    assert.ok(written.includes('| fixture legacy cold start | 640 | <= 600 ms | NOT met |'), written);
+    assert.ok(written.includes('CPU flags: avx2 fixture_flag_vnni'), written);
+  });
+
   it('a benchmark publishes its result and the index beside its folder (bench:package --quick)', () => {
     const before = readFileSync(index, 'utf8');
     const committed = readdirSync(pages).sort();
