@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,18 +25,19 @@ after(() => {
 });
 
 /**
- * An installed copy of the paths module: a package.json named tflite-fn and no .cache beside
+ * An installed copy of the compiled sources: a package.json named tflite-fn and no .cache beside
  * it, as in node_modules/tflite-fn (this clone has a bundled .cache, which would win).
  */
 const installed = join(base, 'node_modules', 'tflite-fn');
 mkdirSync(installed, { recursive: true });
 writeFileSync(join(installed, 'package.json'), '{"name":"tflite-fn","type":"module"}\n');
-copyFileSync(join(packageRoot(), 'dist', 'src', 'store', 'paths.js'), join(installed, 'paths.js'));
+// The whole compiled src/, as the package ships it: the paths module imports the config module.
+cpSync(join(packageRoot(), 'dist', 'src'), join(installed, 'dist', 'src'), { recursive: true });
 
 /** cacheDir() as an installed package computes it, asked twice, in a process with only `env`. */
 function installedCacheDir(env: Record<string, string>, user: object = {}): { dir: string; stderr: string } {
   const script =
-    "const { cacheDir } = await import('./paths.js'); const first = cacheDir(); if (cacheDir() !== first) throw new Error('changed'); console.log(first);";
+    "const { cacheDir } = await import('./dist/src/store/paths.js'); const first = cacheDir(); if (cacheDir() !== first) throw new Error('changed'); console.log(first);";
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: installed,
     env: { PATH: process.env.PATH ?? '', TMPDIR: base, ...env },

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type { BatchingOptions, DeclaredBatching } from '../batch/settings.js';
+import { DEFAULT_MODEL } from '../config/index.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import { DescriptorError, ModelLoadError, TfliteFnError, UnknownModelError } from '../errors.js';
 import { builtinDescriptorDir, extraDescriptorDirs, modelCacheDir } from '../store/paths.js';
@@ -40,7 +41,7 @@ export interface CatalogOptions {
   readonly batching?: (id: string, declared: DeclaredBatching | undefined) => BatchingOptions;
 }
 
-export const BUILTIN_DEFAULT_MODEL = 'imagenet';
+export const BUILTIN_DEFAULT_MODEL = DEFAULT_MODEL.fallback();
 
 /** `file: npm:<package>/<path>` names a file shipped in an npm package (installed with ours). */
 const NPM_PREFIX = 'npm:';
@@ -86,7 +87,7 @@ export class ModelCatalog {
     this.#warmUp = options.warmUp ?? true;
     this.#batching = options.batching;
     this.engine = options.engine ?? parseEngineSetting();
-    this.defaultModel = options.defaultModel ?? process.env.TFLITE_FN_DEFAULT_MODEL ?? BUILTIN_DEFAULT_MODEL;
+    this.defaultModel = options.defaultModel ?? DEFAULT_MODEL.value();
     const builtin = builtinDescriptorDir();
     const dirs = [builtin, ...extraDescriptorDirs(), ...(options.dirs ?? [])];
     for (const dir of dirs) {

@@ -6,13 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { type Env, MODEL_REPOSITORY, REPOSITORY_POLL_MS } from '../config/index.js';
 import { packageRoot } from '../store/paths.js';
-import {
-  type ModelRepository,
-  type RepositoryOptions,
-  repositoryPollMs,
-  repositorySource,
-} from './repository.js';
+import { type ModelRepository, type RepositoryOptions, repositorySource } from './repository.js';
 
 let shared: { readonly dir: string; readonly repository: ModelRepository } | undefined;
 
@@ -32,10 +28,10 @@ function repositoryDir(configured: string): string {
  * apply when it is first opened.
  */
 export function repositoryFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = process.env,
   options: RepositoryOptions = {},
 ): ModelRepository | undefined {
-  const configured = env.TFLITE_FN_MODEL_REPOSITORY?.trim();
+  const configured = MODEL_REPOSITORY.read(env)?.trim();
   if (!configured) return undefined;
   const dir = repositoryDir(configured);
   if (shared?.dir !== dir) {
@@ -51,9 +47,8 @@ export function repositoryFromEnv(
  * spend each thawed instance's CPU on stats); TFLITE_FN_REPOSITORY_POLL_MS, when set, still
  * asks for polling (a mounted volume, such as EFS on Lambda, can change).
  */
-export function serverlessPollMs(env: NodeJS.ProcessEnv = process.env): number {
-  const asked = env.TFLITE_FN_REPOSITORY_POLL_MS !== undefined && env.TFLITE_FN_REPOSITORY_POLL_MS !== '';
-  return asked ? repositoryPollMs(env) : 0;
+export function serverlessPollMs(env: Env = process.env): number {
+  return REPOSITORY_POLL_MS.read(env) ?? 0;
 }
 
 /**
@@ -65,8 +60,6 @@ function logProblems(event: Record<string, unknown>): void {
 }
 
 /** The repository of a Lambda, Vercel or Netlify function (TFLITE_FN_MODEL_REPOSITORY), polled as serverlessPollMs says. */
-export function serverlessRepositoryFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): ModelRepository | undefined {
+export function serverlessRepositoryFromEnv(env: Env = process.env): ModelRepository | undefined {
   return repositoryFromEnv(env, { pollMs: serverlessPollMs(env), log: logProblems });
 }

@@ -19,6 +19,7 @@
  */
 import { statSync } from 'node:fs';
 import type { BatchingOptions, DeclaredBatching } from '../batch/settings.js';
+import { type Env, REPOSITORY_POLL_MS } from '../config/index.js';
 import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import {
   BadRequestError,
@@ -89,20 +90,11 @@ export interface LoadTarget {
 
 const UNLOADED = 'unloaded through the repository API';
 
-/** Default poll: a model dropped in is loaded within two polls (the file must hold still for one). */
-export const DEFAULT_POLL_MS = 500;
+/** Default poll (src/config/variables.ts says why). */
+export const DEFAULT_POLL_MS = REPOSITORY_POLL_MS.fallback();
 
-export function repositoryPollMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = env.TFLITE_FN_REPOSITORY_POLL_MS;
-  if (value === undefined || value === '') return DEFAULT_POLL_MS;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 0)
-    throw new TfliteFnError(
-      400,
-      'bad_option',
-      `TFLITE_FN_REPOSITORY_POLL_MS must be a whole number of ms >= 0, got '${shown(value)}'`,
-    );
-  return ms;
+export function repositoryPollMs(env: Env = process.env): number {
+  return REPOSITORY_POLL_MS.value(env);
 }
 
 interface VersionRecord {

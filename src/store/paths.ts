@@ -5,8 +5,9 @@
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE_DIR, MIRROR, MODELS, SHARED_DIR } from '../config/index.js';
 
 let root: string | undefined;
 
@@ -30,11 +31,8 @@ export function packageRoot(): string {
   }
 }
 
-function pathList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(delimiter)
-    .filter((entry) => entry.length > 0)
-    .map((entry) => resolve(entry));
+function resolvedAll(folders: readonly string[] | undefined): string[] {
+  return (folders ?? []).map((entry) => resolve(entry));
 }
 
 /**
@@ -108,7 +106,7 @@ function writableUserCacheDir(): string {
  * under node_modules, which every install of the package would replace.
  */
 export function cacheDir(): string {
-  const configured = process.env.TFLITE_FN_CACHE_DIR;
+  const configured = CACHE_DIR.read();
   if (configured) return resolve(configured);
   const bundled = bundledCacheDir();
   if (existsSync(bundled)) return bundled;
@@ -130,7 +128,7 @@ export function builtinDescriptorDir(): string {
 
 /** Extra descriptor folders named by TFLITE_FN_MODELS (a PATH-style list). */
 export function extraDescriptorDirs(): string[] {
-  return pathList(process.env.TFLITE_FN_MODELS);
+  return resolvedAll(MODELS.read());
 }
 
 /**
@@ -139,7 +137,7 @@ export function extraDescriptorDirs(): string[] {
  * benchmarks read their photos from it; set-up uses it as a mirror when offline.
  */
 export function sharedDataDir(): string {
-  return resolve(process.env.TFLITE_FN_SHARED_DIR ?? join(packageRoot(), '..', 'shared'));
+  return resolve(SHARED_DIR.read() ?? join(packageRoot(), '..', 'shared'));
 }
 
 /**
@@ -148,7 +146,7 @@ export function sharedDataDir(): string {
  * machines provide them) is used when present.
  */
 export function mirrorDirs(): string[] {
-  const configured = pathList(process.env.TFLITE_FN_MIRROR);
+  const configured = resolvedAll(MIRROR.read());
   if (configured.length > 0) return configured;
   const shared = sharedDataDir();
   return [join(shared, 'models'), join(shared, 'images'), join(shared, 'imagenet-sample')].filter((dir) =>
