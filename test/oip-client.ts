@@ -4,8 +4,81 @@
  * server's code: what a user's own client would send and how it would read the answer.
  */
 
-export type Datatype = 'UINT8' | 'INT32' | 'FP32' | 'BYTES';
-export type TensorValues = Uint8Array | Int32Array | Float32Array;
+/** The protocol's tensor data types (its "Tensor Data Types" table). */
+export type Datatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
+
+/**
+ * A tensor's elements in the typed array of its datatype: BOOL as 0/1 bytes, FP16 as its raw
+ * bits (JavaScript has no half-precision array), INT64/UINT64 as bigints.
+ */
+export type TensorValues =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
+
+/** Bytes per element of each fixed-size datatype (BYTES is variable). */
+export const ELEMENT_BYTES: Record<Exclude<Datatype, 'BYTES'>, number> = {
+  BOOL: 1,
+  UINT8: 1,
+  UINT16: 2,
+  UINT32: 4,
+  UINT64: 8,
+  INT8: 1,
+  INT16: 2,
+  INT32: 4,
+  INT64: 8,
+  FP16: 2,
+  FP32: 4,
+  FP64: 8,
+};
+
+/** An IEEE half-precision value from its 16 bits. */
+export function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** A tensor's elements as JSON values: booleans for BOOL, numbers (bigints for 64-bit integers). */
+function jsonElements(datatype: Datatype, values: TensorValues): unknown[] {
+  if (datatype === 'BOOL') return Array.from(values as Uint8Array, (value) => value !== 0);
+  if (datatype === 'FP16') return Array.from(values as Uint16Array, halfToNumber);
+  return Array.from(values as ArrayLike<number | bigint>);
+}
+
+/**
+ * JSON text where bigints are written as integers, digit for digit (JSON numbers have no size
+ * limit; JSON.stringify refuses bigints).
+ */
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_, item) => (typeof item === 'bigint' ? `@bigint:${item}` : item)).replace(
+    /"@bigint:(-?\d+)"/g,
+    '$1',
+  );
+}
 
 export interface ClientInput {
   readonly name: string;
@@ -24,8 +97,11 @@ export interface ClientOutput {
   readonly name: string;
   readonly shape: number[];
   readonly datatype: string;
-  /** Numbers for numeric tensors, strings for BYTES, whether sent as JSON or binary. */
-  readonly values: (number | string)[];
+  /**
+   * Numbers for numeric tensors (bigints for binary INT64/UINT64, booleans for BOOL), strings
+   * for BYTES, whether sent as JSON or binary.
+   */
+  readonly values: (number | bigint | boolean | string)[];
   readonly binary: boolean;
 }
 
@@ -56,7 +132,7 @@ export function encodeInferRequest(
       datatype: input.datatype,
       ...(options.binaryInputs
         ? { parameters: { binary_data_size: input.values.byteLength } }
-        : { data: Array.from(input.values) }),
+        : { data: jsonElements(input.datatype, input.values) }),
     })),
     ...(outputs
       ? {
@@ -69,7 +145,7 @@ export function encodeInferRequest(
         }
       : {}),
   };
-  const header = new TextEncoder().encode(JSON.stringify(json));
+  const header = new TextEncoder().encode(stringify(json));
   if (!options.binaryInputs) return { body: header, headers: { 'content-type': 'application/json' } };
   const parts = [header, ...inputs.map((input) => bytesOf(input.values))];
   const body = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -87,10 +163,10 @@ export function encodeInferRequest(
   };
 }
 
-/** A binary output's values, read by its datatype. */
-function decodeBinary(datatype: string, bytes: Uint8Array): (number | string)[] {
+/** A binary output's values, read by its datatype (little-endian, as the extension says). */
+function decodeBinary(datatype: string, bytes: Uint8Array): (number | bigint | boolean | string)[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const values: (number | string)[] = [];
+  const values: (number | bigint | boolean | string)[] = [];
   if (datatype === 'BYTES') {
     for (let at = 0; at < bytes.length; ) {
       const length = view.getUint32(at, true);
@@ -99,17 +175,24 @@ function decodeBinary(datatype: string, bytes: Uint8Array): (number | string)[] 
     }
     return values;
   }
-  const size = { UINT8: 1, INT32: 4, FP32: 4 }[datatype];
-  if (!size) throw new Error(`client: no decoder for ${datatype}`);
-  for (let at = 0; at < bytes.length; at += size) {
-    values.push(
-      datatype === 'UINT8'
-        ? view.getUint8(at)
-        : datatype === 'INT32'
-          ? view.getInt32(at, true)
-          : view.getFloat32(at, true),
-    );
-  }
+  const read: Record<string, (at: number) => number | bigint | boolean> = {
+    BOOL: (at) => view.getUint8(at) !== 0,
+    UINT8: (at) => view.getUint8(at),
+    UINT16: (at) => view.getUint16(at, true),
+    UINT32: (at) => view.getUint32(at, true),
+    UINT64: (at) => view.getBigUint64(at, true),
+    INT8: (at) => view.getInt8(at),
+    INT16: (at) => view.getInt16(at, true),
+    INT32: (at) => view.getInt32(at, true),
+    INT64: (at) => view.getBigInt64(at, true),
+    FP16: (at) => halfToNumber(view.getUint16(at, true)),
+    FP32: (at) => view.getFloat32(at, true),
+    FP64: (at) => view.getFloat64(at, true),
+  };
+  const element = read[datatype];
+  const size = ELEMENT_BYTES[datatype as keyof typeof ELEMENT_BYTES];
+  if (!element || !size) throw new Error(`client: no decoder for ${datatype}`);
+  for (let at = 0; at < bytes.length; at += size) values.push(element(at));
   return values;
 }
 
@@ -127,7 +210,7 @@ export async function decodeInferResponse(response: Response): Promise<ClientAns
       shape: output.shape as number[],
       datatype: output.datatype as string,
     };
-    if (size === undefined) return { ...base, values: output.data as (number | string)[], binary: false };
+    if (size === undefined) return { ...base, values: output.data as ClientOutput['values'], binary: false };
     const bytes = body.subarray(at, at + size);
     at += size;
     return { ...base, values: decodeBinary(base.datatype, bytes), binary: true };

@@ -30,6 +30,9 @@ function answer(
     modelVersion: '1',
     labelOf: (_, index) => labels?.(index),
     limit,
+    // The examples' output shapes are the whole tensors: no batch dimension to fill in.
+    batch: { open: false, reason: 'the example model has no batch dimension' },
+    items: 1,
   });
 }
 

@@ -22,7 +22,7 @@ async function pixelsOf(name: string, size = 224): Promise<ClientInput> {
   return { name: 'input', shape: [1, size, size, 3], datatype: 'UINT8', values: new Uint8Array(raw) };
 }
 
-function argmax(values: readonly (number | string)[]): number {
+function argmax(values: readonly unknown[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
   return best;
@@ -64,8 +64,41 @@ describe('OIP /infer on the server runs in the worker pool', () => {
     const metadata = await fetch(`${server.url}/v2/models/imagenet`);
     assert.equal(metadata.status, 200);
     const { inputs: tensors } = (await metadata.json()) as { inputs: { name: string; shape: number[] }[] };
-    assert.deepEqual(tensors[0]?.shape, [1, 224, 224, 3]);
+    // The workers' engine (onnxruntime, verified open batch dimension) runs any batch.
+    assert.deepEqual(tensors[0]?.shape, [-1, 224, 224, 3]);
     assert.equal(server.catalog.isLoaded('imagenet'), false, 'the main process never loaded it');
+  });
+
+  it("a request of N items runs in a worker, beside single requests, each row its photo's own answer", async () => {
+    const names = PHOTOS.slice(0, 4);
+    const size = (inputs.get(names[0] as string) as ClientInput).values.length;
+    const values = new Uint8Array(size * names.length);
+    names.forEach((name, i) => {
+      values.set((inputs.get(name) as ClientInput).values as Uint8Array, i * size);
+    });
+    const batch: ClientInput = {
+      name: 'input',
+      shape: [names.length, 224, 224, 3],
+      datatype: 'UINT8',
+      values,
+    };
+    const [answer, ...singles] = await Promise.all([
+      infer(server.url, 'imagenet', [batch], { binaryInputs: true }),
+      ...PHOTOS.map((name) => top(name)),
+    ]);
+    assert.equal(answer?.status, 200, JSON.stringify(answer?.json));
+    assert.deepEqual(answer?.outputs[0]?.shape, [names.length, 1001]);
+    const rows = names.map((_, i) =>
+      argmax(answer?.outputs[0]?.values.slice(i * 1001, (i + 1) * 1001) ?? []),
+    );
+    assert.deepEqual(
+      rows,
+      names.map((name) => expected.get(name)),
+    );
+    assert.deepEqual(
+      singles,
+      PHOTOS.map((name) => expected.get(name)),
+    );
   });
 
   it('concurrent requests with batching on are batched, and each gets its own answer', async () => {

@@ -17,11 +17,13 @@ import { Metrics } from '../handlers/server/metrics.js';
 import { observeRequests } from '../handlers/server/request-log.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
 import { classify } from '../src/classify.js';
+import type { TfliteFnError } from '../src/errors.js';
 import { createApp } from '../src/http/app.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { inferRequestOf, JSON_HEADER_MAX_BYTES } from '../src/oip/infer-request.js';
-import { inputTensors } from '../src/oip/input-tensors.js';
+import { inputTensors, MAX_ITEMS } from '../src/oip/input-tensors.js';
+import { catalogSource } from '../src/oip/model-source.js';
 import { packageRoot } from '../src/store/paths.js';
 import { IMAGES } from './helpers.js';
 import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from './oip-client.js';
@@ -29,15 +31,17 @@ import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from
 const SCORES = 'MobilenetV2/Predictions/Softmax';
 const IMAGE_SHAPE = [1, 224, 224, 3] as const;
 
-/** grace_hopper.jpg as the default model's input: 224x224 RGB, cropped to cover (its descriptor's resize). */
-async function gracePixels(): Promise<Uint8Array> {
-  const raw = await sharp(join(IMAGES, 'grace_hopper.jpg'))
+/** A photo as the default model's input: 224x224 RGB, cropped to cover (its descriptor's resize). */
+async function pixelsOf(name: string): Promise<Uint8Array> {
+  const raw = await sharp(join(IMAGES, name))
     .resize(224, 224, { fit: 'cover' })
     .removeAlpha()
     .raw()
     .toBuffer();
   return new Uint8Array(raw);
 }
+
+const gracePixels = () => pixelsOf('grace_hopper.jpg');
 
 const imageInput = (values: Uint8Array): ClientInput => ({
   name: 'input',
@@ -46,7 +50,7 @@ const imageInput = (values: Uint8Array): ClientInput => ({
   values,
 });
 
-function argmax(values: readonly (number | string)[]): number {
+function argmax(values: readonly unknown[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
   return best;
@@ -123,8 +127,9 @@ describe('Open Inference Protocol on the self-hosted server', () => {
         assert.deepEqual(Object.keys(body).sort(), ['inputs', 'name', 'outputs', 'platform', 'versions']);
         assert.equal(body.name, 'imagenet');
         assert.deepEqual(body.versions, ['1']);
-        assert.deepEqual(body.inputs, [{ name: 'input', datatype: 'UINT8', shape: [...IMAGE_SHAPE] }]);
-        assert.deepEqual(body.outputs, [{ name: SCORES, datatype: 'UINT8', shape: [1, 1001] }]);
+        // Its engine (onnxruntime, a verified open batch dimension) runs any batch: -1 there.
+        assert.deepEqual(body.inputs, [{ name: 'input', datatype: 'UINT8', shape: [-1, 224, 224, 3] }]);
+        assert.deepEqual(body.outputs, [{ name: SCORES, datatype: 'UINT8', shape: [-1, 1001] }]);
       }
     });
 
@@ -221,6 +226,77 @@ describe('Open Inference Protocol on the self-hosted server', () => {
       }
     });
 
+    it("a batch: [3, 224, 224, 3] runs three photos, outputs [3, 1001] each row its photo's own, classification [3, K]", async () => {
+      const parrot = await pixelsOf('parrot.jpg');
+      const photos = [pixels, parrot, pixels];
+      const batch = new Uint8Array(photos.length * pixels.length);
+      photos.forEach((photo, i) => {
+        batch.set(photo, i * pixels.length);
+      });
+      const input: ClientInput = { name: 'input', shape: [3, 224, 224, 3], datatype: 'UINT8', values: batch };
+      const singles = await Promise.all(
+        photos.map((photo) => infer(server.url, 'imagenet', [imageInput(photo)], { binaryInputs: true })),
+      );
+      for (const binaryInputs of [true, false]) {
+        const answer = await infer(server.url, 'imagenet', [input], { binaryInputs });
+        assert.equal(answer.status, 200, JSON.stringify(answer.json));
+        const output = answer.outputs[0];
+        assert.deepEqual(output?.shape, [3, 1001]);
+        assert.equal(output?.values.length, 3 * 1001);
+        for (const [i, single] of singles.entries())
+          assert.deepEqual(
+            output?.values.slice(i * 1001, (i + 1) * 1001),
+            single.outputs[0]?.values,
+            `row ${i}`,
+          );
+      }
+      const classes = await infer(server.url, 'imagenet', [input], {
+        binaryInputs: true,
+        outputs: [{ name: SCORES, classification: 2 }],
+      });
+      assert.equal(classes.status, 200);
+      assert.deepEqual(classes.outputs[0]?.shape, [3, 2]);
+      const labels = ((classes.outputs[0]?.values ?? []) as string[]).map((text) => text.split(':')[2]);
+      assert.equal(labels[0], 'military uniform');
+      assert.equal(labels[4], 'military uniform');
+      assert.notEqual(labels[2], 'military uniform', "the parrot's row");
+    });
+
+    it('a model whose engine takes one item: metadata [1, ...], a batch of 2 → 400 saying why', async () => {
+      // MoveNet's conversion has no open batch dimension (a reshape to [1] in its graph).
+      const meta = (await (await fetch(url('/v2/models/movenet'))).json()) as {
+        inputs: { name: string; shape: number[]; datatype: string }[];
+      };
+      const input = meta.inputs[0];
+      assert.deepEqual(input?.shape, [1, 192, 192, 3]);
+      const values = new Uint8Array(2 * 192 * 192 * 3);
+      const answer = await infer(
+        server.url,
+        'movenet',
+        [{ name: input?.name ?? '', shape: [2, 192, 192, 3], datatype: 'UINT8', values }],
+        { binaryInputs: true },
+      );
+      assert.equal(answer.status, 400);
+      assert.match(
+        String(answer.json.error),
+        /one item per request, because .*batch dimension.*sends 2 items/,
+      );
+      const one = await infer(
+        server.url,
+        'movenet',
+        [
+          {
+            name: input?.name ?? '',
+            shape: [1, 192, 192, 3],
+            datatype: 'UINT8',
+            values: values.subarray(0, 192 * 192 * 3),
+          },
+        ],
+        { binaryInputs: true },
+      );
+      assert.equal(one.status, 200, JSON.stringify(one.json));
+    });
+
     it('the versioned and /api paths infer too', async () => {
       const answer = await infer(server.url, 'imagenet', [imageInput(pixels)], {
         binaryInputs: true,
@@ -237,7 +313,13 @@ describe('Open Inference Protocol on the self-hosted server', () => {
       const meta = (await (await fetch(url('/v2/models/faces-short'))).json()) as {
         inputs: { name: string; shape: number[]; datatype: string }[];
       };
-      const input = meta.inputs[0];
+      // One item: the open batch dimension (-1) as 1, as a client fills it in.
+      const described = meta.inputs[0];
+      assert.equal(described?.shape[0], -1);
+      const input = described && {
+        ...described,
+        shape: described.shape.map((size) => (size < 0 ? 1 : size)),
+      };
       assert.equal(input?.datatype, 'FP32');
       const size = (input?.shape ?? []).reduce((a, b) => a * b, 1);
       const values = Float32Array.from({ length: size }, (_, i) => ((i * 37) % 255) / 127.5 - 1);
@@ -301,7 +383,7 @@ describe('Open Inference Protocol on the self-hosted server', () => {
           new Uint8Array(224 * 224 * 4),
         ),
         400,
-        /shape \[1, 224, 224, 3\]/,
+        /shape \[-1, 224, 224, 3\]/,
       );
     });
 
@@ -486,6 +568,53 @@ describe('Open Inference Protocol: a model that is not ready', () => {
   });
 });
 
+describe('Open Inference Protocol: a model on litert takes one item per request', () => {
+  const catalog = new ModelCatalog({ warmUp: false, engine: 'litert' });
+  const app = createApp({
+    catalog,
+    modelSource: catalogSource(catalog),
+    corsOrigins: [],
+    logError: () => undefined,
+  });
+  after(() => catalog.dispose());
+
+  it('metadata [1, ...]; [2, ...] → 400 naming litert; [1, ...] → 200', async () => {
+    const meta = (await (
+      await app.fetch(new Request('http://localhost/v2/models/imagenet-small'))
+    ).json()) as {
+      inputs: { shape: number[] }[];
+      outputs: { shape: number[] }[];
+    };
+    assert.deepEqual(meta.inputs[0]?.shape, [1, 128, 128, 3]);
+    assert.deepEqual(meta.outputs[0]?.shape, [1, 1001]);
+    const send = (items: number) => {
+      const { body, headers } = encodeInferRequest(
+        [
+          {
+            name: 'input',
+            shape: [items, 128, 128, 3],
+            datatype: 'UINT8',
+            values: new Uint8Array(items * 128 * 128 * 3),
+          },
+        ],
+        undefined,
+        { binaryInputs: true },
+      );
+      return app.fetch(
+        new Request('http://localhost/v2/models/imagenet-small/infer', {
+          method: 'POST',
+          headers,
+          body: body as Uint8Array<ArrayBuffer>,
+        }),
+      );
+    };
+    await assertOipError(await send(2), 400, /one item per request, because it runs on litert/);
+    const one = await decodeInferResponse(await send(1));
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.outputs[0]?.shape, [1, 1001]);
+  });
+});
+
 describe('Open Inference Protocol: refusals before the handler are in its error shape too', () => {
   const app = createApp({ apiKey: 'sesame', corsOrigins: [], logError: () => undefined });
   const call = (path: string, init?: RequestInit) => app.fetch(new Request(`http://localhost${path}`, init));
@@ -591,18 +720,74 @@ describe('Open Inference Protocol: an overloaded server answers 503 {"error"} on
 });
 
 describe('Open Inference Protocol: a model input with an open dimension (-1)', () => {
-  const info = [{ name: 'x', dtype: 'float32' as const, shape: [-1, 2] }];
+  const closed = { open: false, reason: 'it runs on litert, which takes one item per run' } as const;
+  const model = { inputs: [{ name: 'x', dtype: 'float32' as const, shape: [-1, 2] }], batch: closed };
   const request = (shape: number[], data: number[]) =>
     inferRequestOf({ inputs: [{ name: 'x', shape, datatype: 'FP32', data }] }, new Uint8Array(0));
 
   it('takes any size from 1 there, the other dimensions as the model has them', () => {
-    const [tensor] = inputTensors(request([3, 2], [1, 2, 3, 4, 5, 6]), info, BODY_LIMITS.server);
-    assert.deepEqual(Array.from(tensor as Float32Array), [1, 2, 3, 4, 5, 6]);
-    assert.throws(() => inputTensors(request([0, 2], []), info, BODY_LIMITS.server), /shape \[-1, 2\]/);
+    const { tensors, items } = inputTensors(request([3, 2], [1, 2, 3, 4, 5, 6]), model, BODY_LIMITS.server);
+    assert.deepEqual(Array.from(tensors[0] as Float32Array), [1, 2, 3, 4, 5, 6]);
+    assert.equal(items, 1, 'one item of the model, whose own dimension is open');
+    assert.throws(() => inputTensors(request([0, 2], []), model, BODY_LIMITS.server), /shape \[-1, 2\]/);
     assert.throws(
-      () => inputTensors(request([3, 3], new Array(9).fill(0)), info, BODY_LIMITS.server),
+      () => inputTensors(request([3, 3], new Array(9).fill(0)), model, BODY_LIMITS.server),
       /shape/,
     );
-    assert.throws(() => inputTensors(request([6], [1, 2, 3, 4, 5, 6]), info, BODY_LIMITS.server), /shape/);
+    assert.throws(() => inputTensors(request([6], [1, 2, 3, 4, 5, 6]), model, BODY_LIMITS.server), /shape/);
+  });
+});
+
+describe('Open Inference Protocol: the batch dimension, checked before any data is read', () => {
+  const inputs = [
+    { name: 'a', dtype: 'float32' as const, shape: [1, 2] },
+    { name: 'b', dtype: 'uint8' as const, shape: [1, 3] },
+  ];
+  const open = { inputs, batch: { open: true } as const };
+  const closed = {
+    inputs,
+    batch: { open: false, reason: 'it runs on litert, which takes one item per run' } as const,
+  };
+  const request = (a: number, b: number) =>
+    inferRequestOf(
+      {
+        inputs: [
+          { name: 'a', shape: [a, 2], datatype: 'FP32', data: new Array(a * 2).fill(0.5) },
+          { name: 'b', shape: [b, 3], datatype: 'UINT8', data: new Array(b * 3).fill(7) },
+        ],
+      },
+      new Uint8Array(0),
+    );
+
+  it('an open batch: N items in each input, one after another; N differing between inputs → 400', () => {
+    const { tensors, items } = inputTensors(request(3, 3), open, BODY_LIMITS.server);
+    assert.equal(items, 3);
+    assert.equal(tensors[0]?.length, 6);
+    assert.equal(tensors[1]?.length, 9);
+    assert.throws(() => inputTensors(request(3, 2), open, BODY_LIMITS.server), /'a' 3, 'b' 2/);
+  });
+
+  it(`more than ${MAX_ITEMS} items → 413 before the data is read (it is not even there)`, () => {
+    const many = inferRequestOf(
+      {
+        inputs: [
+          { name: 'a', shape: [MAX_ITEMS + 1, 2], datatype: 'FP32', data: [] },
+          { name: 'b', shape: [MAX_ITEMS + 1, 3], datatype: 'UINT8', data: [] },
+        ],
+      },
+      new Uint8Array(0),
+    );
+    assert.throws(
+      () => inputTensors(many, open, BODY_LIMITS.server),
+      (error: TfliteFnError) => error.status === 413 && /at most 64/.test(error.message),
+    );
+  });
+
+  it('a closed batch: N > 1 → 400 with the reason; one item passes', () => {
+    assert.equal(inputTensors(request(1, 1), closed, BODY_LIMITS.server).items, 1);
+    assert.throws(
+      () => inputTensors(request(2, 2), closed, BODY_LIMITS.server),
+      /one item per request, because it runs on litert.*sends 2 items/,
+    );
   });
 });

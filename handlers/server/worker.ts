@@ -14,7 +14,7 @@ import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositoryFromEnv } from '../../src/model/repository-env.js';
 import { catalogSource, type ResolvedModel } from '../../src/oip/model-source.js';
-import { signatureOf } from '../../src/oip/tensor-runner.js';
+import { runOnEngine, signatureOf } from '../../src/oip/tensor-runner.js';
 import type {
   AnyJobMessage,
   ImageChunkMessage,
@@ -117,7 +117,9 @@ async function runTensors(message: TensorJobMessage): Promise<WorkerResult> {
   try {
     // The loaded model's engine runs through its batcher when the model batches (src/batch).
     const loaded = await model.load();
-    return message.type === 'describe' ? signatureOf(loaded) : await loaded.engine.run(message.inputs);
+    return message.type === 'describe'
+      ? signatureOf(loaded)
+      : await runOnEngine(loaded.engine, message.inputs);
   } finally {
     model.release();
   }

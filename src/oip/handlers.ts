@@ -17,12 +17,18 @@ import type { OipRouteId } from '../http/routes.js';
 import { packageRoot } from '../store/paths.js';
 import { datatypeOf } from './datatypes.js';
 import { readInferRequest } from './infer-request.js';
-import { inferResponse, planOutputs } from './infer-response.js';
+import { assertOutputsCanFit, inferResponse, planOutputs } from './infer-response.js';
 import { inputTensors } from './input-tensors.js';
 import { labelOfOutput } from './labels.js';
 import type { ModelSource, ResolvedModel } from './model-source.js';
 import { type ReadinessSetup, serverReady } from './readiness.js';
-import { type ModelSignature, runTensorsHere, type TensorRunner } from './tensor-runner.js';
+import { protocolShape } from './shapes.js';
+import {
+  type BatchDimension,
+  type ModelSignature,
+  runTensorsHere,
+  type TensorRunner,
+} from './tensor-runner.js';
 
 type Handler = (c: Context) => Response | Promise<Response>;
 
@@ -76,10 +82,10 @@ async function withModel<T>(
   }
 }
 
-const tensorMetadata = (info: TensorInfo) => ({
+const tensorMetadata = (batch: BatchDimension) => (info: TensorInfo) => ({
   name: info.name,
   datatype: datatypeOf(info.dtype),
-  shape: [...info.shape],
+  shape: protocolShape(info.shape, batch),
 });
 
 export interface OipSetup {
@@ -128,8 +134,8 @@ export function oipHandlers({
           name: model.name,
           versions: versions.map((version) => version.version),
           platform: PLATFORM,
-          inputs: signature.inputs.map(tensorMetadata),
-          outputs: signature.outputs.map(tensorMetadata),
+          inputs: signature.inputs.map(tensorMetadata(signature.batch)),
+          outputs: signature.outputs.map(tensorMetadata(signature.batch)),
         }),
       );
     }),
@@ -137,14 +143,17 @@ export function oipHandlers({
       // The model first: an unknown or unready one is answered before the body is read.
       withModel(source, runner, c, async (model, signature) => {
         const request = await readInferRequest(c.req.raw, bodyLimit);
-        const inputs = inputTensors(request, signature.inputs, bodyLimit);
+        const { tensors, items } = inputTensors(request, signature, bodyLimit);
         const plans = planOutputs(request, signature.outputs);
-        const outputs = await runner.infer(model, inputs);
+        assertOutputsCanFit(plans, signature.batch, items, bodyLimit);
+        const outputs = await runner.infer(model, tensors);
         return inferResponse(request, plans, outputs, {
           modelName: model.name,
           modelVersion: model.version,
           labelOf: labelOfOutput(signature),
           limit: bodyLimit,
+          batch: signature.batch,
+          items,
         });
       }),
     ),

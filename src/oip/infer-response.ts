@@ -7,8 +7,10 @@
 import type { TensorData, TensorInfo } from '../engine/types.js';
 import { BadRequestError, shown, TfliteFnError } from '../errors.js';
 import type { BodyLimit } from '../http/limits.js';
-import { datatypeOf, toLittleEndian } from './datatypes.js';
+import { datatypeOf, elementBytes, toLittleEndian } from './datatypes.js';
 import { HEADER_LENGTH, type InferRequest, type Parameters } from './infer-request.js';
+import { shapeOfItems } from './shapes.js';
+import type { BatchDimension } from './tensor-runner.js';
 
 export interface OutputPlan {
   /** Index in the model's outputs. */
@@ -117,19 +119,20 @@ function bytesElements(strings: readonly string[]): Uint8Array {
 function responseTensor(
   plan: OutputPlan,
   data: TensorData,
-  labelOf: (output: number, index: number) => string | undefined,
+  context: Pick<ResponseContext, 'labelOf' | 'batch' | 'items'>,
 ): ResponseTensor {
   const { name } = plan.info;
+  const dataShape = shapeOfItems(plan.info.shape, context.batch, context.items);
   if (plan.classification !== undefined) {
-    const { shape, strings } = classifications(data, plan.info.shape, plan.classification, (index) =>
-      labelOf(plan.index, index),
+    const { shape, strings } = classifications(data, dataShape, plan.classification, (index) =>
+      context.labelOf(plan.index, index),
     );
     const json = { name, datatype: 'BYTES', shape };
     if (!plan.binary) return { json: { ...json, data: strings } };
     const bytes = bytesElements(strings);
     return { json: { ...json, parameters: { binary_data_size: bytes.length } }, bytes };
   }
-  const json = { name, datatype: datatypeOf(plan.info.dtype), shape: [...plan.info.shape] };
+  const json = { name, datatype: datatypeOf(plan.info.dtype), shape: dataShape };
   if (!plan.binary) return { json: { ...json, data: Array.from(data) } };
   const bytes = toLittleEndian(data);
   return { json: { ...json, parameters: { binary_data_size: bytes.length } }, bytes };
@@ -141,6 +144,29 @@ export interface ResponseContext {
   /** The label of element `index` of output `output`, where the model has labels for it. */
   readonly labelOf: (output: number, index: number) => string | undefined;
   readonly limit: BodyLimit;
+  /** The model's batch dimension, and the items the request held (its outputs' rows). */
+  readonly batch: BatchDimension;
+  readonly items: number;
+}
+
+/**
+ * Before the model runs: the outputs asked for, as raw bytes (the least an answer carries),
+ * fit the platform's answer limit. Many items of a large output would otherwise be computed
+ * only to be refused.
+ */
+export function assertOutputsCanFit(
+  plans: readonly OutputPlan[],
+  batch: BatchDimension,
+  items: number,
+  limit: BodyLimit,
+): void {
+  const bytes = plans
+    .filter((plan) => plan.classification === undefined)
+    .reduce((sum, plan) => {
+      const shape = shapeOfItems(plan.info.shape, batch, items);
+      return sum + shape.reduce((a, b) => a * b, 1) * elementBytes(plan.info.dtype);
+    }, 0);
+  assertAnswerFits(bytes, limit);
 }
 
 function assertAnswerFits(bytes: number, limit: BodyLimit): void {
@@ -158,9 +184,7 @@ export function inferResponse(
   outputs: readonly TensorData[],
   context: ResponseContext,
 ): Response {
-  const tensors = plans.map((plan) =>
-    responseTensor(plan, outputs[plan.index] as TensorData, context.labelOf),
-  );
+  const tensors = plans.map((plan) => responseTensor(plan, outputs[plan.index] as TensorData, context));
   const header = new TextEncoder().encode(
     JSON.stringify({
       model_name: context.modelName,

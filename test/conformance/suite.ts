@@ -281,8 +281,10 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       assert.equal((await invoke({ method: 'GET', path: `${v2}/health/live` })).status, 200);
       const metadata = await invoke({ method: 'GET', path: `${v2}/models/imagenet` });
       assert.equal(metadata.status, 200, text(metadata));
+      // On onnxruntime the batch dimension is open (-1); LiteRT takes one item (1).
+      const batch = (options.engine ?? 'ort') === 'ort' ? -1 : 1;
       assert.deepEqual(json<{ inputs: unknown }>(metadata).inputs, [
-        { name: 'input', datatype: 'UINT8', shape: [1, 224, 224, 3] },
+        { name: 'input', datatype: 'UINT8', shape: [batch, 224, 224, 3] },
       ]);
       // The binary tensor data extension: the JSON object, then the tensor's bytes.
       const pixels = await sharp(grace).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer();
@@ -304,6 +306,51 @@ export function describeConformance(platform: string, invoke: Invoke, options: C
       const unknown = await invoke({ method: 'GET', path: `${v2}/models/nope` });
       assert.equal(unknown.status, 404);
       assert.equal(typeof json<{ error: unknown }>(unknown).error, 'string');
+    });
+
+    it('Open Inference Protocol: a batch of 2 → [2, K] classes; another datatype → 400 naming both; an unknown /v2 path → 404 {"error"}', async () => {
+      const v2 = `${options.prefix}/v2`;
+      const pixels = await sharp(grace).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+      const two = new Uint8Array(pixels.length * 2);
+      two.set(pixels);
+      two.set(pixels, pixels.length);
+      const send = (input: Parameters<typeof encodeInferRequest>[0][number]) => {
+        const request = encodeInferRequest(
+          [input],
+          [{ name: 'MobilenetV2/Predictions/Softmax', classification: 1 }],
+          {
+            binaryInputs: true,
+          },
+        );
+        return invoke({
+          method: 'POST',
+          path: `${v2}/models/imagenet/infer`,
+          headers: request.headers,
+          body: request.body,
+        });
+      };
+      const answer = await send({ name: 'input', shape: [2, 224, 224, 3], datatype: 'UINT8', values: two });
+      if ((options.engine ?? 'ort') === 'ort') {
+        assert.equal(answer.status, 200, text(answer));
+        const output = json<{ outputs: { shape: number[]; data: string[] }[] }>(answer).outputs[0];
+        assert.deepEqual(output?.shape, [2, 1]);
+        for (const row of output?.data ?? []) assert.match(row, /^\d+:\d+:military uniform$/);
+      } else {
+        assert.equal(answer.status, 400, text(answer));
+      }
+      const fp16 = await send({
+        name: 'input',
+        shape: [1, 224, 224, 3],
+        datatype: 'FP16',
+        values: new Uint16Array(pixels.length),
+      });
+      assert.equal(fp16.status, 400, text(fp16));
+      assert.match(json<{ error: string }>(fp16).error, /FP16.*UINT8|UINT8.*FP16/);
+      if (!options.frontEndAnswers) {
+        const unknown = await invoke({ method: 'GET', path: `${v2}/nope` });
+        assert.equal(unknown.status, 404);
+        assert.equal(typeof json<{ error: unknown }>(unknown).error, 'string');
+      }
     });
 
     it('keeps serving after every error', async () => {
