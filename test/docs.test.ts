@@ -152,9 +152,20 @@ describe("the README's first screen", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const commands = cliCommands(firstScreen(readme));
 
+  const helps = new Map<string, { status: number | null; text: string }>();
+  /** A command's --help (asked once per command: the guides name the same few many times). */
   function help(args: string[]): { status: number | null; text: string } {
-    const run = spawnSync(process.execPath, [CLI, ...args, '--help'], { encoding: 'utf8', timeout: 60_000 });
-    return { status: run.status, text: `${run.stdout}${run.stderr}` };
+    const key = args.join(' ');
+    let answer = helps.get(key);
+    if (answer === undefined) {
+      const run = spawnSync(process.execPath, [CLI, ...args, '--help'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      answer = { status: run.status, text: `${run.stdout}${run.stderr}` };
+      helps.set(key, answer);
+    }
+    return answer;
   }
 
   /** Options every command takes, as `tflite-fn --help` says ("Every command takes --engine …"). */
@@ -164,14 +175,14 @@ describe("the README's first screen", () => {
   }
 
   /** What is wrong with one command: an unknown command, or options its help does not list. */
-  function problems(command: CliCommand, mainHelp: string): string[] {
+  function problems(command: CliCommand, mainHelp: string, file = 'README.md'): string[] {
     const { name, options } = optionsUsed(command);
     const answer = help(name === undefined ? [] : [name]);
-    if (answer.status !== 0) return [`README.md:${command.line} → ${command.text} (exit ${answer.status})`];
+    if (answer.status !== 0) return [`${file}:${command.line} → ${command.text} (exit ${answer.status})`];
     const global = globalOptions(mainHelp);
     return options
       .filter((option) => !global.includes(option) && !helpLists(answer.text, option))
-      .map((option) => `README.md:${command.line} → ${command.text} (${option} is not in its --help)`);
+      .map((option) => `${file}:${command.line} → ${command.text} (${option} is not in its --help)`);
   }
 
   it('names tflite-fn commands at all (the check is not vacuous)', () => {
@@ -185,6 +196,19 @@ describe("the README's first screen", () => {
       'tflite-fn --help names the options every command takes',
     );
     const broken = commands.flatMap((command) => problems(command, mainHelp));
+    assert.deepEqual(broken, [], `commands the CLI refuses:\n${broken.join('\n')}`);
+  });
+
+  it('every tflite-fn command in the code blocks of every guide is one the CLI accepts too', () => {
+    const mainHelp = help([]).text;
+    const guides = execFileSync('git', ['ls-files', '-z', '*.md'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter((file) => file !== '' && !file.startsWith('docs/benchmarks'));
+    const found = guides.flatMap((file) =>
+      cliCommands(readFileSync(join(ROOT, file), 'utf8')).map((command) => ({ file, command })),
+    );
+    assert.ok(found.length >= 30, `found ${found.length} commands in ${guides.length} guides`);
+    const broken = found.flatMap(({ file, command }) => problems(command, mainHelp, file));
     assert.deepEqual(broken, [], `commands the CLI refuses:\n${broken.join('\n')}`);
   });
 
