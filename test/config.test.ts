@@ -4,9 +4,11 @@
  * and docs/reference.md's table is what the declarations write.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { serverConfig } from '../handlers/server/config.js';
 import {
   BATCH_MAX,
   CORS_ORIGINS,
@@ -23,6 +25,7 @@ import {
 import { configTable, TABLE_BEGIN, TABLE_END, withConfigTable } from '../src/config/table.js';
 import { TfliteFnError } from '../src/errors.js';
 import { packageRoot } from '../src/store/paths.js';
+import { CLI, IMAGES } from './helpers.js';
 
 const REFERENCE = join(packageRoot(), 'docs', 'reference.md');
 
@@ -120,6 +123,40 @@ describe('configuration: reading a variable', () => {
       () => MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: 'x'.repeat(10_000) }),
       (error: Error) => error.message.length < 200,
     );
+  });
+});
+
+describe('configuration: where it is read', () => {
+  it('the CLI refuses a bad value as it starts: exit 2, one line naming the variable and what it accepts', () => {
+    for (const [name, value, accepted] of [
+      ['TFLITE_FN_MAX_BYTES', 'abc', 'a whole number >= 1 (bytes)'],
+      ['TFLITE_FN_THREADS', '0', 'a whole number >= 1'],
+      ['TFLITE_FN_DEBUG', 'maybe', 'true or false (1 or 0)'],
+    ] as const) {
+      const run = spawnSync(process.execPath, [CLI, 'classify', join(IMAGES, 'grace_hopper.jpg')], {
+        env: { ...process.env, [name]: value },
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 2, `${name}=${value}: ${run.stderr}`);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr, `tflite-fn: ${name} must be ${accepted}, got '${value}'\n`);
+    }
+  });
+
+  it("the server's flags win over the variables; each error names what was given", () => {
+    const config = serverConfig(
+      { port: '9001' },
+      { TFLITE_FN_PORT: '9002', TFLITE_FN_QUEUE: '7', TFLITE_FN_CORS_ORIGINS: '*' },
+    );
+    assert.deepEqual([config.port, config.queueSize, config.corsOrigins], [9001, 7, '*']);
+    assert.equal(serverConfig({}, { PORT: '9003' }).port, 9003);
+    assert.throws(
+      () => serverConfig({}, { TFLITE_FN_WORKERS: '0' }),
+      badSetting('TFLITE_FN_WORKERS', />= 1/),
+    );
+    assert.throws(() => serverConfig({ workers: '0' }, {}), badSetting('--workers', />= 1/));
+    assert.equal(serverConfig({}, { TFLITE_FN_PRELOAD: '' }).preload, '', "'' preloads nothing");
+    assert.equal(serverConfig({}, { TFLITE_FN_DEFAULT_MODEL: 'birds' }).preload, 'birds');
   });
 });
 

@@ -1,6 +1,7 @@
 /** The CLI's commands. Each returns its exit status; output goes to the streams it is given. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { CACHE_DIR } from '../../src/config/index.js';
 import { readReport } from '../../src/convert/store.js';
 import { plannedEngine } from '../../src/engine/select.js';
 import { toTfliteFnError } from '../../src/errors.js';
@@ -100,7 +101,7 @@ export async function setupCommand(
 ): Promise<number> {
   // Everything below (fetches, conversions) follows cacheDir(): pointing it at the bundle
   // moves all of it there.
-  if (args.bundle) process.env.TFLITE_FN_CACHE_DIR = bundledCacheDir();
+  if (args.bundle) CACHE_DIR.assign(bundledCacheDir());
   const report = await setup({
     offline: args.offline ?? false,
     quiet: args.quiet ?? false,

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { checkVariables, ENGINE, THREADS } from '../../src/config/index.js';
 import { loadLiteRtRuntime } from '../../src/engine/litert-runtime.js';
 import { parseEngineSetting } from '../../src/engine/select.js';
 import { toTfliteFnError } from '../../src/errors.js';
@@ -215,10 +216,10 @@ function takeEngineOption(argv: readonly string[]): string[] {
     const arg = argv[i] as string;
     if (arg === '--engine' || arg.startsWith('--engine=')) {
       const value = arg === '--engine' ? argv[++i] : arg.slice('--engine='.length);
-      process.env.TFLITE_FN_ENGINE = parseEngineSetting(value ?? '-');
+      ENGINE.assign(parseEngineSetting(value ?? '-'));
     } else rest.push(arg);
   }
-  parseEngineSetting(); // a bad TFLITE_FN_ENGINE is a usage error now, not at the first request
+  checkVariables(); // a bad TFLITE_FN_* value is a usage error now, not at the first image
   return rest;
 }
 
@@ -253,7 +254,7 @@ function preStart(command: string | undefined, args: readonly string[]): void {
   }
   const folder = named.some((path) => path !== '-' && isFolder(path));
   if (named.length <= 2 && !folder) {
-    process.env.TFLITE_FN_THREADS ??= '1'; // see taskCommand
+    THREADS.assign('1', { ifUnset: true }); // see taskCommand
     // V8 compiles wasm quickly (Liftoff), then recompiles hot code on background threads
     // (TurboFan). A one-shot run is over before that pays off, yet the recompiling competes
     // for the CPU and exit waits for it: ~550 -> ~430 ms to the answer, measured.

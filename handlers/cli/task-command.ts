@@ -7,6 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { THREADS } from '../../src/config/index.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import { offersOf, parseFormat } from '../../src/http/negotiate.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
@@ -122,7 +123,7 @@ export async function taskCommand(
   // Warming up costs two extra inferences, and starting inference threads ~150 ms: both pay
   // off only when several images follow. A one-shot run starts fastest on one thread.
   const oneShot = files.length <= 2;
-  if (oneShot) process.env.TFLITE_FN_THREADS ??= '1';
+  if (oneShot) THREADS.assign('1', { ifUnset: true });
   const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: !oneShot });
   const many = files.length > 1 || args.nameEach === true;
   const results: TaskResultBase[] = [];

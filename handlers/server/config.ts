@@ -1,11 +1,25 @@
 /** Server settings: flags win over environment variables, which win over defaults. */
 
 import { availableParallelism } from 'node:os';
-import { BATCH_ENV, parseBatchDelay, parseBatchMax } from '../../src/batch/settings.js';
+import {
+  API_KEY,
+  BATCH_DELAY_MS,
+  BATCH_MAX,
+  CORS_ORIGINS,
+  DEFAULT_MODEL,
+  type Env,
+  HOST,
+  MAX_BODY,
+  MODEL_REPOSITORY,
+  PORT,
+  PRELOAD,
+  QUEUE,
+  type Setting,
+  STRICT_READINESS,
+  TIMEOUT_MS,
+  WORKERS,
+} from '../../src/config/index.js';
 import { parseEngineSetting } from '../../src/engine/select.js';
-import { BadRequestError } from '../../src/errors.js';
-import { BODY_LIMITS } from '../../src/http/limits.js';
-import { parseStrictReadiness, STRICT_READINESS_ENV } from '../../src/oip/readiness.js';
 
 export interface ServerConfig {
   readonly port: number;
@@ -56,65 +70,35 @@ export type ServerFlags = Partial<
   >
 >;
 
-function integer(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min)
-    throw new BadRequestError('bad_option', `${name} must be a whole number >= ${min}, got '${value}'`);
-  return number;
+/**
+ * A flag's value, parsed by its variable's rules (an error names the flag), else the
+ * variable's (an error names the variable); undefined when neither is given.
+ */
+function flagOr<T>(setting: Setting<T>, flag: string, value: string | undefined, env: Env): T | undefined {
+  return value === undefined || value.trim() === '' ? setting.read(env) : setting.parse(value, flag);
 }
 
-export function serverConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const cors = (flags.cors ?? env.TFLITE_FN_CORS_ORIGINS ?? '').trim();
+export function serverConfig(flags: ServerFlags = {}, env: Env = process.env): ServerConfig {
   return {
-    port: integer('--port', flags.port ?? env.TFLITE_FN_PORT ?? env.PORT, 8080, 0),
-    host: flags.host ?? env.TFLITE_FN_HOST ?? '127.0.0.1',
+    port: flagOr(PORT, '--port', flags.port, env) ?? PORT.fallback(),
+    host: flagOr(HOST, '--host', flags.host, env) ?? HOST.fallback(),
     // One worker per core: each runs one inference thread, so they do not compete.
-    workers: integer(
-      '--workers',
-      flags.workers ?? env.TFLITE_FN_WORKERS,
-      Math.max(1, availableParallelism()),
-      1,
-    ),
-    queueSize: integer('--queue', flags.queue ?? env.TFLITE_FN_QUEUE, 32, 0),
-    maxBodyBytes: integer(
-      '--max-body',
-      flags['max-body'] ?? env.TFLITE_FN_MAX_BODY,
-      BODY_LIMITS.server.maxBytes,
-      1,
-    ),
-    timeoutMs: integer('--timeout', flags.timeout ?? env.TFLITE_FN_TIMEOUT_MS, 30_000, 100),
-    apiKey: flags['api-key'] ?? env.TFLITE_FN_API_KEY ?? undefined,
-    corsOrigins:
-      cors === '*'
-        ? '*'
-        : cors
-            .split(',')
-            .map((o) => o.trim())
-            .filter(Boolean),
-    preload: flags.preload ?? env.TFLITE_FN_PRELOAD ?? env.TFLITE_FN_DEFAULT_MODEL ?? 'imagenet',
+    workers: flagOr(WORKERS, '--workers', flags.workers, env) ?? Math.max(1, availableParallelism()),
+    queueSize: flagOr(QUEUE, '--queue', flags.queue, env) ?? QUEUE.fallback(),
+    maxBodyBytes: flagOr(MAX_BODY, '--max-body', flags['max-body'], env) ?? MAX_BODY.fallback(),
+    timeoutMs: flagOr(TIMEOUT_MS, '--timeout', flags.timeout, env) ?? TIMEOUT_MS.fallback(),
+    apiKey: flags['api-key'] ?? API_KEY.read(env),
+    corsOrigins: flagOr(CORS_ORIGINS, '--cors', flags.cors, env) ?? CORS_ORIGINS.fallback(),
+    // '' (the flag or the variable) preloads nothing.
+    preload: flags.preload ?? PRELOAD.read(env) ?? DEFAULT_MODEL.value(env),
     drainMs: 30_000,
-    batchMax: given(flags['batch-max'] ?? env[BATCH_ENV.maxBatchSize], parseBatchMax, '--batch-max'),
-    batchDelayMs: given(
-      flags['batch-delay-ms'] ?? env[BATCH_ENV.maxQueueDelayMs],
-      parseBatchDelay,
-      '--batch-delay-ms',
-    ),
-    modelRepository: flags['model-repository'] || env.TFLITE_FN_MODEL_REPOSITORY || undefined,
+    batchMax: flagOr(BATCH_MAX, '--batch-max', flags['batch-max'], env),
+    batchDelayMs: flagOr(BATCH_DELAY_MS, '--batch-delay-ms', flags['batch-delay-ms'], env),
+    modelRepository: flags['model-repository'] || MODEL_REPOSITORY.read(env),
     strictReadiness:
-      flags['strict-readiness'] !== undefined
-        ? parseStrictReadiness(flags['strict-readiness'], '--strict-readiness')
-        : parseStrictReadiness(env[STRICT_READINESS_ENV]),
+      flagOr(STRICT_READINESS, '--strict-readiness', flags['strict-readiness'], env) ??
+      STRICT_READINESS.fallback(),
   };
-}
-
-/** A setting's value when it was given (blank counts as not given), parsed; else undefined. */
-function given(
-  value: string | undefined,
-  parse: (value: string, name: string) => number,
-  name: string,
-): number | undefined {
-  return value === undefined || value.trim() === '' ? undefined : parse(value, name);
 }
 
 /** The settings as printed at start: the API key is never printed. */

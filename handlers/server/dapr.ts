@@ -15,6 +15,7 @@
  * Answers: a bad image is DROP (it will never succeed; the reason is logged); a full queue,
  * a crashed worker or a failed publish is RETRY (Dapr delivers it again later).
  */
+import { DAPR_PUBSUB, DAPR_RESULTS_TOPIC, DAPR_TASK, DAPR_TOPIC, type Env } from '../../src/config/index.js';
 import { BadRequestError, toTfliteFnError } from '../../src/errors.js';
 import type { RouteHandler } from '../../src/http/app.js';
 import { decodeBase64 } from '../../src/http/base64.js';
@@ -35,12 +36,12 @@ export interface DaprConfig {
   readonly sidecar: string;
 }
 
-export function daprConfig(env: NodeJS.ProcessEnv = process.env): DaprConfig {
+export function daprConfig(env: Env = process.env): DaprConfig {
   return {
-    pubsub: env.TFLITE_FN_DAPR_PUBSUB ?? 'pubsub',
-    topic: env.TFLITE_FN_DAPR_TOPIC ?? 'frames',
-    resultsTopic: env.TFLITE_FN_DAPR_RESULTS_TOPIC ?? 'results',
-    task: env.TFLITE_FN_DAPR_TASK ?? 'classify',
+    pubsub: DAPR_PUBSUB.value(env),
+    topic: DAPR_TOPIC.value(env),
+    resultsTopic: DAPR_RESULTS_TOPIC.value(env),
+    task: DAPR_TASK.value(env),
     sidecar: `http://127.0.0.1:${env.DAPR_HTTP_PORT ?? '3500'}`,
   };
 }

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Hono } from 'hono';
-import { BATCH_ENV } from '../../src/batch/settings.js';
+import { BATCH_DELAY_MS, BATCH_MAX, MODEL_REPOSITORY, PRELOAD } from '../../src/config/index.js';
 import { errorShapeFor } from '../../src/http/access.js';
 import { createApp, errorResponse, notFoundResponse } from '../../src/http/app.js';
 import { BodyBudget, type BodyBudgetLimits } from '../../src/http/body-budget.js';
@@ -98,12 +98,12 @@ function createWorkers(config: ServerConfig, log: Logger): Workers {
   const repository =
     repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log, loadElsewhere });
   const env = {
-    TFLITE_FN_PRELOAD: config.preload,
+    [PRELOAD.name]: config.preload,
     // Blank when not given: each model's descriptor decides (batch/settings.ts).
-    [BATCH_ENV.maxBatchSize]: config.batchMax === undefined ? '' : String(config.batchMax),
-    [BATCH_ENV.maxQueueDelayMs]: config.batchDelayMs === undefined ? '' : String(config.batchDelayMs),
+    [BATCH_MAX.name]: config.batchMax === undefined ? '' : String(config.batchMax),
+    [BATCH_DELAY_MS.name]: config.batchDelayMs === undefined ? '' : String(config.batchDelayMs),
     // The workers follow the server's setting, not whatever their environment says.
-    TFLITE_FN_MODEL_REPOSITORY: repositoryDir ?? '',
+    [MODEL_REPOSITORY.name]: repositoryDir ?? '',
   };
   const catalog = new ModelCatalog({ warmUp: false }); // for /models; the workers hold the loaded ones
   const perWorker = jobsPerWorker(catalog, repository, { ...process.env, ...env });

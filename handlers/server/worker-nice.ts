@@ -8,9 +8,6 @@
 import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
-/** The environment variable the pool passes a worker's niceness in. */
-export const WORKER_NICE_ENV = 'TFLITE_FN_WORKER_NICE';
-
 /** Raises this process's threads to `nice` (never lowers it); returns what could not be set. */
 export function reniceSelf(nice: number): string | undefined {
   let threads: string[];

@@ -13,6 +13,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { WORKER_NICE } from '../../src/config/index.js';
 import type {
   AnyJobMessage,
   JobMessage,
@@ -22,7 +23,6 @@ import type {
   ServerMessage,
   WorkerMessage,
 } from './protocol.js';
-import { WORKER_NICE_ENV } from './worker-nice.js';
 
 export type WorkerState = 'loading' | 'ready' | 'retiring' | 'gone';
 
@@ -67,7 +67,7 @@ export class WorkerProcess<J> {
     this.#events = events;
     this.#child = fork(WORKER_SCRIPT, [], {
       serialization: 'advanced',
-      env: { ...env, [WORKER_NICE_ENV]: String(nice) },
+      env: { ...env, [WORKER_NICE.name]: String(nice) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     // At once, so it loads its models niced already; the worker then renices the threads its

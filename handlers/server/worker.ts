@@ -9,6 +9,7 @@
 import './worker-priority.js';
 import { type BatchCounts, batchCounts } from '../../src/batch/batcher.js';
 import { batchingFor } from '../../src/batch/settings.js';
+import { PRELOAD } from '../../src/config/index.js';
 import { TfliteFnError, toTfliteFnError, UnavailableError } from '../../src/errors.js';
 import { runJobHere } from '../../src/http/task-job.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
@@ -56,7 +57,7 @@ const repository = repositoryFromEnv(process.env, {
   loadOnUse: true,
   batching: batchingFor,
 });
-const preload = (process.env.TFLITE_FN_PRELOAD ?? catalog.defaultModel)
+const preload = (PRELOAD.read() ?? catalog.defaultModel)
   .split(',')
   .map((id) => id.trim())
   .filter(Boolean);

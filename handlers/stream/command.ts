@@ -1,4 +1,5 @@
 /** CLI glue for `tflite-fn stream` and `tflite-fn stream-source`. */
+import { NATS, THREADS } from '../../src/config/index.js';
 import { BadRequestError } from '../../src/errors.js';
 import { createProgress } from '../../src/util/progress.js';
 import type { Io } from '../cli/commands.js';
@@ -21,7 +22,7 @@ export interface StreamFlags {
 function subjects(flags: StreamFlags): StreamNames & { server: string } {
   const input = flags.in ?? 'frames';
   return {
-    server: flags.server ?? process.env.TFLITE_FN_NATS ?? 'nats://127.0.0.1:4222',
+    server: flags.server ?? NATS.value(),
     input,
     output: flags.out ?? 'results',
     deadLetter: flags.dead ?? `${input}.dead`,
@@ -49,7 +50,7 @@ export async function streamCommand(flags: StreamFlags): Promise<number> {
     );
   // One inference thread per worker, as the server's workers: scale out by running one worker
   // per core (they share the queue), not by threads that would compete with the decoding.
-  process.env.TFLITE_FN_THREADS ??= '1';
+  THREADS.assign('1', { ifUnset: true });
   // Likewise one libvips thread: a worker is one core's worth of work, so N workers use N.
   process.env.VIPS_CONCURRENCY ??= '1';
   const { startStreamWorker } = await import('./stream-worker.js');

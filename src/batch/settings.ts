@@ -11,8 +11,8 @@
  * flags set the first two for its workers. Only models whose converted graph verified batched
  * runs batch at all (src/convert/verify.ts).
  */
-import { BadRequestError } from '../errors.js';
-import { BATCH_LIMITS, DEFAULT_BATCH_DELAY_MS } from './limits.js';
+import { BATCH_DELAY_MS, BATCH_MAX, BATCH_MODELS, type Env } from '../config/index.js';
+import { DEFAULT_BATCH_DELAY_MS } from './limits.js';
 
 export interface BatchingOptions {
   /** Items run in one engine call at most; 1 turns batching off. */
@@ -22,13 +22,6 @@ export interface BatchingOptions {
   /** Items that may wait for a batch; one more is refused with 503. */
   readonly maxQueueSize: number;
 }
-
-/** The environment variables, by setting. */
-export const BATCH_ENV = {
-  maxBatchSize: 'TFLITE_FN_BATCH_MAX',
-  maxQueueDelayMs: 'TFLITE_FN_BATCH_DELAY_MS',
-  models: 'TFLITE_FN_BATCH_MODELS',
-} as const;
 
 export { BATCH_LIMITS, DEFAULT_BATCH_DELAY_MS } from './limits.js';
 
@@ -40,30 +33,16 @@ export interface DeclaredBatching {
   readonly max_queue_delay_ms: number;
 }
 
-function whole(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max)
-    throw new BadRequestError(
-      'bad_option',
-      `${name} must be a whole number from ${min} to ${max}, got '${value}'`,
-    );
-  return number;
-}
-
 /** Items per engine call: a flag's value (`name` says which) or the environment's; 1 is off. */
-export function parseBatchMax(value: string | undefined, name: string = BATCH_ENV.maxBatchSize): number {
-  return whole(name, value, 1, 1, BATCH_LIMITS.maxBatchSize);
+export function parseBatchMax(value: string | undefined, name: string = BATCH_MAX.name): number {
+  return value === undefined || value.trim() === '' ? 1 : BATCH_MAX.parse(value, name);
 }
 
 /** The delay in milliseconds: a flag's value or the environment's. */
-export function parseBatchDelay(value: string | undefined, name: string = BATCH_ENV.maxQueueDelayMs): number {
-  return whole(name, value, DEFAULT_BATCH_DELAY_MS, 0, BATCH_LIMITS.maxQueueDelayMs);
-}
-
-/** Whether the variable is set: a blank value counts as unset (the server passes '' for "none"). */
-function isSet(value: string | undefined): value is string {
-  return value !== undefined && value.trim() !== '';
+export function parseBatchDelay(value: string | undefined, name: string = BATCH_DELAY_MS.name): number {
+  return value === undefined || value.trim() === ''
+    ? DEFAULT_BATCH_DELAY_MS
+    : BATCH_DELAY_MS.parse(value, name);
 }
 
 /**
@@ -73,20 +52,17 @@ function isSet(value: string | undefined): value is string {
 export function batchingFor(
   id: string,
   declared: DeclaredBatching | undefined,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = process.env,
 ): BatchingOptions {
-  const models = (env[BATCH_ENV.models] ?? 'all').split(',').map((name) => name.trim());
+  const models = BATCH_MODELS.value(env);
   const envApplies = models.includes('all') || models.includes(id);
-  const envMax = env[BATCH_ENV.maxBatchSize];
-  const envDelay = env[BATCH_ENV.maxQueueDelayMs];
-  const maxBatchSize = envApplies && isSet(envMax) ? parseBatchMax(envMax) : (declared?.max_size ?? 1);
+  const envMax = envApplies ? BATCH_MAX.read(env) : undefined;
+  const envDelay = envApplies ? BATCH_DELAY_MS.read(env) : undefined;
+  const maxBatchSize = envMax ?? declared?.max_size ?? 1;
   if (maxBatchSize === 1) return BATCHING_OFF;
   return {
     maxBatchSize,
-    maxQueueDelayMs:
-      envApplies && isSet(envDelay)
-        ? parseBatchDelay(envDelay)
-        : (declared?.max_queue_delay_ms ?? DEFAULT_BATCH_DELAY_MS),
+    maxQueueDelayMs: envDelay ?? declared?.max_queue_delay_ms ?? DEFAULT_BATCH_DELAY_MS,
     // Four batches' worth: more would only wait past any sensible deadline.
     maxQueueSize: maxBatchSize * 4,
   };

@@ -53,6 +53,11 @@ export interface Setting<T> extends Declaration<T> {
   read(env?: Env): T | undefined;
   /** Parses a value given another way (a flag): a bad one throws, naming `source`. */
   parse(text: string, source?: string): T;
+  /**
+   * Sets the variable for this process and the ones it starts (`--engine` becomes
+   * TFLITE_FN_ENGINE), or for the environment record given; only when it is unset with `ifUnset`.
+   */
+  assign(text: string, options?: { readonly env?: NodeJS.ProcessEnv; readonly ifUnset?: boolean }): void;
 }
 
 /** A setting whose default is a fixed value (or a constant of the module that decides it). */
@@ -99,6 +104,10 @@ export function defineSetting<T>(declaration: Declaration<T>): Setting<T> {
       return undefined;
     },
     parse,
+    assign(text, { env = process.env, ifUnset = false } = {}) {
+      if (ifUnset && textOf(env, name) !== undefined) return;
+      env[name] = text;
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import {
   commaList,
   defineSetting,
   defineSettingWithDefault,
+  type Env,
   oneOf,
   onOff,
   type Parser,
@@ -458,3 +459,8 @@ export const VARIABLES: readonly Setting<unknown>[] = [
   STB_INCLUDE,
   LAMBDA_RIC,
 ];
+
+/** Reads every variable once: a bad value stops a command as it starts, not at its first use. */
+export function checkVariables(env: Env = process.env): void {
+  for (const setting of VARIABLES) setting.read(env);
+}

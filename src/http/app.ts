@@ -12,13 +12,13 @@
  * (routes.ts): this file supplies handlers for its entries and registers nothing else.
  */
 import { type Context, Hono } from 'hono';
+import { CORS_ORIGINS, STRICT_READINESS } from '../config/index.js';
 import { TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { repositoryHandlers } from '../model/repository-api.js';
 import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
-import { parseStrictReadiness, STRICT_READINESS_ENV } from '../oip/readiness.js';
 import type { TensorRunner } from '../oip/tensor-runner.js';
 import { taskById } from '../tasks/index.js';
 import { corsFromTable, errorShapeFor, requireApiKey } from './access.js';
@@ -97,12 +97,7 @@ export interface AppOptions {
 }
 
 function corsFromEnv(): '*' | string[] {
-  const value = process.env.TFLITE_FN_CORS_ORIGINS?.trim() ?? '';
-  if (value === '*') return '*';
-  return value
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
+  return CORS_ORIGINS.value();
 }
 
 function methodNotAllowed(route: RouteSpec): RouteHandler {
@@ -168,7 +163,7 @@ function oipRoutes(
     logError,
     ...(options.tensorRunner ? { runner: options.tensorRunner } : {}),
     readiness: {
-      strict: options.strictReadiness ?? parseStrictReadiness(process.env[STRICT_READINESS_ENV]),
+      strict: options.strictReadiness ?? STRICT_READINESS.value(),
       ...(options.canServe ? { canServe: options.canServe } : {}),
     },
   });

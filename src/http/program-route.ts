@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { NN_PRELOAD, PROGRAM } from '../config/index.js';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { modelFileLimit } from '../model/model-file.js';
 import { packageRoot } from '../store/paths.js';
@@ -24,9 +25,9 @@ export function programRoute(
   options: { readonly program?: string | undefined; readonly nnPreload?: readonly string[] | undefined },
   bodyLimit: BodyLimit,
 ): RouteHandler | undefined {
-  const program = programPath(options.program ?? process.env.TFLITE_FN_PROGRAM);
+  const program = programPath(options.program ?? PROGRAM.read());
   if (!program) return undefined;
-  const specs = options.nnPreload ?? (process.env.TFLITE_FN_NN_PRELOAD ?? '').split(/\s+/).filter(Boolean);
+  const specs = options.nnPreload ?? NN_PRELOAD.read() ?? [];
   return programHandler(program, bodyLimit, deploymentPreloads(specs, !options.nnPreload));
 }
 
@@ -60,7 +61,7 @@ function deploymentPreloads(specs: readonly string[], fromEnv: boolean): NnPrelo
     return preloads;
   } catch (cause) {
     if (!(cause instanceof TfliteFnError)) throw cause;
-    const source = fromEnv ? 'TFLITE_FN_NN_PRELOAD' : 'nnPreload';
+    const source = fromEnv ? NN_PRELOAD.name : 'nnPreload';
     const error = new BadRequestError(cause.code, `${source}: ${cause.message}`, { cause });
     error.stack = `${error.name}: ${error.message}`;
     throw error;

@@ -5,20 +5,17 @@
  * it does not count. Not strict: ready whenever it can run work, whatever its models' states
  * (each model's own ready route still tells). TFLITE_FN_STRICT_READINESS is the one setting.
  */
-import { BadRequestError, shown } from '../errors.js';
+import { STRICT_READINESS } from '../config/index.js';
 import type { ModelSource } from './model-source.js';
-
-export const STRICT_READINESS_ENV = 'TFLITE_FN_STRICT_READINESS';
 
 /** 'true' or '1' (and unset or blank: the default) is strict; 'false' or '0' is not. */
 export function parseStrictReadiness(
   value: string | undefined,
-  name: string = STRICT_READINESS_ENV,
+  name: string = STRICT_READINESS.name,
 ): boolean {
-  const setting = value?.trim().toLowerCase() ?? '';
-  if (setting === '' || setting === 'true' || setting === '1') return true;
-  if (setting === 'false' || setting === '0') return false;
-  throw new BadRequestError('bad_option', `${name} must be true or false, got '${shown(value)}'`);
+  return value === undefined || value.trim() === ''
+    ? STRICT_READINESS.fallback()
+    : STRICT_READINESS.parse(value, name);
 }
 
 export interface ReadinessSetup {

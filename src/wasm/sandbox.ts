@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { NN_GUEST_ONNX } from '../config/index.js';
 import type { EngineName } from '../engine/select.js';
 import { BadRequestError, TfliteFnError } from '../errors.js';
 import { defaultImageLimits } from '../image/decode.js';
@@ -276,7 +277,7 @@ async function runInWorker(
     dirs,
     limits: { maxInputBytes: defaultImageLimits().maxBytes, maxModelBytes: modelFileLimit().maxBytes },
     preloads,
-    guestOnnx: options.nnGuestOnnx ?? process.env.TFLITE_FN_NN_GUEST_ONNX === '1',
+    guestOnnx: options.nnGuestOnnx ?? NN_GUEST_ONNX.value(),
     deadline,
   };
   let reusable = false;
