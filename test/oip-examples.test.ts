@@ -11,8 +11,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TensorData, TensorInfo } from '../src/engine/types.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
-import { type InferRequest, readInferRequest } from '../src/oip/infer-request.js';
+import { type FixedDatatype, halfToNumber, jsonElements, numberToHalf } from '../src/oip/datatypes.js';
+import { type InferRequest, type RequestInput, readInferRequest } from '../src/oip/infer-request.js';
 import { inferResponse, planOutputs } from '../src/oip/infer-response.js';
+import { tensorFromBytes, tensorFromJson } from '../src/oip/tensor-data.js';
+import { type ClientInput, type Datatype, encodeInferRequest, type TensorValues } from './oip-client.js';
 
 const limit = BODY_LIMITS.server;
 
@@ -35,6 +38,13 @@ function answer(
     items: 1,
   });
 }
+
+/** A request input as the server reads its data (a fixed-size datatype). */
+const declared = (input: RequestInput) => ({
+  name: input.name,
+  datatype: input.datatype as FixedDatatype,
+  shape: input.shape,
+});
 
 const post = (body: Uint8Array | string, headers: Record<string, string>) =>
   new Request('http://localhost:8000/v2/models/mymodel/infer', {
@@ -65,6 +75,14 @@ describe("the protocol's published examples", () => {
     assert.deepEqual(
       request.outputs?.map((output) => output.name),
       ['output0'],
+    );
+    // Read by their own datatypes: UINT32 as it is; the example's BOOL input has one element
+    // for its shape [3], which a server must refuse, naming both counts.
+    const [input0, input1] = request.inputs as [RequestInput, RequestInput];
+    assert.deepEqual(tensorFromJson(declared(input0), input0.data), Uint32Array.of(1, 2, 3, 4));
+    assert.throws(
+      () => tensorFromJson(declared(input1), input1.data),
+      /data has 1 elements; its shape \[3\] holds 3/,
     );
     const response = answer(request, { shape: [3, 2], values: [1.0, 1.1, 2.0, 2.1, 3.0, 3.1] });
     assert.equal(response.status, 200);
@@ -116,6 +134,12 @@ describe("the protocol's published examples", () => {
       ],
     );
     assert.deepEqual(request.binary, body.subarray(header.length), 'the 19 bytes after the JSON');
+    const [uint32, bool] = request.inputs as [RequestInput, RequestInput];
+    assert.deepEqual(
+      tensorFromBytes(declared(uint32), request.binary.subarray(0, 16)),
+      Uint32Array.of(1, 2, 3, 4),
+    );
+    assert.deepEqual(tensorFromBytes(declared(bool), request.binary.subarray(16)), Uint8Array.of(1, 0, 1));
 
     const values = [1.0, 1.1, 2.0, 2.1, 3.0, 3.1];
     const response = answer(request, { shape: [3, 2], values });
@@ -149,5 +173,102 @@ describe("the protocol's published examples", () => {
       outputs: { data: string[] }[];
     };
     assert.deepEqual(labelled.outputs[0]?.data, ['3.3:1:index_1_label', '2.4:3:index_3_label']);
+  });
+});
+
+/** Each datatype: a tensor of its edge values, values a JSON request may not hold, and why. */
+const DATATYPE_CASES: readonly { datatype: Datatype; values: TensorValues; bad: readonly unknown[] }[] = [
+  { datatype: 'BOOL', values: Uint8Array.of(1, 0, 1), bad: [1, 0, 'true', null] },
+  { datatype: 'UINT8', values: Uint8Array.of(0, 255, 7), bad: [-1, 256, 1.5, true] },
+  { datatype: 'UINT16', values: Uint16Array.of(0, 65535, 7), bad: [-1, 65536, 0.5] },
+  { datatype: 'UINT32', values: Uint32Array.of(0, 2 ** 32 - 1, 7), bad: [-1, 2 ** 32, 2.5] },
+  {
+    datatype: 'UINT64',
+    values: BigUint64Array.of(0n, BigInt(Number.MAX_SAFE_INTEGER), 7n),
+    bad: [-1, 2 ** 53, 2 ** 64, 0.5],
+  },
+  { datatype: 'INT8', values: Int8Array.of(-128, 127, 0), bad: [-129, 128, 0.5] },
+  { datatype: 'INT16', values: Int16Array.of(-32768, 32767, 0), bad: [-32769, 32768] },
+  { datatype: 'INT32', values: Int32Array.of(-(2 ** 31), 2 ** 31 - 1, 0), bad: [-(2 ** 31) - 1, 2 ** 31] },
+  {
+    datatype: 'INT64',
+    values: BigInt64Array.of(-BigInt(Number.MAX_SAFE_INTEGER), BigInt(Number.MAX_SAFE_INTEGER), 0n),
+    bad: [2 ** 53, -(2 ** 53), 2 ** 63, 1.5],
+  },
+  // FP16 as its bits: -65504, 65504 (the largest half) and 1/3 rounded to a half.
+  { datatype: 'FP16', values: Uint16Array.of(0xfbff, 0x7bff, 0x3555), bad: [65520, -1e6, '1'] },
+  { datatype: 'FP32', values: Float32Array.of(-3.4028234663852886e38, 1.1, 0), bad: [3.5e38, -1e39, 'x'] },
+  { datatype: 'FP64', values: Float64Array.of(-Number.MAX_VALUE, 0.1, 5e-324), bad: ['0.1', null, {}] },
+];
+
+describe('every datatype of the protocol, as the spec-written client sends it', () => {
+  it('JSON and binary data read back as the values sent, for each of the twelve fixed-size datatypes', async () => {
+    for (const { datatype, values } of DATATYPE_CASES) {
+      const input: ClientInput = { name: 'x', shape: [1, 3], datatype, values };
+      for (const binaryInputs of [false, true]) {
+        const { body, headers } = encodeInferRequest([input], undefined, { binaryInputs });
+        const request = await readInferRequest(post(body, headers), limit);
+        const read = request.inputs[0] as RequestInput;
+        assert.equal(read.datatype, datatype);
+        const tensor = binaryInputs
+          ? tensorFromBytes(declared(read), request.binary)
+          : tensorFromJson(declared(read), read.data);
+        assert.deepEqual(tensor, values, `${datatype}, ${binaryInputs ? 'binary' : 'JSON'}`);
+      }
+    }
+  });
+
+  it("JSON values outside a datatype's range or kind → 400 naming the element and the type", () => {
+    for (const { datatype, bad } of DATATYPE_CASES) {
+      for (const value of bad) {
+        assert.throws(
+          () =>
+            tensorFromJson({ name: 'x', datatype: datatype as FixedDatatype, shape: [2] }, [value, value]),
+          (error: Error & { status?: number }) =>
+            error.status === 400 &&
+            error.message.includes(`element 0`) &&
+            error.message.includes(`not a ${datatype}`),
+          `${datatype} ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    // 64-bit integers past 2^53 are not exact in JSON: the error says to send binary data.
+    assert.throws(
+      () => tensorFromJson({ name: 'x', datatype: 'INT64', shape: [1] }, [2 ** 60]),
+      /binary data/,
+    );
+  });
+
+  it('a wrong element count → 400 naming the expected and the given count', () => {
+    assert.throws(
+      () => tensorFromJson({ name: 'x', datatype: 'INT16', shape: [2, 3] }, [1, 2, 3, 4, 5]),
+      /data has 5 elements; its shape \[2,3\] holds 6/,
+    );
+    assert.throws(
+      () => tensorFromJson({ name: 'x', datatype: 'INT16', shape: [2, 3] }, [[1, 2, 3], [4, 5, 6], [7]]),
+      /more than the 6 elements/,
+    );
+  });
+
+  it('answers write every element exactly: 64-bit integers digit for digit, FP16 as its value, BOOL as true/false', () => {
+    const cases: [FixedDatatype, Parameters<typeof jsonElements>[1], string][] = [
+      ['INT64', BigInt64Array.of(2n ** 63n - 1n, -(2n ** 63n)), '[9223372036854775807,-9223372036854775808]'],
+      ['UINT64', BigUint64Array.of(2n ** 64n - 1n), '[18446744073709551615]'],
+      ['FP16', Uint16Array.of(0x3c00, 0x7bff, 0x0001), `[1,65504,${2 ** -24}]`],
+      ['BOOL', Uint8Array.of(1, 0), '[true,false]'],
+      ['FP32', Float32Array.of(Number.NaN, 0.5), '[null,0.5]'],
+      ['INT8', Int8Array.of(-128, 127), '[-128,127]'],
+    ];
+    for (const [datatype, data, text] of cases) assert.equal(jsonElements(datatype, data), text, datatype);
+  });
+
+  it('FP16: every one of the 65536 bit patterns but NaN reads back as itself', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      const value = halfToNumber(bits);
+      if (Number.isNaN(value)) continue;
+      assert.equal(numberToHalf(value), bits, `0x${bits.toString(16)}`);
+    }
+    assert.equal(numberToHalf(1 + 2 ** -11), 0x3c00, 'a tie rounds to even');
+    assert.equal(numberToHalf(1 + 3 * 2 ** -11), 0x3c02, 'a tie rounds to even (up)');
   });
 });

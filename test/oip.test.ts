@@ -6,7 +6,7 @@
  * each answered with the protocol's {"error"} and a status that means it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,14 +21,19 @@ import type { TfliteFnError } from '../src/errors.js';
 import { createApp } from '../src/http/app.js';
 import { BODY_LIMITS } from '../src/http/limits.js';
 import { ModelCatalog } from '../src/model/catalog.js';
+import { repositorySource } from '../src/model/repository.js';
 import { inferRequestOf, JSON_HEADER_MAX_BYTES } from '../src/oip/infer-request.js';
 import { inputTensors, MAX_ITEMS } from '../src/oip/input-tensors.js';
 import { catalogSource } from '../src/oip/model-source.js';
 import { packageRoot } from '../src/store/paths.js';
 import { IMAGES } from './helpers.js';
 import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from './oip-client.js';
+import { buildTflite, FLOAT32 } from './tflite-builder.js';
 
 const SCORES = 'MobilenetV2/Predictions/Softmax';
+/** TFLite's TensorType INT64 and BuiltinOperator CAST (schema.fbs). */
+const INT64 = 4;
+const CAST = 53;
 const IMAGE_SHAPE = [1, 224, 224, 3] as const;
 
 /** A photo as the default model's input: 224x224 RGB, cropped to cover (its descriptor's resize). */
@@ -395,9 +400,86 @@ describe('Open Inference Protocol on the self-hosted server', () => {
           new Uint8Array(pixels.length * 4),
         ),
         400,
-        /is UINT8; the request sends FP32/,
+        /input 'input' data-type is 'FP32', but the model expects 'UINT8'/,
       );
       await assertOipError(await jsonRequest({ inputs: [input({ datatype: 'FLOAT', data: [1] })] }), 400);
+    });
+
+    it('every other datatype of the protocol → 400 naming both, JSON and binary alike; BYTES → 400: no model takes strings', async () => {
+      const count = pixels.length;
+      const others: ClientInput['values'][] = [
+        new Uint16Array(count),
+        new Uint32Array(count),
+        new BigUint64Array(count),
+        new Int8Array(count),
+        new Int16Array(count),
+        new Int32Array(count),
+        new BigInt64Array(count),
+        new Uint16Array(count),
+        new Float32Array(count),
+        new Float64Array(count),
+        new Uint8Array(count),
+      ];
+      const datatypes = [
+        'UINT16',
+        'UINT32',
+        'UINT64',
+        'INT8',
+        'INT16',
+        'INT32',
+        'INT64',
+        'FP16',
+        'FP32',
+        'FP64',
+        'BOOL',
+      ] as const;
+      for (const [i, datatype] of datatypes.entries()) {
+        const tensor: ClientInput = {
+          name: 'input',
+          shape: IMAGE_SHAPE,
+          datatype,
+          values: others[i] as ClientInput['values'],
+        };
+        for (const binaryInputs of [true, false]) {
+          const answer = await infer(server.url, 'imagenet', [tensor], { binaryInputs });
+          assert.equal(answer.status, 400, `${datatype} ${binaryInputs}`);
+          assert.equal(
+            answer.json.error,
+            `input 'input' data-type is '${datatype}', but the model expects 'UINT8'`,
+          );
+        }
+      }
+      await assertOipError(
+        await jsonRequest({ inputs: [input({ datatype: 'BYTES', shape: [1], data: ['a photo'] })] }),
+        400,
+        /data-type is 'BYTES', but the model expects 'UINT8': no model here takes strings/,
+      );
+      await assertOipError(
+        await binaryRequest(
+          [input({ datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 11 } })],
+          undefined,
+          new Uint8Array(11),
+        ),
+        400,
+        /no model here takes strings/,
+      );
+    });
+
+    it("FP32 JSON values past float32's range → 400 naming the element (they would be Infinity)", async () => {
+      const meta = (await (await fetch(url('/v2/models/faces-short'))).json()) as {
+        inputs: { name: string; shape: number[] }[];
+      };
+      const shape = (meta.inputs[0]?.shape ?? []).map((size) => (size < 0 ? 1 : size));
+      const data = new Array(shape.reduce((a, b) => a * b, 1)).fill(0);
+      data[5] = 1e39;
+      await assertOipError(
+        await jsonRequest(
+          { inputs: [{ name: meta.inputs[0]?.name, shape, datatype: 'FP32', data }] },
+          'faces-short',
+        ),
+        400,
+        /element 5 is 1e\+39, not a FP32/,
+      );
     });
 
     it('data shorter or longer than the shape → 400, JSON and binary alike', async () => {
@@ -565,6 +647,38 @@ describe('Open Inference Protocol: a model that is not ready', () => {
     assert.match(message, /invalid model descriptor/);
     assert.ok(response.headers.get('retry-after'));
     await assertOipError(await call('/v2/models/broken'), 503);
+  });
+});
+
+describe('Open Inference Protocol: why no model here has INT64, FP16, BOOL… tensors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-oip-int64-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a repository model with an INT64 output is not ready, LiteRT saying it does not take INT64 tensors', async () => {
+    // An image in, its pixels cast to int64 out: valid TFLite that LiteRT.js will not compile
+    // (its tensors hand in and out uint8, int32 and float32 only), and the native engine runs
+    // only conversions verified against LiteRT.
+    const model = buildTflite({
+      tensors: [
+        { name: 'image', shape: [1, 8, 8, 3], type: FLOAT32 },
+        { name: 'counts', shape: [1, 8, 8, 3], type: INT64 },
+      ],
+      operators: [{ code: CAST, inputs: [0], outputs: [1] }],
+      inputs: [0],
+      outputs: [1],
+    });
+    mkdirSync(join(dir, 'counts', '1'), { recursive: true });
+    writeFileSync(join(dir, 'counts', '1', 'model.tflite'), model);
+    const repository = repositorySource(dir, { pollMs: 0 });
+    try {
+      await repository.settled();
+      const app = createApp({ modelSource: repository, corsOrigins: [], logError: () => undefined });
+      const call = (path: string) => app.fetch(new Request(`http://localhost${path}`));
+      assert.equal((await call('/v2/models/counts/ready')).status, 400);
+      await assertOipError(await call('/v2/models/counts'), 503, /Element type INT64 is not supported/);
+    } finally {
+      repository.close();
+    }
   });
 });
 

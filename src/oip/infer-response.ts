@@ -7,7 +7,7 @@
 import type { TensorData, TensorInfo } from '../engine/types.js';
 import { BadRequestError, shown, TfliteFnError } from '../errors.js';
 import type { BodyLimit } from '../http/limits.js';
-import { datatypeOf, elementBytes, toLittleEndian } from './datatypes.js';
+import { datatypeOf, elementBytes, jsonElements, toLittleEndian } from './datatypes.js';
 import { HEADER_LENGTH, type InferRequest, type Parameters } from './infer-request.js';
 import { shapeOfItems } from './shapes.js';
 import type { BatchDimension } from './tensor-runner.js';
@@ -57,9 +57,13 @@ export function planOutputs(request: InferRequest, modelOutputs: readonly Tensor
   });
 }
 
-/** A response tensor: its JSON description, and its bytes when it travels as binary data. */
+/**
+ * A response tensor: its JSON description; its data as JSON text (written element by element,
+ * so 64-bit integers keep every digit) or its bytes when it travels as binary data.
+ */
 interface ResponseTensor {
   readonly json: Record<string, unknown>;
+  readonly data?: string;
   readonly bytes?: Uint8Array;
 }
 
@@ -128,12 +132,13 @@ function responseTensor(
       context.labelOf(plan.index, index),
     );
     const json = { name, datatype: 'BYTES', shape };
-    if (!plan.binary) return { json: { ...json, data: strings } };
+    if (!plan.binary) return { json, data: JSON.stringify(strings) };
     const bytes = bytesElements(strings);
     return { json: { ...json, parameters: { binary_data_size: bytes.length } }, bytes };
   }
-  const json = { name, datatype: datatypeOf(plan.info.dtype), shape: dataShape };
-  if (!plan.binary) return { json: { ...json, data: Array.from(data) } };
+  const datatype = datatypeOf(plan.info.dtype);
+  const json = { name, datatype, shape: dataShape };
+  if (!plan.binary) return { json, data: jsonElements(datatype, data) };
   const bytes = toLittleEndian(data);
   return { json: { ...json, parameters: { binary_data_size: bytes.length } }, bytes };
 }
@@ -178,6 +183,12 @@ function assertAnswerFits(bytes: number, limit: BodyLimit): void {
   );
 }
 
+/** A JSON object's text with one more field, its value already JSON text. */
+function withField(objectText: string, name: string, valueText: string): string {
+  const separator = objectText === '{}' ? '' : ',';
+  return `${objectText.slice(0, -1)}${separator}${JSON.stringify(name)}:${valueText}}`;
+}
+
 export function inferResponse(
   request: InferRequest,
   plans: readonly OutputPlan[],
@@ -186,12 +197,15 @@ export function inferResponse(
 ): Response {
   const tensors = plans.map((plan) => responseTensor(plan, outputs[plan.index] as TensorData, context));
   const header = new TextEncoder().encode(
-    JSON.stringify({
-      model_name: context.modelName,
-      model_version: context.modelVersion,
-      ...(request.id === undefined ? {} : { id: request.id }),
-      outputs: tensors.map((tensor) => tensor.json),
-    }),
+    withField(
+      JSON.stringify({
+        model_name: context.modelName,
+        model_version: context.modelVersion,
+        ...(request.id === undefined ? {} : { id: request.id }),
+      }),
+      'outputs',
+      `[${tensors.map(({ json, data }) => (data === undefined ? JSON.stringify(json) : withField(JSON.stringify(json), 'data', data))).join(',')}]`,
+    ),
   );
   const binary = tensors.flatMap((tensor) => (tensor.bytes ? [tensor.bytes] : []));
   const total = binary.reduce((sum, bytes) => sum + bytes.length, header.length);

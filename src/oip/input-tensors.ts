@@ -6,12 +6,13 @@
  * shape is even looked at.
  */
 import { BATCH_LIMITS } from '../batch/settings.js';
-import type { TensorData, TensorDType, TensorInfo } from '../engine/types.js';
-import { BadRequestError, shown, TooLargeError } from '../errors.js';
+import type { TensorData, TensorInfo } from '../engine/types.js';
+import { BadRequestError, shown, TfliteFnError, TooLargeError } from '../errors.js';
 import type { BodyLimit } from '../http/limits.js';
-import { allocate, datatypeOf, fromLittleEndian, PROTOCOL_DATATYPES } from './datatypes.js';
+import { datatypeOf, PROTOCOL_DATATYPES, type ProtocolTensorData } from './datatypes.js';
 import type { InferRequest, RequestInput } from './infer-request.js';
 import { protocolShape } from './shapes.js';
+import { tensorFromBytes, tensorFromJson } from './tensor-data.js';
 import type { BatchDimension, ModelSignature } from './tensor-runner.js';
 
 /**
@@ -28,6 +29,7 @@ const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** Bytes the tensor declares, stopping at the limit (so no product ever overflows). */
 function declaredBytes(input: RequestInput, limit: BodyLimit): number {
+  // BYTES has no fixed size: at least a byte each, which bounds the shape all the same.
   let bytes = PROTOCOL_DATATYPES[input.datatype] ?? 1;
   for (const dimension of input.shape) {
     bytes *= dimension;
@@ -54,8 +56,13 @@ function fitsShape(given: readonly number[], wanted: readonly number[]): boolean
  */
 function checkAgainstModel(input: RequestInput, info: TensorInfo, batch: BatchDimension): number {
   const wanted = datatypeOf(info.dtype);
+  if (input.datatype === 'BYTES')
+    throw bad(
+      `input '${info.name}' data-type is 'BYTES', but the model expects '${wanted}': no model here takes strings (BYTES); send its ${wanted} elements`,
+    );
+  // Triton's check and words: the tensor must be of the model input's own datatype.
   if (input.datatype !== wanted)
-    throw bad(`input '${info.name}' is ${wanted}; the request sends ${input.datatype}`);
+    throw bad(`input '${info.name}' data-type is '${input.datatype}', but the model expects '${wanted}'`);
   const shape = protocolShape(info.shape, batch);
   if (fitsShape(input.shape, shape)) return batch.open ? (input.shape[0] as number) : 1;
   if (!batch.open && fitsShape([1, ...input.shape.slice(1)], shape))
@@ -80,39 +87,14 @@ function checkItems(counts: ReadonlyMap<string, number>): number {
   return items;
 }
 
-const RANGES: Record<TensorDType, readonly [number, number] | undefined> = {
-  uint8: [0, 255],
-  int32: [-(2 ** 31), 2 ** 31 - 1],
-  float32: undefined,
-};
-
 /**
- * JSON data, flat or nested in the shape's own form, written into a new tensor. Stops at the
- * first element past the count (a longer array is not walked to its end).
+ * A decoded tensor as the engine takes it. Its datatype was checked to be the model's, and a
+ * model's datatypes are its engine's (UINT8, INT32, FP32), so this holds; if an engine ever
+ * reports another type, the request is refused rather than handed a wrong array.
  */
-function fromJson(info: TensorInfo, shape: readonly number[], data: unknown): TensorData {
-  const count = shape.reduce((a, b) => a * b, 1);
-  const tensor = allocate(info.dtype, count);
-  const range = RANGES[info.dtype];
-  let at = 0;
-  const visit = (value: unknown, depth: number): void => {
-    if (Array.isArray(value)) {
-      if (depth >= Math.max(shape.length, 1))
-        throw bad(`input '${info.name}': data is nested deeper than its shape`);
-      for (const item of value) visit(item, depth + 1);
-      return;
-    }
-    if (at >= count) throw bad(`input '${info.name}': data has more than the ${count} elements of its shape`);
-    const number = typeof value === 'boolean' ? Number(value) : value;
-    if (typeof number !== 'number' || !Number.isFinite(number))
-      throw bad(`input '${info.name}': element ${at} is ${shown(value)}, not a finite number`);
-    if (range && (!Number.isInteger(number) || number < range[0] || number > range[1]))
-      throw bad(`input '${info.name}': element ${at} is ${shown(value)}, not a ${datatypeOf(info.dtype)}`);
-    tensor[at++] = number;
-  };
-  visit(data, 0);
-  if (at !== count) throw bad(`input '${info.name}': data has ${at} elements; its shape holds ${count}`);
-  return tensor;
+function engineTensor(name: string, data: ProtocolTensorData): TensorData {
+  if (data instanceof Uint8Array || data instanceof Int32Array || data instanceof Float32Array) return data;
+  throw new TfliteFnError(500, 'engine_error', `input '${name}' is of a type no engine here runs`);
 }
 
 /** The engine's inputs for the request's items. */
@@ -148,8 +130,9 @@ export function inputTensors(
   for (const input of request.inputs) {
     const bytes = declaredBytes(input, limit);
     const info = modelInputs.find((candidate) => candidate.name === input.name) as TensorInfo;
+    const declared = { name: info.name, datatype: datatypeOf(info.dtype), shape: input.shape };
     if (input.binaryDataSize === undefined) {
-      byName.set(info.name, fromJson(info, input.shape, input.data));
+      byName.set(info.name, engineTensor(info.name, tensorFromJson(declared, input.data)));
       continue;
     }
     if (input.binaryDataSize !== bytes)
@@ -160,7 +143,8 @@ export function inputTensors(
       throw bad(
         `input '${info.name}': the binary data ends ${offset + bytes - request.binary.length} bytes short`,
       );
-    byName.set(info.name, fromLittleEndian(info.dtype, request.binary.subarray(offset, offset + bytes)));
+    const slice = request.binary.subarray(offset, offset + bytes);
+    byName.set(info.name, engineTensor(info.name, tensorFromBytes(declared, slice)));
     offset += bytes;
   }
   if (offset !== request.binary.length)
