@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
+import { THREADS } from '../src/config/index.js';
 import type { TensorData } from '../src/engine/types.js';
 import { ModelCatalog } from '../src/model/catalog.js';
 import { zerosFor } from '../src/model/load.js';
@@ -195,12 +196,7 @@ async function engineAlone(): Promise<Row[]> {
 
 async function engineRows(catalog: ModelCatalog, id: string): Promise<Row[]> {
   // One inference thread, as each server worker has.
-  const threads = process.env.TFLITE_FN_THREADS;
-  process.env.TFLITE_FN_THREADS = '1';
-  const model = await catalog.load(id).finally(() => {
-    if (threads === undefined) delete process.env.TFLITE_FN_THREADS;
-    else process.env.TFLITE_FN_THREADS = threads;
-  });
+  const model = await THREADS.withValue('1', () => catalog.load(id));
   const engine = model.engine;
   const runBatch = engine.runBatch?.bind(engine);
   if (!engine.batchable || !runBatch) return [{ model: id, note: `not batchable (${model.engineName})` }];

@@ -5,6 +5,7 @@
  * gets its own catalog, compiled under its own TFLITE_FN_THREADS.
  */
 import { availableParallelism } from 'node:os';
+import { THREADS } from '../src/config/index.js';
 import type { EngineSetting } from '../src/engine/select.js';
 import { openImage } from '../src/image/decode.js';
 import { resizeToRgb, rgbToTensor } from '../src/image/to-tensor.js';
@@ -27,15 +28,10 @@ interface Variant {
 }
 
 async function loadWithThreads(variant: Variant): Promise<void> {
-  const previous = process.env.TFLITE_FN_THREADS;
-  process.env.TFLITE_FN_THREADS = String(variant.threads);
-  try {
+  await THREADS.withValue(String(variant.threads), async () => {
     variant.catalog = new ModelCatalog({ engine: variant.engine });
     variant.loadMs = (await variant.catalog.load('imagenet')).loadMs;
-  } finally {
-    if (previous === undefined) delete process.env.TFLITE_FN_THREADS;
-    else process.env.TFLITE_FN_THREADS = previous;
-  }
+  });
 }
 
 export async function compareEngines(photo: Buffer, iterations: number) {

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classify } from '../src/classify.js';
+import { IMAGENET_SAMPLE } from '../src/config/index.js';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import type { ModelCatalog } from '../src/model/catalog.js';
 import { sharedDataDir } from '../src/store/paths.js';
@@ -18,7 +19,7 @@ export interface SamplePhoto {
 }
 
 export function imagenetSampleDir(): string {
-  return process.env.TFLITE_FN_IMAGENET_SAMPLE ?? join(sharedDataDir(), 'imagenet-sample');
+  return IMAGENET_SAMPLE.read() ?? join(sharedDataDir(), 'imagenet-sample');
 }
 
 export function listImagenetSample(dir = imagenetSampleDir()): SamplePhoto[] {

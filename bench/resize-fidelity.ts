@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STB_INCLUDE } from '../src/config/index.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { openImage } from '../src/image/decode.js';
 import { loadSharp } from '../src/image/sharp-module.js';
@@ -182,14 +183,14 @@ function legacyHost(dir: string): { host: Host; version: string } | string {
 }
 
 function currentHost(dir: string): { host: Host; version: string } | string {
-  const stbDir = process.env.TFLITE_FN_STB_INCLUDE ?? '/usr/include/stb';
+  const stbDir = STB_INCLUDE.value();
   if (!existsSync(join(stbDir, 'stb_image_resize2.h')) || !existsSync(join(stbDir, 'stb_image.h')))
     return `no stb_image.h and stb_image_resize2.h in ${stbDir}: ${STB_HINT}`;
   try {
     // stb_image_resize2 gives the same bits on every CPU only without FMA contraction.
     const binary = compile(dir, 'gcc', 'stb-default.c', [`-I${stbDir}`, '-ffp-contract=off', '-lm']);
     return {
-      version: `${headerVersion(join(stbDir, 'stb_image.h'))} and ${headerVersion(join(stbDir, 'stb_image_resize2.h'))} from ${process.env.TFLITE_FN_STB_INCLUDE ? 'TFLITE_FN_STB_INCLUDE' : stbDir}`,
+      version: `${headerVersion(join(stbDir, 'stb_image.h'))} and ${headerVersion(join(stbDir, 'stb_image_resize2.h'))} from ${STB_INCLUDE.read() ? STB_INCLUDE.name : stbDir}`,
       host: async (photo) => {
         const rgb8 = runReference(binary, ['u8'], photo, 1);
         const rgb32f = runReference(binary, ['f32'], photo, 4);

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_RIC } from '../src/config/index.js';
 import { type InvocationResult, LocalRuntimeApi } from './runtime-api.js';
 
 export interface FunctionRunOptions {
@@ -41,10 +42,10 @@ export interface FunctionRun {
  * The real runtime interface client, when TFLITE_FN_LAMBDA_RIC names aws-lambda-ric's
  * bin/index.mjs (it builds native code: `npm install aws-lambda-ric` needs cmake and autotools).
  */
-export const RIC_VARIABLE = 'TFLITE_FN_LAMBDA_RIC';
+export const RIC_VARIABLE = LAMBDA_RIC.name;
 
 export function realRuntimeClient(): string | undefined {
-  return process.env[RIC_VARIABLE] || undefined;
+  return LAMBDA_RIC.read();
 }
 
 /** The runtime stand-in, compiled beside this file. */

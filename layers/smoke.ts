@@ -14,6 +14,7 @@
  * line carries its answer instead, and any 200 passes.
  */
 import { readFileSync } from 'node:fs';
+import { CACHE_DIR, PROGRAM } from '../src/config/index.js';
 import { FUNCTION_HANDLER } from './function-package.js';
 import { realRuntimeClient, runLambdaFunction } from './lambda-run.js';
 
@@ -56,7 +57,7 @@ const event = {
 // function must find its models in the layer, as on Lambda.
 const env = Object.fromEntries(
   Object.entries(process.env).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'TFLITE_FN_CACHE_DIR',
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== CACHE_DIR.name,
   ),
 );
 const ric = realRuntimeClient();
@@ -75,7 +76,7 @@ if (!first?.response) {
 }
 const result = first.response as HttpResult;
 // A deployment serving a wasm program (TFLITE_FN_PROGRAM) answers with the program's text.
-const serving = process.env.TFLITE_FN_PROGRAM;
+const serving = PROGRAM.read();
 const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
 const body = serving
   ? { answer: text }

@@ -118,6 +118,28 @@ describe('configuration: reading a variable', () => {
     assert.throws(() => PORT.value({ PORT: 'http' }), badSetting('PORT', /from 0 to 65535, got 'http'/));
   });
 
+  it('withValue sets a variable for the work and puts back what was there, also when the work fails', async () => {
+    const before = THREADS.text();
+    assert.equal(await THREADS.withValue('3', async () => THREADS.read()), 3);
+    assert.equal(THREADS.text(), before);
+    await assert.rejects(
+      THREADS.withValue('2', async () => {
+        throw new Error('work failed');
+      }),
+      /work failed/,
+    );
+    assert.equal(THREADS.text(), before);
+  });
+
+  it('assign sets a variable in the record given; with ifUnset only when it is unset', () => {
+    const env: NodeJS.ProcessEnv = { TFLITE_FN_THREADS: '4' };
+    THREADS.assign('1', { env, ifUnset: true });
+    assert.equal(env.TFLITE_FN_THREADS, '4');
+    ENGINE.assign('ort', { env });
+    THREADS.assign('1', { env: {}, ifUnset: true });
+    assert.deepEqual(env, { TFLITE_FN_THREADS: '4', TFLITE_FN_ENGINE: 'ort' });
+  });
+
   it('quotes only the start of a long bad value', () => {
     assert.throws(
       () => MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: 'x'.repeat(10_000) }),

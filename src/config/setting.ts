@@ -58,6 +58,8 @@ export interface Setting<T> extends Declaration<T> {
    * TFLITE_FN_ENGINE), or for the environment record given; only when it is unset with `ifUnset`.
    */
   assign(text: string, options?: { readonly env?: NodeJS.ProcessEnv; readonly ifUnset?: boolean }): void;
+  /** Runs `work` with the variable set to `text` in this process, then puts back what was there. */
+  withValue<R>(text: string, work: () => Promise<R>): Promise<R>;
 }
 
 /** A setting whose default is a fixed value (or a constant of the module that decides it). */
@@ -107,6 +109,16 @@ export function defineSetting<T>(declaration: Declaration<T>): Setting<T> {
     assign(text, { env = process.env, ifUnset = false } = {}) {
       if (ifUnset && textOf(env, name) !== undefined) return;
       env[name] = text;
+    },
+    async withValue(text, work) {
+      const previous = process.env[name];
+      process.env[name] = text;
+      try {
+        return await work();
+      } finally {
+        if (previous === undefined) delete process.env[name];
+        else process.env[name] = previous;
+      }
     },
   };
 }

@@ -398,11 +398,11 @@ export const IMAGENET_SAMPLE = defineSetting({
   scope: ['development'],
 });
 
-export const STB_INCLUDE = defineSetting({
+export const STB_INCLUDE = defineSettingWithDefault({
   name: 'TFLITE_FN_STB_INCLUDE',
   summary: 'the folder holding stb_image.h and stb_image_resize2.h for the resize-fidelity benchmark',
   parser: anyText('folder', 'a folder'),
-  default: '/usr/include/stb',
+  fallback: () => '/usr/include/stb',
   scope: ['development'],
 });
 
