@@ -25,6 +25,7 @@ import { repositorySource } from '../src/model/repository.js';
 import { inferRequestOf, JSON_HEADER_MAX_BYTES } from '../src/oip/infer-request.js';
 import { inputTensors, MAX_ITEMS } from '../src/oip/input-tensors.js';
 import { catalogSource } from '../src/oip/model-source.js';
+import { runOnEngine } from '../src/oip/tensor-runner.js';
 import { packageRoot } from '../src/store/paths.js';
 import { IMAGES } from './helpers.js';
 import { type ClientInput, decodeInferResponse, encodeInferRequest, infer } from './oip-client.js';
@@ -726,6 +727,22 @@ describe('Open Inference Protocol: a model on litert takes one item per request'
     const one = await decodeInferResponse(await send(1));
     assert.equal(one.status, 200);
     assert.deepEqual(one.outputs[0]?.shape, [1, 1001]);
+  });
+
+  it("runOnEngine: items on an engine that runs one at a time (a worker behind on a version's conversion) each get their own outputs", async () => {
+    const loaded = await catalog.load('imagenet-small');
+    assert.equal(loaded.engineName, 'litert');
+    const size = 128 * 128 * 3;
+    const first = Uint8Array.from({ length: size }, (_, i) => (i * 7) % 256);
+    const second = Uint8Array.from({ length: size }, (_, i) => (i * 13 + 5) % 256);
+    const both = new Uint8Array(2 * size);
+    both.set(first);
+    both.set(second, size);
+    const [joined] = await runOnEngine(loaded.engine, [both]);
+    const [alone1] = await loaded.engine.run([first]);
+    const [alone2] = await loaded.engine.run([second]);
+    assert.notDeepEqual(alone1, alone2, 'two inputs with different answers');
+    assert.deepEqual(joined, Uint8Array.from([...(alone1 as Uint8Array), ...(alone2 as Uint8Array)]));
   });
 });
 

@@ -91,15 +91,22 @@ export async function runOnEngine(
 ): Promise<TensorData[]> {
   const items = itemsOf(engine, inputs);
   if (items === 1) return engine.run(inputs);
-  if (!engine.batchable || !engine.runBatch)
-    throw new TfliteFnError(500, 'engine_error', `a batch of ${items} for an engine that runs one item`);
   const split = Array.from({ length: items }, (_, item) =>
     engine.inputs.map((info, index) => {
       const size = elements(info.shape);
       return (inputs[index] as TensorData).subarray(item * size, (item + 1) * size);
     }),
   );
-  const outputs = await engine.runBatch(split);
+  // The signature the request was checked against said this version batches, but this copy
+  // of it does not (a server worker that has not yet picked up the version's conversion):
+  // the same answer, one item after another.
+  const outputs =
+    engine.batchable && engine.runBatch
+      ? await engine.runBatch(split)
+      : await split.reduce<Promise<TensorData[][]>>(
+          async (done, item) => [...(await done), await engine.run(item)],
+          Promise.resolve([]),
+        );
   return engine.outputs.map((_, index) => joinItems(outputs.map((item) => item[index] as TensorData)));
 }
 
