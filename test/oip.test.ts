@@ -607,6 +607,12 @@ describe('Open Inference Protocol on the self-hosted server', () => {
         /no version '7'/,
       );
       await assertOipError(await fetch(url('/v2/models/nope')), 404);
+      // Paths under /v2 that no route serves, and a method a route does not take, on the server too.
+      await assertOipError(await fetch(url('/v2/repository')), 404, /no route GET \/v2\/repository/);
+      await assertOipError(await fetch(url('/api/v2/models/imagenet/infer/x'), { method: 'POST' }), 404);
+      const put = await fetch(url('/v2/models/imagenet/infer'), { method: 'PUT', body: '{}' });
+      assert.equal(put.headers.get('allow'), 'POST');
+      await assertOipError(put, 405, /PUT \/v2\/models\/imagenet\/infer: use POST/);
       const tooBig = new Uint8Array(BODY_LIMITS.server.maxBytes + 1);
       await assertOipError(
         await post('/v2/models/imagenet/infer', tooBig, {
