@@ -12,6 +12,9 @@
 //    untouched.
 'use strict';
 
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+
 const NEWER_NODE_RUNTIMES = ['nodejs22.x', 'nodejs24.x'];
 
 class ServerlessV3Compat {
@@ -24,7 +27,7 @@ class ServerlessV3Compat {
     const provider = serverless.getProvider('aws');
     const request = provider.request.bind(provider);
     provider.request = async (service, method, ...rest) => {
-      const offline = process.env.TFLITE_FN_OFFLINE_PACKAGE === '1' || !hasCredentials();
+      const offline = (await offlineAsked()) || !hasCredentials();
       if (offline && service === 'CloudFormation' && method === 'describeStacks') {
         const error = new Error(`Stack with id ${provider.naming.getStackName()} does not exist`);
         error.providerError = { code: 'ValidationError', statusCode: 400 };
@@ -33,6 +36,14 @@ class ServerlessV3Compat {
       return request(service, method, ...rest);
     };
   }
+}
+
+// TFLITE_FN_OFFLINE_PACKAGE=1 packages offline even with credentials. Like every TFLITE_FN_*
+// variable it is read through src/config, compiled into dist/ (which the function package
+// ships, so it is built before any packaging).
+async function offlineAsked() {
+  const config = pathToFileURL(join(__dirname, '..', 'dist', 'src', 'config', 'index.js')).href;
+  return (await import(config)).OFFLINE_PACKAGE.value();
 }
 
 function hasCredentials() {

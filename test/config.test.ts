@@ -4,7 +4,7 @@
  * and docs/reference.md's table is what the declarations write.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,10 +21,12 @@ import {
   REPOSITORY_POLL_MS,
   THREADS,
   VARIABLES,
+  WORKERS,
 } from '../src/config/index.js';
 import { configTable, TABLE_BEGIN, TABLE_END, withConfigTable } from '../src/config/table.js';
 import { TfliteFnError } from '../src/errors.js';
 import { packageRoot } from '../src/store/paths.js';
+import { envReadsIn } from './env-reads.js';
 import { CLI, IMAGES } from './helpers.js';
 
 const REFERENCE = join(packageRoot(), 'docs', 'reference.md');
@@ -84,25 +86,25 @@ describe('configuration: reading a variable', () => {
     for (const bad of ['0', '-5', '1.5', '12abc', '0x10', '1e3', 'lots']) {
       assert.throws(
         () => MAX_BYTES.value({ TFLITE_FN_MAX_BYTES: bad }),
-        badSetting('TFLITE_FN_MAX_BYTES', /a whole number >= 1 \(bytes\), got '/),
+        badSetting(MAX_BYTES.name, /a whole number >= 1 \(bytes\), got '/),
         bad,
       );
     }
     assert.throws(
       () => ENGINE.value({ TFLITE_FN_ENGINE: 'gpu' }),
-      badSetting('TFLITE_FN_ENGINE', /one of auto, litert, ort/),
+      badSetting(ENGINE.name, /one of auto, litert, ort/),
     );
     assert.throws(
       () => DEBUG.value({ TFLITE_FN_DEBUG: 'yes please' }),
-      badSetting('TFLITE_FN_DEBUG', /true or false/),
+      badSetting(DEBUG.name, /true or false/),
     );
     assert.throws(
       () => BATCH_MAX.read({ TFLITE_FN_BATCH_MAX: '65' }),
-      badSetting('TFLITE_FN_BATCH_MAX', /a whole number from 1 to 64/),
+      badSetting(BATCH_MAX.name, /a whole number from 1 to 64/),
     );
     assert.throws(
       () => REPOSITORY_POLL_MS.value({ TFLITE_FN_REPOSITORY_POLL_MS: '-1' }),
-      badSetting('TFLITE_FN_REPOSITORY_POLL_MS', />= 0 \(ms\)/),
+      badSetting(REPOSITORY_POLL_MS.name, />= 0 \(ms\)/),
     );
   });
 
@@ -134,7 +136,7 @@ describe('configuration: reading a variable', () => {
   it('assign sets a variable in the record given; with ifUnset only when it is unset', () => {
     const env: NodeJS.ProcessEnv = { TFLITE_FN_THREADS: '4' };
     THREADS.assign('1', { env, ifUnset: true });
-    assert.equal(env.TFLITE_FN_THREADS, '4');
+    assert.equal(THREADS.text(env), '4');
     ENGINE.assign('ort', { env });
     THREADS.assign('1', { env: {}, ifUnset: true });
     assert.deepEqual(env, { TFLITE_FN_THREADS: '4', TFLITE_FN_ENGINE: 'ort' });
@@ -151,9 +153,9 @@ describe('configuration: reading a variable', () => {
 describe('configuration: where it is read', () => {
   it('the CLI refuses a bad value as it starts: exit 2, one line naming the variable and what it accepts', () => {
     for (const [name, value, accepted] of [
-      ['TFLITE_FN_MAX_BYTES', 'abc', 'a whole number >= 1 (bytes)'],
-      ['TFLITE_FN_THREADS', '0', 'a whole number >= 1'],
-      ['TFLITE_FN_DEBUG', 'maybe', 'true or false (1 or 0)'],
+      [MAX_BYTES.name, 'abc', 'a whole number >= 1 (bytes)'],
+      [THREADS.name, '0', 'a whole number >= 1'],
+      [DEBUG.name, 'maybe', 'true or false (1 or 0)'],
     ] as const) {
       const run = spawnSync(process.execPath, [CLI, 'classify', join(IMAGES, 'grace_hopper.jpg')], {
         env: { ...process.env, [name]: value },
@@ -172,10 +174,7 @@ describe('configuration: where it is read', () => {
     );
     assert.deepEqual([config.port, config.queueSize, config.corsOrigins], [9001, 7, '*']);
     assert.equal(serverConfig({}, { PORT: '9003' }).port, 9003);
-    assert.throws(
-      () => serverConfig({}, { TFLITE_FN_WORKERS: '0' }),
-      badSetting('TFLITE_FN_WORKERS', />= 1/),
-    );
+    assert.throws(() => serverConfig({}, { TFLITE_FN_WORKERS: '0' }), badSetting(WORKERS.name, />= 1/));
     assert.throws(() => serverConfig({ workers: '0' }, {}), badSetting('--workers', />= 1/));
     assert.equal(serverConfig({}, { TFLITE_FN_PRELOAD: '' }).preload, '', "'' preloads nothing");
     assert.equal(serverConfig({}, { TFLITE_FN_DEFAULT_MODEL: 'birds' }).preload, 'birds');
@@ -205,5 +204,52 @@ describe('configuration: the table in docs/reference.md', () => {
   it('refuses a file without the markers', () => {
     assert.throws(() => withConfigTable('# no table here\n'), /GENERATED/);
     assert.ok(configTable().startsWith(TABLE_BEGIN) && configTable().endsWith(TABLE_END));
+  });
+});
+
+describe('configuration: only src/config reads TFLITE_FN_* variables', () => {
+  const fixtures = join(packageRoot(), 'test', 'fixtures', 'env-reads');
+  const samples = (name: string) =>
+    readFileSync(join(fixtures, name), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+
+  it('the check catches every way of reading one it knows (test/fixtures/env-reads/caught.txt)', () => {
+    const missed = samples('caught.txt').filter((line) => envReadsIn('sample.ts', line).length === 0);
+    assert.deepEqual(missed, []);
+  });
+
+  it('and lets setting one for this process or a child, comments and messages pass (allowed.txt)', () => {
+    const flagged = samples('allowed.txt').filter((line) => envReadsIn('sample.ts', line).length > 0);
+    assert.deepEqual(flagged, []);
+  });
+
+  it('no tracked source file outside src/config reads one', () => {
+    const listing = execFileSync(
+      'git',
+      [
+        'ls-files',
+        '--cached',
+        '--others',
+        '--exclude-standard',
+        '-z',
+        '--',
+        '*.ts',
+        '*.mts',
+        '*.cts',
+        '*.js',
+        '*.mjs',
+        '*.cjs',
+      ],
+      { cwd: packageRoot(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const files = listing.split('\0').filter((file) => file !== '' && !file.startsWith('src/config/'));
+    assert.ok(files.length > 100, `only ${files.length} source files listed`);
+    const reads = files.flatMap((file) => envReadsIn(file, readFileSync(join(packageRoot(), file), 'utf8')));
+    assert.deepEqual(
+      reads.map((read) => `${read.file}:${read.line}: ${read.why}: ${read.text}`),
+      [],
+      'read it through its declaration in src/config/variables.ts (its .read(), .value() or .text())',
+    );
   });
 });

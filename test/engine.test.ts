@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { THREADS } from '../src/config/index.js';
 import { LiteRtCompiledModelAdapter } from '../src/engine/litert-model.js';
 import { configuredThreads, loadLiteRtRuntime } from '../src/engine/litert-runtime.js';
 import { ModelLoadError, TfliteFnError } from '../src/errors.js';
@@ -18,9 +19,7 @@ const DIST_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 describe('LiteRT engine', () => {
   it('starts the threaded runtime when the machine has cores for it, and leaves no browser globals', async () => {
     const runtime = await loadLiteRtRuntime();
-    const expected = process.env.TFLITE_FN_THREADS
-      ? configuredThreads()
-      : Math.min(availableParallelism(), 4);
+    const expected = THREADS.read() ? configuredThreads() : Math.min(availableParallelism(), 4);
     assert.equal(runtime.threads, expected, 'no silent fallback to one thread');
     for (const name of ['self', 'importScripts', 'Module', 'ModuleFactory']) {
       assert.ok(!(name in globalThis), `global ${name} was removed after loading`);

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
 import { REPOSITORY_RECHECK_MS } from '../handlers/server/jobs-per-worker.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { MODEL_REPOSITORY } from '../src/config/index.js';
 import { enginesCompiledHere } from '../src/engine/select.js';
 import { createApp } from '../src/http/app.js';
 import { ModelCatalog } from '../src/model/catalog.js';
@@ -284,8 +285,7 @@ describe('TFLITE_FN_MODEL_REPOSITORY for the serverless handlers', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('createApp serves the repository the variable names, over /v2 and the task routes', async () => {
-    const saved = process.env.TFLITE_FN_MODEL_REPOSITORY;
-    process.env.TFLITE_FN_MODEL_REPOSITORY = dir;
+    const restore = MODEL_REPOSITORY.override(dir);
     try {
       const catalog = new ModelCatalog({ warmUp: false });
       const app = createApp({ catalog });
@@ -302,8 +302,7 @@ describe('TFLITE_FN_MODEL_REPOSITORY for the serverless handlers', () => {
       assert.equal(((await classified.json()) as { model: string }).model, 'small');
       await catalog.dispose();
     } finally {
-      if (saved === undefined) delete process.env.TFLITE_FN_MODEL_REPOSITORY;
-      else process.env.TFLITE_FN_MODEL_REPOSITORY = saved;
+      restore();
     }
   });
 });

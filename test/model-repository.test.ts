@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { batchCounts } from '../src/batch/batcher.js';
 import { batchingFor } from '../src/batch/settings.js';
+import { CACHE_DIR, MAX_MODEL_BYTES } from '../src/config/index.js';
 import { enginesCompiledHere } from '../src/engine/select.js';
 import { ModelLoadError, TfliteFnError, UnavailableError } from '../src/errors.js';
 import { ModelCatalog } from '../src/model/catalog.js';
@@ -246,8 +247,7 @@ describe('model repository', () => {
     const dir = tempFolder();
     addModel(dir, 'small', { '1': SMALL });
     addModel(dir, 'broken', { '1': new TextEncoder().encode('not a model') });
-    const saved = process.env.TFLITE_FN_CACHE_DIR;
-    process.env.TFLITE_FN_CACHE_DIR = cache;
+    const restore = CACHE_DIR.override(cache);
     try {
       const repository = repositorySource(dir, { pollMs: 0, warmUp: false, engine: 'auto' });
       repositories.push(repository);
@@ -272,8 +272,7 @@ describe('model repository', () => {
       before.release();
       after.release();
     } finally {
-      if (saved === undefined) delete process.env.TFLITE_FN_CACHE_DIR;
-      else process.env.TFLITE_FN_CACHE_DIR = saved;
+      restore();
     }
   });
 
@@ -618,8 +617,7 @@ describe('model repository', () => {
   it('a model file over TFLITE_FN_MAX_MODEL_BYTES is refused from its size', async () => {
     const dir = tempFolder();
     addModel(dir, 'small', { '1': SMALL });
-    const saved = process.env.TFLITE_FN_MAX_MODEL_BYTES;
-    process.env.TFLITE_FN_MAX_MODEL_BYTES = '1000';
+    const restore = MAX_MODEL_BYTES.override('1000');
     try {
       const repository = open(dir);
       await repository.settled();
@@ -630,8 +628,7 @@ describe('model repository', () => {
         /small\/1\/model\.tflite is larger than 1000 bytes \(TFLITE_FN_MAX_MODEL_BYTES\)/,
       );
     } finally {
-      if (saved === undefined) delete process.env.TFLITE_FN_MAX_MODEL_BYTES;
-      else process.env.TFLITE_FN_MAX_MODEL_BYTES = saved;
+      restore();
     }
   });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serverConfig } from '../handlers/server/config.js';
 import { type RunningServer, startServer } from '../handlers/server/server.js';
+import { STRICT_READINESS } from '../src/config/index.js';
 import { createApp } from '../src/http/app.js';
 import { type ModelRepository, repositorySource } from '../src/model/repository.js';
 import { parseStrictReadiness } from '../src/oip/readiness.js';
@@ -73,14 +74,9 @@ describe('/v2/health/ready in process, over a model repository', () => {
   });
 
   it('TFLITE_FN_STRICT_READINESS is the default of createApp', async () => {
-    const saved = process.env.TFLITE_FN_STRICT_READINESS;
-    process.env.TFLITE_FN_STRICT_READINESS = 'false';
-    try {
+    await STRICT_READINESS.withValue('false', async () => {
       assert.equal(await status(appWith({}), '/v2/health/ready'), 200);
-    } finally {
-      if (saved === undefined) delete process.env.TFLITE_FN_STRICT_READINESS;
-      else process.env.TFLITE_FN_STRICT_READINESS = saved;
-    }
+    });
   });
 });
 

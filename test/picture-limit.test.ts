@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
+import { MAX_PICTURE_PIXELS } from '../src/config/index.js';
 import { BODY_LIMITS, createApp } from '../src/http/index.js';
 import { maxPicturePixels } from '../src/image/picture-limit.js';
 import { ModelCatalog } from '../src/model/catalog.js';
@@ -32,14 +33,11 @@ async function post(task: string, query: string, body: Uint8Array): Promise<Resp
 }
 
 describe('pictures above TFLITE_FN_MAX_PICTURE_PIXELS', () => {
-  const saved = process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
+  let restore = () => {};
   before(() => {
-    process.env.TFLITE_FN_MAX_PICTURE_PIXELS = '20000';
+    restore = MAX_PICTURE_PIXELS.override('20000');
   });
-  after(() => {
-    if (saved === undefined) delete process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
-    else process.env.TFLITE_FN_MAX_PICTURE_PIXELS = saved;
-  });
+  after(() => restore());
 
   for (const task of TASKS.filter((t) => t.pictures)) {
     it(`${task.id}: every picture of a photo over the limit is 413 picture_too_large; its JSON is answered`, async () => {
@@ -137,8 +135,7 @@ describe('pictures at the limit', () => {
 
 describe('the self-hosted server (its worker pool draws the pictures)', () => {
   it('refuses a picture over the limit with 413 and keeps serving pictures and JSON', async () => {
-    const saved = process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
-    process.env.TFLITE_FN_MAX_PICTURE_PIXELS = '20000'; // the workers inherit it
+    const restore = MAX_PICTURE_PIXELS.override('20000'); // the workers inherit it
     const server = await startServer(serverConfig({ port: '0', workers: '1' }, {}), () => undefined);
     try {
       await server.ready;
@@ -155,8 +152,7 @@ describe('the self-hosted server (its worker pool draws the pictures)', () => {
       assert.equal(drawn.headers.get('content-type'), 'image/png');
     } finally {
       await server.close();
-      if (saved === undefined) delete process.env.TFLITE_FN_MAX_PICTURE_PIXELS;
-      else process.env.TFLITE_FN_MAX_PICTURE_PIXELS = saved;
+      restore();
     }
   });
 });

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { MAX_MODEL_BYTES } from '../src/config/index.js';
 import { classify as classifyHere } from '../src/index.js';
 import { GuestMemory } from '../src/wasm/guest-memory.js';
 import { HostFailure } from '../src/wasm/host-failure.js';
@@ -342,8 +343,7 @@ describe('the sandbox keeps the host within its limits (#12)', () => {
   });
 
   it('a model past TFLITE_FN_MAX_MODEL_BYTES is refused before it is hashed, copied or sent', async () => {
-    const previous = process.env.TFLITE_FN_MAX_MODEL_BYTES;
-    process.env.TFLITE_FN_MAX_MODEL_BYTES = '1000';
+    const restore = MAX_MODEL_BYTES.override('1000');
     try {
       // create_session(model = 0, length = 65536, out = 0): errno 1, invalid argument.
       const result = await runWasm(hostCall('wasmedge_tensorflowlite', 'create_session', [0, 65536, 0]));
@@ -353,8 +353,7 @@ describe('the sandbox keeps the host within its limits (#12)', () => {
         /the model is 65536 bytes; the limit is 1000 \(TFLITE_FN_MAX_MODEL_BYTES\)/,
       );
     } finally {
-      if (previous === undefined) delete process.env.TFLITE_FN_MAX_MODEL_BYTES;
-      else process.env.TFLITE_FN_MAX_MODEL_BYTES = previous;
+      restore();
     }
   });
 

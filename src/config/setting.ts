@@ -58,6 +58,8 @@ export interface Setting<T> extends Declaration<T> {
    * TFLITE_FN_ENGINE), or for the environment record given; only when it is unset with `ifUnset`.
    */
   assign(text: string, options?: { readonly env?: NodeJS.ProcessEnv; readonly ifUnset?: boolean }): void;
+  /** Sets the variable in this process; the function returned puts back what was there. */
+  override(text: string): () => void;
   /** Runs `work` with the variable set to `text` in this process, then puts back what was there. */
   withValue<R>(text: string, work: () => Promise<R>): Promise<R>;
 }
@@ -110,14 +112,20 @@ export function defineSetting<T>(declaration: Declaration<T>): Setting<T> {
       if (ifUnset && textOf(env, name) !== undefined) return;
       env[name] = text;
     },
-    async withValue(text, work) {
+    override(text) {
       const previous = process.env[name];
       process.env[name] = text;
+      return () => {
+        if (previous === undefined) delete process.env[name];
+        else process.env[name] = previous;
+      };
+    },
+    async withValue(text, work) {
+      const restore = this.override(text);
       try {
         return await work();
       } finally {
-        if (previous === undefined) delete process.env[name];
-        else process.env[name] = previous;
+        restore();
       }
     },
   };

@@ -308,6 +308,16 @@ export const WORKER_NICE = defineSetting({
   scope: ['server'],
 });
 
+export const OFFLINE_PACKAGE = defineSettingWithDefault({
+  name: 'TFLITE_FN_OFFLINE_PACKAGE',
+  summary:
+    '`serverless package` does not ask AWS for the deployed stack, even with credentials (platforms/serverless-v3-compat.cjs)',
+  parser: onOff,
+  fallback: () => false,
+  default: 'false; packaging is offline anyway when no AWS credentials are set',
+  scope: ['serverless'],
+});
+
 // ---- a wasm program behind the HTTP app (the sandbox) ----------------------------------------
 
 export const PROGRAM = defineSetting({
@@ -446,6 +456,7 @@ export const VARIABLES: readonly Setting<unknown>[] = [
   BATCH_DELAY_MS,
   BATCH_MODELS,
   WORKER_NICE,
+  OFFLINE_PACKAGE,
   PROGRAM,
   NN_PRELOAD,
   NN_GUEST_ONNX,

@@ -8,6 +8,7 @@
 import { after, before } from 'node:test';
 import { eventTemplate } from '../../handlers/dev/event-templates.js';
 import { buildLambdaEvent, lambdaResultToHttp } from '../../handlers/dev/lambda-events.js';
+import { MODEL_REPOSITORY } from '../../src/config/index.js';
 import { overHttp } from './over-http.js';
 import type { Invoke } from './suite.js';
 import { invokeWebHandler } from './web-handler.js';
@@ -30,9 +31,9 @@ export async function everyHandler(): Promise<HandlerSurface[]> {
   const dev = await startDevServer({ platform: 'lambda', port: 0 });
   // The server reads its settings from the environment too; of the deployment settings, only
   // the model repository is a server setting (the program ones reach its workers' apps).
-  const repository = process.env.TFLITE_FN_MODEL_REPOSITORY;
+  const repository = MODEL_REPOSITORY.text();
   const server = await startServer(
-    serverConfig({ port: '0', workers: '1' }, repository ? { TFLITE_FN_MODEL_REPOSITORY: repository } : {}),
+    serverConfig({ port: '0', workers: '1' }, repository ? { [MODEL_REPOSITORY.name]: repository } : {}),
     () => undefined,
   );
   before(() => server.ready);

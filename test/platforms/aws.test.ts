@@ -31,6 +31,7 @@ import {
 import { FUNCTION_FILES, FUNCTION_HANDLER } from '../../layers/function-package.js';
 import { runLambdaFunction } from '../../layers/lambda-run.js';
 import { gatewayPath } from '../../scripts/platform-routes.js';
+import { MODEL_REPOSITORY, NN_PRELOAD, PROGRAM } from '../../src/config/index.js';
 import { platformRoutes } from '../../src/http/routes.js';
 import {
   describeRepositoryConformance,
@@ -392,11 +393,11 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
     const run = await runTool(serverless as string, [
       'package',
       '--param',
-      `program=${program.env.TFLITE_FN_PROGRAM}`,
+      `program=${PROGRAM.text(program.env)}`,
       '--param',
-      `nnPreload=${program.env.TFLITE_FN_NN_PRELOAD}`,
+      `nnPreload=${NN_PRELOAD.text(program.env)}`,
       '--param',
-      `modelRepository=${repository.env.TFLITE_FN_MODEL_REPOSITORY}`,
+      `modelRepository=${MODEL_REPOSITORY.text(repository.env)}`,
       '--package',
       out,
     ]);
@@ -412,9 +413,9 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       };
     };
     const variables = template.Resources.ClassifyLambdaFunction.Properties.Environment.Variables;
-    assert.equal(variables.TFLITE_FN_PROGRAM, program.env.TFLITE_FN_PROGRAM);
-    assert.equal(variables.TFLITE_FN_NN_PRELOAD, program.env.TFLITE_FN_NN_PRELOAD);
-    assert.equal(variables.TFLITE_FN_MODEL_REPOSITORY, repository.env.TFLITE_FN_MODEL_REPOSITORY);
+    assert.equal(variables.TFLITE_FN_PROGRAM, PROGRAM.text(program.env));
+    assert.equal(variables.TFLITE_FN_NN_PRELOAD, NN_PRELOAD.text(program.env));
+    assert.equal(variables.TFLITE_FN_MODEL_REPOSITORY, MODEL_REPOSITORY.text(repository.env));
   });
 
   it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {

@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CACHE_DIR } from '../../src/config/index.js';
 import { packageRoot } from '../../src/store/paths.js';
 import { projectCopy } from './project-copy.js';
 
@@ -29,7 +30,8 @@ export function platformTool(name: string): string | undefined {
 export const SKIP_REASON = 'platform CLIs not installed (npm ci --prefix platforms)';
 
 function withoutCacheDir(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { TFLITE_FN_CACHE_DIR: _cache, ...rest } = env;
+  const rest = { ...env };
+  delete rest[CACHE_DIR.name];
   return rest;
 }
 
