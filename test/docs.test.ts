@@ -185,6 +185,11 @@ describe("the README's first screen", () => {
       .map((option) => `${file}:${command.line} → ${command.text} (${option} is not in its --help)`);
   }
 
+  it('stays a front page: at most 12 KB, the rest lives in docs/', () => {
+    const bytes = Buffer.byteLength(readme);
+    assert.ok(bytes <= 12 * 1024, `README.md is ${bytes} bytes: move detail into a guide under docs/`);
+  });
+
   it('names tflite-fn commands at all (the check is not vacuous)', () => {
     assert.ok(commands.length >= 5, `found ${commands.length} commands`);
   });
