@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { mainHelp } from '../handlers/cli/help.js';
 import { serverConfig } from '../handlers/server/config.js';
 import {
   BATCH_MAX,
@@ -26,6 +27,7 @@ import {
 import { configTable, TABLE_BEGIN, TABLE_END, withConfigTable } from '../src/config/table.js';
 import { TfliteFnError } from '../src/errors.js';
 import { packageRoot } from '../src/store/paths.js';
+import { TASKS } from '../src/tasks/index.js';
 import { envReadsIn } from './env-reads.js';
 import { CLI, IMAGES } from './helpers.js';
 
@@ -164,6 +166,13 @@ describe('configuration: where it is read', () => {
       assert.equal(run.status, 2, `${name}=${value}: ${run.stderr}`);
       assert.equal(run.stdout, '');
       assert.equal(run.stderr, `tflite-fn: ${name} must be ${accepted}, got '${value}'\n`);
+    }
+  });
+
+  it('tflite-fn --help lists every variable that applies everywhere, from the declarations', () => {
+    const help = mainHelp(TASKS);
+    for (const setting of VARIABLES) {
+      assert.equal(help.includes(setting.name), setting.scope.includes('all'), setting.name);
     }
   });
 

@@ -1,4 +1,5 @@
 /** Usage text for `tflite-fn --help` and each command's `--help`. */
+import { resolveText, VARIABLES } from '../../src/config/index.js';
 import type { AnyTask } from '../../src/tasks/index.js';
 
 /** `tflite-fn --help`: a line per task (from TASKS), then the other commands. */
@@ -6,7 +7,29 @@ export function mainHelp(tasks: readonly AnyTask[]): string {
   const lines = tasks.map(
     (task) => `  ${`tflite-fn ${task.id} FILE|DIR... [opts]`.padEnd(38)}${task.summary}`,
   );
-  return MAIN_HELP.replace('TASK_LINES', lines.join('\n'));
+  return MAIN_HELP.replace('TASK_LINES', lines.join('\n')).replace('ENV_LINES', environmentLines());
+}
+
+const HELP_WIDTH = 100;
+
+/** The variables every command reads, from their declarations (src/config/variables.ts). */
+function environmentLines(): string {
+  const indent = ' '.repeat(28);
+  return VARIABLES.filter((setting) => setting.scope.includes('all'))
+    .map((setting) => {
+      const text = `${setting.summary} (default: ${resolveText(setting.default).replace(/`/g, '')})`;
+      const words = text.split(' ');
+      const lines = [`  ${setting.name.padEnd(25)} `];
+      for (const word of words) {
+        const last = lines.length - 1;
+        const current = lines[last] as string;
+        if (current.length + word.length > HELP_WIDTH && current.trim() !== setting.name)
+          lines.push(`${indent}${word}`);
+        else lines[last] = current.endsWith(' ') ? `${current}${word}` : `${current} ${word}`;
+      }
+      return lines.join('\n');
+    })
+    .join('\n');
 }
 
 const MAIN_HELP = `tflite-fn: run TensorFlow Lite vision models on images (LiteRT, WebAssembly, or native
@@ -30,20 +53,8 @@ A task reads files, folders' images, --files-from lists or stdin (- or no file);
 options. Every command takes --engine auto|litert|ort (default auto: ort for models with a
 verified ONNX conversion).
 
-Environment:
-  TFLITE_FN_ENGINE        auto (default), litert or ort, as --engine
-  TFLITE_FN_THREADS       inference threads per model (default: CPUs, at most 4)
-  TFLITE_FN_MODELS        extra model descriptor folders (PATH-style list)
-  TFLITE_FN_DEFAULT_MODEL model used when none is named (default: imagenet)
-  TFLITE_FN_CACHE_DIR     where models, conversions and photos are cached (default: a bundled
-                          <package>/.cache if present, else $XDG_CACHE_HOME/tflite-fn or
-                          ~/.cache/tflite-fn; /tmp/tflite-fn when that cannot be written)
-  TFLITE_FN_MIRROR        folders to copy pinned files from when offline (PATH-style list)
-  TFLITE_FN_MAX_BYTES     largest accepted image in bytes (default 33554432)
-  TFLITE_FN_MAX_PIXELS    largest accepted width x height (default 64000000)
-  TFLITE_FN_MAX_MODEL_BYTES largest model file read, e.g. by convert (default 536870912)
-  TFLITE_FN_DEBUG         show LiteRT's own log lines
-  TFLITE_FN_CPU_FEATURES  edit the CPU flags the int8 kernels follow (-avx512_vnni,-avx_vnni: no VNNI)
+Environment (every variable, and where each applies: docs/reference.md#configuration):
+ENV_LINES
 `;
 
 export const MODELS_HELP = `Usage: tflite-fn models [--json] [--models-dir DIR]

@@ -60,7 +60,7 @@ export const MODELS = defineSetting({
 
 export const DEFAULT_MODEL = defineSettingWithDefault({
   name: 'TFLITE_FN_DEFAULT_MODEL',
-  summary: 'the model used when a command or request names none (when it is one of the task\u2019s models)',
+  summary: "the model used when a command or request names none (when it is one of the task's models)",
   parser: anyText('model id', 'a model id'),
   fallback: () => 'imagenet',
   scope: ['all'],
