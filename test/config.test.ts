@@ -16,6 +16,7 @@ import {
   DEBUG,
   ENGINE,
   MAX_BYTES,
+  MAX_PIXELS,
   NN_PRELOAD,
   PORT,
   PRELOAD,
@@ -26,6 +27,8 @@ import {
 } from '../src/config/index.js';
 import { configTable, TABLE_BEGIN, TABLE_END, withConfigTable } from '../src/config/table.js';
 import { TfliteFnError } from '../src/errors.js';
+import { createApp } from '../src/http/app.js';
+import { ModelCatalog } from '../src/model/catalog.js';
 import { packageRoot } from '../src/store/paths.js';
 import { TASKS } from '../src/tasks/index.js';
 import { envReadsIn } from './env-reads.js';
@@ -167,6 +170,19 @@ describe('configuration: where it is read', () => {
       assert.equal(run.stdout, '');
       assert.equal(run.stderr, `tflite-fn: ${name} must be ${accepted}, got '${value}'\n`);
     }
+  });
+
+  it('the HTTP app refuses to start with a bad value (an init error, not a 400 to each client)', () => {
+    const restore = MAX_PIXELS.override('many');
+    try {
+      assert.throws(
+        () => createApp({ catalog: new ModelCatalog({ warmUp: false }) }),
+        badSetting(MAX_PIXELS.name, />= 1/),
+      );
+    } finally {
+      restore();
+    }
+    assert.ok(createApp({ catalog: new ModelCatalog({ warmUp: false }) }));
   });
 
   it('tflite-fn --help lists every variable that applies everywhere, from the declarations', () => {

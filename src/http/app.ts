@@ -12,7 +12,7 @@
  * (routes.ts): this file supplies handlers for its entries and registers nothing else.
  */
 import { type Context, Hono } from 'hono';
-import { CORS_ORIGINS, STRICT_READINESS } from '../config/index.js';
+import { CORS_ORIGINS, checkVariables, STRICT_READINESS } from '../config/index.js';
 import { TfliteFnError } from '../errors.js';
 import { defaultCatalog, type ModelCatalog } from '../model/catalog.js';
 import { repositoryHandlers } from '../model/repository-api.js';
@@ -178,6 +178,9 @@ function oipRoutes(
 }
 
 export function createApp(options: AppOptions = {}): Hono {
+  // A bad TFLITE_FN_* value stops a deployment as it starts (an init error in the platform's
+  // log), not later as a 400 to a client who cannot fix it.
+  checkVariables();
   const catalog = options.catalog ?? defaultCatalog();
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
   // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
