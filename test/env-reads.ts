@@ -6,9 +6,10 @@
  *
  * What counts as a read, in code (comments are blanked first; strings are not, as a name in
  * quotes is exactly what an indirect read needs):
- * - a member of an environment record: `process.env.TFLITE_FN_X`, `env?.TFLITE_FN_X`, unless
- *   it is assigned (`= value`, not `==`; `??=` reads) or deleted: setting a variable for this
- *   process or a child is allowed;
+ * - a member named like a variable, of any record: `process.env.TFLITE_FN_X`,
+ *   `env?.TFLITE_FN_X`, `vars.TFLITE_FN_X` after `const vars = process.env`, unless it is
+ *   assigned (`= value`, not `==`; `??=` reads) or deleted: setting a variable for this process
+ *   or a child is allowed;
  * - a computed member of an environment record, `process.env[name]`, whatever `name` is (it
  *   cannot be told from here which variable it is; no file outside src/config needs one), unless
  *   assigned or deleted;
@@ -71,8 +72,9 @@ const RECORD = String.raw`\b\w*(?:env|Env)!?\s*`;
 
 const RULES: readonly { pattern: RegExp; why: string; writable: boolean }[] = [
   {
-    pattern: new RegExp(`${RECORD}(?:\\?\\.|\\.)\\s*TFLITE_FN_\\w+`, 'g'),
-    why: 'reads a TFLITE_FN_* variable from an environment record',
+    // Any record, not only one named env: `const vars = process.env; vars.TFLITE_FN_X` reads too.
+    pattern: /[\w$)\]]\s*(?:\?\.|!?\.)\s*TFLITE_FN_\w+/g,
+    why: 'reads a TFLITE_FN_* variable as a member of a record',
     writable: true,
   },
   {

@@ -413,9 +413,9 @@ describe('serverless.yml (Serverless Framework v3, offline)', {
       };
     };
     const variables = template.Resources.ClassifyLambdaFunction.Properties.Environment.Variables;
-    assert.equal(variables.TFLITE_FN_PROGRAM, PROGRAM.text(program.env));
-    assert.equal(variables.TFLITE_FN_NN_PRELOAD, NN_PRELOAD.text(program.env));
-    assert.equal(variables.TFLITE_FN_MODEL_REPOSITORY, MODEL_REPOSITORY.text(repository.env));
+    assert.equal(PROGRAM.text(variables), PROGRAM.text(program.env));
+    assert.equal(NN_PRELOAD.text(variables), NN_PRELOAD.text(program.env));
+    assert.equal(MODEL_REPOSITORY.text(variables), MODEL_REPOSITORY.text(repository.env));
   });
 
   it('serverless invoke local runs the handler with an API Gateway v2 event fixture', async () => {
