@@ -91,6 +91,14 @@ export function defineSetting<T>(declaration: Declaration<T>): Setting<T> {
       );
     return value;
   };
+  const override = (text: string): (() => void) => {
+    const previous = process.env[name];
+    process.env[name] = text;
+    return () => {
+      if (previous === undefined) delete process.env[name];
+      else process.env[name] = previous;
+    };
+  };
   return {
     ...declaration,
     text(env = process.env) {
@@ -112,16 +120,9 @@ export function defineSetting<T>(declaration: Declaration<T>): Setting<T> {
       if (ifUnset && textOf(env, name) !== undefined) return;
       env[name] = text;
     },
-    override(text) {
-      const previous = process.env[name];
-      process.env[name] = text;
-      return () => {
-        if (previous === undefined) delete process.env[name];
-        else process.env[name] = previous;
-      };
-    },
+    override,
     async withValue(text, work) {
-      const restore = this.override(text);
+      const restore = override(text);
       try {
         return await work();
       } finally {
