@@ -11,20 +11,23 @@ import type { ModelSignature } from '../../src/oip/tensor-runner.js';
 export interface JobMessage extends Omit<TaskJob, 'image'> {
   readonly type: 'job';
   readonly id: number;
-  /** The image; empty when it came ahead in ImageChunkMessages (then `chunked` is set). */
+  /** The image; empty when it came ahead in PieceMessages (then `chunked` is set). */
   readonly image: Uint8Array;
   readonly chunked?: true;
 }
 
 /**
- * A piece of a large job's image, sent ahead of the job itself (WorkerProcess.send): one big
- * message would hold the server's event loop while it is copied (~0.7 ms per MB) and the
- * channel while it is written, and every job behind it would wait.
+ * A piece of a large job's payload (a task's image, or a /v2 job's input tensor), sent ahead of
+ * the job itself (job-pieces.ts): the channel to a child process copies every message whole (it
+ * has no transfer list), so one big message would hold the server's event loop while it is
+ * copied (~0.7 ms per MB) and the channel while it is written, and every job behind it would wait.
  */
-export interface ImageChunkMessage {
+export interface PieceMessage {
   readonly type: 'chunk';
   readonly id: number;
-  /** The whole image's length. */
+  /** Which payload: the job's image, or the input tensor at that index. */
+  readonly part: 'image' | number;
+  /** The whole payload's length in bytes. */
   readonly total: number;
   readonly bytes: Uint8Array;
 }
@@ -48,14 +51,19 @@ export type TensorJobMessage = {
        */
       readonly contentKey?: string;
     }
-  | { readonly type: 'tensors'; readonly inputs: TensorData[] }
+  | {
+      readonly type: 'tensors';
+      /** Those that came ahead in PieceMessages are empty here, of their type (then `chunked` is set). */
+      readonly inputs: TensorData[];
+      readonly chunked?: true;
+    }
 );
 
 /** Any job a worker runs and answers with one ReplyMessage. */
 export type AnyJobMessage = JobMessage | TensorJobMessage;
 
 /** What the server sends a worker. */
-export type ServerMessage = AnyJobMessage | ImageChunkMessage;
+export type ServerMessage = AnyJobMessage | PieceMessage;
 
 export type JobResult = TaskOutcome;
 

@@ -14,9 +14,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WORKER_NICE } from '../../src/config/index.js';
+import { jobMessages } from './job-pieces.js';
 import type {
   AnyJobMessage,
-  JobMessage,
   ReadyMessage,
   ReplyMessage,
   SerializedError,
@@ -44,8 +44,6 @@ export interface WorkerEvents<J> {
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
-/** Images over this go to the worker in pieces of this size (see #sendInChunks). */
-export const IMAGE_CHUNK_BYTES = 1024 * 1024;
 
 export class WorkerProcess<J> {
   /** Jobs sent to this worker and not yet answered. */
@@ -114,9 +112,22 @@ export class WorkerProcess<J> {
     return this.#child.pid;
   }
 
+  /**
+   * Sends a job: its large payloads in pieces first (job-pieces.ts), each written once the one
+   * before is, so the server's loop copies a piece at a time and other jobs' messages slip in
+   * between. A small job is written at once, in the order jobs are sent.
+   */
   send(message: AnyJobMessage): void {
-    if (message.type !== 'job' || message.image.length <= IMAGE_CHUNK_BYTES) this.#write(message);
-    else void this.#sendInChunks(message);
+    void this.#sendInPieces(message);
+  }
+
+  async #sendInPieces(message: AnyJobMessage): Promise<void> {
+    let first = true;
+    for (const part of jobMessages(message)) {
+      if (!first && this.#state !== 'ready') return; // killed or leaving: the pool deals with its jobs
+      first = false;
+      if (!(await this.#write(part))) return;
+    }
   }
 
   /** Writes a message; resolves false if it could not be (the worker is dying). */
@@ -125,21 +136,6 @@ export class WorkerProcess<J> {
     return new Promise((resolve) =>
       this.#child.send(message, undefined, undefined, (error) => resolve(!error)),
     );
-  }
-
-  /**
-   * A large image goes ahead of its job in pieces, each written once the one before is: the
-   * server's loop copies a piece at a time, holds one copy at a time, and other jobs' messages
-   * slip in between the pieces instead of waiting behind the whole image.
-   */
-  async #sendInChunks(message: JobMessage): Promise<void> {
-    const { image, id } = message;
-    for (let at = 0; at < image.length; at += IMAGE_CHUNK_BYTES) {
-      if (this.#state !== 'ready') return; // killed or leaving: the pool deals with its jobs
-      const bytes = image.subarray(at, at + IMAGE_CHUNK_BYTES);
-      if (!(await this.#write({ type: 'chunk', id, total: image.length, bytes }))) return;
-    }
-    if (this.#state === 'ready') await this.#write({ ...message, image: new Uint8Array(0), chunked: true });
   }
 
   /**

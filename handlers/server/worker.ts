@@ -16,9 +16,9 @@ import { ModelCatalog } from '../../src/model/catalog.js';
 import { repositoryFromEnv } from '../../src/model/repository-env.js';
 import { catalogSource, type ResolvedModel } from '../../src/oip/model-source.js';
 import { runOnEngine, signatureOf } from '../../src/oip/tensor-runner.js';
+import { JobAssembler } from './job-pieces.js';
 import type {
   AnyJobMessage,
-  ImageChunkMessage,
   SerializedError,
   ServerMessage,
   TensorJobMessage,
@@ -153,27 +153,13 @@ function batching(): { batching?: BatchCounts } {
   return counts.batches > 0 ? { batching: counts } : {};
 }
 
-/** Large images arrive in pieces ahead of their job (protocol.ts), assembled here by job id. */
-const arriving = new Map<number, { image: Buffer; filled: number }>();
-
-function assemble(chunk: ImageChunkMessage): void {
-  const entry = arriving.get(chunk.id) ?? { image: Buffer.allocUnsafe(chunk.total), filled: 0 };
-  arriving.set(chunk.id, entry);
-  entry.image.set(chunk.bytes, entry.filled);
-  entry.filled += chunk.bytes.length;
-}
-
-function withImage(message: AnyJobMessage): AnyJobMessage {
-  if (message.type !== 'job' || !message.chunked) return message;
-  const entry = arriving.get(message.id);
-  arriving.delete(message.id);
-  return { ...message, image: entry?.image.subarray(0, entry.filled) ?? new Uint8Array(0) };
-}
+/** Large payloads arrive in pieces ahead of their job (job-pieces.ts), put back together here. */
+const assembler = new JobAssembler();
 
 if (await load()) {
   process.on('message', (received: ServerMessage) => {
-    if (received.type === 'chunk') return assemble(received);
-    const message = withImage(received);
+    if (received.type === 'chunk') return assembler.add(received);
+    const message = assembler.complete(received);
     run(message).then(
       (result) => send({ type: 'result', id: message.id, result, ...batching() }),
       (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error), ...batching() }),
