@@ -1,0 +1,57 @@
+/**
+ * A function package against its platform's size limit (scripts/function-size.ts), the check
+ * Netlify's build runs after bundling (netlify/plugins/function-size; the build itself is tested
+ * in test/platforms/netlify.test.ts): one line naming the size, the limit and the model
+ * repository's part.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { folderBytes, functionSizeProblem, NETLIFY_FUNCTION_LIMIT_BYTES } from '../scripts/function-size.js';
+
+const MB = 1024 * 1024;
+
+describe('function package size', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tflite-fn-function-size-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("counts a repository's files (links not followed), 0 for a folder that is not there", () => {
+    mkdirSync(join(dir, 'flowers', '1'), { recursive: true });
+    writeFileSync(join(dir, 'flowers', 'config.yaml'), 'x'.repeat(100));
+    writeFileSync(join(dir, 'flowers', '1', 'model.tflite'), new Uint8Array(3 * MB));
+    symlinkSync(join(dir, 'flowers', '1', 'model.tflite'), join(dir, 'flowers', 'link.tflite'));
+    assert.equal(folderBytes(dir), 3 * MB + 100);
+    assert.equal(folderBytes(join(dir, 'none')), 0);
+  });
+
+  it('is quiet when the package fits; over the limit, one line with the total, the limit and the repository', () => {
+    const netlify = {
+      platform: 'Netlify',
+      what: 'function classify (zipped)',
+      limitBytes: NETLIFY_FUNCTION_LIMIT_BYTES,
+    };
+    assert.equal(NETLIFY_FUNCTION_LIMIT_BYTES, 50 * MB);
+    assert.equal(functionSizeProblem({ ...netlify, bytes: 50 * MB }), undefined);
+    const over = functionSizeProblem({
+      ...netlify,
+      bytes: 52.34 * MB,
+      repository: { folder: 'model-repository', bytes: 6.5 * MB },
+    });
+    assert.equal(
+      over,
+      "the Netlify function classify (zipped) is 52.3 MB, over Netlify's limit of 50 MB; the model repository model-repository/ is 6.5 MB of it (ship fewer models or versions, e.g. versions: { latest: 1 } in a model's config.yaml)",
+    );
+    assert.doesNotMatch(over ?? '', /\n/);
+    const withoutRepository = functionSizeProblem({
+      ...netlify,
+      bytes: 51 * MB,
+      repository: { folder: 'model-repository', bytes: 0 },
+    });
+    assert.equal(
+      withoutRepository,
+      "the Netlify function classify (zipped) is 51 MB, over Netlify's limit of 50 MB",
+    );
+  });
+});
