@@ -35,6 +35,12 @@ import {
 import { arch as hostArch, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  assertPackageFits,
+  folderBytes,
+  LAMBDA_UNZIPPED_LIMIT_BYTES,
+  PackageTooLargeError,
+} from '../scripts/function-size.js';
 import { convertCatalog } from '../src/convert/prepare.js';
 import { type ConversionReport, convertedDir } from '../src/convert/store.js';
 import { ModelCatalog } from '../src/model/catalog.js';
@@ -205,6 +211,24 @@ async function repositoryConversions(dir: string | undefined): Promise<Conversio
   return done.flatMap((version) => (version.report?.ok ? [version.report] : []));
 }
 
+/**
+ * Lambda counts the function's files and its layers' unzipped together: the layer, plus the
+ * model repository the function package ships (its handler files are a few kB). Over the limit,
+ * PackageTooLargeError says so in one line, with the repository's part.
+ */
+export function checkUnzippedSize(layerDir: string, modelRepository: string | undefined): void {
+  const repository = modelRepository
+    ? { folder: basename(resolve(modelRepository)), bytes: folderBytes(resolve(modelRepository)) }
+    : undefined;
+  assertPackageFits({
+    platform: 'Lambda',
+    what: `layer ${basename(layerDir)}${repository ? ' with the model repository' : ''} (unzipped)`,
+    bytes: folderBytes(layerDir) + (repository?.bytes ?? 0),
+    limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
+    ...(repository ? { repository } : {}),
+  });
+}
+
 export async function buildLayer(
   arch: LambdaArch,
   outDir = join(root, 'build', 'layers'),
@@ -252,6 +276,7 @@ export async function buildLayer(
   rmSync(zip, { force: true });
   // -X: no extra file attributes, so the same input gives the same zip.
   run('zip', ['-q', '-r', '-9', '-X', zip, 'nodejs'], dir);
+  checkUnzippedSize(dir, options.modelRepository);
   return { arch, zip, zipBytes: statSync(zip).size, unpackedDir: dir };
 }
 
@@ -339,7 +364,16 @@ async function main(): Promise<void> {
   let failed = false;
   for (const arch of arches) {
     if (!(arch in NPM_CPU)) throw new Error(`--arch must be x86_64 or arm64, got ${arch}`);
-    const build = await buildLayer(arch, undefined, modelRepository ? { modelRepository } : {});
+    let build: LayerBuild;
+    try {
+      build = await buildLayer(arch, undefined, modelRepository ? { modelRepository } : {});
+    } catch (error) {
+      if (!(error instanceof PackageTooLargeError)) throw error;
+      progress.finish();
+      console.error(`layer: ${error.message}`);
+      process.exitCode = 1;
+      return;
+    }
     progress.update(++step);
     const opt = unzipLayer(build.zip, arch);
     let smoke = 'binaries checked for this architecture (cannot run them on this machine)';

@@ -4,13 +4,17 @@
  * not at all on a local build, which enforces nothing). The models of a shipped model
  * repository count like every other file: the line says how much of the total they are.
  *
- * Netlify: its build runs netlify/plugins/function-size after bundling the function.
+ * Netlify: its build runs netlify/plugins/function-size after bundling the function (the zip
+ * counts). Lambda: `npm run layer` checks the layer and the repository the function package
+ * ships, unzipped together (what Lambda counts), once the layer is built.
  */
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Netlify refuses a function whose zip is over 50 MB. */
 export const NETLIFY_FUNCTION_LIMIT_BYTES = 50 * 1024 * 1024;
+/** Lambda refuses a function whose files and layers' files, unzipped, are over 250 MB. */
+export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 
 /** A folder walk stops past this many entries: a size for a message, not an inventory. */
 const MAX_ENTRIES = 100_000;
@@ -63,4 +67,13 @@ export function functionSizeProblem(pkg: FunctionPackage): string | undefined {
       ? `; the model repository ${pkg.repository.folder}/ is ${mb(pkg.repository.bytes)} of it (ship fewer models or versions, e.g. versions: { latest: 1 } in a model's config.yaml)`
       : '';
   return `the ${pkg.platform} ${pkg.what} is ${mb(pkg.bytes)}, over ${pkg.platform}'s limit of ${mb(pkg.limitBytes)}${repository}`;
+}
+
+/** A package over its platform's limit; the message is the one line (functionSizeProblem). */
+export class PackageTooLargeError extends Error {}
+
+/** Throws PackageTooLargeError when the package is over its limit. */
+export function assertPackageFits(pkg: FunctionPackage): void {
+  const problem = functionSizeProblem(pkg);
+  if (problem) throw new PackageTooLargeError(problem);
 }

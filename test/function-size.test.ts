@@ -1,15 +1,22 @@
 /**
- * A function package against its platform's size limit (scripts/function-size.ts), the check
+ * A function package against its platform's size limit (scripts/function-size.ts): the check
  * Netlify's build runs after bundling (netlify/plugins/function-size; the build itself is tested
- * in test/platforms/netlify.test.ts): one line naming the size, the limit and the model
- * repository's part.
+ * in test/platforms/netlify.test.ts) and the one `npm run layer` runs on the layer and the model
+ * repository it is built for: one line naming the size, the limit and the repository's part.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { folderBytes, functionSizeProblem, NETLIFY_FUNCTION_LIMIT_BYTES } from '../scripts/function-size.js';
+import { checkUnzippedSize } from '../layers/build.js';
+import {
+  folderBytes,
+  functionSizeProblem,
+  LAMBDA_UNZIPPED_LIMIT_BYTES,
+  NETLIFY_FUNCTION_LIMIT_BYTES,
+  PackageTooLargeError,
+} from '../scripts/function-size.js';
 
 const MB = 1024 * 1024;
 
@@ -53,5 +60,30 @@ describe('function package size', () => {
       withoutRepository,
       "the Netlify function classify (zipped) is 51 MB, over Netlify's limit of 50 MB",
     );
+  });
+
+  it("npm run layer: the layer and the repository the function ships, unzipped, against Lambda's 250 MB", () => {
+    // Sparse files: their size counts, no disk is spent.
+    const layer = join(dir, 'x86_64');
+    mkdirSync(join(layer, 'nodejs'), { recursive: true });
+    const sized = (path: string, bytes: number) => {
+      writeFileSync(path, '');
+      truncateSync(path, bytes);
+    };
+    sized(join(layer, 'nodejs', 'core.bin'), 200 * MB);
+    const repository = join(dir, 'model-repository');
+    mkdirSync(join(repository, 'big', '1'), { recursive: true });
+    sized(join(repository, 'big', '1', 'model.tflite'), 40 * MB);
+    assert.equal(LAMBDA_UNZIPPED_LIMIT_BYTES, 250 * MB);
+    checkUnzippedSize(layer, repository); // 240 MB: fits
+    sized(join(repository, 'big', '1', 'model.tflite'), 60 * MB);
+    assert.throws(
+      () => checkUnzippedSize(layer, repository),
+      (error: unknown) =>
+        error instanceof PackageTooLargeError &&
+        error.message ===
+          "the Lambda layer x86_64 with the model repository (unzipped) is 260 MB, over Lambda's limit of 250 MB; the model repository model-repository/ is 60 MB of it (ship fewer models or versions, e.g. versions: { latest: 1 } in a model's config.yaml)",
+    );
+    checkUnzippedSize(layer, undefined); // the layer alone fits
   });
 });
