@@ -127,6 +127,58 @@ describe('AWS Lambda: init loads the model before the first event', () => {
   });
 });
 
+describe('AWS Lambda: a deployment that cannot serve as configured fails its init, in one line', () => {
+  /** The function package run under the local Runtime API with `env`; one event is queued. */
+  const runWith = async (env: Record<string, string>): Promise<FunctionRun> => {
+    const base = mkdtempSync(join(tmpdir(), 'lambda-init-'));
+    try {
+      const layerModules = join(base, 'opt', 'nodejs', 'node_modules');
+      const task = join(base, 'task');
+      mkdirSync(layerModules, { recursive: true });
+      symlinkSync(packageRoot(), join(layerModules, 'tflite-fn'));
+      for (const file of FUNCTION_FILES) {
+        mkdirSync(join(task, dirname(file)), { recursive: true });
+        copyFileSync(join(packageRoot(), file), join(task, file));
+      }
+      return await runLambdaFunction({
+        taskRoot: task,
+        handler: FUNCTION_HANDLER,
+        events: [{ image: photo('grace_hopper.jpg').toString('base64') }],
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_PATH: layerModules,
+          HOME: base,
+          TMPDIR: base,
+          TFLITE_FN_THREADS: '1',
+          ...env,
+        },
+        ...(realRuntimeClient() ? { ric: realRuntimeClient() as string } : {}),
+      });
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  };
+  const initMessage = (run: FunctionRun) => {
+    assert.equal(run.invocations.length, 0, 'no event is answered by a function that could not start');
+    const message = (run.initError as { errorMessage?: string } | undefined)?.errorMessage ?? '';
+    assert.doesNotMatch(message, /\n/, 'one line');
+    return message;
+  };
+
+  it('a model repository folder that is not there', async () => {
+    const run = await runWith({ TFLITE_FN_MODEL_REPOSITORY: '/nonexistent/model-repository' });
+    assert.match(
+      initMessage(run),
+      /^tflite-fn cannot start: the model repository \/nonexistent\/model-repository is not a folder/,
+    );
+  });
+
+  it('a TFLITE_FN_* variable with a value it does not accept', async () => {
+    const run = await runWith({ TFLITE_FN_REPOSITORY_POLL_MS: 'soon' });
+    assert.match(initMessage(run), /^tflite-fn cannot start: .*TFLITE_FN_REPOSITORY_POLL_MS/);
+  });
+});
+
 describe('AWS Lambda: the function package under a local Runtime API, HOME read-only, only TMPDIR writable', () => {
   let base = '';
   let home = '';

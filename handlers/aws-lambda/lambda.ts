@@ -107,6 +107,12 @@ export interface LambdaHandler {
    * warmed. Never rejects: a failure is reported by the first invocation, which retries.
    */
   readonly ready: Promise<void>;
+  /**
+   * Rejects when the function cannot serve as configured: the core could not be imported, a
+   * TFLITE_FN_* variable has a value it does not accept, the model repository folder is not
+   * there. Every invocation would fail alike, so initLambdaHandler ends init with it.
+   */
+  readonly setUp: Promise<void>;
 }
 
 export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaHandler {
@@ -120,12 +126,22 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
     const app = options.app ?? loaded.createApp({ bodyLimit: BODY_LIMITS.lambda, modelSource: repository });
     return { http: handle(app), invoke: loaded.invoke, repository };
   });
-  // Neither failure ends init: a failed import is reported by every invocation, a failed
-  // model load is retried and reported by the first request that needs the model. The
-  // repository's versions load during init too (a bad one is reported as not ready).
+  const setUp = core.then(() => undefined);
+  setUp.catch(() => undefined); // initLambdaHandler reports it; the invocations too
+  // A model that fails to load does not end init: the other tasks, models and repository
+  // versions serve, and the requests that need it are answered why (each tries the load
+  // again). The log says so once, here. The repository's versions load during init too (a bad
+  // one is reported as not ready, and logged).
   const ready = core
     .then(({ repository }) =>
-      options.preload ? Promise.all([defaultCatalog().load(), repository?.settled()]) : undefined,
+      options.preload
+        ? Promise.all([
+            defaultCatalog()
+              .load()
+              .catch((error: unknown) => logPreloadFailure(error)),
+            repository?.settled(),
+          ])
+        : undefined,
     )
     .then(
       () => undefined,
@@ -150,7 +166,30 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
     if (eventBodyBytes(event) > BODY_LIMITS.lambda.maxBytes) return refuse(event, context);
     return http(event, context);
   };
-  return Object.assign(handler, { ready });
+  return Object.assign(handler, { ready, setUp });
+}
+
+function logPreloadFailure(error: unknown): void {
+  const failure = toTfliteFnError(error);
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'the default model could not be loaded during init; requests that need it will say why',
+      error: failure.expose ? failure.message : String(failure.cause ?? failure.message),
+    }),
+  );
+}
+
+/**
+ * The error a function that cannot start ends its init with: one line (Lambda's log shows its
+ * message and stack; here they are the same line), saying what to fix.
+ */
+function cannotStart(error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  const failure = new Error(`tflite-fn cannot start: ${reason.split('\n')[0]}`);
+  failure.name = 'TfliteFnInitError';
+  failure.stack = `${failure.name}: ${failure.message}`;
+  return failure;
 }
 
 /**
@@ -161,6 +200,12 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
  */
 export async function initLambdaHandler(options: Omit<LambdaHandlerOptions, 'preload'> = {}) {
   const handler = createLambdaHandler({ ...options, preload: true });
+  // A function that cannot serve as configured fails its init, in one line, rather than every
+  // invocation: the log shows it at the cold start, and a deployment with provisioned
+  // concurrency fails there instead of going live. (Lambda tries init again on the next event.)
+  await handler.setUp.catch((error: unknown) => {
+    throw cannotStart(error);
+  });
   await handler.ready;
   return handler;
 }
