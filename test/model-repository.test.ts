@@ -326,7 +326,14 @@ describe('model repository', () => {
     assert.equal(first[0]?.reason, "model 'small': the engine refused it");
     assert.match(first[1]?.reason ?? '', /waiting to be loaded: no worker yet/);
     assert.deepEqual(asked.sort(), ['small/1', 'small/2'], 'a version that fails the checks is not sent');
+    // Unloaded meanwhile, it stays unloaded: the next poll does not ask for it again.
+    await repository.unload('small');
+    await repository.poll();
+    await repository.settled();
+    assert.deepEqual(asked.sort(), ['small/1', 'small/2']);
+    assert.ok((await versionsOf(repository, 'small')).every(({ state }) => state === 'UNAVAILABLE'));
     busy = false;
+    await repository.load('small');
     await repository.poll();
     await repository.settled();
     assert.deepEqual(
@@ -335,7 +342,8 @@ describe('model repository', () => {
     );
     await repository.poll();
     await repository.settled();
-    assert.equal(asked.length, 3, 'a version loaded elsewhere is not asked for again while unchanged');
+    // Asked again by load() (both versions with a file that passes), then not while unchanged.
+    assert.equal(asked.length, 4, 'a version loaded elsewhere is not asked for again while unchanged');
     const resolved = await repository.resolve('small');
     assert.equal(resolved.version, '2');
     await assert.rejects(resolved.load(), /loaded in another process/);

@@ -47,7 +47,8 @@ export const jsonLogger: Logger = (event) => {
 const MB = 1024 * 1024;
 /**
  * Bytes of request bodies the main process holds at once: three maximum-size uploads. Each
- * admitted body is held until it is answered, and copied once more on its way to a worker.
+ * admitted body is held until it is answered; on its way to a worker it is copied a piece
+ * (1 MiB) at a time (job-pieces.ts), so the copies add little to it.
  */
 const MAIN_PROCESS_BODY_BYTES = 96 * MB;
 

@@ -320,7 +320,7 @@ export class ModelRepository implements ModelSource {
       if (changed && !record.unloaded && (settled || key === version.seen))
         this.#check(record, version, found, key);
       else if (!changed && this.#conversionStored(version)) this.#check(record, version, found, key, true);
-      else if (!changed && version.unconfirmed)
+      else if (!changed && version.unconfirmed && !record.unloaded)
         this.#check(record, version, found, key, true, version.unconfirmed);
       version.seen = key;
     }
@@ -620,6 +620,7 @@ export class ModelRepository implements ModelSource {
     for (const version of record.versions.values()) {
       version.token++;
       version.done = undefined;
+      version.unconfirmed = undefined;
       version.current?.retire();
       version.current = undefined;
       this.#setState(record, version, 'UNAVAILABLE', UNLOADED);
