@@ -8,6 +8,9 @@
  *
  * A worker loads the version through the ordinary job queue (a 'describe' job naming the
  * content the main process checked); the other workers load it on their first request for it.
+ * One worker, not all at once: a load takes its worker's CPU for a while (building the engine
+ * session, a warm-up run), and every worker loading at the same moment would hold up every
+ * request the server is answering.
  */
 import { TfliteFnError } from '../../src/errors.js';
 import type { LoadTarget } from '../../src/model/repository.js';
