@@ -73,11 +73,12 @@ describe('tflite-fn serve --model-repository', () => {
   );
   let server: RunningServer;
   let compiledBefore = 0;
+  const logged: Record<string, unknown>[] = [];
   before(async () => {
     compiledBefore = enginesCompiledHere();
     server = await startServer(
       serverConfig({ port: '0', workers: '1', 'model-repository': dir }, {}),
-      () => undefined,
+      (event) => logged.push(event),
     );
     await server.ready;
   });
@@ -172,7 +173,14 @@ describe('tflite-fn serve --model-repository', () => {
   });
 
   it('unload frees a model until load; a load that leaves no version ready is a 400 with the reasons', async () => {
+    assert.equal((await classify('small')).status, 200, 'the worker has it loaded');
     assert.equal((await post(`${server.url}/v2/repository/models/small/unload`)).status, 200);
+    // Freed where it was loaded: in the worker (the server's process holds no copy).
+    const unloaded = logged.filter((event) => event.msg === 'model unloaded in the workers');
+    assert.deepEqual(
+      unloaded.map(({ model, workers, freed }) => ({ model, workers, freed })),
+      [{ model: 'small', workers: 1, freed: 1 }],
+    );
     assert.equal((await fetch(`${server.url}/v2/models/small/ready`)).status, 400);
     assert.equal((await infer(server.url, 'small', [zeros])).status, 503);
     assert.equal((await classify('small')).status, 503, 'the task routes (in the workers) follow the server');

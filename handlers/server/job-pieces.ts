@@ -61,7 +61,7 @@ export class JobAssembler {
 
   /** The job with its payloads, as it was before it was sent; what arrived for it is forgotten. */
   complete(message: AnyJobMessage): AnyJobMessage {
-    if (message.type === 'describe' || !message.chunked) return message;
+    if (message.type === 'describe' || message.type === 'unload' || !message.chunked) return message;
     const { chunked: _, ...job } = message;
     if (job.type === 'job') return { ...job, image: this.#take(job.id, 'image') ?? new Uint8Array(0) };
     const inputs = job.inputs.map((input, part) => {

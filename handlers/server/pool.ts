@@ -37,7 +37,8 @@
  *   1. Unless stopping, every slot has a live worker or a timer that will start one.
  *   2. A job is in exactly one place: its lane's queue, one worker's `jobs`, or answered. It is
  *      answered exactly once, and no later than its deadline (set when it is accepted).
- *   3. Only ready workers get jobs, at most `perWorker` each; a heavy job only an empty
+ *   3. Only ready workers get jobs, at most `perWorker` each (an unload, sent to every ready
+ *      worker at once, may go one past it); a heavy job only an empty
  *      heavy-capable worker, which then gets nothing else until it answers. No job waits while
  *      a worker could take it by these rules (light first): #dispatch() runs after everything
  *      that makes room.
@@ -574,6 +575,36 @@ export class WorkerPool {
       inputs,
     } as const;
     return this.#submit(job) as Promise<TensorData[]>;
+  }
+
+  /**
+   * A model freed in every worker (the repository API's unload; worker-loads.ts): sent to each
+   * live ready worker at once, ahead of the queue and past its per-worker limit (it is no
+   * inference, and a worker busy with requests must still hear it). Resolves with how many
+   * versions each worker had loaded. A worker still starting has loaded nothing of it.
+   */
+  unloadEverywhere(model: string): Promise<number[]> {
+    const ready = this.#live().filter((worker) => worker.state === 'ready');
+    return Promise.all(
+      ready.map(
+        (worker) =>
+          new Promise<number>((resolve, reject) => {
+            const message = { type: 'unload', id: this.#nextId++, model } as const;
+            const job: Job = {
+              message,
+              lane: 'light',
+              resolve: (result) => resolve(result as number),
+              reject,
+              attempts: 1,
+              holder: worker,
+              deadline: undefined,
+            };
+            worker.jobs.set(message.id, job);
+            job.deadline = setTimeout(() => this.#onDeadline(job), this.#options.jobTimeoutMs);
+            worker.send(message);
+          }),
+      ),
+    );
   }
 
   /** Stops the workers and starts no more. Call after in-flight requests have been answered. */

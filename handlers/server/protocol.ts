@@ -59,8 +59,19 @@ export type TensorJobMessage = {
     }
 );
 
+/**
+ * The repository API's unload, sent to every worker (the server's process holds no copy): the
+ * worker frees its copies of the model once their requests are done, and answers how many
+ * versions had one.
+ */
+export interface UnloadMessage {
+  readonly type: 'unload';
+  readonly id: number;
+  readonly model: string;
+}
+
 /** Any job a worker runs and answers with one ReplyMessage. */
-export type AnyJobMessage = JobMessage | TensorJobMessage;
+export type AnyJobMessage = JobMessage | TensorJobMessage | UnloadMessage;
 
 /** What the server sends a worker. */
 export type ServerMessage = AnyJobMessage | PieceMessage;
@@ -68,7 +79,7 @@ export type ServerMessage = AnyJobMessage | PieceMessage;
 export type JobResult = TaskOutcome;
 
 /** A job's result, by its kind: a task's outcome, a model's signature, or its raw outputs. */
-export type WorkerResult = JobResult | ModelSignature | TensorData[];
+export type WorkerResult = JobResult | ModelSignature | TensorData[] | number;
 
 export interface SerializedError {
   readonly status: number;

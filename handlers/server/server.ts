@@ -22,7 +22,7 @@ import { WorkerPool } from './pool.js';
 import { type Lifecycle, observeRequests } from './request-log.js';
 import { type ServerRouteDeps, serverRoutes } from './server-routes.js';
 import { poolTensorRunner } from './tensor-jobs.js';
-import { loadInWorkers } from './worker-loads.js';
+import { loadInWorkers, unloadInWorkers } from './worker-loads.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -96,8 +96,11 @@ function createWorkers(config: ServerConfig, log: Logger): Workers {
   // The main process checks each version; a worker loads it (worker-loads.ts). Bound late: the
   // pool's jobs per worker depend on the repository's configs.
   const loadElsewhere = loadInWorkers(() => pool, poolStarted, config.timeoutMs);
+  const unloadElsewhere = unloadInWorkers(() => pool, log);
   const repository =
-    repositoryDir === undefined ? undefined : repositorySource(repositoryDir, { log, loadElsewhere });
+    repositoryDir === undefined
+      ? undefined
+      : repositorySource(repositoryDir, { log, loadElsewhere, unloadElsewhere });
   const env = {
     [PRELOAD.name]: config.preload,
     // Blank when not given: each model's descriptor decides (batch/settings.ts).

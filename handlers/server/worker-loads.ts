@@ -39,3 +39,28 @@ export function loadInWorkers(
     }
   };
 }
+
+/**
+ * The repository API's unload on the server: the main process holds no copy, so the workers
+ * free theirs (each once its running requests are done); logged with how many they freed.
+ */
+export function unloadInWorkers(
+  pool: () => Pick<WorkerPool, 'unloadEverywhere'>,
+  log: (event: Record<string, unknown>) => void,
+): (name: string) => Promise<void> {
+  return async (name) => {
+    try {
+      const freed = await pool().unloadEverywhere(name);
+      log({
+        msg: 'model unloaded in the workers',
+        model: name,
+        workers: freed.length,
+        freed: freed.reduce((sum, count) => sum + count, 0),
+      });
+    } catch (error) {
+      // The model is unloaded all the same (no request reaches it): a worker that did not
+      // answer (it died, or timed out and was replaced) holds nothing any more.
+      log({ level: 'warn', msg: 'a worker did not confirm an unload', model: name, error: String(error) });
+    }
+  };
+}

@@ -126,9 +126,21 @@ async function runTensors(message: TensorJobMessage): Promise<WorkerResult> {
   }
 }
 
-/** A job of either kind (a task's, and its picture; or a /v2 job), run here. */
+/** The repository API's unload: this worker's copies freed; how many versions had one. */
+async function unload(model: string): Promise<number> {
+  try {
+    return (await repository?.unload(model)) ?? 0;
+  } catch (error) {
+    // A model this worker's polls have not seen yet: it has nothing of it to free.
+    if (error instanceof TfliteFnError && error.code === 'unknown_model') return 0;
+    throw error;
+  }
+}
+
+/** A job of any kind (a task's, and its picture; a /v2 job; an unload), run here. */
 function runHere(message: AnyJobMessage): Promise<WorkerResult> {
-  return message.type === 'job' ? runJobHere(message, catalog, repository) : runTensors(message);
+  if (message.type === 'job') return runJobHere(message, catalog, repository);
+  return message.type === 'unload' ? unload(message.model) : runTensors(message);
 }
 
 async function run(message: AnyJobMessage): Promise<WorkerResult> {
@@ -140,7 +152,13 @@ async function run(message: AnyJobMessage): Promise<WorkerResult> {
     const unseen =
       error instanceof TfliteFnError &&
       ['unknown_model', 'unknown_version', 'model_not_ready'].includes(error.code);
-    if (!repository || message.model === undefined || message.modelVersion === undefined || !unseen)
+    if (
+      !repository ||
+      message.type === 'unload' ||
+      message.model === undefined ||
+      message.modelVersion === undefined ||
+      !unseen
+    )
       throw error;
     await repository.load(message.model);
     return runHere(message);

@@ -31,6 +31,11 @@ export class Generation {
     return this.#loaded;
   }
 
+  /** Whether its load was asked for (so it holds, or is building, an engine). */
+  get loadStarted(): boolean {
+    return this.#loaded !== undefined;
+  }
+
   get users(): number {
     return this.#users;
   }

@@ -79,6 +79,8 @@ export interface RepositoryOptions {
    * works (versions, their state, holding a version while a request runs), loading them not.
    */
   readonly loadElsewhere?: (target: LoadTarget) => Promise<void>;
+  /** Where the repository API's unload frees the copies loaded elsewhere (the server's workers). */
+  readonly unloadElsewhere?: (name: string) => Promise<void>;
 }
 
 /** A checked version as another process is asked to load it: equal contentKey, same files. */
@@ -161,6 +163,7 @@ export class ModelRepository implements ModelSource {
   readonly #loadOnUse: boolean;
   readonly #batching: RepositoryOptions['batching'];
   readonly #loadElsewhere: RepositoryOptions['loadElsewhere'];
+  readonly #unloadElsewhere: RepositoryOptions['unloadElsewhere'];
   readonly #log: (event: Record<string, unknown>) => void;
   readonly #refusedLogged = new Set<string>();
   /** Each model's version policy and the config stamp it was read from. */
@@ -184,6 +187,7 @@ export class ModelRepository implements ModelSource {
     this.#loadOnUse = options.loadOnUse ?? false;
     this.#batching = options.batching;
     this.#loadElsewhere = options.loadElsewhere;
+    this.#unloadElsewhere = options.unloadElsewhere;
     this.#log = options.log ?? (() => undefined);
     this.#scans = this.#scan({ settled: true });
     this.#firstScan = this.#scans;
@@ -612,12 +616,18 @@ export class ModelRepository implements ModelSource {
     return (await this.index()).find((model) => model.name === name)?.versions ?? [];
   }
 
-  /** The repository API's unload: every version freed once its requests are done, until load(). */
-  async unload(name: string): Promise<void> {
+  /**
+   * The repository API's unload: every version freed once its requests are done, until load(),
+   * here and where versions are loaded elsewhere. Resolves with how many versions had a copy
+   * loaded (or loading) here.
+   */
+  async unload(name: string): Promise<number> {
     await this.#scans;
     const record = this.#record(name);
     record.unloaded = true;
+    let freed = 0;
     for (const version of record.versions.values()) {
+      if (version.current?.loadStarted) freed++;
       version.token++;
       version.done = undefined;
       version.unconfirmed = undefined;
@@ -625,6 +635,8 @@ export class ModelRepository implements ModelSource {
       version.current = undefined;
       this.#setState(record, version, 'UNAVAILABLE', UNLOADED);
     }
+    await this.#unloadElsewhere?.(name);
+    return freed;
   }
 
   /**
