@@ -8,7 +8,7 @@ import { toTfliteFnError } from '../../src/errors.js';
 import { ModelCatalog } from '../../src/model/catalog.js';
 import { modelFileLimit } from '../../src/model/model-file.js';
 import { servedModelKey } from '../../src/model/served-model.js';
-import { bundledCacheDir } from '../../src/store/paths.js';
+import { bundledCacheDir, cacheDir } from '../../src/store/paths.js';
 import { setup } from '../../src/store/setup.js';
 import { taskById } from '../../src/tasks/index.js';
 
@@ -21,6 +21,8 @@ export async function modelsCommand(
   args: { json?: boolean | undefined; modelsDirs: readonly string[] },
   io: Io,
 ): Promise<number> {
+  // A cache that cannot be used is one error for the command, not every model listed as invalid.
+  cacheDir();
   const catalog = new ModelCatalog({ dirs: args.modelsDirs, warmUp: false });
   const rows = catalog.entries().map((entry) => {
     if (!entry.descriptor) {

@@ -3,11 +3,14 @@
  * variable, because a Lambda layer, a container and a developer's clone lay files out
  * differently.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR, MIRROR, MODELS, SHARED_DIR } from '../config/index.js';
+import { TfliteFnError } from '../errors.js';
+import { withHostPath } from '../model/model-file.js';
+import { type Unwritable, whyUnwritable } from './writable-folder.js';
 
 let root: string | undefined;
 
@@ -45,69 +48,129 @@ export function bundledCacheDir(root: string = packageRoot()): string {
   return join(root, '.cache');
 }
 
-/** The per-user cache: $XDG_CACHE_HOME/tflite-fn, else ~/.cache/tflite-fn ('' when there is no home). */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  // The XDG spec: a relative value is invalid and is ignored.
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'tflite-fn');
-  let home = '';
-  try {
-    home = homedir();
-  } catch {
-    // No HOME and no passwd entry (some containers): treated as no home.
-  }
-  return home ? join(home, '.cache', 'tflite-fn') : '';
+/** A place the cache may go, in the order they are tried. */
+interface CacheCandidate {
+  /** '' when there is none (no home folder). */
+  readonly dir: string;
+  /** How a message names it without a host path. */
+  readonly named: string;
+  /** Why it is ruled out before trying it. */
+  readonly ruledOut?: Unwritable | undefined;
 }
-
-/** Why `dir` cannot be created or written, or undefined when it can (checked without writing). */
-function unwritableReason(dir: string): string | undefined {
-  if (!dir) return 'no home folder';
-  let at = dir;
-  while (!existsSync(at)) {
-    const parent = dirname(at);
-    if (parent === at) return 'no such folder';
-    at = parent;
-  }
-  try {
-    if (!statSync(at).isDirectory()) return `${at} is not a folder`;
-    accessSync(at, constants.W_OK);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? String(error);
-  }
-}
-
-let chosen: { key: string; dir: string } | undefined;
 
 /**
- * The user's cache, or `<tmp>/tflite-fn` when it cannot be written (Lambda and many containers
- * have a read-only or missing home): said once on stderr, because files fetched there are
- * fetched again after the machine is recycled.
+ * The per-user cache folders, in order: $XDG_CACHE_HOME/tflite-fn when that is an absolute
+ * path (the XDG spec: a relative one is ignored), then ~/.cache/tflite-fn, whose home folder
+ * must exist (a cache does not make a missing home; HOME=/nonexistent is how some system
+ * users say they have none).
+ */
+function userCacheCandidates(env: NodeJS.ProcessEnv = process.env): CacheCandidate[] {
+  const candidates: CacheCandidate[] = [];
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg))
+    candidates.push({ dir: join(xdg, 'tflite-fn'), named: '$XDG_CACHE_HOME/tflite-fn' });
+  const named = '~/.cache/tflite-fn';
+  let home = '';
+  try {
+    // HOME, else (unset) the passwd entry's home; '' when HOME is set empty.
+    home = homedir();
+  } catch {
+    // HOME unset and no passwd entry (a container's arbitrary uid).
+  }
+  if (!home) {
+    const none = { reason: 'no home folder', detail: 'no home folder' };
+    candidates.push({ dir: '', named, ruledOut: none });
+  } else candidates.push({ dir: join(home, '.cache', 'tflite-fn'), named, ruledOut: missingFolder(home) });
+  return candidates;
+}
+
+function missingFolder(home: string): Unwritable | undefined {
+  try {
+    if (statSync(home).isDirectory()) return undefined;
+    return { reason: 'the home folder is not a folder', detail: `${home} is not a folder` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // HOME under a file: whyUnwritable names the file.
+    if (code === 'ENOTDIR') return whyUnwritable(join(home, '.cache', 'tflite-fn'));
+    const reason =
+      code === 'ENOENT' ? 'the home folder does not exist' : `the home folder cannot be read (${code})`;
+    return { reason, detail: reason };
+  }
+}
+
+const said = new Set<string>();
+
+/**
+ * The first per-user cache folder that can be written, else `<tmp>/tflite-fn` (Lambda and many
+ * containers have a read-only or missing home), said once on stderr with why, because files
+ * fetched there are fetched again after the machine is recycled. Nothing writable at all is an
+ * error that lists what was tried.
  */
 function writableUserCacheDir(): string {
-  const preferred = userCacheDir();
-  if (chosen?.key === preferred) return chosen.dir;
-  const reason = unwritableReason(preferred);
-  let dir = preferred;
-  if (reason) {
-    dir = join(tmpdir(), 'tflite-fn');
-    process.stderr.write(
-      `tflite-fn: cannot write the model cache ${preferred || '(no home folder)'} (${reason}); using ${dir} (set TFLITE_FN_CACHE_DIR to choose)\n`,
-    );
+  const candidates = [
+    ...userCacheCandidates(),
+    { dir: join(tmpdir(), 'tflite-fn'), named: '<tmp>/tflite-fn' },
+  ];
+  const failed: { candidate: CacheCandidate; why: Unwritable }[] = [];
+  for (const candidate of candidates) {
+    const why = candidate.ruledOut ?? whyUnwritable(candidate.dir);
+    if (!why) {
+      if (failed.length > 0) sayOnce(failed, candidate.dir);
+      return candidate.dir;
+    }
+    failed.push({ candidate, why });
   }
-  chosen = { key: preferred, dir };
-  return dir;
+  throw new TfliteFnError(
+    500,
+    'cache_unwritable',
+    `no folder for the model cache can be written: ${failed.map(({ candidate, why }) => `${candidate.named} (${why.reason})`).join(', ')}. Fix: set ${CACHE_DIR.name} to a writable folder`,
+    {
+      expose: true,
+      cause: new Error(
+        failed.map(({ candidate, why }) => `${candidate.dir || candidate.named}: ${why.detail}`).join('; '),
+      ),
+    },
+  );
+}
+
+function sayOnce(failed: readonly { candidate: CacheCandidate; why: Unwritable }[], chosen: string): void {
+  const tried = failed
+    .map(({ candidate, why }) => `${candidate.dir || candidate.named} (${why.detail})`)
+    .join(', nor ');
+  const line = `tflite-fn: cannot write the model cache ${tried}; using ${chosen} (set ${CACHE_DIR.name} to choose)\n`;
+  if (said.has(line)) return;
+  said.add(line);
+  process.stderr.write(line);
+}
+
+/**
+ * TFLITE_FN_CACHE_DIR, made when missing. The operator chose it, so a folder that cannot be
+ * written is an error naming the variable, never a quiet move elsewhere. (A prepared read-only
+ * cache ships as the bundled `.cache`, which is only read.)
+ */
+function configuredCacheDir(configured: string): string {
+  const dir = resolve(configured);
+  const why = whyUnwritable(dir);
+  if (!why) return dir;
+  throw new TfliteFnError(
+    500,
+    'cache_unwritable',
+    `${CACHE_DIR.name} names a folder that cannot be written (${why.reason}). Fix: point ${CACHE_DIR.name} at a folder this user can write, or unset it to use the per-user cache`,
+    { expose: true, cause: withHostPath(why.detail, dir) },
+  );
 }
 
 /**
  * Fetched files live here: `models/` for models and labels, `samples/` for photos, `onnx/` for
- * conversions. TFLITE_FN_CACHE_DIR wins; else a deployment's bundled cache when there is one;
- * else the user's cache ($XDG_CACHE_HOME/tflite-fn or ~/.cache/tflite-fn), never a folder
- * under node_modules, which every install of the package would replace.
+ * conversions. TFLITE_FN_CACHE_DIR wins; else a deployment's bundled cache when there is one
+ * (read as it is: on Lambda it is in the read-only layer); else the user's cache
+ * ($XDG_CACHE_HOME/tflite-fn, ~/.cache/tflite-fn, `<tmp>/tflite-fn`: the first that can be
+ * written), never a folder under node_modules, which every install of the package would replace.
+ * Throws a TfliteFnError (cache_unwritable) when the chosen or every folder cannot be written.
  */
 export function cacheDir(): string {
   const configured = CACHE_DIR.read();
-  if (configured) return resolve(configured);
+  if (configured) return configuredCacheDir(configured);
   const bundled = bundledCacheDir();
   if (existsSync(bundled)) return bundled;
   return writableUserCacheDir();
