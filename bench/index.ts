@@ -9,18 +9,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BENCHMARKS, type Benchmark, commandOf } from './benchmarks.js';
 import { type Figure, measuredText, verdictText } from './figures.js';
-import { type RecordedMachine, recordedMachineLine } from './machine.js';
+import { recordedMachineLine } from './machine.js';
 import { publicationDir } from './publication-dir.js';
+import type { BenchmarkResult } from './publish.js';
 
 /** The fields of docs/benchmarks/<name>.json the index reads (bench/publish.ts writes them). */
-export interface IndexedResult {
-  readonly title: string;
-  readonly command: string;
-  readonly date: string;
-  readonly quick: boolean;
-  readonly machine: RecordedMachine;
-  readonly figures: readonly Figure[];
-}
+export type IndexedResult = Omit<BenchmarkResult, 'name'>;
 
 /** What the index knows of one benchmark: its result, or only its page, or nothing yet. */
 export interface IndexEntry {

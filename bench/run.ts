@@ -23,12 +23,13 @@ import { join } from 'node:path';
 import type { ResizeMode } from '../src/image/to-tensor.js';
 import { classify, ModelCatalog } from '../src/index.js';
 import { packageRoot, sharedDataDir } from '../src/store/paths.js';
-import { cpuFacts, exactInt8Paths } from '../src/util/cpu.js';
+import { cpuFacts } from '../src/util/cpu.js';
 import { createProgress } from '../src/util/progress.js';
 import { runInBuild, thisBuild } from './baseline.js';
 import { compareEngines } from './engines.js';
 import { atLeast, atMost, below, type Figure, figureRows, judged, reported } from './figures.js';
 import { listImagenetSample, measureAccuracy } from './imagenet-sample.js';
+import { currentMachine } from './machine.js';
 import { type PackageSize, packageSize, tarballFigure } from './package-size.js';
 import { publishing } from './publication-dir.js';
 import { publishMain } from './publish-main.js';
@@ -224,20 +225,12 @@ async function leak() {
   };
 }
 
+/** The machine, as every published result records it, plus what only this run's JSON keeps. */
 function machine() {
-  const cpu = cpuFacts();
   return {
-    cpu: cpu.model,
-    cores: cpu.cores,
-    cpuFlags: cpu.flags,
-    int8DotProduct: cpu.int8DotProduct,
-    // The int8 kernels onnxruntime runs here, fastest first (src/util/cpu.ts): figures from a
-    // CPU without VNNI (x86-u8u8 first) are not comparable with ones from a CPU with it.
-    int8KernelPaths: exactInt8Paths(cpu),
-    ...(cpu.featureOverride ? { cpuFeatureOverride: cpu.featureOverride } : {}),
+    ...currentMachine(),
+    int8DotProduct: cpuFacts().int8DotProduct,
     memoryGb: round(totalmem() / 2 ** 30),
-    arch: cpu.arch,
-    node: process.version,
   };
 }
 
