@@ -16,7 +16,7 @@ import { serverConfig } from '../handlers/server/config.js';
 import { startServer } from '../handlers/server/server.js';
 import { sharedDataDir } from '../src/store/paths.js';
 import { cpuFacts } from '../src/util/cpu.js';
-import { allMet, atMost, exactly, figureRows, judged } from './figures.js';
+import { allMet, atMost, exactly, type Figure, figureRows, judged } from './figures.js';
 import { publish, publishing } from './publish.js';
 import { round, table } from './stats.js';
 
@@ -96,6 +96,50 @@ async function killOne(pool: Awaited<ReturnType<typeof startServer>>['pool'], be
   };
 }
 
+/** One kill at a random moment in each of KILLS equal windows, so recoveries can be told apart. */
+async function killAtRandomMoments(pool: Parameters<typeof killOne>[0], begun: number): Promise<Kill[]> {
+  const window = (SECONDS * 1000) / KILLS;
+  const kills: Kill[] = [];
+  for (let i = 0; i < KILLS; i++) {
+    const at = i * window + window * (0.1 + 0.7 * Math.random());
+    await sleep(Math.max(0, at - (performance.now() - begun)));
+    const kill = await killOne(pool, begun);
+    kills.push(kill);
+    console.log(
+      `kill ${i + 1} at ${kill.atSeconds} s: pid ${kill.pid}; full strength again in ${kill.recoveryMs} ms`,
+    );
+  }
+  return kills;
+}
+
+function publishKills(
+  figures: readonly Figure[],
+  tally: Tally,
+  kills: readonly Kill[],
+  answers: string,
+): void {
+  const file = publish({
+    name: 'worker-kills',
+    title: `Worker kills under load: ${KILLS} kills in ${SECONDS} s at ${CONNECTIONS} connections`,
+    figures,
+    sections: [
+      {
+        text: `Requests not answered: hung ${tally.hung}, dropped ${tally.dropped}, unclear ${tally.unclear}.`,
+      },
+      {
+        heading: 'Each kill',
+        rows: kills.map((kill, i) => ({
+          kill: i + 1,
+          'at s': kill.atSeconds,
+          'full strength again after ms': kill.recoveryMs,
+        })),
+      },
+      { text: answers },
+    ],
+  });
+  console.log(`\nwrote ${file}`);
+}
+
 async function main(): Promise<void> {
   const cpu = cpuFacts();
   console.log(
@@ -119,18 +163,7 @@ async function main(): Promise<void> {
         connection(`${server.url}/classify`, until, config.timeoutMs, tally),
       ),
     );
-    // One kill at a random moment in each of KILLS equal windows, so recoveries can be told apart.
-    const window = (SECONDS * 1000) / KILLS;
-    const kills: Kill[] = [];
-    for (let i = 0; i < KILLS; i++) {
-      const at = i * window + window * (0.1 + 0.7 * Math.random());
-      await sleep(Math.max(0, at - (performance.now() - begun)));
-      const kill = await killOne(server.pool, begun);
-      kills.push(kill);
-      console.log(
-        `kill ${i + 1} at ${kill.atSeconds} s: pid ${kill.pid}; full strength again in ${kill.recoveryMs} ms`,
-      );
-    }
+    const kills = await killAtRandomMoments(server.pool, begun);
     await load;
 
     const answered = [...tally.statuses.values()].reduce((a, b) => a + b, 0);
@@ -144,30 +177,13 @@ async function main(): Promise<void> {
     ];
     console.log(`\n${table(figureRows(figures))}`);
     console.log(`not answered: hung ${tally.hung}, dropped ${tally.dropped}, unclear ${tally.unclear}`);
-    if (publishing()) {
-      const file = publish({
-        name: 'worker-kills',
-        title: `Worker kills under load: ${KILLS} kills in ${SECONDS} s at ${CONNECTIONS} connections`,
+    if (publishing())
+      publishKills(
         figures,
-        sections: [
-          {
-            text: `Requests not answered: hung ${tally.hung}, dropped ${tally.dropped}, unclear ${tally.unclear}.`,
-          },
-          {
-            heading: 'Each kill',
-            rows: kills.map((kill, i) => ({
-              kill: i + 1,
-              'at s': kill.atSeconds,
-              'full strength again after ms': kill.recoveryMs,
-            })),
-          },
-          {
-            text: `${answered} answers: ${[...tally.statuses].map(([k, n]) => `${k}: ${n}`).join(', ')}. Server: ${server.pool.size} workers, timeout ${config.timeoutMs} ms.`,
-          },
-        ],
-      });
-      console.log(`\nwrote ${file}`);
-    }
+        tally,
+        kills,
+        `${answered} answers: ${[...tally.statuses].map(([k, n]) => `${k}: ${n}`).join(', ')}. Server: ${server.pool.size} workers, timeout ${config.timeoutMs} ms.`,
+      );
     if (!allMet(figures)) process.exitCode = 1;
   } finally {
     await server.close();
