@@ -64,9 +64,9 @@ interface CacheCandidate {
  * must exist (a cache does not make a missing home; HOME=/nonexistent is how some system
  * users say they have none).
  */
-function userCacheCandidates(env: NodeJS.ProcessEnv = process.env): CacheCandidate[] {
+function userCacheCandidates(): CacheCandidate[] {
   const candidates: CacheCandidate[] = [];
-  const xdg = env.XDG_CACHE_HOME;
+  const xdg = process.env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg))
     candidates.push({ dir: join(xdg, 'tflite-fn'), named: '$XDG_CACHE_HOME/tflite-fn' });
   const named = '~/.cache/tflite-fn';
@@ -80,14 +80,15 @@ function userCacheCandidates(env: NodeJS.ProcessEnv = process.env): CacheCandida
   if (!home) {
     const none = { reason: 'no home folder', detail: 'no home folder' };
     candidates.push({ dir: '', named, ruledOut: none });
-  } else candidates.push({ dir: join(home, '.cache', 'tflite-fn'), named, ruledOut: missingFolder(home) });
+  } else candidates.push({ dir: join(home, '.cache', 'tflite-fn'), named, ruledOut: homeProblem(home) });
   return candidates;
 }
 
-function missingFolder(home: string): Unwritable | undefined {
+/** Why the home folder cannot hold ~/.cache/tflite-fn without being made, or undefined. */
+function homeProblem(home: string): Unwritable | undefined {
   try {
     if (statSync(home).isDirectory()) return undefined;
-    return { reason: 'the home folder is not a folder', detail: `${home} is not a folder` };
+    return { reason: 'the home folder is a file', detail: `${home} is not a folder` };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // HOME under a file: whyUnwritable names the file.
@@ -99,6 +100,7 @@ function missingFolder(home: string): Unwritable | undefined {
 }
 
 const said = new Set<string>();
+let chosen: { key: string; dir: string } | undefined;
 
 /**
  * The first per-user cache folder that can be written, else `<tmp>/tflite-fn` (Lambda and many
@@ -107,6 +109,15 @@ const said = new Set<string>();
  * error that lists what was tried.
  */
 function writableUserCacheDir(): string {
+  // Asked on every model load: decided again only when what it depends on changed.
+  const key = [process.env.XDG_CACHE_HOME, process.env.HOME, tmpdir()].join('\0');
+  if (chosen?.key === key) return chosen.dir;
+  const dir = firstWritableUserCacheDir();
+  chosen = { key, dir };
+  return dir;
+}
+
+function firstWritableUserCacheDir(): string {
   const candidates = [
     ...userCacheCandidates(),
     { dir: join(tmpdir(), 'tflite-fn'), named: '<tmp>/tflite-fn' },
