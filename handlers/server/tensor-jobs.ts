@@ -3,9 +3,11 @@
  * worker pool, where the models are loaded (and batched), never in the main process, which
  * only reads, sizes and checks requests against a model's signature and formats the answer.
  *
- * A signature is asked of a worker once per model version and remembered: a catalog model is
- * fixed for the life of the process, and a repository version's content has its own key
- * (ResolvedModel.contentKey), so a version changed in place is described again.
+ * A signature is asked of a worker once and remembered under what it is made of, so it cannot
+ * outlive what it describes: the version's checked content (ResolvedModel.contentKey: a file
+ * changed in place is described again) and the engine the workers run it on
+ * (ResolvedModel.engine: a conversion stored while the server runs opens the batch dimension).
+ * A catalog model has neither: it is fixed for the life of the process.
  */
 import type { ModelSignature, TensorRunner } from '../../src/oip/tensor-runner.js';
 import type { WorkerPool } from './pool.js';
@@ -17,14 +19,23 @@ export function poolTensorRunner(pool: Pick<WorkerPool, 'describe' | 'runTensors
   const signatures = new Map<string, Promise<ModelSignature>>();
   return {
     describe(model) {
-      const key = JSON.stringify([model.name, model.version, model.contentKey ?? null]);
+      const { name, version, contentKey, engine } = model;
+      const key = JSON.stringify([name, version, contentKey ?? null, engine ?? null]);
       let signature = signatures.get(key);
       if (!signature) {
         if (signatures.size >= MAX_SIGNATURES) signatures.clear();
         signature = pool.describe(model);
         signatures.set(key, signature);
-        // A failure (no worker yet, a load error) is not remembered: the next request asks again.
-        signature.catch(() => signatures.delete(key));
+        const forget = () => {
+          if (signatures.get(key) === signature) signatures.delete(key);
+        };
+        // Not remembered: a failure (no worker yet, a load error; the next request asks again),
+        // and a signature read from another engine than the planned one (a worker whose own poll
+        // has not yet moved the version to it: the next request asks again). Requests checked
+        // against it meanwhile run either way (runOnEngine runs a batch one item at a time).
+        signature.then((described) => {
+          if (engine !== undefined && described.engine !== engine) forget();
+        }, forget);
       }
       return signature;
     },

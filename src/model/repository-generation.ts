@@ -4,6 +4,7 @@
  * or none), and the copy frees its engine once its last request has released it. So a request
  * always finishes on the model it started on, and no engine outlives its users.
  */
+import type { EngineName } from '../engine/select.js';
 import type { LoadedModel } from '../tasks/task.js';
 
 export class Generation {
@@ -18,6 +19,8 @@ export class Generation {
     load: () => Promise<LoadedModel<unknown>>,
     /** What the copy was made from (repository-version.ts's contentKey). */
     readonly contentKey: string,
+    /** The engine it is planned to run on, when it is loaded in another process (repository.ts). */
+    readonly engine?: EngineName,
   ) {
     this.#load = load;
   }

@@ -20,7 +20,7 @@
 import { statSync } from 'node:fs';
 import type { BatchingOptions, DeclaredBatching } from '../batch/settings.js';
 import { type Env, REPOSITORY_POLL_MS } from '../config/index.js';
-import { type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
+import { type EngineName, type EngineSetting, parseEngineSetting, plannedEngine } from '../engine/select.js';
 import {
   BadRequestError,
   shown,
@@ -52,7 +52,7 @@ import {
 } from './repository-layout.js';
 import { ALL_VERSIONS, describePolicy, servedVersions, type VersionPolicy } from './repository-policy.js';
 import { type PreparedVersion, prepareVersion } from './repository-version.js';
-import { servedModelKey } from './served-model.js';
+import { pinnedServedKey, servedModelKey } from './served-model.js';
 
 export interface RepositoryOptions {
   /** How often the folder is polled for changes; 0 turns polling off. Default: TFLITE_FN_REPOSITORY_POLL_MS, else 500. */
@@ -361,6 +361,25 @@ export class ModelRepository implements ModelSource {
     return true;
   }
 
+  /**
+   * The engine a version loaded elsewhere will run on, as the plan says (the process loading it
+   * plans the same way, on the same cache): it is part of what the version's signature is made
+   * of. One planned on LiteRT for want of a conversion is watched, as one loaded here is, and
+   * checked again once a conversion is stored, so its planned engine follows.
+   */
+  #plannedElsewhere(
+    version: VersionRecord,
+    prepared: PreparedVersion,
+    token: number,
+  ): EngineName | undefined {
+    const key = pinnedServedKey(prepared.descriptor.model);
+    if (key === undefined) return undefined;
+    const { engine } = plannedEngine(key, this.#engine);
+    if (token === version.token)
+      version.awaitsConversion = engine === 'litert' && this.#engine !== 'litert' ? key : undefined;
+    return engine;
+  }
+
   /** Loads a checked version on the engine the plan picks; notes whether it waits for a conversion. */
   async #load(
     record: ModelRecord,
@@ -469,7 +488,8 @@ export class ModelRepository implements ModelSource {
             ),
           )
       : () => this.#load(record, version, prepared, token);
-    return new Generation(load, prepared.contentKey);
+    const engine = this.#loadElsewhere ? this.#plannedElsewhere(version, prepared, token) : undefined;
+    return new Generation(load, prepared.contentKey, engine);
   }
 
   /**
@@ -584,6 +604,7 @@ export class ModelRepository implements ModelSource {
       state: version.state,
       ...(version.reason ? { reason: version.reason } : {}),
       ...(generation ? { contentKey: generation.contentKey } : {}),
+      ...(generation?.engine ? { engine: generation.engine } : {}),
       load: async () => {
         if (!generation && version.state === 'LOADING' && version.pending) {
           await version.pending;

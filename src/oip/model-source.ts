@@ -4,6 +4,7 @@
  * model as version "1"); a model repository (src/model/repository.ts) is another, with real
  * versions that come and go while the server runs. The /v2 handlers see only this contract.
  */
+import type { EngineName } from '../engine/select.js';
 import { shown, TfliteFnError } from '../errors.js';
 import type { ModelCatalog } from '../model/catalog.js';
 import type { LoadedModel } from '../tasks/task.js';
@@ -33,6 +34,12 @@ export interface ResolvedModel {
    * files): equal keys, same model. None for a model fixed for the life of the process.
    */
   readonly contentKey?: string;
+  /**
+   * The engine the version is planned to run on, when the source knows it without loading it
+   * (a repository whose versions load in other processes): it changes when a conversion is
+   * stored, and with contentKey it is what the version's signature is made of.
+   */
+  readonly engine?: EngineName;
   /** The loaded model (LoadedModel<unknown> from src/model/load.ts); rejects when not ready. */
   load(): Promise<LoadedModel<unknown>>;
   /** Called when the request is done: a version removed meanwhile is freed after its last user. */

@@ -7,6 +7,7 @@
  *
  * A signature and the tensors are plain data (structured-clone safe), so they cross processes.
  */
+import type { EngineName } from '../engine/select.js';
 import type { CompiledModel, TensorData, TensorInfo } from '../engine/types.js';
 import { TfliteFnError } from '../errors.js';
 import type { ClassifyState } from '../tasks/classify/check.js';
@@ -26,6 +27,8 @@ export interface ModelSignature {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly batch: BatchDimension;
+  /** The engine it was read from: the batch dimension is open or not as that engine runs it. */
+  readonly engine: EngineName;
   /** A classifier's scores output: element i is labelled by names[i - offset]. */
   readonly labels?: { readonly output: number; readonly offset: number; readonly names: readonly string[] };
 }
@@ -65,6 +68,7 @@ export function signatureOf(model: LoadedModel<unknown>): ModelSignature {
     inputs: model.engine.inputs.map(({ name, dtype, shape }) => ({ name, dtype, shape: [...shape] })),
     outputs: model.engine.outputs.map(({ name, dtype, shape }) => ({ name, dtype, shape: [...shape] })),
     batch: batchOf(model),
+    engine: model.engineName,
   };
   if (model.descriptor.task !== 'classify' || model.labels.length === 0) return tensors;
   const { outputIndex } = model.state as ClassifyState;
