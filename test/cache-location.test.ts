@@ -439,6 +439,27 @@ describe('first use without set-up', () => {
     }
   });
 
+  it('tflite-fn serve and dev with a TFLITE_FN_CACHE_DIR that cannot be written stop at start-up with one line, instead of restarting workers that fail the same way', () => {
+    const file = join(base, 'serve-file');
+    writeFileSync(file, '');
+    for (const args of [
+      ['serve', '--workers', '1'],
+      ['dev', '--platform', 'vercel'],
+    ]) {
+      const run = spawnSync(process.execPath, [CLI, ...args, '--port', '0'], {
+        env: { ...process.env, TFLITE_FN_CACHE_DIR: join(file, 'cache') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(run.signal, null, `${args[0]} was still running after 60 s: ${run.stderr}`);
+      assert.notEqual(run.status, 0, run.stdout);
+      assert.equal(run.stdout, '');
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0] as string, /^tflite-fn: TFLITE_FN_CACHE_DIR names a folder that cannot be written/);
+    }
+  });
+
   it('a file that cannot be fetched: what was tried on stderr, then the usual message with the fix, no stack trace', async () => {
     const models = join(base, 'user-models');
     mkdirSync(models);

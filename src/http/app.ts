@@ -20,6 +20,7 @@ import { repositoryFromEnv } from '../model/repository-env.js';
 import { oipHandlers } from '../oip/handlers.js';
 import { catalogSource, type ModelSource } from '../oip/model-source.js';
 import type { TensorRunner } from '../oip/tensor-runner.js';
+import { cacheDir } from '../store/paths.js';
 import { taskById } from '../tasks/index.js';
 import { corsFromTable, errorShapeFor, requireApiKey } from './access.js';
 import { admitBodies } from './admit-bodies.js';
@@ -181,6 +182,9 @@ export function createApp(options: AppOptions = {}): Hono {
   // A bad TFLITE_FN_* value stops a deployment as it starts (an init error in the platform's
   // log), not later as a 400 to a client who cannot fix it.
   checkVariables();
+  // Likewise a cache folder that cannot be written: decided (and probed) now, so a server or a
+  // function stops with the fix instead of restarting workers that would all fail the same way.
+  cacheDir();
   const catalog = options.catalog ?? defaultCatalog();
   const bodyLimit = options.bodyLimit ?? BODY_LIMITS.server;
   // A deployment's model repository (TFLITE_FN_MODEL_REPOSITORY) when the caller gives no source.
