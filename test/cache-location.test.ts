@@ -456,7 +456,10 @@ describe('first use without set-up', () => {
       assert.equal(run.stdout, '');
       const lines = run.stderr.trim().split('\n');
       assert.equal(lines.length, 1, run.stderr);
-      assert.match(lines[0] as string, /^tflite-fn: TFLITE_FN_CACHE_DIR names a folder that cannot be written/);
+      assert.match(
+        lines[0] as string,
+        /^tflite-fn: TFLITE_FN_CACHE_DIR names a folder that cannot be written/,
+      );
     }
   });
 
