@@ -238,7 +238,7 @@ describe('Lambda layer', () => {
   );
 
   it(
-    `${HOST}: a preloaded model missing from the function package: each invocation fails with one line naming TFLITE_FN_NN_PRELOAD`,
+    `${HOST}: a preloaded model missing from the function package: the init fails with one line naming TFLITE_FN_NN_PRELOAD, and no event is answered`,
     clang,
     () => {
       const { result } = serveFromTaskFolder('nn-missing', nnProgramFixture, {
@@ -246,11 +246,22 @@ describe('Lambda layer', () => {
       });
       assert.ok(!result.ok, result.output);
       const line = JSON.parse(result.output.split('\n').pop() as string) as {
-        error: { errorType: string; errorMessage: string; trace: string[] };
+        initError?: { errorType: string; errorMessage: string; trace: string[] };
+        error?: unknown;
       };
-      assert.match(line.error.errorMessage, /^TFLITE_FN_NN_PRELOAD: .*cannot read .*not-shipped\.tflite$/);
-      // What Lambda logs: the message, not frames of our code.
-      assert.deepEqual(line.error.trace, [`${line.error.errorType}: ${line.error.errorMessage}`]);
+      assert.equal(line.error, undefined, 'no invocation ran');
+      const init = line.initError;
+      assert.ok(init, result.output);
+      assert.match(
+        init.errorMessage,
+        /^tflite-fn cannot start: TFLITE_FN_NN_PRELOAD: .*cannot read .*not-shipped\.tflite$/,
+      );
+      // What Lambda logs: the message, then only the runtime's own frames, none of our code.
+      assert.equal(init.trace[0], `${init.errorType}: ${init.errorMessage}`);
+      assert.deepEqual(
+        init.trace.filter((frame) => /tflite-fn\/dist\/|\/dist\/(src|handlers)\//.test(frame)),
+        [],
+      );
     },
   );
 
