@@ -29,6 +29,7 @@ import { zerosFor } from '../src/model/load.js';
 import {
   DEFAULT_POLL_MS,
   type ModelRepository,
+  type RepositoryOptions,
   repositoryPollMs,
   repositorySource,
 } from '../src/model/repository.js';
@@ -82,10 +83,18 @@ function addVersion(dir: string, name: string, version: string, file: string | U
   else writeFileSync(target, file);
 }
 
-function open(dir: string, pollMs = 0): ModelRepository {
-  const repository = repositorySource(dir, { pollMs, warmUp: false });
+function open(dir: string, pollMs = 0, options: RepositoryOptions = {}): ModelRepository {
+  const repository = repositorySource(dir, { pollMs, warmUp: false, ...options });
   repositories.push(repository);
   return repository;
+}
+
+/** A repository that is not polled, with the lines it logs kept, once its first scan is done. */
+async function openLogged(dir: string, options: RepositoryOptions = {}) {
+  const logged: Record<string, unknown>[] = [];
+  const repository = open(dir, 0, { ...options, log: (event) => logged.push(event) });
+  await repository.settled();
+  return { repository, logged };
 }
 
 async function versionsOf(repository: ModelRepository, name: string) {
@@ -193,13 +202,11 @@ describe('model repository', () => {
       `${SMALL_CONFIG}batch: { max_size: 3, max_queue_delay_ms: 1000 }\n`,
     );
     addModel(dir, 'badbatch', { '1': SMALL }, `${SMALL_CONFIG}batch: { max_size: 0 }\n`);
-    const repository = repositorySource(dir, {
-      pollMs: 0,
+    const repository = open(dir, 0, {
       warmUp: true,
       // The environment says nothing here: the config decides.
       batching: (name, declared) => batchingFor(name, declared, {}),
     });
-    repositories.push(repository);
     await repository.settled();
     assert.match(
       (await versionsOf(repository, 'badbatch'))[0]?.reason ?? '',
@@ -249,8 +256,7 @@ describe('model repository', () => {
     addModel(dir, 'broken', { '1': new TextEncoder().encode('not a model') });
     const restore = CACHE_DIR.override(cache);
     try {
-      const repository = repositorySource(dir, { pollMs: 0, warmUp: false, engine: 'auto' });
-      repositories.push(repository);
+      const repository = open(dir, 0, { engine: 'auto' });
       await repository.settled();
       const before = await repository.resolve('small');
       assert.equal((await before.load()).engineName, 'litert');
@@ -280,15 +286,7 @@ describe('model repository', () => {
     const dir = tempFolder();
     const whole = readFileSync(SMALL);
     addModel(dir, 'small', { '1': SMALL, '2': SMALL, '3': whole.subarray(0, whole.length >> 1) });
-    const logged: Record<string, unknown>[] = [];
-    const repository = repositorySource(dir, {
-      pollMs: 0,
-      warmUp: false,
-      loadOnUse: true,
-      log: (event) => logged.push(event),
-    });
-    repositories.push(repository);
-    await repository.settled();
+    const { repository, logged } = await openLogged(dir, { loadOnUse: true });
     const states = (await versionsOf(repository, 'small')).map((version) => version.state);
     assert.deepEqual(states, ['READY', 'READY', 'UNAVAILABLE'], 'the checks ran');
     const loads = () =>
@@ -360,14 +358,7 @@ describe('model repository', () => {
       `${SMALL_CONFIG}versions: { latest: 2 }\n`,
     );
     addModel(dir, 'wrong', { '1': SMALL }, `${SMALL_CONFIG}versions: { latest: 0 }\n`);
-    const logged: Record<string, unknown>[] = [];
-    const repository = repositorySource(dir, {
-      pollMs: 0,
-      warmUp: false,
-      log: (event) => logged.push(event),
-    });
-    repositories.push(repository);
-    await repository.settled();
+    const { repository, logged } = await openLogged(dir);
     const states = async () =>
       (await versionsOf(repository, 'small')).map((version) => [
         version.version,
@@ -558,14 +549,7 @@ describe('model repository', () => {
     // Version folder names that are not positive integers are not versions.
     addModel(dir, 'odd', { '0': SMALL, '01': SMALL, '1.5': SMALL, '3': SMALL });
 
-    const logged: Record<string, unknown>[] = [];
-    const repository = repositorySource(dir, {
-      pollMs: 0,
-      warmUp: false,
-      log: (event) => logged.push(event),
-    });
-    repositories.push(repository);
-    await repository.settled();
+    const { repository, logged } = await openLogged(dir);
     const index = await repository.index();
     assert.deepEqual(
       index.map((model) => model.name),
@@ -602,14 +586,7 @@ describe('model repository', () => {
     const count = SCAN_LIMITS.versions + 5;
     for (let version = 1; version <= count; version++) mkdirSync(join(dir, 'many', String(version)));
     for (let bad = 0; bad < SCAN_LIMITS.refusals + 7; bad++) mkdirSync(join(dir, `bad name ${bad}`));
-    const logged: Record<string, unknown>[] = [];
-    const repository = repositorySource(dir, {
-      pollMs: 0,
-      warmUp: false,
-      log: (event) => logged.push(event),
-    });
-    repositories.push(repository);
-    await repository.settled();
+    const { repository, logged } = await openLogged(dir);
     const versions = (await versionsOf(repository, 'many')).map((version) => Number(version.version));
     assert.equal(versions.length, SCAN_LIMITS.versions);
     assert.equal(versions[0], 6, 'the oldest ones are left out');
@@ -665,14 +642,7 @@ describe('model repository', () => {
   it('a repository folder that goes away keeps its loaded models serving, and is logged once', async () => {
     const dir = tempFolder();
     addModel(dir, 'small', { '1': SMALL });
-    const logged: Record<string, unknown>[] = [];
-    const repository = repositorySource(dir, {
-      pollMs: 0,
-      warmUp: false,
-      log: (event) => logged.push(event),
-    });
-    repositories.push(repository);
-    await repository.settled();
+    const { repository, logged } = await openLogged(dir);
     renameSync(dir, `${dir}.away`);
     roots.push(`${dir}.away`);
     for (let poll = 0; poll < 3; poll++) await repository.poll();
